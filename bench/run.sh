@@ -1,0 +1,238 @@
+#!/usr/bin/env bash
+# Capitole benchmark: a release build serving the synthetic city (scale 1) from PostgreSQL,
+# loaded with oha over four typical queries. Bounded: each query runs for BENCH_DURATION.
+#
+#   bash bench/run.sh
+#
+# Environment:
+#   BENCH_DATABASE_URL  postgres://postgres@127.0.0.1:5432/capitole_bench (dropped and recreated!)
+#   BENCH_DURATION      20s per query (oha -z; a bare number means seconds)
+#   BENCH_CONNECTIONS   32 concurrent connections (oha -c)
+#   BENCH_BIN           use this capitole binary instead of building target/release/capitole
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DB_URL=${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/capitole_bench}
+DURATION=${BENCH_DURATION:-20s}
+CONNECTIONS=${BENCH_CONNECTIONS:-32}
+LISTEN=127.0.0.1:18080
+BASE=http://$LISTEN
+BIN=${BENCH_BIN:-target/release/capitole}
+
+[[ $DURATION =~ ^[0-9]+$ ]] && DURATION=${DURATION}s
+[[ $CONNECTIONS =~ ^[1-9][0-9]*$ ]] || { echo "BENCH_CONNECTIONS must be a positive integer" >&2; exit 2; }
+
+log() { printf '\n==> %s\n' "$*"; }
+die() { printf '\nbench: %s\n' "$*" >&2; exit 1; }
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+for tool in cargo curl psql python3; do
+  command -v "$tool" >/dev/null || die "$tool is required"
+done
+
+work=$(mktemp -d)
+server_pid=
+sampler_pid=
+cleanup() {
+  [[ -n $sampler_pid ]] && kill "$sampler_pid" 2>/dev/null || true
+  if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
+    kill "$server_pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$server_pid" 2>/dev/null || true
+  fi
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- oha ------------------------------------------------------------------------------------
+if ! command -v oha >/dev/null; then
+  log "installing oha (cargo install oha --locked)"
+  cargo install oha --locked
+fi
+oha_help=$(oha --help)
+oha_flags=(--no-tui)
+if grep -q -- '--output-format' <<<"$oha_help"; then   # oha >= 1.5 (checked with 1.16.0)
+  oha_flags+=(--output-format json)
+elif grep -q -- '--json' <<<"$oha_help"; then          # older 1.x
+  oha_flags+=(--json)
+else
+  die "this oha ($(oha --version)) has no JSON output; install oha >= 1.0"
+fi
+# Count requests still in flight at the deadline as finished, not as errors.
+grep -q -- '--wait-ongoing-requests-after-deadline' <<<"$oha_help" &&
+  oha_flags+=(--wait-ongoing-requests-after-deadline)
+echo "$(oha --version)"
+
+# --- build ----------------------------------------------------------------------------------
+if [[ -z ${BENCH_BIN:-} ]]; then
+  log "cargo build --release"
+  cargo build --release --bin capitole
+fi
+[[ -x $BIN ]] || die "$BIN is missing or not executable"
+
+# --- database -------------------------------------------------------------------------------
+db_name=${DB_URL##*/}
+db_name=${db_name%%\?*}
+[[ $db_name =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || die "unexpected database name in BENCH_DATABASE_URL: $db_name"
+admin_url=${DB_URL%/*}/postgres
+log "recreating database $db_name"
+psql "$admin_url" -v ON_ERROR_STOP=1 -q \
+  -c "DROP DATABASE IF EXISTS \"$db_name\" WITH (FORCE)" \
+  -c "CREATE DATABASE \"$db_name\""
+
+export CAPITOLE_DATABASE_URL=$DB_URL
+export CAPITOLE_LISTEN=$LISTEN
+
+log "capitole migrate"
+"$BIN" migrate
+
+log "capitole seed --synthetic --scale 1 --seed 42"
+t0=$(now)
+"$BIN" seed --synthetic --scale 1 --seed 42
+t1=$(now)
+seed_seconds=$(elapsed "$t0" "$t1")
+echo "seeded in ${seed_seconds} s"
+
+# --- server ---------------------------------------------------------------------------------
+log "capitole serve on $LISTEN"
+"$BIN" serve >"$work/server.log" 2>&1 &
+server_pid=$!
+ready=
+for _ in $(seq 1 120); do
+  if ! kill -0 "$server_pid" 2>/dev/null; then
+    tail -n 30 "$work/server.log" >&2
+    die "the server exited before becoming ready"
+  fi
+  if curl -fsS -o /dev/null "$BASE/readyz" 2>/dev/null; then ready=1; break; fi
+  sleep 0.5
+done
+[[ -n $ready ]] || { tail -n 30 "$work/server.log" >&2; die "$BASE/readyz not ready after 60 s"; }
+echo "ready (pid $server_pid)"
+
+# Resident memory, sampled every second (kB), for the peak during each query.
+rss_log=$work/rss.log
+: >"$rss_log"
+(
+  while kill -0 "$server_pid" 2>/dev/null; do
+    awk '/^VmRSS:/ { print $2 }' "/proc/$server_pid/status" 2>/dev/null >>"$rss_log" || true
+    sleep 1
+  done
+) &
+sampler_pid=$!
+
+# body QUERY VARIABLES_JSON: the JSON request body.
+body() {
+  python3 -c 'import json, sys; print(json.dumps({"query": sys.argv[1], "variables": json.loads(sys.argv[2])}))' \
+    "$1" "$2"
+}
+post() {
+  curl -fsS -H 'content-type: application/json' -H 'accept: application/graphql-response+json, application/json' \
+    --data-binary "$1" "$BASE/graphql"
+}
+
+resp=$(post "$(body '{ places(first:1) { nodes { id } } }' '{}')") || die "the place-id query failed"
+place_id=$(python3 -c 'import json, sys; print(json.load(sys.stdin)["data"]["places"]["nodes"][0]["id"])' <<<"$resp") ||
+  die "no place id in: ${resp:0:300}"
+echo "place id: $place_id"
+
+names=(
+  "events(first:20)"
+  "node(id) Place"
+  "places near, DISTANCE"
+  "news(first:20)"
+)
+queries=(
+  '{ events(first: 20) { edges { occurrence { startsAt } node { title venue { name location { latitude longitude } } } } } }'
+  'query($id: ID!) { node(id: $id) { ... on Place { name categories { name } openingHours { weekly { day opens closes } } } } }'
+  '{ places(first: 20, filter: { near: { latitude: 43.6045, longitude: 1.4440, radiusMeters: 1000 } }, orderBy: DISTANCE) { edges { distanceMeters node { name } } } }'
+  '{ news(first: 20) { nodes { title summary publishers { name } } } }'
+)
+variables=(
+  '{}'
+  "$(python3 -c 'import json, sys; print(json.dumps({"id": sys.argv[1]}))' "$place_id")"
+  '{}'
+  '{}'
+)
+
+# One line per query: name|rps|p50 ms|p99 ms|2xx|non-2xx|errors|success %|peak RSS MiB|graphql
+results=$work/results
+: >"$results"
+
+for i in "${!queries[@]}"; do
+  name=${names[$i]}
+  payload=$(body "${queries[$i]}" "${variables[$i]}")
+  log "[$((i + 1))/${#queries[@]}] $name: $DURATION, $CONNECTIONS connections"
+
+  # One checked request first: GraphQL errors come back as 200 and would pass unnoticed.
+  graphql=ok
+  check=$(post "$payload" 2>&1) || check="HTTP failure: $check"
+  if ! python3 -c 'import json, sys; r = json.load(sys.stdin); sys.exit(1 if r.get("errors") or not r.get("data") else 0)' \
+    <<<"$check" 2>/dev/null; then
+    graphql=ERRORS
+    echo "warning: this query does not answer cleanly: ${check:0:400}" >&2
+  fi
+
+  rss_from=$(wc -l <"$rss_log")
+  oha -z "$DURATION" -c "$CONNECTIONS" "${oha_flags[@]}" -m POST \
+    -H 'content-type: application/json' \
+    -H 'accept: application/graphql-response+json, application/json' \
+    -d "$payload" "$BASE/graphql" >"$work/oha-$i.json" ||
+    die "oha failed on $name"
+  kill -0 "$server_pid" 2>/dev/null || { tail -n 30 "$work/server.log" >&2; die "the server died during $name"; }
+  peak_kb=$(tail -n +"$((rss_from + 1))" "$rss_log" | sort -n | tail -n 1)
+
+  python3 - "$work/oha-$i.json" "$name" "${peak_kb:-0}" "$graphql" >>"$results" <<'PY'
+import json, sys
+path, name, peak_kb, graphql = sys.argv[1:5]
+r = json.load(open(path))
+s = r["summary"]
+pct = r.get("latencyPercentiles") or r.get("latency_percentiles") or {}
+codes = {str(k): int(v) for k, v in (r.get("statusCodeDistribution") or {}).items()}
+errors = sum(int(v) for v in (r.get("errorDistribution") or {}).values())
+ok = sum(v for k, v in codes.items() if k.startswith("2"))
+non2xx = sum(codes.values()) - ok
+attempts = ok + non2xx + errors
+ms = lambda v: "-" if v is None else f"{float(v) * 1000:.2f}"
+print("|".join([
+    name,
+    f"{float(s.get('requestsPerSec') or 0):.0f}",
+    ms(pct.get("p50")),
+    ms(pct.get("p99")),
+    str(ok),
+    str(non2xx),
+    str(errors),
+    f"{100.0 * ok / attempts:.2f}" if attempts else "-",
+    f"{int(peak_kb) / 1024:.1f}",
+    graphql,
+]))
+for k, v in (r.get("errorDistribution") or {}).items():
+    print(f"  oha error: {v} x {k}", file=sys.stderr)
+PY
+  IFS='|' read -r _ rps p50 p99 ok non2xx errors success _ _ < <(tail -n 1 "$results")
+  echo "requests/s: $rps   p50: $p50 ms   p99: $p99 ms   2xx: $ok   non-2xx: $non2xx   errors: $errors   success: $success %"
+done
+
+hwm_kb=$(awk '/^VmHWM:/ { print $2 }' "/proc/$server_pid/status" 2>/dev/null || echo 0)
+
+# --- summary --------------------------------------------------------------------------------
+log "summary"
+echo "capitole $(git rev-parse --short HEAD 2>/dev/null || echo '(no git)'), $(oha --version), $(nproc) CPUs"
+echo "database: PostgreSQL ($db_name), synthetic scale 1, seed 42; seeding took ${seed_seconds} s"
+echo "load: $DURATION per query, $CONNECTIONS connections"
+echo
+python3 - "$results" <<'PY'
+import sys
+head = ["query", "req/s", "p50 ms", "p99 ms", "2xx", "non-2xx", "errors", "success %", "peak RSS MiB", "graphql"]
+rows = [head] + [line.rstrip("\n").split("|") for line in open(sys.argv[1]) if "|" in line]
+widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
+for n, r in enumerate(rows):
+    print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
+    if n == 0:
+        print("  ".join("-" * w for w in widths))
+PY
+echo
+awk -v kb="${hwm_kb:-0}" 'BEGIN { printf "server peak RSS over the whole run (VmHWM): %.1f MiB\n", kb / 1024 }'

@@ -1,0 +1,85 @@
+//! What resolvers read from the request: the database, the city's timezone, the instant the
+//! request is judged at, its id, and its loaders (made per request, so caches never cross
+//! callers).
+
+use std::hash::Hash;
+
+use async_graphql::Context;
+use async_graphql::dataloader::DataLoader;
+use async_graphql::dataloader::Loader;
+use capitole_persistence::Database;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use crate::error::{ApiError, ApiResult, ErrorCode, to_gql};
+use crate::loaders::{Batcher, LoadError};
+
+/// What every request of one running service shares.
+#[derive(Clone)]
+pub struct ApiContext {
+    /// The database.
+    pub db: Database,
+    /// The city's timezone, for windows, opening hours and local times.
+    pub timezone: Tz,
+}
+
+/// What one request holds.
+pub(crate) struct RequestScope {
+    pub db: Database,
+    pub timezone: Tz,
+    /// The instant the whole request is judged at, so that every field agrees on "now".
+    pub now: DateTime<Utc>,
+    pub loader: DataLoader<Batcher>,
+}
+
+impl RequestScope {
+    pub(crate) fn new(api: &ApiContext, now: DateTime<Utc>) -> Self {
+        let batcher = Batcher {
+            db: api.db.clone(),
+            now,
+        };
+        Self {
+            db: api.db.clone(),
+            timezone: api.timezone,
+            now,
+            loader: DataLoader::new(batcher, tokio::spawn),
+        }
+    }
+}
+
+/// The request's scope, which the front handler gives every request.
+pub(crate) fn scope<'a>(ctx: &Context<'a>) -> ApiResult<&'a RequestScope> {
+    ctx.data::<RequestScope>().map_err(|_| {
+        tracing::error!("a request ran without its scope");
+        to_gql(ApiError::new(ErrorCode::Internal, "internal error"))
+    })
+}
+
+impl RequestScope {
+    /// Loads one item through the request's batcher.
+    pub(crate) async fn load<K>(&self, key: K) -> ApiResult<Option<<Batcher as Loader<K>>::Value>>
+    where
+        Batcher: Loader<K, Error = LoadError>,
+        K: Send + Sync + Hash + Eq + Clone + 'static,
+    {
+        self.loader.load_one(key).await.map_err(to_gql)
+    }
+
+    /// Loads several items through the request's batcher, in the order of `keys`, leaving out
+    /// those that do not exist.
+    pub(crate) async fn load_all<K>(
+        &self,
+        keys: Vec<K>,
+    ) -> ApiResult<Vec<<Batcher as Loader<K>>::Value>>
+    where
+        Batcher: Loader<K, Error = LoadError>,
+        K: Send + Sync + Hash + Eq + Clone + 'static,
+    {
+        let mut found = self
+            .loader
+            .load_many(keys.iter().cloned())
+            .await
+            .map_err(to_gql)?;
+        Ok(keys.iter().filter_map(|k| found.remove(k)).collect())
+    }
+}

@@ -1,0 +1,163 @@
+//! The HTTP service: routes, middleware (request ids, compression, CORS, panics, body
+//! limit, tracing) and the [`Application`] value that binds, serves and shuts down.
+
+mod graphql;
+mod observability;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::services::ServeDir;
+use tower_http::trace::TraceLayer;
+
+pub use graphql::RequestErrors;
+
+use crate::context::ApiContext;
+use crate::schema::{AppSchema, build_schema};
+
+/// The public CDN GraphiQL loads its assets from unless a local folder is configured.
+pub const GRAPHIQL_CDN: &str = "https://unpkg.com";
+
+/// HTTP settings of a running service.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// Where to listen (`127.0.0.1:8080`; port 0 picks a free port).
+    pub listen: SocketAddr,
+    /// The largest request body accepted, in bytes.
+    pub body_limit: usize,
+    /// A folder holding GraphiQL's assets, for deployments without internet access.
+    pub graphiql_assets: Option<PathBuf>,
+    /// Web origins allowed to call the API from a browser.
+    pub cors_origins: Vec<String>,
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub(crate) struct AppState {
+    pub schema: AppSchema,
+    pub api: ApiContext,
+    pub body_limit: usize,
+    pub graphiql_page: Arc<str>,
+}
+
+static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The routes and middleware of Capitole.
+pub fn router(api: ApiContext, settings: &HttpSettings) -> Router {
+    observability::install();
+    let assets = if settings.graphiql_assets.is_some() {
+        "/graphiql/assets"
+    } else {
+        GRAPHIQL_CDN
+    };
+    let state = AppState {
+        schema: build_schema(),
+        api,
+        body_limit: settings.body_limit,
+        graphiql_page: include_str!("graphiql.html")
+            .replace("{{ASSETS}}", assets)
+            .into(),
+    };
+    let mut router = Router::new()
+        .route("/graphql", get(graphql::get).post(graphql::post))
+        .route("/graphiql", get(graphiql))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(observability::metrics));
+    if let Some(dir) = &settings.graphiql_assets {
+        router = router.nest_service("/graphiql/assets", ServeDir::new(dir));
+    }
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::list(
+            settings
+                .cors_origins
+                .iter()
+                .filter_map(|o| HeaderValue::from_str(o).ok()),
+        ))
+        .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
+        .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION, header::ACCEPT])
+        .max_age(Duration::from_secs(3600));
+    router
+        .with_state(state)
+        .layer(CompressionLayer::new())
+        .layer(cors)
+        .layer(axum::middleware::from_fn(observability::track))
+        .layer(CatchPanicLayer::custom(observability::panic_response))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+                let id = request.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+                tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
+            }),
+        )
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
+        .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
+}
+
+async fn graphiql(State(state): State<AppState>) -> Response {
+    let mut response = Html(state.graphiql_page.to_string()).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.api.db.ping().await {
+        Ok(()) => (StatusCode::OK, "ready").into_response(),
+        Err(error) => {
+            tracing::warn!(%error, "not ready: database unreachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
+        }
+    }
+}
+
+/// A bound, ready-to-serve Capitole.
+pub struct Application {
+    listener: tokio::net::TcpListener,
+    router: Router,
+}
+
+impl Application {
+    /// Binds the listening socket and builds the routes.
+    pub async fn build(api: ApiContext, settings: &HttpSettings) -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind(settings.listen).await?;
+        Ok(Self {
+            listener,
+            router: router(api, settings),
+        })
+    }
+
+    /// The address actually bound (the chosen port when asked for port 0).
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` completes, then finishes the requests in flight.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service)
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}

@@ -1,0 +1,19 @@
+//! Capitole on the wire: the GraphQL schema (types, queries, loaders, errors) and the HTTP
+//! service around it (the GraphQL-over-HTTP front handler, GraphiQL, health, metrics).
+//! Resolvers are thin: they read the caller's request context, call a repository of
+//! `capitole-persistence`, and convert what comes back.
+
+mod context;
+mod error;
+pub mod http;
+mod ids;
+mod loaders;
+mod query;
+pub mod schema;
+mod text;
+mod types;
+
+pub use context::ApiContext;
+pub use error::ErrorCode;
+pub use http::{Application, HttpSettings};
+pub use schema::{AppSchema, build_schema};

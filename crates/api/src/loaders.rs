@@ -1,0 +1,193 @@
+//! Per-request batching: every relation the graph follows goes through one [`Batcher`],
+//! which answers each kind of key below in one statement per batch, whatever the page size.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::Arc;
+
+use async_graphql::dataloader::Loader;
+use capitole_persistence::articles::{self, ArticleVisibility};
+use capitole_persistence::entities::{
+    article, category, event, event_occurrence, neighborhood, organization, place,
+};
+use capitole_persistence::events::{self, AgendaRow, OccurrenceWindow};
+use capitole_persistence::{Database, Page, StorageError, catalog, places};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+/// Loads everything the graph follows, for one request.
+pub(crate) struct Batcher {
+    pub db: Database,
+    pub now: DateTime<Utc>,
+}
+
+/// Storage errors shared between the fields that waited on one batch.
+pub(crate) type LoadError = Arc<StorageError>;
+
+fn keyed<K, V>(
+    values: Vec<V>,
+    key_of: impl Fn(&V) -> Uuid,
+    wrap: impl Fn(Uuid) -> K,
+) -> HashMap<K, V>
+where
+    K: Hash + Eq,
+{
+    values.into_iter().map(|v| (wrap(key_of(&v)), v)).collect()
+}
+
+fn uuids<K: Copy>(keys: &[K], unwrap: impl Fn(K) -> Uuid) -> Vec<Uuid> {
+    keys.iter().map(|k| unwrap(*k)).collect()
+}
+
+macro_rules! by_id_loader {
+    ($(#[$doc:meta])* $key:ident => $model:ty, |$db:ident, $batcher:ident, $ids:ident| $fetch:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub(crate) struct $key(pub Uuid);
+
+        impl Loader<$key> for Batcher {
+            type Value = $model;
+            type Error = LoadError;
+
+            async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, $model>, LoadError> {
+                let $ids = uuids(keys, |k| k.0);
+                let $db = &self.db;
+                let $batcher = self;
+                let _ = $batcher;
+                let values = $fetch.await.map_err(Arc::new)?;
+                Ok(keyed(values, |v| v.id, $key))
+            }
+        }
+    };
+}
+
+by_id_loader!(
+    /// A place by id.
+    PlaceId => place::Model, |db, _b, ids| places::by_ids(db, &ids)
+);
+by_id_loader!(
+    /// An event by id.
+    EventId => event::Model, |db, _b, ids| events::by_ids(db, &ids)
+);
+by_id_loader!(
+    /// An article by id, if the public may read it.
+    ArticleId => article::Model, |db, b, ids| articles::by_ids(db, ArticleVisibility::Public { now: b.now }, &ids)
+);
+by_id_loader!(
+    /// An organization by id.
+    OrganizationId => organization::Model, |db, _b, ids| catalog::organizations_by_ids(db, &ids)
+);
+by_id_loader!(
+    /// A category by id.
+    CategoryId => category::Model, |db, _b, ids| catalog::categories_by_ids(db, &ids)
+);
+by_id_loader!(
+    /// A neighbourhood by id.
+    NeighborhoodId => neighborhood::Model, |db, _b, ids| catalog::neighborhoods_by_ids(db, &ids)
+);
+
+macro_rules! grouped_loader {
+    ($(#[$doc:meta])* $key:ident => $value:ty, |$db:ident, $batcher:ident, $ids:ident| $fetch:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub(crate) struct $key(pub Uuid);
+
+        impl Loader<$key> for Batcher {
+            type Value = $value;
+            type Error = LoadError;
+
+            async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, $value>, LoadError> {
+                let $ids = uuids(keys, |k| k.0);
+                let $db = &self.db;
+                let $batcher = self;
+                let _ = $batcher;
+                let grouped = $fetch.await.map_err(Arc::new)?;
+                Ok(grouped.into_iter().map(|(id, value)| ($key(id), value)).collect())
+            }
+        }
+    };
+}
+
+grouped_loader!(
+    /// The categories of a place.
+    CategoriesOfPlace => Vec<category::Model>, |db, _b, ids| catalog::categories_of_places(db, &ids)
+);
+grouped_loader!(
+    /// The categories of an event.
+    CategoriesOfEvent => Vec<category::Model>, |db, _b, ids| catalog::categories_of_events(db, &ids)
+);
+grouped_loader!(
+    /// The next date of an event that is not cancelled.
+    NextOccurrence => event_occurrence::Model, |db, b, ids| events::next_occurrences(db, &ids, b.now)
+);
+grouped_loader!(
+    /// The publishers of an article, as organization ids.
+    PublishersOfArticle => Vec<Uuid>, |db, _b, ids| articles::publishers_of(db, &ids)
+);
+grouped_loader!(
+    /// The neighbourhoods of an article, as ids.
+    NeighborhoodsOfArticle => Vec<Uuid>, |db, _b, ids| articles::neighborhoods_of(db, &ids)
+);
+grouped_loader!(
+    /// The events an article is about, as ids.
+    EventsOfArticle => Vec<Uuid>, |db, _b, ids| articles::events_of(db, &ids)
+);
+grouped_loader!(
+    /// The places an article is about, as ids.
+    PlacesOfArticle => Vec<Uuid>, |db, _b, ids| articles::places_of(db, &ids)
+);
+
+/// The most upcoming events one place lists.
+pub(crate) const UPCOMING_PER_PLACE: usize = 20;
+
+grouped_loader!(
+    /// The upcoming events at a place, soonest first.
+    UpcomingAtPlace => Vec<AgendaRow>, |db, b, ids| events::upcoming_at_places(db, &ids, b.now, UPCOMING_PER_PLACE)
+);
+
+/// One page of an event's dates; keys asking the same page of different events share a
+/// statement.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct OccurrencePage {
+    pub event_id: Uuid,
+    pub window: OccurrenceWindow,
+    pub first: usize,
+    pub after: Option<String>,
+}
+
+impl Loader<OccurrencePage> for Batcher {
+    type Value = Page<event_occurrence::Model>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[OccurrencePage],
+    ) -> Result<HashMap<OccurrencePage, Self::Value>, LoadError> {
+        let mut groups: HashMap<(OccurrenceWindow, usize, Option<String>), Vec<Uuid>> =
+            HashMap::new();
+        for key in keys {
+            groups
+                .entry((key.window, key.first, key.after.clone()))
+                .or_default()
+                .push(key.event_id);
+        }
+        let mut out = HashMap::new();
+        for ((window, first, after), ids) in groups {
+            let pages = events::occurrences_of(&self.db, &ids, window, first, after.as_deref())
+                .await
+                .map_err(Arc::new)?;
+            for (event_id, page) in pages {
+                out.insert(
+                    OccurrencePage {
+                        event_id,
+                        window,
+                        first,
+                        after: after.clone(),
+                    },
+                    page,
+                );
+            }
+        }
+        Ok(out)
+    }
+}

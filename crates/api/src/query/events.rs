@@ -1,0 +1,178 @@
+//! Root fields for the agenda.
+
+use async_graphql::{Context, Enum, ID, InputObject, Object};
+use capitole_domain::windows::TimeWindow as DomainWindow;
+use capitole_persistence::catalog;
+use capitole_persistence::events::{self, EventFilter as StorageFilter};
+use chrono::{DateTime, Utc};
+
+use crate::context::{RequestScope, scope};
+use crate::error::{ApiError, ApiResult, to_gql};
+use crate::ids::{self, Kind};
+use crate::loaders::EventId;
+use crate::types::connection::{CountQuery, page_info, page_size, unwrap_cursor, wrap_cursor};
+use crate::types::event::{Event, EventConnection, EventEdge, Occurrence};
+use crate::types::{Accessibility, Audience, GeoCircleInput, check_list, search_text};
+
+/// A named span of city time.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "capitole_domain::windows::TimeWindow")]
+pub(crate) enum TimeWindow {
+    /// From midnight today to midnight tonight, city time.
+    Today,
+    /// All of tomorrow.
+    Tomorrow,
+    /// Saturday and Sunday of this week (the current weekend on a Saturday or Sunday).
+    ThisWeekend,
+    /// Monday to Sunday of this week.
+    ThisWeek,
+    /// Today and the six days after it.
+    Next7Days,
+}
+
+/// Which events the agenda holds. Every condition must hold.
+#[derive(InputObject, Default)]
+pub(crate) struct EventFilter {
+    /// Only dates starting at or after this instant (default: now).
+    pub starts_after: Option<DateTime<Utc>>,
+    /// Only dates starting before this instant.
+    pub starts_before: Option<DateTime<Utc>>,
+    /// Only dates starting within this span of city time.
+    pub window: Option<TimeWindow>,
+    /// Only events in one of these categories or below them (slugs).
+    pub categories: Option<Vec<String>>,
+    /// Only events for at least one of these audiences.
+    pub audiences: Option<Vec<Audience>>,
+    /// Only events at this place (its global id).
+    pub place: Option<ID>,
+    /// Only events at a place within this circle.
+    pub near: Option<GeoCircleInput>,
+    /// Only free events.
+    #[graphql(default)]
+    pub free_only: bool,
+    /// Only events prepared for all of these.
+    pub accessibility: Option<Vec<Accessibility>>,
+    /// Only events organised by this publisher (its slug).
+    pub organization: Option<String>,
+    /// Only events whose title or summary contains these words, ignoring accents and case.
+    pub search: Option<String>,
+}
+
+async fn storage_filter(
+    scope: &RequestScope,
+    filter: EventFilter,
+) -> Result<StorageFilter, ApiError> {
+    let categories = filter.categories.unwrap_or_default();
+    let audiences = filter.audiences.unwrap_or_default();
+    let accessibility = filter.accessibility.unwrap_or_default();
+    check_list("categories", &categories)?;
+    check_list("audiences", &audiences)?;
+    check_list("accessibility", &accessibility)?;
+    let mut starts_after = filter.starts_after.unwrap_or(scope.now);
+    let mut starts_before = filter.starts_before;
+    if let Some(window) = filter.window {
+        let (start, end) = DomainWindow::from(window).range(scope.now, scope.timezone);
+        starts_after = if filter.starts_after.is_some() {
+            starts_after.max(start)
+        } else {
+            start
+        };
+        starts_before = Some(starts_before.map_or(end, |before| before.min(end)));
+    }
+    let organization = match filter.organization {
+        Some(slug) => Some(
+            catalog::organization_by_slug(&scope.db, &slug)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::bad_input(format!(
+                        "unknown organization `{}`",
+                        slug.chars().take(80).collect::<String>()
+                    ))
+                })?
+                .id,
+        ),
+        None => None,
+    };
+    Ok(StorageFilter {
+        starts_after,
+        starts_before,
+        categories: if categories.is_empty() {
+            Vec::new()
+        } else {
+            catalog::category_subtree_ids(&scope.db, &categories).await?
+        },
+        audiences: audiences.into_iter().map(Into::into).collect(),
+        place: filter
+            .place
+            .map(|id| ids::decode_as(Kind::Place, &id))
+            .transpose()?,
+        near: filter.near.map(GeoCircleInput::parse).transpose()?,
+        free_only: filter.free_only,
+        accessibility: accessibility.into_iter().map(Into::into).collect(),
+        organization,
+        search: search_text(filter.search.as_deref())?,
+    })
+}
+
+#[derive(Default)]
+pub(crate) struct EventQuery;
+
+#[Object]
+impl EventQuery {
+    /// The agenda: events with a date matching the filter, ordered by their first matching
+    /// date (each event once, with that date on its edge).
+    async fn events(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many events, 1 to 100.", default = 20)] first: i32,
+        #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
+        #[graphql(desc = "Which events.")] filter: Option<EventFilter>,
+    ) -> ApiResult<EventConnection> {
+        let scope = scope(ctx)?;
+        let first = page_size(first).map_err(to_gql)?;
+        let raw_after = unwrap_cursor(after.as_deref()).map_err(to_gql)?;
+        let filter = storage_filter(scope, filter.unwrap_or_default())
+            .await
+            .map_err(to_gql)?;
+        let page = events::list(&scope.db, &filter, first, raw_after.as_deref())
+            .await
+            .map_err(to_gql)?;
+        let info = page_info(&page, after.is_some());
+        Ok(EventConnection {
+            edges: page
+                .rows
+                .into_iter()
+                .map(|(row, cursor)| EventEdge {
+                    cursor: wrap_cursor(&cursor),
+                    node: Event(row.event),
+                    occurrence: Occurrence(row.occurrence),
+                })
+                .collect(),
+            page_info: info,
+            count: CountQuery::Events(Box::new(filter)),
+        })
+    }
+
+    /// One event by global id or by slug.
+    async fn event(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Its global id.")] id: Option<ID>,
+        #[graphql(desc = "Its slug.")] slug: Option<String>,
+    ) -> ApiResult<Option<Event>> {
+        let scope = scope(ctx)?;
+        match (id, slug) {
+            (Some(id), None) => {
+                let uuid = ids::decode_as(Kind::Event, &id).map_err(to_gql)?;
+                Ok(scope.load(EventId(uuid)).await?.map(Event))
+            }
+            (None, Some(slug)) => Ok(events::by_slug(&scope.db, &slug)
+                .await
+                .map_err(to_gql)?
+                .map(Event)),
+            _ => Err(to_gql(ApiError::bad_input(
+                "give exactly one of `id` and `slug`",
+            ))),
+        }
+    }
+}

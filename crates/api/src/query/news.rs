@@ -1,0 +1,140 @@
+//! Root fields for news.
+
+use async_graphql::{Context, ID, InputObject, Object};
+use capitole_persistence::articles::{self, ArticleVisibility, NewsFilter as StorageFilter};
+use capitole_persistence::catalog;
+
+use crate::context::{RequestScope, scope};
+use crate::error::{ApiError, ApiResult, to_gql};
+use crate::ids::{self, Kind};
+use crate::loaders::ArticleId;
+use crate::types::article::{NewsArticle, NewsArticleConnection, NewsArticleEdge};
+use crate::types::connection::{CountQuery, page_info, page_size, unwrap_cursor, wrap_cursor};
+use crate::types::{Audience, check_list, search_text};
+
+/// Which news a list holds.
+#[derive(InputObject, Default)]
+pub(crate) struct NewsFilter {
+    /// Only articles of this publisher (its slug, e.g. `toulouse-metropole`).
+    pub organization: Option<String>,
+    /// Only articles for at least one of these audiences.
+    pub audiences: Option<Vec<Audience>>,
+    /// Only articles with this tag.
+    pub tag: Option<String>,
+    /// Only articles about this neighbourhood (its slug).
+    pub neighborhood: Option<String>,
+    /// Only articles whose title or summary contains these words, ignoring accents and case.
+    pub search: Option<String>,
+    /// Also archived articles.
+    #[graphql(default)]
+    pub include_archived: bool,
+}
+
+async fn storage_filter(
+    scope: &RequestScope,
+    filter: NewsFilter,
+) -> Result<StorageFilter, ApiError> {
+    let audiences = filter.audiences.unwrap_or_default();
+    check_list("audiences", &audiences)?;
+    let organization = match filter.organization {
+        Some(slug) => Some(
+            catalog::organization_by_slug(&scope.db, &slug)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::bad_input(format!(
+                        "unknown organization `{}`",
+                        slug.chars().take(80).collect::<String>()
+                    ))
+                })?
+                .id,
+        ),
+        None => None,
+    };
+    let neighborhood = match filter.neighborhood {
+        Some(slug) => Some(
+            catalog::neighborhood_by_slug(&scope.db, &slug)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::bad_input(format!(
+                        "unknown neighborhood `{}`",
+                        slug.chars().take(80).collect::<String>()
+                    ))
+                })?
+                .id,
+        ),
+        None => None,
+    };
+    Ok(StorageFilter {
+        organization,
+        audiences: audiences.into_iter().map(Into::into).collect(),
+        tag: filter.tag,
+        neighborhood,
+        search: search_text(filter.search.as_deref())?,
+        include_archived: filter.include_archived,
+    })
+}
+
+#[derive(Default)]
+pub(crate) struct NewsQuery;
+
+#[Object]
+impl NewsQuery {
+    /// The news, latest first.
+    async fn news(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many articles, 1 to 100.", default = 20)] first: i32,
+        #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
+        #[graphql(desc = "Which articles.")] filter: Option<NewsFilter>,
+    ) -> ApiResult<NewsArticleConnection> {
+        let scope = scope(ctx)?;
+        let first = page_size(first).map_err(to_gql)?;
+        let raw_after = unwrap_cursor(after.as_deref()).map_err(to_gql)?;
+        let filter = storage_filter(scope, filter.unwrap_or_default())
+            .await
+            .map_err(to_gql)?;
+        let visibility = ArticleVisibility::Public { now: scope.now };
+        let page = articles::list(&scope.db, visibility, &filter, first, raw_after.as_deref())
+            .await
+            .map_err(to_gql)?;
+        let info = page_info(&page, after.is_some());
+        Ok(NewsArticleConnection {
+            edges: page
+                .rows
+                .into_iter()
+                .map(|(a, cursor)| NewsArticleEdge {
+                    cursor: wrap_cursor(&cursor),
+                    node: NewsArticle(a),
+                })
+                .collect(),
+            page_info: info,
+            count: CountQuery::News(visibility, Box::new(filter)),
+        })
+    }
+
+    /// One article by global id or by slug; null when there is none the caller may read.
+    async fn news_article(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Its global id.")] id: Option<ID>,
+        #[graphql(desc = "Its slug.")] slug: Option<String>,
+    ) -> ApiResult<Option<NewsArticle>> {
+        let scope = scope(ctx)?;
+        match (id, slug) {
+            (Some(id), None) => {
+                let uuid = ids::decode_as(Kind::NewsArticle, &id).map_err(to_gql)?;
+                Ok(scope.load(ArticleId(uuid)).await?.map(NewsArticle))
+            }
+            (None, Some(slug)) => {
+                let visibility = ArticleVisibility::Public { now: scope.now };
+                Ok(articles::by_slug(&scope.db, visibility, &slug)
+                    .await
+                    .map_err(to_gql)?
+                    .map(NewsArticle))
+            }
+            _ => Err(to_gql(ApiError::bad_input(
+                "give exactly one of `id` and `slug`",
+            ))),
+        }
+    }
+}

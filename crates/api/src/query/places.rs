@@ -1,0 +1,154 @@
+//! Root fields for places.
+
+use async_graphql::{Context, Enum, ID, InputObject, Object};
+use capitole_domain::place::PlaceOrder as DomainOrder;
+use capitole_persistence::catalog;
+use capitole_persistence::places::{self, PlaceFilter as StorageFilter};
+
+use crate::context::{RequestScope, scope};
+use crate::error::{ApiError, ApiResult, to_gql};
+use crate::ids::{self, Kind};
+use crate::loaders::PlaceId;
+use crate::types::connection::{CountQuery, page_info, page_size, unwrap_cursor, wrap_cursor};
+use crate::types::place::{Place, PlaceConnection, PlaceEdge};
+use crate::types::{Accessibility, GeoCircleInput, check_list, search_text};
+
+/// How a list of places is ordered.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "capitole_domain::place::PlaceOrder")]
+pub(crate) enum PlaceOrder {
+    /// Nearest first (needs `filter.near`).
+    Distance,
+    /// Most visited first.
+    Popularity,
+    /// Best rated first; unrated places last.
+    Rating,
+    /// Alphabetical, ignoring accents and case.
+    Name,
+}
+
+/// Which places a list holds. Every condition must hold.
+#[derive(InputObject, Default)]
+pub(crate) struct PlaceFilter {
+    /// Only places within this circle; edges then carry `distanceMeters`.
+    pub near: Option<GeoCircleInput>,
+    /// Only places in one of these categories or below them (slugs).
+    pub categories: Option<Vec<String>>,
+    /// Only places open now, in city time.
+    #[graphql(default)]
+    pub open_now: bool,
+    /// Only places in this neighbourhood (its slug).
+    pub neighborhood: Option<String>,
+    /// Only places prepared for all of these.
+    pub accessibility: Option<Vec<Accessibility>>,
+    /// Only places whose name contains these words, ignoring accents and case.
+    pub search: Option<String>,
+}
+
+async fn storage_filter(
+    scope: &RequestScope,
+    filter: PlaceFilter,
+) -> Result<StorageFilter, ApiError> {
+    let categories = filter.categories.unwrap_or_default();
+    let accessibility = filter.accessibility.unwrap_or_default();
+    check_list("categories", &categories)?;
+    check_list("accessibility", &accessibility)?;
+    let neighborhood = match filter.neighborhood {
+        Some(slug) => Some(
+            catalog::neighborhood_by_slug(&scope.db, &slug)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::bad_input(format!(
+                        "unknown neighborhood `{}`",
+                        slug.chars().take(80).collect::<String>()
+                    ))
+                })?
+                .id,
+        ),
+        None => None,
+    };
+    Ok(StorageFilter {
+        near: filter.near.map(GeoCircleInput::parse).transpose()?,
+        categories: if categories.is_empty() {
+            Vec::new()
+        } else {
+            catalog::category_subtree_ids(&scope.db, &categories).await?
+        },
+        neighborhood,
+        accessibility: accessibility.into_iter().map(Into::into).collect(),
+        search: search_text(filter.search.as_deref())?,
+        open_at: filter.open_now.then_some((scope.now, scope.timezone)),
+    })
+}
+
+#[derive(Default)]
+pub(crate) struct PlaceQuery;
+
+#[Object]
+impl PlaceQuery {
+    /// Places, by name unless `orderBy` says otherwise (by distance when `near` is given).
+    async fn places(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many places, 1 to 100.", default = 20)] first: i32,
+        #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
+        #[graphql(desc = "Which places.")] filter: Option<PlaceFilter>,
+        #[graphql(desc = "The order (default: DISTANCE with `near`, else NAME).")] order_by: Option<
+            PlaceOrder,
+        >,
+    ) -> ApiResult<PlaceConnection> {
+        let scope = scope(ctx)?;
+        let first = page_size(first).map_err(to_gql)?;
+        let raw_after = unwrap_cursor(after.as_deref()).map_err(to_gql)?;
+        let filter = storage_filter(scope, filter.unwrap_or_default())
+            .await
+            .map_err(to_gql)?;
+        let order = order_by
+            .map(DomainOrder::from)
+            .unwrap_or(if filter.near.is_some() {
+                DomainOrder::Distance
+            } else {
+                DomainOrder::Name
+            });
+        let page = places::list(&scope.db, &filter, order, first, raw_after.as_deref())
+            .await
+            .map_err(to_gql)?;
+        let info = page_info(&page, after.is_some());
+        Ok(PlaceConnection {
+            edges: page
+                .rows
+                .into_iter()
+                .map(|(row, cursor)| PlaceEdge {
+                    cursor: wrap_cursor(&cursor),
+                    node: Place(row.place),
+                    distance_meters: row.distance_meters.map(|d| (d * 10.0).round() / 10.0),
+                })
+                .collect(),
+            page_info: info,
+            count: CountQuery::Places(Box::new(filter)),
+        })
+    }
+
+    /// One place by global id or by slug.
+    async fn place(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Its global id.")] id: Option<ID>,
+        #[graphql(desc = "Its slug.")] slug: Option<String>,
+    ) -> ApiResult<Option<Place>> {
+        let scope = scope(ctx)?;
+        match (id, slug) {
+            (Some(id), None) => {
+                let uuid = ids::decode_as(Kind::Place, &id).map_err(to_gql)?;
+                Ok(scope.load(PlaceId(uuid)).await?.map(Place))
+            }
+            (None, Some(slug)) => Ok(places::by_slug(&scope.db, &slug)
+                .await
+                .map_err(to_gql)?
+                .map(Place)),
+            _ => Err(to_gql(ApiError::bad_input(
+                "give exactly one of `id` and `slug`",
+            ))),
+        }
+    }
+}

@@ -1,0 +1,203 @@
+//! News articles of the city's publishers.
+
+use async_graphql::{Context, Enum, ID, Object, SimpleObject};
+use capitole_domain::article::ArticleStatus as DomainStatus;
+use capitole_persistence::entities::article;
+use chrono::{DateTime, Utc};
+
+use super::catalog::{Neighborhood, Organization};
+use super::connection::connection;
+use super::event::Event;
+use super::place::Place;
+use super::{Audience, TextFormat, audiences_of};
+use crate::context::scope;
+use crate::error::ApiResult;
+use crate::ids::{self, Kind};
+use crate::loaders::{
+    EventId, EventsOfArticle, NeighborhoodId, NeighborhoodsOfArticle, OrganizationId, PlaceId,
+    PlacesOfArticle, PublishersOfArticle,
+};
+
+/// Where an article stands in its publication.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "capitole_domain::article::ArticleStatus")]
+pub(crate) enum ArticleStatus {
+    /// Being written; only its editors see it.
+    Draft,
+    /// To be published at its `publishedAt`.
+    Scheduled,
+    /// Public.
+    Published,
+    /// Public but out of date.
+    Archived,
+}
+
+/// An image with its text alternative.
+#[derive(SimpleObject, Clone)]
+pub(crate) struct Image {
+    /// Where the image is.
+    pub url: String,
+    /// What it shows, for people who cannot see it.
+    pub alt: Option<String>,
+    /// Who made it.
+    pub credit: Option<String>,
+}
+
+/// A photo, video or album attached to an article.
+#[derive(SimpleObject, Clone, serde::Deserialize)]
+pub(crate) struct Media {
+    /// `IMAGE`, `VIDEO` or `ALBUM`.
+    pub kind: String,
+    /// Where it is (a Dailymotion or YouTube page for videos, a Flickr album…).
+    pub url: String,
+    /// A caption.
+    #[serde(default)]
+    pub caption: Option<String>,
+    /// Who made it.
+    #[serde(default)]
+    pub credit: Option<String>,
+    /// What it shows, for people who cannot see it.
+    #[serde(default)]
+    pub alt: Option<String>,
+}
+
+/// A news article.
+#[derive(Clone)]
+pub(crate) struct NewsArticle(pub article::Model);
+
+#[Object]
+impl NewsArticle {
+    /// Global id.
+    pub(crate) async fn id(&self) -> ID {
+        ids::encode(Kind::NewsArticle, self.0.id)
+    }
+    /// Human identifier in URLs.
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+    /// Title.
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    /// One or two sentences.
+    async fn summary(&self) -> &str {
+        &self.0.summary
+    }
+    /// The summary in easy-to-read language, when written.
+    async fn easy_read_summary(&self) -> Option<&str> {
+        self.0.easy_read_summary.as_deref()
+    }
+    /// The article's text.
+    async fn body(
+        &self,
+        #[graphql(desc = "How to serve the text.", default)] format: TextFormat,
+    ) -> String {
+        format.render(&self.0.body)
+    }
+    /// The cover image.
+    async fn cover_image(&self) -> Option<Image> {
+        self.0.cover_url.as_ref().map(|url| Image {
+            url: url.clone(),
+            alt: self.0.cover_alt.clone(),
+            credit: self.0.cover_credit.clone(),
+        })
+    }
+    /// Photos, videos and albums.
+    async fn media(&self) -> Vec<Media> {
+        serde_json::from_str(&self.0.media).unwrap_or_default()
+    }
+    /// Tags.
+    async fn tags(&self) -> Vec<String> {
+        capitole_domain::text::decode_codes(&self.0.tags)
+            .map(str::to_owned)
+            .collect()
+    }
+    /// Who it is meant for.
+    async fn audiences(&self) -> Vec<Audience> {
+        audiences_of(&self.0.audiences)
+    }
+    /// The neighbourhoods it concerns.
+    async fn neighborhoods(&self, ctx: &Context<'_>) -> ApiResult<Vec<Neighborhood>> {
+        let scope = scope(ctx)?;
+        let ids = scope
+            .load(NeighborhoodsOfArticle(self.0.id))
+            .await?
+            .unwrap_or_default();
+        Ok(scope
+            .load_all(ids.into_iter().map(NeighborhoodId).collect())
+            .await?
+            .into_iter()
+            .map(Neighborhood)
+            .collect())
+    }
+    /// Who publishes it: one publisher or both.
+    async fn publishers(&self, ctx: &Context<'_>) -> ApiResult<Vec<Organization>> {
+        let scope = scope(ctx)?;
+        let ids = scope
+            .load(PublishersOfArticle(self.0.id))
+            .await?
+            .unwrap_or_default();
+        Ok(scope
+            .load_all(ids.into_iter().map(OrganizationId).collect())
+            .await?
+            .into_iter()
+            .map(Organization)
+            .collect())
+    }
+    /// The author's name.
+    async fn author(&self) -> Option<&str> {
+        self.0.author_name.as_deref()
+    }
+    /// Where it stands in its publication.
+    async fn status(&self) -> ArticleStatus {
+        DomainStatus::from_code(&self.0.status)
+            .unwrap_or(DomainStatus::Draft)
+            .into()
+    }
+    /// When it was (or will be) published.
+    async fn published_at(&self) -> Option<DateTime<Utc>> {
+        self.0.published_at
+    }
+    /// Events it is about.
+    async fn related_events(&self, ctx: &Context<'_>) -> ApiResult<Vec<Event>> {
+        let scope = scope(ctx)?;
+        let ids = scope
+            .load(EventsOfArticle(self.0.id))
+            .await?
+            .unwrap_or_default();
+        Ok(scope
+            .load_all(ids.into_iter().map(EventId).collect())
+            .await?
+            .into_iter()
+            .map(Event)
+            .collect())
+    }
+    /// Places it is about.
+    async fn related_places(&self, ctx: &Context<'_>) -> ApiResult<Vec<Place>> {
+        let scope = scope(ctx)?;
+        let ids = scope
+            .load(PlacesOfArticle(self.0.id))
+            .await?
+            .unwrap_or_default();
+        Ok(scope
+            .load_all(ids.into_iter().map(PlaceId).collect())
+            .await?
+            .into_iter()
+            .map(Place)
+            .collect())
+    }
+}
+
+/// An article in a list.
+#[derive(SimpleObject, Clone)]
+pub(crate) struct NewsArticleEdge {
+    /// The cursor to resume the list after this article.
+    pub cursor: String,
+    /// The article.
+    pub node: NewsArticle,
+}
+
+connection!(
+    /// A page of news.
+    NewsArticleConnection, NewsArticleEdge, NewsArticle
+);

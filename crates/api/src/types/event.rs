@@ -1,0 +1,318 @@
+//! Events of the agenda and their dates, shown in UTC and in city time.
+
+use async_graphql::{Context, Enum, ID, Object, SimpleObject};
+use capitole_domain::event::{AttendanceMode as DomainMode, EventStatus as DomainStatus};
+use capitole_persistence::entities::{event, event_occurrence};
+use capitole_persistence::events::{OccurrenceWindow, occurrence_status};
+use chrono::{DateTime, Utc};
+
+use super::catalog::{Category, Organization};
+use super::connection::{CountQuery, connection, page_info, page_size, unwrap_cursor, wrap_cursor};
+use super::place::Place;
+use super::{Accessibility, Audience, TextFormat, accessibility_of, audiences_of};
+use crate::context::scope;
+use crate::error::{ApiError, ApiResult, to_gql};
+use crate::ids::{self, Kind};
+use crate::loaders::{CategoriesOfEvent, NextOccurrence, OccurrencePage, OrganizationId, PlaceId};
+
+/// Where an event stands as a whole.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "capitole_domain::event::EventStatus")]
+pub(crate) enum EventStatus {
+    /// Going ahead as announced.
+    Scheduled,
+    /// Moved to new dates, which its occurrences show.
+    Rescheduled,
+    /// Put off to dates not yet known.
+    Postponed,
+    /// Now taking place online only.
+    MovedOnline,
+    /// No places left.
+    Full,
+    /// Not taking place.
+    Cancelled,
+}
+
+/// Where one date of an event stands.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "capitole_domain::event::OccurrenceStatus")]
+pub(crate) enum OccurrenceStatus {
+    /// Going ahead.
+    Scheduled,
+    /// No places left on this date.
+    Full,
+    /// This date is off; the others stand.
+    Cancelled,
+}
+
+/// How people attend an event.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "capitole_domain::event::AttendanceMode")]
+pub(crate) enum AttendanceMode {
+    /// At a venue.
+    InPerson,
+    /// Online only.
+    Online,
+    /// At a venue and online.
+    Mixed,
+}
+
+/// An event of the city's agenda.
+#[derive(Clone)]
+pub(crate) struct Event(pub event::Model);
+
+/// The ages an event is meant for.
+#[derive(SimpleObject, Clone)]
+pub(crate) struct AgeRange {
+    /// Youngest age, if any.
+    pub min: Option<i32>,
+    /// Oldest age, if any.
+    pub max: Option<i32>,
+}
+
+/// How to register for an event.
+#[derive(SimpleObject, Clone)]
+pub(crate) struct Registration {
+    /// Registration page.
+    pub url: Option<String>,
+    /// Telephone number.
+    pub phone: Option<String>,
+    /// E-mail address.
+    pub email: Option<String>,
+}
+
+#[Object]
+impl Event {
+    /// Global id.
+    pub(crate) async fn id(&self) -> ID {
+        ids::encode(Kind::Event, self.0.id)
+    }
+    /// Human identifier in URLs.
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+    /// Title.
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    /// One or two sentences.
+    async fn summary(&self) -> &str {
+        &self.0.summary
+    }
+    /// The summary in easy-to-read language, when written.
+    async fn easy_read_summary(&self) -> Option<&str> {
+        self.0.easy_read_summary.as_deref()
+    }
+    /// The full description.
+    async fn description(
+        &self,
+        #[graphql(desc = "How to serve the text.", default)] format: TextFormat,
+    ) -> String {
+        format.render(&self.0.description)
+    }
+    /// Its categories, most specific first.
+    async fn categories(&self, ctx: &Context<'_>) -> ApiResult<Vec<Category>> {
+        let categories = scope(ctx)?
+            .load(CategoriesOfEvent(self.0.id))
+            .await?
+            .unwrap_or_default();
+        Ok(categories.into_iter().map(Category).collect())
+    }
+    /// Who it is meant for.
+    async fn audiences(&self) -> Vec<Audience> {
+        audiences_of(&self.0.audiences)
+    }
+    /// The ages it is meant for, when limited.
+    async fn age_range(&self) -> Option<AgeRange> {
+        let (min, max) = (self.0.age_min, self.0.age_max);
+        (min.is_some() || max.is_some()).then(|| AgeRange {
+            min: min.and_then(|a| i32::try_from(a).ok()),
+            max: max.and_then(|a| i32::try_from(a).ok()),
+        })
+    }
+    /// Who it is prepared for.
+    async fn accessibility(&self) -> Vec<Accessibility> {
+        accessibility_of(&self.0.accessibility)
+    }
+    /// Whether it costs nothing.
+    async fn is_free(&self) -> bool {
+        self.0.is_free
+    }
+    /// Prices, as the organiser words them.
+    async fn price(&self) -> Option<&str> {
+        self.0.price.as_deref()
+    }
+    /// How to register, when registration is needed.
+    async fn registration(&self) -> Option<Registration> {
+        let e = &self.0;
+        (e.registration_url.is_some()
+            || e.registration_phone.is_some()
+            || e.registration_email.is_some())
+        .then(|| Registration {
+            url: e.registration_url.clone(),
+            phone: e.registration_phone.clone(),
+            email: e.registration_email.clone(),
+        })
+    }
+    /// How people attend.
+    async fn attendance_mode(&self) -> AttendanceMode {
+        DomainMode::from_code(&self.0.attendance_mode)
+            .unwrap_or(DomainMode::InPerson)
+            .into()
+    }
+    /// Where to follow it online.
+    async fn online_url(&self) -> Option<&str> {
+        self.0.online_url.as_deref()
+    }
+    /// Where it stands as a whole.
+    async fn status(&self) -> EventStatus {
+        DomainStatus::from_code(&self.0.status)
+            .unwrap_or(DomainStatus::Scheduled)
+            .into()
+    }
+    /// The place it happens at, if it has one.
+    async fn venue(&self, ctx: &Context<'_>) -> ApiResult<Option<Place>> {
+        let Some(id) = self.0.place_id else {
+            return Ok(None);
+        };
+        Ok(scope(ctx)?.load(PlaceId(id)).await?.map(Place))
+    }
+    /// Where it happens, in words, when it has no venue.
+    async fn location_text(&self) -> Option<&str> {
+        self.0.location_text.as_deref()
+    }
+    /// Who organises it.
+    async fn organizer(&self, ctx: &Context<'_>) -> ApiResult<Option<Organization>> {
+        Ok(scope(ctx)?
+            .load(OrganizationId(self.0.organization_id))
+            .await?
+            .map(Organization))
+    }
+    /// Its RFC 5545 recurrence rule, for recurring events.
+    async fn recurrence_rule(&self) -> Option<&str> {
+        self.0.recurrence_rule.as_deref()
+    }
+    /// Its next date that is not cancelled.
+    async fn next_occurrence(&self, ctx: &Context<'_>) -> ApiResult<Option<Occurrence>> {
+        Ok(scope(ctx)?
+            .load(NextOccurrence(self.0.id))
+            .await?
+            .map(Occurrence))
+    }
+    /// Its dates, cancelled ones included, earliest first.
+    async fn occurrences(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many dates, 1 to 100.", default = 20)] first: i32,
+        #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
+        #[graphql(desc = "Only dates starting at or after this instant.")] from: Option<
+            DateTime<Utc>,
+        >,
+        #[graphql(desc = "Only dates starting before this instant.")] to: Option<DateTime<Utc>>,
+    ) -> ApiResult<OccurrenceConnection> {
+        let first = page_size(first).map_err(to_gql)?;
+        if let (Some(from), Some(to)) = (from, to)
+            && to < from
+        {
+            return Err(to_gql(ApiError::bad_input("`to` is before `from`")));
+        }
+        let window = OccurrenceWindow { from, to };
+        let raw_after = unwrap_cursor(after.as_deref()).map_err(to_gql)?;
+        let key = OccurrencePage {
+            event_id: self.0.id,
+            window,
+            first,
+            after: raw_after,
+        };
+        let page = scope(ctx)?
+            .load(key)
+            .await?
+            .unwrap_or(capitole_persistence::Page {
+                rows: Vec::new(),
+                has_next_page: false,
+            });
+        let info = page_info(&page, after.is_some());
+        Ok(OccurrenceConnection {
+            edges: page
+                .rows
+                .into_iter()
+                .map(|(o, cursor)| OccurrenceEdge {
+                    cursor: wrap_cursor(&cursor),
+                    node: Occurrence(o),
+                })
+                .collect(),
+            page_info: info,
+            count: CountQuery::Occurrences(self.0.id, window),
+        })
+    }
+}
+
+/// One date of an event.
+#[derive(Clone)]
+pub(crate) struct Occurrence(pub event_occurrence::Model);
+
+#[Object]
+impl Occurrence {
+    /// Global id.
+    pub(crate) async fn id(&self) -> ID {
+        ids::encode(Kind::Occurrence, self.0.id)
+    }
+    /// When it starts (UTC).
+    async fn starts_at(&self) -> DateTime<Utc> {
+        self.0.starts_at
+    }
+    /// When it ends (UTC).
+    async fn ends_at(&self) -> DateTime<Utc> {
+        self.0.ends_at
+    }
+    /// When it starts, in city time with its offset (`2026-12-05T10:00:00+01:00`).
+    async fn local_starts_at(&self, ctx: &Context<'_>) -> ApiResult<String> {
+        Ok(self
+            .0
+            .starts_at
+            .with_timezone(&scope(ctx)?.timezone)
+            .to_rfc3339())
+    }
+    /// When it ends, in city time with its offset.
+    async fn local_ends_at(&self, ctx: &Context<'_>) -> ApiResult<String> {
+        Ok(self
+            .0
+            .ends_at
+            .with_timezone(&scope(ctx)?.timezone)
+            .to_rfc3339())
+    }
+    /// Where this date stands.
+    async fn status(&self) -> OccurrenceStatus {
+        occurrence_status(&self.0).into()
+    }
+}
+
+/// A date in a list.
+#[derive(SimpleObject, Clone)]
+pub(crate) struct OccurrenceEdge {
+    /// The cursor to resume the list after this date.
+    pub cursor: String,
+    /// The date.
+    pub node: Occurrence,
+}
+
+connection!(
+    /// A page of an event's dates.
+    OccurrenceConnection, OccurrenceEdge, Occurrence
+);
+
+/// An event in the agenda, with the date that placed it there.
+#[derive(SimpleObject, Clone)]
+pub(crate) struct EventEdge {
+    /// The cursor to resume the agenda after this event.
+    pub cursor: String,
+    /// The event.
+    pub node: Event,
+    /// Its first date matching the filter (cancelled dates never match).
+    pub occurrence: Occurrence,
+}
+
+connection!(
+    /// A page of the agenda.
+    EventConnection, EventEdge, Event
+);

@@ -1,0 +1,227 @@
+//! Places: venues with categories, location, contact, opening hours and upcoming events.
+
+use async_graphql::{Context, ID, Object, SimpleObject};
+use capitole_domain::opening_hours::OpeningHours as DomainHours;
+use capitole_persistence::entities::place;
+use capitole_persistence::places::opening_hours;
+
+use super::catalog::{Category, Neighborhood, Organization};
+use super::connection::{connection, page_size};
+use super::event::Event;
+use super::{Accessibility, Contact, Location, accessibility_of};
+use crate::context::scope;
+use crate::error::ApiResult;
+use crate::ids::{self, Kind};
+use crate::loaders::{
+    CategoriesOfPlace, NeighborhoodId, OrganizationId, UPCOMING_PER_PLACE, UpcomingAtPlace,
+};
+
+/// A place of the city: a museum, a market, a pool, a park, a café…
+#[derive(Clone)]
+pub(crate) struct Place(pub place::Model);
+
+/// A day of the week.
+#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "capitole_domain::opening_hours::DayOfWeek")]
+pub(crate) enum DayOfWeek {
+    /// Monday.
+    Monday,
+    /// Tuesday.
+    Tuesday,
+    /// Wednesday.
+    Wednesday,
+    /// Thursday.
+    Thursday,
+    /// Friday.
+    Friday,
+    /// Saturday.
+    Saturday,
+    /// Sunday.
+    Sunday,
+}
+
+/// One opening range on a weekday; when `closes` is not after `opens` it runs past midnight.
+#[derive(SimpleObject, Clone)]
+pub(crate) struct WeeklyOpening {
+    /// The day it opens.
+    pub day: DayOfWeek,
+    /// Local opening time (`HH:MM`).
+    pub opens: String,
+    /// Local closing time (`HH:MM`).
+    pub closes: String,
+}
+
+/// Hours on a date that differ from the weekly ones; no ranges means closed all day.
+#[derive(SimpleObject, Clone)]
+pub(crate) struct OpeningException {
+    /// The local date (`YYYY-MM-DD`).
+    pub date: String,
+    /// Opening ranges as `HH:MM-HH:MM`.
+    pub ranges: Vec<String>,
+    /// Why (bank holiday, works…).
+    pub note: Option<String>,
+}
+
+/// When a place is open.
+#[derive(SimpleObject, Clone)]
+pub(crate) struct OpeningHours {
+    /// The usual week.
+    pub weekly: Vec<WeeklyOpening>,
+    /// Dates that differ from the usual week.
+    pub exceptions: Vec<OpeningException>,
+}
+
+impl From<DomainHours> for OpeningHours {
+    fn from(hours: DomainHours) -> Self {
+        let hhmm = |t: chrono::NaiveTime| t.format("%H:%M").to_string();
+        OpeningHours {
+            weekly: hours
+                .weekly
+                .iter()
+                .map(|r| WeeklyOpening {
+                    day: DayOfWeek::from(r.day),
+                    opens: hhmm(r.opens),
+                    closes: hhmm(r.closes),
+                })
+                .collect(),
+            exceptions: hours
+                .exceptions
+                .iter()
+                .map(|e| OpeningException {
+                    date: e.date.to_string(),
+                    ranges: e
+                        .ranges
+                        .iter()
+                        .map(|r| format!("{}-{}", hhmm(r.opens), hhmm(r.closes)))
+                        .collect(),
+                    note: e.note.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+#[Object]
+impl Place {
+    /// Global id.
+    pub(crate) async fn id(&self) -> ID {
+        ids::encode(Kind::Place, self.0.id)
+    }
+    /// Human identifier in URLs.
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+    /// Name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// A short presentation.
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+    /// Its categories, most specific first.
+    async fn categories(&self, ctx: &Context<'_>) -> ApiResult<Vec<Category>> {
+        let categories = scope(ctx)?
+            .load(CategoriesOfPlace(self.0.id))
+            .await?
+            .unwrap_or_default();
+        Ok(categories.into_iter().map(Category).collect())
+    }
+    /// Where it is.
+    async fn location(&self) -> Location {
+        Location {
+            latitude: self.0.latitude,
+            longitude: self.0.longitude,
+            address: self.0.address.clone(),
+            postal_code: self.0.postal_code.clone(),
+            city: self.0.city.clone(),
+        }
+    }
+    /// The neighbourhood it is in.
+    async fn neighborhood(&self, ctx: &Context<'_>) -> ApiResult<Option<Neighborhood>> {
+        let Some(id) = self.0.neighborhood_id else {
+            return Ok(None);
+        };
+        Ok(scope(ctx)?
+            .load(NeighborhoodId(id))
+            .await?
+            .map(Neighborhood))
+    }
+    /// How to reach it.
+    async fn contact(&self) -> Contact {
+        Contact {
+            phone: self.0.phone.clone(),
+            email: self.0.email.clone(),
+            website: self.0.website.clone(),
+        }
+    }
+    /// When it is open.
+    async fn opening_hours(&self) -> OpeningHours {
+        opening_hours(&self.0).into()
+    }
+    /// Whether it is open now, in city time.
+    async fn is_open_now(&self, ctx: &Context<'_>) -> ApiResult<bool> {
+        let scope = scope(ctx)?;
+        Ok(opening_hours(&self.0).is_open_at(scope.now, scope.timezone))
+    }
+    /// Who it is prepared for.
+    async fn accessibility(&self) -> Vec<Accessibility> {
+        accessibility_of(&self.0.accessibility)
+    }
+    /// The public body that runs it, for municipal places.
+    async fn owner(&self, ctx: &Context<'_>) -> ApiResult<Option<Organization>> {
+        let Some(id) = self.0.owner_organization_id else {
+            return Ok(None);
+        };
+        Ok(scope(ctx)?
+            .load(OrganizationId(id))
+            .await?
+            .map(Organization))
+    }
+    /// How much it is visited, 0 and up.
+    async fn popularity(&self) -> i64 {
+        self.0.popularity
+    }
+    /// Its rating from 0 to 10, once enough visitors have rated it.
+    async fn rating(&self) -> Option<f64> {
+        self.0.rating
+    }
+    /// Its next events, soonest first (at most 20).
+    async fn upcoming_events(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many events, 1 to 20.", default = 5)] first: i32,
+    ) -> ApiResult<Vec<Event>> {
+        let first = page_size(first).map_err(crate::error::to_gql)?;
+        if first > UPCOMING_PER_PLACE {
+            return Err(crate::error::to_gql(crate::error::ApiError::bad_input(
+                format!("`first` must be between 1 and {UPCOMING_PER_PLACE}, got {first}"),
+            )));
+        }
+        let rows = scope(ctx)?
+            .load(UpcomingAtPlace(self.0.id))
+            .await?
+            .unwrap_or_default();
+        Ok(rows
+            .into_iter()
+            .take(first)
+            .map(|row| Event(row.event))
+            .collect())
+    }
+}
+
+/// A place in a list, with its distance when the list is measured from a point.
+#[derive(SimpleObject, Clone)]
+pub(crate) struct PlaceEdge {
+    /// The cursor to resume the list after this place.
+    pub cursor: String,
+    /// The place.
+    pub node: Place,
+    /// Metres from the filter's `near` point (great-circle), when the filter has one.
+    pub distance_meters: Option<f64>,
+}
+
+connection!(
+    /// A page of places.
+    PlaceConnection, PlaceEdge, Place
+);

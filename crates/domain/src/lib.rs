@@ -1,0 +1,18 @@
+//! The city as Capitole understands it: organizations, news, events, places and the rules
+//! that hold between them (coordinates in range, slugs, page sizes, city-time windows,
+//! opening hours, recurrence). Plain Rust: no database, HTTP or GraphQL types live here.
+
+pub mod article;
+pub mod event;
+pub mod geo;
+pub mod ids;
+pub mod opening_hours;
+pub mod paging;
+pub mod place;
+pub mod recurrence;
+pub mod text;
+pub mod values;
+pub mod windows;
+
+pub use geo::{Coordinates, Latitude, Longitude, RadiusMeters};
+pub use values::{Audience, Slug};

@@ -1,0 +1,243 @@
+//! News articles: the latest first, keyset-paged, and the links of articles to their
+//! publishers, neighbourhoods, events and places.
+//!
+//! Who may read which article is decided here once, by [`ArticleVisibility`], and every
+//! query that returns articles applies it: lists, lookups by id or slug, and batch loads.
+
+use std::collections::HashMap;
+
+use capitole_domain::Audience;
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::cursor::{self, Page};
+use crate::entities::{
+    article, article_event, article_neighborhood, article_organization, article_place,
+};
+use crate::places::count_of;
+use crate::sql::Sql;
+use crate::{Database, StorageError};
+
+/// Which articles a reader may see.
+#[derive(Debug, Clone, Copy)]
+pub enum ArticleVisibility {
+    /// Anyone: published or archived articles whose publication time has come.
+    Public {
+        /// The instant to judge publication times by.
+        now: DateTime<Utc>,
+    },
+}
+
+impl ArticleVisibility {
+    fn push(self, sql: &mut Sql) {
+        match self {
+            ArticleVisibility::Public { now } => {
+                sql.push("a.status IN ('PUBLISHED', 'ARCHIVED') AND a.published_at <= ")
+                    .bind(now);
+            }
+        }
+    }
+}
+
+/// Which articles a news list holds.
+#[derive(Debug, Clone, Default)]
+pub struct NewsFilter {
+    /// Only articles published by this organization.
+    pub organization: Option<Uuid>,
+    /// Only articles for at least one of these audiences.
+    pub audiences: Vec<Audience>,
+    /// Only articles with this tag.
+    pub tag: Option<String>,
+    /// Only articles about this neighbourhood.
+    pub neighborhood: Option<Uuid>,
+    /// Only articles whose folded title or summary contains this folded text.
+    pub search: Option<String>,
+    /// Also archived articles (lists hold published ones only by default).
+    pub include_archived: bool,
+}
+
+#[derive(Serialize, Deserialize)]
+struct NewsKey(DateTime<Utc>, Uuid);
+
+const COLUMNS: &str = "a.id, a.slug, a.title, a.summary, a.easy_read_summary, a.body, a.search_text, a.status, \
+     a.published_at, a.author_name, a.cover_url, a.cover_alt, a.cover_credit, a.media, a.tags, a.audiences, \
+     a.created_at, a.updated_at";
+
+/// One page of news, latest first, after `after`.
+pub async fn list(
+    db: &Database,
+    visibility: ArticleVisibility,
+    filter: &NewsFilter,
+    first: usize,
+    after: Option<&str>,
+) -> Result<Page<article::Model>, StorageError> {
+    let after = after.map(cursor::decode::<NewsKey>).transpose()?;
+    let mut sql = Sql::new(db.db_backend());
+    sql.push("SELECT ")
+        .push(COLUMNS)
+        .push(" FROM articles a WHERE ");
+    push_conditions(&mut sql, visibility, filter);
+    if let Some(NewsKey(published_at, id)) = after {
+        sql.push(" AND (a.published_at < ").bind(published_at);
+        sql.push(" OR (a.published_at = ")
+            .bind(published_at)
+            .push(" AND a.id < ")
+            .bind(id)
+            .push("))");
+    }
+    sql.push(" ORDER BY a.published_at DESC, a.id DESC LIMIT ")
+        .bind((first + 1) as i64);
+    let rows = article::Model::find_by_statement(sql.build())
+        .all(db.connection())
+        .await?;
+    Ok(Page::from_rows(rows, first, |a| {
+        cursor::encode(&NewsKey(a.published_at.unwrap_or_default(), a.id))
+    }))
+}
+
+/// How many articles a news list holds.
+pub async fn count(
+    db: &Database,
+    visibility: ArticleVisibility,
+    filter: &NewsFilter,
+) -> Result<u64, StorageError> {
+    let mut sql = Sql::new(db.db_backend());
+    sql.push("SELECT COUNT(*) AS n FROM articles a WHERE ");
+    push_conditions(&mut sql, visibility, filter);
+    count_of(db, sql).await
+}
+
+fn push_conditions(sql: &mut Sql, visibility: ArticleVisibility, filter: &NewsFilter) {
+    visibility.push(sql);
+    if !filter.include_archived {
+        sql.push(" AND a.status = 'PUBLISHED'");
+    }
+    if let Some(organization) = filter.organization {
+        sql.push(
+            " AND a.id IN (SELECT article_id FROM article_organizations WHERE organization_id = ",
+        );
+        sql.bind(organization).push(")");
+    }
+    if !filter.audiences.is_empty() {
+        sql.push(" AND (");
+        for (i, audience) in filter.audiences.iter().enumerate() {
+            if i > 0 {
+                sql.push(" OR ");
+            }
+            sql.contains("a.audiences", &format!("|{}|", audience.code()));
+        }
+        sql.push(")");
+    }
+    if let Some(tag) = &filter.tag {
+        sql.push(" AND ").contains("a.tags", &format!("|{tag}|"));
+    }
+    if let Some(neighborhood) = filter.neighborhood {
+        sql.push(
+            " AND a.id IN (SELECT article_id FROM article_neighborhoods WHERE neighborhood_id = ",
+        );
+        sql.bind(neighborhood).push(")");
+    }
+    if let Some(search) = &filter.search {
+        sql.push(" AND ").contains("a.search_text", search);
+    }
+}
+
+/// The articles with these ids that `visibility` lets the reader see.
+pub async fn by_ids(
+    db: &Database,
+    visibility: ArticleVisibility,
+    ids: &[Uuid],
+) -> Result<Vec<article::Model>, StorageError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = Sql::new(db.db_backend());
+    sql.push("SELECT ")
+        .push(COLUMNS)
+        .push(" FROM articles a WHERE ");
+    visibility.push(&mut sql);
+    sql.push(" AND a.id IN ").bind_list(ids.iter().copied());
+    Ok(article::Model::find_by_statement(sql.build())
+        .all(db.connection())
+        .await?)
+}
+
+/// The article with this slug, if `visibility` lets the reader see it.
+pub async fn by_slug(
+    db: &Database,
+    visibility: ArticleVisibility,
+    slug: &str,
+) -> Result<Option<article::Model>, StorageError> {
+    let mut sql = Sql::new(db.db_backend());
+    sql.push("SELECT ")
+        .push(COLUMNS)
+        .push(" FROM articles a WHERE ");
+    visibility.push(&mut sql);
+    sql.push(" AND a.slug = ").bind(slug.to_owned());
+    Ok(article::Model::find_by_statement(sql.build())
+        .one(db.connection())
+        .await?)
+}
+
+/// The publishers of each of these articles, as organization ids in the article's order.
+pub async fn publishers_of(
+    db: &Database,
+    article_ids: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<Uuid>>, StorageError> {
+    let links = article_organization::Entity::find()
+        .filter(article_organization::Column::ArticleId.is_in(article_ids.iter().copied()))
+        .order_by_asc(article_organization::Column::Position)
+        .all(db.connection())
+        .await?;
+    Ok(group(
+        links.into_iter().map(|l| (l.article_id, l.organization_id)),
+    ))
+}
+
+/// The neighbourhoods of each of these articles, as ids.
+pub async fn neighborhoods_of(
+    db: &Database,
+    article_ids: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<Uuid>>, StorageError> {
+    let links = article_neighborhood::Entity::find()
+        .filter(article_neighborhood::Column::ArticleId.is_in(article_ids.iter().copied()))
+        .all(db.connection())
+        .await?;
+    Ok(group(
+        links.into_iter().map(|l| (l.article_id, l.neighborhood_id)),
+    ))
+}
+
+/// The events each of these articles is about, as ids.
+pub async fn events_of(
+    db: &Database,
+    article_ids: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<Uuid>>, StorageError> {
+    let links = article_event::Entity::find()
+        .filter(article_event::Column::ArticleId.is_in(article_ids.iter().copied()))
+        .all(db.connection())
+        .await?;
+    Ok(group(links.into_iter().map(|l| (l.article_id, l.event_id))))
+}
+
+/// The places each of these articles is about, as ids.
+pub async fn places_of(
+    db: &Database,
+    article_ids: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<Uuid>>, StorageError> {
+    let links = article_place::Entity::find()
+        .filter(article_place::Column::ArticleId.is_in(article_ids.iter().copied()))
+        .all(db.connection())
+        .await?;
+    Ok(group(links.into_iter().map(|l| (l.article_id, l.place_id))))
+}
+
+fn group(pairs: impl Iterator<Item = (Uuid, Uuid)>) -> HashMap<Uuid, Vec<Uuid>> {
+    let mut grouped: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    for (owner, item) in pairs {
+        grouped.entry(owner).or_default().push(item);
+    }
+    grouped
+}

@@ -1,0 +1,181 @@
+//! The small, slowly changing lists every screen refers to: organizations, categories and
+//! neighbourhoods, with batch loads by id and the category links of places and events.
+
+use std::collections::HashMap;
+
+use capitole_domain::event::CategoryKind;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use uuid::Uuid;
+
+use crate::entities::{category, event_category, neighborhood, organization, place_category};
+use crate::{Database, StorageError};
+
+/// Every organization, by name.
+pub async fn organizations(db: &Database) -> Result<Vec<organization::Model>, StorageError> {
+    Ok(organization::Entity::find()
+        .order_by_asc(organization::Column::Name)
+        .all(db.connection())
+        .await?)
+}
+
+/// Organizations with these ids (missing ids are left out).
+pub async fn organizations_by_ids(
+    db: &Database,
+    ids: &[Uuid],
+) -> Result<Vec<organization::Model>, StorageError> {
+    Ok(organization::Entity::find()
+        .filter(organization::Column::Id.is_in(ids.iter().copied()))
+        .all(db.connection())
+        .await?)
+}
+
+/// The organization with this slug.
+pub async fn organization_by_slug(
+    db: &Database,
+    slug: &str,
+) -> Result<Option<organization::Model>, StorageError> {
+    Ok(organization::Entity::find()
+        .filter(organization::Column::Slug.eq(slug))
+        .one(db.connection())
+        .await?)
+}
+
+/// Every category, of one tree or both, by name.
+pub async fn categories(
+    db: &Database,
+    kind: Option<CategoryKind>,
+) -> Result<Vec<category::Model>, StorageError> {
+    let mut query = category::Entity::find()
+        .order_by_asc(category::Column::Kind)
+        .order_by_asc(category::Column::Name);
+    if let Some(kind) = kind {
+        query = query.filter(category::Column::Kind.eq(kind.code()));
+    }
+    Ok(query.all(db.connection()).await?)
+}
+
+/// Categories with these ids.
+pub async fn categories_by_ids(
+    db: &Database,
+    ids: &[Uuid],
+) -> Result<Vec<category::Model>, StorageError> {
+    Ok(category::Entity::find()
+        .filter(category::Column::Id.is_in(ids.iter().copied()))
+        .all(db.connection())
+        .await?)
+}
+
+/// The ids of the categories named by `slugs` and of all categories below them, so that a
+/// filter on "culture" also finds museums. An unknown slug is an error naming it.
+pub async fn category_subtree_ids(
+    db: &Database,
+    slugs: &[String],
+) -> Result<Vec<Uuid>, StorageError> {
+    let all = categories(db, None).await?;
+    let mut selected: Vec<Uuid> = Vec::new();
+    for slug in slugs {
+        match all.iter().find(|c| &c.slug == slug) {
+            Some(c) => selected.push(c.id),
+            None => {
+                return Err(StorageError::BadRequest(format!(
+                    "unknown category `{slug}`"
+                )));
+            }
+        }
+    }
+    let mut frontier = selected.clone();
+    while let Some(parent) = frontier.pop() {
+        for child in all.iter().filter(|c| c.parent_id == Some(parent)) {
+            if !selected.contains(&child.id) {
+                selected.push(child.id);
+                frontier.push(child.id);
+            }
+        }
+    }
+    Ok(selected)
+}
+
+/// The categories of each of these places, in the place's own order.
+pub async fn categories_of_places(
+    db: &Database,
+    place_ids: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<category::Model>>, StorageError> {
+    let links = place_category::Entity::find()
+        .filter(place_category::Column::PlaceId.is_in(place_ids.iter().copied()))
+        .order_by_asc(place_category::Column::Position)
+        .all(db.connection())
+        .await?;
+    let pairs = links
+        .into_iter()
+        .map(|l| (l.place_id, l.category_id))
+        .collect::<Vec<_>>();
+    group_categories(db, pairs).await
+}
+
+/// The categories of each of these events, in the event's own order.
+pub async fn categories_of_events(
+    db: &Database,
+    event_ids: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<category::Model>>, StorageError> {
+    let links = event_category::Entity::find()
+        .filter(event_category::Column::EventId.is_in(event_ids.iter().copied()))
+        .order_by_asc(event_category::Column::Position)
+        .all(db.connection())
+        .await?;
+    let pairs = links
+        .into_iter()
+        .map(|l| (l.event_id, l.category_id))
+        .collect::<Vec<_>>();
+    group_categories(db, pairs).await
+}
+
+async fn group_categories(
+    db: &Database,
+    pairs: Vec<(Uuid, Uuid)>,
+) -> Result<HashMap<Uuid, Vec<category::Model>>, StorageError> {
+    let mut category_ids: Vec<Uuid> = pairs.iter().map(|(_, c)| *c).collect();
+    category_ids.sort_unstable();
+    category_ids.dedup();
+    let by_id: HashMap<Uuid, category::Model> = categories_by_ids(db, &category_ids)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
+    let mut grouped: HashMap<Uuid, Vec<category::Model>> = HashMap::new();
+    for (owner, category_id) in pairs {
+        if let Some(category) = by_id.get(&category_id) {
+            grouped.entry(owner).or_default().push(category.clone());
+        }
+    }
+    Ok(grouped)
+}
+
+/// Every neighbourhood, by name.
+pub async fn neighborhoods(db: &Database) -> Result<Vec<neighborhood::Model>, StorageError> {
+    Ok(neighborhood::Entity::find()
+        .order_by_asc(neighborhood::Column::Name)
+        .all(db.connection())
+        .await?)
+}
+
+/// Neighbourhoods with these ids.
+pub async fn neighborhoods_by_ids(
+    db: &Database,
+    ids: &[Uuid],
+) -> Result<Vec<neighborhood::Model>, StorageError> {
+    Ok(neighborhood::Entity::find()
+        .filter(neighborhood::Column::Id.is_in(ids.iter().copied()))
+        .all(db.connection())
+        .await?)
+}
+
+/// The neighbourhood with this slug.
+pub async fn neighborhood_by_slug(
+    db: &Database,
+    slug: &str,
+) -> Result<Option<neighborhood::Model>, StorageError> {
+    Ok(neighborhood::Entity::find()
+        .filter(neighborhood::Column::Slug.eq(slug))
+        .one(db.connection())
+        .await?)
+}

@@ -1,0 +1,134 @@
+//! Connection set-up for both engines, migrations, and the count of SQL statements that
+//! `/metrics` exports and tests use to prove that a page costs a constant number of queries.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use capitole_migrations::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseConnection, DbBackend};
+
+use crate::StorageError;
+
+/// The storage engine behind a [`Database`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// The embedded default.
+    Sqlite,
+    /// The production engine.
+    Postgres,
+}
+
+/// How to reach the database.
+#[derive(Debug, Clone)]
+pub struct ConnectSettings {
+    /// `sqlite://file.db?mode=rwc` or `postgres://user@host/db`.
+    pub url: String,
+    /// Pool size.
+    pub max_connections: u32,
+    /// How long a request waits for a pooled connection before failing fast.
+    pub acquire_timeout: Duration,
+    /// How long one statement may run on PostgreSQL before it is cancelled.
+    pub statement_timeout: Duration,
+}
+
+impl ConnectSettings {
+    /// Settings with the documented defaults for `url`.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            max_connections: 16,
+            acquire_timeout: Duration::from_secs(3),
+            statement_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// A pool of connections to Capitole's database.
+#[derive(Clone)]
+pub struct Database {
+    connection: DatabaseConnection,
+    statements: Arc<AtomicU64>,
+}
+
+impl Database {
+    /// Connects: SQLite in WAL mode with a busy timeout and foreign keys on; PostgreSQL with
+    /// a short acquire timeout and a statement timeout.
+    pub async fn connect(settings: &ConnectSettings) -> Result<Self, StorageError> {
+        let mut options = ConnectOptions::new(settings.url.clone());
+        options
+            .max_connections(settings.max_connections)
+            .min_connections(1)
+            .acquire_timeout(settings.acquire_timeout)
+            .connect_timeout(settings.acquire_timeout)
+            .sqlx_logging(false);
+        if settings.url.starts_with("postgres") {
+            options.statement_timeout(settings.statement_timeout);
+        } else {
+            options.map_sqlx_sqlite_opts(|sqlite| {
+                sqlite
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(5))
+                    .foreign_keys(true)
+            });
+        }
+        let mut connection = sea_orm::Database::connect(options)
+            .await
+            .map_err(StorageError::from)?;
+        let statements = Arc::new(AtomicU64::new(0));
+        let counter = Arc::clone(&statements);
+        connection.set_metric_callback(move |_info| {
+            counter.fetch_add(1, Ordering::Relaxed);
+            metrics::counter!("capitole_db_statements_total").increment(1);
+        });
+        Ok(Self {
+            connection,
+            statements,
+        })
+    }
+
+    /// Brings the schema up to date; safe to run on every start.
+    pub async fn migrate(&self) -> Result<(), StorageError> {
+        Migrator::up(&self.connection, None)
+            .await
+            .map_err(StorageError::from)
+    }
+
+    /// The sea-orm connection, for repositories.
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.connection
+    }
+
+    /// Which engine this is.
+    pub fn backend(&self) -> Backend {
+        match self.connection.get_database_backend() {
+            DbBackend::Postgres => Backend::Postgres,
+            _ => Backend::Sqlite,
+        }
+    }
+
+    pub(crate) fn db_backend(&self) -> DbBackend {
+        self.connection.get_database_backend()
+    }
+
+    /// SQL statements run through this pool since it was opened.
+    pub fn statement_count(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
+    }
+
+    /// Whether the database answers a trivial query.
+    pub async fn ping(&self) -> Result<(), StorageError> {
+        self.connection
+            .execute_unprepared("SELECT 1")
+            .await
+            .map(|_| ())
+            .map_err(StorageError::from)
+    }
+
+    /// Closes the pool.
+    pub async fn close(self) {
+        let _ = self.connection.close().await;
+    }
+}

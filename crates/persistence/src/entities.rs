@@ -1,0 +1,290 @@
+//! sea-orm entities: one module per table, mirroring the migrations column for column.
+//! Nothing here holds a rule; repositories and the domain do.
+
+macro_rules! no_relations {
+    () => {
+        /// Relations are followed by repository queries, not by sea-orm.
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {}
+
+        impl ActiveModelBehavior for ActiveModel {}
+    };
+}
+
+/// Publishers.
+pub mod organization {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `organizations`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "organizations")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub slug: String,
+        pub name: String,
+        pub kind: String,
+        pub website: Option<String>,
+        pub description: String,
+        pub social_accounts: String,
+        pub created_at: DateTimeUtc,
+    }
+    no_relations!();
+}
+
+/// Neighbourhoods.
+pub mod neighborhood {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `neighborhoods`.
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "neighborhoods")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub slug: String,
+        pub name: String,
+        pub latitude: Option<f64>,
+        pub longitude: Option<f64>,
+    }
+    no_relations!();
+}
+
+/// Categories of places and events.
+pub mod category {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `categories`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "categories")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub slug: String,
+        pub kind: String,
+        pub name: String,
+        pub parent_id: Option<Uuid>,
+    }
+    no_relations!();
+}
+
+/// Places.
+pub mod place {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `places`.
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "places")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub slug: String,
+        pub name: String,
+        pub name_folded: String,
+        pub description: String,
+        pub latitude: f64,
+        pub longitude: f64,
+        pub address: String,
+        pub postal_code: String,
+        pub city: String,
+        pub neighborhood_id: Option<Uuid>,
+        pub phone: Option<String>,
+        pub email: Option<String>,
+        pub website: Option<String>,
+        pub opening_hours: String,
+        pub accessibility: String,
+        pub owner_organization_id: Option<Uuid>,
+        pub popularity: i64,
+        pub rating: Option<f64>,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+    no_relations!();
+}
+
+/// Which categories a place is in.
+pub mod place_category {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `place_categories`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "place_categories")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub place_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub category_id: Uuid,
+        pub position: i64,
+    }
+    no_relations!();
+}
+
+/// Events.
+pub mod event {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `events`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "events")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub slug: String,
+        pub title: String,
+        pub summary: String,
+        pub easy_read_summary: Option<String>,
+        pub description: String,
+        pub search_text: String,
+        pub status: String,
+        pub attendance_mode: String,
+        pub online_url: Option<String>,
+        pub age_min: Option<i64>,
+        pub age_max: Option<i64>,
+        pub accessibility: String,
+        pub audiences: String,
+        pub is_free: bool,
+        pub price: Option<String>,
+        pub registration_url: Option<String>,
+        pub registration_phone: Option<String>,
+        pub registration_email: Option<String>,
+        pub place_id: Option<Uuid>,
+        pub location_text: Option<String>,
+        pub organization_id: Uuid,
+        pub recurrence_rule: Option<String>,
+        pub duration_minutes: i64,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+    no_relations!();
+}
+
+/// Which categories an event is in.
+pub mod event_category {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `event_categories`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "event_categories")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub event_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub category_id: Uuid,
+        pub position: i64,
+    }
+    no_relations!();
+}
+
+/// The dates of events.
+pub mod event_occurrence {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `event_occurrences`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "event_occurrences")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub event_id: Uuid,
+        pub starts_at: DateTimeUtc,
+        pub ends_at: DateTimeUtc,
+        pub status: String,
+    }
+    no_relations!();
+}
+
+/// News articles.
+pub mod article {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `articles`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "articles")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub slug: String,
+        pub title: String,
+        pub summary: String,
+        pub easy_read_summary: Option<String>,
+        pub body: String,
+        pub search_text: String,
+        pub status: String,
+        pub published_at: Option<DateTimeUtc>,
+        pub author_name: Option<String>,
+        pub cover_url: Option<String>,
+        pub cover_alt: Option<String>,
+        pub cover_credit: Option<String>,
+        pub media: String,
+        pub tags: String,
+        pub audiences: String,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+    no_relations!();
+}
+
+/// Who publishes an article (one or both publishers).
+pub mod article_organization {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `article_organizations`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "article_organizations")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub article_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub organization_id: Uuid,
+        pub position: i64,
+    }
+    no_relations!();
+}
+
+/// Which neighbourhoods an article concerns.
+pub mod article_neighborhood {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `article_neighborhoods`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "article_neighborhoods")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub article_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub neighborhood_id: Uuid,
+    }
+    no_relations!();
+}
+
+/// Events an article is about.
+pub mod article_event {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `article_events`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "article_events")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub article_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub event_id: Uuid,
+    }
+    no_relations!();
+}
+
+/// Places an article is about.
+pub mod article_place {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `article_places`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "article_places")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub article_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub place_id: Uuid,
+    }
+    no_relations!();
+}

@@ -1,0 +1,399 @@
+//! Events and their occurrences: the agenda ordered by each event's first matching date,
+//! an event's dates paged, the next date of many events at once.
+//!
+//! The agenda walks occurrences in start order over an index and keeps an occurrence only
+//! when no earlier matching occurrence of the same event exists (an anti-join probed by
+//! index), so that each event appears once, at its first date in the window.
+
+use std::collections::HashMap;
+
+use capitole_domain::Audience;
+use capitole_domain::event::{Accessibility, OccurrenceStatus};
+use capitole_domain::geo::{Coordinates, RadiusMeters};
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, QueryFilter};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::cursor::{self, Page};
+use crate::entities::{event, event_occurrence};
+use crate::places::count_of;
+use crate::sql::Sql;
+use crate::{Database, StorageError};
+
+/// Which events the agenda holds.
+#[derive(Debug, Clone)]
+pub struct EventFilter {
+    /// Only dates starting at or after this instant.
+    pub starts_after: DateTime<Utc>,
+    /// Only dates starting before this instant.
+    pub starts_before: Option<DateTime<Utc>>,
+    /// Only events in one of these categories (subtrees already expanded).
+    pub categories: Vec<Uuid>,
+    /// Only events for at least one of these audiences.
+    pub audiences: Vec<Audience>,
+    /// Only events at this place.
+    pub place: Option<Uuid>,
+    /// Only events at a place within this circle.
+    pub near: Option<(Coordinates, RadiusMeters)>,
+    /// Only free events.
+    pub free_only: bool,
+    /// Only events prepared for all of these.
+    pub accessibility: Vec<Accessibility>,
+    /// Only events organised by this organization.
+    pub organization: Option<Uuid>,
+    /// Only events whose folded title or summary contains this folded text.
+    pub search: Option<String>,
+}
+
+impl EventFilter {
+    /// Every event with a date from `starts_after` on.
+    pub fn from(starts_after: DateTime<Utc>) -> Self {
+        Self {
+            starts_after,
+            starts_before: None,
+            categories: Vec::new(),
+            audiences: Vec::new(),
+            place: None,
+            near: None,
+            free_only: false,
+            accessibility: Vec::new(),
+            organization: None,
+            search: None,
+        }
+    }
+}
+
+/// An event of the agenda with the date that placed it there.
+#[derive(Debug, Clone)]
+pub struct AgendaRow {
+    /// The event.
+    pub event: event::Model,
+    /// Its first date matching the filter.
+    pub occurrence: event_occurrence::Model,
+}
+
+#[derive(Serialize, Deserialize)]
+struct AgendaKey(DateTime<Utc>, Uuid);
+
+#[derive(Serialize, Deserialize)]
+struct OccurrenceKey(DateTime<Utc>, Uuid);
+
+const CANCELLED: &str = "CANCELLED";
+
+/// One page of the agenda, after `after`.
+pub async fn list(
+    db: &Database,
+    filter: &EventFilter,
+    first: usize,
+    after: Option<&str>,
+) -> Result<Page<AgendaRow>, StorageError> {
+    let after = after.map(cursor::decode::<AgendaKey>).transpose()?;
+    let near_places = match filter.near {
+        Some(near) => Some(places_within(db, near).await?),
+        None => None,
+    };
+    if near_places.as_ref().is_some_and(Vec::is_empty) {
+        return Ok(Page {
+            rows: Vec::new(),
+            has_next_page: false,
+        });
+    }
+    let mut sql = Sql::new(db.db_backend());
+    sql.push("SELECT o.id, o.event_id, o.starts_at, o.ends_at, o.status FROM event_occurrences o JOIN events e ON e.id = o.event_id WHERE ");
+    push_first_matching(&mut sql, filter, near_places.as_deref());
+    if let Some(AgendaKey(starts_at, event_id)) = after {
+        sql.push(" AND (o.starts_at > ").bind(starts_at);
+        sql.push(" OR (o.starts_at = ")
+            .bind(starts_at)
+            .push(" AND o.event_id > ")
+            .bind(event_id)
+            .push("))");
+    }
+    sql.push(" ORDER BY o.starts_at, o.event_id LIMIT ")
+        .bind((first + 1) as i64);
+    let occurrences = event_occurrence::Model::find_by_statement(sql.build())
+        .all(db.connection())
+        .await?;
+    let ids: Vec<Uuid> = occurrences.iter().map(|o| o.event_id).collect();
+    let mut events: HashMap<Uuid, event::Model> = by_ids(db, &ids)
+        .await?
+        .into_iter()
+        .map(|e| (e.id, e))
+        .collect();
+    let rows = occurrences
+        .into_iter()
+        .filter_map(|occurrence| {
+            events
+                .remove(&occurrence.event_id)
+                .map(|event| AgendaRow { event, occurrence })
+        })
+        .collect();
+    Ok(Page::from_rows(rows, first, |row| {
+        cursor::encode(&AgendaKey(row.occurrence.starts_at, row.event.id))
+    }))
+}
+
+/// How many events the agenda holds.
+pub async fn count(db: &Database, filter: &EventFilter) -> Result<u64, StorageError> {
+    let near_places = match filter.near {
+        Some(near) => Some(places_within(db, near).await?),
+        None => None,
+    };
+    if near_places.as_ref().is_some_and(Vec::is_empty) {
+        return Ok(0);
+    }
+    let mut sql = Sql::new(db.db_backend());
+    sql.push(
+        "SELECT COUNT(*) AS n FROM event_occurrences o JOIN events e ON e.id = o.event_id WHERE ",
+    );
+    push_first_matching(&mut sql, filter, near_places.as_deref());
+    count_of(db, sql).await
+}
+
+/// Conditions that keep, for each matching event, only its first matching occurrence.
+fn push_first_matching(sql: &mut Sql, filter: &EventFilter, near_places: Option<&[Uuid]>) {
+    sql.push("o.starts_at >= ").bind(filter.starts_after);
+    if let Some(before) = filter.starts_before {
+        sql.push(" AND o.starts_at < ").bind(before);
+    }
+    sql.push(" AND o.status <> ").bind(CANCELLED);
+    sql.push(" AND NOT EXISTS (SELECT 1 FROM event_occurrences x WHERE x.event_id = o.event_id AND x.starts_at >= ");
+    sql.bind(filter.starts_after)
+        .push(" AND x.starts_at < o.starts_at AND x.status <> ")
+        .bind(CANCELLED)
+        .push(")");
+    if !filter.categories.is_empty() {
+        sql.push(" AND e.id IN (SELECT event_id FROM event_categories WHERE category_id IN ")
+            .bind_list(filter.categories.iter().copied())
+            .push(")");
+    }
+    if !filter.audiences.is_empty() {
+        sql.push(" AND (");
+        for (i, audience) in filter.audiences.iter().enumerate() {
+            if i > 0 {
+                sql.push(" OR ");
+            }
+            sql.contains("e.audiences", &format!("|{}|", audience.code()));
+        }
+        sql.push(")");
+    }
+    if let Some(place) = filter.place {
+        sql.push(" AND e.place_id = ").bind(place);
+    }
+    if let Some(places) = near_places {
+        sql.push(" AND e.place_id IN ")
+            .bind_list(places.iter().copied());
+    }
+    if filter.free_only {
+        sql.push(" AND e.is_free = ").bind(true);
+    }
+    for need in &filter.accessibility {
+        sql.push(" AND ")
+            .contains("e.accessibility", &format!("|{}|", need.code()));
+    }
+    if let Some(organization) = filter.organization {
+        sql.push(" AND e.organization_id = ").bind(organization);
+    }
+    if let Some(search) = &filter.search {
+        sql.push(" AND ").contains("e.search_text", search);
+    }
+}
+
+/// The ids of the places within a circle, measured exactly (at most the 2,000 nearest, which
+/// bounds the size of the agenda query that uses them).
+async fn places_within(
+    db: &Database,
+    near: (Coordinates, RadiusMeters),
+) -> Result<Vec<Uuid>, StorageError> {
+    let filter = crate::places::PlaceFilter {
+        near: Some(near),
+        ..Default::default()
+    };
+    let page = crate::places::list(
+        db,
+        &filter,
+        capitole_domain::place::PlaceOrder::Distance,
+        2_000,
+        None,
+    )
+    .await?;
+    Ok(page.rows.into_iter().map(|(row, _)| row.place.id).collect())
+}
+
+/// Events with these ids (missing ids are left out).
+pub async fn by_ids(db: &Database, ids: &[Uuid]) -> Result<Vec<event::Model>, StorageError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(event::Entity::find()
+        .filter(event::Column::Id.is_in(ids.iter().copied()))
+        .all(db.connection())
+        .await?)
+}
+
+/// The event with this slug.
+pub async fn by_slug(db: &Database, slug: &str) -> Result<Option<event::Model>, StorageError> {
+    Ok(event::Entity::find()
+        .filter(event::Column::Slug.eq(slug))
+        .one(db.connection())
+        .await?)
+}
+
+/// The next date that is not cancelled, from `now` on, of each of these events.
+pub async fn next_occurrences(
+    db: &Database,
+    event_ids: &[Uuid],
+    now: DateTime<Utc>,
+) -> Result<HashMap<Uuid, event_occurrence::Model>, StorageError> {
+    if event_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut sql = Sql::new(db.db_backend());
+    sql.push("SELECT o.id, o.event_id, o.starts_at, o.ends_at, o.status FROM event_occurrences o WHERE o.event_id IN ");
+    sql.bind_list(event_ids.iter().copied());
+    sql.push(" AND o.starts_at >= ")
+        .bind(now)
+        .push(" AND o.status <> ")
+        .bind(CANCELLED);
+    sql.push(" AND NOT EXISTS (SELECT 1 FROM event_occurrences x WHERE x.event_id = o.event_id AND x.starts_at >= ");
+    sql.bind(now)
+        .push(" AND x.starts_at < o.starts_at AND x.status <> ")
+        .bind(CANCELLED)
+        .push(")");
+    let rows = event_occurrence::Model::find_by_statement(sql.build())
+        .all(db.connection())
+        .await?;
+    Ok(rows.into_iter().map(|o| (o.event_id, o)).collect())
+}
+
+/// Which dates of an event a page holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct OccurrenceWindow {
+    /// Dates starting at or after this instant, if set.
+    pub from: Option<DateTime<Utc>>,
+    /// Dates starting before this instant, if set.
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// One page of dates for each of these events, all with the same window, size and cursor,
+/// in one statement.
+pub async fn occurrences_of(
+    db: &Database,
+    event_ids: &[Uuid],
+    window: OccurrenceWindow,
+    first: usize,
+    after: Option<&str>,
+) -> Result<HashMap<Uuid, Page<event_occurrence::Model>>, StorageError> {
+    if event_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let after = after.map(cursor::decode::<OccurrenceKey>).transpose()?;
+    let mut sql = Sql::new(db.db_backend());
+    sql.push("SELECT id, event_id, starts_at, ends_at, status FROM (SELECT o.id, o.event_id, o.starts_at, o.ends_at, o.status, ");
+    sql.push("ROW_NUMBER() OVER (PARTITION BY o.event_id ORDER BY o.starts_at, o.id) AS position FROM event_occurrences o WHERE o.event_id IN ");
+    sql.bind_list(event_ids.iter().copied());
+    if let Some(from) = window.from {
+        sql.push(" AND o.starts_at >= ").bind(from);
+    }
+    if let Some(to) = window.to {
+        sql.push(" AND o.starts_at < ").bind(to);
+    }
+    if let Some(OccurrenceKey(starts_at, id)) = after {
+        sql.push(" AND (o.starts_at > ").bind(starts_at);
+        sql.push(" OR (o.starts_at = ")
+            .bind(starts_at)
+            .push(" AND o.id > ")
+            .bind(id)
+            .push("))");
+    }
+    sql.push(") numbered WHERE position <= ")
+        .bind((first + 1) as i64);
+    sql.push(" ORDER BY event_id, starts_at, id");
+    let rows = event_occurrence::Model::find_by_statement(sql.build())
+        .all(db.connection())
+        .await?;
+    let mut grouped: HashMap<Uuid, Vec<event_occurrence::Model>> = HashMap::new();
+    for row in rows {
+        grouped.entry(row.event_id).or_default().push(row);
+    }
+    Ok(event_ids
+        .iter()
+        .map(|id| {
+            let rows = grouped.remove(id).unwrap_or_default();
+            (
+                *id,
+                Page::from_rows(rows, first, |o| {
+                    cursor::encode(&OccurrenceKey(o.starts_at, o.id))
+                }),
+            )
+        })
+        .collect())
+}
+
+/// How many dates an event has in a window.
+pub async fn occurrence_count(
+    db: &Database,
+    event_id: Uuid,
+    window: OccurrenceWindow,
+) -> Result<u64, StorageError> {
+    let mut sql = Sql::new(db.db_backend());
+    sql.push("SELECT COUNT(*) AS n FROM event_occurrences o WHERE o.event_id = ")
+        .bind(event_id);
+    if let Some(from) = window.from {
+        sql.push(" AND o.starts_at >= ").bind(from);
+    }
+    if let Some(to) = window.to {
+        sql.push(" AND o.starts_at < ").bind(to);
+    }
+    count_of(db, sql).await
+}
+
+/// Up to `per_place` upcoming events of each of these places, soonest first, in one statement.
+pub async fn upcoming_at_places(
+    db: &Database,
+    place_ids: &[Uuid],
+    now: DateTime<Utc>,
+    per_place: usize,
+) -> Result<HashMap<Uuid, Vec<AgendaRow>>, StorageError> {
+    if place_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut sql = Sql::new(db.db_backend());
+    sql.push("SELECT id, event_id, starts_at, ends_at, status FROM (SELECT o.id, o.event_id, o.starts_at, o.ends_at, o.status, ");
+    sql.push(
+        "ROW_NUMBER() OVER (PARTITION BY e.place_id ORDER BY o.starts_at, o.event_id) AS position ",
+    );
+    sql.push("FROM event_occurrences o JOIN events e ON e.id = o.event_id WHERE e.place_id IN ");
+    sql.bind_list(place_ids.iter().copied()).push(" AND ");
+    push_first_matching(&mut sql, &EventFilter::from(now), None);
+    sql.push(") numbered WHERE position <= ")
+        .bind(per_place as i64)
+        .push(" ORDER BY starts_at, event_id");
+    let occurrences = event_occurrence::Model::find_by_statement(sql.build())
+        .all(db.connection())
+        .await?;
+    let ids: Vec<Uuid> = occurrences.iter().map(|o| o.event_id).collect();
+    let events: HashMap<Uuid, event::Model> = by_ids(db, &ids)
+        .await?
+        .into_iter()
+        .map(|e| (e.id, e))
+        .collect();
+    let mut grouped: HashMap<Uuid, Vec<AgendaRow>> = HashMap::new();
+    for occurrence in occurrences {
+        if let Some(event) = events.get(&occurrence.event_id)
+            && let Some(place_id) = event.place_id
+        {
+            grouped.entry(place_id).or_default().push(AgendaRow {
+                event: event.clone(),
+                occurrence,
+            });
+        }
+    }
+    Ok(grouped)
+}
+
+/// Reads a stored occurrence status; unknown codes read as scheduled.
+pub fn occurrence_status(occurrence: &event_occurrence::Model) -> OccurrenceStatus {
+    OccurrenceStatus::from_code(&occurrence.status).unwrap_or(OccurrenceStatus::Scheduled)
+}

@@ -1,0 +1,19 @@
+//! Capitole's storage: connection set-up for SQLite and PostgreSQL, sea-orm entities, and
+//! the repositories that answer the graph's questions (keyset pages, nearby search, text
+//! search, batch loads by id). Rules about the city live in `capitole-domain`; GraphQL and
+//! HTTP live in `capitole-api`.
+
+pub mod articles;
+pub mod catalog;
+mod cursor;
+mod db;
+pub mod entities;
+mod error;
+pub mod events;
+pub mod places;
+pub mod seed;
+mod sql;
+
+pub use cursor::Page;
+pub use db::{Backend, ConnectSettings, Database};
+pub use error::StorageError;

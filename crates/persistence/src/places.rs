@@ -1,0 +1,429 @@
+//! Places: keyset-paged lists ordered by name, popularity, rating or distance; exact
+//! nearest-neighbour search; batch loads by id.
+//!
+//! Nearest search walks an index in distance order and measures only the places it hands
+//! back: PostgreSQL's GiST index over `earth` points orders by `<->`; on SQLite an R*Tree
+//! yields the places of a box around the point, widened step by step until the page is full.
+
+use capitole_domain::event::Accessibility;
+use capitole_domain::geo::{Coordinates, RadiusMeters};
+use capitole_domain::opening_hours::OpeningHours;
+use capitole_domain::place::PlaceOrder;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use sea_orm::{ColumnTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::cursor::{self, Page};
+use crate::entities::place;
+use crate::sql::Sql;
+use crate::{Database, StorageError};
+
+/// Which places a list holds.
+#[derive(Debug, Clone, Default)]
+pub struct PlaceFilter {
+    /// Only places within this circle.
+    pub near: Option<(Coordinates, RadiusMeters)>,
+    /// Only places in one of these categories (ids, subtrees already expanded).
+    pub categories: Vec<Uuid>,
+    /// Only places in this neighbourhood.
+    pub neighborhood: Option<Uuid>,
+    /// Only places prepared for all of these.
+    pub accessibility: Vec<Accessibility>,
+    /// Only places whose folded name contains this folded text.
+    pub search: Option<String>,
+    /// Only places open at this instant, reading hours in this timezone.
+    pub open_at: Option<(DateTime<Utc>, Tz)>,
+}
+
+/// A place in a list, with its distance when the list is measured from a point.
+#[derive(Debug, Clone)]
+pub struct PlaceRow {
+    /// The place.
+    pub place: place::Model,
+    /// Metres from the filter's point, when there is one.
+    pub distance_meters: Option<f64>,
+}
+
+#[derive(Serialize, Deserialize)]
+enum PlaceKey {
+    Name(String, Uuid),
+    Popularity(i64, Uuid),
+    Rating(f64, Uuid),
+    Distance(f64, Uuid),
+}
+
+fn key_of(order: PlaceOrder, row: &PlaceRow) -> PlaceKey {
+    let id = row.place.id;
+    match order {
+        PlaceOrder::Name => PlaceKey::Name(row.place.name_folded.clone(), id),
+        PlaceOrder::Popularity => PlaceKey::Popularity(row.place.popularity, id),
+        PlaceOrder::Rating => PlaceKey::Rating(row.place.rating.unwrap_or(-1.0), id),
+        PlaceOrder::Distance => PlaceKey::Distance(row.distance_meters.unwrap_or(0.0), id),
+    }
+}
+
+/// One page of places in `order`, after `after` (a cursor of the same list).
+pub async fn list(
+    db: &Database,
+    filter: &PlaceFilter,
+    order: PlaceOrder,
+    first: usize,
+    after: Option<&str>,
+) -> Result<Page<PlaceRow>, StorageError> {
+    let after = after.map(cursor::decode::<PlaceKey>).transpose()?;
+    let rows = match (order, filter.near) {
+        (PlaceOrder::Distance, None) => {
+            return Err(StorageError::BadRequest(
+                "ordering by DISTANCE needs `near`".into(),
+            ));
+        }
+        (PlaceOrder::Distance, Some(near)) => match db.db_backend() {
+            DbBackend::Postgres => nearest_postgres(db, filter, near, first + 1, after).await?,
+            _ => nearest_sqlite(db, filter, near, first + 1, after).await?,
+        },
+        (order, _) => ordered(db, filter, order, first + 1, after).await?,
+    };
+    Ok(Page::from_rows(rows, first, |row| {
+        cursor::encode(&key_of(order, row))
+    }))
+}
+
+/// How many places the filter holds.
+pub async fn count(db: &Database, filter: &PlaceFilter) -> Result<u64, StorageError> {
+    if filter.near.is_some() || filter.open_at.is_some() {
+        // Both need a measure or a rule that only Rust applies the same on both engines.
+        let mut total = 0u64;
+        let mut after = None;
+        loop {
+            let page = list(db, filter, PlaceOrder::Name, 500, after.as_deref()).await?;
+            total += page.rows.len() as u64;
+            if !page.has_next_page {
+                return Ok(total);
+            }
+            after = page.rows.last().map(|(_, cursor)| cursor.clone());
+        }
+    }
+    let mut sql = Sql::new(db.db_backend());
+    sql.push("SELECT COUNT(*) AS n FROM places p WHERE 1 = 1");
+    push_conditions(&mut sql, filter);
+    count_of(db, sql).await
+}
+
+pub(crate) async fn count_of(db: &Database, sql: Sql) -> Result<u64, StorageError> {
+    #[derive(FromQueryResult)]
+    struct Count {
+        n: i64,
+    }
+    let row = Count::find_by_statement(sql.build())
+        .one(db.connection())
+        .await?;
+    Ok(row.map_or(0, |c| c.n.max(0) as u64))
+}
+
+/// Places with these ids (missing ids are left out).
+pub async fn by_ids(db: &Database, ids: &[Uuid]) -> Result<Vec<place::Model>, StorageError> {
+    Ok(place::Entity::find()
+        .filter(place::Column::Id.is_in(ids.iter().copied()))
+        .all(db.connection())
+        .await?)
+}
+
+/// The place with this slug.
+pub async fn by_slug(db: &Database, slug: &str) -> Result<Option<place::Model>, StorageError> {
+    Ok(place::Entity::find()
+        .filter(place::Column::Slug.eq(slug))
+        .one(db.connection())
+        .await?)
+}
+
+/// The opening hours stored for a place; unreadable hours read as none.
+pub fn opening_hours(place: &place::Model) -> OpeningHours {
+    serde_json::from_str(&place.opening_hours).unwrap_or_default()
+}
+
+const COLUMNS: &str = "p.id, p.slug, p.name, p.name_folded, p.description, p.latitude, p.longitude, p.address, \
+     p.postal_code, p.city, p.neighborhood_id, p.phone, p.email, p.website, p.opening_hours, p.accessibility, \
+     p.owner_organization_id, p.popularity, p.rating, p.created_at, p.updated_at";
+
+fn push_conditions(sql: &mut Sql, filter: &PlaceFilter) {
+    if !filter.categories.is_empty() {
+        sql.push(" AND p.id IN (SELECT place_id FROM place_categories WHERE category_id IN ")
+            .bind_list(filter.categories.iter().copied())
+            .push(")");
+    }
+    if let Some(neighborhood) = filter.neighborhood {
+        sql.push(" AND p.neighborhood_id = ").bind(neighborhood);
+    }
+    for need in &filter.accessibility {
+        sql.push(" AND ")
+            .contains("p.accessibility", &format!("|{}|", need.code()));
+    }
+    if let Some(search) = &filter.search {
+        sql.push(" AND ").contains("p.name_folded", search);
+    }
+}
+
+/// Keeps the rows that pass the checks SQL cannot make (exact distance, opening hours).
+fn passes(filter: &PlaceFilter, row: &PlaceRow) -> bool {
+    if let (Some((_, radius)), Some(distance)) = (filter.near, row.distance_meters)
+        && distance > f64::from(radius.meters())
+    {
+        return false;
+    }
+    match filter.open_at {
+        Some((at, tz)) => opening_hours(&row.place).is_open_at(at, tz),
+        None => true,
+    }
+}
+
+fn measured(filter: &PlaceFilter, place: place::Model) -> PlaceRow {
+    let distance_meters = filter.near.and_then(|(point, _)| {
+        Coordinates::parse(place.latitude, place.longitude)
+            .ok()
+            .map(|p| point.distance_meters(p))
+    });
+    PlaceRow {
+        place,
+        distance_meters,
+    }
+}
+
+/// Name, popularity or rating order, by index, in batches until the page is full (opening
+/// hours and exact distance are checked in Rust, so a batch may come back thinner).
+async fn ordered(
+    db: &Database,
+    filter: &PlaceFilter,
+    order: PlaceOrder,
+    want: usize,
+    mut after: Option<PlaceKey>,
+) -> Result<Vec<PlaceRow>, StorageError> {
+    let post_filtered = filter.near.is_some() || filter.open_at.is_some();
+    let batch = if post_filtered { want.max(200) } else { want };
+    let mut rows = Vec::with_capacity(want);
+    loop {
+        let mut sql = Sql::new(db.db_backend());
+        sql.push("SELECT ")
+            .push(COLUMNS)
+            .push(" FROM places p WHERE 1 = 1");
+        push_conditions(&mut sql, filter);
+        if let Some((point, radius)) = filter.near {
+            let b = point.bounding_box(radius);
+            sql.push(" AND p.latitude BETWEEN ")
+                .bind(b.min_latitude)
+                .push(" AND ")
+                .bind(b.max_latitude);
+            sql.push(" AND p.longitude BETWEEN ")
+                .bind(b.min_longitude)
+                .push(" AND ")
+                .bind(b.max_longitude);
+        }
+        match &after {
+            Some(PlaceKey::Name(name, id)) if order == PlaceOrder::Name => {
+                sql.push(" AND (p.name_folded > ").bind(name.clone());
+                sql.push(" OR (p.name_folded = ")
+                    .bind(name.clone())
+                    .push(" AND p.id > ")
+                    .bind(*id)
+                    .push("))");
+            }
+            Some(PlaceKey::Popularity(popularity, id)) if order == PlaceOrder::Popularity => {
+                sql.push(" AND (p.popularity < ").bind(*popularity);
+                sql.push(" OR (p.popularity = ")
+                    .bind(*popularity)
+                    .push(" AND p.id < ")
+                    .bind(*id)
+                    .push("))");
+            }
+            Some(PlaceKey::Rating(rating, id)) if order == PlaceOrder::Rating => {
+                sql.push(" AND (COALESCE(p.rating, -1) < ").bind(*rating);
+                sql.push(" OR (COALESCE(p.rating, -1) = ")
+                    .bind(*rating)
+                    .push(" AND p.id < ")
+                    .bind(*id)
+                    .push("))");
+            }
+            Some(_) => return Err(StorageError::BadCursor),
+            None => {}
+        }
+        sql.push(match order {
+            PlaceOrder::Popularity => " ORDER BY p.popularity DESC, p.id DESC",
+            PlaceOrder::Rating => " ORDER BY COALESCE(p.rating, -1) DESC, p.id DESC",
+            _ => " ORDER BY p.name_folded, p.id",
+        });
+        sql.push(" LIMIT ").bind(batch as i64);
+        let fetched = place::Model::find_by_statement(sql.build())
+            .all(db.connection())
+            .await?;
+        let exhausted = fetched.len() < batch;
+        if let Some(last) = fetched.last() {
+            after = Some(key_of(
+                order,
+                &PlaceRow {
+                    place: last.clone(),
+                    distance_meters: None,
+                },
+            ));
+        }
+        rows.extend(
+            fetched
+                .into_iter()
+                .map(|p| measured(filter, p))
+                .filter(|row| passes(filter, row)),
+        );
+        if rows.len() >= want || exhausted {
+            rows.truncate(want);
+            return Ok(rows);
+        }
+    }
+}
+
+/// The distance of a row relative to a cursor key: strictly after it in (distance, id) order.
+fn after_key(row: &PlaceRow, after: &Option<PlaceKey>) -> bool {
+    match after {
+        Some(PlaceKey::Distance(distance, id)) => {
+            let d = row.distance_meters.unwrap_or(0.0);
+            d > *distance || (d == *distance && row.place.id > *id)
+        }
+        _ => true,
+    }
+}
+
+async fn nearest_postgres(
+    db: &Database,
+    filter: &PlaceFilter,
+    (point, radius): (Coordinates, RadiusMeters),
+    want: usize,
+    after: Option<PlaceKey>,
+) -> Result<Vec<PlaceRow>, StorageError> {
+    if !matches!(after, None | Some(PlaceKey::Distance(..))) {
+        return Err(StorageError::BadCursor);
+    }
+    let (lat, lon) = (point.latitude.degrees(), point.longitude.degrees());
+    let batch = if filter.open_at.is_some() {
+        want.max(200)
+    } else {
+        want
+    };
+    let mut rows = Vec::with_capacity(want);
+    let mut after = after;
+    loop {
+        let mut sql = Sql::new(DbBackend::Postgres);
+        sql.push("SELECT ")
+            .push(COLUMNS)
+            .push(" FROM places p WHERE earth_box(ll_to_earth(");
+        sql.bind(lat)
+            .push(", ")
+            .bind(lon)
+            .push("), ")
+            .bind(f64::from(radius.meters()))
+            .push(") @> p.earth_point");
+        push_conditions(&mut sql, filter);
+        if let Some(PlaceKey::Distance(distance, _)) = &after {
+            // The index yields nearest first; places before the cursor are skipped by the
+            // cheap chord comparison below, measured exactly only near the boundary.
+            sql.push(" AND p.earth_point <-> ll_to_earth(")
+                .bind(lat)
+                .push(", ")
+                .bind(lon)
+                .push(") >= ");
+            sql.bind(chord_of(*distance) * 0.999_999);
+        }
+        sql.push(" ORDER BY p.earth_point <-> ll_to_earth(")
+            .bind(lat)
+            .push(", ")
+            .bind(lon)
+            .push("), p.id");
+        sql.push(" LIMIT ").bind(batch as i64);
+        let fetched = place::Model::find_by_statement(sql.build())
+            .all(db.connection())
+            .await?;
+        let exhausted = fetched.len() < batch;
+        let mut measured_rows: Vec<PlaceRow> =
+            fetched.into_iter().map(|p| measured(filter, p)).collect();
+        sort_by_distance(&mut measured_rows);
+        let last = measured_rows
+            .last()
+            .map(|row| PlaceKey::Distance(row.distance_meters.unwrap_or(0.0), row.place.id));
+        rows.extend(
+            measured_rows
+                .into_iter()
+                .filter(|row| after_key(row, &after) && passes(filter, row)),
+        );
+        if rows.len() >= want || exhausted {
+            rows.truncate(want);
+            return Ok(rows);
+        }
+        after = last;
+    }
+}
+
+/// The straight-line (chord) length through the Earth for a great-circle distance, the
+/// measure PostgreSQL's `<->` on `earth` points orders by.
+fn chord_of(distance_meters: f64) -> f64 {
+    use capitole_domain::geo::EARTH_RADIUS_METERS;
+    2.0 * EARTH_RADIUS_METERS * (distance_meters / (2.0 * EARTH_RADIUS_METERS)).sin()
+}
+
+fn sort_by_distance(rows: &mut [PlaceRow]) {
+    rows.sort_by(|a, b| {
+        let (da, db) = (
+            a.distance_meters.unwrap_or(0.0),
+            b.distance_meters.unwrap_or(0.0),
+        );
+        da.total_cmp(&db).then(a.place.id.cmp(&b.place.id))
+    });
+}
+
+async fn nearest_sqlite(
+    db: &Database,
+    filter: &PlaceFilter,
+    (point, radius): (Coordinates, RadiusMeters),
+    want: usize,
+    after: Option<PlaceKey>,
+) -> Result<Vec<PlaceRow>, StorageError> {
+    let start = match &after {
+        Some(PlaceKey::Distance(distance, _)) => *distance,
+        None => 0.0,
+        Some(_) => return Err(StorageError::BadCursor),
+    };
+    let limit = f64::from(radius.meters());
+    // Every place within `reach` of the point lies in the box of radius `reach`, so once the
+    // box holds a full page within `reach`, no place outside it can come earlier.
+    let mut reach = (start + 250.0).min(limit);
+    loop {
+        let reach_radius = RadiusMeters::parse(reach.ceil() as i64).unwrap_or(radius);
+        let b = point.bounding_box(reach_radius);
+        let mut sql = Sql::new(DbBackend::Sqlite);
+        sql.push("SELECT ").push(COLUMNS).push(
+            " FROM places_rtree r JOIN places p ON p.id = r.place_id WHERE r.max_latitude >= ",
+        );
+        sql.bind(b.min_latitude)
+            .push(" AND r.min_latitude <= ")
+            .bind(b.max_latitude);
+        sql.push(" AND r.max_longitude >= ")
+            .bind(b.min_longitude)
+            .push(" AND r.min_longitude <= ")
+            .bind(b.max_longitude);
+        push_conditions(&mut sql, filter);
+        let fetched = place::Model::find_by_statement(sql.build())
+            .all(db.connection())
+            .await?;
+        let mut rows: Vec<PlaceRow> = fetched
+            .into_iter()
+            .map(|p| measured(filter, p))
+            .filter(|row| {
+                row.distance_meters.is_some_and(|d| d <= reach)
+                    && after_key(row, &after)
+                    && passes(filter, row)
+            })
+            .collect();
+        if rows.len() >= want || reach >= limit {
+            sort_by_distance(&mut rows);
+            rows.truncate(want);
+            return Ok(rows);
+        }
+        reach = (reach * 2.0).min(limit);
+    }
+}

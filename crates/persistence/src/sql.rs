@@ -1,0 +1,73 @@
+//! A small builder for the hand-written queries (keyset pages, anti-joins, nearest
+//! neighbours) that read better as SQL than as query-builder calls. It numbers placeholders
+//! for the connected engine and keeps values apart from the text.
+
+use sea_orm::{DbBackend, Statement, Value};
+
+/// SQL text with its bound values.
+pub(crate) struct Sql {
+    backend: DbBackend,
+    text: String,
+    values: Vec<Value>,
+}
+
+impl Sql {
+    pub(crate) fn new(backend: DbBackend) -> Self {
+        Self {
+            backend,
+            text: String::with_capacity(512),
+            values: Vec::new(),
+        }
+    }
+
+    /// Appends SQL text.
+    pub(crate) fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    /// Appends a placeholder bound to `value`.
+    pub(crate) fn bind(&mut self, value: impl Into<Value>) -> &mut Self {
+        self.values.push(value.into());
+        match self.backend {
+            DbBackend::Postgres => {
+                self.text.push('$');
+                self.text.push_str(&self.values.len().to_string());
+            }
+            _ => self.text.push('?'),
+        }
+        self
+    }
+
+    /// Appends `(?, ?, …)` bound to `values`; callers make sure the list is not empty.
+    pub(crate) fn bind_list<V: Into<Value>>(
+        &mut self,
+        values: impl IntoIterator<Item = V>,
+    ) -> &mut Self {
+        self.text.push('(');
+        for (i, value) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.text.push_str(", ");
+            }
+            self.bind(value);
+        }
+        self.text.push(')');
+        self
+    }
+
+    /// Appends `column LIKE '%word%'` for text already folded, with `%`, `_` and `\` escaped.
+    pub(crate) fn contains(&mut self, column: &str, folded: &str) -> &mut Self {
+        let escaped = folded
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        self.push(column)
+            .push(" LIKE ")
+            .bind(format!("%{escaped}%"))
+            .push(" ESCAPE '\\'")
+    }
+
+    pub(crate) fn build(self) -> Statement {
+        Statement::from_sql_and_values(self.backend, self.text, self.values)
+    }
+}

@@ -1,0 +1,49 @@
+//! Capitole's schema, one migration per step, each with `up` and `down`, written once for
+//! SQLite and PostgreSQL. Column types are spelled through [`ddl`] so that the same text
+//! serves both engines; what only one engine has (PostgreSQL's `earthdistance` index, SQLite's
+//! R*Tree) is its own step.
+
+use sea_orm_migration::prelude::*;
+
+pub use sea_orm_migration::MigratorTrait;
+
+mod m20261129_000001_city;
+mod m20261129_000002_spatial_index;
+
+/// Runs Capitole's migrations.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261129_000001_city::Migration),
+            Box::new(m20261129_000002_spatial_index::Migration),
+        ]
+    }
+}
+
+/// Spells the portable type names `{uuid}`, `{ts}`, `{bool}`, `{float}` and `{json}` of a DDL
+/// text for the connected engine.
+pub(crate) fn ddl(backend: sea_orm_migration::sea_orm::DatabaseBackend, sql: &str) -> String {
+    use sea_orm_migration::sea_orm::DatabaseBackend;
+    let (uuid, ts, boolean, float) = match backend {
+        DatabaseBackend::Postgres => ("UUID", "TIMESTAMPTZ", "BOOLEAN", "DOUBLE PRECISION"),
+        _ => ("BLOB", "TEXT", "INTEGER", "REAL"),
+    };
+    sql.replace("{uuid}", uuid)
+        .replace("{ts}", ts)
+        .replace("{bool}", boolean)
+        .replace("{float}", float)
+        .replace("{json}", "TEXT")
+}
+
+/// Runs each statement of a `;`-separated script.
+pub(crate) async fn run_script(manager: &SchemaManager<'_>, script: &str) -> Result<(), DbErr> {
+    let connection = manager.get_connection();
+    let script = ddl(manager.get_database_backend(), script);
+    for statement in script.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+        connection.execute_unprepared(statement).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,275 @@
+//! The `capitole` command: serve the graph, migrate, seed, print the schema, check health.
+//! Every setting is a flag and a `CAPITOLE_*` environment variable.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use capitole_api::{ApiContext, Application, HttpSettings};
+use capitole_persistence::{ConnectSettings, Database, seed};
+use chrono_tz::Tz;
+use clap::{Args, Parser, Subcommand};
+
+/// Capitole: one GraphQL graph of a city's news, events and places.
+#[derive(Parser, Debug)]
+#[command(name = "capitole", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    #[command(flatten)]
+    database: DatabaseArgs,
+    /// The city's timezone: windows, opening hours and local times are computed in it.
+    #[arg(
+        long,
+        env = "CAPITOLE_TIMEZONE",
+        default_value = "Europe/Paris",
+        global = true
+    )]
+    timezone: Tz,
+    /// Log filter (`info`, `capitole=debug,info`…).
+    #[arg(long, env = "CAPITOLE_LOG", default_value = "info", global = true)]
+    log: String,
+}
+
+#[derive(Args, Debug)]
+struct DatabaseArgs {
+    /// Database URL: `sqlite://capitole.db?mode=rwc` (embedded) or `postgres://user@host/db`.
+    #[arg(
+        long,
+        env = "CAPITOLE_DATABASE_URL",
+        default_value = "sqlite://capitole.db?mode=rwc",
+        global = true
+    )]
+    database_url: String,
+    /// Size of the database connection pool.
+    #[arg(
+        long,
+        env = "CAPITOLE_DB_MAX_CONNECTIONS",
+        default_value_t = 16,
+        global = true
+    )]
+    db_max_connections: u32,
+    /// How long a request waits for a pooled connection, in milliseconds.
+    #[arg(
+        long,
+        env = "CAPITOLE_DB_ACQUIRE_TIMEOUT_MS",
+        default_value_t = 3000,
+        global = true
+    )]
+    db_acquire_timeout_ms: u64,
+    /// How long one SQL statement may run on PostgreSQL, in milliseconds.
+    #[arg(
+        long,
+        env = "CAPITOLE_DB_STATEMENT_TIMEOUT_MS",
+        default_value_t = 5000,
+        global = true
+    )]
+    db_statement_timeout_ms: u64,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Migrates the database, then serves the API until SIGINT or SIGTERM.
+    Serve(ServeArgs),
+    /// Brings the database schema up to date.
+    Migrate,
+    /// Fills the database with the demo city or a synthetic one.
+    Seed(SeedArgs),
+    /// Prints the GraphQL schema (SDL); needs no database.
+    Schema,
+    /// Exits 0 when the local server answers `/healthz`, 1 otherwise (for container health checks).
+    Healthcheck {
+        /// The address the server listens on.
+        #[arg(long, env = "CAPITOLE_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+    },
+}
+
+#[derive(Args, Debug)]
+struct ServeArgs {
+    /// Where to listen.
+    #[arg(long, env = "CAPITOLE_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Load the demo city first if the database does not have it.
+    #[arg(long, env = "CAPITOLE_DEMO")]
+    demo: bool,
+    /// The largest request body accepted, in bytes.
+    #[arg(long, env = "CAPITOLE_BODY_LIMIT", default_value_t = 1_048_576)]
+    body_limit: usize,
+    /// Serve GraphiQL's assets from this folder instead of the public CDN.
+    #[arg(long, env = "CAPITOLE_GRAPHIQL_ASSETS")]
+    graphiql_assets: Option<PathBuf>,
+    /// Web origins allowed to call the API from a browser, comma-separated.
+    #[arg(long, env = "CAPITOLE_CORS_ORIGINS", value_delimiter = ',')]
+    cors_origins: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+struct SeedArgs {
+    /// Load the demo Toulouse.
+    #[arg(long, conflicts_with = "synthetic")]
+    demo: bool,
+    /// Load a synthetic city for load tests.
+    #[arg(long)]
+    synthetic: bool,
+    /// Size of the synthetic city (1 = 50,000 places, 20,000 events, 5,000 articles).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=20))]
+    scale: u32,
+    /// Seed of the synthetic city: the same seed gives the same city.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_new(&cli.log)
+                .context("CAPITOLE_LOG is not a valid filter")?,
+        )
+        .init();
+    match cli.command {
+        Command::Schema => {
+            print!("{}", capitole_api::build_schema().sdl());
+            Ok(())
+        }
+        Command::Healthcheck { listen } => healthcheck(listen),
+        command => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(run(command, cli.database, cli.timezone))
+        }
+    }
+}
+
+async fn connect(args: &DatabaseArgs) -> anyhow::Result<Database> {
+    let settings = ConnectSettings {
+        url: args.database_url.clone(),
+        max_connections: args.db_max_connections,
+        acquire_timeout: Duration::from_millis(args.db_acquire_timeout_ms),
+        statement_timeout: Duration::from_millis(args.db_statement_timeout_ms),
+    };
+    let db = Database::connect(&settings)
+        .await
+        .context("cannot connect to the database")?;
+    db.migrate().await.context("cannot migrate the database")?;
+    Ok(db)
+}
+
+async fn run(command: Command, database: DatabaseArgs, timezone: Tz) -> anyhow::Result<()> {
+    let db = connect(&database).await?;
+    let now = chrono::Utc::now();
+    match command {
+        Command::Migrate => tracing::info!("database is up to date"),
+        Command::Seed(args) => {
+            let started = std::time::Instant::now();
+            let report = if args.synthetic {
+                seed::synthetic(&db, args.scale, args.seed, now, timezone).await?
+            } else if args.demo {
+                seed::demo(&db, now, timezone).await?
+            } else {
+                bail!("say what to seed: --demo or --synthetic");
+            };
+            if report.already_present {
+                tracing::info!("the database has this data already; nothing written");
+            } else {
+                tracing::info!(
+                    places = report.places,
+                    events = report.events,
+                    occurrences = report.occurrences,
+                    articles = report.articles,
+                    seconds = started.elapsed().as_secs_f64(),
+                    "seeded"
+                );
+            }
+        }
+        Command::Serve(args) => {
+            if args.demo {
+                let report = seed::demo(&db, now, timezone).await?;
+                if !report.already_present {
+                    tracing::info!(
+                        places = report.places,
+                        events = report.events,
+                        articles = report.articles,
+                        "demo city loaded"
+                    );
+                }
+            }
+            let settings = HttpSettings {
+                listen: args.listen,
+                body_limit: args.body_limit,
+                graphiql_assets: args.graphiql_assets,
+                cors_origins: args
+                    .cors_origins
+                    .into_iter()
+                    .filter(|o| !o.trim().is_empty())
+                    .collect(),
+            };
+            let app = Application::build(
+                ApiContext {
+                    db: db.clone(),
+                    timezone,
+                },
+                &settings,
+            )
+            .await
+            .with_context(|| format!("cannot listen on {}", settings.listen))?;
+            let addr = app.local_addr()?;
+            tracing::info!(
+                "listening on http://{addr}/graphql; GraphiQL at http://{addr}/graphiql"
+            );
+            app.run_until(shutdown_signal()).await?;
+            tracing::info!("stopped");
+        }
+        Command::Schema | Command::Healthcheck { .. } => {}
+    }
+    db.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down; finishing requests in flight");
+}
+
+/// A plain HTTP/1.0 request to `/healthz`, so that container images need no curl.
+fn healthcheck(listen: SocketAddr) -> anyhow::Result<()> {
+    let mut target = listen;
+    if target.ip().is_unspecified() {
+        target.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    let mut stream = TcpStream::connect_timeout(&target, Duration::from_secs(3))?;
+    stream.set_read_timeout(Some(Duration::from_secs(3)))?;
+    stream.write_all(b"GET /healthz HTTP/1.0\r\nHost: localhost\r\n\r\n")?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    if response.starts_with("HTTP/1.0 200") || response.starts_with("HTTP/1.1 200") {
+        Ok(())
+    } else {
+        bail!(
+            "unhealthy: {}",
+            response.lines().next().unwrap_or("no answer")
+        )
+    }
+}
