@@ -140,7 +140,7 @@ fn push_conditions(sql: &mut Sql, visibility: ArticleVisibility, filter: &NewsFi
         sql.bind(neighborhood).push(")");
     }
     if let Some(search) = &filter.search {
-        sql.push(" AND ").contains("a.search_text", search);
+        sql.push(" AND ").contains_words("a.search_text", search);
     }
 }
 

@@ -196,7 +196,7 @@ fn push_first_matching(sql: &mut Sql, filter: &EventFilter, near_places: Option<
         sql.push(" AND e.organization_id = ").bind(organization);
     }
     if let Some(search) = &filter.search {
-        sql.push(" AND ").contains("e.search_text", search);
+        sql.push(" AND ").contains_words("e.search_text", search);
     }
 }
 

@@ -13,6 +13,7 @@ pub mod events;
 pub mod places;
 pub mod seed;
 mod sql;
+pub mod testing;
 
 pub use cursor::Page;
 pub use db::{Backend, ConnectSettings, Database};

@@ -161,7 +161,7 @@ fn push_conditions(sql: &mut Sql, filter: &PlaceFilter) {
             .contains("p.accessibility", &format!("|{}|", need.code()));
     }
     if let Some(search) = &filter.search {
-        sql.push(" AND ").contains("p.name_folded", search);
+        sql.push(" AND ").contains_words("p.name_folded", search);
     }
 }
 
