@@ -101,6 +101,9 @@ struct ServeArgs {
     /// Serve GraphiQL's assets from this folder instead of the public CDN.
     #[arg(long, env = "CAPITOLE_GRAPHIQL_ASSETS")]
     graphiql_assets: Option<PathBuf>,
+    /// How long, in milliseconds, a batch of related lookups collects keys before it runs.
+    #[arg(long, env = "CAPITOLE_BATCH_DELAY_MS", default_value_t = 2)]
+    batch_delay_ms: u64,
     /// Web origins allowed to call the API from a browser, comma-separated.
     #[arg(long, env = "CAPITOLE_CORS_ORIGINS", value_delimiter = ',')]
     cors_origins: Vec<String>,
@@ -199,6 +202,7 @@ async fn run(command: Command, database: DatabaseArgs, timezone: Tz) -> anyhow::
                     );
                 }
             }
+            let batch_delay_ms = args.batch_delay_ms;
             let settings = HttpSettings {
                 listen: args.listen,
                 body_limit: args.body_limit,
@@ -213,6 +217,7 @@ async fn run(command: Command, database: DatabaseArgs, timezone: Tz) -> anyhow::
                 ApiContext {
                     db: db.clone(),
                     timezone,
+                    batch_delay: Duration::from_millis(batch_delay_ms),
                 },
                 &settings,
             )

@@ -21,6 +21,9 @@ pub struct ApiContext {
     pub db: Database,
     /// The city's timezone, for windows, opening hours and local times.
     pub timezone: Tz,
+    /// How long a loader batch collects keys before it runs: long enough for every item of
+    /// a page to register its key (lists past 32 items are polled in more than one round).
+    pub batch_delay: std::time::Duration,
 }
 
 /// What one request holds.
@@ -42,7 +45,7 @@ impl RequestScope {
             db: api.db.clone(),
             timezone: api.timezone,
             now,
-            loader: DataLoader::new(batcher, tokio::spawn),
+            loader: DataLoader::new(batcher, tokio::spawn).delay(api.batch_delay),
         }
     }
 }

@@ -18,3 +18,5 @@ pub mod testing;
 pub use cursor::Page;
 pub use db::{Backend, ConnectSettings, Database};
 pub use error::StorageError;
+/// The ORM, for callers that read entities directly (tests, tools).
+pub use sea_orm;

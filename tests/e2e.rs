@@ -1,0 +1,192 @@
+//! End to end: the real `capitole` binary, started on port 0, spoken to over HTTP.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use capitole_persistence::testing::databases;
+use serde_json::{Value, json};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_capitole");
+
+/// A running server; stopped with SIGTERM when dropped.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn start(database_url: &str) -> Server {
+        let mut child = Command::new(BINARY)
+            .args(["serve", "--demo", "--listen", "127.0.0.1:0"])
+            .env("CAPITOLE_DATABASE_URL", database_url)
+            .env("CAPITOLE_LOG", "info")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start capitole");
+        let stderr = child.stderr.take().unwrap();
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(rest) = line.split("listening on http://").nth(1) {
+                    let addr = rest.split('/').next().unwrap_or_default().to_owned();
+                    let _ = sender.send(addr);
+                }
+            }
+        });
+        let addr = receiver
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the server says where it listens");
+        Server {
+            child,
+            base: format!("http://{addr}"),
+        }
+    }
+
+    fn stop(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let status = self.child.wait().unwrap();
+        std::mem::forget(self);
+        status
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The query pre-filled in GraphiQL.
+fn graphiql_example() -> String {
+    let page = include_str!("../crates/api/src/http/graphiql.html");
+    let start = page
+        .find("query CityHome")
+        .expect("the page has the example query");
+    let end = start + page[start..].find('`').expect("the example query ends");
+    page[start..end].to_owned()
+}
+
+#[tokio::test]
+async fn a_newcomer_runs_the_graphiql_example_against_the_demo_city() {
+    for test_db in databases().await {
+        let server = Server::start(&test_db.url);
+        let client = reqwest::Client::new();
+
+        let page = client
+            .get(format!("{}/graphiql", server.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 200);
+        assert!(page.text().await.unwrap().contains("query CityHome"));
+
+        let response = client
+            .post(format!("{}/graphql", server.base))
+            .header("content-type", "application/json")
+            .header("accept", "application/graphql-response+json")
+            .body(json!({ "query": graphiql_example() }).to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let body: Value = response.json().await.unwrap();
+        assert!(body.get("errors").is_none(), "{}: {body}", test_db.label);
+        let data = &body["data"];
+        assert!(
+            !data["upcoming"]["edges"].as_array().unwrap().is_empty(),
+            "upcoming events"
+        );
+        let near = data["nearCapitole"]["edges"].as_array().unwrap();
+        assert!(!near.is_empty());
+        let distances: Vec<f64> = near
+            .iter()
+            .map(|e| e["distanceMeters"].as_f64().unwrap())
+            .collect();
+        assert!(
+            distances.windows(2).all(|w| w[0] <= w[1]) && distances.iter().all(|d| *d <= 1000.0)
+        );
+        let publishers: Vec<&str> = data["news"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|n| {
+                n["publishers"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|p| p["name"].as_str().unwrap())
+            })
+            .collect();
+        assert!(!publishers.is_empty());
+
+        assert_eq!(
+            client
+                .get(format!("{}/readyz", server.base))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            200
+        );
+        let status = server.stop();
+        assert!(
+            status.success(),
+            "{}: SIGTERM stops the server cleanly: {status:?}",
+            test_db.label
+        );
+        test_db.remove().await;
+    }
+}
+
+#[test]
+fn the_schema_command_needs_no_database_and_matches_schema_graphql() {
+    let output = Command::new(BINARY)
+        .arg("schema")
+        .env(
+            "CAPITOLE_DATABASE_URL",
+            "postgres://nobody@127.0.0.1:1/none",
+        )
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let on_disk =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql")).unwrap();
+    assert!(
+        String::from_utf8_lossy(&output.stdout) == on_disk,
+        "schema.graphql is out of date: refresh it with `cargo run -q -- schema > schema.graphql`"
+    );
+}
+
+#[test]
+fn every_setting_is_documented_in_the_readme() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let mut help = String::new();
+    for args in [
+        &["--help"][..],
+        &["serve", "--help"],
+        &["seed", "--help"],
+        &["healthcheck", "--help"],
+    ] {
+        let output = Command::new(BINARY).args(args).output().unwrap();
+        help.push_str(&String::from_utf8_lossy(&output.stdout));
+    }
+    let variables: Vec<&str> = help
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|word| word.starts_with("CAPITOLE_"))
+        .collect();
+    assert!(variables.len() >= 10, "{variables:?}");
+    for variable in variables {
+        assert!(
+            readme.contains(&format!("`{variable}`")),
+            "README.md does not document {variable}"
+        );
+    }
+}
