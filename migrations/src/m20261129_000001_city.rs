@@ -116,6 +116,8 @@ CREATE TABLE event_occurrences (
     UNIQUE (event_id, starts_at)
 );
 CREATE INDEX event_occurrences_upcoming ON event_occurrences (starts_at, event_id);
+CREATE INDEX event_occurrences_open ON event_occurrences (starts_at, event_id) WHERE status <> 'CANCELLED';
+CREATE INDEX event_occurrences_open_by_event ON event_occurrences (event_id, starts_at) WHERE status <> 'CANCELLED';
 CREATE TABLE articles (
     id {uuid} PRIMARY KEY,
     slug TEXT NOT NULL UNIQUE,

@@ -88,7 +88,7 @@ pub async fn list(
             .push("))");
     }
     sql.push(" ORDER BY a.published_at DESC, a.id DESC LIMIT ")
-        .bind((first + 1) as i64);
+        .number(first + 1);
     let rows = article::Model::find_by_statement(sql.build())
         .all(db.connection())
         .await?;

@@ -79,7 +79,8 @@ struct AgendaKey(DateTime<Utc>, Uuid);
 #[derive(Serialize, Deserialize)]
 struct OccurrenceKey(DateTime<Utc>, Uuid);
 
-const CANCELLED: &str = "CANCELLED";
+/// Written into the text, not bound, so that the planner sees which rows it excludes.
+const CANCELLED: &str = "'CANCELLED'";
 
 /// One page of the agenda, after `after`.
 pub async fn list(
@@ -111,7 +112,7 @@ pub async fn list(
             .push("))");
     }
     sql.push(" ORDER BY o.starts_at, o.event_id LIMIT ")
-        .bind((first + 1) as i64);
+        .number(first + 1);
     let occurrences = event_occurrence::Model::find_by_statement(sql.build())
         .all(db.connection())
         .await?;
@@ -157,11 +158,11 @@ fn push_first_matching(sql: &mut Sql, filter: &EventFilter, near_places: Option<
     if let Some(before) = filter.starts_before {
         sql.push(" AND o.starts_at < ").bind(before);
     }
-    sql.push(" AND o.status <> ").bind(CANCELLED);
+    sql.push(" AND o.status <> ").push(CANCELLED);
     sql.push(" AND NOT EXISTS (SELECT 1 FROM event_occurrences x WHERE x.event_id = o.event_id AND x.starts_at >= ");
     sql.bind(filter.starts_after)
         .push(" AND x.starts_at < o.starts_at AND x.status <> ")
-        .bind(CANCELLED)
+        .push(CANCELLED)
         .push(")");
     if !filter.categories.is_empty() {
         sql.push(" AND e.id IN (SELECT event_id FROM event_categories WHERE category_id IN ")
@@ -255,11 +256,11 @@ pub async fn next_occurrences(
     sql.push(" AND o.starts_at >= ")
         .bind(now)
         .push(" AND o.status <> ")
-        .bind(CANCELLED);
+        .push(CANCELLED);
     sql.push(" AND NOT EXISTS (SELECT 1 FROM event_occurrences x WHERE x.event_id = o.event_id AND x.starts_at >= ");
     sql.bind(now)
         .push(" AND x.starts_at < o.starts_at AND x.status <> ")
-        .bind(CANCELLED)
+        .push(CANCELLED)
         .push(")");
     let rows = event_occurrence::Model::find_by_statement(sql.build())
         .all(db.connection())
@@ -307,8 +308,7 @@ pub async fn occurrences_of(
             .bind(id)
             .push("))");
     }
-    sql.push(") numbered WHERE position <= ")
-        .bind((first + 1) as i64);
+    sql.push(") numbered WHERE position <= ").number(first + 1);
     sql.push(" ORDER BY event_id, starts_at, id");
     let rows = event_occurrence::Model::find_by_statement(sql.build())
         .all(db.connection())
@@ -368,7 +368,7 @@ pub async fn upcoming_at_places(
     sql.bind_list(place_ids.iter().copied()).push(" AND ");
     push_first_matching(&mut sql, &EventFilter::from(now), None);
     sql.push(") numbered WHERE position <= ")
-        .bind(per_place as i64)
+        .number(per_place)
         .push(" ORDER BY starts_at, event_id");
     let occurrences = event_occurrence::Model::find_by_statement(sql.build())
         .all(db.connection())

@@ -252,7 +252,7 @@ async fn ordered(
             PlaceOrder::Rating => " ORDER BY COALESCE(p.rating, -1) DESC, p.id DESC",
             _ => " ORDER BY p.name_folded, p.id",
         });
-        sql.push(" LIMIT ").bind(batch as i64);
+        sql.push(" LIMIT ").number(batch);
         let fetched = place::Model::find_by_statement(sql.build())
             .all(db.connection())
             .await?;
@@ -301,10 +301,11 @@ async fn nearest_postgres(
         return Err(StorageError::BadCursor);
     }
     let (lat, lon) = (point.latitude.degrees(), point.longitude.degrees());
-    let batch = if filter.open_at.is_some() {
+    // One more than asked for, so that a tie at the end of the page can be told apart.
+    let mut batch = if filter.open_at.is_some() {
         want.max(200)
     } else {
-        want
+        want + 1
     };
     let mut rows = Vec::with_capacity(want);
     let mut after = after;
@@ -330,12 +331,14 @@ async fn nearest_postgres(
                 .push(") >= ");
             sql.bind(chord_of(*distance) * 0.999_999);
         }
+        // Ordering by the index's measure alone lets PostgreSQL walk the GiST index nearest
+        // first and stop at the limit; ties are ordered by id here, in Rust.
         sql.push(" ORDER BY p.earth_point <-> ll_to_earth(")
             .bind(lat)
             .push(", ")
             .bind(lon)
-            .push("), p.id");
-        sql.push(" LIMIT ").bind(batch as i64);
+            .push(")");
+        sql.push(" LIMIT ").number(batch);
         let fetched = place::Model::find_by_statement(sql.build())
             .all(db.connection())
             .await?;
@@ -343,6 +346,28 @@ async fn nearest_postgres(
         let mut measured_rows: Vec<PlaceRow> =
             fetched.into_iter().map(|p| measured(filter, p)).collect();
         sort_by_distance(&mut measured_rows);
+        if !exhausted {
+            // Places as far as the last one fetched may not all have been fetched: keep only
+            // the nearer ones, and take the rest up in the next round.
+            let farthest = measured_rows
+                .last()
+                .and_then(|row| row.distance_meters)
+                .unwrap_or(0.0);
+            let nearer = measured_rows
+                .iter()
+                .take_while(|row| row.distance_meters.unwrap_or(0.0) < farthest - 1e-6)
+                .count();
+            if nearer == 0 {
+                batch *= 2;
+                continue;
+            }
+            measured_rows.truncate(nearer);
+            if !measured_rows.iter().any(|row| after_key(row, &after)) {
+                // Only places already listed: look further in the next round.
+                batch *= 2;
+                continue;
+            }
+        }
         let last = measured_rows
             .last()
             .map(|row| PlaceKey::Distance(row.distance_meters.unwrap_or(0.0), row.place.id));
@@ -355,7 +380,9 @@ async fn nearest_postgres(
             rows.truncate(want);
             return Ok(rows);
         }
-        after = last;
+        if last.is_some() {
+            after = last;
+        }
     }
 }
 

@@ -39,6 +39,13 @@ impl Sql {
         self
     }
 
+    /// Appends a number written into the text (page sizes come from checked code, never from
+    /// a client as such), so that PostgreSQL can plan for the real limit.
+    pub(crate) fn number(&mut self, n: usize) -> &mut Self {
+        self.text.push_str(&n.to_string());
+        self
+    }
+
     /// Appends `(?, ?, …)` bound to `values`; callers make sure the list is not empty.
     pub(crate) fn bind_list<V: Into<Value>>(
         &mut self,

@@ -422,3 +422,65 @@ async fn the_city_time_window_today_holds_the_events_starting_today() {
         test_db.remove().await;
     }
 }
+
+#[tokio::test]
+async fn places_at_the_very_same_spot_are_all_paged_through_once() {
+    use capitole_persistence::sea_orm::{ActiveModelTrait, IntoActiveModel};
+    for (test_db, now) in demo_databases().await {
+        let db = &test_db.db;
+        let mut slugs = Vec::new();
+        for n in 0..7 {
+            let slug = format!("kiosque-{n}");
+            let row = place::Model {
+                id: capitole_domain::ids::new_id(),
+                slug: slug.clone(),
+                name: format!("Kiosque {n}"),
+                name_folded: format!("kiosque {n}"),
+                description: String::new(),
+                latitude: 43.6050,
+                longitude: 1.4450,
+                address: String::new(),
+                postal_code: String::new(),
+                city: String::new(),
+                neighborhood_id: None,
+                phone: None,
+                email: None,
+                website: None,
+                opening_hours: "{}".into(),
+                accessibility: "|".into(),
+                owner_organization_id: None,
+                popularity: 0,
+                rating: None,
+                created_at: now,
+                updated_at: now,
+            };
+            row.into_active_model()
+                .insert(db.connection())
+                .await
+                .unwrap();
+            slugs.push(slug);
+        }
+        let near = Coordinates::parse(43.6050, 1.4450).unwrap();
+        let filter = PlaceFilter {
+            near: Some((near, RadiusMeters::parse(300).unwrap())),
+            ..Default::default()
+        };
+        for size in [1, 2, 3] {
+            let paged = all_pages(db, &filter, PlaceOrder::Distance, size).await;
+            let first_seven: Vec<String> = paged.iter().take(7).map(|(s, _)| s.clone()).collect();
+            let mut sorted = first_seven.clone();
+            sorted.sort();
+            assert_eq!(
+                sorted, slugs,
+                "{} page size {size}: {first_seven:?}",
+                test_db.label
+            );
+            let mut all: Vec<_> = paged.iter().map(|(s, _)| s.clone()).collect();
+            let total = all.len();
+            all.sort();
+            all.dedup();
+            assert_eq!(all.len(), total, "{}: no place twice", test_db.label);
+        }
+        test_db.remove().await;
+    }
+}

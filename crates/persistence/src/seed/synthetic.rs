@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, NaiveDateTime, NaiveTime, SubsecRound, Utc};
 use chrono_tz::Tz;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
 use uuid::Uuid;
 
 use super::demo::{ensure_catalog, weekly_hours};
@@ -320,6 +320,10 @@ pub async fn synthetic(
     }
     batch.flush(&tx).await?;
     tx.commit().await?;
+    if db.backend() == crate::Backend::Postgres {
+        // Fresh statistics, so that the planner uses the indexes from the first request on.
+        db.connection().execute_unprepared("ANALYZE").await?;
+    }
     Ok(report)
 }
 
