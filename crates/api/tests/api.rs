@@ -292,6 +292,7 @@ async fn the_http_contract_follows_graphql_over_http() {
         let (status, headers, body) =
             send(r, post_json(&json!({ "query": "{ organizations { name " }))).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(headers.get_all(header::VARY).iter().any(|v| v == "accept"));
         assert!(
             headers[header::CONTENT_TYPE]
                 .to_str()
@@ -406,4 +407,43 @@ async fn places_filters_and_orders_answer_as_documented() {
         assert_eq!(code(&unknown), "BAD_USER_INPUT");
         app.test_db.remove().await;
     }
+}
+
+#[tokio::test]
+async fn graphiql_loads_its_assets_from_a_local_folder_when_configured() {
+    let test_db = capitole_persistence::testing::sqlite().await;
+    let dir = std::env::temp_dir().join(format!("capitole-graphiql-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("graphiql@4")).unwrap();
+    std::fs::write(dir.join("graphiql@4/graphiql.min.js"), "/* graphiql */").unwrap();
+    let settings = HttpSettings {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        body_limit: 1024,
+        graphiql_assets: Some(dir.clone()),
+        cors_origins: Vec::new(),
+    };
+    let context = ApiContext {
+        db: test_db.db.clone(),
+        timezone: PARIS,
+        batch_delay: BATCH_DELAY,
+    };
+    let router = capitole_api::http::router(context, &settings);
+    let get = |uri: &str| Request::builder().uri(uri).body(Body::empty()).unwrap();
+    let (status, _, page) = send(&router, get("/graphiql")).await;
+    assert_eq!(status, StatusCode::OK);
+    let page = page.as_str().unwrap().to_owned();
+    assert!(
+        page.contains("src=\"/graphiql/assets/graphiql@4/graphiql.min.js\""),
+        "{page}"
+    );
+    assert!(!page.contains("unpkg.com"));
+    let (status, _, script) =
+        send(&router, get("/graphiql/assets/graphiql@4/graphiql.min.js")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(script, json!("/* graphiql */"));
+    assert_eq!(
+        send(&router, get("/graphiql/assets/../Cargo.toml")).await.0,
+        StatusCode::NOT_FOUND
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+    test_db.remove().await;
 }

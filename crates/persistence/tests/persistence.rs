@@ -484,3 +484,66 @@ async fn places_at_the_very_same_spot_are_all_paged_through_once() {
         test_db.remove().await;
     }
 }
+
+#[tokio::test]
+async fn the_same_seed_gives_the_same_synthetic_city() {
+    use capitole_persistence::seed::{SyntheticSize, synthetic_sized};
+    let size = SyntheticSize {
+        places: 300,
+        events: 120,
+        articles: 40,
+    };
+    let now = now();
+    let mut cities = Vec::new();
+    for seed_value in [7, 7, 8] {
+        let test_db = capitole_persistence::testing::sqlite().await;
+        let report = synthetic_sized(&test_db.db, size, seed_value, now, PARIS)
+            .await
+            .unwrap();
+        assert_eq!(
+            (report.places, report.events, report.articles),
+            (300, 120, 40)
+        );
+        let mut places: Vec<_> = place::Entity::find()
+            .all(test_db.db.connection())
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|p| p.slug.starts_with("synthetic-"))
+            .map(|p| {
+                (
+                    p.id,
+                    p.slug,
+                    p.latitude.to_bits(),
+                    p.longitude.to_bits(),
+                    p.popularity,
+                )
+            })
+            .collect();
+        places.sort();
+        let mut dates: Vec<_> = event_occurrence::Entity::find()
+            .all(test_db.db.connection())
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|o| (o.id, o.event_id, o.starts_at))
+            .collect();
+        dates.sort();
+        assert!(
+            synthetic_sized(&test_db.db, size, seed_value, now, PARIS)
+                .await
+                .unwrap()
+                .already_present
+        );
+        cities.push((places, dates));
+        test_db.remove().await;
+    }
+    assert!(
+        cities[0] == cities[1],
+        "the same seed gives the same places and dates"
+    );
+    assert!(
+        cities[0].0 != cities[2].0,
+        "another seed gives another city"
+    );
+}

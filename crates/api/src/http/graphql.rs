@@ -63,13 +63,8 @@ fn negotiate(headers: &HeaderMap) -> Option<MediaType> {
             _ => {}
         }
     }
-    if json {
-        Some(MediaType::Json)
-    } else if wildcard {
-        Some(MediaType::GraphqlResponseJson)
-    } else {
-        None
-    }
+    // A client that names only wildcards gets the type every client understands.
+    (json || wildcard).then_some(MediaType::Json)
 }
 
 /// Marks a request whose document failed validation, so that it is answered as a request
@@ -123,10 +118,13 @@ fn request_error(status: StatusCode, media: MediaType, message: &str) -> Respons
 
 fn respond(status: StatusCode, media: MediaType, body: &Value) -> Response {
     let mut response = (status, body.to_string()).into_response();
-    response.headers_mut().insert(
+    let headers = response.headers_mut();
+    headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static(media.content_type()),
     );
+    // The body's media type depends on Accept.
+    headers.append(header::VARY, HeaderValue::from_static("accept"));
     response
 }
 
@@ -393,7 +391,7 @@ mod tests {
                 == Some(MediaType::GraphqlResponseJson)
         );
         assert!(accept("application/json") == Some(MediaType::Json));
-        assert!(accept("*/*") == Some(MediaType::GraphqlResponseJson));
+        assert!(accept("*/*") == Some(MediaType::Json));
         assert!(accept("text/html").is_none());
         assert!(accept("application/json;q=0, text/html").is_none());
         assert!(negotiate(&HeaderMap::new()) == Some(MediaType::Json));

@@ -15,7 +15,7 @@ use sea_orm::{DatabaseTransaction, EntityTrait, IntoActiveModel};
 use uuid::Uuid;
 
 pub use demo::demo;
-pub use synthetic::synthetic;
+pub use synthetic::{SyntheticSize, synthetic, synthetic_sized};
 
 use crate::StorageError;
 use crate::entities::{

@@ -74,11 +74,45 @@ const NAMES: &[&str] = &[
     "Amidonniers",
 ];
 
+/// How many items a synthetic city holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyntheticSize {
+    /// Places.
+    pub places: usize,
+    /// Events (each with one to eight dates).
+    pub events: usize,
+    /// Articles.
+    pub articles: usize,
+}
+
+impl SyntheticSize {
+    /// `scale` times 50,000 places, 20,000 events and 5,000 articles.
+    pub fn scale(scale: u32) -> Self {
+        let scale = scale as usize;
+        Self {
+            places: PLACES_PER_SCALE * scale,
+            events: EVENTS_PER_SCALE * scale,
+            articles: ARTICLES_PER_SCALE * scale,
+        }
+    }
+}
+
 /// Writes a synthetic city of `scale` times the base size, drawn from `seed`, unless one is
 /// there already.
 pub async fn synthetic(
     db: &Database,
     scale: u32,
+    seed: u64,
+    now: DateTime<Utc>,
+    tz: Tz,
+) -> Result<SeedReport, StorageError> {
+    synthetic_sized(db, SyntheticSize::scale(scale), seed, now, tz).await
+}
+
+/// Writes a synthetic city of the given size, drawn from `seed`, unless one is there already.
+pub async fn synthetic_sized(
+    db: &Database,
+    size: SyntheticSize,
     seed: u64,
     now: DateTime<Utc>,
     tz: Tz,
@@ -125,7 +159,6 @@ pub async fn synthetic(
     neighborhoods.sort();
     let mut organizations: Vec<Uuid> = catalog.organizations.values().copied().collect();
     organizations.sort();
-    let scale = scale as usize;
     let mut report = SeedReport::default();
     let mut batch = Batch::default();
     let hours = weekly_hours(&[
@@ -136,9 +169,9 @@ pub async fn synthetic(
         (5, "10:00", "19:00"),
     ]);
     let hours = serde_json::to_string(&hours).unwrap_or_else(|_| "{}".into());
-    let mut place_ids = Vec::with_capacity(PLACES_PER_SCALE * scale);
+    let mut place_ids = Vec::with_capacity(size.places);
 
-    for n in 0..PLACES_PER_SCALE * scale {
+    for n in 0..size.places {
         let id = new_id();
         place_ids.push(id);
         let name = format!("{} {} {}", pick(&mut rng, WORDS), pick(&mut rng, NAMES), n);
@@ -192,7 +225,7 @@ pub async fn synthetic(
 
     let weekly = RecurrenceRule::parse("FREQ=WEEKLY;COUNT=8").ok();
     let today = now.with_timezone(&tz).date_naive();
-    for n in 0..EVENTS_PER_SCALE * scale {
+    for n in 0..size.events {
         let id = new_id();
         let title = format!("{} {} {}", pick(&mut rng, WORDS), pick(&mut rng, NAMES), n);
         let day = today + Duration::days(rng.random_range(-30..180));
@@ -269,7 +302,7 @@ pub async fn synthetic(
     }
     batch.flush(&tx).await?;
 
-    for n in 0..ARTICLES_PER_SCALE * scale {
+    for n in 0..size.articles {
         let id = new_id();
         let title = format!(
             "{} {} : ce qui change {}",
