@@ -117,7 +117,11 @@ fn request_error(status: StatusCode, media: MediaType, message: &str) -> Respons
 }
 
 fn respond(status: StatusCode, media: MediaType, body: &Value) -> Response {
-    let mut response = (status, body.to_string()).into_response();
+    respond_text(status, media, body.to_string())
+}
+
+fn respond_text(status: StatusCode, media: MediaType, body: String) -> Response {
+    let mut response = (status, body).into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
@@ -326,14 +330,32 @@ async fn execute(state: AppState, media: MediaType, params: Params, over_get: bo
         },
         started,
     );
-    let mut body = json!({ "data": response.data });
-    if !response.errors.is_empty() {
-        body["errors"] = Value::Array(response.errors.into_iter().map(with_code).collect());
+    // Serialised straight from async-graphql's values, without an intermediate JSON tree.
+    #[derive(serde::Serialize)]
+    struct Body<'a> {
+        data: &'a async_graphql::Value,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        errors: Vec<Value>,
+        #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+        extensions: &'a std::collections::BTreeMap<String, async_graphql::Value>,
     }
-    if !response.extensions.is_empty() {
-        body["extensions"] = serde_json::to_value(&response.extensions).unwrap_or(Value::Null);
+    let errors = response.errors.into_iter().map(with_code).collect();
+    let body = Body {
+        data: &response.data,
+        errors,
+        extensions: &response.extensions,
+    };
+    match serde_json::to_string(&body) {
+        Ok(text) => respond_text(StatusCode::OK, media, text),
+        Err(error) => {
+            tracing::error!(%error, "cannot serialise a response");
+            respond(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                media,
+                &json!({ "errors": [{ "message": "internal error", "extensions": { "code": ErrorCode::Internal.as_str() } }] }),
+            )
+        }
     }
-    respond(StatusCode::OK, media, &body)
 }
 
 /// An error as JSON, with a code even for the errors async-graphql makes itself.
