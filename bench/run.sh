@@ -5,14 +5,15 @@
 #   bash bench/run.sh
 #
 # Environment:
-#   BENCH_DATABASE_URL  postgres://postgres@127.0.0.1:5432/capitole_bench (dropped and recreated!)
+#   BENCH_DATABASE_URL  postgres://postgres@127.0.0.1:5432/capitole_bench?sslmode=disable (dropped and recreated!;
+#                       on loopback TLS only costs CPU)
 #   BENCH_DURATION      20s per query (oha -z; a bare number means seconds)
 #   BENCH_CONNECTIONS   32 concurrent connections (oha -c)
 #   BENCH_BIN           use this capitole binary instead of building target/release/capitole
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DB_URL=${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/capitole_bench}
+DB_URL=${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/capitole_bench?sslmode=disable}
 DURATION=${BENCH_DURATION:-20s}
 CONNECTIONS=${BENCH_CONNECTIONS:-32}
 LISTEN=127.0.0.1:18080

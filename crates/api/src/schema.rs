@@ -12,6 +12,5 @@ pub type AppSchema = Schema<Query, EmptyMutation, EmptySubscription>;
 pub fn build_schema() -> AppSchema {
     Schema::build(Query::default(), EmptyMutation, EmptySubscription)
         .register_output_type::<Node>()
-        .extension(crate::http::RequestErrors)
         .finish()
 }

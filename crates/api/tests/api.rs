@@ -355,6 +355,14 @@ async fn the_http_contract_follows_graphql_over_http() {
             "{body}"
         );
 
+        // Large answers are gzip-compressed for clients that accept it.
+        let mut big =
+            post_json(&json!({ "query": "{ places(first: 100) { nodes { name description } } }" }));
+        big.headers_mut()
+            .insert(header::ACCEPT_ENCODING, "gzip".parse().unwrap());
+        let response = r.clone().oneshot(big).await.unwrap();
+        assert_eq!(response.headers()[header::CONTENT_ENCODING], "gzip");
+
         // Health, readiness, metrics, request ids.
         let plain = |uri: &str| Request::builder().uri(uri).body(Body::empty()).unwrap();
         let (status, headers, _) = send(r, plain("/healthz")).await;

@@ -11,7 +11,12 @@ use capitole_domain::Audience;
 use capitole_domain::event::{Accessibility, OccurrenceStatus};
 use capitole_domain::geo::{Coordinates, RadiusMeters};
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, QueryFilter};
+use std::sync::OnceLock;
+
+use sea_orm::{
+    ColumnTrait, DbErr, EntityTrait, FromQueryResult, IdenStatic, Iterable, QueryFilter,
+    QueryResult,
+};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -64,6 +69,25 @@ impl EventFilter {
     }
 }
 
+/// The columns of an agenda row: the event's as `e_…`, the date's as `o_…`.
+fn agenda_columns() -> &'static str {
+    static COLUMNS: OnceLock<String> = OnceLock::new();
+    COLUMNS.get_or_init(|| {
+        let events = event::Column::iter().map(|c| format!("e.{0} AS e_{0}", c.as_str()));
+        let dates = event_occurrence::Column::iter().map(|c| format!("o.{0} AS o_{0}", c.as_str()));
+        events.chain(dates).collect::<Vec<_>>().join(", ")
+    })
+}
+
+impl FromQueryResult for AgendaRow {
+    fn from_query_result(row: &QueryResult, _prefix: &str) -> Result<Self, DbErr> {
+        Ok(Self {
+            event: event::Model::from_query_result(row, "e_")?,
+            occurrence: event_occurrence::Model::from_query_result(row, "o_")?,
+        })
+    }
+}
+
 /// An event of the agenda with the date that placed it there.
 #[derive(Debug, Clone)]
 pub struct AgendaRow {
@@ -101,7 +125,9 @@ pub async fn list(
         });
     }
     let mut sql = Sql::new(db.db_backend());
-    sql.push("SELECT o.id, o.event_id, o.starts_at, o.ends_at, o.status FROM event_occurrences o JOIN events e ON e.id = o.event_id WHERE ");
+    sql.push("SELECT ")
+        .push(agenda_columns())
+        .push(" FROM event_occurrences o JOIN events e ON e.id = o.event_id WHERE ");
     push_first_matching(&mut sql, filter, near_places.as_deref());
     if let Some(AgendaKey(starts_at, event_id)) = after {
         sql.push(" AND (o.starts_at > ").bind(starts_at);
@@ -113,23 +139,9 @@ pub async fn list(
     }
     sql.push(" ORDER BY o.starts_at, o.event_id LIMIT ")
         .number(first + 1);
-    let occurrences = event_occurrence::Model::find_by_statement(sql.build())
+    let rows = AgendaRow::find_by_statement(sql.build())
         .all(db.connection())
         .await?;
-    let ids: Vec<Uuid> = occurrences.iter().map(|o| o.event_id).collect();
-    let mut events: HashMap<Uuid, event::Model> = by_ids(db, &ids)
-        .await?
-        .into_iter()
-        .map(|e| (e.id, e))
-        .collect();
-    let rows = occurrences
-        .into_iter()
-        .filter_map(|occurrence| {
-            events
-                .remove(&occurrence.event_id)
-                .map(|event| AgendaRow { event, occurrence })
-        })
-        .collect();
     Ok(Page::from_rows(rows, first, |row| {
         cursor::encode(&AgendaKey(row.occurrence.starts_at, row.event.id))
     }))

@@ -4,13 +4,10 @@
 //! `application/json`, request errors as 400 without a `data` key, a body limit, and no
 //! batching.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextValidation};
 use async_graphql::parser::types::{DocumentOperations, OperationType};
-use async_graphql::{ServerError, ValidationResult, Variables};
+use async_graphql::{ServerError, Variables};
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -65,39 +62,6 @@ fn negotiate(headers: &HeaderMap) -> Option<MediaType> {
     }
     // A client that names only wildcards gets the type every client understands.
     (json || wildcard).then_some(MediaType::Json)
-}
-
-/// Marks a request whose document failed validation, so that it is answered as a request
-/// error (400, no `data`) rather than as an execution result.
-pub struct RequestErrors;
-
-struct RequestErrorsExtension;
-
-/// Set by [`RequestErrors`] when validation fails.
-#[derive(Default)]
-pub(crate) struct ValidationFailed(AtomicBool);
-
-impl ExtensionFactory for RequestErrors {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(RequestErrorsExtension)
-    }
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for RequestErrorsExtension {
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        let result = next.run(ctx).await;
-        if result.is_err()
-            && let Some(flag) = ctx.data_opt::<Arc<ValidationFailed>>()
-        {
-            flag.0.store(true, Ordering::Relaxed);
-        }
-        result
-    }
 }
 
 /// The parameters of a GraphQL request, from a query string or a JSON body.
@@ -310,13 +274,14 @@ async fn execute(state: AppState, media: MediaType, params: Params, over_get: bo
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    let failed = Arc::new(ValidationFailed::default());
     let scope = RequestScope::new(&state.api, chrono::Utc::now());
-    let response = state
-        .schema
-        .execute(request.data(scope).data(Arc::clone(&failed)))
-        .await;
-    if failed.0.load(Ordering::Relaxed) {
+    let response = state.schema.execute(request.data(scope)).await;
+    // Parse and validation errors stop a request before it runs: no data and no error
+    // with a path. Errors of a running operation always have a path.
+    let rejected = response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty());
+    if rejected {
         record_operation(&label, "request_error", started);
         let errors: Vec<Value> = response.errors.into_iter().map(with_code).collect();
         return respond(StatusCode::BAD_REQUEST, media, &json!({ "errors": errors }));

@@ -15,14 +15,14 @@ use axum::extract::State;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use tower_http::CompressionLevel;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::services::ServeDir;
 use tower_http::trace::TraceLayer;
-
-pub use graphql::RequestErrors;
 
 use crate::context::ApiContext;
 use crate::schema::{AppSchema, build_schema};
@@ -91,7 +91,12 @@ pub fn router(api: ApiContext, settings: &HttpSettings) -> Router {
         .max_age(Duration::from_secs(3600));
     router
         .with_state(state)
-        .layer(CompressionLayer::new())
+        .layer(
+            // Small answers are not worth compressing; large pages are, quickly.
+            CompressionLayer::new()
+                .quality(CompressionLevel::Fastest)
+                .compress_when(SizeAbove::new(1024).and(NotForContentType::IMAGES)),
+        )
         .layer(cors)
         .layer(axum::middleware::from_fn(observability::track))
         .layer(CatchPanicLayer::custom(observability::panic_response))
