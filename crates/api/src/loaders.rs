@@ -121,8 +121,8 @@ grouped_loader!(
     NextOccurrence => event_occurrence::Model, |db, b, ids| events::next_occurrences(db, &ids, b.now)
 );
 grouped_loader!(
-    /// The publishers of an article, as organization ids.
-    PublishersOfArticle => Vec<Uuid>, |db, _b, ids| articles::publishers_of(db, &ids)
+    /// The publishers of an article, in its order.
+    PublishersOfArticle => Vec<organization::Model>, |db, _b, ids| articles::publishers_of(db, &ids)
 );
 grouped_loader!(
     /// The neighbourhoods of an article, as ids.

@@ -8,14 +8,12 @@ use std::collections::HashMap;
 
 use capitole_domain::Audience;
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryResult};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::cursor::{self, Page};
-use crate::entities::{
-    article, article_event, article_neighborhood, article_organization, article_place,
-};
+use crate::entities::{article, article_event, article_neighborhood, article_place, organization};
 use crate::places::count_of;
 use crate::sql::Sql;
 use crate::{Database, StorageError};
@@ -181,19 +179,45 @@ pub async fn by_slug(
         .await?)
 }
 
-/// The publishers of each of these articles, as organization ids in the article's order.
+/// The publishers of each of these articles, in the article's order, in one statement.
 pub async fn publishers_of(
     db: &Database,
     article_ids: &[Uuid],
-) -> Result<HashMap<Uuid, Vec<Uuid>>, StorageError> {
-    let links = article_organization::Entity::find()
-        .filter(article_organization::Column::ArticleId.is_in(article_ids.iter().copied()))
-        .order_by_asc(article_organization::Column::Position)
+) -> Result<HashMap<Uuid, Vec<organization::Model>>, StorageError> {
+    if article_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    struct Publisher {
+        article_id: Uuid,
+        organization: organization::Model,
+    }
+    impl FromQueryResult for Publisher {
+        fn from_query_result(row: &QueryResult, _prefix: &str) -> Result<Self, DbErr> {
+            Ok(Self {
+                article_id: row.try_get("", "article_id")?,
+                organization: organization::Model::from_query_result(row, "")?,
+            })
+        }
+    }
+    let mut sql = Sql::new(db.db_backend());
+    sql.push(
+        "SELECT l.article_id, o.id, o.slug, o.name, o.kind, o.website, o.description, o.social_accounts, \
+         o.created_at FROM article_organizations l JOIN organizations o ON o.id = l.organization_id \
+         WHERE l.article_id IN ",
+    );
+    sql.bind_list(article_ids.iter().copied());
+    sql.push(" ORDER BY l.article_id, l.position");
+    let rows = Publisher::find_by_statement(sql.build())
         .all(db.connection())
         .await?;
-    Ok(group(
-        links.into_iter().map(|l| (l.article_id, l.organization_id)),
-    ))
+    let mut grouped: HashMap<Uuid, Vec<organization::Model>> = HashMap::new();
+    for row in rows {
+        grouped
+            .entry(row.article_id)
+            .or_default()
+            .push(row.organization);
+    }
+    Ok(grouped)
 }
 
 /// The neighbourhoods of each of these articles, as ids.

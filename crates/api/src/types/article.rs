@@ -14,8 +14,8 @@ use crate::context::scope;
 use crate::error::ApiResult;
 use crate::ids::{self, Kind};
 use crate::loaders::{
-    EventId, EventsOfArticle, NeighborhoodId, NeighborhoodsOfArticle, OrganizationId, PlaceId,
-    PlacesOfArticle, PublishersOfArticle,
+    EventId, EventsOfArticle, NeighborhoodId, NeighborhoodsOfArticle, PlaceId, PlacesOfArticle,
+    PublishersOfArticle,
 };
 
 /// Where an article stands in its publication.
@@ -132,14 +132,9 @@ impl NewsArticle {
     }
     /// Who publishes it: one publisher or both.
     async fn publishers(&self, ctx: &Context<'_>) -> ApiResult<Vec<Organization>> {
-        let scope = scope(ctx)?;
-        let ids = scope
-            .load(PublishersOfArticle(self.0.id))
-            .await?
-            .unwrap_or_default();
-        Ok(scope
-            .load_all(ids.into_iter().map(OrganizationId).collect())
-            .await?
+        let publishers = scope(ctx)?.load(PublishersOfArticle(self.0.id)).await?;
+        Ok(publishers
+            .unwrap_or_default()
             .into_iter()
             .map(Organization)
             .collect())
