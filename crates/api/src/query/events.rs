@@ -2,7 +2,6 @@
 
 use async_graphql::{Context, Enum, ID, InputObject, Object};
 use capitole_domain::windows::TimeWindow as DomainWindow;
-use capitole_persistence::catalog;
 use capitole_persistence::events::{self, EventFilter as StorageFilter};
 use chrono::{DateTime, Utc};
 
@@ -79,28 +78,11 @@ async fn storage_filter(
         };
         starts_before = Some(starts_before.map_or(end, |before| before.min(end)));
     }
-    let organization = match filter.organization {
-        Some(slug) => Some(
-            catalog::organization_by_slug(&scope.db, &slug)
-                .await?
-                .ok_or_else(|| {
-                    ApiError::bad_input(format!(
-                        "unknown organization `{}`",
-                        slug.chars().take(80).collect::<String>()
-                    ))
-                })?
-                .id,
-        ),
-        None => None,
-    };
+    let organization = super::organization_filter(scope, filter.organization).await?;
     Ok(StorageFilter {
         starts_after,
         starts_before,
-        categories: if categories.is_empty() {
-            Vec::new()
-        } else {
-            catalog::category_subtree_ids(&scope.db, &categories).await?
-        },
+        categories: super::category_filter(scope, &categories).await?,
         audiences: audiences.into_iter().map(Into::into).collect(),
         place: filter
             .place

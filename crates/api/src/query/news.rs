@@ -2,7 +2,6 @@
 
 use async_graphql::{Context, ID, InputObject, Object};
 use capitole_persistence::articles::{self, ArticleVisibility, NewsFilter as StorageFilter};
-use capitole_persistence::catalog;
 
 use crate::context::{RequestScope, scope};
 use crate::error::{ApiError, ApiResult, to_gql};
@@ -36,34 +35,8 @@ async fn storage_filter(
 ) -> Result<StorageFilter, ApiError> {
     let audiences = filter.audiences.unwrap_or_default();
     check_list("audiences", &audiences)?;
-    let organization = match filter.organization {
-        Some(slug) => Some(
-            catalog::organization_by_slug(&scope.db, &slug)
-                .await?
-                .ok_or_else(|| {
-                    ApiError::bad_input(format!(
-                        "unknown organization `{}`",
-                        slug.chars().take(80).collect::<String>()
-                    ))
-                })?
-                .id,
-        ),
-        None => None,
-    };
-    let neighborhood = match filter.neighborhood {
-        Some(slug) => Some(
-            catalog::neighborhood_by_slug(&scope.db, &slug)
-                .await?
-                .ok_or_else(|| {
-                    ApiError::bad_input(format!(
-                        "unknown neighborhood `{}`",
-                        slug.chars().take(80).collect::<String>()
-                    ))
-                })?
-                .id,
-        ),
-        None => None,
-    };
+    let organization = super::organization_filter(scope, filter.organization).await?;
+    let neighborhood = super::neighborhood_filter(scope, filter.neighborhood).await?;
     Ok(StorageFilter {
         organization,
         audiences: audiences.into_iter().map(Into::into).collect(),

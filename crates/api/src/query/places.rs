@@ -2,7 +2,6 @@
 
 use async_graphql::{Context, Enum, ID, InputObject, Object};
 use capitole_domain::place::PlaceOrder as DomainOrder;
-use capitole_persistence::catalog;
 use capitole_persistence::places::{self, PlaceFilter as StorageFilter};
 
 use crate::context::{RequestScope, scope};
@@ -53,27 +52,10 @@ async fn storage_filter(
     let accessibility = filter.accessibility.unwrap_or_default();
     check_list("categories", &categories)?;
     check_list("accessibility", &accessibility)?;
-    let neighborhood = match filter.neighborhood {
-        Some(slug) => Some(
-            catalog::neighborhood_by_slug(&scope.db, &slug)
-                .await?
-                .ok_or_else(|| {
-                    ApiError::bad_input(format!(
-                        "unknown neighborhood `{}`",
-                        slug.chars().take(80).collect::<String>()
-                    ))
-                })?
-                .id,
-        ),
-        None => None,
-    };
+    let neighborhood = super::neighborhood_filter(scope, filter.neighborhood).await?;
     Ok(StorageFilter {
         near: filter.near.map(GeoCircleInput::parse).transpose()?,
-        categories: if categories.is_empty() {
-            Vec::new()
-        } else {
-            catalog::category_subtree_ids(&scope.db, &categories).await?
-        },
+        categories: super::category_filter(scope, &categories).await?,
         neighborhood,
         accessibility: accessibility.into_iter().map(Into::into).collect(),
         search: search_text(filter.search.as_deref())?,
