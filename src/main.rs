@@ -117,16 +117,16 @@ struct ServeArgs {
 #[derive(Args, Debug)]
 struct SeedArgs {
     /// Load the demo Toulouse.
-    #[arg(long, conflicts_with = "synthetic")]
+    #[arg(long, env = "CAPITOLE_DEMO", conflicts_with = "synthetic")]
     demo: bool,
     /// Load a synthetic city for load tests.
-    #[arg(long)]
+    #[arg(long, env = "CAPITOLE_SYNTHETIC")]
     synthetic: bool,
     /// Size of the synthetic city (1 = 50,000 places, 20,000 events, 5,000 articles).
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=20))]
+    #[arg(long, env = "CAPITOLE_SCALE", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=20))]
     scale: u32,
     /// Seed of the synthetic city: the same seed gives the same city.
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, env = "CAPITOLE_SEED", default_value_t = 42)]
     seed: u64,
 }
 
