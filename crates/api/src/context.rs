@@ -5,8 +5,7 @@
 use std::hash::Hash;
 
 use async_graphql::Context;
-use async_graphql::dataloader::DataLoader;
-use async_graphql::dataloader::Loader;
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use capitole_persistence::Database;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -32,7 +31,9 @@ pub(crate) struct RequestScope {
     pub timezone: Tz,
     /// The instant the whole request is judged at, so that every field agrees on "now".
     pub now: DateTime<Utc>,
-    pub loader: DataLoader<Batcher>,
+    /// Batches and caches lookups for this request only; list resolvers may fill it ahead
+    /// with what they know their items will ask for.
+    pub loader: DataLoader<Batcher, HashMapCache>,
 }
 
 impl RequestScope {
@@ -45,7 +46,8 @@ impl RequestScope {
             db: api.db.clone(),
             timezone: api.timezone,
             now,
-            loader: DataLoader::new(batcher, tokio::spawn).delay(api.batch_delay),
+            loader: DataLoader::with_cache(batcher, tokio::spawn, HashMapCache::default())
+                .delay(api.batch_delay),
         }
     }
 }
@@ -84,5 +86,19 @@ impl RequestScope {
             .await
             .map_err(to_gql)?;
         Ok(keys.iter().filter_map(|k| found.remove(k)).collect())
+    }
+}
+
+impl RequestScope {
+    /// Fills the cache with values a list already fetched, so that its items' fields are
+    /// answered without waiting for a batch.
+    pub(crate) async fn feed<K>(
+        &self,
+        values: impl IntoIterator<Item = (K, <Batcher as Loader<K>>::Value)>,
+    ) where
+        Batcher: Loader<K, Error = LoadError>,
+        K: Send + Sync + Hash + Eq + Clone + 'static,
+    {
+        self.loader.feed_many(values).await;
     }
 }

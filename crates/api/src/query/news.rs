@@ -6,7 +6,7 @@ use capitole_persistence::articles::{self, ArticleVisibility, NewsFilter as Stor
 use crate::context::{RequestScope, scope};
 use crate::error::{ApiError, ApiResult, to_gql};
 use crate::ids::{self, Kind};
-use crate::loaders::ArticleId;
+use crate::loaders::{ArticleId, PublishersOfArticle};
 use crate::types::article::{NewsArticle, NewsArticleConnection, NewsArticleEdge};
 use crate::types::connection::{CountQuery, page_info, page_size, unwrap_cursor, wrap_cursor};
 use crate::types::{Audience, check_list, search_text};
@@ -70,6 +70,27 @@ impl NewsQuery {
         let page = articles::list(&scope.db, visibility, &filter, first, raw_after.as_deref())
             .await
             .map_err(to_gql)?;
+        // Every news card names its publishers: fetch them with the page.
+        let look = ctx.look_ahead();
+        if look
+            .field("edges")
+            .field("node")
+            .field("publishers")
+            .exists()
+            || look.field("nodes").field("publishers").exists()
+        {
+            let ids: Vec<_> = page.rows.iter().map(|(a, _)| a.id).collect();
+            let mut publishers = articles::publishers_of(&scope.db, &ids)
+                .await
+                .map_err(to_gql)?;
+            let fed = ids.into_iter().map(|id| {
+                (
+                    PublishersOfArticle(id),
+                    publishers.remove(&id).unwrap_or_default(),
+                )
+            });
+            scope.feed(fed).await;
+        }
         let info = page_info(&page, after.is_some());
         Ok(NewsArticleConnection {
             edges: page
