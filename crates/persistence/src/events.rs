@@ -118,7 +118,7 @@ pub async fn list(
         Some(near) => Some(places_within(db, near).await?),
         None => None,
     };
-    if near_places.as_ref().is_some_and(Vec::is_empty) {
+    if matches!(&near_places, Some(NearPlaces::Ids(ids)) if ids.is_empty()) {
         return Ok(Page {
             rows: Vec::new(),
             has_next_page: false,
@@ -128,7 +128,7 @@ pub async fn list(
     sql.push("SELECT ")
         .push(agenda_columns())
         .push(" FROM event_occurrences o JOIN events e ON e.id = o.event_id WHERE ");
-    push_first_matching(&mut sql, filter, near_places.as_deref());
+    push_first_matching(&mut sql, filter, near_places.as_ref());
     if let Some(AgendaKey(starts_at, event_id)) = after {
         sql.push(" AND (o.starts_at > ").bind(starts_at);
         sql.push(" OR (o.starts_at = ")
@@ -153,19 +153,19 @@ pub async fn count(db: &Database, filter: &EventFilter) -> Result<u64, StorageEr
         Some(near) => Some(places_within(db, near).await?),
         None => None,
     };
-    if near_places.as_ref().is_some_and(Vec::is_empty) {
+    if matches!(&near_places, Some(NearPlaces::Ids(ids)) if ids.is_empty()) {
         return Ok(0);
     }
     let mut sql = Sql::new(db.db_backend());
     sql.push(
         "SELECT COUNT(*) AS n FROM event_occurrences o JOIN events e ON e.id = o.event_id WHERE ",
     );
-    push_first_matching(&mut sql, filter, near_places.as_deref());
+    push_first_matching(&mut sql, filter, near_places.as_ref());
     count_of(db, sql).await
 }
 
 /// Conditions that keep, for each matching event, only its first matching occurrence.
-fn push_first_matching(sql: &mut Sql, filter: &EventFilter, near_places: Option<&[Uuid]>) {
+fn push_first_matching(sql: &mut Sql, filter: &EventFilter, near_places: Option<&NearPlaces>) {
     sql.push("o.starts_at >= ").bind(filter.starts_after);
     if let Some(before) = filter.starts_before {
         sql.push(" AND o.starts_at < ").bind(before);
@@ -194,9 +194,32 @@ fn push_first_matching(sql: &mut Sql, filter: &EventFilter, near_places: Option<
     if let Some(place) = filter.place {
         sql.push(" AND e.place_id = ").bind(place);
     }
-    if let Some(places) = near_places {
-        sql.push(" AND e.place_id IN ")
-            .bind_list(places.iter().copied());
+    match near_places {
+        Some(NearPlaces::Ids(places)) => {
+            sql.push(" AND e.place_id IN ")
+                .bind_list(places.iter().copied());
+        }
+        Some(NearPlaces::Circle(point, radius)) => {
+            let (lat, lon, r) = (
+                point.latitude.degrees(),
+                point.longitude.degrees(),
+                f64::from(radius.meters()),
+            );
+            sql.push(" AND e.place_id IN (SELECT p.id FROM places p WHERE earth_box(ll_to_earth(");
+            sql.bind(lat)
+                .push(", ")
+                .bind(lon)
+                .push("), ")
+                .bind(r)
+                .push(") @> p.earth_point");
+            sql.push(" AND earth_distance(p.earth_point, ll_to_earth(")
+                .bind(lat)
+                .push(", ")
+                .bind(lon)
+                .push(")) <= ");
+            sql.bind(r).push(")");
+        }
+        None => {}
     }
     if filter.free_only {
         sql.push(" AND e.is_free = ").bind(true);
@@ -213,25 +236,44 @@ fn push_first_matching(sql: &mut Sql, filter: &EventFilter, near_places: Option<
     }
 }
 
-/// The ids of the places within a circle, measured exactly (at most the 2,000 nearest, which
-/// bounds the size of the agenda query that uses them).
+/// The places a `near` filter keeps events at.
+enum NearPlaces {
+    /// PostgreSQL measures in SQL, so the circle goes into the query as it is.
+    Circle(Coordinates, RadiusMeters),
+    /// SQLite has no trigonometry: the places within the circle, measured in Rust.
+    Ids(Vec<Uuid>),
+}
+
+/// The most places an SQLite agenda query names one by one.
+const MAX_NEAR_PLACES: usize = 20_000;
+
 async fn places_within(
     db: &Database,
-    near: (Coordinates, RadiusMeters),
-) -> Result<Vec<Uuid>, StorageError> {
+    (point, radius): (Coordinates, RadiusMeters),
+) -> Result<NearPlaces, StorageError> {
+    if db.backend() == crate::Backend::Postgres {
+        return Ok(NearPlaces::Circle(point, radius));
+    }
     let filter = crate::places::PlaceFilter {
-        near: Some(near),
+        near: Some((point, radius)),
         ..Default::default()
     };
-    let page = crate::places::list(
-        db,
-        &filter,
-        capitole_domain::place::PlaceOrder::Distance,
-        2_000,
-        None,
-    )
-    .await?;
-    Ok(page.rows.into_iter().map(|(row, _)| row.place.id).collect())
+    let mut ids = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let order = capitole_domain::place::PlaceOrder::Distance;
+        let page = crate::places::list(db, &filter, order, 1_000, after.as_deref()).await?;
+        after = page.rows.last().map(|(_, cursor)| cursor.clone());
+        ids.extend(page.rows.into_iter().map(|(row, _)| row.place.id));
+        if ids.len() > MAX_NEAR_PLACES {
+            return Err(StorageError::BadRequest(format!(
+                "that circle holds more than {MAX_NEAR_PLACES} places; use a smaller radius"
+            )));
+        }
+        if !page.has_next_page {
+            return Ok(NearPlaces::Ids(ids));
+        }
+    }
 }
 
 /// Events with these ids (missing ids are left out).

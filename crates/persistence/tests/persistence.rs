@@ -547,3 +547,55 @@ async fn the_same_seed_gives_the_same_synthetic_city() {
         "another seed gives another city"
     );
 }
+
+#[tokio::test]
+async fn the_agenda_near_a_point_holds_exactly_the_events_at_places_inside_the_circle() {
+    for (test_db, now) in demo_databases().await {
+        let db = &test_db.db;
+        let radius = RadiusMeters::parse(800).unwrap();
+        let all = events::list(db, &EventFilter::from(now), 100, None)
+            .await
+            .unwrap();
+        let places: std::collections::HashMap<_, _> = place::Entity::find()
+            .all(db.connection())
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect();
+        let mut expected: Vec<_> = all
+            .rows
+            .iter()
+            .filter(|(row, _)| {
+                row.event
+                    .place_id
+                    .and_then(|id| places.get(&id))
+                    .is_some_and(|p| {
+                        capitole()
+                            .distance_meters(Coordinates::parse(p.latitude, p.longitude).unwrap())
+                            <= 800.0
+                    })
+            })
+            .map(|(row, _)| row.event.id)
+            .collect();
+        let filter = EventFilter {
+            near: Some((capitole(), radius)),
+            ..EventFilter::from(now)
+        };
+        let near = events::list(db, &filter, 100, None).await.unwrap();
+        let mut got: Vec<_> = near.rows.iter().map(|(row, _)| row.event.id).collect();
+        expected.sort();
+        got.sort();
+        assert!(
+            !expected.is_empty() && expected.len() < all.rows.len(),
+            "{}",
+            test_db.label
+        );
+        assert_eq!(got, expected, "{}", test_db.label);
+        assert_eq!(
+            events::count(db, &filter).await.unwrap(),
+            expected.len() as u64
+        );
+        test_db.remove().await;
+    }
+}
