@@ -201,24 +201,9 @@ fn push_first_matching(sql: &mut Sql, filter: &EventFilter, near_places: Option<
                 .bind_list(places.iter().copied());
         }
         Some(NearPlaces::Circle(point, radius)) => {
-            let (lat, lon, r) = (
-                point.latitude.degrees(),
-                point.longitude.degrees(),
-                f64::from(radius.meters()),
-            );
-            sql.push(" AND e.place_id IN (SELECT p.id FROM places p WHERE earth_box(ll_to_earth(");
-            sql.bind(lat)
-                .push(", ")
-                .bind(lon)
-                .push("), ")
-                .bind(r)
-                .push(") @> p.earth_point");
-            sql.push(" AND earth_distance(p.earth_point, ll_to_earth(")
-                .bind(lat)
-                .push(", ")
-                .bind(lon)
-                .push(")) <= ");
-            sql.bind(r).push(")");
+            sql.push(" AND e.place_id IN (SELECT p.id FROM places p WHERE ");
+            crate::places::push_within_circle(sql, *point, *radius);
+            sql.push(")");
         }
         None => {}
     }

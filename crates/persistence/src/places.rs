@@ -90,30 +90,29 @@ pub async fn list(
     }))
 }
 
+/// PostgreSQL only: `p` lies within the circle, measured exactly (the box lets the GiST
+/// index narrow the search first).
+pub(crate) fn push_within_circle(sql: &mut Sql, point: Coordinates, radius: RadiusMeters) {
+    let (lat, lon) = (point.latitude.degrees(), point.longitude.degrees());
+    let r = f64::from(radius.meters());
+    sql.push("earth_box(ll_to_earth(")
+        .bind(lat)
+        .push(", ")
+        .bind(lon)
+        .push("), ")
+        .bind(r);
+    sql.push(") @> p.earth_point AND earth_distance(p.earth_point, ll_to_earth(");
+    sql.bind(lat).push(", ").bind(lon).push(")) <= ").bind(r);
+}
+
 /// How many places the filter holds.
 pub async fn count(db: &Database, filter: &PlaceFilter) -> Result<u64, StorageError> {
     if let (Some((point, radius)), None, DbBackend::Postgres) =
         (filter.near, filter.open_at, db.db_backend())
     {
-        let (lat, lon, r) = (
-            point.latitude.degrees(),
-            point.longitude.degrees(),
-            f64::from(radius.meters()),
-        );
         let mut sql = Sql::new(DbBackend::Postgres);
-        sql.push("SELECT COUNT(*) AS n FROM places p WHERE earth_box(ll_to_earth(");
-        sql.bind(lat)
-            .push(", ")
-            .bind(lon)
-            .push("), ")
-            .bind(r)
-            .push(") @> p.earth_point");
-        sql.push(" AND earth_distance(p.earth_point, ll_to_earth(")
-            .bind(lat)
-            .push(", ")
-            .bind(lon)
-            .push(")) <= ")
-            .bind(r);
+        sql.push("SELECT COUNT(*) AS n FROM places p WHERE ");
+        push_within_circle(&mut sql, point, radius);
         push_conditions(&mut sql, filter);
         return count_of(db, sql).await;
     }
