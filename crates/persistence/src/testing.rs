@@ -61,11 +61,23 @@ pub async fn databases() -> Vec<TestDatabase> {
         _ if std::env::var_os("CI").is_some() => {
             panic!("{POSTGRES_VARIABLE} is not set: CI must run the PostgreSQL side of the suite")
         }
-        _ => eprintln!(
-            "notice: PostgreSQL tests skipped; set {POSTGRES_VARIABLE}=postgres://user@host:5432/postgres to run them"
-        ),
+        _ => skipped_notice(),
     }
     all
+}
+
+/// Says once per test process that PostgreSQL is skipped. It writes to the standard error
+/// stream itself, which the test harness does not capture, so that the notice shows even
+/// when every test passes.
+fn skipped_notice() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "notice: PostgreSQL tests skipped; set {POSTGRES_VARIABLE}=postgres://user@host:5432/postgres to run them"
+        );
+    });
 }
 
 fn unique_name() -> String {
