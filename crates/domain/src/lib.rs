@@ -2,6 +2,7 @@
 //! that hold between them (coordinates in range, slugs, page sizes, city-time windows,
 //! opening hours, recurrence). Plain Rust: no database, HTTP or GraphQL types live here.
 
+pub mod access;
 pub mod article;
 pub mod event;
 pub mod geo;
