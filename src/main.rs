@@ -4,10 +4,14 @@
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use capitole_api::{ApiContext, Application, HttpSettings};
+use capitole_api::auth::Auth;
+use capitole_api::auth::jwt::SigningKey;
+use capitole_api::{ApiContext, Application, HttpSettings, accounts};
+use capitole_domain::access::{RateTier, Role, Scope};
 use capitole_persistence::{ConnectSettings, Database, seed};
 use chrono_tz::Tz;
 use clap::{Args, Parser, Subcommand};
@@ -84,6 +88,12 @@ enum Command {
     Seed(SeedArgs),
     /// Prints the GraphQL schema (SDL); needs no database.
     Schema,
+    /// Manages people's accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manages third-party apps' tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Exits 0 when the local server answers `/healthz`, 1 otherwise (for container health checks).
     Healthcheck {
         /// The address the server listens on.
@@ -112,6 +122,79 @@ struct ServeArgs {
     /// Web origins allowed to call the API from a browser, comma-separated.
     #[arg(long, env = "CAPITOLE_CORS_ORIGINS", value_delimiter = ',')]
     cors_origins: Vec<String>,
+    /// Keys that sign access tokens, comma-separated `kid:base64-secret` (32 bytes or more);
+    /// the first signs, all verify. Without any, a key is generated and kept in the database.
+    #[arg(long, env = "CAPITOLE_JWT_KEYS", value_delimiter = ',', hide_env_values = true, value_parser = SigningKey::parse)]
+    jwt_keys: Vec<SigningKey>,
+}
+
+#[derive(Subcommand, Debug)]
+enum UserCommand {
+    /// Creates an account; the password is read from standard input.
+    Create {
+        /// Their email address.
+        #[arg(long)]
+        email: String,
+        /// CITIZEN, EDITOR or ADMINISTRATOR.
+        #[arg(long, default_value = "CITIZEN", value_parser = parse_role)]
+        role: Role,
+        /// For editors: an organization they edit for (slug); repeat for several.
+        #[arg(long = "organization")]
+        organizations: Vec<String>,
+        /// How their name is shown (defaults to the part of the email before `@`).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Changes a person's role (and, for editors, their organizations).
+    SetRole {
+        /// Their email address.
+        #[arg(long)]
+        email: String,
+        /// CITIZEN, EDITOR or ADMINISTRATOR.
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// For editors: an organization they edit for (slug); repeat for several.
+        #[arg(long = "organization")]
+        organizations: Vec<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum TokenCommand {
+    /// Makes a token for a third-party app and prints it (the only time it is shown).
+    Create {
+        /// The app's name.
+        #[arg(long)]
+        app: String,
+        /// The email address of whoever answers for the app.
+        #[arg(long)]
+        contact: String,
+        /// What the token allows (`read`); repeat for several.
+        #[arg(long = "scope", required = true, value_parser = Scope::parse)]
+        scopes: Vec<Scope>,
+        /// Its budget: STANDARD or PARTNER.
+        #[arg(long, default_value = "STANDARD", value_parser = parse_tier)]
+        tier: RateTier,
+    },
+    /// Lists every token (without secrets).
+    List,
+    /// Revokes a token by the id `token list` shows; it stops working at once.
+    Revoke {
+        /// The token's id.
+        id: uuid::Uuid,
+    },
+}
+
+fn parse_role(raw: &str) -> Result<Role, String> {
+    Role::from_code(&raw.to_ascii_uppercase())
+        .ok_or_else(|| "the role is CITIZEN, EDITOR or ADMINISTRATOR".to_owned())
+}
+
+fn parse_tier(raw: &str) -> Result<RateTier, String> {
+    match RateTier::from_code(&raw.to_ascii_uppercase()) {
+        Some(tier @ (RateTier::Standard | RateTier::Partner)) => Ok(tier),
+        _ => Err("an app's tier is STANDARD or PARTNER".to_owned()),
+    }
 }
 
 #[derive(Args, Debug)]
@@ -218,11 +301,15 @@ async fn run(command: Command, database: DatabaseArgs, timezone: Tz) -> anyhow::
                     .filter(|o| !o.trim().is_empty())
                     .collect(),
             };
+            let auth = Auth::load(&db, args.jwt_keys)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot set up authentication: {e}"))?;
             let app = Application::build(
                 ApiContext {
                     db: db.clone(),
                     timezone,
                     batch_delay: Duration::from_millis(batch_delay_ms),
+                    auth: Arc::new(auth),
                 },
                 &settings,
             )
@@ -235,9 +322,104 @@ async fn run(command: Command, database: DatabaseArgs, timezone: Tz) -> anyhow::
             app.run_until(shutdown_signal()).await?;
             tracing::info!("stopped");
         }
+        Command::User(command) => user_command(&db, command, now).await?,
+        Command::Token(command) => token_command(&db, command, now).await?,
         Command::Schema | Command::Healthcheck { .. } => {}
     }
     db.close().await;
+    Ok(())
+}
+
+fn refused(error: capitole_api::ApiError) -> anyhow::Error {
+    anyhow::anyhow!("{}", error.message())
+}
+
+async fn user_command(
+    db: &Database,
+    command: UserCommand,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<()> {
+    match command {
+        UserCommand::Create {
+            email,
+            role,
+            organizations,
+            name,
+        } => {
+            let mut password = String::new();
+            std::io::stdin()
+                .read_line(&mut password)
+                .context("cannot read the password from standard input")?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            let name =
+                name.unwrap_or_else(|| email.split('@').next().unwrap_or_default().to_owned());
+            let user =
+                accounts::create_user(db, &email, password, &name, role, &organizations, now)
+                    .await
+                    .map_err(refused)?;
+            println!("created {} ({}) with id {}", user.email, user.role, user.id);
+        }
+        UserCommand::SetRole {
+            email,
+            role,
+            organizations,
+        } => {
+            let user = accounts::set_role(db, &email, role, &organizations, now)
+                .await
+                .map_err(refused)?;
+            println!("{} is now {}", user.email, user.role);
+        }
+    }
+    Ok(())
+}
+
+async fn token_command(
+    db: &Database,
+    command: TokenCommand,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<()> {
+    match command {
+        TokenCommand::Create {
+            app,
+            contact,
+            scopes,
+            tier,
+        } => {
+            let (token, row) =
+                accounts::create_api_token(db, &app, &contact, &scopes, tier, None, now)
+                    .await
+                    .map_err(refused)?;
+            eprintln!(
+                "token {} for {}; it is shown once, keep it secret:",
+                row.id, row.app_name
+            );
+            println!("{token}");
+        }
+        TokenCommand::List => {
+            for row in capitole_persistence::accounts::api_tokens(db).await? {
+                let state = row.revoked_at.map_or_else(
+                    || "live".to_owned(),
+                    |at| format!("revoked {}", at.format("%Y-%m-%d %H:%M")),
+                );
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    row.id,
+                    row.app_name,
+                    row.hint,
+                    row.scopes.trim_matches('|').replace('|', ","),
+                    row.tier,
+                    row.contact,
+                    state
+                );
+            }
+        }
+        TokenCommand::Revoke { id } => {
+            let row = accounts::revoke_api_token(db, id, now)
+                .await
+                .map_err(refused)?;
+            println!("revoked {} ({})", row.id, row.app_name);
+        }
+    }
     Ok(())
 }
 

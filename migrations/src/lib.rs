@@ -9,6 +9,7 @@ pub use sea_orm_migration::MigratorTrait;
 
 mod m20261129_000001_city;
 mod m20261129_000002_spatial_index;
+mod m20261129_000003_accounts;
 
 /// Runs Capitole's migrations.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261129_000001_city::Migration),
             Box::new(m20261129_000002_spatial_index::Migration),
+            Box::new(m20261129_000003_accounts::Migration),
         ]
     }
 }

@@ -3,6 +3,7 @@
 //! callers).
 
 use std::hash::Hash;
+use std::net::IpAddr;
 
 use async_graphql::Context;
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
@@ -10,6 +11,7 @@ use capitole_persistence::Database;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
+use crate::auth::{Auth, Principal};
 use crate::error::{ApiError, ApiResult, ErrorCode, to_gql};
 use crate::loaders::{Batcher, LoadError};
 
@@ -23,6 +25,8 @@ pub struct ApiContext {
     /// How long a loader batch collects keys before it runs: long enough for every item of
     /// a page to register its key (lists past 32 items are polled in more than one round).
     pub batch_delay: std::time::Duration,
+    /// Signing keys and the rest of authentication.
+    pub auth: std::sync::Arc<Auth>,
 }
 
 /// What one request holds.
@@ -34,18 +38,33 @@ pub(crate) struct RequestScope {
     /// Batches and caches lookups for this request only; list resolvers may fill it ahead
     /// with what they know their items will ask for.
     pub loader: DataLoader<Batcher, HashMapCache>,
+    /// Who is calling.
+    pub principal: Principal,
+    /// The caller's address, as the front handler established it.
+    pub client: Option<IpAddr>,
+    /// Authentication's keys, for the account mutations.
+    pub auth: std::sync::Arc<Auth>,
 }
 
 impl RequestScope {
-    pub(crate) fn new(api: &ApiContext, now: DateTime<Utc>) -> Self {
+    pub(crate) fn new(
+        api: &ApiContext,
+        now: DateTime<Utc>,
+        principal: Principal,
+        client: Option<IpAddr>,
+    ) -> Self {
         let batcher = Batcher {
             db: api.db.clone(),
             now,
+            articles: principal.article_visibility(now),
         };
         Self {
             db: api.db.clone(),
             timezone: api.timezone,
             now,
+            principal,
+            client,
+            auth: api.auth.clone(),
             loader: DataLoader::with_cache(batcher, tokio::spawn, HashMapCache::default())
                 .delay(api.batch_delay),
         }

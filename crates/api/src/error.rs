@@ -61,6 +61,16 @@ impl ApiError {
         }
     }
 
+    /// The message meant for the client.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The error's code.
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+
     /// Bad input, explained.
     pub fn bad_input(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::BadUserInput, message)

@@ -25,9 +25,13 @@ pub enum Kind {
     Occurrence,
     /// `NewsArticle`
     NewsArticle,
+    /// `User`
+    User,
+    /// `ApiToken`
+    ApiToken,
 }
 
-const KINDS: [(Kind, &str); 7] = [
+const KINDS: [(Kind, &str); 9] = [
     (Kind::Organization, "Organization"),
     (Kind::Neighborhood, "Neighborhood"),
     (Kind::Category, "Category"),
@@ -35,6 +39,8 @@ const KINDS: [(Kind, &str); 7] = [
     (Kind::Event, "Event"),
     (Kind::Occurrence, "Occurrence"),
     (Kind::NewsArticle, "NewsArticle"),
+    (Kind::User, "User"),
+    (Kind::ApiToken, "ApiToken"),
 ];
 
 fn name_of(kind: Kind) -> &'static str {

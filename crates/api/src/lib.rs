@@ -3,17 +3,20 @@
 //! Resolvers are thin: they read the caller's request context, call a repository of
 //! `capitole-persistence`, and convert what comes back.
 
+pub mod accounts;
+pub mod auth;
 mod context;
 mod error;
 pub mod http;
 mod ids;
 mod loaders;
+mod mutation;
 mod query;
 pub mod schema;
 mod text;
 mod types;
 
 pub use context::ApiContext;
-pub use error::ErrorCode;
+pub use error::{ApiError, ErrorCode};
 pub use http::{Application, HttpSettings};
 pub use schema::{AppSchema, build_schema};

@@ -19,6 +19,8 @@ use uuid::Uuid;
 pub(crate) struct Batcher {
     pub db: Database,
     pub now: DateTime<Utc>,
+    /// Which articles the caller may read.
+    pub articles: ArticleVisibility,
 }
 
 /// Storage errors shared between the fields that waited on one batch.
@@ -70,8 +72,8 @@ by_id_loader!(
     EventId => event::Model, |db, _b, ids| events::by_ids(db, &ids)
 );
 by_id_loader!(
-    /// An article by id, if the public may read it.
-    ArticleId => article::Model, |db, b, ids| articles::by_ids(db, ArticleVisibility::Public { now: b.now }, &ids)
+    /// An article by id, if the caller may read it.
+    ArticleId => article::Model, |db, b, ids| articles::by_ids(db, &b.articles, &ids)
 );
 by_id_loader!(
     /// An organization by id.

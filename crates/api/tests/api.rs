@@ -6,6 +6,8 @@
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use capitole_api::auth::Auth;
+use capitole_api::auth::jwt::SigningKey;
 use capitole_api::{ApiContext, HttpSettings, build_schema};
 use capitole_persistence::entities::article;
 use capitole_persistence::sea_orm::EntityTrait;
@@ -18,6 +20,24 @@ const PARIS: chrono_tz::Tz = chrono_tz::Europe::Paris;
 /// Unoptimised test builds take longer than a release build to walk a 100-item page, so
 /// batches here wait longer for their keys than the 2 ms default of `capitole serve`.
 const BATCH_DELAY: std::time::Duration = std::time::Duration::from_millis(25);
+
+/// The key that signs access tokens in these tests: `test-key`, 32 bytes of 7.
+const TEST_SECRET: [u8; 32] = [7; 32];
+
+async fn context(db: &Database) -> ApiContext {
+    use base64::Engine;
+    let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(TEST_SECRET);
+    let key = SigningKey::parse(&format!("test-key:{secret}")).unwrap();
+    ApiContext {
+        db: db.clone(),
+        timezone: PARIS,
+        batch_delay: BATCH_DELAY,
+        auth: std::sync::Arc::new(Auth::load(db, vec![key]).await.unwrap()),
+    }
+}
+
+#[path = "api/accounts.rs"]
+mod accounts;
 
 struct TestApp {
     router: Router,
@@ -37,14 +57,7 @@ async fn apps() -> Vec<TestApp> {
             graphiql_assets: None,
             cors_origins: vec!["https://app.example.org".into()],
         };
-        let router = capitole_api::http::router(
-            ApiContext {
-                db: test_db.db.clone(),
-                timezone: PARIS,
-                batch_delay: BATCH_DELAY,
-            },
-            &settings,
-        );
+        let router = capitole_api::http::router(context(&test_db.db).await, &settings);
         out.push(TestApp {
             router,
             db: test_db.db.clone(),
@@ -429,12 +442,7 @@ async fn graphiql_loads_its_assets_from_a_local_folder_when_configured() {
         graphiql_assets: Some(dir.clone()),
         cors_origins: Vec::new(),
     };
-    let context = ApiContext {
-        db: test_db.db.clone(),
-        timezone: PARIS,
-        batch_delay: BATCH_DELAY,
-    };
-    let router = capitole_api::http::router(context, &settings);
+    let router = capitole_api::http::router(context(&test_db.db).await, &settings);
     let get = |uri: &str| Request::builder().uri(uri).body(Body::empty()).unwrap();
     let (status, _, page) = send(&router, get("/graphiql")).await;
     assert_eq!(status, StatusCode::OK);

@@ -19,21 +19,41 @@ use crate::sql::Sql;
 use crate::{Database, StorageError};
 
 /// Which articles a reader may see.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub enum ArticleVisibility {
     /// Anyone: published or archived articles whose publication time has come.
     Public {
         /// The instant to judge publication times by.
         now: DateTime<Utc>,
     },
+    /// An editor: what anyone sees, and every article (drafts, scheduled) published by one
+    /// of their organizations.
+    Editor {
+        /// The instant to judge publication times by.
+        now: DateTime<Utc>,
+        /// The organizations they edit for.
+        organizations: std::sync::Arc<[Uuid]>,
+    },
+    /// An administrator: every article.
+    Everything,
 }
 
 impl ArticleVisibility {
-    fn push(self, sql: &mut Sql) {
+    fn push(&self, sql: &mut Sql) {
         match self {
             ArticleVisibility::Public { now } => {
                 sql.push("a.status IN ('PUBLISHED', 'ARCHIVED') AND a.published_at <= ")
-                    .bind(now);
+                    .bind(*now);
+            }
+            ArticleVisibility::Editor { now, organizations } => {
+                sql.push("((a.status IN ('PUBLISHED', 'ARCHIVED') AND a.published_at <= ")
+                    .bind(*now)
+                    .push(") OR a.id IN (SELECT article_id FROM article_organizations WHERE organization_id IN ")
+                    .bind_list(organizations.iter().copied())
+                    .push("))");
+            }
+            ArticleVisibility::Everything => {
+                sql.push("1 = 1");
             }
         }
     }
@@ -66,7 +86,7 @@ const COLUMNS: &str = "a.id, a.slug, a.title, a.summary, a.easy_read_summary, a.
 /// One page of news, latest first, after `after`.
 pub async fn list(
     db: &Database,
-    visibility: ArticleVisibility,
+    visibility: &ArticleVisibility,
     filter: &NewsFilter,
     first: usize,
     after: Option<&str>,
@@ -98,7 +118,7 @@ pub async fn list(
 /// How many articles a news list holds.
 pub async fn count(
     db: &Database,
-    visibility: ArticleVisibility,
+    visibility: &ArticleVisibility,
     filter: &NewsFilter,
 ) -> Result<u64, StorageError> {
     let mut sql = Sql::new(db.db_backend());
@@ -107,9 +127,11 @@ pub async fn count(
     count_of(db, sql).await
 }
 
-fn push_conditions(sql: &mut Sql, visibility: ArticleVisibility, filter: &NewsFilter) {
+fn push_conditions(sql: &mut Sql, visibility: &ArticleVisibility, filter: &NewsFilter) {
     visibility.push(sql);
-    if !filter.include_archived {
+    if filter.include_archived {
+        sql.push(" AND a.status IN ('PUBLISHED', 'ARCHIVED')");
+    } else {
         sql.push(" AND a.status = 'PUBLISHED'");
     }
     if let Some(organization) = filter.organization {
@@ -145,7 +167,7 @@ fn push_conditions(sql: &mut Sql, visibility: ArticleVisibility, filter: &NewsFi
 /// The articles with these ids that `visibility` lets the reader see.
 pub async fn by_ids(
     db: &Database,
-    visibility: ArticleVisibility,
+    visibility: &ArticleVisibility,
     ids: &[Uuid],
 ) -> Result<Vec<article::Model>, StorageError> {
     if ids.is_empty() {
@@ -165,7 +187,7 @@ pub async fn by_ids(
 /// The article with this slug, if `visibility` lets the reader see it.
 pub async fn by_slug(
     db: &Database,
-    visibility: ArticleVisibility,
+    visibility: &ArticleVisibility,
     slug: &str,
 ) -> Result<Option<article::Model>, StorageError> {
     let mut sql = Sql::new(db.db_backend());

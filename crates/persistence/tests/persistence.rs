@@ -340,7 +340,7 @@ async fn drafts_and_scheduled_articles_never_reach_the_public() {
             include_archived: true,
             ..Default::default()
         };
-        let page = articles::list(db, visibility, &filter, 100, None)
+        let page = articles::list(db, &visibility, &filter, 100, None)
             .await
             .unwrap();
         for a in &hidden {
@@ -351,7 +351,7 @@ async fn drafts_and_scheduled_articles_never_reach_the_public() {
                 a.slug
             );
             assert!(
-                articles::by_slug(db, visibility, &a.slug)
+                articles::by_slug(db, &visibility, &a.slug)
                     .await
                     .unwrap()
                     .is_none()
@@ -359,7 +359,7 @@ async fn drafts_and_scheduled_articles_never_reach_the_public() {
         }
         let ids: Vec<_> = hidden.iter().map(|a| a.id).collect();
         assert!(
-            articles::by_ids(db, visibility, &ids)
+            articles::by_ids(db, &visibility, &ids)
                 .await
                 .unwrap()
                 .is_empty()
@@ -379,13 +379,13 @@ async fn news_pages_run_latest_first_without_gaps() {
         let db = &test_db.db;
         let visibility = ArticleVisibility::Public { now };
         let filter = NewsFilter::default();
-        let whole = articles::list(db, visibility, &filter, 100, None)
+        let whole = articles::list(db, &visibility, &filter, 100, None)
             .await
             .unwrap();
         let mut paged = Vec::new();
         let mut after: Option<String> = None;
         loop {
-            let page = articles::list(db, visibility, &filter, 7, after.as_deref())
+            let page = articles::list(db, &visibility, &filter, 7, after.as_deref())
                 .await
                 .unwrap();
             paged.extend(page.rows.iter().map(|(a, _)| a.id));

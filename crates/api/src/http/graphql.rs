@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::observability::record_operation;
+use crate::auth::{Principal, Refused};
 use crate::context::RequestScope;
 use crate::error::ErrorCode;
 
@@ -144,7 +145,7 @@ pub(crate) async fn get(
         variables,
         extensions,
     };
-    execute(state, media, params, true).await
+    execute(state, media, &headers, params, true).await
 }
 
 /// `POST /graphql` with an `application/json` body.
@@ -201,7 +202,7 @@ pub(crate) async fn post(
             );
         }
     };
-    execute(state, media, params, false).await
+    execute(state, media, &headers, params, false).await
 }
 
 fn not_acceptable() -> Response {
@@ -210,8 +211,88 @@ fn not_acceptable() -> Response {
     request_error(StatusCode::NOT_ACCEPTABLE, MediaType::Json, message)
 }
 
-async fn execute(state: AppState, media: MediaType, params: Params, over_get: bool) -> Response {
+/// The bearer credential of a request: none, or the text after `Bearer `; any other
+/// `Authorization` scheme is an error.
+fn bearer(headers: &HeaderMap) -> Result<Option<&str>, ()> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let text = value.to_str().map_err(|_| ())?;
+    let (scheme, credential) = text.trim().split_once(' ').ok_or(())?;
+    let credential = credential.trim();
+    if scheme.eq_ignore_ascii_case("bearer") && !credential.is_empty() {
+        Ok(Some(credential))
+    } else {
+        Err(())
+    }
+}
+
+/// 401 for credentials that are not valid, whatever the reason (RFC 6750).
+fn unauthorized(media: MediaType) -> Response {
+    let body = json!({ "errors": [{
+        "message": "the credentials are not valid: send `Authorization: Bearer <access token or app token>`, or none",
+        "extensions": { "code": ErrorCode::Unauthenticated.as_str() }
+    }] });
+    let mut response = respond(StatusCode::UNAUTHORIZED, media, &body);
+    response.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Bearer error=\"invalid_token\""),
+    );
+    response
+}
+
+/// Establishes who is calling, or the response that refuses them.
+async fn identify(
+    state: &AppState,
+    media: MediaType,
+    headers: &HeaderMap,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Principal, Response> {
+    let credential = match bearer(headers) {
+        Ok(None) => return Ok(Principal::Anonymous),
+        Ok(Some(credential)) => credential,
+        Err(()) => return Err(unauthorized(media)),
+    };
+    let principal = match state
+        .api
+        .auth
+        .authenticate(&state.api.db, credential, now)
+        .await
+    {
+        Ok(principal) => principal,
+        Err(Refused::Invalid) => return Err(unauthorized(media)),
+        Err(Refused::Storage(error)) => {
+            let error = crate::error::ApiError::from(error);
+            let body = json!({ "errors": [async_graphql::Error::from(error).into_server_error(Default::default())] });
+            return Err(respond(StatusCode::SERVICE_UNAVAILABLE, media, &body));
+        }
+    };
+    if !principal.may_read() {
+        let body = json!({ "errors": [{
+            "message": "this app token does not have the `read` scope",
+            "extensions": { "code": ErrorCode::Forbidden.as_str() }
+        }] });
+        return Err(respond(StatusCode::FORBIDDEN, media, &body));
+    }
+    Ok(principal)
+}
+
+async fn execute(
+    state: AppState,
+    media: MediaType,
+    headers: &HeaderMap,
+    params: Params,
+    over_get: bool,
+) -> Response {
     let started = Instant::now();
+    let now = chrono::Utc::now();
+    let principal = match identify(&state, media, headers, now).await {
+        Ok(principal) => principal,
+        Err(response) => {
+            record_operation("unauthenticated", "request_error", started);
+            return response;
+        }
+    };
     let Some(Value::String(query)) = params.query else {
         return request_error(
             StatusCode::BAD_REQUEST,
@@ -274,7 +355,7 @@ async fn execute(state: AppState, media: MediaType, params: Params, over_get: bo
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    let scope = RequestScope::new(&state.api, chrono::Utc::now());
+    let scope = RequestScope::new(&state.api, now, principal, None);
     let response = state.schema.execute(request.data(scope)).await;
     // Parse and validation errors stop a request before it runs: no data and no error
     // with a path. Errors of a running operation always have a path.

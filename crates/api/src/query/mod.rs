@@ -1,5 +1,6 @@
 //! The root `Query`: one query object per area, merged here and nowhere else.
 
+mod account;
 mod catalog;
 mod events;
 mod news;
@@ -23,6 +24,7 @@ pub struct Query(
     news::NewsQuery,
     events::EventQuery,
     places::PlaceQuery,
+    account::AccountQuery,
 );
 
 fn unknown(what: &str, slug: &str) -> ApiError {

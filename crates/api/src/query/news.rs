@@ -1,7 +1,7 @@
 //! Root fields for news.
 
 use async_graphql::{Context, ID, InputObject, Object};
-use capitole_persistence::articles::{self, ArticleVisibility, NewsFilter as StorageFilter};
+use capitole_persistence::articles::{self, NewsFilter as StorageFilter};
 
 use crate::context::{RequestScope, scope};
 use crate::error::{ApiError, ApiResult, to_gql};
@@ -66,8 +66,8 @@ impl NewsQuery {
         let filter = storage_filter(scope, filter.unwrap_or_default())
             .await
             .map_err(to_gql)?;
-        let visibility = ArticleVisibility::Public { now: scope.now };
-        let page = articles::list(&scope.db, visibility, &filter, first, raw_after.as_deref())
+        let visibility = scope.principal.article_visibility(scope.now);
+        let page = articles::list(&scope.db, &visibility, &filter, first, raw_after.as_deref())
             .await
             .map_err(to_gql)?;
         // Every news card names its publishers: fetch them with the page.
@@ -120,8 +120,8 @@ impl NewsQuery {
                 Ok(scope.load(ArticleId(uuid)).await?.map(NewsArticle))
             }
             (None, Some(slug)) => {
-                let visibility = ArticleVisibility::Public { now: scope.now };
-                Ok(articles::by_slug(&scope.db, visibility, &slug)
+                let visibility = scope.principal.article_visibility(scope.now);
+                Ok(articles::by_slug(&scope.db, &visibility, &slug)
                     .await
                     .map_err(to_gql)?
                     .map(NewsArticle))

@@ -60,7 +60,9 @@ async fn resolve(scope: &RequestScope, id: &str) -> ApiResult<Option<Node>> {
             .load(ArticleId(uuid))
             .await?
             .map(|m| Node::NewsArticle(NewsArticle(m))),
-        Kind::Occurrence => None,
+        // People and tokens are not nodes: they are reached through `viewer` and the
+        // administrators' fields, which check who asks.
+        Kind::Occurrence | Kind::User | Kind::ApiToken => None,
     })
 }
 

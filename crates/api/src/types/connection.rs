@@ -77,7 +77,7 @@ impl CountQuery {
         let n = match self {
             CountQuery::Places(filter) => places::count(db, filter).await,
             CountQuery::Events(filter) => events::count(db, filter).await,
-            CountQuery::News(visibility, filter) => articles::count(db, *visibility, filter).await,
+            CountQuery::News(visibility, filter) => articles::count(db, visibility, filter).await,
             CountQuery::Occurrences(event_id, window) => {
                 events::occurrence_count(db, *event_id, *window).await
             }

@@ -1,0 +1,261 @@
+//! Who is calling, and what they may see and do. The front handler turns the
+//! `Authorization` header into a [`Principal`]; resolvers never read credentials themselves,
+//! they ask the principal's policy methods, which are the one place access is decided.
+
+pub mod jwt;
+pub mod secrets;
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use capitole_domain::access::{RateTier, Role, Scope, api_token};
+use capitole_domain::text::decode_codes;
+use capitole_persistence::articles::ArticleVisibility;
+use capitole_persistence::{Database, StorageError, accounts};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::error::{ApiError, ErrorCode};
+use jwt::{Keys, SigningKey};
+
+/// A signed-in person, as their access token and the database describe them now.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    /// Their account.
+    pub user_id: Uuid,
+    /// The session family of the access token.
+    pub session: Uuid,
+    /// Their role.
+    pub role: Role,
+    /// The organizations they edit for.
+    pub organizations: Arc<[Uuid]>,
+}
+
+/// A third-party app, as its token describes it.
+#[derive(Debug, Clone)]
+pub struct App {
+    /// The token's id.
+    pub token_id: Uuid,
+    /// What the token allows.
+    pub scopes: Vec<Scope>,
+    /// The token's budget.
+    pub tier: RateTier,
+}
+
+/// Who is calling.
+#[derive(Debug, Clone)]
+pub enum Principal {
+    /// Nobody in particular, known by client address.
+    Anonymous,
+    /// A signed-in person.
+    User(SignedIn),
+    /// A third-party app.
+    App(App),
+}
+
+impl Principal {
+    /// The signed-in person, or `UNAUTHENTICATED`.
+    pub(crate) fn user(&self) -> Result<&SignedIn, ApiError> {
+        match self {
+            Principal::User(user) => Ok(user),
+            Principal::App(_) => Err(ApiError::new(
+                ErrorCode::Forbidden,
+                "an app token cannot act for a person; sign in as a user",
+            )),
+            Principal::Anonymous => Err(ApiError::new(
+                ErrorCode::Unauthenticated,
+                "sign in first (send `Authorization: Bearer <access token>`)",
+            )),
+        }
+    }
+
+    /// The signed-in administrator, or `FORBIDDEN` / `UNAUTHENTICATED`.
+    pub(crate) fn administrator(&self) -> Result<&SignedIn, ApiError> {
+        let user = self.user()?;
+        if user.role == Role::Administrator {
+            Ok(user)
+        } else {
+            Err(ApiError::new(
+                ErrorCode::Forbidden,
+                "only administrators may do this",
+            ))
+        }
+    }
+
+    /// Whether the caller may read the public graph at all: people and anonymous callers
+    /// always; apps only with the `read` scope.
+    pub(crate) fn may_read(&self) -> bool {
+        match self {
+            Principal::App(app) => app.scopes.contains(&Scope::Read),
+            _ => true,
+        }
+    }
+
+    /// Which articles the caller may see: the public ones, plus every article of the
+    /// organizations an editor edits for, plus everything for administrators.
+    pub(crate) fn article_visibility(&self, now: DateTime<Utc>) -> ArticleVisibility {
+        match self {
+            Principal::User(user) if user.role == Role::Administrator => {
+                ArticleVisibility::Everything
+            }
+            Principal::User(user)
+                if user.role == Role::Editor && !user.organizations.is_empty() =>
+            {
+                ArticleVisibility::Editor {
+                    now,
+                    organizations: user.organizations.clone(),
+                }
+            }
+            _ => ArticleVisibility::Public { now },
+        }
+    }
+
+    /// Whether the caller may read the private data (email, check-ins, saves) of `user_id`.
+    pub(crate) fn may_read_private_of(&self, user_id: Uuid) -> bool {
+        match self {
+            Principal::User(user) => user.user_id == user_id || user.role == Role::Administrator,
+            _ => false,
+        }
+    }
+
+    /// The key and tier of the caller's query budget.
+    pub fn rate_subject(&self, client: Option<IpAddr>) -> (String, RateTier) {
+        match self {
+            Principal::User(user) => (format!("user:{}", user.user_id), RateTier::User),
+            Principal::App(app) => (format!("token:{}", app.token_id), app.tier),
+            Principal::Anonymous => (
+                client.map_or_else(|| "ip:unknown".to_owned(), |ip| format!("ip:{ip}")),
+                RateTier::Anonymous,
+            ),
+        }
+    }
+}
+
+/// Why credentials were refused; every case answers 401 alike.
+#[derive(Debug)]
+pub(crate) enum Refused {
+    /// The credentials are not valid (malformed, forged, expired, revoked).
+    Invalid,
+    /// Storage failed while checking them.
+    Storage(StorageError),
+}
+
+impl From<StorageError> for Refused {
+    fn from(error: StorageError) -> Self {
+        Refused::Storage(error)
+    }
+}
+
+/// The keys and secrets of authentication, shared by every request.
+pub struct Auth {
+    keys: Keys,
+    /// A real Argon2id hash of nothing anyone knows, verified when an email is unknown so
+    /// that sign-in takes as long whether or not the account exists.
+    decoy_hash: String,
+}
+
+impl Auth {
+    /// Builds authentication from configured keys; with none, uses the keys stored in the
+    /// database, creating one on first use (and says so in the log).
+    pub async fn load(db: &Database, configured: Vec<SigningKey>) -> Result<Self, String> {
+        let keys = if configured.is_empty() {
+            stored_keys(db).await?
+        } else {
+            configured
+        };
+        let decoy_hash = secrets::hash_password(secrets::new_signing_secret()).await?;
+        Ok(Self {
+            keys: Keys::new(&keys)?,
+            decoy_hash,
+        })
+    }
+
+    pub(crate) fn keys(&self) -> &Keys {
+        &self.keys
+    }
+
+    pub(crate) fn decoy_hash(&self) -> &str {
+        &self.decoy_hash
+    }
+
+    /// Turns a bearer credential into a principal. A `cap_` token is checked for shape and
+    /// checksum before any lookup; anything else must be a valid access token of an open
+    /// session.
+    pub(crate) async fn authenticate(
+        &self,
+        db: &Database,
+        credential: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Principal, Refused> {
+        if credential.starts_with(api_token::PREFIX) {
+            if !api_token::is_well_formed(credential) {
+                return Err(Refused::Invalid);
+            }
+            let token = accounts::live_api_token(db, &secrets::digest(credential))
+                .await?
+                .ok_or(Refused::Invalid)?;
+            let stale = token
+                .last_used_at
+                .is_none_or(|at| now - at > chrono::Duration::hours(1));
+            if stale {
+                accounts::touch_api_token(db, token.id, now).await?;
+            }
+            return Ok(Principal::App(App {
+                token_id: token.id,
+                scopes: decode_codes(&token.scopes)
+                    .filter_map(Scope::from_code)
+                    .collect(),
+                tier: RateTier::from_code(&token.tier).unwrap_or(RateTier::Standard),
+            }));
+        }
+        let claims = self.keys.verify(credential).map_err(|error| {
+            tracing::debug!(%error, "access token refused");
+            Refused::Invalid
+        })?;
+        let (user, organizations) = accounts::user_of_session(db, claims.sub, claims.sid)
+            .await?
+            .ok_or(Refused::Invalid)?;
+        Ok(Principal::User(SignedIn {
+            user_id: user.id,
+            session: claims.sid,
+            role: Role::from_code(&user.role).unwrap_or(Role::Citizen),
+            organizations: organizations.into(),
+        }))
+    }
+}
+
+async fn stored_keys(db: &Database) -> Result<Vec<SigningKey>, String> {
+    let read = |rows: Vec<capitole_persistence::entities::signing_key::Model>| {
+        rows.into_iter()
+            .rev()
+            .filter_map(|row| SigningKey::parse(&format!("{}:{}", row.kid, row.secret)).ok())
+            .collect::<Vec<_>>()
+    };
+    let keys = read(
+        accounts::signing_keys(db)
+            .await
+            .map_err(|e| e.to_string())?,
+    );
+    if !keys.is_empty() {
+        return Ok(keys);
+    }
+    tracing::warn!(
+        "no signing key is configured (CAPITOLE_JWT_KEYS): generated one and stored it in the \
+         database; configure keys to control rotation"
+    );
+    let now = Utc::now();
+    let kid = format!("db-{}", now.format("%Y%m%d%H%M%S"));
+    accounts::insert_signing_key(db, &kid, &secrets::new_signing_secret(), now)
+        .await
+        .map_err(|e| e.to_string())?;
+    // Another replica may have stored its key first: everyone uses what the database holds.
+    let keys = read(
+        accounts::signing_keys(db)
+            .await
+            .map_err(|e| e.to_string())?,
+    );
+    if keys.is_empty() {
+        return Err("no signing key could be stored".into());
+    }
+    Ok(keys)
+}

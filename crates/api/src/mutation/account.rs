@@ -1,0 +1,172 @@
+//! Signing up, in and out, sessions, passwords and the erasure of one's own account.
+
+use async_graphql::{Context, InputObject, Object};
+use capitole_domain::access::{Role, check_new_password};
+use capitole_persistence::accounts as storage;
+use uuid::Uuid;
+
+use crate::accounts::{self, SessionTokens};
+use crate::context::{RequestScope, scope};
+use crate::error::{ApiError, ApiResult, ErrorCode, to_gql};
+use crate::types::account::{Session, User};
+
+/// A new account.
+#[derive(InputObject)]
+pub(crate) struct RegisterInput {
+    /// Their email address (one account per address).
+    pub email: String,
+    /// At least 12 characters, not one of the most common passwords.
+    pub password: String,
+    /// How their name is shown (1 to 80 characters).
+    pub display_name: String,
+}
+
+async fn session(scope: &RequestScope, tokens: SessionTokens, user_id: Uuid) -> ApiResult<Session> {
+    let user = storage::user_by_id(&scope.db, user_id)
+        .await
+        .map_err(to_gql)?
+        .ok_or_else(|| {
+            to_gql(ApiError::new(
+                ErrorCode::Unauthenticated,
+                "the account no longer exists",
+            ))
+        })?;
+    Ok(Session {
+        access_token: tokens.access_token,
+        access_token_expires_at: tokens.access_expires_at,
+        refresh_token: tokens.refresh_token,
+        user: User(user),
+    })
+}
+
+/// Opens a new session for a person who just proved who they are.
+async fn signed_in(scope: &RequestScope, user_id: Uuid) -> ApiResult<Session> {
+    let tokens = accounts::open_session(&scope.db, &scope.auth, user_id, scope.now)
+        .await
+        .map_err(to_gql)?;
+    session(scope, tokens, user_id).await
+}
+
+#[derive(Default)]
+pub(crate) struct AccountMutation;
+
+#[Object]
+impl AccountMutation {
+    /// Creates a citizen's account and signs them in.
+    async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> ApiResult<Session> {
+        let scope = scope(ctx)?;
+        let user = accounts::create_user(
+            &scope.db,
+            &input.email,
+            &input.password,
+            &input.display_name,
+            Role::Citizen,
+            &[],
+            scope.now,
+        )
+        .await
+        .map_err(to_gql)?;
+        signed_in(scope, user.id).await
+    }
+
+    /// Signs in with email and password. A wrong email and a wrong password get the same
+    /// answer; repeated failures for one account or from one address are refused for a
+    /// while (`RATE_LIMITED`).
+    async fn login(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The account's email address.")] email: String,
+        #[graphql(desc = "Its password.")] password: String,
+    ) -> ApiResult<Session> {
+        let scope = scope(ctx)?;
+        let user = accounts::check_credentials(
+            &scope.db,
+            &scope.auth,
+            &email,
+            &password,
+            scope.client,
+            scope.now,
+        )
+        .await
+        .map_err(to_gql)?;
+        signed_in(scope, user.id).await
+    }
+
+    /// Trades a refresh token for a new access token and a new refresh token. Each refresh
+    /// token works once: replaying a spent one closes the whole session.
+    async fn refresh_session(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The refresh token of the last `Session`.")] refresh_token: String,
+    ) -> ApiResult<Session> {
+        let scope = scope(ctx)?;
+        let (tokens, user_id) =
+            accounts::refresh(&scope.db, &scope.auth, &refresh_token, scope.now)
+                .await
+                .map_err(to_gql)?;
+        session(scope, tokens, user_id).await
+    }
+
+    /// Closes this session (or, with `everywhere`, every session of the account): its access
+    /// and refresh tokens stop working at once.
+    async fn logout(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Close every session of the account.", default = false)] everywhere: bool,
+    ) -> ApiResult<bool> {
+        let scope = scope(ctx)?;
+        let user = scope.principal.user().map_err(to_gql)?;
+        if everywhere {
+            storage::close_all_sessions(&scope.db, user.user_id, scope.now).await
+        } else {
+            storage::revoke_family(&scope.db, user.session, scope.now).await
+        }
+        .map_err(to_gql)?;
+        Ok(true)
+    }
+
+    /// Changes the password: every session closes and a new one is returned.
+    async fn change_password(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The password now.")] current_password: String,
+        #[graphql(desc = "The new password (at least 12 characters, not a common one).")]
+        new_password: String,
+    ) -> ApiResult<Session> {
+        let scope = scope(ctx)?;
+        let user = scope.principal.user().map_err(to_gql)?;
+        accounts::confirm_password(&scope.db, user.user_id, &current_password)
+            .await
+            .map_err(to_gql)?;
+        check_new_password(&new_password)
+            .map_err(|e| to_gql(ApiError::bad_input(e.to_string())))?;
+        let hash = crate::auth::secrets::hash_password(new_password)
+            .await
+            .map_err(|error| {
+                tracing::error!(%error, "cannot hash a password");
+                to_gql(ApiError::new(ErrorCode::Internal, "internal error"))
+            })?;
+        storage::set_password(&scope.db, user.user_id, hash, scope.now)
+            .await
+            .map_err(to_gql)?;
+        signed_in(scope, user.user_id).await
+    }
+
+    /// Erases the signed-in person's account and personal data (their right to erasure
+    /// under the GDPR). Public content they published for an organization stays, as the
+    /// organization's. The password is asked again.
+    async fn delete_my_account(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The account's password.")] password: String,
+    ) -> ApiResult<bool> {
+        let scope = scope(ctx)?;
+        let user = scope.principal.user().map_err(to_gql)?;
+        accounts::confirm_password(&scope.db, user.user_id, &password)
+            .await
+            .map_err(to_gql)?;
+        storage::delete_user(&scope.db, user.user_id)
+            .await
+            .map_err(to_gql)
+    }
+}

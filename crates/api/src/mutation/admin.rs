@@ -1,0 +1,91 @@
+//! What administrators change: people's roles and third-party app tokens.
+
+use async_graphql::{Context, ID, InputObject, Object};
+
+use crate::accounts;
+use crate::context::scope;
+use crate::error::{ApiResult, to_gql};
+use crate::ids::{self, Kind};
+use crate::types::account::{ApiToken, CreatedApiToken, RateTier, Role, Scope, User};
+
+/// A new app token.
+#[derive(InputObject)]
+pub(crate) struct CreateApiTokenInput {
+    /// The app's name.
+    pub app: String,
+    /// The email address of whoever answers for the app.
+    pub contact: String,
+    /// What it may do (at least one).
+    pub scopes: Vec<Scope>,
+    /// Its budget.
+    #[graphql(default_with = "RateTier::Standard")]
+    pub tier: RateTier,
+}
+
+#[derive(Default)]
+pub(crate) struct AdminMutation;
+
+#[Object]
+impl AdminMutation {
+    /// Gives a person a role; editors also get the organizations they edit for (slugs).
+    /// Takes effect on their next request. Administrators only.
+    async fn set_user_role(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The account's email address.")] email: String,
+        #[graphql(desc = "The new role.")] role: Role,
+        #[graphql(desc = "For editors: the organizations' slugs.", default)] organizations: Vec<
+            String,
+        >,
+    ) -> ApiResult<User> {
+        let scope = scope(ctx)?;
+        scope.principal.administrator().map_err(to_gql)?;
+        crate::types::check_list("organizations", &organizations).map_err(to_gql)?;
+        accounts::set_role(&scope.db, &email, role.into(), &organizations, scope.now)
+            .await
+            .map(User)
+            .map_err(to_gql)
+    }
+
+    /// Makes a token for a third-party app. Its secret is in the answer and nowhere else.
+    /// Administrators only.
+    async fn create_api_token(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateApiTokenInput,
+    ) -> ApiResult<CreatedApiToken> {
+        let scope = scope(ctx)?;
+        let admin = scope.principal.administrator().map_err(to_gql)?;
+        let scopes: Vec<_> = input.scopes.into_iter().map(Into::into).collect();
+        let (token, row) = accounts::create_api_token(
+            &scope.db,
+            &input.app,
+            &input.contact,
+            &scopes,
+            input.tier.into(),
+            Some(admin.user_id),
+            scope.now,
+        )
+        .await
+        .map_err(to_gql)?;
+        Ok(CreatedApiToken {
+            token,
+            api_token: ApiToken(row),
+        })
+    }
+
+    /// Revokes an app token: it stops working with the next request. Administrators only.
+    async fn revoke_api_token(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The token's global id.")] id: ID,
+    ) -> ApiResult<ApiToken> {
+        let scope = scope(ctx)?;
+        scope.principal.administrator().map_err(to_gql)?;
+        let uuid = ids::decode_as(Kind::ApiToken, &id).map_err(to_gql)?;
+        accounts::revoke_api_token(&scope.db, uuid, scope.now)
+            .await
+            .map(ApiToken)
+            .map_err(to_gql)
+    }
+}

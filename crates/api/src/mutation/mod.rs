@@ -1,0 +1,10 @@
+//! The root `Mutation`: one mutation object per area, merged here and nowhere else.
+
+mod account;
+mod admin;
+
+use async_graphql::MergedObject;
+
+/// Everything a client can change.
+#[derive(MergedObject, Default)]
+pub struct Mutation(account::AccountMutation, admin::AdminMutation);

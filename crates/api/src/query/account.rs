@@ -1,0 +1,70 @@
+//! Root fields about the caller and, for administrators, about accounts and app tokens.
+
+use async_graphql::types::Json;
+use async_graphql::{Context, Object};
+use capitole_persistence::accounts;
+use serde_json::Value;
+
+use crate::auth::Principal;
+use crate::context::scope;
+use crate::error::{ApiError, ApiResult, ErrorCode, to_gql};
+use crate::types::account::{ApiToken, User, Viewer};
+
+#[derive(Default)]
+pub(crate) struct AccountQuery;
+
+#[Object]
+impl AccountQuery {
+    /// The signed-in person; null for anonymous callers and app tokens.
+    async fn viewer(&self, ctx: &Context<'_>) -> ApiResult<Option<Viewer>> {
+        let scope = scope(ctx)?;
+        let Principal::User(user) = &scope.principal else {
+            return Ok(None);
+        };
+        Ok(accounts::user_by_id(&scope.db, user.user_id)
+            .await
+            .map_err(to_gql)?
+            .map(|m| Viewer(User(m))))
+    }
+
+    /// Everything Capitole stores about the signed-in person, as one JSON document (their
+    /// right of access under the GDPR). Secrets (password and token hashes) are left out.
+    async fn export_my_data(&self, ctx: &Context<'_>) -> ApiResult<Json<Value>> {
+        let scope = scope(ctx)?;
+        let user = scope.principal.user().map_err(to_gql)?;
+        accounts::export_user(&scope.db, user.user_id)
+            .await
+            .map_err(to_gql)?
+            .map(Json)
+            .ok_or_else(|| {
+                to_gql(ApiError::new(
+                    ErrorCode::NotFound,
+                    "the account no longer exists",
+                ))
+            })
+    }
+
+    /// Every account, by email (administrators only).
+    async fn users(&self, ctx: &Context<'_>) -> ApiResult<Vec<User>> {
+        let scope = scope(ctx)?;
+        scope.principal.administrator().map_err(to_gql)?;
+        Ok(accounts::users(&scope.db)
+            .await
+            .map_err(to_gql)?
+            .into_iter()
+            .map(User)
+            .collect())
+    }
+
+    /// Every third-party app token, newest first, without secrets (administrators only).
+    async fn api_tokens(&self, ctx: &Context<'_>) -> ApiResult<Vec<ApiToken>> {
+        let scope = scope(ctx)?;
+        scope.principal.administrator().map_err(to_gql)?;
+        Ok(accounts::api_tokens(&scope.db)
+            .await
+            .map_err(to_gql)?
+            .into_iter()
+            .map(ApiToken)
+            .collect())
+    }
+}

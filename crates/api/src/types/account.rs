@@ -1,0 +1,225 @@
+//! People, sessions and app tokens as the graph shows them. Private fields exist only on
+//! types that the policy hands out to their owner or to administrators.
+
+use async_graphql::{Context, Enum, ID, Object, SimpleObject};
+use capitole_domain::text::decode_codes;
+use capitole_persistence::accounts;
+use capitole_persistence::entities::{api_token, user};
+use chrono::{DateTime, Utc};
+
+use crate::context::scope;
+use crate::error::{ApiError, ApiResult, ErrorCode, to_gql};
+use crate::ids::{self, Kind};
+use crate::types::catalog::Organization;
+
+/// What a signed-in person may do.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "capitole_domain::access::Role")]
+pub(crate) enum Role {
+    /// A resident with an account: the public graph and their own data.
+    Citizen,
+    /// Publishes for the organizations they edit for, drafts included.
+    Editor,
+    /// Runs the service: every organization, account and token.
+    Administrator,
+}
+
+/// What a third-party app's token allows.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "capitole_domain::access::Scope")]
+pub(crate) enum Scope {
+    /// Read the public graph.
+    Read,
+}
+
+/// The size of a caller's per-minute query budget.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "capitole_domain::access::RateTier")]
+pub(crate) enum RateTier {
+    /// Callers without credentials, counted by client address.
+    Anonymous,
+    /// Signed-in people.
+    User,
+    /// Third-party apps on the default plan.
+    Standard,
+    /// Partner apps with a larger budget.
+    Partner,
+}
+
+/// A person's account, as they (or an administrator) see it.
+pub(crate) struct User(pub user::Model);
+
+impl User {
+    fn role_of(&self) -> Role {
+        capitole_domain::access::Role::from_code(&self.0.role)
+            .unwrap_or(capitole_domain::access::Role::Citizen)
+            .into()
+    }
+
+    async fn organizations_of(&self, ctx: &Context<'_>) -> ApiResult<Vec<Organization>> {
+        let scope = scope(ctx)?;
+        Ok(accounts::organizations_of_user(&scope.db, self.0.id)
+            .await
+            .map_err(to_gql)?
+            .into_iter()
+            .map(Organization)
+            .collect())
+    }
+}
+
+#[Object]
+impl User {
+    /// Global id.
+    async fn id(&self) -> ID {
+        ids::encode(Kind::User, self.0.id)
+    }
+
+    /// Their email address (private: shown to them and to administrators only).
+    async fn email(&self, ctx: &Context<'_>) -> ApiResult<&str> {
+        if scope(ctx)?.principal.may_read_private_of(self.0.id) {
+            Ok(&self.0.email)
+        } else {
+            Err(to_gql(ApiError::new(
+                ErrorCode::Forbidden,
+                "an email address is shown to its owner and to administrators only",
+            )))
+        }
+    }
+
+    /// How their name is shown.
+    async fn display_name(&self) -> &str {
+        &self.0.display_name
+    }
+
+    /// What they may do.
+    async fn role(&self) -> Role {
+        self.role_of()
+    }
+
+    /// The organizations they edit for.
+    async fn organizations(&self, ctx: &Context<'_>) -> ApiResult<Vec<Organization>> {
+        self.organizations_of(ctx).await
+    }
+
+    /// When the account was made.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+/// A signed-in session: a short-lived access token to send as `Authorization: Bearer …`,
+/// and a refresh token that gets the next one (each refresh token works once).
+#[derive(SimpleObject)]
+pub(crate) struct Session {
+    /// Send it as `Authorization: Bearer <accessToken>`; it expires after 15 minutes.
+    pub access_token: String,
+    /// When the access token expires.
+    pub access_token_expires_at: DateTime<Utc>,
+    /// Give it to `refreshSession` for a new pair; it works once and for 30 days. Keep it
+    /// secret: replaying a spent one closes the session.
+    pub refresh_token: String,
+    /// The signed-in person.
+    pub user: User,
+}
+
+/// A third-party app's token, without its secret.
+pub(crate) struct ApiToken(pub api_token::Model);
+
+#[Object]
+impl ApiToken {
+    /// Global id.
+    async fn id(&self) -> ID {
+        ids::encode(Kind::ApiToken, self.0.id)
+    }
+
+    /// The app's name.
+    async fn app(&self) -> &str {
+        &self.0.app_name
+    }
+
+    /// Who to contact about the app.
+    async fn contact(&self) -> &str {
+        &self.0.contact
+    }
+
+    /// The token's prefix and last characters, to recognise it.
+    async fn hint(&self) -> &str {
+        &self.0.hint
+    }
+
+    /// What it allows.
+    async fn scopes(&self) -> Vec<Scope> {
+        decode_codes(&self.0.scopes)
+            .filter_map(capitole_domain::access::Scope::from_code)
+            .map(Into::into)
+            .collect()
+    }
+
+    /// Its budget.
+    async fn tier(&self) -> RateTier {
+        capitole_domain::access::RateTier::from_code(&self.0.tier)
+            .unwrap_or(capitole_domain::access::RateTier::Standard)
+            .into()
+    }
+
+    /// When it was made.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// When it was last used (to the hour).
+    async fn last_used_at(&self) -> Option<DateTime<Utc>> {
+        self.0.last_used_at
+    }
+
+    /// When it was revoked; a revoked token no longer works.
+    async fn revoked_at(&self) -> Option<DateTime<Utc>> {
+        self.0.revoked_at
+    }
+}
+
+/// A token just made: the only time its secret is shown.
+#[derive(SimpleObject)]
+pub(crate) struct CreatedApiToken {
+    /// The secret, to send as `Authorization: Bearer <token>`. Shown once; only its hash is
+    /// kept.
+    pub token: String,
+    /// The token's record.
+    pub api_token: ApiToken,
+}
+
+/// The signed-in person and what only they see.
+pub(crate) struct Viewer(pub User);
+
+#[Object]
+impl Viewer {
+    /// Their account's global id.
+    async fn id(&self) -> ID {
+        ids::encode(Kind::User, self.0.0.id)
+    }
+
+    /// Their email address.
+    async fn email(&self) -> &str {
+        &self.0.0.email
+    }
+
+    /// How their name is shown.
+    async fn display_name(&self) -> &str {
+        &self.0.0.display_name
+    }
+
+    /// What they may do.
+    async fn role(&self) -> Role {
+        self.0.role_of()
+    }
+
+    /// The organizations they edit for.
+    async fn organizations(&self, ctx: &Context<'_>) -> ApiResult<Vec<Organization>> {
+        self.0.organizations_of(ctx).await
+    }
+
+    /// Their account, as administrators see it.
+    async fn account(&self) -> &User {
+        &self.0
+    }
+}

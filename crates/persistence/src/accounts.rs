@@ -1,0 +1,576 @@
+//! Accounts and credentials: people and their organizations, refresh-token families,
+//! third-party app tokens, stored signing keys, sign-in throttling, and what the GDPR asks of
+//! personal data (export, erasure). Secrets arrive here already hashed; nothing in this
+//! module ever sees a password or a token in clear.
+
+use capitole_domain::access::Role;
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    TransactionTrait,
+};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::entities::{
+    api_token, login_throttle, organization, refresh_token, signing_key, user, user_organization,
+};
+use crate::sql::Sql;
+use crate::{Database, StorageError};
+
+/// A person to create.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    /// Normalised address.
+    pub email: String,
+    /// How their name is shown.
+    pub display_name: String,
+    /// An Argon2id PHC string.
+    pub password_hash: String,
+    /// What they may do.
+    pub role: Role,
+    /// The organizations they edit for (editors only).
+    pub organizations: Vec<Uuid>,
+}
+
+/// Creates an account; an address already taken is [`StorageError::Conflict`] on `email`.
+pub async fn create_user(
+    db: &Database,
+    new: NewUser,
+    now: DateTime<Utc>,
+) -> Result<user::Model, StorageError> {
+    let id = capitole_domain::ids::new_id();
+    let txn = db.connection().begin().await?;
+    let model = user::ActiveModel {
+        id: Set(id),
+        email: Set(new.email),
+        display_name: Set(new.display_name),
+        password_hash: Set(new.password_hash),
+        role: Set(new.role.code().to_owned()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        password_changed_at: Set(now),
+    };
+    user::Entity::insert(model).exec(&txn).await?;
+    set_organizations(&txn, id, &new.organizations).await?;
+    txn.commit().await?;
+    user::Entity::find_by_id(id)
+        .one(db.connection())
+        .await?
+        .ok_or_else(|| StorageError::BadRequest("the account vanished while it was created".into()))
+}
+
+async fn set_organizations(
+    conn: &impl ConnectionTrait,
+    user_id: Uuid,
+    organizations: &[Uuid],
+) -> Result<(), StorageError> {
+    user_organization::Entity::delete_many()
+        .filter(user_organization::Column::UserId.eq(user_id))
+        .exec(conn)
+        .await?;
+    if organizations.is_empty() {
+        return Ok(());
+    }
+    let rows = organizations
+        .iter()
+        .map(|&organization_id| user_organization::ActiveModel {
+            user_id: Set(user_id),
+            organization_id: Set(organization_id),
+        });
+    user_organization::Entity::insert_many(rows)
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// The account with this (normalised) address.
+pub async fn user_by_email(
+    db: &Database,
+    email: &str,
+) -> Result<Option<user::Model>, StorageError> {
+    Ok(user::Entity::find()
+        .filter(user::Column::Email.eq(email))
+        .one(db.connection())
+        .await?)
+}
+
+/// The account with this id.
+pub async fn user_by_id(db: &Database, id: Uuid) -> Result<Option<user::Model>, StorageError> {
+    Ok(user::Entity::find_by_id(id).one(db.connection()).await?)
+}
+
+/// Every account, by address.
+pub async fn users(db: &Database) -> Result<Vec<user::Model>, StorageError> {
+    Ok(user::Entity::find()
+        .order_by_asc(user::Column::Email)
+        .all(db.connection())
+        .await?)
+}
+
+/// The organizations a person edits for, by name.
+pub async fn organizations_of_user(
+    db: &Database,
+    user_id: Uuid,
+) -> Result<Vec<organization::Model>, StorageError> {
+    let mut sql = Sql::new(db.db_backend());
+    sql.push(
+        "SELECT o.* FROM organizations o JOIN user_organizations uo ON uo.organization_id = o.id \
+         WHERE uo.user_id = ",
+    )
+    .bind(user_id)
+    .push(" ORDER BY o.name");
+    use sea_orm::FromQueryResult;
+    Ok(organization::Model::find_by_statement(sql.build())
+        .all(db.connection())
+        .await?)
+}
+
+/// The account behind an access token, if its session is still open: one statement that
+/// also checks that the session family has not been revoked (logout, password change, reuse
+/// of a spent refresh token).
+pub async fn user_of_session(
+    db: &Database,
+    user_id: Uuid,
+    family_id: Uuid,
+) -> Result<Option<(user::Model, Vec<Uuid>)>, StorageError> {
+    let mut sql = Sql::new(db.db_backend());
+    sql.push("SELECT u.* FROM users u WHERE u.id = ")
+        .bind(user_id)
+        .push(" AND EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.family_id = ")
+        .bind(family_id)
+        .push(" AND r.user_id = u.id AND r.revoked_at IS NULL)");
+    use sea_orm::FromQueryResult;
+    let Some(found) = user::Model::find_by_statement(sql.build())
+        .one(db.connection())
+        .await?
+    else {
+        return Ok(None);
+    };
+    let organizations = organization_ids_of_user(db, found.id).await?;
+    Ok(Some((found, organizations)))
+}
+
+/// The ids of the organizations a person edits for.
+pub async fn organization_ids_of_user(
+    db: &Database,
+    user_id: Uuid,
+) -> Result<Vec<Uuid>, StorageError> {
+    Ok(user_organization::Entity::find()
+        .filter(user_organization::Column::UserId.eq(user_id))
+        .all(db.connection())
+        .await?
+        .into_iter()
+        .map(|row| row.organization_id)
+        .collect())
+}
+
+/// Gives a person a role and the organizations they edit for.
+pub async fn set_role(
+    db: &Database,
+    user_id: Uuid,
+    role: Role,
+    organizations: &[Uuid],
+    now: DateTime<Utc>,
+) -> Result<bool, StorageError> {
+    let txn = db.connection().begin().await?;
+    let updated = user::Entity::update_many()
+        .col_expr(user::Column::Role, Expr::value(role.code()))
+        .col_expr(user::Column::UpdatedAt, Expr::value(now))
+        .filter(user::Column::Id.eq(user_id))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    if updated == 0 {
+        return Ok(false);
+    }
+    set_organizations(&txn, user_id, organizations).await?;
+    txn.commit().await?;
+    Ok(true)
+}
+
+/// Replaces a password and closes every session of the account.
+pub async fn set_password(
+    db: &Database,
+    user_id: Uuid,
+    password_hash: String,
+    now: DateTime<Utc>,
+) -> Result<(), StorageError> {
+    let txn = db.connection().begin().await?;
+    user::Entity::update_many()
+        .col_expr(user::Column::PasswordHash, Expr::value(password_hash))
+        .col_expr(user::Column::PasswordChangedAt, Expr::value(now))
+        .col_expr(user::Column::UpdatedAt, Expr::value(now))
+        .filter(user::Column::Id.eq(user_id))
+        .exec(&txn)
+        .await?;
+    revoke_user_sessions(&txn, user_id, now).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Closes every session of an account.
+pub async fn close_all_sessions(
+    db: &Database,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), StorageError> {
+    revoke_user_sessions(db.connection(), user_id, now).await
+}
+
+async fn revoke_user_sessions(
+    conn: &impl ConnectionTrait,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), StorageError> {
+    refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
+        .filter(refresh_token::Column::UserId.eq(user_id))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Stores a new refresh token (its hash) in a family.
+pub async fn insert_refresh_token(
+    db: &Database,
+    user_id: Uuid,
+    family_id: Uuid,
+    token_hash: String,
+    now: DateTime<Utc>,
+    lifetime: Duration,
+) -> Result<(), StorageError> {
+    refresh_token::Entity::insert(refresh_token::ActiveModel {
+        id: Set(capitole_domain::ids::new_id()),
+        user_id: Set(user_id),
+        family_id: Set(family_id),
+        token_hash: Set(token_hash),
+        created_at: Set(now),
+        expires_at: Set(now + lifetime),
+        spent_at: Set(None),
+        revoked_at: Set(None),
+    })
+    .exec(db.connection())
+    .await?;
+    Ok(())
+}
+
+/// What spending a refresh token came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Spent {
+    /// The token was live and is now spent: issue the next one in the same family.
+    Rotated {
+        /// Whose session it is.
+        user_id: Uuid,
+        /// The session family.
+        family_id: Uuid,
+    },
+    /// The token had been spent or revoked already: someone replayed it, so its whole family
+    /// is now revoked.
+    Reused,
+    /// No such token, or it expired.
+    Invalid,
+}
+
+/// Spends a refresh token. Exactly one of two concurrent uses of one token rotates; the
+/// other counts as reuse and revokes the family.
+pub async fn spend_refresh_token(
+    db: &Database,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Spent, StorageError> {
+    let Some(row) = refresh_token::Entity::find()
+        .filter(refresh_token::Column::TokenHash.eq(token_hash))
+        .one(db.connection())
+        .await?
+    else {
+        return Ok(Spent::Invalid);
+    };
+    if row.spent_at.is_some() || row.revoked_at.is_some() {
+        revoke_family(db, row.family_id, now).await?;
+        return Ok(Spent::Reused);
+    }
+    if row.expires_at <= now {
+        return Ok(Spent::Invalid);
+    }
+    let updated = refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::SpentAt, Expr::value(now))
+        .filter(refresh_token::Column::Id.eq(row.id))
+        .filter(refresh_token::Column::SpentAt.is_null())
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(db.connection())
+        .await?
+        .rows_affected;
+    if updated == 0 {
+        revoke_family(db, row.family_id, now).await?;
+        return Ok(Spent::Reused);
+    }
+    Ok(Spent::Rotated {
+        user_id: row.user_id,
+        family_id: row.family_id,
+    })
+}
+
+/// Revokes every token of a session family (logout, or reuse of a spent token).
+pub async fn revoke_family(
+    db: &Database,
+    family_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), StorageError> {
+    refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
+        .filter(refresh_token::Column::FamilyId.eq(family_id))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(db.connection())
+        .await?;
+    Ok(())
+}
+
+/// A third-party app's token to store.
+#[derive(Debug, Clone)]
+pub struct NewApiToken {
+    /// The app's name.
+    pub app_name: String,
+    /// Who to contact about the app (an email address).
+    pub contact: String,
+    /// SHA-256 of the token, hex.
+    pub token_hash: String,
+    /// What may be shown of the token afterwards.
+    pub hint: String,
+    /// Its scopes, encoded `|read|…|`.
+    pub scopes: String,
+    /// Its rate tier's code.
+    pub tier: String,
+    /// The administrator who made it, if made through the API.
+    pub created_by: Option<Uuid>,
+}
+
+/// Stores an app token.
+pub async fn create_api_token(
+    db: &Database,
+    new: NewApiToken,
+    now: DateTime<Utc>,
+) -> Result<api_token::Model, StorageError> {
+    let model = api_token::Model {
+        id: capitole_domain::ids::new_id(),
+        app_name: new.app_name,
+        contact: new.contact,
+        token_hash: new.token_hash,
+        hint: new.hint,
+        scopes: new.scopes,
+        tier: new.tier,
+        created_by: new.created_by,
+        created_at: now,
+        revoked_at: None,
+        last_used_at: None,
+    };
+    api_token::Entity::insert(api_token::ActiveModel::from(model.clone()))
+        .exec(db.connection())
+        .await?;
+    Ok(model)
+}
+
+/// The live (not revoked) token with this hash.
+pub async fn live_api_token(
+    db: &Database,
+    token_hash: &str,
+) -> Result<Option<api_token::Model>, StorageError> {
+    Ok(api_token::Entity::find()
+        .filter(api_token::Column::TokenHash.eq(token_hash))
+        .filter(api_token::Column::RevokedAt.is_null())
+        .one(db.connection())
+        .await?)
+}
+
+/// Notes that a token was used (callers do it at most once an hour per token).
+pub async fn touch_api_token(
+    db: &Database,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), StorageError> {
+    api_token::Entity::update_many()
+        .col_expr(api_token::Column::LastUsedAt, Expr::value(now))
+        .filter(api_token::Column::Id.eq(id))
+        .exec(db.connection())
+        .await?;
+    Ok(())
+}
+
+/// Every app token, newest first.
+pub async fn api_tokens(db: &Database) -> Result<Vec<api_token::Model>, StorageError> {
+    Ok(api_token::Entity::find()
+        .order_by_desc(api_token::Column::CreatedAt)
+        .order_by_desc(api_token::Column::Id)
+        .all(db.connection())
+        .await?)
+}
+
+/// The app token with this id, revoked or not.
+pub async fn api_token_by_id(
+    db: &Database,
+    id: Uuid,
+) -> Result<Option<api_token::Model>, StorageError> {
+    Ok(api_token::Entity::find_by_id(id)
+        .one(db.connection())
+        .await?)
+}
+
+/// Revokes an app token; false when there is no live token with that id.
+pub async fn revoke_api_token(
+    db: &Database,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, StorageError> {
+    Ok(api_token::Entity::update_many()
+        .col_expr(api_token::Column::RevokedAt, Expr::value(now))
+        .filter(api_token::Column::Id.eq(id))
+        .filter(api_token::Column::RevokedAt.is_null())
+        .exec(db.connection())
+        .await?
+        .rows_affected
+        > 0)
+}
+
+/// The signing keys stored for `serve`, oldest first.
+pub async fn signing_keys(db: &Database) -> Result<Vec<signing_key::Model>, StorageError> {
+    Ok(signing_key::Entity::find()
+        .order_by_asc(signing_key::Column::CreatedAt)
+        .all(db.connection())
+        .await?)
+}
+
+/// Stores a signing key unless one with that `kid` exists.
+pub async fn insert_signing_key(
+    db: &Database,
+    kid: &str,
+    secret: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StorageError> {
+    signing_key::Entity::insert(signing_key::ActiveModel {
+        kid: Set(kid.to_owned()),
+        secret: Set(secret.to_owned()),
+        created_at: Set(now),
+    })
+    .on_conflict_do_nothing_on([signing_key::Column::Kid])
+    .exec(db.connection())
+    .await?;
+    Ok(())
+}
+
+/// Failed sign-ins recorded for `subject` within the window that started after `since`.
+pub async fn recent_failures(
+    db: &Database,
+    subject: &str,
+    since: DateTime<Utc>,
+) -> Result<u32, StorageError> {
+    let row = login_throttle::Entity::find_by_id(subject.to_owned())
+        .one(db.connection())
+        .await?;
+    Ok(match row {
+        Some(row) if row.window_started_at > since => u32::try_from(row.failures).unwrap_or(0),
+        _ => 0,
+    })
+}
+
+/// Counts a failed sign-in for `subject`; a window older than `since` starts over.
+pub async fn record_failure(
+    db: &Database,
+    subject: &str,
+    now: DateTime<Utc>,
+    since: DateTime<Utc>,
+) -> Result<(), StorageError> {
+    let mut sql = Sql::new(db.db_backend());
+    sql.push("INSERT INTO login_throttle (subject, failures, window_started_at) VALUES (")
+        .bind(subject.to_owned())
+        .push(", 1, ")
+        .bind(now)
+        .push(
+            ") ON CONFLICT (subject) DO UPDATE SET \
+             failures = CASE WHEN login_throttle.window_started_at <= ",
+        )
+        .bind(since)
+        .push(
+            " THEN 1 ELSE login_throttle.failures + 1 END, \
+             window_started_at = CASE WHEN login_throttle.window_started_at <= ",
+        )
+        .bind(since)
+        .push(" THEN excluded.window_started_at ELSE login_throttle.window_started_at END");
+    db.connection().execute_raw(sql.build()).await?;
+    Ok(())
+}
+
+/// Forgets the failures of `subject` (after a successful sign-in).
+pub async fn clear_failures(db: &Database, subject: &str) -> Result<(), StorageError> {
+    login_throttle::Entity::delete_by_id(subject.to_owned())
+        .exec(db.connection())
+        .await?;
+    Ok(())
+}
+
+/// Everything stored about a person, as one JSON document (password hash and token hashes
+/// excepted: they are secrets, not information about the person).
+pub async fn export_user(db: &Database, user_id: Uuid) -> Result<Option<Value>, StorageError> {
+    let Some(found) = user_by_id(db, user_id).await? else {
+        return Ok(None);
+    };
+    let organizations = organizations_of_user(db, user_id).await?;
+    let sessions = refresh_token::Entity::find()
+        .filter(refresh_token::Column::UserId.eq(user_id))
+        .order_by_asc(refresh_token::Column::CreatedAt)
+        .all(db.connection())
+        .await?;
+    let tokens = api_token::Entity::find()
+        .filter(api_token::Column::CreatedBy.eq(user_id))
+        .order_by_asc(api_token::Column::CreatedAt)
+        .all(db.connection())
+        .await?;
+    let throttle = login_throttle::Entity::find_by_id(format!("account:{}", found.email))
+        .one(db.connection())
+        .await?;
+    Ok(Some(json!({
+        "account": {
+            "id": found.id,
+            "email": found.email,
+            "displayName": found.display_name,
+            "role": found.role,
+            "createdAt": found.created_at,
+            "updatedAt": found.updated_at,
+            "passwordChangedAt": found.password_changed_at,
+        },
+        "organizations": organizations.iter().map(|o| json!({ "slug": o.slug, "name": o.name })).collect::<Vec<_>>(),
+        "sessions": sessions.iter().map(|s| json!({
+            "family": s.family_id,
+            "createdAt": s.created_at,
+            "expiresAt": s.expires_at,
+            "spentAt": s.spent_at,
+            "revokedAt": s.revoked_at,
+        })).collect::<Vec<_>>(),
+        "apiTokensCreated": tokens.iter().map(|t| json!({
+            "app": t.app_name,
+            "hint": t.hint,
+            "createdAt": t.created_at,
+            "revokedAt": t.revoked_at,
+        })).collect::<Vec<_>>(),
+        "failedSignIns": throttle.map(|t| json!({ "count": t.failures, "since": t.window_started_at })),
+    })))
+}
+
+/// Erases an account and its personal data: sessions and editor links go with it; app
+/// tokens it created stay (they belong to the apps) but no longer name it.
+pub async fn delete_user(db: &Database, user_id: Uuid) -> Result<bool, StorageError> {
+    let Some(found) = user_by_id(db, user_id).await? else {
+        return Ok(false);
+    };
+    let txn = db.connection().begin().await?;
+    login_throttle::Entity::delete_by_id(format!("account:{}", found.email))
+        .exec(&txn)
+        .await?;
+    let deleted = user::Entity::delete_by_id(user_id)
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    txn.commit().await?;
+    Ok(deleted > 0)
+}
