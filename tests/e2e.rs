@@ -15,6 +15,7 @@ const BINARY: &str = env!("CARGO_BIN_EXE_capitole");
 struct Server {
     child: Child,
     base: String,
+    log: std::sync::Arc<std::sync::Mutex<String>>,
 }
 
 impl Server {
@@ -30,8 +31,14 @@ impl Server {
             .expect("start capitole");
         let stderr = child.stderr.take().unwrap();
         let (sender, receiver) = std::sync::mpsc::channel();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let kept = log.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Ok(mut kept) = kept.lock() {
+                    kept.push_str(&line);
+                    kept.push('\n');
+                }
                 if let Some(rest) = line.split("listening on http://").nth(1) {
                     let addr = rest.split('/').next().unwrap_or_default().to_owned();
                     let _ = sender.send(addr);
@@ -44,6 +51,7 @@ impl Server {
         Server {
             child,
             base: format!("http://{addr}"),
+            log,
         }
     }
 
@@ -145,6 +153,153 @@ async fn a_newcomer_runs_the_graphiql_example_against_the_demo_city() {
     }
 }
 
+/// Runs a `capitole` command on a database, with `stdin` as its input; returns stdout.
+fn capitole(database_url: &str, args: &[&str], stdin: &str) -> String {
+    use std::io::Write;
+    let mut child = Command::new(BINARY)
+        .args(args)
+        .env("CAPITOLE_DATABASE_URL", database_url)
+        .env("CAPITOLE_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "capitole {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+async fn graphql(base: &str, token: Option<&str>, query: &str) -> (u16, Value) {
+    let mut request = reqwest::Client::new()
+        .post(format!("{base}/graphql"))
+        .header("content-type", "application/json")
+        .body(json!({ "query": query }).to_string());
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn administrators_and_app_tokens_are_managed_from_the_command_line() {
+    for test_db in databases().await {
+        let url = &test_db.url;
+        capitole(url, &["seed", "--demo"], "");
+        capitole(
+            url,
+            &[
+                "user",
+                "create",
+                "--email",
+                "Admin@Toulouse.example",
+                "--role",
+                "administrator",
+            ],
+            "une-phrase-de-passe-longue\n",
+        );
+        capitole(
+            url,
+            &[
+                "user",
+                "create",
+                "--email",
+                "com@toulouse.example",
+                "--role",
+                "editor",
+                "--organization",
+                "ville-de-toulouse",
+            ],
+            "une-autre-phrase-longue\n",
+        )
+        .contains("EDITOR")
+        .then_some(())
+        .or_else(|| panic!("the editor was not created"));
+        let token = capitole(
+            url,
+            &[
+                "token",
+                "create",
+                "--app",
+                "Tisséo",
+                "--contact",
+                "dev@tisseo.example",
+                "--scope",
+                "read",
+            ],
+            "",
+        )
+        .trim()
+        .to_owned();
+        assert!(token.starts_with("cap_") && token.len() == 40, "{token}");
+
+        let server = Server::start(url);
+        // No key was configured: one was generated, stored, and the log says so.
+        assert!(
+            server
+                .log
+                .lock()
+                .unwrap()
+                .contains("no signing key is configured")
+        );
+        let (status, body) = graphql(
+            &server.base,
+            None,
+            "mutation { login(email: \"admin@toulouse.example\", password: \"une-phrase-de-passe-longue\") { accessToken user { role } } }",
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            body["data"]["login"]["user"]["role"], "ADMINISTRATOR",
+            "{body}"
+        );
+        let access = body["data"]["login"]["accessToken"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let (_, users) = graphql(&server.base, Some(&access), "{ users { email role } }").await;
+        assert_eq!(
+            users["data"]["users"].as_array().map(Vec::len),
+            Some(2),
+            "{users}"
+        );
+
+        let (status, _) = graphql(&server.base, Some(&token), "{ organizations { slug } }").await;
+        assert_eq!(status, 200, "{}", test_db.label);
+        let listed = capitole(url, &["token", "list"], "");
+        let id = listed.split('\t').next().unwrap().to_owned();
+        assert!(
+            listed.contains("Tisséo") && listed.contains("live") && !listed.contains(&token[4..])
+        );
+        capitole(url, &["token", "revoke", &id], "");
+        let (status, _) = graphql(&server.base, Some(&token), "{ organizations { slug } }").await;
+        assert_eq!(status, 401, "{}", test_db.label);
+        assert!(server.stop().success());
+
+        // Access tokens survive a restart: the stored key is used again, not replaced.
+        let server = Server::start(url);
+        let (_, again) = graphql(&server.base, Some(&access), "{ viewer { email } }").await;
+        assert_eq!(
+            again["data"]["viewer"]["email"], "admin@toulouse.example",
+            "{again}"
+        );
+        assert!(server.stop().success());
+        test_db.remove().await;
+    }
+}
+
 #[test]
 fn the_schema_command_needs_no_database_and_matches_schema_graphql() {
     let output = Command::new(BINARY)
@@ -174,6 +329,8 @@ fn every_setting_is_documented_in_the_readme() {
         &["serve", "--help"],
         &["seed", "--help"],
         &["healthcheck", "--help"],
+        &["user", "create", "--help"],
+        &["token", "create", "--help"],
     ] {
         let output = Command::new(BINARY).args(args).output().unwrap();
         help.push_str(&String::from_utf8_lossy(&output.stdout));
