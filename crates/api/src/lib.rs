@@ -7,13 +7,17 @@ mod context;
 mod error;
 pub mod http;
 mod ids;
+mod limits;
 mod loaders;
 mod query;
+mod rate_limit;
 pub mod schema;
 mod text;
 mod types;
 
 pub use context::ApiContext;
 pub use error::ErrorCode;
-pub use http::{Application, HttpSettings};
+pub use http::{Application, HttpSettings, IpNetwork, TrustedProxies};
+pub use limits::QueryLimits;
+pub use rate_limit::{Clock, RateLimitSettings, RateSubject, TierBudgets};
 pub use schema::{AppSchema, build_schema};

@@ -36,6 +36,7 @@ async fn apps() -> Vec<TestApp> {
             body_limit: 64 * 1024,
             graphiql_assets: None,
             cors_origins: vec!["https://app.example.org".into()],
+            ..HttpSettings::default()
         };
         let router = capitole_api::http::router(
             ApiContext {
@@ -428,6 +429,7 @@ async fn graphiql_loads_its_assets_from_a_local_folder_when_configured() {
         body_limit: 1024,
         graphiql_assets: Some(dir.clone()),
         cors_origins: Vec::new(),
+        ..HttpSettings::default()
     };
     let context = ApiContext {
         db: test_db.db.clone(),

@@ -5,6 +5,7 @@ mod events;
 mod news;
 mod node;
 mod places;
+mod rate_limit;
 
 use async_graphql::MergedObject;
 use capitole_persistence::catalog as storage_catalog;
@@ -23,6 +24,7 @@ pub struct Query(
     news::NewsQuery,
     events::EventQuery,
     places::PlaceQuery,
+    rate_limit::RateLimitQuery,
 );
 
 fn unknown(what: &str, slug: &str) -> ApiError {
