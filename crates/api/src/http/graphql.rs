@@ -121,7 +121,7 @@ fn rate_extension(rate: &RateStatus) -> Value {
         "cost": rate.cost,
         "limit": rate.limit,
         "remaining": rate.remaining,
-        "resetAt": rate.reset_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "resetAt": rate.reset_at.to_rfc3339(),
     })
 }
 
