@@ -10,7 +10,10 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use capitole_api::auth::Auth;
 use capitole_api::auth::jwt::SigningKey;
-use capitole_api::{ApiContext, Application, HttpSettings, accounts};
+use capitole_api::{
+    ApiContext, Application, HttpSettings, IpNetwork, QueryLimits, RateLimitSettings, TierBudgets,
+    TrustedProxies, accounts,
+};
 use capitole_domain::access::{RateTier, Role, Scope};
 use capitole_persistence::{ConnectSettings, Database, seed};
 use chrono_tz::Tz;
@@ -81,7 +84,7 @@ struct DatabaseArgs {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Migrates the database, then serves the API until SIGINT or SIGTERM.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Brings the database schema up to date.
     Migrate,
     /// Fills the database with the demo city or a synthetic one.
@@ -126,6 +129,10 @@ struct ServeArgs {
     /// the first signs, all verify. Without any, a key is generated and kept in the database.
     #[arg(long, env = "CAPITOLE_JWT_KEYS", value_delimiter = ',', hide_env_values = true, value_parser = SigningKey::parse)]
     jwt_keys: Vec<SigningKey>,
+    #[command(flatten)]
+    limits: LimitArgs,
+    #[command(flatten)]
+    rate: RateArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -195,6 +202,81 @@ fn parse_tier(raw: &str) -> Result<RateTier, String> {
         Some(tier @ (RateTier::Standard | RateTier::Partner)) => Ok(tier),
         _ => Err("an app's tier is STANDARD or PARTNER".to_owned()),
     }
+}
+
+/// What one query may ask for (README: "Limits and rate limits").
+#[derive(Args, Debug)]
+struct LimitArgs {
+    /// The largest query document, in bytes.
+    #[arg(long, env = "CAPITOLE_MAX_DOCUMENT_BYTES", default_value_t = 32_768)]
+    max_document_bytes: usize,
+    /// The deepest field, with fragments expanded.
+    #[arg(long, env = "CAPITOLE_MAX_DEPTH", default_value_t = 12)]
+    max_depth: usize,
+    /// The deepest field under `__schema` or `__type`.
+    #[arg(long, env = "CAPITOLE_MAX_INTROSPECTION_DEPTH", default_value_t = 20)]
+    max_introspection_depth: usize,
+    /// Aliases in one document.
+    #[arg(long, env = "CAPITOLE_MAX_ALIASES", default_value_t = 30)]
+    max_aliases: usize,
+    /// Root fields in one operation.
+    #[arg(long, env = "CAPITOLE_MAX_ROOT_FIELDS", default_value_t = 20)]
+    max_root_fields: usize,
+    /// Directives on one field or fragment.
+    #[arg(long, env = "CAPITOLE_MAX_DIRECTIVES", default_value_t = 4)]
+    max_directives: usize,
+    /// Items of one list argument or variable.
+    #[arg(long, env = "CAPITOLE_MAX_LIST_LENGTH", default_value_t = 100)]
+    max_list_length: usize,
+    /// Fields of one query once its fragments are expanded.
+    #[arg(long, env = "CAPITOLE_MAX_FIELDS", default_value_t = 2_000)]
+    max_fields: usize,
+    /// Objects one query may return, over all its lists and connections.
+    #[arg(long, env = "CAPITOLE_MAX_NODES", default_value_t = 50_000)]
+    max_nodes: u64,
+    /// The largest cost of one query, in points.
+    #[arg(long, env = "CAPITOLE_MAX_COST", default_value_t = 500)]
+    max_cost: u64,
+    /// How long one query may run, in milliseconds.
+    #[arg(long, env = "CAPITOLE_EXECUTION_TIMEOUT_MS", default_value_t = 10_000)]
+    execution_timeout_ms: u64,
+}
+
+/// Budgets of points per caller and where they are kept.
+#[derive(Args, Debug)]
+struct RateArgs {
+    /// Points per window of anonymous callers (per client address).
+    #[arg(long, env = "CAPITOLE_RATE_ANONYMOUS", default_value_t = 1_000)]
+    rate_anonymous: u64,
+    /// Points per window of signed-in people.
+    #[arg(long, env = "CAPITOLE_RATE_USER", default_value_t = 5_000)]
+    rate_user: u64,
+    /// Points per window of third-party apps on the standard plan.
+    #[arg(long, env = "CAPITOLE_RATE_STANDARD", default_value_t = 5_000)]
+    rate_standard: u64,
+    /// Points per window of partner apps.
+    #[arg(long, env = "CAPITOLE_RATE_PARTNER", default_value_t = 20_000)]
+    rate_partner: u64,
+    /// The length of a budget window, in seconds.
+    #[arg(long, env = "CAPITOLE_RATE_WINDOW_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    rate_window_seconds: u64,
+    /// A Redis server where replicas share budgets (`redis://host:6379`).
+    #[arg(long, env = "CAPITOLE_REDIS_URL")]
+    redis_url: Option<String>,
+    /// The prefix of Capitole's Redis keys.
+    #[arg(
+        long,
+        env = "CAPITOLE_REDIS_KEY_PREFIX",
+        default_value = "capitole:rate:"
+    )]
+    redis_key_prefix: String,
+    /// Proxies whose X-Forwarded-For names the client: IPs or CIDR blocks, comma-separated.
+    #[arg(long, env = "CAPITOLE_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_network)]
+    trusted_proxies: Vec<IpNetwork>,
+}
+
+fn parse_network(text: &str) -> Result<IpNetwork, String> {
+    text.parse()
 }
 
 #[derive(Args, Debug)]
@@ -300,6 +382,32 @@ async fn run(command: Command, database: DatabaseArgs, timezone: Tz) -> anyhow::
                     .into_iter()
                     .filter(|o| !o.trim().is_empty())
                     .collect(),
+                limits: QueryLimits {
+                    max_document_bytes: args.limits.max_document_bytes,
+                    max_depth: args.limits.max_depth,
+                    max_introspection_depth: args.limits.max_introspection_depth,
+                    max_aliases: args.limits.max_aliases,
+                    max_root_fields: args.limits.max_root_fields,
+                    max_directives_per_field: args.limits.max_directives,
+                    max_list_length: args.limits.max_list_length,
+                    max_fields: args.limits.max_fields,
+                    max_nodes: args.limits.max_nodes,
+                    max_cost: args.limits.max_cost,
+                    execution_timeout: Duration::from_millis(args.limits.execution_timeout_ms),
+                },
+                rate_limit: RateLimitSettings {
+                    budgets: TierBudgets {
+                        anonymous: args.rate.rate_anonymous,
+                        user: args.rate.rate_user,
+                        standard: args.rate.rate_standard,
+                        partner: args.rate.rate_partner,
+                    },
+                    window: Duration::from_secs(args.rate.rate_window_seconds),
+                    redis_url: args.rate.redis_url.filter(|u| !u.trim().is_empty()),
+                    redis_key_prefix: args.rate.redis_key_prefix,
+                    ..RateLimitSettings::default()
+                },
+                trusted_proxies: TrustedProxies::new(args.rate.trusted_proxies),
             };
             let auth = Auth::load(&db, args.jwt_keys)
                 .await

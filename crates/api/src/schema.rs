@@ -1,17 +1,46 @@
 //! The schema type and its construction, which needs no database so that `capitole schema`
 //! can print the SDL anywhere.
 
-use async_graphql::{EmptySubscription, Schema};
+use async_graphql::registry::Registry;
+use async_graphql::{EmptySubscription, OutputType, Schema};
 
+use crate::limits::{Analyzer, QueryLimits};
 use crate::mutation::Mutation;
 use crate::query::{Node, Query};
 
 /// Capitole's GraphQL schema.
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
-/// Builds the schema with its limits.
+/// Builds the schema with the default limits.
 pub fn build_schema() -> AppSchema {
+    build_schema_with(&QueryLimits::default())
+}
+
+/// Builds the schema with these limits.
+///
+/// The front handler checks every limit before a query reaches the schema (see `limits`),
+/// with messages that name the limit; async-graphql's own limits stay as a second line
+/// behind it. Its depth limit counts introspection like any query, so it is set to the
+/// larger of the two depth limits. Its complexity limit is left off: it counts each field
+/// once, without multiplying by page sizes, and so says nothing the cost walker does not.
+pub fn build_schema_with(limits: &QueryLimits) -> AppSchema {
     Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .register_output_type::<Node>()
+        .limit_depth(limits.max_depth.max(limits.max_introspection_depth))
+        .limit_directives(limits.max_directives_per_field)
         .finish()
+}
+
+/// The limit checker, with the field types of the schema.
+pub(crate) fn analyzer(limits: QueryLimits) -> Analyzer {
+    let mut registry = Registry::default();
+    <Query as OutputType>::create_type_info(&mut registry);
+    <Mutation as OutputType>::create_type_info(&mut registry);
+    <Node as OutputType>::create_type_info(&mut registry);
+    Analyzer::new(
+        &registry,
+        &Query::type_name(),
+        &Mutation::type_name(),
+        limits,
+    )
 }

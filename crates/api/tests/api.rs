@@ -56,6 +56,7 @@ async fn apps() -> Vec<TestApp> {
             body_limit: 64 * 1024,
             graphiql_assets: None,
             cors_origins: vec!["https://app.example.org".into()],
+            ..HttpSettings::default()
         };
         let router = capitole_api::http::router(context(&test_db.db).await, &settings);
         out.push(TestApp {
@@ -441,6 +442,7 @@ async fn graphiql_loads_its_assets_from_a_local_folder_when_configured() {
         body_limit: 1024,
         graphiql_assets: Some(dir.clone()),
         cors_origins: Vec::new(),
+        ..HttpSettings::default()
     };
     let router = capitole_api::http::router(context(&test_db.db).await, &settings);
     let get = |uri: &str| Request::builder().uri(uri).body(Body::empty()).unwrap();
@@ -461,5 +463,541 @@ async fn graphiql_loads_its_assets_from_a_local_folder_when_configured() {
         StatusCode::NOT_FOUND
     );
     std::fs::remove_dir_all(dir).unwrap();
+    test_db.remove().await;
+}
+
+// --- Limits and rate limits -------------------------------------------------------------------
+
+/// The query GraphiQL sends to learn the schema (graphql-js `getIntrospectionQuery` with
+/// `inputValueDeprecation`, as GraphiQL 4 asks it): 15 levels deep.
+const GRAPHIQL_INTROSPECTION: &str = r"
+    query IntrospectionQuery {
+      __schema {
+        queryType { name kind }
+        mutationType { name kind }
+        subscriptionType { name kind }
+        types {
+          ...FullType
+        }
+        directives {
+          name
+          description
+          locations
+          args(includeDeprecated: true) {
+            ...InputValue
+          }
+        }
+      }
+    }
+
+    fragment FullType on __Type {
+      kind
+      name
+      description
+      fields(includeDeprecated: true) {
+        name
+        description
+        args(includeDeprecated: true) {
+          ...InputValue
+        }
+        type {
+          ...TypeRef
+        }
+        isDeprecated
+        deprecationReason
+      }
+      inputFields(includeDeprecated: true) {
+        ...InputValue
+      }
+      interfaces {
+        ...TypeRef
+      }
+      enumValues(includeDeprecated: true) {
+        name
+        description
+        isDeprecated
+        deprecationReason
+      }
+      possibleTypes {
+        ...TypeRef
+      }
+    }
+
+    fragment InputValue on __InputValue {
+      name
+      description
+      type { ...TypeRef }
+      defaultValue
+      isDeprecated
+      deprecationReason
+    }
+
+    fragment TypeRef on __Type {
+      kind
+      name
+      ofType {
+        kind
+        name
+        ofType {
+          kind
+          name
+          ofType {
+            kind
+            name
+            ofType {
+              kind
+              name
+              ofType {
+                kind
+                name
+                ofType {
+                  kind
+                  name
+                  ofType {
+                    kind
+                    name
+                    ofType {
+                      kind
+                      name
+                      ofType {
+                        kind
+                        name
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+";
+
+/// The four queries of `bench/run.sh`, with the variables they need besides ids.
+const BENCH_QUERIES: [&str; 4] = [
+    "{ events(first: 20) { edges { occurrence { startsAt } node { title venue { name location { latitude longitude } } } } } }",
+    "query($id: ID!) { node(id: $id) { ... on Place { name categories { name } openingHours { weekly { day opens closes } } } } }",
+    "{ places(first: 20, filter: { near: { latitude: 43.6045, longitude: 1.4440, radiusMeters: 1000 } }, orderBy: DISTANCE) { edges { distanceMeters node { name } } } }",
+    "{ news(first: 20) { nodes { title summary publishers { name } } } }",
+];
+
+/// The start of a minute (2027-01-15T08:00:00Z), so that tests know how far its end is.
+const WINDOW_START_MS: i64 = 1_800_000_000_000;
+
+/// A clock tests move by hand; it starts 20 s into a window.
+fn test_clock() -> (
+    capitole_api::Clock,
+    std::sync::Arc<std::sync::atomic::AtomicI64>,
+) {
+    let now = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(WINDOW_START_MS + 20_000));
+    let read = now.clone();
+    let clock = capitole_api::Clock::from_fn(move || {
+        chrono::DateTime::from_timestamp_millis(read.load(std::sync::atomic::Ordering::SeqCst))
+            .unwrap()
+    });
+    (clock, now)
+}
+
+/// The demo city on SQLite behind a router with these settings.
+async fn limited_app(settings: HttpSettings) -> (Router, TestDatabase) {
+    let test_db = capitole_persistence::testing::sqlite().await;
+    seed::demo(&test_db.db, chrono::Utc::now(), PARIS)
+        .await
+        .unwrap();
+    let router = limited_router(&test_db, &settings).await;
+    (router, test_db)
+}
+
+async fn limited_router(test_db: &TestDatabase, settings: &HttpSettings) -> Router {
+    capitole_api::http::router(context(&test_db.db).await, settings)
+}
+
+fn budget(anonymous: u64) -> capitole_api::RateLimitSettings {
+    let (clock, _) = test_clock();
+    capitole_api::RateLimitSettings {
+        budgets: capitole_api::TierBudgets {
+            anonymous,
+            ..capitole_api::TierBudgets::default()
+        },
+        clock,
+        ..capitole_api::RateLimitSettings::default()
+    }
+}
+
+/// A POST as if it came from `peer`, optionally through a proxy saying `forwarded_for`.
+fn post_from(body: &Value, peer: &str, forwarded_for: Option<&str>) -> Request<Body> {
+    let mut request = post_json(body);
+    let peer: std::net::SocketAddr = peer.parse().unwrap();
+    request
+        .extensions_mut()
+        .insert(axum::extract::ConnectInfo(peer));
+    if let Some(value) = forwarded_for {
+        request
+            .headers_mut()
+            .insert("x-forwarded-for", value.parse().unwrap());
+    }
+    request
+}
+
+fn message(body: &Value) -> &str {
+    body["errors"][0]["message"].as_str().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn queries_over_a_limit_are_refused_before_they_run_and_the_server_goes_on() {
+    let (router, test_db) = limited_app(HttpSettings::default()).await;
+    let deep = "{ places(first: 1) { nodes { ...a } } } fragment a on Place { upcomingEvents { venue { upcomingEvents { venue { upcomingEvents { venue { upcomingEvents { venue { upcomingEvents { venue { name } } } } } } } } } } }";
+    let aliases: Vec<String> = (0..40)
+        .map(|i| format!("o{i}: organizations {{ name }}"))
+        .collect();
+    let mut bomb = String::from("{ ...f0 }\nfragment f12 on Query { organizations { name } }\n");
+    for i in 0..12 {
+        let next = i + 1;
+        bomb.push_str(&format!(
+            "fragment f{i} on Query {{ ...f{next} ...f{next} ...f{next} }}\n"
+        ));
+    }
+    let directives = format!(
+        "{{ organizations {} {{ name }} }}",
+        "@include(if: true) ".repeat(500)
+    );
+    let ids: Vec<String> = (0..10_000).map(|i| format!("id{i}")).collect();
+    let cases: Vec<(String, Value, &str, &str)> = vec![
+        (
+            deep.to_owned(),
+            json!({}),
+            "QUERY_TOO_COMPLEX",
+            "the query is 13 levels deep; the limit is 12",
+        ),
+        (
+            format!("{{ {} }}", aliases.join(" ")),
+            json!({}),
+            "QUERY_TOO_COMPLEX",
+            "the query uses 40 aliases; the limit is 30",
+        ),
+        (
+            bomb,
+            json!({}),
+            "QUERY_TOO_COMPLEX",
+            "the query expands to more than 2000 fields",
+        ),
+        (
+            directives,
+            json!({}),
+            "QUERY_TOO_COMPLEX",
+            "a field carries 500 directives; the limit is 4 per field",
+        ),
+        (
+            "query($ids: [ID!]!) { nodes(ids: $ids) { id } }".to_owned(),
+            json!({ "ids": ids }),
+            "BAD_USER_INPUT",
+            "`$ids` has 10000 items; the limit is 100",
+        ),
+        (
+            format!("{{ organizations {{ name }} }} #{}", "x".repeat(40_000)),
+            json!({}),
+            "QUERY_TOO_COMPLEX",
+            "the query document is 40028 bytes; the limit is 32768 bytes",
+        ),
+        (
+            "{ places(first: 100) { nodes { upcomingEvents(first: 100) { occurrences(first: 100) { nodes { startsAt } } } } } }".to_owned(),
+            json!({}),
+            "QUERY_TOO_COMPLEX",
+            "the query may return 1010100 objects; the limit is 50000",
+        ),
+    ];
+    for (query, variables, expected_code, expected_message) in cases {
+        let before = test_db.db.statement_count();
+        let request = post_json(&json!({ "query": query, "variables": variables }));
+        let (status, _, body) = send(&router, request).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert!(body.get("data").is_none(), "{body}");
+        assert_eq!(code(&body), expected_code, "{body}");
+        assert!(message(&body).contains(expected_message), "{body}");
+        assert_eq!(test_db.db.statement_count(), before, "{expected_message}");
+    }
+    let fine = json!({ "query": "{ organizations { name } }" });
+    let (status, _, body) = send(&router, post_json(&fine)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["data"]["organizations"].as_array().unwrap().len(), 2);
+    let plain = Request::builder()
+        .uri("/metrics")
+        .body(Body::empty())
+        .unwrap();
+    let (_, _, metrics) = send(&router, plain).await;
+    let metrics = metrics.as_str().unwrap_or_default();
+    assert!(
+        metrics.contains("capitole_graphql_rejections_total{limit=\"depth\"}"),
+        "{metrics}"
+    );
+    test_db.remove().await;
+}
+
+#[tokio::test]
+async fn fragment_cycles_are_refused_by_validation() {
+    let (router, test_db) = limited_app(HttpSettings::default()).await;
+    let cycle =
+        "{ ...a } fragment a on Query { organizations { name } ...b } fragment b on Query { ...a }";
+    let (status, _, body) = send(&router, post_json(&json!({ "query": cycle }))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.get("data").is_none());
+    test_db.remove().await;
+}
+
+#[tokio::test]
+async fn graphiql_introspection_passes_the_limits() {
+    let (router, test_db) = limited_app(HttpSettings::default()).await;
+    let (status, _, body) = send(
+        &router,
+        post_json(
+            &json!({ "query": GRAPHIQL_INTROSPECTION, "operationName": "IntrospectionQuery" }),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.get("errors").is_none(), "{body}");
+    assert!(
+        body["data"]["__schema"]["types"].as_array().unwrap().len() > 20,
+        "{body}"
+    );
+    assert_eq!(body["extensions"]["rateLimit"]["cost"], json!(1));
+    test_db.remove().await;
+}
+
+#[tokio::test]
+async fn known_queries_cost_what_the_readme_says() {
+    let (router, test_db) = limited_app(HttpSettings::default()).await;
+    let page = include_str!("../src/http/graphiql.html");
+    let start = page.find("query CityHome").unwrap();
+    let example = &page[start..start + page[start..].find('`').unwrap()];
+    let (_, _, found) = send(
+        &router,
+        post_json(&json!({ "query": "{ places(first: 1) { nodes { id } } }" })),
+    )
+    .await;
+    let place_id = found["data"]["places"]["nodes"][0]["id"].clone();
+    let nested = "{ places(first: 100) { nodes { upcomingEvents(first: 10) { title categories { name } } } } }";
+    let mut cases: Vec<(&str, Value, u64)> = vec![(example, json!({}), 1), (nested, json!({}), 11)];
+    for query in BENCH_QUERIES {
+        cases.push((query, json!({ "id": place_id }), 1));
+    }
+    for (query, variables, cost) in cases {
+        let (status, _, body) = send(
+            &router,
+            post_json(&json!({ "query": query, "variables": variables })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(body.get("errors").is_none(), "{body}");
+        assert_eq!(
+            body["extensions"]["rateLimit"]["cost"],
+            json!(cost),
+            "{query}"
+        );
+    }
+    // The `rateLimit` field tells the same, with the objects the query may return.
+    let (_, _, body) = send(
+        &router,
+        post_json(&json!({ "query": format!("{{ rateLimit {{ cost nodeCount limit remaining resetAt }} {} }}", &nested[1..nested.len() - 1]) })),
+    )
+    .await;
+    assert_eq!(body["data"]["rateLimit"]["cost"], json!(11), "{body}");
+    assert_eq!(body["data"]["rateLimit"]["nodeCount"], json!(11_100));
+    assert_eq!(body["data"]["rateLimit"]["limit"], json!(1000));
+    test_db.remove().await;
+}
+
+#[tokio::test]
+async fn responses_report_the_budget_in_extensions_and_headers() {
+    let (router, test_db) = limited_app(HttpSettings {
+        rate_limit: budget(1000),
+        ..HttpSettings::default()
+    })
+    .await;
+    let query =
+        json!({ "query": "{ organizations { name } rateLimit { cost limit remaining resetAt } }" });
+    let (status, headers, body) = send(&router, post_json(&query)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(headers["ratelimit-policy"], "\"anonymous\";q=1000;w=60");
+    assert_eq!(headers["ratelimit"], "\"anonymous\";r=999;t=40");
+    let reset_at = "2027-01-15T08:01:00+00:00";
+    assert_eq!(
+        body["extensions"]["rateLimit"],
+        json!({ "cost": 1, "limit": 1000, "remaining": 999, "resetAt": reset_at })
+    );
+    assert_eq!(
+        body["data"]["rateLimit"],
+        json!({ "cost": 1, "limit": 1000, "remaining": 999, "resetAt": reset_at })
+    );
+    let (_, headers, _) = send(&router, post_json(&query)).await;
+    assert_eq!(headers["ratelimit"], "\"anonymous\";r=998;t=40");
+    test_db.remove().await;
+}
+
+#[tokio::test]
+async fn a_spent_budget_answers_429_until_the_window_ends() {
+    let (clock, now) = test_clock();
+    let (router, test_db) = limited_app(HttpSettings {
+        rate_limit: capitole_api::RateLimitSettings { clock, ..budget(3) },
+        ..HttpSettings::default()
+    })
+    .await;
+    let query = json!({ "query": "{ organizations { name } }" });
+    for remaining in [2, 1, 0] {
+        let (status, _, body) = send(&router, post_json(&query)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(
+            body["extensions"]["rateLimit"]["remaining"],
+            json!(remaining)
+        );
+    }
+    let before = test_db.db.statement_count();
+    let (status, headers, body) = send(&router, post_json(&query)).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert_eq!(headers[header::RETRY_AFTER], "40");
+    assert_eq!(headers["ratelimit"], "\"anonymous\";r=0;t=40");
+    assert_eq!(code(&body), "RATE_LIMITED");
+    assert!(body.get("data").is_none(), "{body}");
+    assert!(message(&body).contains("refills in 40 s"), "{body}");
+    assert_eq!(test_db.db.statement_count(), before, "the query ran");
+    // The next minute, the budget is whole again.
+    now.fetch_add(40_000, std::sync::atomic::Ordering::SeqCst);
+    let (status, headers, body) = send(&router, post_json(&query)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(headers["ratelimit"], "\"anonymous\";r=2;t=60");
+    test_db.remove().await;
+}
+
+#[tokio::test]
+async fn queries_that_outrun_the_execution_timeout_fail_cleanly() {
+    let (router, test_db) = limited_app(HttpSettings {
+        limits: capitole_api::QueryLimits {
+            execution_timeout: std::time::Duration::ZERO,
+            ..capitole_api::QueryLimits::default()
+        },
+        ..HttpSettings::default()
+    })
+    .await;
+    let query = json!({ "query": "{ places(first: 100) { nodes { name } } }" });
+    let (status, _, body) = send(&router, post_json(&query)).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(code(&body), "SERVICE_UNAVAILABLE");
+    assert!(
+        message(&body).contains("did not finish within 0 s"),
+        "{body}"
+    );
+    test_db.remove().await;
+}
+
+#[tokio::test]
+async fn forwarded_for_counts_only_behind_trusted_proxies() {
+    let (router, test_db) = limited_app(HttpSettings {
+        rate_limit: budget(1),
+        trusted_proxies: capitole_api::TrustedProxies::new(vec!["10.0.0.0/8".parse().unwrap()]),
+        ..HttpSettings::default()
+    })
+    .await;
+    let query = json!({ "query": "{ organizations { name } }" });
+    // A client that is no proxy cannot buy a new budget by writing X-Forwarded-For.
+    let (status, _, _) = send(
+        &router,
+        post_from(&query, "198.51.100.1:5000", Some("203.0.113.5")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, _) = send(
+        &router,
+        post_from(&query, "198.51.100.1:5001", Some("203.0.113.6")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    // Behind our proxy, each forwarded client has its own budget.
+    for client in ["203.0.113.7", "203.0.113.8"] {
+        let (status, _, _) = send(&router, post_from(&query, "10.0.0.2:6000", Some(client))).await;
+        assert_eq!(status, StatusCode::OK, "{client}");
+    }
+    let (status, _, _) = send(
+        &router,
+        post_from(&query, "10.0.0.3:6000", Some("203.0.113.7")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    // Without a socket address (in-process callers), requests share one budget.
+    let (status, _, _) = send(&router, post_json(&query)).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, _) = send(&router, post_json(&query)).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    test_db.remove().await;
+}
+
+/// The Redis server of tests, from `CAPITOLE_TEST_REDIS_URL`; without it, Redis tests are
+/// skipped with a notice, except under CI (`CI` set), where they fail.
+fn test_redis_url() -> Option<String> {
+    match std::env::var("CAPITOLE_TEST_REDIS_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var_os("CI").is_some() => {
+            panic!("CAPITOLE_TEST_REDIS_URL is not set: CI must run the Redis tests")
+        }
+        _ => {
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "notice: Redis tests skipped; set CAPITOLE_TEST_REDIS_URL=redis://127.0.0.1:6379 to run them"
+            );
+            None
+        }
+    }
+}
+
+#[tokio::test]
+async fn replicas_sharing_redis_share_one_budget() {
+    let Some(url) = test_redis_url() else { return };
+    let prefix = format!(
+        "capitole-test:{}:{}:",
+        std::process::id(),
+        uuid::Uuid::now_v7().simple()
+    );
+    let settings = HttpSettings {
+        rate_limit: capitole_api::RateLimitSettings {
+            redis_url: Some(url),
+            redis_key_prefix: prefix,
+            ..budget(3)
+        },
+        ..HttpSettings::default()
+    };
+    let (first, test_db) = limited_app(settings.clone()).await;
+    let second = limited_router(&test_db, &settings).await;
+    let query = json!({ "query": "{ organizations { name } }" });
+    let mut seen = Vec::new();
+    for router in [&first, &second, &first] {
+        let (status, _, body) = send(router, post_json(&query)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        seen.push(body["extensions"]["rateLimit"]["remaining"].clone());
+    }
+    assert_eq!(seen, vec![json!(2), json!(1), json!(0)]);
+    let (status, headers, body) = send(&second, post_json(&query)).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert_eq!(headers[header::RETRY_AFTER], "40");
+    test_db.remove().await;
+}
+
+#[tokio::test]
+async fn an_unreachable_redis_lets_requests_through() {
+    let settings = HttpSettings {
+        rate_limit: capitole_api::RateLimitSettings {
+            // Nothing listens on port 1.
+            redis_url: Some("redis://127.0.0.1:1".to_owned()),
+            ..budget(1)
+        },
+        ..HttpSettings::default()
+    };
+    let (router, test_db) = limited_app(settings).await;
+    let query = json!({ "query": "{ organizations { name } }" });
+    for _ in 0..3 {
+        let (status, _, body) = send(&router, post_json(&query)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["data"]["organizations"].as_array().unwrap().len(), 2);
+    }
     test_db.remove().await;
 }

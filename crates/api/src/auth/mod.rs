@@ -5,7 +5,6 @@
 pub mod jwt;
 pub mod secrets;
 
-use std::net::IpAddr;
 use std::sync::Arc;
 
 use capitole_domain::access::{RateTier, Role, Scope, api_token};
@@ -118,15 +117,13 @@ impl Principal {
         }
     }
 
-    /// The key and tier of the caller's query budget.
-    pub fn rate_subject(&self, client: Option<IpAddr>) -> (String, RateTier) {
+    /// The key and tier of the caller's query budget; anonymous callers are counted by
+    /// client address instead.
+    pub fn budget(&self) -> Option<(String, RateTier)> {
         match self {
-            Principal::User(user) => (format!("user:{}", user.user_id), RateTier::User),
-            Principal::App(app) => (format!("token:{}", app.token_id), app.tier),
-            Principal::Anonymous => (
-                client.map_or_else(|| "ip:unknown".to_owned(), |ip| format!("ip:{ip}")),
-                RateTier::Anonymous,
-            ),
+            Principal::User(user) => Some((format!("user:{}", user.user_id), RateTier::User)),
+            Principal::App(app) => Some((format!("token:{}", app.token_id), app.tier)),
+            Principal::Anonymous => None,
         }
     }
 }

@@ -2,8 +2,10 @@
 //! contract around it: `POST` with `application/json` bodies, `GET` for queries only (405
 //! for mutations), `Accept` negotiation between `application/graphql-response+json` and
 //! `application/json`, request errors as 400 without a `data` key, a body limit, and no
-//! batching.
+//! batching. Before a query runs, it checks the query against the limits, measures its cost
+//! and charges it to its caller's rate budget; the response reports the budget.
 
+use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
 use async_graphql::parser::types::{DocumentOperations, OperationType};
@@ -16,10 +18,14 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AppState;
-use super::observability::record_operation;
+use super::client::{Peer, address_key};
+use super::observability::{record_operation, record_rate_limited, record_rejection};
 use crate::auth::{Principal, Refused};
 use crate::context::RequestScope;
 use crate::error::ErrorCode;
+use crate::limits::Violation;
+use crate::rate_limit::{RateStatus, RateSubject};
+use capitole_domain::access::RateTier;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json; charset=utf-8";
 const JSON: &str = "application/json; charset=utf-8";
@@ -77,8 +83,66 @@ struct Params {
 
 /// A 4xx answer in GraphQL's error shape.
 fn request_error(status: StatusCode, media: MediaType, message: &str) -> Response {
-    let body = json!({ "errors": [{ "message": message, "extensions": { "code": ErrorCode::BadUserInput.as_str() } }] });
-    respond(status, media, &body)
+    coded_error(status, media, ErrorCode::BadUserInput, message, None)
+}
+
+/// An answer with one error of `code` and no data, with the caller's budget if known.
+fn coded_error(
+    status: StatusCode,
+    media: MediaType,
+    code: ErrorCode,
+    message: &str,
+    rate: Option<(&RateStatus, u64)>,
+) -> Response {
+    let mut body =
+        json!({ "errors": [{ "message": message, "extensions": { "code": code.as_str() } }] });
+    if let Some((rate, _)) = rate {
+        body["extensions"] = json!({ "rateLimit": rate_extension(rate) });
+    }
+    let mut response = respond(status, media, &body);
+    if let Some((rate, window)) = rate {
+        rate_headers(&mut response, rate, window);
+    }
+    response
+}
+
+/// Whose budget a request is charged to. Today every caller is anonymous, counted by client
+/// address; with authentication, a signed-in person or an app token gets its own key
+/// (`user:<uuid>`, `token:<uuid>`) and tier here.
+fn rate_subject(principal: &Principal, client: Option<IpAddr>) -> RateSubject {
+    match principal.budget() {
+        Some((key, tier)) => RateSubject { key, tier },
+        None => RateSubject {
+            key: address_key(client),
+            tier: RateTier::Anonymous,
+        },
+    }
+}
+
+/// `extensions.rateLimit` of a response.
+fn rate_extension(rate: &RateStatus) -> Value {
+    json!({
+        "cost": rate.cost,
+        "limit": rate.limit,
+        "remaining": rate.remaining,
+        "resetAt": rate.reset_at.to_rfc3339(),
+    })
+}
+
+/// The `RateLimit-Policy` and `RateLimit` headers (draft-ietf-httpapi-ratelimit-headers).
+fn rate_headers(response: &mut Response, rate: &RateStatus, window: u64) {
+    let headers = response.headers_mut();
+    let policy = format!("\"{}\";q={};w={window}", rate.policy, rate.limit);
+    let state = format!(
+        "\"{}\";r={};t={}",
+        rate.policy, rate.remaining, rate.reset_seconds
+    );
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        headers.insert("ratelimit-policy", value);
+    }
+    if let Ok(value) = HeaderValue::from_str(&state) {
+        headers.insert("ratelimit", value);
+    }
 }
 
 fn respond(status: StatusCode, media: MediaType, body: &Value) -> Response {
@@ -100,6 +164,7 @@ fn respond_text(status: StatusCode, media: MediaType, body: String) -> Response 
 /// `GET /graphql?query=…`: queries only.
 pub(crate) async fn get(
     State(state): State<AppState>,
+    Peer(peer): Peer,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
@@ -145,12 +210,13 @@ pub(crate) async fn get(
         variables,
         extensions,
     };
-    execute(state, media, &headers, params, true).await
+    execute(state, media, params, true, peer, &headers).await
 }
 
 /// `POST /graphql` with an `application/json` body.
 pub(crate) async fn post(
     State(state): State<AppState>,
+    Peer(peer): Peer,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
@@ -202,7 +268,7 @@ pub(crate) async fn post(
             );
         }
     };
-    execute(state, media, &headers, params, false).await
+    execute(state, media, params, false, peer, &headers).await
 }
 
 fn not_acceptable() -> Response {
@@ -280,12 +346,14 @@ async fn identify(
 async fn execute(
     state: AppState,
     media: MediaType,
-    headers: &HeaderMap,
     params: Params,
     over_get: bool,
+    peer: Option<SocketAddr>,
+    headers: &HeaderMap,
 ) -> Response {
     let started = Instant::now();
     let now = chrono::Utc::now();
+    let client = state.proxies.client_ip(peer, headers);
     let principal = match identify(&state, media, headers, now).await {
         Ok(principal) => principal,
         Err(response) => {
@@ -332,18 +400,38 @@ async fn execute(
             "`extensions` must be an object",
         );
     }
-    let mut request = async_graphql::Request::new(query).variables(variables);
+    let subject = rate_subject(&principal, client);
+    let window = state.limiter.window_seconds();
+    if let Err(violation) = state.analyzer.check_size(&query) {
+        return refuse(&state, &subject, media, &violation, started).await;
+    }
+    let mut request = async_graphql::Request::new(query);
     if let Some(name) = &operation_name {
         request = request.operation_name(name.clone());
     }
-    let (label, operation_type) = match request.parsed_query() {
-        Ok(document) => describe(&document.operations, operation_name.as_deref()),
+    let (label, operation_type, analysis) = match request.parsed_query() {
+        Ok(document) => {
+            let (label, operation_type) = describe(&document.operations, operation_name.as_deref());
+            let analysis = state
+                .analyzer
+                .analyse(document, operation_name.as_deref(), &variables);
+            (label, operation_type, analysis)
+        }
         Err(error) => {
             record_operation("invalid", "request_error", started);
-            let body = json!({ "errors": [with_code(error)] });
-            return respond(StatusCode::BAD_REQUEST, media, &body);
+            // A request that does not parse is charged the minimum, like one over a limit.
+            let rate = state.limiter.charge(&subject, 1).await;
+            let body = json!({ "errors": [with_code(error)], "extensions": { "rateLimit": rate_extension(&rate) } });
+            let mut response = respond(StatusCode::BAD_REQUEST, media, &body);
+            rate_headers(&mut response, &rate, window);
+            return response;
         }
     };
+    let analysis = match analysis {
+        Ok(analysis) => analysis,
+        Err(violation) => return refuse(&state, &subject, media, &violation, started).await,
+    };
+    let request = request.variables(variables);
     if over_get && operation_type == Some(OperationType::Mutation) {
         let mut response = request_error(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -355,8 +443,46 @@ async fn execute(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    let scope = RequestScope::new(&state.api, now, principal, None);
-    let response = state.schema.execute(request.data(scope)).await;
+    let rate = state.limiter.charge(&subject, analysis.cost).await;
+    if !rate.allowed {
+        record_operation(&label, "rate_limited", started);
+        record_rate_limited(rate.policy);
+        let message = format!(
+            "the query costs {} points and {} of the {} points of this minute's budget are left; the budget refills in {} s",
+            rate.cost, rate.remaining, rate.limit, rate.reset_seconds
+        );
+        let mut response = coded_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            media,
+            ErrorCode::RateLimited,
+            &message,
+            Some((&rate, window)),
+        );
+        if let Ok(value) = HeaderValue::from_str(&rate.reset_seconds.to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        return response;
+    }
+    let scope = RequestScope::new(&state.api, now, principal, client);
+    let timeout = state.analyzer.limits().execution_timeout;
+    let run = state
+        .schema
+        .execute(request.data(scope).data(rate.clone()).data(analysis));
+    let Ok(mut response) = tokio::time::timeout(timeout, run).await else {
+        record_operation(&label, "timeout", started);
+        record_rejection("timeout");
+        let message = format!(
+            "the query did not finish within {} s; ask for less, or try again later",
+            timeout.as_secs_f64()
+        );
+        return coded_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            media,
+            ErrorCode::ServiceUnavailable,
+            &message,
+            Some((&rate, window)),
+        );
+    };
     // Parse and validation errors stop a request before it runs: no data and no error
     // with a path. Errors of a running operation always have a path.
     let rejected = response.data == async_graphql::Value::Null
@@ -365,7 +491,16 @@ async fn execute(
     if rejected {
         record_operation(&label, "request_error", started);
         let errors: Vec<Value> = response.errors.into_iter().map(with_code).collect();
-        return respond(StatusCode::BAD_REQUEST, media, &json!({ "errors": errors }));
+        let body =
+            json!({ "errors": errors, "extensions": { "rateLimit": rate_extension(&rate) } });
+        let mut response = respond(StatusCode::BAD_REQUEST, media, &body);
+        rate_headers(&mut response, &rate, window);
+        return response;
+    }
+    if let Ok(extension) = async_graphql::Value::from_json(rate_extension(&rate)) {
+        response
+            .extensions
+            .insert("rateLimit".to_owned(), extension);
     }
     record_operation(
         &label,
@@ -392,7 +527,11 @@ async fn execute(
         extensions: &response.extensions,
     };
     match serde_json::to_string(&body) {
-        Ok(text) => respond_text(StatusCode::OK, media, text),
+        Ok(text) => {
+            let mut response = respond_text(StatusCode::OK, media, text);
+            rate_headers(&mut response, &rate, window);
+            response
+        }
         Err(error) => {
             tracing::error!(%error, "cannot serialise a response");
             respond(
@@ -402,6 +541,27 @@ async fn execute(
             )
         }
     }
+}
+
+/// Answers a request over one of the limits: 400, charged the minimum of 1 point so that a
+/// stream of refused queries still spends a budget.
+async fn refuse(
+    state: &AppState,
+    subject: &RateSubject,
+    media: MediaType,
+    violation: &Violation,
+    started: Instant,
+) -> Response {
+    record_operation("refused", "request_error", started);
+    record_rejection(violation.limit());
+    let rate = state.limiter.charge(subject, 1).await;
+    coded_error(
+        StatusCode::BAD_REQUEST,
+        media,
+        violation.code(),
+        &violation.message(),
+        Some((&rate, state.limiter.window_seconds())),
+    )
 }
 
 /// An error as JSON, with a code even for the errors async-graphql makes itself.

@@ -1,8 +1,11 @@
 //! The HTTP service: routes, middleware (request ids, compression, CORS, panics, body
 //! limit, tracing) and the [`Application`] value that binds, serves and shuts down.
 
+mod client;
 mod graphql;
 mod observability;
+
+pub use client::{IpNetwork, TrustedProxies};
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -25,7 +28,9 @@ use tower_http::services::ServeDir;
 use tower_http::trace::TraceLayer;
 
 use crate::context::ApiContext;
-use crate::schema::{AppSchema, build_schema};
+use crate::limits::{Analyzer, QueryLimits};
+use crate::rate_limit::{RateLimitSettings, RateLimiter};
+use crate::schema::{AppSchema, analyzer, build_schema_with};
 
 /// The public CDN GraphiQL loads its assets from unless a local folder is configured.
 pub const GRAPHIQL_CDN: &str = "https://unpkg.com";
@@ -41,6 +46,26 @@ pub struct HttpSettings {
     pub graphiql_assets: Option<PathBuf>,
     /// Web origins allowed to call the API from a browser.
     pub cors_origins: Vec<String>,
+    /// What one query may ask for.
+    pub limits: QueryLimits,
+    /// Budgets of points per caller.
+    pub rate_limit: RateLimitSettings,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: TrustedProxies,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            body_limit: 1_048_576,
+            graphiql_assets: None,
+            cors_origins: Vec::new(),
+            limits: QueryLimits::default(),
+            rate_limit: RateLimitSettings::default(),
+            trusted_proxies: TrustedProxies::default(),
+        }
+    }
 }
 
 /// What every handler shares.
@@ -50,12 +75,24 @@ pub(crate) struct AppState {
     pub api: ApiContext,
     pub body_limit: usize,
     pub graphiql_page: Arc<str>,
+    pub analyzer: Arc<Analyzer>,
+    pub limiter: RateLimiter,
+    pub proxies: Arc<TrustedProxies>,
 }
 
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// The routes and middleware of Capitole.
+/// The routes and middleware of Capitole. A Redis URL that does not parse is logged and
+/// budgets stay in this process; [`Application::build`] refuses it instead.
 pub fn router(api: ApiContext, settings: &HttpSettings) -> Router {
+    let limiter = RateLimiter::new(&settings.rate_limit).unwrap_or_else(|error| {
+        tracing::error!(%error, "rate budgets kept in this process");
+        RateLimiter::in_process(&settings.rate_limit)
+    });
+    routes(api, settings, limiter)
+}
+
+fn routes(api: ApiContext, settings: &HttpSettings, limiter: RateLimiter) -> Router {
     observability::install();
     let assets = if settings.graphiql_assets.is_some() {
         "/graphiql/assets"
@@ -63,7 +100,10 @@ pub fn router(api: ApiContext, settings: &HttpSettings) -> Router {
         GRAPHIQL_CDN
     };
     let state = AppState {
-        schema: build_schema(),
+        schema: build_schema_with(&settings.limits),
+        analyzer: Arc::new(analyzer(settings.limits.clone())),
+        limiter,
+        proxies: Arc::new(settings.trusted_proxies.clone()),
         api,
         body_limit: settings.body_limit,
         graphiql_page: include_str!("graphiql.html")
@@ -141,10 +181,12 @@ pub struct Application {
 impl Application {
     /// Binds the listening socket and builds the routes.
     pub async fn build(api: ApiContext, settings: &HttpSettings) -> std::io::Result<Self> {
+        let limiter = RateLimiter::new(&settings.rate_limit)
+            .map_err(|error| std::io::Error::new(std::io::ErrorKind::InvalidInput, error))?;
         let listener = tokio::net::TcpListener::bind(settings.listen).await?;
         Ok(Self {
             listener,
-            router: router(api, settings),
+            router: routes(api, settings, limiter),
         })
     }
 

@@ -73,6 +73,16 @@ pub(crate) fn record_operation(operation: &str, outcome: &'static str, started: 
         .record(started.elapsed().as_secs_f64());
 }
 
+/// Records a request refused by one of the query limits (`depth`, `cost`, `timeout`…).
+pub(crate) fn record_rejection(limit: &'static str) {
+    metrics::counter!("capitole_graphql_rejections_total", "limit" => limit).increment(1);
+}
+
+/// Records a request refused because its caller's budget was spent.
+pub(crate) fn record_rate_limited(tier: &'static str) {
+    metrics::counter!("capitole_rate_limited_total", "tier" => tier).increment(1);
+}
+
 /// Operation names come from clients: keep labels short and tame.
 fn sanitize(operation: &str) -> String {
     let name: String = operation

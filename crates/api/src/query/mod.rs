@@ -6,6 +6,7 @@ mod events;
 mod news;
 mod node;
 mod places;
+mod rate_limit;
 
 use async_graphql::MergedObject;
 use capitole_persistence::catalog as storage_catalog;
@@ -25,6 +26,7 @@ pub struct Query(
     events::EventQuery,
     places::PlaceQuery,
     account::AccountQuery,
+    rate_limit::RateLimitQuery,
 );
 
 fn unknown(what: &str, slug: &str) -> ApiError {

@@ -259,7 +259,9 @@ async fn sign_in_answers_alike_for_unknown_accounts_and_slows_down_guessing() {
         register(&app, "bob@example.org").await;
         let unknown = login(&app, "nobody@example.org", PASSWORD).await;
         let wrong = login(&app, "bob@example.org", "not-the-password").await;
-        assert_eq!(unknown, wrong);
+        // Same status, same data, same errors (only the budget in `extensions` moves on).
+        assert_eq!(unknown["errors"], wrong["errors"]);
+        assert_eq!(unknown["data"], wrong["data"]);
         assert_eq!(code(&wrong), "UNAUTHENTICATED");
 
         // Five failures lock the account for a while, even for the right password.
@@ -799,6 +801,106 @@ async fn a_password_change_closes_sessions_and_an_erased_account_is_gone() {
         // Public content is untouched.
         let (_, news) = run(&app, None, "{ news(first: 5) { totalCount } }", json!({})).await;
         assert!(news["data"]["news"]["totalCount"].as_i64().unwrap() > 0);
+        app.test_db.remove().await;
+    }
+}
+
+#[tokio::test]
+async fn budgets_follow_the_person_or_the_app_not_the_address() {
+    for app in apps().await {
+        let label = &app.test_db.label;
+        register(&app, "ana@example.org").await;
+        let access = access_of(&app, "ana@example.org").await;
+        let (partner, row) = app_token(&app, "Partner app").await;
+        let mut upgraded: capitole_persistence::entities::api_token::ActiveModel = row.into();
+        upgraded.tier = Set("PARTNER".into());
+        upgraded.update(app.db.connection()).await.unwrap();
+
+        let policy = |token: Option<String>| {
+            let router = app.router.clone();
+            async move {
+                let request = request(
+                    token.as_deref(),
+                    &json!({ "query": "{ organizations { slug } }" }),
+                );
+                let (status, headers, _) = send(&router, request).await;
+                assert_eq!(status, StatusCode::OK);
+                (
+                    headers["ratelimit-policy"].to_str().unwrap().to_owned(),
+                    headers["ratelimit"].to_str().unwrap().to_owned(),
+                )
+            }
+        };
+        assert!(
+            policy(None).await.0.starts_with("\"anonymous\";q=1000"),
+            "{label}"
+        );
+        assert!(
+            policy(Some(access.clone()))
+                .await
+                .0
+                .starts_with("\"user\";q=5000"),
+            "{label}"
+        );
+        assert!(
+            policy(Some(partner.clone()))
+                .await
+                .0
+                .starts_with("\"partner\";q=20000"),
+            "{label}"
+        );
+        // One person keeps one budget whatever address they call from.
+        let mut remaining = Vec::new();
+        for peer in ["203.0.113.5:1000", "198.51.100.7:2000"] {
+            let mut request = request(
+                Some(&access),
+                &json!({ "query": "{ organizations { slug } }" }),
+            );
+            request.extensions_mut().insert(axum::extract::ConnectInfo(
+                peer.parse::<std::net::SocketAddr>().unwrap(),
+            ));
+            let (_, headers, _) = send(&app.router, request).await;
+            remaining.push(headers["ratelimit"].to_str().unwrap().to_owned());
+        }
+        assert_ne!(remaining[0], remaining[1], "{label}: {remaining:?}");
+        app.test_db.remove().await;
+    }
+}
+
+#[tokio::test]
+async fn guessing_from_one_address_is_slowed_down_across_accounts() {
+    for app in apps().await {
+        register(&app, "ana@example.org").await;
+        let attempt = |email: String, password: &'static str, peer: &'static str| {
+            let router = app.router.clone();
+            async move {
+                let body = json!({
+                    "query": "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }",
+                    "variables": { "e": email, "p": password }
+                });
+                let mut request = request(None, &body);
+                request.extensions_mut().insert(axum::extract::ConnectInfo(
+                    peer.parse::<std::net::SocketAddr>().unwrap(),
+                ));
+                send(&router, request).await.2
+            }
+        };
+        // Thirty failures from one address, each on a different account.
+        for i in 0..account_ops::MAX_FAILURES_PER_ADDRESS {
+            let body = attempt(
+                format!("user{i}@example.org"),
+                "guess-guess-guess",
+                "203.0.113.9:4000",
+            )
+            .await;
+            assert_eq!(code(&body), "UNAUTHENTICATED", "{body}");
+        }
+        // That address is now refused, even with the right password.
+        let refused = attempt("ana@example.org".into(), PASSWORD, "203.0.113.9:4001").await;
+        assert_eq!(code(&refused), "RATE_LIMITED", "{refused}");
+        // Another address signs in.
+        let other = attempt("ana@example.org".into(), PASSWORD, "198.51.100.1:4000").await;
+        assert!(other["data"]["login"]["accessToken"].is_string(), "{other}");
         app.test_db.remove().await;
     }
 }

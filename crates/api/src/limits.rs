@@ -1,0 +1,899 @@
+//! Limits on what one GraphQL request may ask for, and its cost, judged on the parsed
+//! document and its variables before anything runs. The walker follows fragments, so a
+//! spread counts where it lands; it visits a bounded number of fields, so a fragment bomb
+//! costs it no more than an honest query. Fragment cycles are skipped here and refused by
+//! async-graphql's validation. Rate budgets live in `rate_limit`, not here.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use async_graphql::Variables;
+use async_graphql::parser::types::{
+    DocumentOperations, ExecutableDocument, FragmentDefinition, OperationDefinition, Selection,
+    SelectionSet,
+};
+use async_graphql::registry::{MetaType, MetaTypeName, Registry};
+use async_graphql::{Name, Positioned};
+use async_graphql_value::{ConstValue, Value};
+
+use crate::error::ErrorCode;
+
+/// How many items a list of objects without `first` (a place's categories, an article's
+/// publishers, a week of opening hours) is assumed to hold when counting nodes.
+pub const UNBOUNDED_LIST_ESTIMATE: u64 = 10;
+
+/// How many requests make one point of cost (GitHub's divisor).
+const REQUESTS_PER_POINT: u64 = 100;
+
+/// How much deeper than its limit the walker measures a query before it stops looking, so
+/// that messages give the real depth of ordinary mistakes without following a chain of
+/// thousands of fragments.
+const DEPTH_MEASURE_MARGIN: usize = 32;
+
+/// The limits a request must stay within. `Default` gives the documented defaults.
+#[derive(Debug, Clone)]
+pub struct QueryLimits {
+    /// The largest query document, in bytes (apart from the body limit, which also counts
+    /// variables).
+    pub max_document_bytes: usize,
+    /// The deepest field, counted on the selection with fragments expanded.
+    pub max_depth: usize,
+    /// The deepest field under `__schema` or `__type` (GraphiQL's introspection query nests 15
+    /// levels).
+    pub max_introspection_depth: usize,
+    /// Aliases in the whole document.
+    pub max_aliases: usize,
+    /// Fields at the root of one operation.
+    pub max_root_fields: usize,
+    /// Directives on one field, fragment spread or inline fragment.
+    pub max_directives_per_field: usize,
+    /// Items of one list in an argument or a variable.
+    pub max_list_length: usize,
+    /// Fields visited with fragments expanded; bounds fragment bombs and the walker itself.
+    pub max_fields: usize,
+    /// Objects a query may ask for, summed over its lists and connections.
+    pub max_nodes: u64,
+    /// The largest cost of one query, in points.
+    pub max_cost: u64,
+    /// How long one operation may run.
+    pub execution_timeout: Duration,
+}
+
+impl Default for QueryLimits {
+    fn default() -> Self {
+        Self {
+            max_document_bytes: 32 * 1024,
+            max_depth: 12,
+            max_introspection_depth: 20,
+            max_aliases: 30,
+            max_root_fields: 20,
+            max_directives_per_field: 4,
+            max_list_length: 100,
+            max_fields: 2_000,
+            max_nodes: 50_000,
+            max_cost: 500,
+            execution_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// A limit a request went over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Violation {
+    DocumentSize {
+        bytes: usize,
+        limit: usize,
+    },
+    Depth {
+        depth: usize,
+        limit: usize,
+        capped: bool,
+    },
+    IntrospectionDepth {
+        depth: usize,
+        limit: usize,
+        capped: bool,
+    },
+    Aliases {
+        count: usize,
+        limit: usize,
+    },
+    RootFields {
+        count: usize,
+        limit: usize,
+    },
+    Directives {
+        count: usize,
+        limit: usize,
+    },
+    ListLength {
+        what: String,
+        length: usize,
+        limit: usize,
+    },
+    Fields {
+        limit: usize,
+    },
+    Nodes {
+        nodes: u64,
+        limit: u64,
+    },
+    Cost {
+        cost: u64,
+        limit: u64,
+    },
+}
+
+impl Violation {
+    /// The limit's name, as metrics label it.
+    pub(crate) fn limit(&self) -> &'static str {
+        match self {
+            Violation::DocumentSize { .. } => "document_size",
+            Violation::Depth { .. } => "depth",
+            Violation::IntrospectionDepth { .. } => "introspection_depth",
+            Violation::Aliases { .. } => "aliases",
+            Violation::RootFields { .. } => "root_fields",
+            Violation::Directives { .. } => "directives",
+            Violation::ListLength { .. } => "list_length",
+            Violation::Fields { .. } => "fields",
+            Violation::Nodes { .. } => "nodes",
+            Violation::Cost { .. } => "cost",
+        }
+    }
+
+    /// The error code a client sees.
+    pub(crate) fn code(&self) -> ErrorCode {
+        match self {
+            Violation::ListLength { .. } => ErrorCode::BadUserInput,
+            _ => ErrorCode::QueryTooComplex,
+        }
+    }
+
+    /// What went over, by how much, and the limit.
+    pub(crate) fn message(&self) -> String {
+        let deep = |depth: usize, capped: bool| {
+            if capped {
+                format!("more than {depth} levels deep")
+            } else {
+                format!("{depth} levels deep")
+            }
+        };
+        match self {
+            Violation::DocumentSize { bytes, limit } => {
+                format!("the query document is {bytes} bytes; the limit is {limit} bytes")
+            }
+            Violation::Depth {
+                depth,
+                limit,
+                capped,
+            } => format!(
+                "the query is {}; the limit is {limit}",
+                deep(*depth, *capped)
+            ),
+            Violation::IntrospectionDepth {
+                depth,
+                limit,
+                capped,
+            } => format!(
+                "the introspection query is {}; the limit is {limit}",
+                deep(*depth, *capped)
+            ),
+            Violation::Aliases { count, limit } => {
+                format!("the query uses {count} aliases; the limit is {limit}")
+            }
+            Violation::RootFields { count, limit } => {
+                format!("the operation asks for {count} root fields; the limit is {limit}")
+            }
+            Violation::Directives { count, limit } => {
+                format!("a field carries {count} directives; the limit is {limit} per field")
+            }
+            Violation::ListLength {
+                what,
+                length,
+                limit,
+            } => format!("{what} has {length} items; the limit is {limit}"),
+            Violation::Fields { limit } => format!(
+                "the query expands to more than {limit} fields once its fragments are followed; the limit is {limit}"
+            ),
+            Violation::Nodes { nodes, limit } => format!(
+                "the query may return {nodes} objects; the limit is {limit} (ask for smaller pages)"
+            ),
+            Violation::Cost { cost, limit } => {
+                format!("the query costs {cost} points; the limit is {limit} per query")
+            }
+        }
+    }
+}
+
+/// What a query asks for, as its rate budget counts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Analysis {
+    /// Points charged: requests (one per list or connection, per parent object) divided by
+    /// 100, rounded to the nearest whole number, at least 1.
+    pub cost: u64,
+    /// Objects the query may return, summed over its lists and connections.
+    pub nodes: u64,
+}
+
+/// What the cost walker needs to know about one field of the schema.
+#[derive(Debug, Clone)]
+struct FieldInfo {
+    /// The named type the field returns.
+    type_name: String,
+    /// A connection or paginated list: its size is the `first` argument.
+    first_default: Option<u64>,
+    has_first: bool,
+    /// The argument that lists the ids of the objects returned (`nodes(ids:)`).
+    ids_argument: Option<String>,
+    /// A list of objects without `first`.
+    list_of_objects: bool,
+}
+
+/// Checks documents against the limits, with the field types of one schema.
+pub(crate) struct Analyzer {
+    limits: QueryLimits,
+    query_type: String,
+    mutation_type: String,
+    fields: HashMap<String, HashMap<String, FieldInfo>>,
+}
+
+impl Analyzer {
+    /// Reads the field types of a schema's registry.
+    pub(crate) fn new(
+        registry: &Registry,
+        query_type: &str,
+        mutation_type: &str,
+        limits: QueryLimits,
+    ) -> Self {
+        let mut fields = HashMap::new();
+        for (type_name, ty) in &registry.types {
+            let Some(type_fields) = ty.fields() else {
+                continue;
+            };
+            let mut infos = HashMap::new();
+            for (name, field) in type_fields {
+                let named = MetaTypeName::concrete_typename(&field.ty).to_owned();
+                let composite = registry
+                    .types
+                    .get(&named)
+                    .is_some_and(MetaType::is_composite);
+                let first = field.args.get("first");
+                let ids_argument = field
+                    .args
+                    .values()
+                    .find(|a| {
+                        MetaTypeName::create(&a.ty).is_list()
+                            && MetaTypeName::concrete_typename(&a.ty) == "ID"
+                    })
+                    .map(|a| a.name.clone());
+                infos.insert(
+                    name.clone(),
+                    FieldInfo {
+                        type_name: named,
+                        first_default: first
+                            .and_then(|a| a.default_value.as_deref())
+                            .and_then(|v| v.parse().ok()),
+                        has_first: first.is_some(),
+                        ids_argument,
+                        list_of_objects: composite && MetaTypeName::create(&field.ty).is_list(),
+                    },
+                );
+            }
+            fields.insert(type_name.clone(), infos);
+        }
+        Self {
+            limits,
+            query_type: query_type.to_owned(),
+            mutation_type: mutation_type.to_owned(),
+            fields,
+        }
+    }
+
+    pub(crate) fn limits(&self) -> &QueryLimits {
+        &self.limits
+    }
+
+    /// Refuses a document too large to be worth parsing.
+    pub(crate) fn check_size(&self, query: &str) -> Result<(), Violation> {
+        let limit = self.limits.max_document_bytes;
+        if query.len() > limit {
+            return Err(Violation::DocumentSize {
+                bytes: query.len(),
+                limit,
+            });
+        }
+        Ok(())
+    }
+
+    /// Checks a parsed document and its variables, and measures its cost. The operation
+    /// named by `operation_name` is judged; when the document does not say which one runs,
+    /// every operation in it is, and the costliest counts.
+    pub(crate) fn analyse(
+        &self,
+        document: &ExecutableDocument,
+        operation_name: Option<&str>,
+        variables: &Variables,
+    ) -> Result<Analysis, Violation> {
+        let limits = &self.limits;
+        let aliases = count_aliases(document);
+        if aliases > limits.max_aliases {
+            return Err(Violation::Aliases {
+                count: aliases,
+                limit: limits.max_aliases,
+            });
+        }
+        for (name, value) in variables.iter() {
+            check_const_lists(value, &format!("`${name}`"), limits.max_list_length)?;
+        }
+        let mut analysis = Analysis { cost: 1, nodes: 0 };
+        for operation in selected(document, operation_name) {
+            let found = self.operation(document, operation, variables)?;
+            if found.cost >= analysis.cost {
+                analysis = found;
+            }
+        }
+        if analysis.nodes > limits.max_nodes {
+            return Err(Violation::Nodes {
+                nodes: analysis.nodes,
+                limit: limits.max_nodes,
+            });
+        }
+        if analysis.cost > limits.max_cost {
+            return Err(Violation::Cost {
+                cost: analysis.cost,
+                limit: limits.max_cost,
+            });
+        }
+        Ok(analysis)
+    }
+
+    fn operation(
+        &self,
+        document: &ExecutableDocument,
+        operation: &OperationDefinition,
+        variables: &Variables,
+    ) -> Result<Analysis, Violation> {
+        let limits = &self.limits;
+        check_directives(operation.directives.len(), limits)?;
+        let defaults: HashMap<&Name, &ConstValue> = operation
+            .variable_definitions
+            .iter()
+            .filter_map(|d| {
+                d.node
+                    .default_value
+                    .as_ref()
+                    .map(|v| (&d.node.name.node, &v.node))
+            })
+            .collect();
+        let mut walk = Walk {
+            analyzer: self,
+            fragments: &document.fragments,
+            variables,
+            defaults,
+            visits: 0,
+            root_fields: 0,
+            depth: 0,
+            introspection_depth: 0,
+            requests: 0,
+            nodes: 0,
+            expanding: Vec::new(),
+        };
+        let root = match operation.ty {
+            async_graphql::parser::types::OperationType::Query => Some(self.query_type.as_str()),
+            async_graphql::parser::types::OperationType::Mutation => {
+                Some(self.mutation_type.as_str())
+            }
+            async_graphql::parser::types::OperationType::Subscription => None,
+        };
+        walk.selection_set(&operation.selection_set.node, root, 1, 1, false)?;
+        if walk.root_fields > limits.max_root_fields {
+            return Err(Violation::RootFields {
+                count: walk.root_fields,
+                limit: limits.max_root_fields,
+            });
+        }
+        if walk.depth > limits.max_depth {
+            return Err(Violation::Depth {
+                depth: walk.depth,
+                limit: limits.max_depth,
+                capped: walk.depth > limits.max_depth + DEPTH_MEASURE_MARGIN,
+            });
+        }
+        if walk.introspection_depth > limits.max_introspection_depth {
+            return Err(Violation::IntrospectionDepth {
+                depth: walk.introspection_depth,
+                limit: limits.max_introspection_depth,
+                capped: walk.introspection_depth
+                    > limits.max_introspection_depth + DEPTH_MEASURE_MARGIN,
+            });
+        }
+        let rounded = walk.requests.saturating_add(REQUESTS_PER_POINT / 2) / REQUESTS_PER_POINT;
+        Ok(Analysis {
+            cost: rounded.max(1),
+            nodes: walk.nodes,
+        })
+    }
+}
+
+/// The operations a request may run.
+fn selected<'a>(
+    document: &'a ExecutableDocument,
+    operation_name: Option<&str>,
+) -> Vec<&'a OperationDefinition> {
+    match &document.operations {
+        DocumentOperations::Single(operation) => vec![&operation.node],
+        DocumentOperations::Multiple(operations) => {
+            let named = operation_name.and_then(|name| {
+                operations
+                    .iter()
+                    .find(|(n, _)| n.as_str() == name)
+                    .map(|(_, o)| &o.node)
+            });
+            match named {
+                Some(operation) => vec![operation],
+                None => operations.values().map(|o| &o.node).collect(),
+            }
+        }
+    }
+}
+
+fn check_directives(count: usize, limits: &QueryLimits) -> Result<(), Violation> {
+    if count > limits.max_directives_per_field {
+        return Err(Violation::Directives {
+            count,
+            limit: limits.max_directives_per_field,
+        });
+    }
+    Ok(())
+}
+
+/// Aliases written in the document, each counted once wherever fragments take it.
+fn count_aliases(document: &ExecutableDocument) -> usize {
+    fn in_set(set: &SelectionSet) -> usize {
+        set.items
+            .iter()
+            .map(|item| match &item.node {
+                Selection::Field(field) => {
+                    usize::from(field.node.alias.is_some()) + in_set(&field.node.selection_set.node)
+                }
+                Selection::InlineFragment(fragment) => in_set(&fragment.node.selection_set.node),
+                Selection::FragmentSpread(_) => 0,
+            })
+            .sum()
+    }
+    let operations: usize = match &document.operations {
+        DocumentOperations::Single(operation) => in_set(&operation.node.selection_set.node),
+        DocumentOperations::Multiple(operations) => operations
+            .values()
+            .map(|o| in_set(&o.node.selection_set.node))
+            .sum(),
+    };
+    let fragments: usize = document
+        .fragments
+        .values()
+        .map(|f| in_set(&f.node.selection_set.node))
+        .sum();
+    operations + fragments
+}
+
+fn check_const_lists(value: &ConstValue, what: &str, limit: usize) -> Result<(), Violation> {
+    match value {
+        ConstValue::List(items) => {
+            if items.len() > limit {
+                return Err(Violation::ListLength {
+                    what: what.to_owned(),
+                    length: items.len(),
+                    limit,
+                });
+            }
+            items
+                .iter()
+                .try_for_each(|item| check_const_lists(item, what, limit))
+        }
+        ConstValue::Object(fields) => fields
+            .values()
+            .try_for_each(|item| check_const_lists(item, what, limit)),
+        _ => Ok(()),
+    }
+}
+
+fn check_lists(value: &Value, what: &str, limit: usize) -> Result<(), Violation> {
+    match value {
+        Value::List(items) => {
+            if items.len() > limit {
+                return Err(Violation::ListLength {
+                    what: what.to_owned(),
+                    length: items.len(),
+                    limit,
+                });
+            }
+            items
+                .iter()
+                .try_for_each(|item| check_lists(item, what, limit))
+        }
+        Value::Object(fields) => fields
+            .values()
+            .try_for_each(|item| check_lists(item, what, limit)),
+        _ => Ok(()),
+    }
+}
+
+/// One walk over an operation with its fragments expanded.
+struct Walk<'a> {
+    analyzer: &'a Analyzer,
+    fragments: &'a HashMap<Name, Positioned<FragmentDefinition>>,
+    variables: &'a Variables,
+    defaults: HashMap<&'a Name, &'a ConstValue>,
+    visits: usize,
+    root_fields: usize,
+    /// The deepest field seen outside introspection.
+    depth: usize,
+    /// The deepest field seen under `__schema` or `__type`.
+    introspection_depth: usize,
+    requests: u64,
+    nodes: u64,
+    /// Fragments being expanded, to step over cycles (which validation refuses).
+    expanding: Vec<&'a Name>,
+}
+
+impl<'a> Walk<'a> {
+    /// Walks the fields of `set`, which sit at `depth` and are fetched once for each of
+    /// `parents` objects of type `parent_type` (unknown under introspection).
+    fn selection_set(
+        &mut self,
+        set: &'a SelectionSet,
+        parent_type: Option<&'a str>,
+        depth: usize,
+        parents: u64,
+        introspection: bool,
+    ) -> Result<(), Violation> {
+        let limits = &self.analyzer.limits;
+        for item in &set.items {
+            match &item.node {
+                Selection::Field(field) => {
+                    let field = &field.node;
+                    self.visits += 1;
+                    if self.visits > limits.max_fields {
+                        return Err(Violation::Fields {
+                            limit: limits.max_fields,
+                        });
+                    }
+                    check_directives(field.directives.len(), limits)?;
+                    for (name, value) in &field.arguments {
+                        check_lists(
+                            &value.node,
+                            &format!("the argument `{}`", name.node),
+                            limits.max_list_length,
+                        )?;
+                    }
+                    if depth == 1 {
+                        self.root_fields += 1;
+                    }
+                    let name = field.name.node.as_str();
+                    let introspection = introspection || matches!(name, "__schema" | "__type");
+                    let (seen, limit) = if introspection {
+                        (
+                            &mut self.introspection_depth,
+                            limits.max_introspection_depth,
+                        )
+                    } else {
+                        (&mut self.depth, limits.max_depth)
+                    };
+                    *seen = (*seen).max(depth);
+                    if field.selection_set.node.items.is_empty()
+                        || depth > limit + DEPTH_MEASURE_MARGIN
+                    {
+                        continue;
+                    }
+                    let info = parent_type
+                        .filter(|_| !introspection)
+                        .and_then(|t| self.analyzer.fields.get(t))
+                        .and_then(|fields| fields.get(name));
+                    let (child_type, children) = match info {
+                        Some(info) => {
+                            let size = self.list_size(info, parent_type, name, field);
+                            if let Some(size) = size {
+                                self.requests = self.requests.saturating_add(parents);
+                                self.nodes =
+                                    self.nodes.saturating_add(parents.saturating_mul(size));
+                            }
+                            (
+                                Some(info.type_name.as_str()),
+                                parents.saturating_mul(size.unwrap_or(1)),
+                            )
+                        }
+                        None => (None, parents),
+                    };
+                    self.selection_set(
+                        &field.selection_set.node,
+                        child_type,
+                        depth + 1,
+                        children,
+                        introspection,
+                    )?;
+                }
+                Selection::InlineFragment(fragment) => {
+                    let fragment = &fragment.node;
+                    check_directives(fragment.directives.len(), limits)?;
+                    let on = fragment
+                        .type_condition
+                        .as_ref()
+                        .map(|c| c.node.on.node.as_str())
+                        .or(parent_type);
+                    self.selection_set(
+                        &fragment.selection_set.node,
+                        on,
+                        depth,
+                        parents,
+                        introspection,
+                    )?;
+                }
+                Selection::FragmentSpread(spread) => {
+                    let spread = &spread.node;
+                    check_directives(spread.directives.len(), limits)?;
+                    let name = &spread.fragment_name.node;
+                    if self.expanding.contains(&name) {
+                        continue;
+                    }
+                    let Some(fragment) = self.fragments.get(name) else {
+                        continue;
+                    };
+                    let on = Some(fragment.node.type_condition.node.on.node.as_str());
+                    self.expanding.push(name);
+                    let walked = self.selection_set(
+                        &fragment.node.selection_set.node,
+                        on,
+                        depth,
+                        parents,
+                        introspection,
+                    );
+                    self.expanding.pop();
+                    walked?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// How many objects a field returns for each parent, when it returns a list: `first`
+    /// for connections and paginated lists, the number of ids for `nodes(ids:)`, an estimate
+    /// for other lists of objects. The `edges` and `nodes` of a connection are the
+    /// connection's own items, already counted at the connection.
+    fn list_size(
+        &self,
+        info: &FieldInfo,
+        parent_type: Option<&str>,
+        name: &str,
+        field: &async_graphql::parser::types::Field,
+    ) -> Option<u64> {
+        if info.has_first {
+            let given = self
+                .argument(field, "first")
+                .and_then(|v| match v {
+                    ConstValue::Number(n) => n.as_i64(),
+                    _ => None,
+                })
+                .map(|n| u64::try_from(n).unwrap_or(0));
+            return Some(given.or(info.first_default).unwrap_or(1));
+        }
+        if let Some(ids) = &info.ids_argument {
+            let length = match self.argument(field, ids) {
+                Some(ConstValue::List(items)) => items.len(),
+                _ => 1,
+            };
+            return Some(length as u64);
+        }
+        let in_connection = parent_type.is_some_and(|t| t.ends_with("Connection"))
+            && matches!(name, "edges" | "nodes");
+        (info.list_of_objects && !in_connection).then_some(UNBOUNDED_LIST_ESTIMATE)
+    }
+
+    /// The value of an argument, with variables resolved.
+    fn argument(
+        &self,
+        field: &async_graphql::parser::types::Field,
+        name: &str,
+    ) -> Option<ConstValue> {
+        let value = &field.get_argument(name)?.node;
+        value
+            .clone()
+            .into_const_with(|variable| {
+                self.variables
+                    .get(&variable)
+                    .or_else(|| self.defaults.get(&variable).copied())
+                    .cloned()
+                    .ok_or(())
+            })
+            .ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::schema::analyzer;
+
+    fn analyse(
+        limits: QueryLimits,
+        query: &str,
+        variables: serde_json::Value,
+    ) -> Result<Analysis, Violation> {
+        let document = async_graphql::parser::parse_query(query).unwrap();
+        let variables = Variables::from_json(variables);
+        analyzer(limits).analyse(&document, None, &variables)
+    }
+
+    fn cost(query: &str) -> Analysis {
+        analyse(QueryLimits::default(), query, serde_json::json!({})).unwrap()
+    }
+
+    #[test]
+    fn a_single_page_costs_one_point() {
+        let found = cost("{ places(first: 20) { nodes { name } } }");
+        assert_eq!(found, Analysis { cost: 1, nodes: 20 });
+        let found = cost("{ place(slug: \"capitole\") { name } }");
+        assert_eq!(found, Analysis { cost: 1, nodes: 0 });
+    }
+
+    #[test]
+    fn nested_lists_cost_one_request_per_parent() {
+        // 1 request for the places, 100 for their events (one per place), 100 × 10 for the
+        // events' categories: 1,101 requests, 11 points.
+        let found = cost(
+            "{ places(first: 100) { nodes { upcomingEvents(first: 10) { title categories { name } } } } }",
+        );
+        assert_eq!(
+            found,
+            Analysis {
+                cost: 11,
+                nodes: 100 + 1_000 + 10_000
+            }
+        );
+    }
+
+    #[test]
+    fn sizes_come_from_variables_defaults_and_id_lists() {
+        let query = "query($n: Int = 7) { events(first: $n) { nodes { title } } news { nodes { title } } nodes(ids: [\"a\", \"b\", \"c\"]) { id } }";
+        let found = analyse(QueryLimits::default(), query, serde_json::json!({})).unwrap();
+        assert_eq!(found.nodes, 7 + 20 + 3);
+        let found = analyse(
+            QueryLimits::default(),
+            query,
+            serde_json::json!({ "n": 50 }),
+        )
+        .unwrap();
+        assert_eq!(found.nodes, 50 + 20 + 3);
+    }
+
+    #[test]
+    fn depth_is_counted_through_fragments() {
+        let deep = "{ places(first: 1) { nodes { ...a } } } fragment a on Place { upcomingEvents { venue { upcomingEvents { venue { upcomingEvents { venue { upcomingEvents { venue { upcomingEvents { venue { name } } } } } } } } } } }";
+        let limits = QueryLimits {
+            max_nodes: u64::MAX,
+            max_cost: u64::MAX,
+            ..QueryLimits::default()
+        };
+        let error = analyse(limits, deep, serde_json::json!({})).unwrap_err();
+        assert_eq!(
+            error.message(),
+            "the query is 13 levels deep; the limit is 12"
+        );
+        assert_eq!(error.code(), ErrorCode::QueryTooComplex);
+    }
+
+    #[test]
+    fn fragment_bombs_stop_at_the_field_cap() {
+        let mut query =
+            String::from("{ ...f0 }\nfragment f9 on Query { organizations { name } }\n");
+        for i in 0..9 {
+            let next = i + 1;
+            query.push_str(&format!(
+                "fragment f{i} on Query {{ ...f{next} ...f{next} ...f{next} ...f{next} }}\n"
+            ));
+        }
+        let error = analyse(QueryLimits::default(), &query, serde_json::json!({})).unwrap_err();
+        assert_eq!(error.limit(), "fields");
+    }
+
+    #[test]
+    fn fragment_cycles_end_the_walk() {
+        let query = "{ ...a } fragment a on Query { organizations { name } ...b } fragment b on Query { ...a }";
+        assert!(analyse(QueryLimits::default(), query, serde_json::json!({})).is_ok());
+    }
+
+    #[test]
+    fn long_lists_are_refused_in_literals_and_variables() {
+        let ids: Vec<String> = (0..101).map(|i| format!("\"{i}\"")).collect();
+        let literal = format!("{{ nodes(ids: [{}]) {{ id }} }}", ids.join(","));
+        let error = analyse(QueryLimits::default(), &literal, serde_json::json!({})).unwrap_err();
+        assert_eq!(
+            error.message(),
+            "the argument `ids` has 101 items; the limit is 100"
+        );
+        assert_eq!(error.code(), ErrorCode::BadUserInput);
+        let ids: Vec<String> = (0..101).map(|i| i.to_string()).collect();
+        let error = analyse(
+            QueryLimits::default(),
+            "query($ids: [ID!]!) { nodes(ids: $ids) { id } }",
+            serde_json::json!({ "ids": ids }),
+        )
+        .unwrap_err();
+        assert_eq!(error.message(), "`$ids` has 101 items; the limit is 100");
+    }
+
+    #[test]
+    fn aliases_root_fields_and_directives_are_counted() {
+        let aliases: Vec<String> = (0..31)
+            .map(|i| format!("a{i}: organizations {{ name }}"))
+            .collect();
+        let error = analyse(
+            QueryLimits {
+                max_root_fields: 100,
+                ..QueryLimits::default()
+            },
+            &format!("{{ {} }}", aliases.join(" ")),
+            serde_json::json!({}),
+        )
+        .unwrap_err();
+        assert_eq!(
+            error.message(),
+            "the query uses 31 aliases; the limit is 30"
+        );
+        let roots: Vec<String> = (0..21)
+            .map(|_| "organizations { name }".to_owned())
+            .collect();
+        let error = analyse(
+            QueryLimits::default(),
+            &format!("{{ {} }}", roots.join(" ")),
+            serde_json::json!({}),
+        )
+        .unwrap_err();
+        assert_eq!(
+            error.message(),
+            "the operation asks for 21 root fields; the limit is 20"
+        );
+        let error = analyse(
+            QueryLimits::default(),
+            "{ organizations @skip(if: false) @skip(if: false) @skip(if: false) @skip(if: false) @skip(if: false) { name } }",
+            serde_json::json!({}),
+        )
+        .unwrap_err();
+        assert_eq!(error.limit(), "directives");
+    }
+
+    #[test]
+    fn introspection_has_its_own_depth() {
+        let type_ref = "kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } } }";
+        let query = format!(
+            "{{ __schema {{ types {{ fields {{ args {{ type {{ {type_ref} }} }} }} }} }} }}"
+        );
+        assert!(analyse(QueryLimits::default(), &query, serde_json::json!({})).is_ok());
+        let error = analyse(
+            QueryLimits {
+                max_introspection_depth: 14,
+                ..QueryLimits::default()
+            },
+            &query,
+            serde_json::json!({}),
+        )
+        .unwrap_err();
+        assert_eq!(
+            error.message(),
+            "the introspection query is 15 levels deep; the limit is 14"
+        );
+    }
+
+    #[test]
+    fn too_many_nodes_are_refused() {
+        let error = cost_error(
+            "{ places(first: 100) { nodes { upcomingEvents(first: 100) { occurrences(first: 100) { nodes { startsAt } } } } } }",
+        );
+        assert_eq!(error.limit(), "nodes");
+    }
+
+    fn cost_error(query: &str) -> Violation {
+        analyse(QueryLimits::default(), query, serde_json::json!({})).unwrap_err()
+    }
+}
