@@ -904,3 +904,54 @@ async fn guessing_from_one_address_is_slowed_down_across_accounts() {
         app.test_db.remove().await;
     }
 }
+
+#[tokio::test]
+async fn sign_ups_sent_the_wrong_way_change_nothing() {
+    for app in apps().await {
+        let mutation = format!(
+            "mutation {{ register(input: {{ email: \"ana@example.org\", password: \"{PASSWORD}\", displayName: \"Ana\" }}) {{ accessToken }} }}"
+        );
+        // Over GET: 405, nothing stored.
+        let mut uri = String::from("/graphql?query=");
+        for byte in mutation.bytes() {
+            if byte.is_ascii_alphanumeric() {
+                uri.push(char::from(byte));
+            } else {
+                uri.push_str(&format!("%{byte:02X}"));
+            }
+        }
+        let get = Request::builder().uri(uri).body(Body::empty()).unwrap();
+        let (status, headers, _) = send(&app.router, get).await;
+        assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(headers[header::ALLOW], "POST");
+        // As a form or as text: 415, nothing stored.
+        for content_type in ["application/x-www-form-urlencoded", "text/plain"] {
+            let post = Request::builder()
+                .method(Method::POST)
+                .uri("/graphql")
+                .header(header::CONTENT_TYPE, content_type)
+                .body(Body::from(json!({ "query": mutation }).to_string()))
+                .unwrap();
+            assert_eq!(
+                send(&app.router, post).await.0,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE
+            );
+        }
+        // Too large: 413, nothing stored.
+        let huge = json!({ "query": mutation, "variables": { "padding": "x".repeat(100_000) } });
+        assert_eq!(
+            send(&app.router, request(None, &huge)).await.0,
+            StatusCode::PAYLOAD_TOO_LARGE
+        );
+        assert_eq!(user_count(&app).await, 0);
+        // The same mutation, sent properly, works.
+        let (status, body) = run(&app, None, &mutation, json!({})).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            body["data"]["register"]["accessToken"].is_string(),
+            "{body}"
+        );
+        assert_eq!(user_count(&app).await, 1);
+        app.test_db.remove().await;
+    }
+}
