@@ -129,6 +129,14 @@ struct ServeArgs {
     /// the first signs, all verify. Without any, a key is generated and kept in the database.
     #[arg(long, env = "CAPITOLE_JWT_KEYS", value_delimiter = ',', hide_env_values = true, value_parser = SigningKey::parse)]
     jwt_keys: Vec<SigningKey>,
+    /// How often, in seconds, scheduled articles due for publication are published (0: never,
+    /// for replicas that should leave it to others).
+    #[arg(
+        long,
+        env = "CAPITOLE_SCHEDULER_INTERVAL_SECONDS",
+        default_value_t = 15
+    )]
+    scheduler_interval_seconds: u64,
     #[command(flatten)]
     limits: LimitArgs,
     #[command(flatten)]
@@ -423,6 +431,12 @@ async fn run(command: Command, database: DatabaseArgs, timezone: Tz) -> anyhow::
             )
             .await
             .with_context(|| format!("cannot listen on {}", settings.listen))?;
+            if args.scheduler_interval_seconds > 0 {
+                tokio::spawn(capitole_api::scheduler::run(
+                    db.clone(),
+                    Duration::from_secs(args.scheduler_interval_seconds),
+                ));
+            }
             let addr = app.local_addr()?;
             tracing::info!(
                 "listening on http://{addr}/graphql; GraphiQL at http://{addr}/graphiql"

@@ -10,6 +10,7 @@ pub use sea_orm_migration::MigratorTrait;
 mod m20261129_000001_city;
 mod m20261129_000002_spatial_index;
 mod m20261129_000003_accounts;
+mod m20261129_000004_editorial;
 
 /// Runs Capitole's migrations.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000001_city::Migration),
             Box::new(m20261129_000002_spatial_index::Migration),
             Box::new(m20261129_000003_accounts::Migration),
+            Box::new(m20261129_000004_editorial::Migration),
         ]
     }
 }

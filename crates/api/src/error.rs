@@ -50,6 +50,7 @@ impl ErrorCode {
 pub struct ApiError {
     code: ErrorCode,
     message: String,
+    fields: Vec<capitole_domain::editorial::FieldError>,
 }
 
 impl ApiError {
@@ -58,6 +59,26 @@ impl ApiError {
         Self {
             code,
             message: message.into(),
+            fields: Vec::new(),
+        }
+    }
+
+    /// Input whose fields failed their checks: every failed field is named in
+    /// `extensions.fields`.
+    pub fn fields(errors: capitole_domain::editorial::FieldErrors) -> Self {
+        let count = errors.fields().len();
+        Self {
+            code: ErrorCode::BadUserInput,
+            message: format!(
+                "{count} field{} failed {}: {errors}",
+                if count == 1 { "" } else { "s" },
+                if count == 1 {
+                    "its check"
+                } else {
+                    "their checks"
+                }
+            ),
+            fields: errors.fields().to_vec(),
         }
     }
 
@@ -95,6 +116,13 @@ impl From<&StorageError> for ApiError {
             StorageError::Conflict { field } => {
                 ApiError::new(ErrorCode::Conflict, format!("{field} is already taken"))
             }
+            StorageError::NotFound => ApiError::new(ErrorCode::NotFound, "nothing has this id"),
+            StorageError::Stale { expected, current } => ApiError::new(
+                ErrorCode::Conflict,
+                format!(
+                    "this was changed by someone else since version {expected}; it is now at version {current}: reload it and apply your change again"
+                ),
+            ),
             StorageError::BadCursor => ApiError::bad_input("`after` is not a cursor of this list"),
             StorageError::BadRequest(message) => ApiError::bad_input(message.clone()),
             StorageError::Unavailable(source) => {
@@ -117,8 +145,28 @@ impl From<&StorageError> for ApiError {
 
 impl From<ApiError> for async_graphql::Error {
     fn from(error: ApiError) -> Self {
-        async_graphql::Error::new(error.message)
-            .extend_with(|_, e| e.set("code", error.code.as_str()))
+        let fields = error.fields;
+        async_graphql::Error::new(error.message).extend_with(|_, e| {
+            e.set("code", error.code.as_str());
+            if !fields.is_empty() {
+                let list: Vec<async_graphql::Value> = fields
+                    .iter()
+                    .map(|f| {
+                        let mut entry = async_graphql::indexmap::IndexMap::new();
+                        entry.insert(
+                            async_graphql::Name::new("field"),
+                            async_graphql::Value::from(f.field.as_str()),
+                        );
+                        entry.insert(
+                            async_graphql::Name::new("message"),
+                            async_graphql::Value::from(f.message.as_str()),
+                        );
+                        async_graphql::Value::Object(entry)
+                    })
+                    .collect();
+                e.set("fields", async_graphql::Value::List(list));
+            }
+        })
     }
 }
 

@@ -14,6 +14,7 @@ mod loaders;
 mod mutation;
 mod query;
 mod rate_limit;
+pub mod scheduler;
 pub mod schema;
 mod text;
 mod types;

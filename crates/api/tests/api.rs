@@ -38,6 +38,8 @@ async fn context(db: &Database) -> ApiContext {
 
 #[path = "api/accounts.rs"]
 mod accounts;
+#[path = "api/editorial.rs"]
+mod editorial;
 
 struct TestApp {
     router: Router,

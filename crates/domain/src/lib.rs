@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod article;
+pub mod editorial;
 pub mod event;
 pub mod geo;
 pub mod ids;

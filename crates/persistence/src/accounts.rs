@@ -8,7 +8,6 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -41,7 +40,7 @@ pub async fn create_user(
     now: DateTime<Utc>,
 ) -> Result<user::Model, StorageError> {
     let id = capitole_domain::ids::new_id();
-    let txn = db.connection().begin().await?;
+    let txn = db.begin_write().await?;
     let model = user::ActiveModel {
         id: Set(id),
         email: Set(new.email),
@@ -174,7 +173,7 @@ pub async fn set_role(
     organizations: &[Uuid],
     now: DateTime<Utc>,
 ) -> Result<bool, StorageError> {
-    let txn = db.connection().begin().await?;
+    let txn = db.begin_write().await?;
     let updated = user::Entity::update_many()
         .col_expr(user::Column::Role, Expr::value(role.code()))
         .col_expr(user::Column::UpdatedAt, Expr::value(now))
@@ -197,7 +196,7 @@ pub async fn set_password(
     password_hash: String,
     now: DateTime<Utc>,
 ) -> Result<(), StorageError> {
-    let txn = db.connection().begin().await?;
+    let txn = db.begin_write().await?;
     user::Entity::update_many()
         .col_expr(user::Column::PasswordHash, Expr::value(password_hash))
         .col_expr(user::Column::PasswordChangedAt, Expr::value(now))
@@ -563,7 +562,7 @@ pub async fn delete_user(db: &Database, user_id: Uuid) -> Result<bool, StorageEr
     let Some(found) = user_by_id(db, user_id).await? else {
         return Ok(false);
     };
-    let txn = db.connection().begin().await?;
+    let txn = db.begin_write().await?;
     login_throttle::Entity::delete_by_id(format!("account:{}", found.email))
         .exec(&txn)
         .await?;

@@ -74,6 +74,21 @@ pub struct NewsFilter {
     pub search: Option<String>,
     /// Also archived articles (lists hold published ones only by default).
     pub include_archived: bool,
+    /// Only articles in these statuses, instead of the published ones (the visibility
+    /// still decides which of them the reader may see). Such a list is ordered by
+    /// publication date, or by last change for articles not yet published.
+    pub statuses: Vec<capitole_domain::article::ArticleStatus>,
+}
+
+impl NewsFilter {
+    /// What the list is ordered by.
+    fn sort_key(&self) -> &'static str {
+        if self.statuses.is_empty() {
+            "a.published_at"
+        } else {
+            "COALESCE(a.published_at, a.updated_at)"
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -81,7 +96,7 @@ struct NewsKey(DateTime<Utc>, Uuid);
 
 const COLUMNS: &str = "a.id, a.slug, a.title, a.summary, a.easy_read_summary, a.body, a.search_text, a.status, \
      a.published_at, a.author_name, a.cover_url, a.cover_alt, a.cover_credit, a.media, a.tags, a.audiences, \
-     a.created_at, a.updated_at";
+     a.created_at, a.updated_at, a.version, a.review_requested_at";
 
 /// One page of news, latest first, after `after`.
 pub async fn list(
@@ -97,21 +112,26 @@ pub async fn list(
         .push(COLUMNS)
         .push(" FROM articles a WHERE ");
     push_conditions(&mut sql, visibility, filter);
+    let key = filter.sort_key();
     if let Some(NewsKey(published_at, id)) = after {
-        sql.push(" AND (a.published_at < ").bind(published_at);
-        sql.push(" OR (a.published_at = ")
+        sql.push(" AND (").push(key).push(" < ").bind(published_at);
+        sql.push(" OR (")
+            .push(key)
+            .push(" = ")
             .bind(published_at)
             .push(" AND a.id < ")
             .bind(id)
             .push("))");
     }
-    sql.push(" ORDER BY a.published_at DESC, a.id DESC LIMIT ")
+    sql.push(" ORDER BY ")
+        .push(key)
+        .push(" DESC, a.id DESC LIMIT ")
         .number(first + 1);
     let rows = article::Model::find_by_statement(sql.build())
         .all(db.connection())
         .await?;
     Ok(Page::from_rows(rows, first, |a| {
-        cursor::encode(&NewsKey(a.published_at.unwrap_or_default(), a.id))
+        cursor::encode(&NewsKey(a.published_at.unwrap_or(a.updated_at), a.id))
     }))
 }
 
@@ -129,7 +149,10 @@ pub async fn count(
 
 fn push_conditions(sql: &mut Sql, visibility: &ArticleVisibility, filter: &NewsFilter) {
     visibility.push(sql);
-    if filter.include_archived {
+    if !filter.statuses.is_empty() {
+        sql.push(" AND a.status IN ")
+            .bind_list(filter.statuses.iter().map(|s| s.code().to_owned()));
+    } else if filter.include_archived {
         sql.push(" AND a.status IN ('PUBLISHED', 'ARCHIVED')");
     } else {
         sql.push(" AND a.status = 'PUBLISHED'");

@@ -113,6 +113,18 @@ impl Database {
         self.connection.get_database_backend()
     }
 
+    /// Begins a transaction that writes. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`), waiting up to `busy_timeout` for another writer, so that a
+    /// transaction that reads before it writes never fails on a snapshot another writer
+    /// moved on from; PostgreSQL's row locks already serialise conflicting writes.
+    pub async fn begin_write(&self) -> Result<sea_orm::DatabaseTransaction, StorageError> {
+        let options = sea_orm::TransactionOptions {
+            sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+            ..Default::default()
+        };
+        Ok(sea_orm::TransactionTrait::begin_with_options(&self.connection, options).await?)
+    }
+
     /// SQL statements run through this pool since it was opened.
     pub fn statement_count(&self) -> u64 {
         self.statements.load(Ordering::Relaxed)

@@ -220,6 +220,8 @@ pub mod article {
         pub audiences: String,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
+        pub version: i64,
+        pub review_requested_at: Option<DateTimeUtc>,
     }
     no_relations!();
 }
@@ -399,6 +401,71 @@ pub mod login_throttle {
         pub subject: String,
         pub failures: i32,
         pub window_started_at: DateTimeUtc,
+    }
+    no_relations!();
+}
+
+/// Slugs an item had before, which keep resolving to it.
+pub mod slug_history {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `slug_history`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "slug_history")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub kind: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub slug: String,
+        pub item_id: Uuid,
+        pub retired_at: DateTimeUtc,
+    }
+    no_relations!();
+}
+
+/// Versions of articles, one per editorial write.
+pub mod article_revision {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `article_revisions`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "article_revisions")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub article_id: Uuid,
+        pub version: i64,
+        pub title: String,
+        pub summary: String,
+        pub easy_read_summary: Option<String>,
+        pub body: String,
+        pub tags: String,
+        pub audiences: String,
+        pub status: String,
+        pub author_id: Option<Uuid>,
+        pub created_at: DateTimeUtc,
+    }
+    no_relations!();
+}
+
+/// Every editorial write: who, when, what, for which organization.
+pub mod audit_entry {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `audit_log`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "audit_log")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub at: DateTimeUtc,
+        pub actor_id: Option<Uuid>,
+        pub actor: String,
+        pub organization_id: Option<Uuid>,
+        pub item_kind: String,
+        pub item_id: Uuid,
+        pub action: String,
+        pub changes: String,
     }
     no_relations!();
 }

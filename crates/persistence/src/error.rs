@@ -12,6 +12,17 @@ pub enum StorageError {
         /// The column whose value is taken.
         field: String,
     },
+    /// Nothing has that id.
+    #[error("not found")]
+    NotFound,
+    /// The item changed since the version the caller edits.
+    #[error("the item is at version {current}, not {expected}")]
+    Stale {
+        /// The version the caller edited.
+        expected: i64,
+        /// The version stored now.
+        current: i64,
+    },
     /// A page cursor that this service did not make, or made for another list.
     #[error("the cursor is not valid for this list")]
     BadCursor,

@@ -8,6 +8,7 @@ pub mod articles;
 pub mod catalog;
 mod cursor;
 mod db;
+pub mod editorial;
 pub mod entities;
 mod error;
 pub mod events;

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use capitole_domain::access::{RateTier, Role, Scope, api_token};
 use capitole_domain::text::decode_codes;
 use capitole_persistence::articles::ArticleVisibility;
+use capitole_persistence::editorial::Actor;
 use capitole_persistence::{Database, StorageError, accounts};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -28,6 +29,8 @@ pub struct SignedIn {
     pub role: Role,
     /// The organizations they edit for.
     pub organizations: Arc<[Uuid]>,
+    /// How the audit log names them.
+    pub display_name: Arc<str>,
 }
 
 /// A third-party app, as its token describes it.
@@ -78,6 +81,69 @@ impl Principal {
                 ErrorCode::Forbidden,
                 "only administrators may do this",
             ))
+        }
+    }
+
+    /// The actor of an editorial write on an item published by `organizations`: an
+    /// administrator, or an editor of at least one of them. The audit log records the
+    /// first organization they share with the item.
+    pub(crate) fn editor_of(&self, organizations: &[Uuid]) -> Result<Actor, ApiError> {
+        let user = match self {
+            Principal::App(_) => {
+                return Err(ApiError::new(
+                    ErrorCode::Forbidden,
+                    "app tokens cannot publish; sign in as an editor",
+                ));
+            }
+            other => other.user()?,
+        };
+        let actor = |organization: Option<Uuid>| Actor {
+            user_id: Some(user.user_id),
+            label: user.display_name.to_string(),
+            organization,
+        };
+        match user.role {
+            Role::Administrator => Ok(actor(organizations.first().copied())),
+            Role::Editor => organizations
+                .iter()
+                .find(|o| user.organizations.contains(o))
+                .map(|o| actor(Some(*o)))
+                .ok_or_else(|| {
+                    ApiError::new(
+                        ErrorCode::Forbidden,
+                        "you do not edit for the organizations that publish this",
+                    )
+                }),
+            Role::Citizen => Err(ApiError::new(
+                ErrorCode::Forbidden,
+                "only editors and administrators publish",
+            )),
+        }
+    }
+
+    /// The organizations an editorial reader may see the trail of: `None` for every one
+    /// (administrators), the editor's own otherwise.
+    pub(crate) fn audit_scope(&self) -> Result<Option<Vec<Uuid>>, ApiError> {
+        let user = self.user()?;
+        match user.role {
+            Role::Administrator => Ok(None),
+            Role::Editor => Ok(Some(user.organizations.to_vec())),
+            Role::Citizen => Err(ApiError::new(
+                ErrorCode::Forbidden,
+                "the editorial trail is for editors and administrators",
+            )),
+        }
+    }
+
+    /// Whether the caller may read the drafts of `organizations`' items.
+    pub(crate) fn may_preview(&self, organizations: &[Uuid]) -> bool {
+        match self {
+            Principal::User(user) => match user.role {
+                Role::Administrator => true,
+                Role::Editor => organizations.iter().any(|o| user.organizations.contains(o)),
+                Role::Citizen => false,
+            },
+            _ => false,
         }
     }
 
@@ -217,6 +283,7 @@ impl Auth {
             session: claims.sid,
             role: Role::from_code(&user.role).unwrap_or(Role::Citizen),
             organizations: organizations.into(),
+            display_name: user.display_name.into(),
         }))
     }
 }

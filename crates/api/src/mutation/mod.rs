@@ -2,9 +2,14 @@
 
 mod account;
 mod admin;
+mod editorial;
 
 use async_graphql::MergedObject;
 
 /// Everything a client can change.
 #[derive(MergedObject, Default)]
-pub struct Mutation(account::AccountMutation, admin::AdminMutation);
+pub struct Mutation(
+    account::AccountMutation,
+    admin::AdminMutation,
+    editorial::EditorialMutation,
+);

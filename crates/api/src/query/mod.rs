@@ -2,6 +2,7 @@
 
 mod account;
 mod catalog;
+mod editorial;
 mod events;
 mod news;
 mod node;
@@ -26,6 +27,7 @@ pub struct Query(
     events::EventQuery,
     places::PlaceQuery,
     account::AccountQuery,
+    editorial::EditorialQuery,
     rate_limit::RateLimitQuery,
 );
 

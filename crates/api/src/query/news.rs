@@ -2,12 +2,13 @@
 
 use async_graphql::{Context, ID, InputObject, Object};
 use capitole_persistence::articles::{self, NewsFilter as StorageFilter};
+use capitole_persistence::editorial;
 
 use crate::context::{RequestScope, scope};
 use crate::error::{ApiError, ApiResult, to_gql};
 use crate::ids::{self, Kind};
 use crate::loaders::{ArticleId, PublishersOfArticle};
-use crate::types::article::{NewsArticle, NewsArticleConnection, NewsArticleEdge};
+use crate::types::article::{ArticleStatus, NewsArticle, NewsArticleConnection, NewsArticleEdge};
 use crate::types::connection::{CountQuery, page_info, page_size, unwrap_cursor, wrap_cursor};
 use crate::types::{Audience, check_list, search_text};
 
@@ -27,6 +28,10 @@ pub(crate) struct NewsFilter {
     /// Also archived articles.
     #[graphql(default)]
     pub include_archived: bool,
+    /// Only articles in these statuses, instead of the published ones: editors preview
+    /// their organizations' drafts and scheduled articles this way (nobody else sees
+    /// them). Such a list is ordered by publication date, or last change when unpublished.
+    pub statuses: Option<Vec<ArticleStatus>>,
 }
 
 async fn storage_filter(
@@ -35,6 +40,8 @@ async fn storage_filter(
 ) -> Result<StorageFilter, ApiError> {
     let audiences = filter.audiences.unwrap_or_default();
     check_list("audiences", &audiences)?;
+    let statuses = filter.statuses.unwrap_or_default();
+    check_list("statuses", &statuses)?;
     let organization = super::organization_filter(scope, filter.organization).await?;
     let neighborhood = super::neighborhood_filter(scope, filter.neighborhood).await?;
     Ok(StorageFilter {
@@ -44,6 +51,7 @@ async fn storage_filter(
         neighborhood,
         search: search_text(filter.search.as_deref())?,
         include_archived: filter.include_archived,
+        statuses: statuses.into_iter().map(Into::into).collect(),
     })
 }
 
@@ -121,10 +129,20 @@ impl NewsQuery {
             }
             (None, Some(slug)) => {
                 let visibility = scope.principal.article_visibility(scope.now);
-                Ok(articles::by_slug(&scope.db, &visibility, &slug)
+                if let Some(found) = articles::by_slug(&scope.db, &visibility, &slug)
                     .await
                     .map_err(to_gql)?
-                    .map(NewsArticle))
+                {
+                    return Ok(Some(NewsArticle(found)));
+                }
+                // A slug the article had before still leads to it.
+                match editorial::retired_slug(&scope.db, &slug)
+                    .await
+                    .map_err(to_gql)?
+                {
+                    Some(id) => Ok(scope.load(ArticleId(id)).await?.map(NewsArticle)),
+                    None => Ok(None),
+                }
             }
             _ => Err(to_gql(ApiError::bad_input(
                 "give exactly one of `id` and `slug`",

@@ -153,6 +153,15 @@ impl NewsArticle {
     async fn published_at(&self) -> Option<DateTime<Utc>> {
         self.0.published_at
     }
+    /// Its version, which every editorial change increments: send it back with a change
+    /// so that a concurrent edit is detected.
+    async fn version(&self) -> i64 {
+        self.0.version
+    }
+    /// When a draft was submitted for review (null when it is not awaiting review).
+    async fn review_requested_at(&self) -> Option<DateTime<Utc>> {
+        self.0.review_requested_at
+    }
     /// Events it is about.
     async fn related_events(&self, ctx: &Context<'_>) -> ApiResult<Vec<Event>> {
         let scope = scope(ctx)?;

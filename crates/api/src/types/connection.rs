@@ -69,6 +69,7 @@ pub(crate) enum CountQuery {
     Events(Box<EventFilter>),
     News(ArticleVisibility, Box<NewsFilter>),
     Occurrences(Uuid, OccurrenceWindow),
+    Audit(Box<capitole_persistence::editorial::AuditFilter>),
 }
 
 impl CountQuery {
@@ -80,6 +81,9 @@ impl CountQuery {
             CountQuery::News(visibility, filter) => articles::count(db, visibility, filter).await,
             CountQuery::Occurrences(event_id, window) => {
                 events::occurrence_count(db, *event_id, *window).await
+            }
+            CountQuery::Audit(filter) => {
+                capitole_persistence::editorial::audit_count(db, filter).await
             }
         }
         .map_err(to_gql)?;

@@ -16,9 +16,9 @@ use serde_json::{Value, json};
 
 use super::{TEST_SECRET, TestApp, apps, code, send};
 
-const PASSWORD: &str = "brique-rose-garonne";
+pub(super) const PASSWORD: &str = "brique-rose-garonne";
 
-fn request(token: Option<&str>, body: &Value) -> Request<Body> {
+pub(super) fn request(token: Option<&str>, body: &Value) -> Request<Body> {
     let mut builder = Request::builder()
         .method(Method::POST)
         .uri("/graphql")
@@ -30,7 +30,7 @@ fn request(token: Option<&str>, body: &Value) -> Request<Body> {
 }
 
 /// Runs a GraphQL request as `token` (or anonymously); returns the status and body.
-async fn run(
+pub(super) async fn run(
     app: &TestApp,
     token: Option<&str>,
     query: &str,
@@ -46,7 +46,7 @@ async fn run(
 
 const SESSION: &str = "accessToken refreshToken accessTokenExpiresAt user { id displayName role }";
 
-async fn register(app: &TestApp, email: &str) -> (String, String) {
+pub(super) async fn register(app: &TestApp, email: &str) -> (String, String) {
     let (status, body) = run(
         app,
         None,
@@ -63,7 +63,7 @@ async fn register(app: &TestApp, email: &str) -> (String, String) {
     )
 }
 
-async fn login(app: &TestApp, email: &str, password: &str) -> Value {
+pub(super) async fn login(app: &TestApp, email: &str, password: &str) -> Value {
     run(
         app,
         None,
@@ -74,7 +74,7 @@ async fn login(app: &TestApp, email: &str, password: &str) -> Value {
     .1
 }
 
-async fn access_of(app: &TestApp, email: &str) -> String {
+pub(super) async fn access_of(app: &TestApp, email: &str) -> String {
     let body = login(app, email, PASSWORD).await;
     body["data"]["login"]["accessToken"]
         .as_str()
@@ -82,7 +82,7 @@ async fn access_of(app: &TestApp, email: &str) -> String {
         .to_owned()
 }
 
-async fn create(app: &TestApp, email: &str, role: Role, organizations: &[&str]) {
+pub(super) async fn create(app: &TestApp, email: &str, role: Role, organizations: &[&str]) {
     let slugs: Vec<String> = organizations.iter().map(|s| (*s).to_owned()).collect();
     account_ops::create_user(
         &app.db,
@@ -291,7 +291,7 @@ async fn sign_in_answers_alike_for_unknown_accounts_and_slows_down_guessing() {
     }
 }
 
-async fn app_token(
+pub(super) async fn app_token(
     app: &TestApp,
     name: &str,
 ) -> (String, capitole_persistence::entities::api_token::Model) {

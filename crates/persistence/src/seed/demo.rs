@@ -353,6 +353,8 @@ fn add_articles(
             audiences: encode_codes(a.audiences.iter().copied()),
             created_at: now,
             updated_at: now,
+            version: 1,
+            review_requested_at: None,
         });
         for (position, slug) in a.publishers.iter().enumerate() {
             if let Some(organization_id) = catalog.organizations.get(*slug) {

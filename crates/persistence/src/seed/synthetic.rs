@@ -336,6 +336,8 @@ pub async fn synthetic_sized(
             audiences: encode_codes([audience.code()]),
             created_at: now,
             updated_at: now,
+            version: 1,
+            review_requested_at: None,
         });
         if let Some(organization_id) = pick_opt(&mut rng, &organizations) {
             batch

@@ -1,0 +1,35 @@
+//! The background task that publishes scheduled articles when their time comes. Every
+//! replica may run it: each article is switched by exactly one of them (see
+//! `capitole_persistence::editorial::publish_due`), and a restart loses nothing, since the
+//! schedule lives in the database.
+
+use std::time::Duration;
+
+use capitole_persistence::{Database, editorial};
+
+/// Publishes what is due now; returns how many articles it published.
+pub async fn publish_due(db: &Database) -> usize {
+    match editorial::publish_due(db, chrono::Utc::now()).await {
+        Ok(ids) => {
+            for id in &ids {
+                tracing::info!(article = %id, "published a scheduled article");
+                metrics::counter!("capitole_articles_published_by_schedule_total").increment(1);
+            }
+            ids.len()
+        }
+        Err(error) => {
+            tracing::warn!(%error, "cannot publish scheduled articles; trying again later");
+            0
+        }
+    }
+}
+
+/// Runs [`publish_due`] every `interval` until the process stops.
+pub async fn run(db: Database, interval: Duration) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        publish_due(&db).await;
+    }
+}
