@@ -1,6 +1,7 @@
 //! The city as Capitole understands it: organizations, news, events, places and the rules
 //! that hold between them (coordinates in range, slugs, page sizes, city-time windows,
-//! opening hours, recurrence). Plain Rust: no database, HTTP or GraphQL types live here.
+//! opening hours, recurrence, media and social links). Plain Rust: no database, HTTP or
+//! GraphQL types live here.
 
 pub mod access;
 pub mod article;
@@ -8,12 +9,15 @@ pub mod editorial;
 pub mod event;
 pub mod geo;
 pub mod ids;
+pub mod media;
 pub mod opening_hours;
 pub mod paging;
 pub mod place;
 pub mod recurrence;
+pub mod social;
 pub mod text;
 pub mod values;
+mod weblink;
 pub mod windows;
 
 pub use geo::{Coordinates, Latitude, Longitude, RadiusMeters};

@@ -114,6 +114,33 @@ macro_rules! coded_enum {
     };
 }
 
+/// Stores a type declared with [`coded_enum!`] as its code (`"VIDEO"`) in JSON and any other
+/// serde format, refusing unknown codes when reading.
+#[macro_export]
+macro_rules! coded_serde {
+    ($name:ident) => {
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.code())
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> Result<Self, D::Error> {
+                let code = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+                Self::from_code(&code).ok_or_else(|| {
+                    <D::Error as ::serde::de::Error>::custom(format!(
+                        "unknown {} code {code:?}",
+                        stringify!($name)
+                    ))
+                })
+            }
+        }
+    };
+}
+
 coded_enum! {
     /// Who a piece of news or an event is meant for.
     pub enum Audience {
