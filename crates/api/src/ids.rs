@@ -29,9 +29,11 @@ pub enum Kind {
     User,
     /// `ApiToken`
     ApiToken,
+    /// `SocialPost`
+    SocialPost,
 }
 
-const KINDS: [(Kind, &str); 9] = [
+const KINDS: [(Kind, &str); 10] = [
     (Kind::Organization, "Organization"),
     (Kind::Neighborhood, "Neighborhood"),
     (Kind::Category, "Category"),
@@ -41,6 +43,7 @@ const KINDS: [(Kind, &str); 9] = [
     (Kind::NewsArticle, "NewsArticle"),
     (Kind::User, "User"),
     (Kind::ApiToken, "ApiToken"),
+    (Kind::SocialPost, "SocialPost"),
 ];
 
 fn name_of(kind: Kind) -> &'static str {

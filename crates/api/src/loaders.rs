@@ -8,7 +8,7 @@ use std::sync::Arc;
 use async_graphql::dataloader::Loader;
 use capitole_persistence::articles::{self, ArticleVisibility};
 use capitole_persistence::entities::{
-    article, category, event, event_occurrence, neighborhood, organization, place,
+    article, category, event, event_occurrence, neighborhood, organization, place, social_post,
 };
 use capitole_persistence::events::{self, AgendaRow, OccurrenceWindow};
 use capitole_persistence::{Database, Page, StorageError, catalog, places};
@@ -137,6 +137,11 @@ grouped_loader!(
 grouped_loader!(
     /// The places an article is about, as ids.
     PlacesOfArticle => Vec<Uuid>, |db, _b, ids| articles::places_of(db, &ids)
+);
+
+grouped_loader!(
+    /// The social posts that announced an article or event.
+    SocialPostsOf => Vec<social_post::Model>, |db, _b, ids| capitole_persistence::editorial::social_posts_of(db, &ids)
 );
 
 /// The most upcoming events one place lists.

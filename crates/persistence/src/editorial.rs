@@ -19,7 +19,7 @@ use uuid::Uuid;
 use crate::cursor::{self, Page};
 use crate::entities::{
     article, article_event, article_neighborhood, article_organization, article_place,
-    article_revision, audit_entry, slug_history,
+    article_revision, audit_entry, slug_history, social_post,
 };
 use crate::sql::Sql;
 use crate::{Database, StorageError};
@@ -794,4 +794,121 @@ pub async fn audit_count(db: &Database, filter: &AuditFilter) -> Result<u64, Sto
     sql.push("SELECT COUNT(*) AS n FROM audit_log l WHERE 1 = 1");
     push_audit_filter(&mut sql, filter);
     crate::places::count_of(db, sql).await
+}
+
+/// A post to record.
+#[derive(Debug, Clone)]
+pub struct NewSocialPost {
+    /// `ARTICLE` or `EVENT`.
+    pub item_kind: &'static str,
+    /// The item announced.
+    pub item_id: Uuid,
+    /// The network's code.
+    pub network: String,
+    /// The post's normalised address.
+    pub url: String,
+    /// When it was posted.
+    pub posted_at: DateTime<Utc>,
+}
+
+/// Records a post announcing an item (once per address: recording it again returns the
+/// existing record).
+pub async fn record_social_post(
+    db: &Database,
+    post: NewSocialPost,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<social_post::Model, StorageError> {
+    let txn = db.begin_write().await?;
+    let existing = social_post::Entity::find()
+        .filter(social_post::Column::ItemKind.eq(post.item_kind))
+        .filter(social_post::Column::ItemId.eq(post.item_id))
+        .filter(social_post::Column::Url.eq(post.url.clone()))
+        .one(&txn)
+        .await?;
+    if let Some(existing) = existing {
+        return Ok(existing);
+    }
+    let row = social_post::Model {
+        id: capitole_domain::ids::new_id(),
+        item_kind: post.item_kind.to_owned(),
+        item_id: post.item_id,
+        network: post.network,
+        url: post.url,
+        posted_at: post.posted_at,
+        recorded_by: actor.user_id,
+        created_at: now,
+    };
+    social_post::Entity::insert(social_post::ActiveModel::from(row.clone()))
+        .exec(&txn)
+        .await?;
+    audit(
+        &txn,
+        actor,
+        post.item_kind,
+        post.item_id,
+        "RECORD_SOCIAL_POST",
+        json!({ "network": row.network, "url": row.url }),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(row)
+}
+
+/// The post with this id.
+pub async fn social_post(
+    db: &Database,
+    id: Uuid,
+) -> Result<Option<social_post::Model>, StorageError> {
+    Ok(social_post::Entity::find_by_id(id)
+        .one(db.connection())
+        .await?)
+}
+
+/// Removes a recorded post.
+pub async fn remove_social_post(
+    db: &Database,
+    post: &social_post::Model,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(), StorageError> {
+    let txn = db.begin_write().await?;
+    social_post::Entity::delete_by_id(post.id)
+        .exec(&txn)
+        .await?;
+    audit(
+        &txn,
+        actor,
+        &post.item_kind.clone(),
+        post.item_id,
+        "REMOVE_SOCIAL_POST",
+        json!({ "network": post.network, "url": post.url }),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The posts announcing each of these items, oldest first, in one statement.
+pub async fn social_posts_of(
+    db: &Database,
+    item_ids: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, Vec<social_post::Model>>, StorageError> {
+    let mut grouped: std::collections::HashMap<Uuid, Vec<social_post::Model>> =
+        std::collections::HashMap::new();
+    if item_ids.is_empty() {
+        return Ok(grouped);
+    }
+    let rows = social_post::Entity::find()
+        .filter(social_post::Column::ItemId.is_in(item_ids.iter().copied()))
+        .order_by_asc(social_post::Column::PostedAt)
+        .order_by_asc(social_post::Column::Id)
+        .all(db.connection())
+        .await?;
+    for row in rows {
+        grouped.entry(row.item_id).or_default().push(row);
+    }
+    Ok(grouped)
 }

@@ -469,3 +469,24 @@ pub mod audit_entry {
     }
     no_relations!();
 }
+
+/// Posts on social networks that announced an article or an event.
+pub mod social_post {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `social_posts`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "social_posts")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub item_kind: String,
+        pub item_id: Uuid,
+        pub network: String,
+        pub url: String,
+        pub posted_at: DateTimeUtc,
+        pub recorded_by: Option<Uuid>,
+        pub created_at: DateTimeUtc,
+    }
+    no_relations!();
+}

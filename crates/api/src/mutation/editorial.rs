@@ -19,7 +19,7 @@ use crate::context::{RequestScope, scope};
 use crate::error::{ApiError, ApiResult, ErrorCode, to_gql};
 use crate::ids::{self, Kind};
 use crate::types::Audience;
-use crate::types::article::NewsArticle;
+use crate::types::article::{Network, NewsArticle, SocialPost};
 
 /// An article's cover image.
 #[derive(InputObject)]
@@ -30,6 +30,57 @@ pub(crate) struct CoverInput {
     pub alt: String,
     /// Who made it.
     pub credit: Option<String>,
+}
+
+/// Kinds of media.
+#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "capitole_domain::article::MediaKind")]
+pub(crate) enum MediaKind {
+    /// A photograph or illustration.
+    Image,
+    /// A video.
+    Video,
+    /// A photo album.
+    Album,
+}
+
+/// A photo, video or album, by address. Dailymotion, YouTube, Flickr and Instagram
+/// addresses are recognised, checked and normalised (provider, id, embed address); other
+/// https addresses are kept as they are. Images need a text alternative.
+#[derive(InputObject)]
+pub(crate) struct MediaInput {
+    /// Its https address.
+    pub url: String,
+    /// Its kind; guessed from the address when absent.
+    pub kind: Option<MediaKind>,
+    /// What it shows, for people who cannot see it (required for images).
+    pub alt: Option<String>,
+    /// A caption (up to 500 characters).
+    pub caption: Option<String>,
+    /// Who made it (up to 200 characters).
+    pub credit: Option<String>,
+}
+
+/// Checks media into their stored JSON, noting each failure as `media[i]`.
+fn check_media_list(errors: &mut FieldErrors, media: &[MediaInput]) -> String {
+    if !check_count(errors, "media", media.len(), limits::MEDIA) {
+        return "[]".into();
+    }
+    let mut checked = Vec::with_capacity(media.len());
+    for (i, m) in media.iter().enumerate() {
+        let input = capitole_domain::media::MediaInput {
+            url: m.url.clone(),
+            kind: m.kind.map(Into::into),
+            alt: m.alt.clone(),
+            caption: m.caption.clone(),
+            credit: m.credit.clone(),
+        };
+        match capitole_domain::media::check_media(input) {
+            Ok(media) => checked.push(media),
+            Err(e) => errors.add(format!("media[{i}]"), e.to_string()),
+        }
+    }
+    serde_json::to_string(&checked).unwrap_or_else(|_| "[]".into())
 }
 
 /// A new article (a draft until it is published).
@@ -67,6 +118,9 @@ pub(crate) struct ArticleInput {
     /// Ids of places it is about (up to 20).
     #[graphql(default)]
     pub related_places: Vec<ID>,
+    /// Photos, videos and albums (up to 30).
+    #[graphql(default)]
+    pub media: Vec<MediaInput>,
 }
 
 /// A change to an article: only the fields given change; `null` clears an optional one.
@@ -98,6 +152,8 @@ pub(crate) struct ArticlePatch {
     pub related_events: Option<Vec<ID>>,
     /// Replaces the related places (ids).
     pub related_places: Option<Vec<ID>>,
+    /// Replaces the media.
+    pub media: Option<Vec<MediaInput>>,
 }
 
 /// What an editorial write returns.
@@ -390,6 +446,7 @@ impl EditorialMutation {
             },
         );
         check_count(&mut errors, "audiences", input.audiences.len(), 7);
+        let media = check_media_list(&mut errors, &input.media);
         let neighborhoods = neighborhood_ids(scope, &mut errors, &input.neighborhoods).await?;
         let events = linked_ids(
             scope,
@@ -430,7 +487,7 @@ impl EditorialMutation {
             cover_url,
             cover_alt,
             cover_credit,
-            media: "[]".into(),
+            media,
             tags: texts.tags.unwrap_or_else(|| "|".into()),
             audiences: audiences_code(&input.audiences),
         };
@@ -533,6 +590,10 @@ impl EditorialMutation {
         if let Some(audiences) = &patch.audiences {
             check_count(&mut errors, "audiences", audiences.len(), 7);
         }
+        let media = patch
+            .media
+            .as_deref()
+            .map(|m| check_media_list(&mut errors, m));
         if !errors.is_empty() {
             return Err(to_gql(ApiError::fields(errors)));
         }
@@ -553,7 +614,7 @@ impl EditorialMutation {
             cover_url,
             cover_alt,
             cover_credit,
-            media: None,
+            media,
             tags: texts.tags,
             audiences: patch.audiences.as_deref().map(audiences_code),
             slug,
@@ -639,6 +700,59 @@ impl EditorialMutation {
         version: i32,
     ) -> ApiResult<NewsArticle> {
         move_along(ctx, &id, version, Transition::Archive, None).await
+    }
+
+    /// Records a post on a social network that announced an article (editors of its
+    /// publishers). The address is checked against the network and cleaned of tracking
+    /// parameters; recording the same address again returns the existing record.
+    async fn record_social_post(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The article's id.")] article_id: ID,
+        network: Network,
+        #[graphql(desc = "The post's address.")] url: String,
+        #[graphql(desc = "When it was posted (default: now).")] posted_at: Option<DateTime<Utc>>,
+    ) -> ApiResult<SocialPost> {
+        let scope = scope(ctx)?;
+        let uuid = self::article_id(&article_id)?;
+        let (_, _, actor) = editable(scope, uuid).await?;
+        let network: capitole_domain::social::Network = network.into();
+        let url = capitole_domain::social::check_post_url(network, &url).map_err(|e| {
+            let mut errors = FieldErrors::default();
+            errors.add("url", e.to_string());
+            to_gql(ApiError::fields(errors))
+        })?;
+        let post = editorial::NewSocialPost {
+            item_kind: editorial::ARTICLE,
+            item_id: uuid,
+            network: network.code().to_owned(),
+            url,
+            posted_at: posted_at.unwrap_or(scope.now),
+        };
+        editorial::record_social_post(&scope.db, post, &actor, scope.now)
+            .await
+            .map(SocialPost)
+            .map_err(to_gql)
+    }
+
+    /// Removes a recorded social post.
+    async fn remove_social_post(&self, ctx: &Context<'_>, id: ID) -> ApiResult<bool> {
+        let scope = scope(ctx)?;
+        let uuid = ids::decode_as(Kind::SocialPost, &id).map_err(to_gql)?;
+        let post = editorial::social_post(&scope.db, uuid)
+            .await
+            .map_err(to_gql)?
+            .ok_or_else(|| {
+                to_gql(ApiError::new(
+                    ErrorCode::NotFound,
+                    "no social post has this id",
+                ))
+            })?;
+        let (_, _, actor) = editable(scope, post.item_id).await?;
+        editorial::remove_social_post(&scope.db, &post, &actor, scope.now)
+            .await
+            .map_err(to_gql)?;
+        Ok(true)
     }
 
     /// Deletes a draft. Published articles are unpublished or archived instead.

@@ -62,7 +62,7 @@ async fn resolve(scope: &RequestScope, id: &str) -> ApiResult<Option<Node>> {
             .map(|m| Node::NewsArticle(NewsArticle(m))),
         // People and tokens are not nodes: they are reached through `viewer` and the
         // administrators' fields, which check who asks.
-        Kind::Occurrence | Kind::User | Kind::ApiToken => None,
+        Kind::Occurrence | Kind::User | Kind::ApiToken | Kind::SocialPost => None,
     })
 }
 

@@ -15,7 +15,7 @@ use crate::error::ApiResult;
 use crate::ids::{self, Kind};
 use crate::loaders::{
     EventId, EventsOfArticle, NeighborhoodId, NeighborhoodsOfArticle, PlaceId, PlacesOfArticle,
-    PublishersOfArticle,
+    PublishersOfArticle, SocialPostsOf,
 };
 
 /// Where an article stands in its publication.
@@ -45,11 +45,24 @@ pub(crate) struct Image {
 
 /// A photo, video or album attached to an article.
 #[derive(SimpleObject, Clone, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct Media {
     /// `IMAGE`, `VIDEO` or `ALBUM`.
     pub kind: String,
-    /// Where it is (a Dailymotion or YouTube page for videos, a Flickr album…).
+    /// Its canonical address (a Dailymotion or YouTube page for videos, a Flickr album…).
     pub url: String,
+    /// Who hosts it: `DAILYMOTION`, `YOUTUBE`, `FLICKR`, `INSTAGRAM` or `WEB`.
+    #[serde(default)]
+    pub provider: Option<String>,
+    /// The host's identifier of the item.
+    #[serde(default)]
+    pub provider_id: Option<String>,
+    /// An address to show it in an `<iframe>` (YouTube's privacy-enhanced player).
+    #[serde(default)]
+    pub embed_url: Option<String>,
+    /// A preview image, when the host has a predictable one.
+    #[serde(default)]
+    pub thumbnail_url: Option<String>,
     /// A caption.
     #[serde(default)]
     pub caption: Option<String>,
@@ -59,6 +72,56 @@ pub(crate) struct Media {
     /// What it shows, for people who cannot see it.
     #[serde(default)]
     pub alt: Option<String>,
+}
+
+/// A social network.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "capitole_domain::social::Network")]
+pub(crate) enum Network {
+    /// Facebook.
+    Facebook,
+    /// X, formerly Twitter.
+    X,
+    /// Instagram.
+    Instagram,
+    /// Dailymotion.
+    Dailymotion,
+    /// Flickr.
+    Flickr,
+    /// Scoop.it.
+    Scoopit,
+    /// Foursquare.
+    Foursquare,
+    /// YouTube.
+    Youtube,
+    /// LinkedIn.
+    Linkedin,
+    /// Mastodon, on any instance.
+    Mastodon,
+}
+
+/// A post on a social network that announced an item.
+#[derive(Clone)]
+pub(crate) struct SocialPost(pub capitole_persistence::entities::social_post::Model);
+
+#[async_graphql::Object]
+impl SocialPost {
+    /// The record's id (to remove it).
+    async fn id(&self) -> ID {
+        ids::encode(Kind::SocialPost, self.0.id)
+    }
+    /// The network.
+    async fn network(&self) -> Option<Network> {
+        capitole_domain::social::Network::from_code(&self.0.network).map(Into::into)
+    }
+    /// The post's address.
+    async fn url(&self) -> &str {
+        &self.0.url
+    }
+    /// When it was posted.
+    async fn posted_at(&self) -> DateTime<Utc> {
+        self.0.posted_at
+    }
 }
 
 /// A news article.
@@ -174,6 +237,15 @@ impl NewsArticle {
             .await?
             .into_iter()
             .map(Event)
+            .collect())
+    }
+    /// Where it was announced on social networks, oldest first.
+    async fn social_posts(&self, ctx: &Context<'_>) -> ApiResult<Vec<SocialPost>> {
+        let posts = scope(ctx)?.load(SocialPostsOf(self.0.id)).await?;
+        Ok(posts
+            .unwrap_or_default()
+            .into_iter()
+            .map(SocialPost)
             .collect())
     }
     /// Places it is about.

@@ -618,3 +618,112 @@ async fn scheduled_articles_are_published_once_by_competing_replicas() {
         app.test_db.remove().await;
     }
 }
+
+#[tokio::test]
+async fn media_are_recognised_and_social_posts_are_recorded() {
+    for app in apps().await {
+        let label = &app.test_db.label;
+        let (ville, metropole, _, _) = staff(&app).await;
+        let media = json!([
+            { "url": "https://youtu.be/dQw4w9WgXcQ?si=tracking" },
+            { "url": "https://www.dailymotion.com/video/x8q4k2m", "caption": "Le direct" },
+            { "url": "https://www.flickr.com/photos/toulouse/albums/72177720301234567" },
+            { "url": "https://www.toulouse.fr/photo.jpg", "alt": "La place du Capitole", "credit": "Ville de Toulouse" },
+        ]);
+        let (_, created) = run(&app, Some(&ville), "mutation($input: ArticleInput!) { createArticle(input: $input) { article { id media { kind provider providerId url embedUrl alt caption } } } }", json!({ "input": { "title": "En images", "media": media } })).await;
+        let article = &created["data"]["createArticle"]["article"];
+        let stored = article["media"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{label}: {created}"));
+        assert_eq!(stored[0]["provider"], "YOUTUBE");
+        assert_eq!(
+            stored[0]["url"],
+            "https://www.youtube.com/watch?v=dQw4w9WgXcQ"
+        );
+        assert_eq!(
+            stored[0]["embedUrl"],
+            "https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ"
+        );
+        assert_eq!(stored[1]["provider"], "DAILYMOTION");
+        assert_eq!(stored[2]["kind"], "ALBUM");
+        assert_eq!(stored[3]["alt"], "La place du Capitole");
+        let id = article["id"].as_str().unwrap().to_owned();
+
+        // An image without alt text, plain http and a channel page are refused, each named.
+        let bad = json!([
+            { "url": "https://www.toulouse.fr/photo.jpg" },
+            { "url": "http://www.toulouse.fr/photo.jpg", "alt": "x" },
+            { "url": "https://www.youtube.com/watch?list=PL123" },
+        ]);
+        let (_, refused) = run(
+            &app,
+            Some(&ville),
+            UPDATE,
+            json!({ "id": id, "v": 1, "patch": { "media": bad } }),
+        )
+        .await;
+        let fields: Vec<&str> = refused["errors"][0]["extensions"]["fields"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{refused}"))
+            .iter()
+            .map(|f| f["field"].as_str().unwrap())
+            .collect();
+        assert_eq!(fields, ["media[0]", "media[1]", "media[2]"], "{label}");
+
+        // Syndication: posts recorded per article, checked against their network.
+        let record = "mutation($id: ID!, $n: Network!, $u: String!) { recordSocialPost(articleId: $id, network: $n, url: $u) { id network url } }";
+        let (_, posted) = run(&app, Some(&ville), record, json!({ "id": id, "n": "FACEBOOK", "u": "https://www.facebook.com/toulouse/posts/123?fbclid=abc" })).await;
+        assert_eq!(
+            posted["data"]["recordSocialPost"]["url"],
+            "https://www.facebook.com/toulouse/posts/123",
+            "{label}: {posted}"
+        );
+        let (_, again) = run(&app, Some(&ville), record, json!({ "id": id, "n": "FACEBOOK", "u": "https://www.facebook.com/toulouse/posts/123" })).await;
+        assert_eq!(
+            again["data"]["recordSocialPost"]["id"],
+            posted["data"]["recordSocialPost"]["id"]
+        );
+        let (_, wrong) = run(&app, Some(&ville), record, json!({ "id": id, "n": "INSTAGRAM", "u": "https://www.facebook.com/toulouse/posts/456" })).await;
+        assert_eq!(
+            wrong["errors"][0]["extensions"]["fields"][0]["field"], "url",
+            "{wrong}"
+        );
+        let (_, other) = run(
+            &app,
+            Some(&metropole),
+            record,
+            json!({ "id": id, "n": "X", "u": "https://x.com/toulouse/status/1" }),
+        )
+        .await;
+        assert_eq!(code(&other), "NOT_FOUND", "{label}: {other}");
+        run(&app, Some(&ville), record, json!({ "id": id, "n": "DAILYMOTION", "u": "https://www.dailymotion.com/video/x8q4k2m" })).await;
+        let (_, listed) = run(&app, Some(&ville), "query($id: ID!) { node(id: $id) { ... on NewsArticle { socialPosts { id network } } } }", json!({ "id": id })).await;
+        let posts = listed["data"]["node"]["socialPosts"]
+            .as_array()
+            .unwrap()
+            .clone();
+        assert_eq!(posts.len(), 2, "{listed}");
+        let (_, removed) = run(
+            &app,
+            Some(&ville),
+            "mutation($id: ID!) { removeSocialPost(id: $id) }",
+            json!({ "id": posts[0]["id"] }),
+        )
+        .await;
+        assert_eq!(removed["data"]["removeSocialPost"], true, "{removed}");
+        let (_, listed) = run(
+            &app,
+            Some(&ville),
+            "query($id: ID!) { node(id: $id) { ... on NewsArticle { socialPosts { network } } } }",
+            json!({ "id": id }),
+        )
+        .await;
+        assert_eq!(
+            listed["data"]["node"]["socialPosts"]
+                .as_array()
+                .map(Vec::len),
+            Some(1)
+        );
+        app.test_db.remove().await;
+    }
+}

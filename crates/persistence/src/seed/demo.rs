@@ -329,10 +329,18 @@ fn add_articles(
         let id = new_id();
         let published_at =
             (a.status != "DRAFT").then(|| now - Duration::days(a.days_ago) - Duration::hours(2));
+        // Videos are stored as an editor's would be: recognised and normalised.
         let media: Vec<_> = a
             .video_url
             .iter()
-            .map(|url| json!({ "kind": "VIDEO", "url": url }))
+            .filter_map(|url| {
+                capitole_domain::media::check_media(capitole_domain::media::MediaInput {
+                    url: (*url).to_owned(),
+                    ..Default::default()
+                })
+                .ok()
+            })
+            .filter_map(|m| serde_json::to_value(m).ok())
             .collect();
         batch.articles.push(article::Model {
             id,
