@@ -20,8 +20,13 @@ struct Server {
 
 impl Server {
     fn start(database_url: &str) -> Server {
+        Self::start_with(database_url, &[])
+    }
+
+    fn start_with(database_url: &str, env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(BINARY)
             .args(["serve", "--demo", "--listen", "127.0.0.1:0"])
+            .envs(env.iter().copied())
             .env("CAPITOLE_DATABASE_URL", database_url)
             .env("CAPITOLE_LOG", "info")
             .env("NO_COLOR", "1")
@@ -296,6 +301,101 @@ async fn administrators_and_app_tokens_are_managed_from_the_command_line() {
             "{again}"
         );
         assert!(server.stop().success());
+        test_db.remove().await;
+    }
+}
+
+#[tokio::test]
+async fn two_servers_on_one_database_publish_a_scheduled_article_once() {
+    for test_db in databases().await {
+        let url = &test_db.url;
+        capitole(url, &["seed", "--demo"], "");
+        capitole(
+            url,
+            &[
+                "user",
+                "create",
+                "--email",
+                "com@toulouse.example",
+                "--role",
+                "editor",
+                "--organization",
+                "ville-de-toulouse",
+            ],
+            "une-phrase-de-passe-longue\n",
+        );
+        let every_second = [("CAPITOLE_SCHEDULER_INTERVAL_SECONDS", "1")];
+        let first = Server::start_with(url, &every_second);
+        let second = Server::start_with(url, &every_second);
+        let (_, login) = graphql(
+            &first.base,
+            None,
+            "mutation { login(email: \"com@toulouse.example\", password: \"une-phrase-de-passe-longue\") { accessToken } }",
+        )
+        .await;
+        let token = login["data"]["login"]["accessToken"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let (_, created) = graphql(&first.base, Some(&token), "mutation { createArticle(input: { title: \"Annonce programmée\" }) { article { id } } }").await;
+        let id = created["data"]["createArticle"]["article"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let at = (chrono::Utc::now() + chrono::Duration::seconds(2)).to_rfc3339();
+        let (_, scheduled) = graphql(
+            &second.base,
+            Some(&token),
+            &format!("mutation {{ scheduleArticle(id: \"{id}\", version: 1, publishAt: \"{at}\") {{ status }} }}"),
+        )
+        .await;
+        assert_eq!(
+            scheduled["data"]["scheduleArticle"]["status"], "SCHEDULED",
+            "{scheduled}"
+        );
+        // Both servers run their scheduler every second; wait until the article is out.
+        let public = format!("{{ node(id: \"{id}\") {{ ... on NewsArticle {{ status }} }} }}");
+        let mut published = false;
+        for _ in 0..40 {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            let (_, body) = graphql(&second.base, None, &public).await;
+            if body["data"]["node"]["status"] == "PUBLISHED" {
+                published = true;
+                break;
+            }
+        }
+        assert!(
+            published,
+            "{}: the scheduled article was not published",
+            test_db.label
+        );
+        // Give both schedulers a few more rounds, then count the publications.
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        let (_, trail) = graphql(
+            &first.base,
+            Some(&token),
+            &format!("{{ auditLog(itemId: \"{id}\") {{ nodes {{ action actor }} }} }}"),
+        )
+        .await;
+        let by_scheduler = trail["data"]["auditLog"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| n["action"] == "PUBLISH" && n["actor"] == "scheduler")
+            .count();
+        assert_eq!(by_scheduler, 1, "{}: {trail}", test_db.label);
+        let logs = format!(
+            "{}{}",
+            first.log.lock().unwrap(),
+            second.log.lock().unwrap()
+        );
+        assert_eq!(
+            logs.matches("published a scheduled article").count(),
+            1,
+            "{}",
+            test_db.label
+        );
+        assert!(first.stop().success() && second.stop().success());
         test_db.remove().await;
     }
 }
