@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod article;
+pub mod community;
 pub mod editorial;
 pub mod event;
 pub mod geo;

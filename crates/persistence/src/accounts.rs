@@ -50,6 +50,8 @@ pub async fn create_user(
         created_at: Set(now),
         updated_at: Set(now),
         password_changed_at: Set(now),
+        check_ins_public: Set(false),
+        hidden_from_mayor: Set(false),
     };
     user::Entity::insert(model).exec(&txn).await?;
     set_organizations(&txn, id, &new.organizations).await?;

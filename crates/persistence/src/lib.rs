@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod articles;
 pub mod catalog;
+pub mod community;
 mod cursor;
 mod db;
 pub mod editorial;

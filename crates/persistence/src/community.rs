@@ -1,0 +1,853 @@
+//! What residents add to places and events, each write in one transaction with the
+//! counters it moves, so that statistics stay exact under concurrent writes and cost one
+//! lookup to read: check-ins (with a cooldown and idempotency keys), tips with likes,
+//! reports and moderation, likes and dislikes of places, saved items, and "going".
+
+use std::collections::HashMap;
+
+use capitole_domain::community::{CHECK_IN_COOLDOWN, Vote, rating};
+use capitole_domain::geo::{Coordinates, RadiusMeters};
+use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Tz;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use uuid::Uuid;
+
+use crate::cursor::{self, Page};
+use crate::entities::{
+    attendance, check_in, event_occurrence, place, place_stat, place_vote, save, tip, tip_like,
+    tip_report, user,
+};
+use crate::sql::Sql;
+use crate::{Backend, Database, StorageError};
+
+/// Check-ins one person may make in a day, all places together.
+pub const CHECK_INS_PER_DAY: u64 = 50;
+/// Tips one person may leave in a day.
+pub const TIPS_PER_DAY: u64 = 20;
+/// Tips one person may report in a day.
+pub const REPORTS_PER_DAY: u64 = 20;
+
+/// Why a write was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum CommunityError {
+    /// Checked in at this place less than the cooldown ago.
+    #[error("you checked in here less than 30 minutes ago; try again after {0}")]
+    TooSoon(DateTime<Utc>),
+    /// A daily limit is reached.
+    #[error("{0}")]
+    Limit(String),
+    /// An idempotency key was used before for another request.
+    #[error("this idempotency key was used for a check-in at another place")]
+    KeyReused,
+    /// Storage failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl From<sea_orm::DbErr> for CommunityError {
+    fn from(error: sea_orm::DbErr) -> Self {
+        CommunityError::Storage(error.into())
+    }
+}
+
+/// Serialises one person's writes, so that rules such as the cooldown hold under
+/// concurrent requests (SQLite transactions are serialised already).
+async fn lock_user(
+    txn: &DatabaseTransaction,
+    db: &Database,
+    user_id: Uuid,
+) -> Result<(), StorageError> {
+    if db.backend() == Backend::Postgres {
+        let mut sql = Sql::new(db.db_backend());
+        sql.push("SELECT id FROM users WHERE id = ")
+            .bind(user_id)
+            .push(" FOR UPDATE");
+        txn.query_one_raw(sql.build()).await?;
+    }
+    Ok(())
+}
+
+async fn bump_stats(
+    txn: &DatabaseTransaction,
+    db: &Database,
+    place_id: Uuid,
+    column: &str,
+    delta: i64,
+) -> Result<(), StorageError> {
+    let mut sql = Sql::new(db.db_backend());
+    sql.push(
+        "INSERT INTO place_stats (place_id, check_ins, visitors, tips, likes, dislikes) VALUES (",
+    )
+    .bind(place_id)
+    .push(", 0, 0, 0, 0, 0) ON CONFLICT (place_id) DO NOTHING");
+    txn.execute_raw(sql.build()).await?;
+    let mut sql = Sql::new(db.db_backend());
+    sql.push("UPDATE place_stats SET ")
+        .push(column)
+        .push(" = ")
+        .push(column)
+        .push(" + ")
+        .bind(delta)
+        .push(" WHERE place_id = ")
+        .bind(place_id);
+    txn.execute_raw(sql.build()).await?;
+    Ok(())
+}
+
+async fn count_since<E, C>(
+    txn: &DatabaseTransaction,
+    query: sea_orm::Select<E>,
+    column: C,
+    since: DateTime<Utc>,
+) -> Result<u64, StorageError>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+    C: ColumnTrait,
+{
+    Ok(query.filter(column.gte(since)).count(txn).await?)
+}
+
+/// What a check-in came to.
+#[derive(Debug, Clone)]
+pub struct CheckedIn {
+    /// The check-in.
+    pub check_in: check_in::Model,
+    /// True when the same idempotency key had already made it: nothing new was stored.
+    pub replayed: bool,
+}
+
+/// Checks a person in at a place.
+pub async fn check_in(
+    db: &Database,
+    user_id: Uuid,
+    place_id: Uuid,
+    message: Option<String>,
+    idempotency_key: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<CheckedIn, CommunityError> {
+    let txn = db.begin_write().await?;
+    lock_user(&txn, db, user_id).await?;
+    if let Some(key) = &idempotency_key {
+        let earlier = check_in::Entity::find()
+            .filter(check_in::Column::UserId.eq(user_id))
+            .filter(check_in::Column::IdempotencyKey.eq(key.clone()))
+            .one(&txn)
+            .await?;
+        if let Some(earlier) = earlier {
+            if earlier.place_id != place_id {
+                return Err(CommunityError::KeyReused);
+            }
+            return Ok(CheckedIn {
+                check_in: earlier,
+                replayed: true,
+            });
+        }
+    }
+    let last = check_in::Entity::find()
+        .filter(check_in::Column::UserId.eq(user_id))
+        .filter(check_in::Column::PlaceId.eq(place_id))
+        .order_by_desc(check_in::Column::CreatedAt)
+        .one(&txn)
+        .await?;
+    if let Some(last) = &last
+        && last.created_at + CHECK_IN_COOLDOWN > now
+    {
+        return Err(CommunityError::TooSoon(last.created_at + CHECK_IN_COOLDOWN));
+    }
+    let today = count_since(
+        &txn,
+        check_in::Entity::find().filter(check_in::Column::UserId.eq(user_id)),
+        check_in::Column::CreatedAt,
+        now - Duration::days(1),
+    )
+    .await?;
+    if today >= CHECK_INS_PER_DAY {
+        return Err(CommunityError::Limit(format!(
+            "at most {CHECK_INS_PER_DAY} check-ins a day; try again tomorrow"
+        )));
+    }
+    let row = check_in::Model {
+        id: capitole_domain::ids::new_id(),
+        user_id,
+        place_id,
+        created_at: now,
+        message,
+        idempotency_key,
+    };
+    check_in::Entity::insert(check_in::ActiveModel::from(row.clone()))
+        .exec(&txn)
+        .await?;
+    bump_stats(&txn, db, place_id, "check_ins", 1).await?;
+    if last.is_none() {
+        bump_stats(&txn, db, place_id, "visitors", 1).await?;
+    }
+    let mut sql = Sql::new(db.db_backend());
+    sql.push("UPDATE places SET popularity = popularity + 1 WHERE id = ")
+        .bind(place_id);
+    txn.execute_raw(sql.build()).await?;
+    txn.commit().await?;
+    Ok(CheckedIn {
+        check_in: row,
+        replayed: false,
+    })
+}
+
+/// The counters of these places (places without any activity are left out).
+pub async fn stats_of(
+    db: &Database,
+    place_ids: &[Uuid],
+) -> Result<Vec<place_stat::Model>, StorageError> {
+    if place_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(place_stat::Entity::find()
+        .filter(place_stat::Column::PlaceId.is_in(place_ids.iter().copied()))
+        .all(db.connection())
+        .await?)
+}
+
+/// How many different people checked in at each of these places since `since`.
+pub async fn here_now(
+    db: &Database,
+    place_ids: &[Uuid],
+    since: DateTime<Utc>,
+) -> Result<HashMap<Uuid, i64>, StorageError> {
+    #[derive(FromQueryResult)]
+    struct Row {
+        place_id: Uuid,
+        n: i64,
+    }
+    if place_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut sql = Sql::new(db.db_backend());
+    sql.push("SELECT place_id, COUNT(DISTINCT user_id) AS n FROM check_ins WHERE place_id IN ")
+        .bind_list(place_ids.iter().copied())
+        .push(" AND created_at >= ")
+        .bind(since)
+        .push(" GROUP BY place_id");
+    Ok(Row::find_by_statement(sql.build())
+        .all(db.connection())
+        .await?
+        .into_iter()
+        .map(|r| (r.place_id, r.n))
+        .collect())
+}
+
+/// Places within `radius` of `center` ordered by their check-ins since `since` (most
+/// first), with that count; places without check-ins in the window are left out.
+pub async fn trending(
+    db: &Database,
+    center: Coordinates,
+    radius: RadiusMeters,
+    since: DateTime<Utc>,
+    first: usize,
+) -> Result<Vec<(place::Model, i64)>, StorageError> {
+    #[derive(FromQueryResult)]
+    struct Row {
+        place_id: Uuid,
+        n: i64,
+    }
+    let bbox = center.bounding_box(radius);
+    let mut sql = Sql::new(db.db_backend());
+    sql.push(
+        "SELECT c.place_id, COUNT(*) AS n FROM check_ins c JOIN places p ON p.id = c.place_id \
+         WHERE c.created_at >= ",
+    )
+    .bind(since)
+    .push(" AND p.latitude BETWEEN ")
+    .bind(bbox.min_latitude)
+    .push(" AND ")
+    .bind(bbox.max_latitude)
+    .push(" AND p.longitude BETWEEN ")
+    .bind(bbox.min_longitude)
+    .push(" AND ")
+    .bind(bbox.max_longitude)
+    .push(" GROUP BY c.place_id ORDER BY n DESC, c.place_id");
+    let counts = Row::find_by_statement(sql.build())
+        .all(db.connection())
+        .await?;
+    let ids: Vec<Uuid> = counts.iter().map(|r| r.place_id).collect();
+    let mut places: HashMap<Uuid, place::Model> = crate::places::by_ids(db, &ids)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let limit = f64::from(radius.meters());
+    Ok(counts
+        .into_iter()
+        .filter_map(|r| places.remove(&r.place_id).map(|p| (p, r.n)))
+        .filter(|(p, _)| {
+            Coordinates::parse(p.latitude, p.longitude)
+                .is_ok_and(|c| c.distance_meters(center) <= limit)
+        })
+        .take(first)
+        .collect())
+}
+
+/// The mayor of a place: the person with the most days (in the city's time) with a
+/// check-in there since `since`, among those who do not hide from it; ties go to the one
+/// with more check-ins, then to the earliest to reach their last day.
+pub async fn mayor(
+    db: &Database,
+    place_id: Uuid,
+    since: DateTime<Utc>,
+    timezone: Tz,
+) -> Result<Option<(user::Model, i64)>, StorageError> {
+    #[derive(FromQueryResult)]
+    struct Row {
+        user_id: Uuid,
+        created_at: DateTime<Utc>,
+    }
+    let mut sql = Sql::new(db.db_backend());
+    sql.push(
+        "SELECT c.user_id, c.created_at FROM check_ins c JOIN users u ON u.id = c.user_id \
+         WHERE c.place_id = ",
+    )
+    .bind(place_id)
+    .push(" AND c.created_at >= ")
+    .bind(since)
+    .push(" AND u.hidden_from_mayor = ")
+    .bind(false)
+    .push(" ORDER BY c.created_at");
+    let rows = Row::find_by_statement(sql.build())
+        .all(db.connection())
+        .await?;
+    // user → (days, check-ins, last new day)
+    let mut tally: HashMap<
+        Uuid,
+        (
+            std::collections::BTreeSet<chrono::NaiveDate>,
+            i64,
+            DateTime<Utc>,
+        ),
+    > = HashMap::new();
+    for row in rows {
+        let day = row.created_at.with_timezone(&timezone).date_naive();
+        let entry = tally
+            .entry(row.user_id)
+            .or_insert_with(|| (std::collections::BTreeSet::new(), 0, row.created_at));
+        if entry.0.insert(day) {
+            entry.2 = row.created_at;
+        }
+        entry.1 += 1;
+    }
+    let best = tally.into_iter().max_by(|(a_id, a), (b_id, b)| {
+        a.0.len()
+            .cmp(&b.0.len())
+            .then(a.1.cmp(&b.1))
+            .then(b.2.cmp(&a.2))
+            .then(b_id.cmp(a_id))
+    });
+    let Some((user_id, (days, _, _))) = best else {
+        return Ok(None);
+    };
+    let found = user::Entity::find_by_id(user_id)
+        .one(db.connection())
+        .await?;
+    Ok(found.map(|u| (u, i64::try_from(days.len()).unwrap_or(i64::MAX))))
+}
+
+/// Leaves a tip on a place.
+pub async fn add_tip(
+    db: &Database,
+    user_id: Uuid,
+    place_id: Uuid,
+    text: String,
+    now: DateTime<Utc>,
+) -> Result<tip::Model, CommunityError> {
+    let txn = db.begin_write().await?;
+    lock_user(&txn, db, user_id).await?;
+    let today = count_since(
+        &txn,
+        tip::Entity::find().filter(tip::Column::UserId.eq(user_id)),
+        tip::Column::CreatedAt,
+        now - Duration::days(1),
+    )
+    .await?;
+    if today >= TIPS_PER_DAY {
+        return Err(CommunityError::Limit(format!(
+            "at most {TIPS_PER_DAY} tips a day; try again tomorrow"
+        )));
+    }
+    let row = tip::Model {
+        id: capitole_domain::ids::new_id(),
+        place_id,
+        user_id,
+        text,
+        created_at: now,
+        like_count: 0,
+        report_count: 0,
+        hidden_at: None,
+        hidden_by: None,
+    };
+    tip::Entity::insert(tip::ActiveModel::from(row.clone()))
+        .exec(&txn)
+        .await?;
+    bump_stats(&txn, db, place_id, "tips", 1).await?;
+    txn.commit().await?;
+    Ok(row)
+}
+
+/// The tip with this id, hidden or not.
+pub async fn tip(db: &Database, id: Uuid) -> Result<Option<tip::Model>, StorageError> {
+    Ok(tip::Entity::find_by_id(id).one(db.connection()).await?)
+}
+
+/// Visible tips with these ids.
+pub async fn visible_tips(db: &Database, ids: &[Uuid]) -> Result<Vec<tip::Model>, StorageError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(tip::Entity::find()
+        .filter(tip::Column::Id.is_in(ids.iter().copied()))
+        .filter(tip::Column::HiddenAt.is_null())
+        .all(db.connection())
+        .await?)
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct TipKey(DateTime<Utc>, Uuid);
+
+/// A page of a place's visible tips, latest first.
+pub async fn tips_of_place(
+    db: &Database,
+    place_id: Uuid,
+    first: usize,
+    after: Option<&str>,
+) -> Result<Page<tip::Model>, StorageError> {
+    let after = after.map(cursor::decode::<TipKey>).transpose()?;
+    let mut sql = Sql::new(db.db_backend());
+    sql.push("SELECT t.* FROM tips t WHERE t.place_id = ")
+        .bind(place_id)
+        .push(" AND t.hidden_at IS NULL");
+    if let Some(TipKey(at, id)) = after {
+        sql.push(" AND (t.created_at < ").bind(at);
+        sql.push(" OR (t.created_at = ")
+            .bind(at)
+            .push(" AND t.id < ")
+            .bind(id)
+            .push("))");
+    }
+    sql.push(" ORDER BY t.created_at DESC, t.id DESC LIMIT ")
+        .number(first + 1);
+    let rows = tip::Model::find_by_statement(sql.build())
+        .all(db.connection())
+        .await?;
+    Ok(Page::from_rows(rows, first, |t| {
+        cursor::encode(&TipKey(t.created_at, t.id))
+    }))
+}
+
+/// The latest visible tips of each of these places (at most `per_place` each), in one
+/// statement.
+pub async fn latest_tips_of_places(
+    db: &Database,
+    place_ids: &[Uuid],
+    per_place: usize,
+) -> Result<HashMap<Uuid, Vec<tip::Model>>, StorageError> {
+    let mut grouped: HashMap<Uuid, Vec<tip::Model>> = HashMap::new();
+    if place_ids.is_empty() {
+        return Ok(grouped);
+    }
+    let mut sql = Sql::new(db.db_backend());
+    sql.push(
+        "SELECT id, place_id, user_id, text, created_at, like_count, report_count, hidden_at, hidden_by \
+         FROM (SELECT t.*, ROW_NUMBER() OVER (PARTITION BY t.place_id ORDER BY t.created_at DESC, t.id DESC) AS rn \
+         FROM tips t WHERE t.hidden_at IS NULL AND t.place_id IN ",
+    )
+    .bind_list(place_ids.iter().copied())
+    .push(") ranked WHERE rn <= ")
+    .number(per_place)
+    .push(" ORDER BY place_id, created_at DESC, id DESC");
+    for row in tip::Model::find_by_statement(sql.build())
+        .all(db.connection())
+        .await?
+    {
+        grouped.entry(row.place_id).or_default().push(row);
+    }
+    Ok(grouped)
+}
+
+/// Likes a tip (once per person); false when they had liked it already.
+pub async fn like_tip(
+    db: &Database,
+    user_id: Uuid,
+    tip_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, StorageError> {
+    let txn = db.begin_write().await?;
+    let inserted = tip_like::Entity::insert(tip_like::ActiveModel {
+        tip_id: Set(tip_id),
+        user_id: Set(user_id),
+        created_at: Set(now),
+    })
+    .on_conflict_do_nothing_on([tip_like::Column::TipId, tip_like::Column::UserId])
+    .exec(&txn)
+    .await?;
+    let added = !matches!(inserted, sea_orm::TryInsertResult::Conflicted);
+    if added {
+        let mut sql = Sql::new(db.db_backend());
+        sql.push("UPDATE tips SET like_count = like_count + 1 WHERE id = ")
+            .bind(tip_id);
+        txn.execute_raw(sql.build()).await?;
+    }
+    txn.commit().await?;
+    Ok(added)
+}
+
+/// Reports a tip for moderation (once per person).
+pub async fn report_tip(
+    db: &Database,
+    user_id: Uuid,
+    tip_id: Uuid,
+    reason: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<bool, CommunityError> {
+    let txn = db.begin_write().await?;
+    lock_user(&txn, db, user_id).await?;
+    let today = count_since(
+        &txn,
+        tip_report::Entity::find().filter(tip_report::Column::UserId.eq(user_id)),
+        tip_report::Column::CreatedAt,
+        now - Duration::days(1),
+    )
+    .await?;
+    if today >= REPORTS_PER_DAY {
+        return Err(CommunityError::Limit(format!(
+            "at most {REPORTS_PER_DAY} reports a day; the moderators have been told already"
+        )));
+    }
+    let inserted = tip_report::Entity::insert(tip_report::ActiveModel {
+        tip_id: Set(tip_id),
+        user_id: Set(user_id),
+        reason: Set(reason),
+        created_at: Set(now),
+    })
+    .on_conflict_do_nothing_on([tip_report::Column::TipId, tip_report::Column::UserId])
+    .exec(&txn)
+    .await?;
+    let added = !matches!(inserted, sea_orm::TryInsertResult::Conflicted);
+    if added {
+        let mut sql = Sql::new(db.db_backend());
+        sql.push("UPDATE tips SET report_count = report_count + 1 WHERE id = ")
+            .bind(tip_id);
+        txn.execute_raw(sql.build()).await?;
+    }
+    txn.commit().await?;
+    Ok(added)
+}
+
+/// Hides (or, with `hidden` false, restores) a tip; the place's tip count follows.
+pub async fn moderate_tip(
+    db: &Database,
+    tip_id: Uuid,
+    hidden: bool,
+    moderator: Uuid,
+    now: DateTime<Utc>,
+) -> Result<tip::Model, StorageError> {
+    let txn = db.begin_write().await?;
+    let row = tip::Entity::find_by_id(tip_id)
+        .one(&txn)
+        .await?
+        .ok_or(StorageError::NotFound)?;
+    if row.hidden_at.is_some() == hidden {
+        return Ok(row);
+    }
+    let mut updated = row.clone();
+    updated.hidden_at = hidden.then_some(now);
+    updated.hidden_by = hidden.then_some(moderator);
+    tip::Entity::update(tip::ActiveModel {
+        id: Set(row.id),
+        hidden_at: Set(updated.hidden_at),
+        hidden_by: Set(updated.hidden_by),
+        ..Default::default()
+    })
+    .exec(&txn)
+    .await?;
+    bump_stats(&txn, db, row.place_id, "tips", if hidden { -1 } else { 1 }).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Visible tips with reports, most reported first: the moderators' queue.
+pub async fn report_queue(db: &Database, first: usize) -> Result<Vec<tip::Model>, StorageError> {
+    Ok(tip::Entity::find()
+        .filter(tip::Column::ReportCount.gt(0))
+        .filter(tip::Column::HiddenAt.is_null())
+        .order_by_desc(tip::Column::ReportCount)
+        .order_by_asc(tip::Column::CreatedAt)
+        .limit(u64::try_from(first).unwrap_or(100))
+        .all(db.connection())
+        .await?)
+}
+
+/// Sets (or, with `None`, withdraws) a person's vote on a place; the place's counts and
+/// rating follow. Returns the place's (likes, dislikes).
+pub async fn vote(
+    db: &Database,
+    user_id: Uuid,
+    place_id: Uuid,
+    vote: Option<Vote>,
+    now: DateTime<Utc>,
+) -> Result<(i64, i64), StorageError> {
+    let txn = db.begin_write().await?;
+    let before = place_vote::Entity::find_by_id((place_id, user_id))
+        .one(&txn)
+        .await?
+        .and_then(|v| Vote::from_code(&v.vote));
+    if before != vote {
+        let column = |v: Vote| match v {
+            Vote::Like => "likes",
+            Vote::Dislike => "dislikes",
+        };
+        if let Some(old) = before {
+            bump_stats(&txn, db, place_id, column(old), -1).await?;
+        }
+        place_vote::Entity::delete_by_id((place_id, user_id))
+            .exec(&txn)
+            .await?;
+        if let Some(new) = vote {
+            place_vote::Entity::insert(place_vote::ActiveModel {
+                place_id: Set(place_id),
+                user_id: Set(user_id),
+                vote: Set(new.code().to_owned()),
+                updated_at: Set(now),
+            })
+            .exec(&txn)
+            .await?;
+            bump_stats(&txn, db, place_id, column(new), 1).await?;
+        }
+    }
+    let stats = place_stat::Entity::find_by_id(place_id).one(&txn).await?;
+    let (likes, dislikes) = stats.map_or((0, 0), |s| (s.likes, s.dislikes));
+    let value = rating(
+        u64::try_from(likes).unwrap_or(0),
+        u64::try_from(dislikes).unwrap_or(0),
+    );
+    let mut sql = Sql::new(db.db_backend());
+    sql.push("UPDATE places SET rating = ")
+        .bind(value)
+        .push(" WHERE id = ")
+        .bind(place_id);
+    txn.execute_raw(sql.build()).await?;
+    txn.commit().await?;
+    Ok((likes, dislikes))
+}
+
+/// A person's vote on a place.
+pub async fn vote_of(
+    db: &Database,
+    user_id: Uuid,
+    place_id: Uuid,
+) -> Result<Option<Vote>, StorageError> {
+    Ok(place_vote::Entity::find_by_id((place_id, user_id))
+        .one(db.connection())
+        .await?
+        .and_then(|v| Vote::from_code(&v.vote)))
+}
+
+/// Saves an item to a person's list (or, with `saved` false, removes it).
+pub async fn set_saved(
+    db: &Database,
+    user_id: Uuid,
+    item_kind: &str,
+    item_id: Uuid,
+    saved: bool,
+    now: DateTime<Utc>,
+) -> Result<(), StorageError> {
+    if saved {
+        save::Entity::insert(save::ActiveModel {
+            user_id: Set(user_id),
+            item_kind: Set(item_kind.to_owned()),
+            item_id: Set(item_id),
+            created_at: Set(now),
+        })
+        .on_conflict_do_nothing_on([
+            save::Column::UserId,
+            save::Column::ItemKind,
+            save::Column::ItemId,
+        ])
+        .exec(db.connection())
+        .await?;
+    } else {
+        save::Entity::delete_by_id((user_id, item_kind.to_owned(), item_id))
+            .exec(db.connection())
+            .await?;
+    }
+    Ok(())
+}
+
+/// A person's saved items, latest first.
+pub async fn saves_of(
+    db: &Database,
+    user_id: Uuid,
+    first: usize,
+) -> Result<Vec<save::Model>, StorageError> {
+    Ok(save::Entity::find()
+        .filter(save::Column::UserId.eq(user_id))
+        .order_by_desc(save::Column::CreatedAt)
+        .limit(u64::try_from(first).unwrap_or(100))
+        .all(db.connection())
+        .await?)
+}
+
+/// Says a person is going (or, with `going` false, no longer going) to a date.
+pub async fn set_going(
+    db: &Database,
+    user_id: Uuid,
+    occurrence_id: Uuid,
+    going: bool,
+    now: DateTime<Utc>,
+) -> Result<(), StorageError> {
+    if going {
+        attendance::Entity::insert(attendance::ActiveModel {
+            user_id: Set(user_id),
+            occurrence_id: Set(occurrence_id),
+            created_at: Set(now),
+        })
+        .on_conflict_do_nothing_on([attendance::Column::UserId, attendance::Column::OccurrenceId])
+        .exec(db.connection())
+        .await?;
+    } else {
+        attendance::Entity::delete_by_id((user_id, occurrence_id))
+            .exec(db.connection())
+            .await?;
+    }
+    Ok(())
+}
+
+/// How many people are going to each of these dates, in one statement.
+pub async fn attendees_of(
+    db: &Database,
+    occurrence_ids: &[Uuid],
+) -> Result<HashMap<Uuid, i64>, StorageError> {
+    #[derive(FromQueryResult)]
+    struct Row {
+        occurrence_id: Uuid,
+        n: i64,
+    }
+    if occurrence_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut sql = Sql::new(db.db_backend());
+    sql.push("SELECT occurrence_id, COUNT(*) AS n FROM attendances WHERE occurrence_id IN ")
+        .bind_list(occurrence_ids.iter().copied())
+        .push(" GROUP BY occurrence_id");
+    Ok(Row::find_by_statement(sql.build())
+        .all(db.connection())
+        .await?
+        .into_iter()
+        .map(|r| (r.occurrence_id, r.n))
+        .collect())
+}
+
+/// The dates a person is going to that have not started, soonest first.
+pub async fn going_of(
+    db: &Database,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+    first: usize,
+) -> Result<Vec<event_occurrence::Model>, StorageError> {
+    let mut sql = Sql::new(db.db_backend());
+    sql.push("SELECT o.* FROM event_occurrences o JOIN attendances a ON a.occurrence_id = o.id WHERE a.user_id = ")
+        .bind(user_id)
+        .push(" AND o.starts_at >= ")
+        .bind(now)
+        .push(" ORDER BY o.starts_at, o.id LIMIT ")
+        .number(first);
+    Ok(event_occurrence::Model::find_by_statement(sql.build())
+        .all(db.connection())
+        .await?)
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CheckInKey(DateTime<Utc>, Uuid);
+
+/// A page of a person's check-ins, latest first.
+pub async fn check_ins_of(
+    db: &Database,
+    user_id: Uuid,
+    first: usize,
+    after: Option<&str>,
+) -> Result<Page<check_in::Model>, StorageError> {
+    let after = after.map(cursor::decode::<CheckInKey>).transpose()?;
+    let mut sql = Sql::new(db.db_backend());
+    sql.push("SELECT c.* FROM check_ins c WHERE c.user_id = ")
+        .bind(user_id);
+    if let Some(CheckInKey(at, id)) = after {
+        sql.push(" AND (c.created_at < ").bind(at);
+        sql.push(" OR (c.created_at = ")
+            .bind(at)
+            .push(" AND c.id < ")
+            .bind(id)
+            .push("))");
+    }
+    sql.push(" ORDER BY c.created_at DESC, c.id DESC LIMIT ")
+        .number(first + 1);
+    let rows = check_in::Model::find_by_statement(sql.build())
+        .all(db.connection())
+        .await?;
+    Ok(Page::from_rows(rows, first, |c| {
+        cursor::encode(&CheckInKey(c.created_at, c.id))
+    }))
+}
+
+/// A person's tips (visible ones), latest first.
+pub async fn tips_of_user(
+    db: &Database,
+    user_id: Uuid,
+    first: usize,
+) -> Result<Vec<tip::Model>, StorageError> {
+    Ok(tip::Entity::find()
+        .filter(tip::Column::UserId.eq(user_id))
+        .filter(tip::Column::HiddenAt.is_null())
+        .order_by_desc(tip::Column::CreatedAt)
+        .limit(u64::try_from(first).unwrap_or(100))
+        .all(db.connection())
+        .await?)
+}
+
+/// A person's privacy choices.
+pub async fn set_privacy(
+    db: &Database,
+    user_id: Uuid,
+    check_ins_public: Option<bool>,
+    hidden_from_mayor: Option<bool>,
+) -> Result<(), StorageError> {
+    let mut model = user::ActiveModel {
+        id: Set(user_id),
+        ..Default::default()
+    };
+    if let Some(v) = check_ins_public {
+        model.check_ins_public = Set(v);
+    }
+    if let Some(v) = hidden_from_mayor {
+        model.hidden_from_mayor = Set(v);
+    }
+    if check_ins_public.is_some() || hidden_from_mayor.is_some() {
+        user::Entity::update(model).exec(db.connection()).await?;
+    }
+    Ok(())
+}
+
+/// Names of these people, for tip authors, in one statement.
+pub async fn display_names(
+    db: &Database,
+    user_ids: &[Uuid],
+) -> Result<HashMap<Uuid, String>, StorageError> {
+    if user_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(user::Entity::find()
+        .filter(user::Column::Id.is_in(user_ids.iter().copied()))
+        .all(db.connection())
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.display_name))
+        .collect())
+}
