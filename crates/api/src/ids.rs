@@ -31,9 +31,13 @@ pub enum Kind {
     ApiToken,
     /// `SocialPost`
     SocialPost,
+    /// `Tip`
+    Tip,
+    /// `CheckIn`
+    CheckIn,
 }
 
-const KINDS: [(Kind, &str); 10] = [
+const KINDS: [(Kind, &str); 12] = [
     (Kind::Organization, "Organization"),
     (Kind::Neighborhood, "Neighborhood"),
     (Kind::Category, "Category"),
@@ -44,6 +48,8 @@ const KINDS: [(Kind, &str); 10] = [
     (Kind::User, "User"),
     (Kind::ApiToken, "ApiToken"),
     (Kind::SocialPost, "SocialPost"),
+    (Kind::Tip, "Tip"),
+    (Kind::CheckIn, "CheckIn"),
 ];
 
 fn name_of(kind: Kind) -> &'static str {

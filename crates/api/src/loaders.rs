@@ -8,10 +8,11 @@ use std::sync::Arc;
 use async_graphql::dataloader::Loader;
 use capitole_persistence::articles::{self, ArticleVisibility};
 use capitole_persistence::entities::{
-    article, category, event, event_occurrence, neighborhood, organization, place, social_post,
+    article, category, event, event_occurrence, neighborhood, organization, place, place_stat,
+    social_post, tip,
 };
 use capitole_persistence::events::{self, AgendaRow, OccurrenceWindow};
-use capitole_persistence::{Database, Page, StorageError, catalog, places};
+use capitole_persistence::{Database, Page, StorageError, catalog, community, places};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -143,6 +144,47 @@ grouped_loader!(
     /// The social posts that announced an article or event.
     SocialPostsOf => Vec<social_post::Model>, |db, _b, ids| capitole_persistence::editorial::social_posts_of(db, &ids)
 );
+
+/// The counters of a place (absent when nothing happened there yet).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct StatsOfPlace(pub Uuid);
+
+impl Loader<StatsOfPlace> for Batcher {
+    type Value = place_stat::Model;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[StatsOfPlace],
+    ) -> Result<HashMap<StatsOfPlace, place_stat::Model>, LoadError> {
+        let ids = uuids(keys, |k| k.0);
+        let rows = community::stats_of(&self.db, &ids)
+            .await
+            .map_err(Arc::new)?;
+        Ok(keyed(rows, |s| s.place_id, StatsOfPlace))
+    }
+}
+
+grouped_loader!(
+    /// How many different people checked in at a place in the last hours.
+    HereNow => i64, |db, b, ids| community::here_now(db, &ids, b.now - capitole_domain::community::HERE_NOW_WINDOW)
+);
+grouped_loader!(
+    /// The latest visible tips of a place.
+    LatestTipsOfPlace => Vec<tip::Model>, |db, _b, ids| community::latest_tips_of_places(db, &ids, LATEST_TIPS + 1)
+);
+grouped_loader!(
+    /// The name of a person, as shown next to what they wrote.
+    DisplayName => String, |db, _b, ids| community::display_names(db, &ids)
+);
+grouped_loader!(
+    /// How many people are going to a date.
+    AttendeesOf => i64, |db, _b, ids| community::attendees_of(db, &ids)
+);
+
+/// The longest first page of a place's tips read in one batch with the other places of a
+/// list (one more is read to know whether a next page exists).
+pub(crate) const LATEST_TIPS: usize = 10;
 
 /// The most upcoming events one place lists.
 pub(crate) const UPCOMING_PER_PLACE: usize = 20;

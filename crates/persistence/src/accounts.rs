@@ -555,6 +555,7 @@ pub async fn export_user(db: &Database, user_id: Uuid) -> Result<Option<Value>, 
             "revokedAt": t.revoked_at,
         })).collect::<Vec<_>>(),
         "failedSignIns": throttle.map(|t| json!({ "count": t.failures, "since": t.window_started_at })),
+        "community": crate::community::export(db, user_id).await?,
     })))
 }
 
@@ -568,10 +569,13 @@ pub async fn delete_user(db: &Database, user_id: Uuid) -> Result<bool, StorageEr
     login_throttle::Entity::delete_by_id(format!("account:{}", found.email))
         .exec(&txn)
         .await?;
+    // What their check-ins, tips and votes counted goes with them.
+    let touched = crate::community::touched_by(&txn, db, user_id).await?;
     let deleted = user::Entity::delete_by_id(user_id)
         .exec(&txn)
         .await?
         .rows_affected;
+    crate::community::recount(&txn, db, &touched).await?;
     txn.commit().await?;
     Ok(deleted > 0)
 }

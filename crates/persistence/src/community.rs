@@ -413,6 +413,20 @@ pub async fn visible_tips(db: &Database, ids: &[Uuid]) -> Result<Vec<tip::Model>
 #[derive(serde::Serialize, serde::Deserialize)]
 struct TipKey(DateTime<Utc>, Uuid);
 
+/// The cursor of a tip in its place's list.
+pub fn tip_cursor(tip: &tip::Model) -> String {
+    cursor::encode(&TipKey(tip.created_at, tip.id))
+}
+
+/// How many visible tips a place has.
+pub async fn tip_count(db: &Database, place_id: Uuid) -> Result<u64, StorageError> {
+    Ok(tip::Entity::find()
+        .filter(tip::Column::PlaceId.eq(place_id))
+        .filter(tip::Column::HiddenAt.is_null())
+        .count(db.connection())
+        .await?)
+}
+
 /// A page of a place's visible tips, latest first.
 pub async fn tips_of_place(
     db: &Database,
@@ -696,6 +710,14 @@ pub async fn saves_of(
         .await?)
 }
 
+/// Whether a date of an event exists.
+pub async fn occurrence_exists(db: &Database, id: Uuid) -> Result<bool, StorageError> {
+    Ok(event_occurrence::Entity::find_by_id(id)
+        .one(db.connection())
+        .await?
+        .is_some())
+}
+
 /// Says a person is going (or, with `going` false, no longer going) to a date.
 pub async fn set_going(
     db: &Database,
@@ -797,6 +819,14 @@ pub async fn check_ins_of(
     }))
 }
 
+/// How many check-ins a person made.
+pub async fn check_in_count(db: &Database, user_id: Uuid) -> Result<u64, StorageError> {
+    Ok(check_in::Entity::find()
+        .filter(check_in::Column::UserId.eq(user_id))
+        .count(db.connection())
+        .await?)
+}
+
 /// A person's tips (visible ones), latest first.
 pub async fn tips_of_user(
     db: &Database,
@@ -850,4 +880,144 @@ pub async fn display_names(
         .into_iter()
         .map(|u| (u.id, u.display_name))
         .collect())
+}
+
+/// The places and tips a person's activity counts in.
+#[derive(Debug, Default)]
+pub(crate) struct Touched {
+    places: Vec<Uuid>,
+    tips: Vec<Uuid>,
+}
+
+pub(crate) async fn touched_by(
+    txn: &DatabaseTransaction,
+    db: &Database,
+    user_id: Uuid,
+) -> Result<Touched, StorageError> {
+    #[derive(FromQueryResult)]
+    struct Id {
+        id: Uuid,
+    }
+    let mut sql = Sql::new(db.db_backend());
+    sql.push("SELECT place_id AS id FROM check_ins WHERE user_id = ")
+        .bind(user_id)
+        .push(" UNION SELECT place_id AS id FROM tips WHERE user_id = ")
+        .bind(user_id)
+        .push(" UNION SELECT place_id AS id FROM place_votes WHERE user_id = ")
+        .bind(user_id);
+    let places = Id::find_by_statement(sql.build())
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    let mut sql = Sql::new(db.db_backend());
+    sql.push("SELECT tip_id AS id FROM tip_likes WHERE user_id = ")
+        .bind(user_id)
+        .push(" UNION SELECT tip_id AS id FROM tip_reports WHERE user_id = ")
+        .bind(user_id);
+    let tips = Id::find_by_statement(sql.build())
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    Ok(Touched { places, tips })
+}
+
+/// Counts again, from the rows themselves, the figures of these places and tips.
+pub(crate) async fn recount(
+    txn: &DatabaseTransaction,
+    db: &Database,
+    touched: &Touched,
+) -> Result<(), StorageError> {
+    for chunk in touched.tips.chunks(500) {
+        let mut sql = Sql::new(db.db_backend());
+        sql.push(
+            "UPDATE tips SET like_count = (SELECT COUNT(*) FROM tip_likes l WHERE l.tip_id = tips.id), \
+             report_count = (SELECT COUNT(*) FROM tip_reports r WHERE r.tip_id = tips.id) WHERE id IN ",
+        )
+        .bind_list(chunk.iter().copied());
+        txn.execute_raw(sql.build()).await?;
+    }
+    for chunk in touched.places.chunks(500) {
+        let mut sql = Sql::new(db.db_backend());
+        sql.push(
+            "UPDATE place_stats SET \
+             check_ins = (SELECT COUNT(*) FROM check_ins c WHERE c.place_id = place_stats.place_id), \
+             visitors = (SELECT COUNT(DISTINCT c.user_id) FROM check_ins c WHERE c.place_id = place_stats.place_id), \
+             tips = (SELECT COUNT(*) FROM tips t WHERE t.place_id = place_stats.place_id AND t.hidden_at IS NULL), \
+             likes = (SELECT COUNT(*) FROM place_votes v WHERE v.place_id = place_stats.place_id AND v.vote = 'LIKE'), \
+             dislikes = (SELECT COUNT(*) FROM place_votes v WHERE v.place_id = place_stats.place_id AND v.vote = 'DISLIKE') \
+             WHERE place_id IN ",
+        )
+        .bind_list(chunk.iter().copied());
+        txn.execute_raw(sql.build()).await?;
+        for &place_id in chunk {
+            let stats = place_stat::Entity::find_by_id(place_id).one(txn).await?;
+            let (check_ins, likes, dislikes) =
+                stats.map_or((0, 0, 0), |s| (s.check_ins, s.likes, s.dislikes));
+            let value = rating(
+                u64::try_from(likes).unwrap_or(0),
+                u64::try_from(dislikes).unwrap_or(0),
+            );
+            let mut sql = Sql::new(db.db_backend());
+            sql.push("UPDATE places SET rating = ")
+                .bind(value)
+                .push(", popularity = ")
+                .bind(check_ins)
+                .push(" WHERE id = ")
+                .bind(place_id);
+            txn.execute_raw(sql.build()).await?;
+        }
+    }
+    Ok(())
+}
+
+/// A person's activity, for the export of their data.
+pub(crate) async fn export(
+    db: &Database,
+    user_id: Uuid,
+) -> Result<serde_json::Value, StorageError> {
+    use serde_json::json;
+    let conn = db.connection();
+    let check_ins = check_in::Entity::find()
+        .filter(check_in::Column::UserId.eq(user_id))
+        .order_by_asc(check_in::Column::CreatedAt)
+        .all(conn)
+        .await?;
+    let tips = tip::Entity::find()
+        .filter(tip::Column::UserId.eq(user_id))
+        .order_by_asc(tip::Column::CreatedAt)
+        .all(conn)
+        .await?;
+    let votes = place_vote::Entity::find()
+        .filter(place_vote::Column::UserId.eq(user_id))
+        .all(conn)
+        .await?;
+    let likes = tip_like::Entity::find()
+        .filter(tip_like::Column::UserId.eq(user_id))
+        .all(conn)
+        .await?;
+    let reports = tip_report::Entity::find()
+        .filter(tip_report::Column::UserId.eq(user_id))
+        .all(conn)
+        .await?;
+    let saves = save::Entity::find()
+        .filter(save::Column::UserId.eq(user_id))
+        .all(conn)
+        .await?;
+    let going = attendance::Entity::find()
+        .filter(attendance::Column::UserId.eq(user_id))
+        .all(conn)
+        .await?;
+    Ok(json!({
+        "checkIns": check_ins.iter().map(|c| json!({ "place": c.place_id, "at": c.created_at, "message": c.message })).collect::<Vec<_>>(),
+        "tips": tips.iter().map(|t| json!({ "place": t.place_id, "text": t.text, "at": t.created_at, "hidden": t.hidden_at.is_some() })).collect::<Vec<_>>(),
+        "placeVotes": votes.iter().map(|v| json!({ "place": v.place_id, "vote": v.vote, "at": v.updated_at })).collect::<Vec<_>>(),
+        "tipLikes": likes.iter().map(|l| json!({ "tip": l.tip_id, "at": l.created_at })).collect::<Vec<_>>(),
+        "tipReports": reports.iter().map(|r| json!({ "tip": r.tip_id, "reason": r.reason, "at": r.created_at })).collect::<Vec<_>>(),
+        "saved": saves.iter().map(|s| json!({ "kind": s.item_kind, "id": s.item_id, "at": s.created_at })).collect::<Vec<_>>(),
+        "going": going.iter().map(|g| json!({ "date": g.occurrence_id, "at": g.created_at })).collect::<Vec<_>>(),
+    }))
 }

@@ -135,6 +135,11 @@ impl Principal {
         }
     }
 
+    /// Whether the caller moderates what residents write (editors and administrators).
+    pub(crate) fn is_moderator(&self) -> bool {
+        matches!(self, Principal::User(user) if user.role != Role::Citizen)
+    }
+
     /// Whether the caller may read the drafts of `organizations`' items.
     pub(crate) fn may_preview(&self, organizations: &[Uuid]) -> bool {
         match self {

@@ -2,6 +2,7 @@
 
 mod account;
 mod catalog;
+pub(crate) mod community;
 mod editorial;
 mod events;
 mod news;
@@ -16,7 +17,7 @@ use uuid::Uuid;
 use crate::context::RequestScope;
 use crate::error::ApiError;
 
-pub(crate) use node::Node;
+pub(crate) use node::{Node, resolve_node};
 
 /// Everything a client can read.
 #[derive(MergedObject, Default)]
@@ -28,6 +29,7 @@ pub struct Query(
     places::PlaceQuery,
     account::AccountQuery,
     editorial::EditorialQuery,
+    community::CommunityQuery,
     rate_limit::RateLimitQuery,
 );
 

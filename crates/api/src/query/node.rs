@@ -35,6 +35,15 @@ const MAX_NODES: usize = 100;
 
 async fn resolve(scope: &RequestScope, id: &str) -> ApiResult<Option<Node>> {
     let (kind, uuid) = ids::decode(id).map_err(to_gql)?;
+    resolve_node(scope, kind, uuid).await
+}
+
+/// The object of this kind and id, under the caller's access rules.
+pub(crate) async fn resolve_node(
+    scope: &RequestScope,
+    kind: Kind,
+    uuid: uuid::Uuid,
+) -> ApiResult<Option<Node>> {
     Ok(match kind {
         Kind::Organization => scope
             .load(OrganizationId(uuid))
@@ -62,7 +71,12 @@ async fn resolve(scope: &RequestScope, id: &str) -> ApiResult<Option<Node>> {
             .map(|m| Node::NewsArticle(NewsArticle(m))),
         // People and tokens are not nodes: they are reached through `viewer` and the
         // administrators' fields, which check who asks.
-        Kind::Occurrence | Kind::User | Kind::ApiToken | Kind::SocialPost => None,
+        Kind::Occurrence
+        | Kind::User
+        | Kind::ApiToken
+        | Kind::SocialPost
+        | Kind::Tip
+        | Kind::CheckIn => None,
     })
 }
 

@@ -10,7 +10,12 @@ use chrono::{DateTime, Utc};
 use crate::context::scope;
 use crate::error::{ApiError, ApiResult, ErrorCode, to_gql};
 use crate::ids::{self, Kind};
+use crate::query::Node;
 use crate::types::catalog::Organization;
+use crate::types::community::{CheckIn, CheckInConnection, CheckInEdge, Tip};
+use crate::types::connection::{CountQuery, page_info, page_size, unwrap_cursor, wrap_cursor};
+use crate::types::event::Occurrence;
+use capitole_persistence::community;
 
 /// What a signed-in person may do.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -221,5 +226,104 @@ impl Viewer {
     /// Their account, as administrators see it.
     async fn account(&self) -> &User {
         &self.0
+    }
+
+    /// Whether others may see their check-ins (private by default).
+    async fn check_ins_public(&self) -> bool {
+        self.0.0.check_ins_public
+    }
+
+    /// Whether they stay out of places' mayorships.
+    async fn hidden_from_mayor(&self) -> bool {
+        self.0.0.hidden_from_mayor
+    }
+
+    /// Their check-ins, latest first.
+    async fn check_ins(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many, 1 to 100.", default = 20)] first: i32,
+        #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
+    ) -> ApiResult<CheckInConnection> {
+        let scope = scope(ctx)?;
+        let first = page_size(first).map_err(to_gql)?;
+        let raw_after = unwrap_cursor(after.as_deref()).map_err(to_gql)?;
+        let page = community::check_ins_of(&scope.db, self.0.0.id, first, raw_after.as_deref())
+            .await
+            .map_err(to_gql)?;
+        let info = page_info(&page, after.is_some());
+        Ok(CheckInConnection {
+            edges: page
+                .rows
+                .into_iter()
+                .map(|(c, cursor)| CheckInEdge {
+                    cursor: wrap_cursor(&cursor),
+                    node: CheckIn(c),
+                })
+                .collect(),
+            page_info: info,
+            count: CountQuery::CheckInsOf(self.0.0.id),
+        })
+    }
+
+    /// Their tips, latest first (hidden ones left out).
+    async fn tips(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many, 1 to 100.", default = 20)] first: i32,
+    ) -> ApiResult<Vec<Tip>> {
+        let scope = scope(ctx)?;
+        let first = page_size(first).map_err(to_gql)?;
+        Ok(community::tips_of_user(&scope.db, self.0.0.id, first)
+            .await
+            .map_err(to_gql)?
+            .into_iter()
+            .map(Tip)
+            .collect())
+    }
+
+    /// What they saved (places, events, articles), latest first; items no longer
+    /// readable are left out.
+    async fn saved(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many, 1 to 100.", default = 20)] first: i32,
+    ) -> ApiResult<Vec<Node>> {
+        let scope = scope(ctx)?;
+        let first = page_size(first).map_err(to_gql)?;
+        let saves = community::saves_of(&scope.db, self.0.0.id, first)
+            .await
+            .map_err(to_gql)?;
+        let mut out = Vec::with_capacity(saves.len());
+        for save in saves {
+            let kind = match capitole_domain::community::SavedKind::from_code(&save.item_kind) {
+                Some(capitole_domain::community::SavedKind::Place) => Kind::Place,
+                Some(capitole_domain::community::SavedKind::Event) => Kind::Event,
+                Some(capitole_domain::community::SavedKind::Article) => Kind::NewsArticle,
+                None => continue,
+            };
+            if let Some(node) = crate::query::resolve_node(scope, kind, save.item_id).await? {
+                out.push(node);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The dates they are going to that have not started, soonest first.
+    async fn going(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many, 1 to 100.", default = 20)] first: i32,
+    ) -> ApiResult<Vec<Occurrence>> {
+        let scope = scope(ctx)?;
+        let first = page_size(first).map_err(to_gql)?;
+        Ok(
+            community::going_of(&scope.db, self.0.0.id, scope.now, first)
+                .await
+                .map_err(to_gql)?
+                .into_iter()
+                .map(Occurrence)
+                .collect(),
+        )
     }
 }

@@ -70,6 +70,8 @@ pub(crate) enum CountQuery {
     News(ArticleVisibility, Box<NewsFilter>),
     Occurrences(Uuid, OccurrenceWindow),
     Audit(Box<capitole_persistence::editorial::AuditFilter>),
+    TipsOfPlace(Uuid),
+    CheckInsOf(Uuid),
 }
 
 impl CountQuery {
@@ -81,6 +83,12 @@ impl CountQuery {
             CountQuery::News(visibility, filter) => articles::count(db, visibility, filter).await,
             CountQuery::Occurrences(event_id, window) => {
                 events::occurrence_count(db, *event_id, *window).await
+            }
+            CountQuery::TipsOfPlace(place_id) => {
+                capitole_persistence::community::tip_count(db, *place_id).await
+            }
+            CountQuery::CheckInsOf(user_id) => {
+                capitole_persistence::community::check_in_count(db, *user_id).await
             }
             CountQuery::Audit(filter) => {
                 capitole_persistence::editorial::audit_count(db, filter).await

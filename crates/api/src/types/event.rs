@@ -253,6 +253,13 @@ pub(crate) struct Occurrence(pub event_occurrence::Model);
 
 #[Object]
 impl Occurrence {
+    /// How many people said they are going.
+    async fn attendee_count(&self, ctx: &Context<'_>) -> ApiResult<i64> {
+        Ok(scope(ctx)?
+            .load(crate::loaders::AttendeesOf(self.0.id))
+            .await?
+            .unwrap_or(0))
+    }
     /// Global id.
     pub(crate) async fn id(&self) -> ID {
         ids::encode(Kind::Occurrence, self.0.id)

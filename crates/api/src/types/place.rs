@@ -6,6 +6,7 @@ use capitole_persistence::entities::place;
 use capitole_persistence::places::opening_hours;
 
 use super::catalog::{Category, Neighborhood, Organization};
+use super::community::{Mayor, PlaceStats, TipConnection};
 use super::connection::{connection, page_size};
 use super::event::Event;
 use super::{Accessibility, Contact, Location, accessibility_of};
@@ -103,6 +104,27 @@ impl From<DomainHours> for OpeningHours {
 
 #[Object]
 impl Place {
+    /// Its public figures: check-ins, visitors, tips, likes, rating, people here now.
+    async fn stats(&self) -> PlaceStats {
+        PlaceStats {
+            place_id: self.0.id,
+        }
+    }
+    /// Tips, latest first (hidden ones never show). The first page of up to 10 is read
+    /// with the other places of a list in one statement.
+    async fn tips(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many tips, 1 to 100.", default = 10)] first: i32,
+        #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
+    ) -> ApiResult<TipConnection> {
+        crate::query::community::tips_of(ctx, self.0.id, first, after).await
+    }
+    /// Who checked in here on the most days in the last 60 (people may choose not to
+    /// appear); null when nobody did.
+    async fn mayor(&self, ctx: &Context<'_>) -> ApiResult<Option<Mayor>> {
+        crate::query::community::mayor_of(ctx, self.0.id).await
+    }
     /// Global id.
     pub(crate) async fn id(&self) -> ID {
         ids::encode(Kind::Place, self.0.id)

@@ -1,0 +1,214 @@
+//! What residents add to places, as the graph shows it: tips, check-ins, the public figures
+//! of a place, and the people behind them (only their display name, unless they chose to
+//! share their check-ins).
+
+use async_graphql::{Context, Enum, ID, Object, SimpleObject};
+use capitole_persistence::entities::{check_in, place_stat, tip};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::connection::connection;
+use super::place::Place;
+use crate::context::scope;
+use crate::error::ApiResult;
+use crate::ids::{self, Kind};
+use crate::loaders::{DisplayName, HereNow, PlaceId, StatsOfPlace};
+
+/// What a person thinks of a place.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "capitole_domain::community::Vote")]
+pub(crate) enum Vote {
+    /// They like it.
+    Like,
+    /// They do not.
+    Dislike,
+}
+
+/// A person as others see them: a name.
+pub(crate) struct Person(pub Uuid);
+
+#[Object]
+impl Person {
+    /// How their name is shown.
+    async fn display_name(&self, ctx: &Context<'_>) -> ApiResult<String> {
+        let name = scope(ctx)?.load(DisplayName(self.0)).await?;
+        Ok(name.unwrap_or_else(|| "—".to_owned()))
+    }
+}
+
+/// A tip left on a place.
+#[derive(Clone)]
+pub(crate) struct Tip(pub tip::Model);
+
+#[Object]
+impl Tip {
+    /// Global id.
+    async fn id(&self) -> ID {
+        ids::encode(Kind::Tip, self.0.id)
+    }
+    /// What it says.
+    async fn text(&self) -> &str {
+        &self.0.text
+    }
+    /// When it was written.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// How many people liked it.
+    async fn like_count(&self) -> i64 {
+        self.0.like_count
+    }
+    /// Who wrote it.
+    async fn author(&self) -> Person {
+        Person(self.0.user_id)
+    }
+    /// The place it is about.
+    async fn place(&self, ctx: &Context<'_>) -> ApiResult<Option<Place>> {
+        Ok(scope(ctx)?.load(PlaceId(self.0.place_id)).await?.map(Place))
+    }
+    /// For moderators: how many people reported it.
+    async fn report_count(&self, ctx: &Context<'_>) -> ApiResult<Option<i64>> {
+        Ok(scope(ctx)?
+            .principal
+            .is_moderator()
+            .then_some(self.0.report_count))
+    }
+    /// For moderators: whether it is hidden from the public.
+    async fn hidden(&self, ctx: &Context<'_>) -> ApiResult<Option<bool>> {
+        Ok(scope(ctx)?
+            .principal
+            .is_moderator()
+            .then_some(self.0.hidden_at.is_some()))
+    }
+}
+
+/// A tip in a list.
+#[derive(SimpleObject, Clone)]
+pub(crate) struct TipEdge {
+    /// The cursor to resume the list after this tip.
+    pub cursor: String,
+    /// The tip.
+    pub node: Tip,
+}
+
+connection!(
+    /// A page of tips, latest first.
+    TipConnection, TipEdge, Tip
+);
+
+/// A check-in of a person at a place.
+#[derive(Clone)]
+pub(crate) struct CheckIn(pub check_in::Model);
+
+#[Object]
+impl CheckIn {
+    /// Global id.
+    async fn id(&self) -> ID {
+        ids::encode(Kind::CheckIn, self.0.id)
+    }
+    /// When.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// The short message left with it.
+    async fn message(&self) -> Option<&str> {
+        self.0.message.as_deref()
+    }
+    /// Where.
+    async fn place(&self, ctx: &Context<'_>) -> ApiResult<Option<Place>> {
+        Ok(scope(ctx)?.load(PlaceId(self.0.place_id)).await?.map(Place))
+    }
+}
+
+/// A check-in in a list.
+#[derive(SimpleObject, Clone)]
+pub(crate) struct CheckInEdge {
+    /// The cursor to resume the list after this check-in.
+    pub cursor: String,
+    /// The check-in.
+    pub node: CheckIn,
+}
+
+connection!(
+    /// A page of check-ins, latest first.
+    CheckInConnection, CheckInEdge, CheckIn
+);
+
+/// What a check-in came to.
+#[derive(SimpleObject)]
+pub(crate) struct CheckInPayload {
+    /// The check-in.
+    pub check_in: CheckIn,
+    /// True when this idempotency key had already checked in: nothing new was stored.
+    pub replayed: bool,
+}
+
+/// The public figures of a place, read for all places of a list in one statement.
+pub(crate) struct PlaceStats {
+    pub place_id: Uuid,
+}
+
+impl PlaceStats {
+    async fn counters(&self, ctx: &Context<'_>) -> ApiResult<Option<place_stat::Model>> {
+        scope(ctx)?.load(StatsOfPlace(self.place_id)).await
+    }
+}
+
+#[Object]
+impl PlaceStats {
+    /// Check-ins, all time.
+    async fn check_in_count(&self, ctx: &Context<'_>) -> ApiResult<i64> {
+        Ok(self.counters(ctx).await?.map_or(0, |s| s.check_ins))
+    }
+    /// Different people who checked in, all time.
+    async fn visitor_count(&self, ctx: &Context<'_>) -> ApiResult<i64> {
+        Ok(self.counters(ctx).await?.map_or(0, |s| s.visitors))
+    }
+    /// Visible tips.
+    async fn tip_count(&self, ctx: &Context<'_>) -> ApiResult<i64> {
+        Ok(self.counters(ctx).await?.map_or(0, |s| s.tips))
+    }
+    /// People who like it.
+    async fn like_count(&self, ctx: &Context<'_>) -> ApiResult<i64> {
+        Ok(self.counters(ctx).await?.map_or(0, |s| s.likes))
+    }
+    /// People who do not.
+    async fn dislike_count(&self, ctx: &Context<'_>) -> ApiResult<i64> {
+        Ok(self.counters(ctx).await?.map_or(0, |s| s.dislikes))
+    }
+    /// Its rating out of 10 (null until 5 people voted): the lower bound of the 95%
+    /// confidence interval of the share of likes, so that a few votes do not outrank
+    /// many.
+    async fn rating(&self, ctx: &Context<'_>) -> ApiResult<Option<f64>> {
+        Ok(self.counters(ctx).await?.and_then(|s| {
+            capitole_domain::community::rating(
+                u64::try_from(s.likes).unwrap_or(0),
+                u64::try_from(s.dislikes).unwrap_or(0),
+            )
+        }))
+    }
+    /// Different people who checked in during the last 3 hours.
+    async fn here_now(&self, ctx: &Context<'_>) -> ApiResult<i64> {
+        Ok(scope(ctx)?.load(HereNow(self.place_id)).await?.unwrap_or(0))
+    }
+}
+
+/// The mayor of a place: who checked in there on the most days in the last 60.
+#[derive(SimpleObject)]
+pub(crate) struct Mayor {
+    /// The mayor.
+    pub person: Person,
+    /// On how many days of the last 60 they checked in.
+    pub days: i64,
+}
+
+/// A place trending now, with its recent check-ins.
+#[derive(SimpleObject)]
+pub(crate) struct TrendingPlace {
+    /// The place.
+    pub place: Place,
+    /// Check-ins in the last 3 hours.
+    pub recent_check_ins: i64,
+    /// Its distance from the given point, in metres.
+    pub distance_meters: f64,
+}
