@@ -3,6 +3,7 @@
 //! opening hours, recurrence). Plain Rust: no database, HTTP or GraphQL types live here.
 
 pub mod access;
+pub mod agenda;
 pub mod article;
 pub mod editorial;
 pub mod event;

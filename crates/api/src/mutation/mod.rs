@@ -2,6 +2,7 @@
 
 mod account;
 mod admin;
+pub(crate) mod agenda;
 mod editorial;
 
 use async_graphql::MergedObject;
@@ -12,4 +13,5 @@ pub struct Mutation(
     account::AccountMutation,
     admin::AdminMutation,
     editorial::EditorialMutation,
+    agenda::AgendaMutation,
 );
