@@ -374,6 +374,30 @@ async fn a_stale_version_gets_a_conflict_and_changes_nothing() {
         )
         .await;
         assert_eq!(code(&stale), "CONFLICT", "{label}: {stale}");
+        // The trail names the event and what changed.
+        let (_, trail) = run(
+            &app,
+            Some(&ville),
+            "query($id: ID!) { auditLog(itemId: $id) { totalCount nodes { itemKind itemId action changes } } }",
+            json!({ "id": id }),
+        )
+        .await;
+        assert_eq!(
+            trail["data"]["auditLog"]["totalCount"], 2,
+            "{label}: {trail}"
+        );
+        let latest = &trail["data"]["auditLog"]["nodes"][0];
+        assert_eq!(latest["itemKind"], "EVENT");
+        assert_eq!(latest["itemId"], json!(id));
+        assert_eq!(latest["action"], "UPDATE");
+        assert_eq!(
+            latest["changes"]["title"]["to"], "Concert du jardin",
+            "{latest}"
+        );
+        assert_eq!(
+            latest["changes"]["slug"]["to"], "concert-du-jardin",
+            "{latest}"
+        );
         let place = new_place(&app, &ville).await["id"]
             .as_str()
             .unwrap()
