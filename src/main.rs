@@ -97,6 +97,9 @@ enum Command {
     /// Manages third-party apps' tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Imports a publisher's agenda.
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Exits 0 when the local server answers `/healthz`, 1 otherwise (for container health checks).
     Healthcheck {
         /// The address the server listens on.
@@ -197,6 +200,22 @@ enum TokenCommand {
     Revoke {
         /// The token's id.
         id: uuid::Uuid,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ImportCommand {
+    /// Upserts the events of a JSON file (an array of `upsertEvent` inputs, each with its
+    /// `externalId`); prints how many were created, updated and unchanged.
+    Events {
+        /// The JSON file.
+        file: PathBuf,
+        /// The publisher's system the events come from (`openagenda-toulouse`).
+        #[arg(long)]
+        source: String,
+        /// The organizing organization (slug) of events that name none.
+        #[arg(long)]
+        organization: String,
     },
 }
 
@@ -446,6 +465,38 @@ async fn run(command: Command, database: DatabaseArgs, timezone: Tz) -> anyhow::
         }
         Command::User(command) => user_command(&db, command, now).await?,
         Command::Token(command) => token_command(&db, command, now).await?,
+        Command::Import(ImportCommand::Events {
+            file,
+            source,
+            organization,
+        }) => {
+            let json = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let report = capitole_api::import::import_events(
+                &db,
+                timezone,
+                &source,
+                &organization,
+                &json,
+                now,
+            )
+            .await
+            .map_err(refused)?;
+            for line in &report.refused {
+                eprintln!("refused: {line}");
+            }
+            println!(
+                "created {}, updated {}, unchanged {}, refused {}",
+                report.created,
+                report.updated,
+                report.unchanged,
+                report.refused.len()
+            );
+            if !report.refused.is_empty() {
+                db.close().await;
+                bail!("some events were refused; nothing of them was stored");
+            }
+        }
         Command::Schema | Command::Healthcheck { .. } => {}
     }
     db.close().await;

@@ -400,6 +400,142 @@ async fn two_servers_on_one_database_publish_a_scheduled_article_once() {
     }
 }
 
+/// Runs a `capitole` command that may fail; returns its success, stdout and stderr.
+fn capitole_status(database_url: &str, args: &[&str]) -> (bool, String, String) {
+    let output = Command::new(BINARY)
+        .args(args)
+        .env("CAPITOLE_DATABASE_URL", database_url)
+        .env("CAPITOLE_LOG", "warn")
+        .output()
+        .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn an_agenda_file_imported_twice_changes_nothing_the_second_time() {
+    use capitole_persistence::entities::{audit_entry, event};
+    use capitole_persistence::sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let day = |days: i64, hour: u32| {
+        (chrono::Utc::now() + chrono::Duration::days(days))
+            .date_naive()
+            .and_hms_opt(hour, 0, 0)
+            .unwrap()
+            .and_utc()
+            .to_rfc3339()
+    };
+    let agenda = json!([
+        {
+            "externalId": "oa-1001",
+            "title": "Visite guidée du Capitole",
+            "summary": "La salle des Illustres",
+            "categories": ["event-talk"],
+            "isFree": true,
+            "locationText": "Place du Capitole",
+            "occurrences": [{ "startsAt": day(9, 8), "endsAt": day(9, 10) }]
+        },
+        {
+            "externalId": 1002,
+            "title": "Marché bio",
+            "organizer": "toulouse-metropole",
+            "categories": ["event-food-market"],
+            "neighborhoods": ["capitole"],
+            "locationText": "Boulevard de Strasbourg",
+            "recurrence": { "rule": "FREQ=WEEKLY;BYDAY=SA", "firstStart": day(2, 8)[..16].to_owned(), "durationMinutes": 300 }
+        }
+    ]);
+    let folder = std::env::temp_dir().join(format!("capitole-import-{}", std::process::id()));
+    std::fs::create_dir_all(&folder).unwrap();
+    let file = folder.join("agenda.json");
+    std::fs::write(&file, agenda.to_string()).unwrap();
+    let path = file.to_str().unwrap();
+    for test_db in databases().await {
+        let url = &test_db.url;
+        let label = test_db.label;
+        capitole(url, &["seed", "--demo"], "");
+        let args = [
+            "import",
+            "events",
+            path,
+            "--source",
+            "openagenda-toulouse",
+            "--organization",
+            "ville-de-toulouse",
+        ];
+        let first = capitole(url, &args, "");
+        assert!(
+            first.contains("created 2, updated 0, unchanged 0, refused 0"),
+            "{label}: {first}"
+        );
+        let count_events = || async {
+            event::Entity::find()
+                .filter(event::Column::Source.eq("openagenda-toulouse"))
+                .all(test_db.db.connection())
+                .await
+                .unwrap()
+        };
+        let rows = count_events().await;
+        let entries = audit_entry::Entity::find()
+            .filter(audit_entry::Column::ItemKind.eq("EVENT"))
+            .count(test_db.db.connection())
+            .await
+            .unwrap();
+        let second = capitole(url, &args, "");
+        assert!(
+            second.contains("created 0, updated 0, unchanged 2, refused 0"),
+            "{label}: {second}"
+        );
+        let again = count_events().await;
+        assert_eq!(rows, again, "{label}: the second run changed nothing");
+        assert!(again.iter().all(|e| e.version == 1));
+        assert_eq!(
+            audit_entry::Entity::find()
+                .filter(audit_entry::Column::ItemKind.eq("EVENT"))
+                .count(test_db.db.connection())
+                .await
+                .unwrap(),
+            entries,
+            "{label}"
+        );
+        // An invalid item is reported with its index and field; nothing of it is stored.
+        let bad = folder.join(format!("bad-{label}.json"));
+        std::fs::write(
+            &bad,
+            json!([
+                { "externalId": "oa-1003", "title": "Nul\u{0}", "locationText": "Ici", "occurrences": [] },
+                { "externalId": "oa-1004", "title": "Atelier", "ageMin": 9, "ageMax": 3, "locationText": "Ici",
+                  "occurrences": [{ "startsAt": day(3, 8), "endsAt": day(3, 9) }] }
+            ])
+            .to_string(),
+        )
+        .unwrap();
+        let mut bad_args = args;
+        bad_args[2] = bad.to_str().unwrap();
+        let (ok, _, stderr) = capitole_status(url, &bad_args);
+        assert!(!ok, "{label}");
+        assert!(
+            stderr.contains("item 0 (oa-1003): title"),
+            "{label}: {stderr}"
+        );
+        assert!(
+            stderr.contains("item 1 (oa-1004): ageMax"),
+            "{label}: {stderr}"
+        );
+        assert_eq!(count_events().await.len(), 2, "{label}");
+        std::fs::write(&bad, "{ not json").unwrap();
+        let (ok, _, stderr) = capitole_status(url, &bad_args);
+        assert!(
+            !ok && stderr.contains("not a JSON array"),
+            "{label}: {stderr}"
+        );
+        test_db.remove().await;
+    }
+    let _ = std::fs::remove_dir_all(&folder);
+}
+
 #[test]
 fn the_schema_command_needs_no_database_and_matches_schema_graphql() {
     let output = Command::new(BINARY)

@@ -11,6 +11,7 @@ mod m20261129_000001_city;
 mod m20261129_000002_spatial_index;
 mod m20261129_000003_accounts;
 mod m20261129_000004_editorial;
+mod m20261129_000005_events_editorial;
 mod m20261129_000006_social_posts;
 mod m20261130_000007_community;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000002_spatial_index::Migration),
             Box::new(m20261129_000003_accounts::Migration),
             Box::new(m20261129_000004_editorial::Migration),
+            Box::new(m20261129_000005_events_editorial::Migration),
             Box::new(m20261129_000006_social_posts::Migration),
             Box::new(m20261130_000007_community::Migration),
         ]

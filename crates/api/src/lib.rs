@@ -9,6 +9,7 @@ mod context;
 mod error;
 pub mod http;
 mod ids;
+pub mod import;
 mod limits;
 mod loaders;
 mod mutation;

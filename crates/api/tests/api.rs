@@ -40,6 +40,8 @@ async fn context(db: &Database) -> ApiContext {
 mod accounts;
 #[path = "api/editorial.rs"]
 mod editorial;
+#[path = "api/events_editorial.rs"]
+mod events_editorial;
 
 struct TestApp {
     router: Router,

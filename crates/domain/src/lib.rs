@@ -4,6 +4,7 @@
 //! GraphQL types live here.
 
 pub mod access;
+pub mod agenda;
 pub mod article;
 pub mod community;
 pub mod editorial;

@@ -106,7 +106,7 @@ fn stale(expected: i64, found: i64) -> StorageError {
     }
 }
 
-async fn audit(
+pub(crate) async fn audit(
     txn: &DatabaseTransaction,
     actor: &Actor,
     item_kind: &str,

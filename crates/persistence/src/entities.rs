@@ -98,6 +98,15 @@ pub mod place {
         pub rating: Option<f64>,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
+        pub version: i64,
+        /// The system the place is synchronised from, if another system owns it.
+        pub source: Option<String>,
+        /// Its id in that system.
+        pub external_id: Option<String>,
+        /// `OPEN`, `TEMPORARILY_CLOSED` or `PERMANENTLY_CLOSED`.
+        pub closure: String,
+        /// When a temporary closure ends.
+        pub closed_until: Option<DateTimeUtc>,
     }
     no_relations!();
 }
@@ -154,6 +163,15 @@ pub mod event {
         pub duration_minutes: i64,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
+        pub version: i64,
+        /// The system the event is synchronised from, if another system owns it.
+        pub source: Option<String>,
+        /// Its id in that system.
+        pub external_id: Option<String>,
+        /// The local wall-clock first start of the recurrence (`2026-03-07T08:00:00`).
+        pub recurrence_start: Option<String>,
+        /// Local dates the recurrence skips, encoded `|2026-03-28|…|`.
+        pub recurrence_exceptions: String,
     }
     no_relations!();
 }
@@ -171,6 +189,22 @@ pub mod event_category {
         #[sea_orm(primary_key, auto_increment = false)]
         pub category_id: Uuid,
         pub position: i64,
+    }
+    no_relations!();
+}
+
+/// Which neighbourhoods an event concerns.
+pub mod event_neighborhood {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `event_neighborhoods`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "event_neighborhoods")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub event_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub neighborhood_id: Uuid,
     }
     no_relations!();
 }

@@ -4,6 +4,7 @@
 //! HTTP live in `capitole-api`.
 
 pub mod accounts;
+pub mod agenda;
 pub mod articles;
 pub mod catalog;
 pub mod community;

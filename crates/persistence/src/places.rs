@@ -167,9 +167,21 @@ pub fn opening_hours(place: &place::Model) -> OpeningHours {
     serde_json::from_str(&place.opening_hours).unwrap_or_default()
 }
 
+/// Whether a place is open at `at`: not closed, and within its opening hours.
+pub fn is_open_at(
+    place: &place::Model,
+    at: chrono::DateTime<chrono::Utc>,
+    tz: chrono_tz::Tz,
+) -> bool {
+    let closure = capitole_domain::agenda::PlaceClosure::from_code(&place.closure)
+        .unwrap_or(capitole_domain::agenda::PlaceClosure::Open);
+    !closure.is_closed_at(place.closed_until, at) && opening_hours(place).is_open_at(at, tz)
+}
+
 const COLUMNS: &str = "p.id, p.slug, p.name, p.name_folded, p.description, p.latitude, p.longitude, p.address, \
      p.postal_code, p.city, p.neighborhood_id, p.phone, p.email, p.website, p.opening_hours, p.accessibility, \
-     p.owner_organization_id, p.popularity, p.rating, p.created_at, p.updated_at";
+     p.owner_organization_id, p.popularity, p.rating, p.created_at, p.updated_at, p.version, p.source, \
+     p.external_id, p.closure, p.closed_until";
 
 fn push_conditions(sql: &mut Sql, filter: &PlaceFilter) {
     if !filter.categories.is_empty() {
@@ -197,7 +209,7 @@ fn passes(filter: &PlaceFilter, row: &PlaceRow) -> bool {
         return false;
     }
     match filter.open_at {
-        Some((at, tz)) => opening_hours(&row.place).is_open_at(at, tz),
+        Some((at, tz)) => is_open_at(&row.place, at, tz),
         None => true,
     }
 }

@@ -453,6 +453,11 @@ async fn places_at_the_very_same_spot_are_all_paged_through_once() {
                 rating: None,
                 created_at: now,
                 updated_at: now,
+                version: 1,
+                source: None,
+                external_id: None,
+                closure: "OPEN".into(),
+                closed_until: None,
             };
             row.into_active_model()
                 .insert(db.connection())

@@ -27,7 +27,7 @@ fn refused(error: CommunityError) -> async_graphql::Error {
     }
 }
 
-fn person<'a>(scope: &'a RequestScope) -> ApiResult<&'a SignedIn> {
+fn person(scope: &RequestScope) -> ApiResult<&SignedIn> {
     scope.principal.user().map_err(to_gql)
 }
 

@@ -2,6 +2,7 @@
 
 mod account;
 mod admin;
+pub(crate) mod agenda;
 mod community;
 mod editorial;
 
@@ -14,4 +15,5 @@ pub struct Mutation(
     admin::AdminMutation,
     editorial::EditorialMutation,
     community::CommunityMutation,
+    agenda::AgendaMutation,
 );

@@ -46,13 +46,18 @@ impl AuditEntry {
     async fn action(&self) -> &str {
         &self.0.action
     }
-    /// The kind of item (`ARTICLE`).
+    /// The kind of item (`ARTICLE`, `EVENT` or `PLACE`).
     async fn item_kind(&self) -> &str {
         &self.0.item_kind
     }
     /// The item's global id (it may have been deleted since).
     async fn item_id(&self) -> ID {
-        ids::encode(Kind::NewsArticle, self.0.item_id)
+        let kind = match self.0.item_kind.as_str() {
+            capitole_persistence::agenda::EVENT => Kind::Event,
+            capitole_persistence::agenda::PLACE => Kind::Place,
+            _ => Kind::NewsArticle,
+        };
+        ids::encode(kind, self.0.item_id)
     }
     /// What changed: for each field, `from` and `to` (long texts say only that they
     /// changed, with their lengths).

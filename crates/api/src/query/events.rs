@@ -166,10 +166,23 @@ impl EventQuery {
                 let uuid = ids::decode_as(Kind::Event, &id).map_err(to_gql)?;
                 Ok(scope.load(EventId(uuid)).await?.map(Event))
             }
-            (None, Some(slug)) => Ok(events::by_slug(&scope.db, &slug)
+            (None, Some(slug)) => {
+                if let Some(found) = events::by_slug(&scope.db, &slug).await.map_err(to_gql)? {
+                    return Ok(Some(Event(found)));
+                }
+                // A slug the event had before still leads to it.
+                let retired = capitole_persistence::agenda::retired_slug(
+                    &scope.db,
+                    capitole_persistence::agenda::EVENT,
+                    &slug,
+                )
                 .await
-                .map_err(to_gql)?
-                .map(Event)),
+                .map_err(to_gql)?;
+                match retired {
+                    Some(id) => Ok(scope.load(EventId(id)).await?.map(Event)),
+                    None => Ok(None),
+                }
+            }
             _ => Err(to_gql(ApiError::bad_input(
                 "give exactly one of `id` and `slug`",
             ))),

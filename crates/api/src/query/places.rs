@@ -124,10 +124,23 @@ impl PlaceQuery {
                 let uuid = ids::decode_as(Kind::Place, &id).map_err(to_gql)?;
                 Ok(scope.load(PlaceId(uuid)).await?.map(Place))
             }
-            (None, Some(slug)) => Ok(places::by_slug(&scope.db, &slug)
+            (None, Some(slug)) => {
+                if let Some(found) = places::by_slug(&scope.db, &slug).await.map_err(to_gql)? {
+                    return Ok(Some(Place(found)));
+                }
+                // A slug the place had before still leads to it.
+                let retired = capitole_persistence::agenda::retired_slug(
+                    &scope.db,
+                    capitole_persistence::agenda::PLACE,
+                    &slug,
+                )
                 .await
-                .map_err(to_gql)?
-                .map(Place)),
+                .map_err(to_gql)?;
+                match retired {
+                    Some(id) => Ok(scope.load(PlaceId(id)).await?.map(Place)),
+                    None => Ok(None),
+                }
+            }
             _ => Err(to_gql(ApiError::bad_input(
                 "give exactly one of `id` and `slug`",
             ))),

@@ -6,14 +6,16 @@ use capitole_persistence::entities::{event, event_occurrence};
 use capitole_persistence::events::{OccurrenceWindow, occurrence_status};
 use chrono::{DateTime, Utc};
 
-use super::catalog::{Category, Organization};
+use super::catalog::{Category, Neighborhood, Organization};
 use super::connection::{CountQuery, connection, page_info, page_size, unwrap_cursor, wrap_cursor};
 use super::place::Place;
 use super::{Accessibility, Audience, TextFormat, accessibility_of, audiences_of};
 use crate::context::scope;
 use crate::error::{ApiError, ApiResult, to_gql};
 use crate::ids::{self, Kind};
-use crate::loaders::{CategoriesOfEvent, NextOccurrence, OccurrencePage, OrganizationId, PlaceId};
+use crate::loaders::{
+    CategoriesOfEvent, NeighborhoodId, NextOccurrence, OccurrencePage, OrganizationId, PlaceId,
+};
 
 /// Where an event stands as a whole.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -191,6 +193,31 @@ impl Event {
     /// Its RFC 5545 recurrence rule, for recurring events.
     async fn recurrence_rule(&self) -> Option<&str> {
         self.0.recurrence_rule.as_deref()
+    }
+    /// The neighbourhoods it concerns.
+    async fn neighborhoods(&self, ctx: &Context<'_>) -> ApiResult<Vec<Neighborhood>> {
+        let scope = scope(ctx)?;
+        let ids = capitole_persistence::agenda::neighborhoods_of_event(&scope.db, self.0.id)
+            .await
+            .map_err(to_gql)?;
+        Ok(scope
+            .load_all(ids.into_iter().map(NeighborhoodId).collect())
+            .await?
+            .into_iter()
+            .map(Neighborhood)
+            .collect())
+    }
+    /// The version editors edit (it goes up with every change).
+    async fn version(&self) -> i64 {
+        self.0.version
+    }
+    /// The system the event is synchronised from, when another system owns it.
+    async fn source(&self) -> Option<&str> {
+        self.0.source.as_deref()
+    }
+    /// Its id in that system.
+    async fn external_id(&self) -> Option<&str> {
+        self.0.external_id.as_deref()
     }
     /// Its next date that is not cancelled.
     async fn next_occurrence(&self, ctx: &Context<'_>) -> ApiResult<Option<Occurrence>> {

@@ -1,6 +1,7 @@
 //! Places: venues with categories, location, contact, opening hours and upcoming events.
 
 use async_graphql::{Context, ID, Object, SimpleObject};
+use capitole_domain::agenda::PlaceClosure as DomainClosure;
 use capitole_domain::opening_hours::OpeningHours as DomainHours;
 use capitole_persistence::entities::place;
 use capitole_persistence::places::opening_hours;
@@ -20,6 +21,18 @@ use crate::loaders::{
 /// A place of the city: a museum, a market, a pool, a park, a café…
 #[derive(Clone)]
 pub(crate) struct Place(pub place::Model);
+
+/// Whether a place receives visitors.
+#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "capitole_domain::agenda::PlaceClosure")]
+pub(crate) enum PlaceClosure {
+    /// Open as its hours say.
+    Open,
+    /// Closed for a while; `closedUntil` says until when, if known.
+    TemporarilyClosed,
+    /// Closed for good.
+    PermanentlyClosed,
+}
 
 /// A day of the week.
 #[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq)]
@@ -181,10 +194,44 @@ impl Place {
     async fn opening_hours(&self) -> OpeningHours {
         opening_hours(&self.0).into()
     }
-    /// Whether it is open now, in city time.
+    /// Whether it is open now, in city time: never while it is closed.
     async fn is_open_now(&self, ctx: &Context<'_>) -> ApiResult<bool> {
         let scope = scope(ctx)?;
-        Ok(opening_hours(&self.0).is_open_at(scope.now, scope.timezone))
+        Ok(capitole_persistence::places::is_open_at(
+            &self.0,
+            scope.now,
+            scope.timezone,
+        ))
+    }
+    /// Whether it receives visitors (opening hours apply only while it is `OPEN`).
+    async fn closure(&self, ctx: &Context<'_>) -> ApiResult<PlaceClosure> {
+        let scope = scope(ctx)?;
+        let closure = DomainClosure::from_code(&self.0.closure).unwrap_or(DomainClosure::Open);
+        // A temporary closure whose end has passed is over.
+        if closure == DomainClosure::TemporarilyClosed
+            && !closure.is_closed_at(self.0.closed_until, scope.now)
+        {
+            return Ok(PlaceClosure::Open);
+        }
+        Ok(closure.into())
+    }
+    /// When a temporary closure ends, if known.
+    async fn closed_until(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        (self.0.closure == DomainClosure::TemporarilyClosed.code())
+            .then_some(self.0.closed_until)
+            .flatten()
+    }
+    /// The version editors edit (it goes up with every change).
+    async fn version(&self) -> i64 {
+        self.0.version
+    }
+    /// The system the place is synchronised from, when another system owns it.
+    async fn source(&self) -> Option<&str> {
+        self.0.source.as_deref()
+    }
+    /// Its id in that system.
+    async fn external_id(&self) -> Option<&str> {
+        self.0.external_id.as_deref()
     }
     /// Who it is prepared for.
     async fn accessibility(&self) -> Vec<Accessibility> {

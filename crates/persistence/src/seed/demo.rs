@@ -229,6 +229,11 @@ fn add_places(
             rating: None,
             created_at: now,
             updated_at: now,
+            version: 1,
+            source: None,
+            external_id: None,
+            closure: "OPEN".to_owned(),
+            closed_until: None,
         });
         for (position, slug) in p.categories.iter().enumerate() {
             if let Some((category_id, _)) = catalog.categories.get(*slug) {
@@ -304,6 +309,13 @@ fn add_events(
             duration_minutes: e.duration_minutes,
             created_at: now,
             updated_at: now,
+            version: 1,
+            source: None,
+            external_id: None,
+            recurrence_start: e
+                .rrule
+                .map(|_| at(e.day_offset).format("%Y-%m-%dT%H:%M:%S").to_string()),
+            recurrence_exceptions: "|".to_owned(),
         });
         for (position, slug) in e.categories.iter().enumerate() {
             if let Some((category_id, _)) = catalog.categories.get(*slug) {

@@ -208,6 +208,11 @@ pub async fn synthetic_sized(
                 .then(|| f64::from(rng.random_range(40..100u8)) / 10.0),
             created_at: now,
             updated_at: now,
+            version: 1,
+            source: None,
+            external_id: None,
+            closure: "OPEN".to_owned(),
+            closed_until: None,
         });
         if let Some(category_id) = pick_opt(&mut rng, &place_categories) {
             batch.place_categories.push(place_category::Model {
@@ -287,6 +292,11 @@ pub async fn synthetic_sized(
             duration_minutes,
             created_at: now,
             updated_at: now,
+            version: 1,
+            source: None,
+            external_id: None,
+            recurrence_start: None,
+            recurrence_exceptions: "|".to_owned(),
         });
         if let Some(category_id) = pick_opt(&mut rng, &event_categories) {
             batch.event_categories.push(event_category::Model {
