@@ -132,6 +132,10 @@ grouped_loader!(
     NeighborhoodsOfArticle => Vec<Uuid>, |db, _b, ids| articles::neighborhoods_of(db, &ids)
 );
 grouped_loader!(
+    /// The neighbourhoods of an event, as ids.
+    NeighborhoodsOfEvent => Vec<Uuid>, |db, _b, ids| capitole_persistence::agenda::neighborhoods_of_events(db, &ids)
+);
+grouped_loader!(
     /// The events an article is about, as ids.
     EventsOfArticle => Vec<Uuid>, |db, _b, ids| articles::events_of(db, &ids)
 );

@@ -122,8 +122,8 @@ fn schema_graphql_is_the_exported_schema() {
 
 #[tokio::test]
 async fn a_page_costs_the_same_number_of_statements_whatever_its_size() {
-    let events = "query($n: Int!) { events(first: $n, filter: { startsAfter: \"2000-01-01T00:00:00Z\" }) { edges { occurrence { startsAt } node { title venue { name location { latitude longitude } } organizer { name } categories { name parent { name } } nextOccurrence { startsAt } } } } }";
-    let places = "query($n: Int!) { places(first: $n) { nodes { name categories { name } neighborhood { name } owner { name } upcomingEvents(first: 3) { title } } } }";
+    let events = "query($n: Int!) { events(first: $n, filter: { startsAfter: \"2000-01-01T00:00:00Z\" }) { edges { occurrence { startsAt } node { title venue { name location { latitude longitude } } organizer { name } categories { name parent { name } } neighborhoods { name } nextOccurrence { startsAt attendeeCount } } } } }";
+    let places = "query($n: Int!) { places(first: $n) { nodes { name categories { name } neighborhood { name } owner { name } upcomingEvents(first: 3) { title } stats { checkInCount visitorCount tipCount rating hereNow } tips(first: 3) { nodes { text author { displayName } } } } } }";
     let news = "query($n: Int!) { news(first: $n) { nodes { title publishers { name } neighborhoods { name } relatedEvents { title } relatedPlaces { name } } } }";
     for app in apps().await {
         for (name, text) in [("events", events), ("places", places), ("news", news)] {

@@ -294,9 +294,28 @@ fn event_content_of(
     }
 }
 
-/// The neighbourhoods an event concerns.
-pub async fn neighborhoods_of_event(db: &Database, id: Uuid) -> Result<Vec<Uuid>, StorageError> {
-    Ok(event_links(db.connection(), id).await?.1)
+/// The neighbourhoods each of these events concerns, as ids, in one statement.
+pub async fn neighborhoods_of_events(
+    db: &Database,
+    event_ids: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, Vec<Uuid>>, StorageError> {
+    let mut grouped: std::collections::HashMap<Uuid, Vec<Uuid>> = std::collections::HashMap::new();
+    if event_ids.is_empty() {
+        return Ok(grouped);
+    }
+    let links = crate::entities::event_neighborhood::Entity::find()
+        .filter(
+            crate::entities::event_neighborhood::Column::EventId.is_in(event_ids.iter().copied()),
+        )
+        .all(db.connection())
+        .await?;
+    for link in links {
+        grouped
+            .entry(link.event_id)
+            .or_default()
+            .push(link.neighborhood_id);
+    }
+    Ok(grouped)
 }
 
 /// An event as an editor edits it: its row and its content (links included).

@@ -197,9 +197,10 @@ impl Event {
     /// The neighbourhoods it concerns.
     async fn neighborhoods(&self, ctx: &Context<'_>) -> ApiResult<Vec<Neighborhood>> {
         let scope = scope(ctx)?;
-        let ids = capitole_persistence::agenda::neighborhoods_of_event(&scope.db, self.0.id)
-            .await
-            .map_err(to_gql)?;
+        let ids = scope
+            .load(crate::loaders::NeighborhoodsOfEvent(self.0.id))
+            .await?
+            .unwrap_or_default();
         Ok(scope
             .load_all(ids.into_iter().map(NeighborhoodId).collect())
             .await?
