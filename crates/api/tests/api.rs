@@ -38,6 +38,8 @@ async fn context(db: &Database) -> ApiContext {
 
 #[path = "api/accounts.rs"]
 mod accounts;
+#[path = "api/community.rs"]
+mod community;
 #[path = "api/editorial.rs"]
 mod editorial;
 #[path = "api/events_editorial.rs"]

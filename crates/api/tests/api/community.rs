@@ -1,0 +1,581 @@
+//! The social layer as residents and moderators use it: check-ins with their limits and
+//! idempotency, tips with likes, reports and moderation on every path, votes and ratings,
+//! saves and going, the mayor and trending places from crafted histories, and exact
+//! counts under concurrent check-ins.
+
+use axum::http::StatusCode;
+use capitole_domain::access::Role;
+use capitole_persistence::entities::{check_in, place};
+use capitole_persistence::sea_orm::{
+    ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
+};
+use serde_json::{Value, json};
+
+use super::accounts::{access_of, app_token, create, register, run};
+use super::{TestApp, apps, code};
+
+const CHECK_IN: &str = "mutation($p: ID!, $m: String, $k: String) { checkIn(placeId: $p, message: $m, idempotencyKey: $k) { replayed checkIn { id createdAt } } }";
+const STATS: &str = "query($id: ID!) { node(id: $id) { ... on Place { stats { checkInCount visitorCount tipCount likeCount dislikeCount rating hereNow } } } }";
+
+async fn place_id(app: &TestApp, slug: &str) -> (String, uuid::Uuid) {
+    let (_, body) = run(
+        app,
+        None,
+        "query($s: String!) { place(slug: $s) { id } }",
+        json!({ "s": slug }),
+    )
+    .await;
+    let id = body["data"]["place"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned();
+    let row = place::Entity::find()
+        .filter(place::Column::Slug.eq(slug))
+        .one(app.db.connection())
+        .await
+        .unwrap()
+        .unwrap();
+    (id, row.id)
+}
+
+async fn any_place_slug(app: &TestApp, n: usize) -> String {
+    let (_, body) = run(
+        app,
+        None,
+        "{ places(first: 10) { nodes { slug } } }",
+        json!({}),
+    )
+    .await;
+    body["data"]["places"]["nodes"][n]["slug"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn stats(app: &TestApp, id: &str) -> Value {
+    run(app, None, STATS, json!({ "id": id })).await.1["data"]["node"]["stats"].clone()
+}
+
+#[tokio::test]
+async fn check_ins_are_limited_idempotent_and_private() {
+    for app in apps().await {
+        let label = &app.test_db.label;
+        let slug = any_place_slug(&app, 0).await;
+        let (place, _) = place_id(&app, &slug).await;
+        let (ana, _) = register(&app, "ana@example.org").await;
+        let (bob, _) = register(&app, "bob@example.org").await;
+        let (_, first) = run(
+            &app,
+            Some(&ana),
+            CHECK_IN,
+            json!({ "p": place, "m": "Café en terrasse", "k": "k-1" }),
+        )
+        .await;
+        assert_eq!(
+            first["data"]["checkIn"]["replayed"], false,
+            "{label}: {first}"
+        );
+        // A retried request with the same key returns the same check-in.
+        let (_, retry) = run(
+            &app,
+            Some(&ana),
+            CHECK_IN,
+            json!({ "p": place, "m": "Café en terrasse", "k": "k-1" }),
+        )
+        .await;
+        assert_eq!(retry["data"]["checkIn"]["replayed"], true);
+        assert_eq!(
+            retry["data"]["checkIn"]["checkIn"]["id"],
+            first["data"]["checkIn"]["checkIn"]["id"]
+        );
+        // A second check-in within 30 minutes is refused, clearly.
+        let (_, again) = run(
+            &app,
+            Some(&ana),
+            CHECK_IN,
+            json!({ "p": place, "k": "k-2" }),
+        )
+        .await;
+        assert_eq!(code(&again), "RATE_LIMITED", "{again}");
+        assert!(
+            again["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("30 minutes")
+        );
+        // Hostile input is refused with nothing stored.
+        let (_, hostile) = run(
+            &app,
+            Some(&bob),
+            CHECK_IN,
+            json!({ "p": place, "m": "x".repeat(1000), "k": "clé invalide" }),
+        )
+        .await;
+        let fields: Vec<&str> = hostile["errors"][0]["extensions"]["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["field"].as_str().unwrap())
+            .collect();
+        assert_eq!(fields, ["message", "idempotencyKey"]);
+        let count = check_in::Entity::find()
+            .count(app.db.connection())
+            .await
+            .unwrap();
+        assert_eq!(count, 1, "{label}");
+        // Only signed-in people check in; app tokens read the public results.
+        let (token, _) = app_token(&app, "Reader").await;
+        assert_eq!(
+            code(&run(&app, None, CHECK_IN, json!({ "p": place })).await.1),
+            "UNAUTHENTICATED"
+        );
+        assert_eq!(
+            code(
+                &run(&app, Some(&token), CHECK_IN, json!({ "p": place }))
+                    .await
+                    .1
+            ),
+            "FORBIDDEN"
+        );
+        let figures = stats(&app, &place).await;
+        assert_eq!(figures["checkInCount"], 1, "{label}: {figures}");
+        assert_eq!(figures["visitorCount"], 1);
+        assert_eq!(figures["hereNow"], 1);
+        // Check-ins are the person's own: their viewer lists them; nobody else reads them.
+        let (_, mine) = run(
+            &app,
+            Some(&ana),
+            "{ viewer { checkIns { totalCount nodes { message place { slug } } } } }",
+            json!({}),
+        )
+        .await;
+        assert_eq!(
+            mine["data"]["viewer"]["checkIns"]["totalCount"], 1,
+            "{mine}"
+        );
+        assert_eq!(
+            mine["data"]["viewer"]["checkIns"]["nodes"][0]["place"]["slug"],
+            slug.as_str()
+        );
+        let (_, theirs) = run(
+            &app,
+            Some(&bob),
+            "{ viewer { checkIns { totalCount } } }",
+            json!({}),
+        )
+        .await;
+        assert_eq!(theirs["data"]["viewer"]["checkIns"]["totalCount"], 0);
+        app.test_db.remove().await;
+    }
+}
+
+#[tokio::test]
+async fn concurrent_check_ins_are_counted_exactly() {
+    for app in apps().await {
+        let label = &app.test_db.label;
+        let slug = any_place_slug(&app, 1).await;
+        let (place, _) = place_id(&app, &slug).await;
+        let mut tokens = Vec::new();
+        for i in 0..12 {
+            tokens.push(register(&app, &format!("p{i}@example.org")).await.0);
+        }
+        // Everyone checks in at once; each sends the same request twice.
+        let runs = tokens.iter().enumerate().flat_map(|(i, t)| {
+            let key = format!("key-{i}");
+            [(t.clone(), key.clone()), (t.clone(), key)]
+        });
+        let calls = runs.map(|(t, key)| {
+            let (app, place) = (&app, place.clone());
+            async move {
+                run(app, Some(&t), CHECK_IN, json!({ "p": place, "k": key }))
+                    .await
+                    .1
+            }
+        });
+        let results = futures_util::future::join_all(calls).await;
+        assert!(
+            results.iter().all(|r| r["data"]["checkIn"].is_object()),
+            "{label}: {results:?}"
+        );
+        let replayed = results
+            .iter()
+            .filter(|r| r["data"]["checkIn"]["replayed"] == true)
+            .count();
+        assert_eq!(replayed, 12, "{label}");
+        let figures = stats(&app, &place).await;
+        assert_eq!(figures["checkInCount"], 12, "{label}: {figures}");
+        assert_eq!(figures["visitorCount"], 12);
+        let rows = check_in::Entity::find()
+            .count(app.db.connection())
+            .await
+            .unwrap();
+        assert_eq!(rows, 12);
+        app.test_db.remove().await;
+    }
+}
+
+#[tokio::test]
+async fn hidden_tips_disappear_from_every_public_path() {
+    for app in apps().await {
+        let label = &app.test_db.label;
+        let slug = any_place_slug(&app, 2).await;
+        let (place, _) = place_id(&app, &slug).await;
+        let (ana, _) = register(&app, "ana@example.org").await;
+        let (bob, _) = register(&app, "bob@example.org").await;
+        create(
+            &app,
+            "moderation@example.org",
+            Role::Editor,
+            &["ville-de-toulouse"],
+        )
+        .await;
+        let moderator = access_of(&app, "moderation@example.org").await;
+        let add = "mutation($p: ID!, $t: String!) { addTip(placeId: $p, text: $t) { id author { displayName } } }";
+        let (_, tip) = run(
+            &app,
+            Some(&ana),
+            add,
+            json!({ "p": place, "t": "Le marché du dimanche est plus calme avant 9 h." }),
+        )
+        .await;
+        let tip_id = tip["data"]["addTip"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{tip}"))
+            .to_owned();
+        assert_eq!(tip["data"]["addTip"]["author"]["displayName"], "Ana");
+        let (_, liked) = run(
+            &app,
+            Some(&bob),
+            "mutation($t: ID!) { likeTip(tipId: $t) { likeCount } }",
+            json!({ "t": tip_id }),
+        )
+        .await;
+        assert_eq!(liked["data"]["likeTip"]["likeCount"], 1, "{liked}");
+        let (_, twice) = run(
+            &app,
+            Some(&bob),
+            "mutation($t: ID!) { likeTip(tipId: $t) { likeCount } }",
+            json!({ "t": tip_id }),
+        )
+        .await;
+        assert_eq!(
+            twice["data"]["likeTip"]["likeCount"], 1,
+            "a like counts once"
+        );
+        // Hostile tips are refused.
+        let (_, hostile) = run(
+            &app,
+            Some(&ana),
+            add,
+            json!({ "p": place, "t": "bip\u{7}" }),
+        )
+        .await;
+        assert_eq!(code(&hostile), "BAD_USER_INPUT");
+        // Reported, then hidden by a moderator.
+        let (_, reported) = run(
+            &app,
+            Some(&bob),
+            "mutation($t: ID!) { reportTip(tipId: $t, reason: \"hors sujet\") }",
+            json!({ "t": tip_id }),
+        )
+        .await;
+        assert_eq!(reported["data"]["reportTip"], true, "{reported}");
+        let (_, queue) = run(
+            &app,
+            Some(&moderator),
+            "{ reportedTips { id reportCount } }",
+            json!({}),
+        )
+        .await;
+        assert_eq!(
+            queue["data"]["reportedTips"][0]["reportCount"], 1,
+            "{queue}"
+        );
+        let (_, refused) = run(&app, Some(&bob), "{ reportedTips { id } }", json!({})).await;
+        assert_eq!(code(&refused), "FORBIDDEN");
+        let (_, hid_by_citizen) = run(
+            &app,
+            Some(&bob),
+            "mutation($t: ID!) { hideTip(tipId: $t) { hidden } }",
+            json!({ "t": tip_id }),
+        )
+        .await;
+        assert_eq!(code(&hid_by_citizen), "FORBIDDEN");
+        let (_, hidden) = run(
+            &app,
+            Some(&moderator),
+            "mutation($t: ID!) { hideTip(tipId: $t) { hidden } }",
+            json!({ "t": tip_id }),
+        )
+        .await;
+        assert_eq!(hidden["data"]["hideTip"]["hidden"], true, "{hidden}");
+        // Gone from the place (first page and later pages), its count, the author's viewer
+        // list, and the report queue; it cannot be liked any more.
+        let tips_of = "query($s: String!) { place(slug: $s) { tips { totalCount nodes { id } } more: tips(first: 20) { nodes { id } } } }";
+        let (_, public) = run(&app, None, tips_of, json!({ "s": slug })).await;
+        assert_eq!(
+            public["data"]["place"]["tips"]["totalCount"], 0,
+            "{label}: {public}"
+        );
+        assert!(!public.to_string().contains(&tip_id));
+        assert_eq!(stats(&app, &place).await["tipCount"], 0);
+        let (_, own) = run(&app, Some(&ana), "{ viewer { tips { id } } }", json!({})).await;
+        assert!(!own.to_string().contains(&tip_id), "{own}");
+        let (_, like_hidden) = run(
+            &app,
+            Some(&bob),
+            "mutation($t: ID!) { likeTip(tipId: $t) { likeCount } }",
+            json!({ "t": tip_id }),
+        )
+        .await;
+        assert_eq!(code(&like_hidden), "NOT_FOUND");
+        // Restored: back everywhere.
+        run(
+            &app,
+            Some(&moderator),
+            "mutation($t: ID!) { restoreTip(tipId: $t) { hidden } }",
+            json!({ "t": tip_id }),
+        )
+        .await;
+        let (_, back) = run(&app, None, tips_of, json!({ "s": slug })).await;
+        assert_eq!(back["data"]["place"]["tips"]["totalCount"], 1, "{back}");
+        assert_eq!(stats(&app, &place).await["tipCount"], 1);
+        app.test_db.remove().await;
+    }
+}
+
+#[tokio::test]
+async fn votes_make_a_rating_once_enough_people_voted() {
+    for app in apps().await {
+        let slug = any_place_slug(&app, 3).await;
+        let (place, _) = place_id(&app, &slug).await;
+        let rate = "mutation($p: ID!, $v: Vote) { ratePlace(placeId: $p, vote: $v) { likeCount dislikeCount rating } }";
+        let mut last = Value::Null;
+        for i in 0..6 {
+            let (token, _) = register(&app, &format!("v{i}@example.org")).await;
+            let vote = if i < 5 { "LIKE" } else { "DISLIKE" };
+            last = run(&app, Some(&token), rate, json!({ "p": place, "v": vote }))
+                .await
+                .1;
+            if i == 3 {
+                assert!(
+                    last["data"]["ratePlace"]["rating"].is_null(),
+                    "too few votes: {last}"
+                );
+            }
+            if i == 5 {
+                // Changing one's mind moves the counts, not adds to them.
+                run(&app, Some(&token), rate, json!({ "p": place, "v": "LIKE" })).await;
+                last = run(
+                    &app,
+                    Some(&token),
+                    rate,
+                    json!({ "p": place, "v": "DISLIKE" }),
+                )
+                .await
+                .1;
+            }
+        }
+        let figures = &last["data"]["ratePlace"];
+        assert_eq!(figures["likeCount"], 5, "{last}");
+        assert_eq!(figures["dislikeCount"], 1);
+        let rating = figures["rating"].as_f64().unwrap();
+        assert!((3.0..9.0).contains(&rating), "{rating}");
+        // The places list orders by it.
+        let (_, ordered) = run(
+            &app,
+            None,
+            "{ places(first: 1, orderBy: RATING) { nodes { slug } } }",
+            json!({}),
+        )
+        .await;
+        assert_eq!(
+            ordered["data"]["places"]["nodes"][0]["slug"],
+            slug.as_str(),
+            "{ordered}"
+        );
+        app.test_db.remove().await;
+    }
+}
+
+#[tokio::test]
+async fn the_mayor_and_trending_places_come_from_the_history() {
+    for app in apps().await {
+        let label = &app.test_db.label;
+        let slug = any_place_slug(&app, 4).await;
+        let (place, place_uuid) = place_id(&app, &slug).await;
+        let mut people = Vec::new();
+        for name in ["ana", "bob", "chloe"] {
+            register(&app, &format!("{name}@example.org")).await;
+            let user = capitole_persistence::accounts::user_by_email(
+                &app.db,
+                &format!("{name}@example.org"),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+            people.push(user.id);
+        }
+        // A crafted history: Ana on 5 different days, Bob 8 times on 2 days, Chloé on 6
+        // days but she hides from the mayorship, and old visits that no longer count.
+        let now = chrono::Utc::now();
+        let mut rows = Vec::new();
+        let mut add = |user: uuid::Uuid, at: chrono::DateTime<chrono::Utc>| {
+            rows.push(check_in::ActiveModel {
+                id: Set(uuid::Uuid::now_v7()),
+                user_id: Set(user),
+                place_id: Set(place_uuid),
+                created_at: Set(at),
+                message: Set(None),
+                idempotency_key: Set(None),
+            });
+        };
+        for d in 1..=5 {
+            add(people[0], now - chrono::Duration::days(d));
+        }
+        for h in 0..8 {
+            add(
+                people[1],
+                now - chrono::Duration::days(1 + h % 2) - chrono::Duration::hours(h),
+            );
+        }
+        for d in 1..=6 {
+            add(people[2], now - chrono::Duration::days(d));
+        }
+        for d in 70..90 {
+            add(people[1], now - chrono::Duration::days(d));
+        }
+        check_in::Entity::insert_many(rows)
+            .exec(app.db.connection())
+            .await
+            .unwrap();
+        capitole_persistence::community::set_privacy(&app.db, people[2], None, Some(true))
+            .await
+            .unwrap();
+        let (_, mayor) = run(&app, None, "query($id: ID!) { node(id: $id) { ... on Place { mayor { days person { displayName } } } } }", json!({ "id": place })).await;
+        assert_eq!(
+            mayor["data"]["node"]["mayor"]["days"], 5,
+            "{label}: {mayor}"
+        );
+        assert_eq!(
+            mayor["data"]["node"]["mayor"]["person"]["displayName"],
+            "Ana"
+        );
+
+        // Trending: check-ins in the last hours near a point, most first.
+        let other_slug = any_place_slug(&app, 5).await;
+        let (other, other_uuid) = place_id(&app, &other_slug).await;
+        let recent = |place: uuid::Uuid, user: uuid::Uuid, minutes: i64| check_in::ActiveModel {
+            id: Set(uuid::Uuid::now_v7()),
+            user_id: Set(user),
+            place_id: Set(place),
+            created_at: Set(now - chrono::Duration::minutes(minutes)),
+            message: Set(None),
+            idempotency_key: Set(None),
+        };
+        let trending_rows = vec![
+            recent(other_uuid, people[0], 10),
+            recent(other_uuid, people[1], 20),
+            recent(other_uuid, people[2], 30),
+            recent(place_uuid, people[0], 40),
+            recent(place_uuid, people[1], 60 * 5),
+        ];
+        check_in::Entity::insert_many(trending_rows)
+            .exec(app.db.connection())
+            .await
+            .unwrap();
+        let (_, trending) = run(&app, None, "{ trendingPlaces(near: { latitude: 43.6045, longitude: 1.444, radiusMeters: 50000 }) { recentCheckIns place { id } } }", json!({})).await;
+        let list = trending["data"]["trendingPlaces"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{trending}"));
+        assert!(list.len() >= 2, "{label}: {trending}");
+        assert_eq!(list[0]["place"]["id"], other.as_str());
+        assert_eq!(list[0]["recentCheckIns"], 3);
+        assert_eq!(list[1]["place"]["id"], place.as_str());
+        assert_eq!(
+            list[1]["recentCheckIns"], 1,
+            "the 5-hour-old visit is not trending"
+        );
+        app.test_db.remove().await;
+    }
+}
+
+#[tokio::test]
+async fn saves_and_going_belong_to_the_viewer() {
+    for app in apps().await {
+        let (ana, _) = register(&app, "ana@example.org").await;
+        let slug = any_place_slug(&app, 0).await;
+        let (place, _) = place_id(&app, &slug).await;
+        let (_, events) = run(
+            &app,
+            None,
+            "{ events(first: 1) { nodes { id nextOccurrence { id } } } }",
+            json!({}),
+        )
+        .await;
+        let event = events["data"]["events"]["nodes"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let date = events["data"]["events"]["nodes"][0]["nextOccurrence"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        for id in [&place, &event] {
+            let (_, saved) = run(
+                &app,
+                Some(&ana),
+                "mutation($id: ID!) { setSaved(id: $id) }",
+                json!({ "id": id }),
+            )
+            .await;
+            assert_eq!(saved["data"]["setSaved"], true, "{saved}");
+        }
+        let (_, going) = run(
+            &app,
+            Some(&ana),
+            "mutation($id: ID!) { setGoing(occurrenceId: $id) }",
+            json!({ "id": date }),
+        )
+        .await;
+        assert_eq!(going["data"]["setGoing"], true, "{going}");
+        let (_, viewer) = run(&app, Some(&ana), "{ viewer { saved { ... on Place { slug } ... on Event { id } } going { id attendeeCount } } }", json!({})).await;
+        assert_eq!(
+            viewer["data"]["viewer"]["saved"].as_array().map(Vec::len),
+            Some(2),
+            "{viewer}"
+        );
+        assert_eq!(viewer["data"]["viewer"]["going"][0]["attendeeCount"], 1);
+        let (status, anonymous) = run(
+            &app,
+            None,
+            "mutation($id: ID!) { setSaved(id: $id) }",
+            json!({ "id": place }),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(code(&anonymous), "UNAUTHENTICATED");
+        // The export carries it; erasure removes it and leaves the figures consistent.
+        run(&app, Some(&ana), CHECK_IN, json!({ "p": place })).await;
+        let (_, export) = run(&app, Some(&ana), "{ exportMyData }", json!({})).await;
+        let community = &export["data"]["exportMyData"]["community"];
+        assert_eq!(
+            community["checkIns"].as_array().map(Vec::len),
+            Some(1),
+            "{export}"
+        );
+        assert_eq!(community["saved"].as_array().map(Vec::len), Some(2));
+        let (_, erased) = run(
+            &app,
+            Some(&ana),
+            "mutation($p: String!) { deleteMyAccount(password: $p) }",
+            json!({ "p": super::accounts::PASSWORD }),
+        )
+        .await;
+        assert_eq!(erased["data"]["deleteMyAccount"], true, "{erased}");
+        let figures = stats(&app, &place).await;
+        assert_eq!(figures["checkInCount"], 0, "{figures}");
+        assert_eq!(figures["visitorCount"], 0);
+        app.test_db.remove().await;
+    }
+}
