@@ -314,7 +314,8 @@ struct SeedArgs {
     /// Load a synthetic city for load tests.
     #[arg(long, env = "CAPITOLE_SYNTHETIC")]
     synthetic: bool,
-    /// Size of the synthetic city (1 = 50,000 places, 20,000 events, 5,000 articles).
+    /// Size of the synthetic city (1 = 50,000 places, 20,000 events, 5,000 articles, 10,000
+    /// residents, 200,000 tips, 1,000,000 check-ins).
     #[arg(long, env = "CAPITOLE_SCALE", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=20))]
     scale: u32,
     /// Seed of the synthetic city: the same seed gives the same city.
@@ -382,6 +383,9 @@ async fn run(command: Command, database: DatabaseArgs, timezone: Tz) -> anyhow::
                     events = report.events,
                     occurrences = report.occurrences,
                     articles = report.articles,
+                    residents = report.users,
+                    tips = report.tips,
+                    check_ins = report.check_ins,
                     seconds = started.elapsed().as_secs_f64(),
                     "seeded"
                 );

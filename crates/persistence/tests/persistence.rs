@@ -497,6 +497,11 @@ async fn the_same_seed_gives_the_same_synthetic_city() {
         places: 300,
         events: 120,
         articles: 40,
+        community: capitole_persistence::seed::CommunitySize {
+            users: 50,
+            tips: 200,
+            check_ins: 1_000,
+        },
     };
     let now = now();
     let mut cities = Vec::new();
@@ -601,6 +606,77 @@ async fn the_agenda_near_a_point_holds_exactly_the_events_at_places_inside_the_c
             events::count(db, &filter).await.unwrap(),
             expected.len() as u64
         );
+        test_db.remove().await;
+    }
+}
+
+#[tokio::test]
+async fn synthetic_residents_and_their_activity_add_up_on_both_engines() {
+    use capitole_persistence::entities::{check_in, place_stat, tip, user};
+    use capitole_persistence::sea_orm::PaginatorTrait;
+    use capitole_persistence::seed::{CommunitySize, SyntheticSize, synthetic_sized};
+    let size = SyntheticSize {
+        places: 200,
+        events: 20,
+        articles: 10,
+        community: CommunitySize {
+            users: 40,
+            tips: 300,
+            check_ins: 2_000,
+        },
+    };
+    for test_db in databases().await {
+        let db = &test_db.db;
+        let report = synthetic_sized(db, size, 3, now(), PARIS).await.unwrap();
+        assert_eq!(
+            (report.users, report.tips, report.check_ins),
+            (40, 300, 2_000)
+        );
+        let conn = db.connection();
+        assert_eq!(
+            user::Entity::find().count(conn).await.unwrap(),
+            40,
+            "{}",
+            test_db.label
+        );
+        assert_eq!(
+            tip::Entity::find().count(conn).await.unwrap(),
+            300,
+            "{}",
+            test_db.label
+        );
+        let check_ins = check_in::Entity::find().all(conn).await.unwrap();
+        assert_eq!(check_ins.len(), 2_000, "{}", test_db.label);
+        // Spread over the last 90 days, never in the future.
+        let now = now();
+        assert!(
+            check_ins
+                .iter()
+                .all(|c| c.created_at <= now && c.created_at > now - chrono::Duration::days(91))
+        );
+        // The counters agree with the rows, and activity is skewed towards a few places.
+        let stats = place_stat::Entity::find().all(conn).await.unwrap();
+        assert_eq!(
+            stats.iter().map(|s| s.check_ins).sum::<i64>(),
+            2_000,
+            "{}",
+            test_db.label
+        );
+        assert_eq!(stats.iter().map(|s| s.tips).sum::<i64>(), 300);
+        let busiest = stats.iter().map(|s| s.check_ins).max().unwrap_or(0);
+        assert!(
+            busiest > 2_000 / 200 * 5,
+            "{}: the busiest place has {busiest}",
+            test_db.label
+        );
+        for s in &stats {
+            let visitors: std::collections::HashSet<_> = check_ins
+                .iter()
+                .filter(|c| c.place_id == s.place_id)
+                .map(|c| c.user_id)
+                .collect();
+            assert_eq!(s.visitors, visitors.len() as i64);
+        }
         test_db.remove().await;
     }
 }

@@ -59,6 +59,7 @@ pub async fn demo(db: &Database, now: DateTime<Utc>, tz: Tz) -> Result<SeedRepor
         events: batch.events.len(),
         occurrences: batch.occurrences.len(),
         articles: batch.articles.len(),
+        ..SeedReport::default()
     };
     batch.flush(&tx).await?;
     tx.commit().await?;

@@ -2,6 +2,7 @@
 //! city of any size for load tests (`seed --synthetic --scale N`). Both write in batches
 //! inside one transaction and both leave an already-seeded database as it is.
 
+mod community;
 mod demo;
 mod demo_data;
 mod synthetic;
@@ -14,6 +15,7 @@ use chrono_tz::Tz;
 use sea_orm::{DatabaseTransaction, EntityTrait, IntoActiveModel};
 use uuid::Uuid;
 
+pub use community::CommunitySize;
 pub use demo::demo;
 pub use synthetic::{SyntheticSize, synthetic, synthetic_sized};
 
@@ -36,6 +38,12 @@ pub struct SeedReport {
     pub occurrences: usize,
     /// Articles written.
     pub articles: usize,
+    /// Residents written.
+    pub users: usize,
+    /// Tips written.
+    pub tips: usize,
+    /// Check-ins written.
+    pub check_ins: usize,
 }
 
 /// How far ahead a recurring event's dates are stored.

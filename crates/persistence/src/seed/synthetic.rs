@@ -83,16 +83,24 @@ pub struct SyntheticSize {
     pub events: usize,
     /// Articles.
     pub articles: usize,
+    /// Residents and their activity.
+    pub community: super::community::CommunitySize,
 }
 
 impl SyntheticSize {
-    /// `scale` times 50,000 places, 20,000 events and 5,000 articles.
+    /// `scale` times 50,000 places, 20,000 events, 5,000 articles, 10,000 residents,
+    /// 200,000 tips and 1,000,000 check-ins.
     pub fn scale(scale: u32) -> Self {
         let scale = scale as usize;
         Self {
             places: PLACES_PER_SCALE * scale,
             events: EVENTS_PER_SCALE * scale,
             articles: ARTICLES_PER_SCALE * scale,
+            community: super::community::CommunitySize {
+                users: 10_000 * scale,
+                tips: 200_000 * scale,
+                check_ins: 1_000_000 * scale,
+            },
         }
     }
 }
@@ -364,6 +372,10 @@ pub async fn synthetic_sized(
         }
     }
     batch.flush(&tx).await?;
+    super::community::generate(&tx, db, size.community, seed, now).await?;
+    report.users = size.community.users;
+    report.tips = size.community.tips;
+    report.check_ins = size.community.check_ins;
     tx.commit().await?;
     if db.backend() == crate::Backend::Postgres {
         // Fresh statistics, so that the planner uses the indexes from the first request on.
