@@ -34,6 +34,30 @@ impl Person {
         let name = scope(ctx)?.load(DisplayName(self.0)).await?;
         Ok(name.unwrap_or_else(|| "—".to_owned()))
     }
+    /// Their latest check-ins, if they chose to share them (null otherwise).
+    async fn check_ins(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many, 1 to 20.", default = 10)] first: i32,
+    ) -> ApiResult<Option<Vec<CheckIn>>> {
+        let scope = scope(ctx)?;
+        let first = usize::try_from(first.clamp(1, 20)).unwrap_or(10);
+        let Some(user) = capitole_persistence::accounts::user_by_id(&scope.db, self.0)
+            .await
+            .map_err(crate::error::to_gql)?
+        else {
+            return Ok(None);
+        };
+        if !user.check_ins_public && !scope.principal.may_read_private_of(user.id) {
+            return Ok(None);
+        }
+        let page = capitole_persistence::community::check_ins_of(&scope.db, user.id, first, None)
+            .await
+            .map_err(crate::error::to_gql)?;
+        Ok(Some(
+            page.rows.into_iter().map(|(c, _)| CheckIn(c)).collect(),
+        ))
+    }
 }
 
 /// A tip left on a place.

@@ -579,3 +579,45 @@ async fn saves_and_going_belong_to_the_viewer() {
         app.test_db.remove().await;
     }
 }
+
+#[tokio::test]
+async fn check_ins_show_to_others_only_when_their_author_shares_them() {
+    for app in apps().await {
+        let slug = any_place_slug(&app, 0).await;
+        let (place, _) = place_id(&app, &slug).await;
+        let (ana, _) = register(&app, "ana@example.org").await;
+        let (bob, _) = register(&app, "bob@example.org").await;
+        run(&app, Some(&ana), CHECK_IN, json!({ "p": place })).await;
+        let add = "mutation($p: ID!) { addTip(placeId: $p, text: \"Bon plan\") { id } }";
+        run(&app, Some(&ana), add, json!({ "p": place })).await;
+        let seen = "query($s: String!) { place(slug: $s) { tips { nodes { author { displayName checkIns { place { slug } } } } } } }";
+        let (_, private) = run(&app, Some(&bob), seen, json!({ "s": slug })).await;
+        let author = &private["data"]["place"]["tips"]["nodes"][0]["author"];
+        assert_eq!(author["displayName"], "Ana", "{private}");
+        assert!(
+            author["checkIns"].is_null(),
+            "private by default: {private}"
+        );
+        let (_, own) = run(&app, Some(&ana), seen, json!({ "s": slug })).await;
+        assert_eq!(
+            own["data"]["place"]["tips"]["nodes"][0]["author"]["checkIns"]
+                .as_array()
+                .map(Vec::len),
+            Some(1)
+        );
+        run(
+            &app,
+            Some(&ana),
+            "mutation { updatePrivacy(checkInsPublic: true) }",
+            json!({}),
+        )
+        .await;
+        let (_, shared) = run(&app, Some(&bob), seen, json!({ "s": slug })).await;
+        assert_eq!(
+            shared["data"]["place"]["tips"]["nodes"][0]["author"]["checkIns"][0]["place"]["slug"],
+            slug.as_str(),
+            "{shared}"
+        );
+        app.test_db.remove().await;
+    }
+}
