@@ -142,23 +142,33 @@ resp=$(post "$(body '{ places(first:1) { nodes { id } } }' '{}')") || die "the p
 place_id=$(python3 -c 'import json, sys; print(json.load(sys.stdin)["data"]["places"]["nodes"][0]["id"])' <<<"$resp") ||
   die "no place id in: ${resp:0:300}"
 echo "place id: $place_id"
+resp=$(post "$(body '{ places(first:1, orderBy: POPULARITY) { nodes { id } } }' '{}')") || die "the popular-place query failed"
+popular_id=$(python3 -c 'import json, sys; print(json.load(sys.stdin)["data"]["places"]["nodes"][0]["id"])' <<<"$resp") ||
+  die "no place id in: ${resp:0:300}"
+echo "popular place id: $popular_id"
 
 names=(
   "events(first:20)"
   "node(id) Place"
   "places near, DISTANCE"
   "news(first:20)"
+  "place, 10 tips, stats"
+  "trending within 2 km"
 )
 queries=(
   '{ events(first: 20) { edges { occurrence { startsAt } node { title venue { name location { latitude longitude } } } } } }'
   'query($id: ID!) { node(id: $id) { ... on Place { name categories { name } openingHours { weekly { day opens closes } } } } }'
   '{ places(first: 20, filter: { near: { latitude: 43.6045, longitude: 1.4440, radiusMeters: 1000 } }, orderBy: DISTANCE) { edges { distanceMeters node { name } } } }'
   '{ news(first: 20) { nodes { title summary publishers { name } } } }'
+  'query($id: ID!) { node(id: $id) { ... on Place { name stats { checkInCount visitorCount tipCount rating hereNow } tips(first: 10) { nodes { text createdAt author { displayName } } } } } }'
+  '{ trendingPlaces(near: { latitude: 43.6045, longitude: 1.4440, radiusMeters: 2000 }, first: 10) { recentCheckIns place { name } } }'
 )
 variables=(
   '{}'
   "$(python3 -c 'import json, sys; print(json.dumps({"id": sys.argv[1]}))' "$place_id")"
   '{}'
+  '{}'
+  "$(python3 -c 'import json, sys; print(json.dumps({"id": sys.argv[1]}))' "$popular_id")"
   '{}'
 )
 
@@ -220,6 +230,27 @@ PY
   echo "requests/s: $rps   p50: $p50 ms   p99: $p99 ms   2xx: $ok   non-2xx: $non2xx   errors: $errors   success: $success %"
 done
 
+# --- check-ins under load ----------------------------------------------------------------------
+# Each request checks a different resident in at a place (the 30-minute rule forbids
+# repeats), so oha's single body will not do: a small Rust client signs residents up and
+# drives the mutation. Afterwards every acknowledged check-in must be in the table, once.
+LOAD_BIN=${BENCH_LOAD_BIN:-target/release/examples/checkin-load}
+if [[ -z ${BENCH_LOAD_BIN:-} ]]; then
+  log "cargo build --release --example checkin-load"
+  cargo build --release --example checkin-load
+fi
+log "[check-ins] ${DURATION} at $CONNECTIONS connections"
+load_seconds=${DURATION%s}
+load_out=$("$LOAD_BIN" "$BASE" "${BENCH_RESIDENTS:-800}" "$load_seconds" "$CONNECTIONS") || die "the check-in load failed"
+echo "$load_out"
+acknowledged=$(sed -n 's/^acknowledged=\([0-9]*\) run=.*/\1/p' <<<"$load_out")
+run_id=$(sed -n 's/^acknowledged=[0-9]* run=\([0-9]*\)/\1/p' <<<"$load_out")
+stored=$(psql "$DB_URL" -tAc "SELECT COUNT(*) FROM check_ins c JOIN users u ON u.id = c.user_id WHERE u.email LIKE 'bench-$run_id-%'")
+distinct=$(psql "$DB_URL" -tAc "SELECT COUNT(DISTINCT (c.user_id, c.place_id)) FROM check_ins c JOIN users u ON u.id = c.user_id WHERE u.email LIKE 'bench-$run_id-%'")
+echo "acknowledged: $acknowledged   rows stored: $stored   distinct (resident, place): $distinct"
+[[ $acknowledged == "$stored" && $stored == "$distinct" ]] || die "check-ins lost or duplicated"
+checkin_line=$(grep '^check-ins:' <<<"$load_out")
+
 hwm_kb=$(awk '/^VmHWM:/ { print $2 }' "/proc/$server_pid/status" 2>/dev/null || echo 0)
 
 # --- summary --------------------------------------------------------------------------------
@@ -238,5 +269,6 @@ for n, r in enumerate(rows):
     if n == 0:
         print("  ".join("-" * w for w in widths))
 PY
+echo "$checkin_line (rows stored: $stored, none lost or duplicated)"
 echo
 awk -v kb="${hwm_kb:-0}" 'BEGIN { printf "server peak RSS over the whole run (VmHWM): %.1f MiB\n", kb / 1024 }'

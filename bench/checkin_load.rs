@@ -1,0 +1,144 @@
+//! Check-ins under load: registers residents, then has `CONCURRENCY` workers check them in
+//! at places as fast as the server answers, each (resident, place) pair once, for
+//! `DURATION` seconds. Prints requests/s and latency percentiles, and the count of
+//! check-ins acknowledged, so that the caller can compare it with the rows stored.
+//!
+//!   cargo run --release --example checkin-load -- http://127.0.0.1:18080 [users] [seconds] [concurrency]
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+async fn graphql(client: &reqwest::Client, base: &str, token: Option<&str>, body: Value) -> Value {
+    let mut request = client
+        .post(format!("{base}/graphql"))
+        .header("content-type", "application/json")
+        .body(body.to_string());
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    match request.send().await {
+        Ok(response) => response.json().await.unwrap_or(Value::Null),
+        Err(_) => Value::Null,
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let base = args
+        .get(1)
+        .cloned()
+        .unwrap_or_else(|| "http://127.0.0.1:18080".into());
+    let users: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(600);
+    let seconds: u64 = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(20);
+    let concurrency: usize = args.get(4).and_then(|a| a.parse().ok()).unwrap_or(32);
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .build()
+        .unwrap();
+    let run_id = std::process::id();
+
+    // Residents, registered a few at a time (each sign-up hashes a password).
+    let started = Instant::now();
+    let mut tokens = Vec::with_capacity(users);
+    for chunk in (0..users).collect::<Vec<_>>().chunks(16) {
+        let signups = chunk.iter().map(|i| {
+            let client = client.clone();
+            let base = base.clone();
+            async move {
+                let body = json!({
+                    "query": "mutation($i: RegisterInput!) { register(input: $i) { accessToken } }",
+                    "variables": { "i": { "email": format!("bench-{run_id}-{i}@example.org"), "password": "banc-d-essai-capitole", "displayName": "Banc" } }
+                });
+                graphql(&client, &base, None, body).await["data"]["register"]["accessToken"]
+                    .as_str()
+                    .map(str::to_owned)
+            }
+        });
+        for token in futures_util::future::join_all(signups)
+            .await
+            .into_iter()
+            .flatten()
+        {
+            tokens.push(token);
+        }
+    }
+    eprintln!(
+        "{} residents registered in {:.1} s",
+        tokens.len(),
+        started.elapsed().as_secs_f64()
+    );
+    let places: Vec<String> = graphql(
+        &client,
+        &base,
+        None,
+        json!({ "query": "{ places(first: 50, orderBy: NAME) { nodes { id } } }" }),
+    )
+    .await["data"]["places"]["nodes"]
+        .as_array()
+        .expect("places")
+        .iter()
+        .map(|p| p["id"].as_str().unwrap().to_owned())
+        .collect();
+    let tokens = Arc::new(tokens);
+    let places = Arc::new(places);
+    // Pair n: resident n % users at place n / users, so no pair repeats (the 30-minute
+    // rule) and nobody passes 50 check-ins a day.
+    let capacity = tokens.len() * places.len().min(50);
+    let next = Arc::new(AtomicUsize::new(0));
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let workers = (0..concurrency).map(|_| {
+        let (client, base, tokens, places, next) = (client.clone(), base.clone(), tokens.clone(), places.clone(), next.clone());
+        tokio::spawn(async move {
+            let (mut ok, mut failed, mut latencies) = (0usize, 0usize, Vec::new());
+            while Instant::now() < deadline {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                if n >= capacity {
+                    break;
+                }
+                let token = &tokens[n % tokens.len()];
+                let place = &places[n / tokens.len()];
+                let body = json!({
+                    "query": "mutation($p: ID!, $k: String!) { checkIn(placeId: $p, idempotencyKey: $k) { replayed } }",
+                    "variables": { "p": place, "k": format!("bench-{n}") }
+                });
+                let sent = Instant::now();
+                let answer = graphql(&client, &base, Some(token), body).await;
+                latencies.push(sent.elapsed());
+                if answer["data"]["checkIn"]["replayed"] == false {
+                    ok += 1;
+                } else {
+                    failed += 1;
+                }
+            }
+            (ok, failed, latencies)
+        })
+    });
+    let (mut ok, mut failed, mut latencies) = (0, 0, Vec::new());
+    for worker in futures_util::future::join_all(workers).await {
+        let (o, f, l) = worker.unwrap();
+        ok += o;
+        failed += f;
+        latencies.extend(l);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    latencies.sort();
+    let pct = |p: f64| {
+        latencies
+            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
+            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    };
+    println!(
+        "check-ins: {ok} acknowledged, {failed} failed, {:.0} req/s, p50 {:.1} ms, p99 {:.1} ms",
+        (ok + failed) as f64 / elapsed,
+        pct(0.50),
+        pct(0.99)
+    );
+    println!("acknowledged={ok} run={run_id}");
+}
