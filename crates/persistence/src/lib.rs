@@ -12,6 +12,7 @@ pub mod entities;
 mod error;
 pub mod events;
 pub mod places;
+mod rows;
 pub mod seed;
 mod sql;
 pub mod testing;
