@@ -5,6 +5,7 @@
 //! query that returns articles applies it: lists, lookups by id or slug, and batch loads.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use capitole_domain::Audience;
 use chrono::{DateTime, Utc};
@@ -15,6 +16,7 @@ use uuid::Uuid;
 use crate::cursor::{self, Page};
 use crate::entities::{article, article_event, article_neighborhood, article_place, organization};
 use crate::places::count_of;
+use crate::rows::{ByPosition, Positional, Reader, column_list};
 use crate::sql::Sql;
 use crate::{Database, StorageError};
 
@@ -94,9 +96,21 @@ impl NewsFilter {
 #[derive(Serialize, Deserialize)]
 struct NewsKey(DateTime<Utc>, Uuid);
 
-const COLUMNS: &str = "a.id, a.slug, a.title, a.summary, a.easy_read_summary, a.body, a.search_text, a.status, \
-     a.published_at, a.author_name, a.cover_url, a.cover_alt, a.cover_credit, a.media, a.tags, a.audiences, \
-     a.created_at, a.updated_at, a.version, a.review_requested_at";
+/// The columns of an article, in the order [`Positional`] reads them.
+fn columns() -> &'static str {
+    static COLUMNS: OnceLock<String> = OnceLock::new();
+    COLUMNS.get_or_init(|| column_list::<article::Model>("a"))
+}
+
+/// Runs a statement selecting [`columns`] and reads its articles.
+async fn fetch(db: &Database, sql: Sql) -> Result<Vec<article::Model>, StorageError> {
+    Ok(ByPosition::<article::Model>::find_by_statement(sql.build())
+        .all(db.connection())
+        .await?
+        .into_iter()
+        .map(|row| row.0)
+        .collect())
+}
 
 /// One page of news, latest first, after `after`.
 pub async fn list(
@@ -109,7 +123,7 @@ pub async fn list(
     let after = after.map(cursor::decode::<NewsKey>).transpose()?;
     let mut sql = Sql::new(db.db_backend());
     sql.push("SELECT ")
-        .push(COLUMNS)
+        .push(columns())
         .push(" FROM articles a WHERE ");
     push_conditions(&mut sql, visibility, filter);
     let key = filter.sort_key();
@@ -127,9 +141,7 @@ pub async fn list(
         .push(key)
         .push(" DESC, a.id DESC LIMIT ")
         .number(first + 1);
-    let rows = article::Model::find_by_statement(sql.build())
-        .all(db.connection())
-        .await?;
+    let rows = fetch(db, sql).await?;
     Ok(Page::from_rows(rows, first, |a| {
         cursor::encode(&NewsKey(a.published_at.unwrap_or(a.updated_at), a.id))
     }))
@@ -198,13 +210,11 @@ pub async fn by_ids(
     }
     let mut sql = Sql::new(db.db_backend());
     sql.push("SELECT ")
-        .push(COLUMNS)
+        .push(columns())
         .push(" FROM articles a WHERE ");
     visibility.push(&mut sql);
     sql.push(" AND a.id IN ").bind_list(ids.iter().copied());
-    Ok(article::Model::find_by_statement(sql.build())
-        .all(db.connection())
-        .await?)
+    fetch(db, sql).await
 }
 
 /// The article with this slug, if `visibility` lets the reader see it.
@@ -215,13 +225,14 @@ pub async fn by_slug(
 ) -> Result<Option<article::Model>, StorageError> {
     let mut sql = Sql::new(db.db_backend());
     sql.push("SELECT ")
-        .push(COLUMNS)
+        .push(columns())
         .push(" FROM articles a WHERE ");
     visibility.push(&mut sql);
     sql.push(" AND a.slug = ").bind(slug.to_owned());
-    Ok(article::Model::find_by_statement(sql.build())
+    Ok(ByPosition::<article::Model>::find_by_statement(sql.build())
         .one(db.connection())
-        .await?)
+        .await?
+        .map(|row| row.0))
 }
 
 /// The publishers of each of these articles, in the article's order, in one statement.
@@ -238,18 +249,23 @@ pub async fn publishers_of(
     }
     impl FromQueryResult for Publisher {
         fn from_query_result(row: &QueryResult, _prefix: &str) -> Result<Self, DbErr> {
+            let mut reader = Reader::new(row, 0);
             Ok(Self {
-                article_id: row.try_get("", "article_id")?,
-                organization: organization::Model::from_query_result(row, "")?,
+                article_id: reader.get()?,
+                organization: organization::Model::read(&mut reader)?,
             })
         }
     }
     let mut sql = Sql::new(db.db_backend());
-    sql.push(
-        "SELECT l.article_id, o.id, o.slug, o.name, o.kind, o.website, o.description, o.social_accounts, \
-         o.created_at FROM article_organizations l JOIN organizations o ON o.id = l.organization_id \
-         WHERE l.article_id IN ",
-    );
+    static SELECT: OnceLock<String> = OnceLock::new();
+    let select = SELECT.get_or_init(|| {
+        format!(
+            "SELECT l.article_id, {} FROM article_organizations l JOIN organizations o \
+             ON o.id = l.organization_id WHERE l.article_id IN ",
+            column_list::<organization::Model>("o")
+        )
+    });
+    sql.push(select);
     sql.bind_list(article_ids.iter().copied());
     sql.push(" ORDER BY l.article_id, l.position");
     let rows = Publisher::find_by_statement(sql.build())

@@ -13,16 +13,14 @@ use capitole_domain::geo::{Coordinates, RadiusMeters};
 use chrono::{DateTime, Utc};
 use std::sync::OnceLock;
 
-use sea_orm::{
-    ColumnTrait, DbErr, EntityTrait, FromQueryResult, IdenStatic, Iterable, QueryFilter,
-    QueryResult,
-};
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryResult};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::cursor::{self, Page};
 use crate::entities::{event, event_occurrence};
 use crate::places::count_of;
+use crate::rows::{ByPosition, Positional, Reader, column_list};
 use crate::sql::Sql;
 use crate::{Database, StorageError};
 
@@ -69,22 +67,25 @@ impl EventFilter {
     }
 }
 
-/// The columns of an agenda row: the event's under their own names, the date's as `o_…`
-/// (decoding a prefixed name costs an allocation per column and row).
+/// The columns of an agenda row: the event's, then the date's, in the order
+/// [`Positional`] reads them.
 fn agenda_columns() -> &'static str {
     static COLUMNS: OnceLock<String> = OnceLock::new();
     COLUMNS.get_or_init(|| {
-        let events = event::Column::iter().map(|c| format!("e.{}", c.as_str()));
-        let dates = event_occurrence::Column::iter().map(|c| format!("o.{0} AS o_{0}", c.as_str()));
-        events.chain(dates).collect::<Vec<_>>().join(", ")
+        format!(
+            "{}, {}",
+            column_list::<event::Model>("e"),
+            column_list::<event_occurrence::Model>("o")
+        )
     })
 }
 
 impl FromQueryResult for AgendaRow {
     fn from_query_result(row: &QueryResult, _prefix: &str) -> Result<Self, DbErr> {
+        let mut reader = Reader::new(row, 0);
         Ok(Self {
-            event: event::Model::from_query_result(row, "")?,
-            occurrence: event_occurrence::Model::from_query_result(row, "o_")?,
+            event: event::Model::read(&mut reader)?,
+            occurrence: event_occurrence::Model::read(&mut reader)?,
         })
     }
 }
@@ -269,16 +270,22 @@ pub async fn by_ids(db: &Database, ids: &[Uuid]) -> Result<Vec<event::Model>, St
     }
     Ok(event::Entity::find()
         .filter(event::Column::Id.is_in(ids.iter().copied()))
+        .into_model::<ByPosition<event::Model>>()
         .all(db.connection())
-        .await?)
+        .await?
+        .into_iter()
+        .map(|row| row.0)
+        .collect())
 }
 
 /// The event with this slug.
 pub async fn by_slug(db: &Database, slug: &str) -> Result<Option<event::Model>, StorageError> {
     Ok(event::Entity::find()
         .filter(event::Column::Slug.eq(slug))
+        .into_model::<ByPosition<event::Model>>()
         .one(db.connection())
-        .await?)
+        .await?
+        .map(|row| row.0))
 }
 
 /// The next date that is not cancelled, from `now` on, of each of these events.
@@ -302,9 +309,12 @@ pub async fn next_occurrences(
         .push(" AND x.starts_at < o.starts_at AND x.status <> ")
         .push(CANCELLED)
         .push(")");
-    let rows = event_occurrence::Model::find_by_statement(sql.build())
+    let rows = ByPosition::<event_occurrence::Model>::find_by_statement(sql.build())
         .all(db.connection())
-        .await?;
+        .await?
+        .into_iter()
+        .map(|row| row.0)
+        .collect::<Vec<_>>();
     Ok(rows.into_iter().map(|o| (o.event_id, o)).collect())
 }
 
@@ -350,9 +360,12 @@ pub async fn occurrences_of(
     }
     sql.push(") numbered WHERE position <= ").number(first + 1);
     sql.push(" ORDER BY event_id, starts_at, id");
-    let rows = event_occurrence::Model::find_by_statement(sql.build())
+    let rows = ByPosition::<event_occurrence::Model>::find_by_statement(sql.build())
         .all(db.connection())
-        .await?;
+        .await?
+        .into_iter()
+        .map(|row| row.0)
+        .collect::<Vec<_>>();
     let mut grouped: HashMap<Uuid, Vec<event_occurrence::Model>> = HashMap::new();
     for row in rows {
         grouped.entry(row.event_id).or_default().push(row);
@@ -410,9 +423,12 @@ pub async fn upcoming_at_places(
     sql.push(") numbered WHERE position <= ")
         .number(per_place)
         .push(" ORDER BY starts_at, event_id");
-    let occurrences = event_occurrence::Model::find_by_statement(sql.build())
+    let occurrences = ByPosition::<event_occurrence::Model>::find_by_statement(sql.build())
         .all(db.connection())
-        .await?;
+        .await?
+        .into_iter()
+        .map(|row| row.0)
+        .collect::<Vec<_>>();
     let ids: Vec<Uuid> = occurrences.iter().map(|o| o.event_id).collect();
     let events: HashMap<Uuid, event::Model> = by_ids(db, &ids)
         .await?

@@ -15,6 +15,7 @@ pub mod entities;
 mod error;
 pub mod events;
 pub mod places;
+mod rows;
 pub mod seed;
 mod sql;
 pub mod testing;

@@ -13,10 +13,12 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use sea_orm::{ColumnTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter};
 use serde::{Deserialize, Serialize};
+use std::sync::OnceLock;
 use uuid::Uuid;
 
 use crate::cursor::{self, Page};
 use crate::entities::place;
+use crate::rows::{ByPosition, column_list};
 use crate::sql::Sql;
 use crate::{Database, StorageError};
 
@@ -150,16 +152,22 @@ pub(crate) async fn count_of(db: &Database, sql: Sql) -> Result<u64, StorageErro
 pub async fn by_ids(db: &Database, ids: &[Uuid]) -> Result<Vec<place::Model>, StorageError> {
     Ok(place::Entity::find()
         .filter(place::Column::Id.is_in(ids.iter().copied()))
+        .into_model::<ByPosition<place::Model>>()
         .all(db.connection())
-        .await?)
+        .await?
+        .into_iter()
+        .map(|row| row.0)
+        .collect())
 }
 
 /// The place with this slug.
 pub async fn by_slug(db: &Database, slug: &str) -> Result<Option<place::Model>, StorageError> {
     Ok(place::Entity::find()
         .filter(place::Column::Slug.eq(slug))
+        .into_model::<ByPosition<place::Model>>()
         .one(db.connection())
-        .await?)
+        .await?
+        .map(|row| row.0))
 }
 
 /// The opening hours stored for a place; unreadable hours read as none.
@@ -178,10 +186,11 @@ pub fn is_open_at(
     !closure.is_closed_at(place.closed_until, at) && opening_hours(place).is_open_at(at, tz)
 }
 
-const COLUMNS: &str = "p.id, p.slug, p.name, p.name_folded, p.description, p.latitude, p.longitude, p.address, \
-     p.postal_code, p.city, p.neighborhood_id, p.phone, p.email, p.website, p.opening_hours, p.accessibility, \
-     p.owner_organization_id, p.popularity, p.rating, p.created_at, p.updated_at, p.version, p.source, \
-     p.external_id, p.closure, p.closed_until";
+/// The columns of a place, in the order [`ByPosition`] reads them.
+fn columns() -> &'static str {
+    static COLUMNS: OnceLock<String> = OnceLock::new();
+    COLUMNS.get_or_init(|| column_list::<place::Model>("p"))
+}
 
 fn push_conditions(sql: &mut Sql, filter: &PlaceFilter) {
     if !filter.categories.is_empty() {
@@ -241,7 +250,7 @@ async fn ordered(
     loop {
         let mut sql = Sql::new(db.db_backend());
         sql.push("SELECT ")
-            .push(COLUMNS)
+            .push(columns())
             .push(" FROM places p WHERE 1 = 1");
         push_conditions(&mut sql, filter);
         if let Some((point, radius)) = filter.near {
@@ -289,9 +298,12 @@ async fn ordered(
             _ => " ORDER BY p.name_folded, p.id",
         });
         sql.push(" LIMIT ").number(batch);
-        let fetched = place::Model::find_by_statement(sql.build())
+        let fetched = ByPosition::<place::Model>::find_by_statement(sql.build())
             .all(db.connection())
-            .await?;
+            .await?
+            .into_iter()
+            .map(|row| row.0)
+            .collect::<Vec<_>>();
         let exhausted = fetched.len() < batch;
         if let Some(last) = fetched.last() {
             after = Some(key_of(
@@ -348,7 +360,7 @@ async fn nearest_postgres(
     loop {
         let mut sql = Sql::new(DbBackend::Postgres);
         sql.push("SELECT ")
-            .push(COLUMNS)
+            .push(columns())
             .push(" FROM places p WHERE earth_box(ll_to_earth(");
         sql.bind(lat)
             .push(", ")
@@ -375,9 +387,12 @@ async fn nearest_postgres(
             .bind(lon)
             .push(")");
         sql.push(" LIMIT ").number(batch);
-        let fetched = place::Model::find_by_statement(sql.build())
+        let fetched = ByPosition::<place::Model>::find_by_statement(sql.build())
             .all(db.connection())
-            .await?;
+            .await?
+            .into_iter()
+            .map(|row| row.0)
+            .collect::<Vec<_>>();
         let exhausted = fetched.len() < batch;
         let mut measured_rows: Vec<PlaceRow> =
             fetched.into_iter().map(|p| measured(filter, p)).collect();
@@ -459,7 +474,7 @@ async fn nearest_sqlite(
         let reach_radius = RadiusMeters::parse(reach.ceil() as i64).unwrap_or(radius);
         let b = point.bounding_box(reach_radius);
         let mut sql = Sql::new(DbBackend::Sqlite);
-        sql.push("SELECT ").push(COLUMNS).push(
+        sql.push("SELECT ").push(columns()).push(
             " FROM places_rtree r JOIN places p ON p.id = r.place_id WHERE r.max_latitude >= ",
         );
         sql.bind(b.min_latitude)
@@ -470,9 +485,12 @@ async fn nearest_sqlite(
             .push(" AND r.min_longitude <= ")
             .bind(b.max_longitude);
         push_conditions(&mut sql, filter);
-        let fetched = place::Model::find_by_statement(sql.build())
+        let fetched = ByPosition::<place::Model>::find_by_statement(sql.build())
             .all(db.connection())
-            .await?;
+            .await?
+            .into_iter()
+            .map(|row| row.0)
+            .collect::<Vec<_>>();
         let mut rows: Vec<PlaceRow> = fetched
             .into_iter()
             .map(|p| measured(filter, p))

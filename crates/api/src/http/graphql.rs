@@ -405,12 +405,21 @@ async fn execute(
     if let Err(violation) = state.analyzer.check_size(&query) {
         return refuse(&state, &subject, media, &violation, started).await;
     }
+    let cached = state.documents.get(&query);
+    // A query parsed for the first time is kept once it parses.
+    let fresh = cached.is_none().then(|| query.clone());
     let mut request = async_graphql::Request::new(query);
     if let Some(name) = &operation_name {
         request = request.operation_name(name.clone());
     }
+    if let Some(document) = cached {
+        request.set_parsed_query(document);
+    }
     let (label, operation_type, analysis) = match request.parsed_query() {
         Ok(document) => {
+            if let Some(text) = &fresh {
+                state.documents.insert(text, document);
+            }
             let (label, operation_type) = describe(&document.operations, operation_name.as_deref());
             let analysis = state
                 .analyzer

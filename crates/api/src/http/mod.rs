@@ -2,6 +2,7 @@
 //! limit, tracing) and the [`Application`] value that binds, serves and shuts down.
 
 mod client;
+mod documents;
 mod graphql;
 mod observability;
 
@@ -76,6 +77,8 @@ pub(crate) struct AppState {
     pub body_limit: usize,
     pub graphiql_page: Arc<str>,
     pub analyzer: Arc<Analyzer>,
+    /// Parsed documents of the queries clients keep sending.
+    pub documents: Arc<documents::DocumentCache>,
     pub limiter: RateLimiter,
     pub proxies: Arc<TrustedProxies>,
 }
@@ -102,6 +105,7 @@ fn routes(api: ApiContext, settings: &HttpSettings, limiter: RateLimiter) -> Rou
     let state = AppState {
         schema: build_schema_with(&settings.limits),
         analyzer: Arc::new(analyzer(settings.limits.clone())),
+        documents: Arc::default(),
         limiter,
         proxies: Arc::new(settings.trusted_proxies.clone()),
         api,
