@@ -458,6 +458,7 @@ async fn run(command: Command, database: DatabaseArgs, timezone: Tz) -> anyhow::
                 tokio::spawn(capitole_api::scheduler::run(
                     db.clone(),
                     Duration::from_secs(args.scheduler_interval_seconds),
+                    timezone,
                 ));
             }
             let addr = app.local_addr()?;

@@ -24,12 +24,36 @@ pub async fn publish_due(db: &Database) -> usize {
     }
 }
 
-/// Runs [`publish_due`] every `interval` until the process stops.
-pub async fn run(db: Database, interval: Duration) {
+/// Stores the dates recurring events gain as time passes (their horizon moves on by a
+/// day each day).
+pub async fn extend_recurrences(db: &Database, tz: chrono_tz::Tz) -> usize {
+    match capitole_persistence::agenda::extend_recurrences(db, chrono::Utc::now(), tz).await {
+        Ok(added) => {
+            if added > 0 {
+                tracing::info!(added, "stored the new dates of recurring events");
+            }
+            added
+        }
+        Err(error) => {
+            tracing::warn!(%error, "cannot extend recurring events; trying again later");
+            0
+        }
+    }
+}
+
+/// Runs [`publish_due`] every `interval`, and [`extend_recurrences`] at start and then once
+/// a day, until the process stops.
+pub async fn run(db: Database, interval: Duration, tz: chrono_tz::Tz) {
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut extended_on = None;
     loop {
         ticker.tick().await;
         publish_due(&db).await;
+        let today = chrono::Utc::now().with_timezone(&tz).date_naive();
+        if extended_on != Some(today) {
+            extend_recurrences(&db, tz).await;
+            extended_on = Some(today);
+        }
     }
 }

@@ -1150,3 +1150,81 @@ pub async fn upsert_place(
     txn.commit().await?;
     Ok(result)
 }
+
+/// Adds the dates recurring events gain as time passes, so that every recurrence keeps
+/// its dates stored up to the horizon (18 months ahead) without being edited. Dates
+/// already stored, and dates with a status set by hand, are left as they are; running it
+/// twice, or on several replicas at once, adds each date once. Returns how many dates it
+/// added.
+pub async fn extend_recurrences(
+    db: &Database,
+    now: DateTime<Utc>,
+    tz: chrono_tz::Tz,
+) -> Result<usize, StorageError> {
+    use capitole_domain::agenda::{MAX_DATES, expand, horizon};
+    use capitole_domain::recurrence::RecurrenceRule;
+    let recurring = event::Entity::find()
+        .filter(event::Column::RecurrenceRule.is_not_null())
+        .filter(event::Column::RecurrenceStart.is_not_null())
+        .all(db.connection())
+        .await?;
+    let until = horizon(now, tz);
+    let mut added = 0;
+    for row in recurring {
+        let (Some(rule), Some(start)) = (&row.recurrence_rule, &row.recurrence_start) else {
+            continue;
+        };
+        let (Ok(rule), Ok(first)) = (
+            RecurrenceRule::parse(rule),
+            chrono::NaiveDateTime::parse_from_str(start, "%Y-%m-%dT%H:%M:%S"),
+        ) else {
+            tracing::warn!(event = %row.id, "a stored recurrence cannot be read; its dates are left as they are");
+            continue;
+        };
+        let exceptions: Vec<chrono::NaiveDate> =
+            capitole_domain::text::decode_codes(&row.recurrence_exceptions)
+                .filter_map(|d| d.parse().ok())
+                .collect();
+        let Ok(spans) = expand(
+            &rule,
+            first,
+            chrono::Duration::minutes(row.duration_minutes),
+            &exceptions,
+            tz,
+            until,
+        ) else {
+            continue;
+        };
+        let stored = event_occurrence::Entity::find()
+            .filter(event_occurrence::Column::EventId.eq(row.id))
+            .all(db.connection())
+            .await?;
+        let last = stored.iter().map(|o| o.starts_at).max();
+        let room = MAX_DATES.saturating_sub(stored.len());
+        let fresh: Vec<event_occurrence::ActiveModel> = spans
+            .into_iter()
+            .filter(|(starts, _)| last.is_none_or(|l| *starts > l) && *starts > now)
+            .take(room)
+            .map(|(starts_at, ends_at)| event_occurrence::ActiveModel {
+                id: Set(new_id()),
+                event_id: Set(row.id),
+                starts_at: Set(starts_at),
+                ends_at: Set(ends_at),
+                status: Set(OccurrenceStatus::Scheduled.code().to_owned()),
+            })
+            .collect();
+        if fresh.is_empty() {
+            continue;
+        }
+        let count = fresh.len();
+        event_occurrence::Entity::insert_many(fresh)
+            .on_conflict_do_nothing_on([
+                event_occurrence::Column::EventId,
+                event_occurrence::Column::StartsAt,
+            ])
+            .exec(db.connection())
+            .await?;
+        added += count;
+    }
+    Ok(added)
+}

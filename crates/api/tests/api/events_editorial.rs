@@ -674,3 +674,67 @@ async fn upserts_from_an_agenda_are_idempotent() {
         app.test_db.remove().await;
     }
 }
+
+#[tokio::test]
+async fn recurring_dates_keep_coming_as_the_horizon_moves_on() {
+    const PARIS: chrono_tz::Tz = chrono_tz::Europe::Paris;
+    for app in apps().await {
+        let label = app.test_db.label;
+        let (ville, _, _) = staff(&app).await;
+        let mut input = concert();
+        input["title"] = json!("Marché du mardi");
+        input["occurrences"] = json!([]);
+        input["recurrence"] = json!({ "rule": "FREQ=WEEKLY;BYDAY=TU", "firstStart": in_days(1, 7)[..16].to_owned(), "durationMinutes": 240 });
+        let event = new_event(&app, &ville, input).await;
+        let uuid = {
+            use base64::Engine;
+            let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(event["id"].as_str().unwrap())
+                .unwrap();
+            let text = String::from_utf8(raw).unwrap();
+            uuid::Uuid::parse_str(text.split(':').nth(1).unwrap()).unwrap()
+        };
+        let dates = |app: &TestApp| {
+            let db = app.db.clone();
+            async move {
+                event_occurrence::Entity::find()
+                    .filter(event_occurrence::Column::EventId.eq(uuid))
+                    .all(db.connection())
+                    .await
+                    .unwrap()
+            }
+        };
+        let before = dates(&app).await;
+        let last = before.iter().map(|o| o.starts_at).max().unwrap();
+        // Nothing to add today.
+        let today = capitole_persistence::agenda::extend_recurrences(&app.db, Utc::now(), PARIS)
+            .await
+            .unwrap();
+        assert_eq!(today, 0, "{label}");
+        // Sixty days later, about eight more Tuesdays are within the horizon, once.
+        let later = Utc::now() + Duration::days(60);
+        let added = capitole_persistence::agenda::extend_recurrences(&app.db, later, PARIS)
+            .await
+            .unwrap();
+        assert!((8..=9).contains(&added), "{label}: {added}");
+        assert_eq!(
+            capitole_persistence::agenda::extend_recurrences(&app.db, later, PARIS)
+                .await
+                .unwrap(),
+            0
+        );
+        let after = dates(&app).await;
+        assert_eq!(after.len(), before.len() + added);
+        let fresh: Vec<_> = after.iter().filter(|o| o.starts_at > last).collect();
+        assert!(
+            fresh.iter().all(|o| o
+                .starts_at
+                .with_timezone(&PARIS)
+                .format("%a %H:%M")
+                .to_string()
+                == "Tue 07:00"),
+            "{label}"
+        );
+        app.test_db.remove().await;
+    }
+}
