@@ -149,7 +149,12 @@ pub async fn user_of_session(
     else {
         return Ok(None);
     };
-    let organizations = organization_ids_of_user(db, found.id).await?;
+    // Only editors edit for organizations: nobody else costs a second statement.
+    let organizations = if found.role == Role::Editor.code() {
+        organization_ids_of_user(db, found.id).await?
+    } else {
+        Vec::new()
+    };
     Ok(Some((found, organizations)))
 }
 

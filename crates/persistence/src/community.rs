@@ -120,7 +120,9 @@ pub struct CheckedIn {
     pub replayed: bool,
 }
 
-/// Checks a person in at a place.
+/// Checks a person in at a place: one statement locks the person (PostgreSQL), one reads
+/// what the rules need, one writes the check-in, one moves the place's counters and one its
+/// popularity.
 pub async fn check_in(
     db: &Database,
     user_id: Uuid,
@@ -129,43 +131,48 @@ pub async fn check_in(
     idempotency_key: Option<String>,
     now: DateTime<Utc>,
 ) -> Result<CheckedIn, CommunityError> {
+    #[derive(FromQueryResult)]
+    struct Rules {
+        replay_id: Option<Uuid>,
+        last_here: Option<DateTime<Utc>>,
+        today: i64,
+    }
     let txn = db.begin_write().await?;
+    // The lock comes first, in its own statement: the reads below then see what a
+    // concurrent request of the same person wrote before it let go.
     lock_user(&txn, db, user_id).await?;
-    if let Some(key) = &idempotency_key {
-        let earlier = check_in::Entity::find()
-            .filter(check_in::Column::UserId.eq(user_id))
-            .filter(check_in::Column::IdempotencyKey.eq(key.clone()))
-            .one(&txn)
-            .await?;
-        if let Some(earlier) = earlier {
-            if earlier.place_id != place_id {
-                return Err(CommunityError::KeyReused);
-            }
-            return Ok(CheckedIn {
-                check_in: earlier,
-                replayed: true,
-            });
-        }
-    }
-    let last = check_in::Entity::find()
-        .filter(check_in::Column::UserId.eq(user_id))
-        .filter(check_in::Column::PlaceId.eq(place_id))
-        .order_by_desc(check_in::Column::CreatedAt)
+    let mut sql = Sql::new(db.db_backend());
+    sql.push("SELECT (SELECT c.id FROM check_ins c WHERE c.user_id = u.id AND c.idempotency_key = ")
+        .bind(idempotency_key.clone())
+        .push(") AS replay_id, (SELECT MAX(c.created_at) FROM check_ins c WHERE c.user_id = u.id AND c.place_id = ")
+        .bind(place_id)
+        .push(") AS last_here, (SELECT COUNT(*) FROM check_ins c WHERE c.user_id = u.id AND c.created_at >= ")
+        .bind(now - Duration::days(1))
+        .push(") AS today FROM users u WHERE u.id = ")
+        .bind(user_id);
+    let rules = Rules::find_by_statement(sql.build())
         .one(&txn)
-        .await?;
-    if let Some(last) = &last
-        && last.created_at + CHECK_IN_COOLDOWN > now
-    {
-        return Err(CommunityError::TooSoon(last.created_at + CHECK_IN_COOLDOWN));
+        .await?
+        .ok_or(CommunityError::Storage(StorageError::NotFound))?;
+    if let Some(replay) = rules.replay_id {
+        let earlier = check_in::Entity::find_by_id(replay)
+            .one(&txn)
+            .await?
+            .ok_or(CommunityError::Storage(StorageError::NotFound))?;
+        if earlier.place_id != place_id {
+            return Err(CommunityError::KeyReused);
+        }
+        return Ok(CheckedIn {
+            check_in: earlier,
+            replayed: true,
+        });
     }
-    let today = count_since(
-        &txn,
-        check_in::Entity::find().filter(check_in::Column::UserId.eq(user_id)),
-        check_in::Column::CreatedAt,
-        now - Duration::days(1),
-    )
-    .await?;
-    if today >= CHECK_INS_PER_DAY {
+    if let Some(last) = rules.last_here
+        && last + CHECK_IN_COOLDOWN > now
+    {
+        return Err(CommunityError::TooSoon(last + CHECK_IN_COOLDOWN));
+    }
+    if u64::try_from(rules.today).unwrap_or(0) >= CHECK_INS_PER_DAY {
         return Err(CommunityError::Limit(format!(
             "at most {CHECK_INS_PER_DAY} check-ins a day; try again tomorrow"
         )));
@@ -179,12 +186,21 @@ pub async fn check_in(
         idempotency_key,
     };
     check_in::Entity::insert(check_in::ActiveModel::from(row.clone()))
-        .exec(&txn)
+        .exec_without_returning(&txn)
         .await?;
-    bump_stats(&txn, db, place_id, "check_ins", 1).await?;
-    if last.is_none() {
-        bump_stats(&txn, db, place_id, "visitors", 1).await?;
-    }
+    let first_visit = i64::from(rules.last_here.is_none());
+    let mut sql = Sql::new(db.db_backend());
+    sql.push(
+        "INSERT INTO place_stats (place_id, check_ins, visitors, tips, likes, dislikes) VALUES (",
+    )
+    .bind(place_id)
+    .push(", 1, ")
+    .bind(first_visit)
+    .push(
+        ", 0, 0, 0) ON CONFLICT (place_id) DO UPDATE SET check_ins = place_stats.check_ins + 1, \
+             visitors = place_stats.visitors + excluded.visitors",
+    );
+    txn.execute_raw(sql.build()).await?;
     let mut sql = Sql::new(db.db_backend());
     sql.push("UPDATE places SET popularity = popularity + 1 WHERE id = ")
         .bind(place_id);
@@ -239,7 +255,9 @@ pub async fn here_now(
 }
 
 /// Places within `radius` of `center` ordered by their check-ins since `since` (most
-/// first), with that count; places without check-ins in the window are left out.
+/// first), with that count; places without check-ins in the window are left out. The
+/// places in the circle's box are counted one by one through the (place, time) index, which
+/// costs far less than reading every recent check-in of the city.
 pub async fn trending(
     db: &Database,
     center: Coordinates,
@@ -250,16 +268,18 @@ pub async fn trending(
     #[derive(FromQueryResult)]
     struct Row {
         place_id: Uuid,
+        latitude: f64,
+        longitude: f64,
         n: i64,
     }
     let bbox = center.bounding_box(radius);
     let mut sql = Sql::new(db.db_backend());
     sql.push(
-        "SELECT c.place_id, COUNT(*) AS n FROM check_ins c JOIN places p ON p.id = c.place_id \
-         WHERE c.created_at >= ",
+        "SELECT place_id, latitude, longitude, n FROM (SELECT p.id AS place_id, p.latitude, p.longitude, \
+         (SELECT COUNT(*) FROM check_ins c WHERE c.place_id = p.id AND c.created_at >= ",
     )
     .bind(since)
-    .push(" AND p.latitude BETWEEN ")
+    .push(") AS n FROM places p WHERE p.latitude BETWEEN ")
     .bind(bbox.min_latitude)
     .push(" AND ")
     .bind(bbox.max_latitude)
@@ -267,25 +287,27 @@ pub async fn trending(
     .bind(bbox.min_longitude)
     .push(" AND ")
     .bind(bbox.max_longitude)
-    .push(" GROUP BY c.place_id ORDER BY n DESC, c.place_id");
-    let counts = Row::find_by_statement(sql.build())
+    .push(") counted WHERE n > 0 ORDER BY n DESC, place_id");
+    let limit = f64::from(radius.meters());
+    let counts: Vec<Row> = Row::find_by_statement(sql.build())
         .all(db.connection())
-        .await?;
+        .await?
+        .into_iter()
+        .filter(|r| {
+            Coordinates::parse(r.latitude, r.longitude)
+                .is_ok_and(|c| c.distance_meters(center) <= limit)
+        })
+        .take(first)
+        .collect();
     let ids: Vec<Uuid> = counts.iter().map(|r| r.place_id).collect();
     let mut places: HashMap<Uuid, place::Model> = crate::places::by_ids(db, &ids)
         .await?
         .into_iter()
         .map(|p| (p.id, p))
         .collect();
-    let limit = f64::from(radius.meters());
     Ok(counts
         .into_iter()
         .filter_map(|r| places.remove(&r.place_id).map(|p| (p, r.n)))
-        .filter(|(p, _)| {
-            Coordinates::parse(p.latitude, p.longitude)
-                .is_ok_and(|c| c.distance_meters(center) <= limit)
-        })
-        .take(first)
         .collect())
 }
 
@@ -458,7 +480,7 @@ pub async fn tips_of_place(
 }
 
 /// The latest visible tips of each of these places (at most `per_place` each), in one
-/// statement.
+/// statement: one index range per place, however many tips the busiest places have.
 pub async fn latest_tips_of_places(
     db: &Database,
     place_ids: &[Uuid],
@@ -469,20 +491,28 @@ pub async fn latest_tips_of_places(
         return Ok(grouped);
     }
     let mut sql = Sql::new(db.db_backend());
-    sql.push(
-        "SELECT id, place_id, user_id, text, created_at, like_count, report_count, hidden_at, hidden_by \
-         FROM (SELECT t.*, ROW_NUMBER() OVER (PARTITION BY t.place_id ORDER BY t.created_at DESC, t.id DESC) AS rn \
-         FROM tips t WHERE t.hidden_at IS NULL AND t.place_id IN ",
-    )
-    .bind_list(place_ids.iter().copied())
-    .push(") ranked WHERE rn <= ")
-    .number(per_place)
-    .push(" ORDER BY place_id, created_at DESC, id DESC");
+    for (i, &place_id) in place_ids.iter().enumerate() {
+        if i > 0 {
+            sql.push(" UNION ALL ");
+        }
+        sql.push(
+            "SELECT * FROM (SELECT id, place_id, user_id, text, created_at, like_count, report_count, \
+             hidden_at, hidden_by FROM tips WHERE place_id = ",
+        )
+        .bind(place_id)
+        .push(" AND hidden_at IS NULL ORDER BY created_at DESC, id DESC LIMIT ")
+        .number(per_place)
+        .push(") AS t")
+        .number(i);
+    }
     for row in tip::Model::find_by_statement(sql.build())
         .all(db.connection())
         .await?
     {
         grouped.entry(row.place_id).or_default().push(row);
+    }
+    for tips in grouped.values_mut() {
+        tips.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
     }
     Ok(grouped)
 }

@@ -17,8 +17,20 @@ fn argon2() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
+/// At most this many passwords are hashed or checked at once: each takes 19 MiB and a
+/// core for a few milliseconds, so a burst of sign-ins waits its turn instead of taking
+/// the memory of the machine.
+fn hashing_slots() -> &'static tokio::sync::Semaphore {
+    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    SLOTS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        tokio::sync::Semaphore::new(cores.clamp(1, 8))
+    })
+}
+
 /// Hashes a password into a PHC string, off the async threads.
 pub(crate) async fn hash_password(password: String) -> Result<String, String> {
+    let _slot = hashing_slots().acquire().await.map_err(|e| e.to_string())?;
     tokio::task::spawn_blocking(move || {
         let mut salt = [0u8; 16];
         rand::rng().fill(&mut salt);
@@ -35,6 +47,9 @@ pub(crate) async fn hash_password(password: String) -> Result<String, String> {
 /// Checks a password against a stored PHC string, off the async threads. A malformed
 /// stored hash never matches.
 pub(crate) async fn verify_password(password: String, stored: String) -> bool {
+    let Ok(_slot) = hashing_slots().acquire().await else {
+        return false;
+    };
     tokio::task::spawn_blocking(move || {
         PasswordHash::new(&stored)
             .map(|hash| argon2().verify_password(password.as_bytes(), &hash).is_ok())

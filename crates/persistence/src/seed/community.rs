@@ -95,6 +95,10 @@ pub(crate) async fn generate(
         return Ok(());
     }
     let backend = db.backend();
+    if backend == Backend::Postgres {
+        // A million rows in one statement take longer than a request may.
+        run(txn, db, "SET LOCAL statement_timeout = 0").await?;
+    }
     let uuid_type = match backend {
         Backend::Postgres => "UUID",
         Backend::Sqlite => "BLOB",
