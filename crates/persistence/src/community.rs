@@ -185,26 +185,49 @@ pub async fn check_in(
         message,
         idempotency_key,
     };
-    check_in::Entity::insert(check_in::ActiveModel::from(row.clone()))
-        .exec_without_returning(&txn)
-        .await?;
     let first_visit = i64::from(rules.last_here.is_none());
-    let mut sql = Sql::new(db.db_backend());
-    sql.push(
-        "INSERT INTO place_stats (place_id, check_ins, visitors, tips, likes, dislikes) VALUES (",
-    )
-    .bind(place_id)
-    .push(", 1, ")
-    .bind(first_visit)
-    .push(
-        ", 0, 0, 0) ON CONFLICT (place_id) DO UPDATE SET check_ins = place_stats.check_ins + 1, \
-             visitors = place_stats.visitors + excluded.visitors",
-    );
-    txn.execute_raw(sql.build()).await?;
-    let mut sql = Sql::new(db.db_backend());
-    sql.push("UPDATE places SET popularity = popularity + 1 WHERE id = ")
-        .bind(place_id);
-    txn.execute_raw(sql.build()).await?;
+    if db.backend() == Backend::Postgres {
+        // One round trip writes the check-in and moves both counters.
+        let mut sql = Sql::new(db.db_backend());
+        sql.push("WITH added AS (INSERT INTO check_ins (id, user_id, place_id, created_at, message, idempotency_key) VALUES (")
+            .bind(row.id)
+            .push(", ")
+            .bind(user_id)
+            .push(", ")
+            .bind(place_id)
+            .push(", ")
+            .bind(now)
+            .push(", ")
+            .bind(row.message.clone())
+            .push(", ")
+            .bind(row.idempotency_key.clone())
+            .push(") RETURNING place_id), counted AS (INSERT INTO place_stats (place_id, check_ins, visitors, tips, likes, dislikes) SELECT place_id, 1, ")
+            .bind(first_visit)
+            .push(
+                ", 0, 0, 0 FROM added ON CONFLICT (place_id) DO UPDATE SET check_ins = place_stats.check_ins + 1, \
+                 visitors = place_stats.visitors + excluded.visitors) \
+                 UPDATE places SET popularity = popularity + 1 WHERE id IN (SELECT place_id FROM added)",
+            );
+        txn.execute_raw(sql.build()).await?;
+    } else {
+        check_in::Entity::insert(check_in::ActiveModel::from(row.clone()))
+            .exec_without_returning(&txn)
+            .await?;
+        let mut sql = Sql::new(db.db_backend());
+        sql.push("INSERT INTO place_stats (place_id, check_ins, visitors, tips, likes, dislikes) VALUES (")
+            .bind(place_id)
+            .push(", 1, ")
+            .bind(first_visit)
+            .push(
+                ", 0, 0, 0) ON CONFLICT (place_id) DO UPDATE SET check_ins = place_stats.check_ins + 1, \
+                 visitors = place_stats.visitors + excluded.visitors",
+            );
+        txn.execute_raw(sql.build()).await?;
+        let mut sql = Sql::new(db.db_backend());
+        sql.push("UPDATE places SET popularity = popularity + 1 WHERE id = ")
+            .bind(place_id);
+        txn.execute_raw(sql.build()).await?;
+    }
     txn.commit().await?;
     Ok(CheckedIn {
         check_in: row,
@@ -280,13 +303,13 @@ pub async fn trending(
     )
     .bind(since)
     .push(") AS n FROM places p WHERE p.latitude BETWEEN ")
-    .bind(bbox.min_latitude)
+    .float(bbox.min_latitude)
     .push(" AND ")
-    .bind(bbox.max_latitude)
+    .float(bbox.max_latitude)
     .push(" AND p.longitude BETWEEN ")
-    .bind(bbox.min_longitude)
+    .float(bbox.min_longitude)
     .push(" AND ")
-    .bind(bbox.max_longitude)
+    .float(bbox.max_longitude)
     .push(") counted WHERE n > 0 ORDER BY n DESC, place_id");
     let limit = f64::from(radius.meters());
     let counts: Vec<Row> = Row::find_by_statement(sql.build())
@@ -499,7 +522,7 @@ pub async fn latest_tips_of_places(
             "SELECT * FROM (SELECT id, place_id, user_id, text, created_at, like_count, report_count, \
              hidden_at, hidden_by FROM tips WHERE place_id = ",
         )
-        .bind(place_id)
+        .uuid(place_id)
         .push(" AND hidden_at IS NULL ORDER BY created_at DESC, id DESC LIMIT ")
         .number(per_place)
         .push(") AS t")

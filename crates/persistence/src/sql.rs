@@ -46,6 +46,34 @@ impl Sql {
         self
     }
 
+    /// Appends a number written into the text, so that PostgreSQL plans for the actual
+    /// value (a generic plan guesses how many rows a range of coordinates holds, and
+    /// guesses badly). Only finite numbers computed by Capitole are written this way.
+    pub(crate) fn float(&mut self, value: f64) -> &mut Self {
+        let value = if value.is_finite() { value } else { 0.0 };
+        self.text.push_str(&format!("{value:.9}"));
+        self
+    }
+
+    /// Appends a UUID written into the text, so that PostgreSQL plans with the statistics
+    /// of that very value (a place with thousands of tips reads its latest ten through the
+    /// index, not by sorting them all). A UUID's text is hexadecimal digits and hyphens.
+    pub(crate) fn uuid(&mut self, value: uuid::Uuid) -> &mut Self {
+        match self.backend {
+            DbBackend::Postgres => {
+                self.text.push('\'');
+                self.text.push_str(&value.hyphenated().to_string());
+                self.text.push_str("'::uuid");
+            }
+            _ => {
+                self.text.push_str("X'");
+                self.text.push_str(&value.simple().to_string());
+                self.text.push('\'');
+            }
+        }
+        self
+    }
+
     /// Appends `(?, ?, …)` bound to `values`; callers make sure the list is not empty.
     pub(crate) fn bind_list<V: Into<Value>>(
         &mut self,
