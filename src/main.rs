@@ -449,6 +449,7 @@ async fn run(command: Command, database: DatabaseArgs, timezone: Tz) -> anyhow::
                     timezone,
                     batch_delay: Duration::from_millis(batch_delay_ms),
                     auth: Arc::new(auth),
+                    caches: Default::default(),
                 },
                 &settings,
             )

@@ -27,6 +27,22 @@ pub struct ApiContext {
     pub batch_delay: std::time::Duration,
     /// Signing keys and the rest of authentication.
     pub auth: std::sync::Arc<Auth>,
+    /// Answers worth sharing between requests for a few seconds.
+    pub caches: Caches,
+}
+
+/// Answers shared between the requests of one service for a short time.
+#[derive(Clone, Default)]
+pub struct Caches {
+    /// Trending places by area: what `trendingPlaces` found, and when.
+    pub(crate) trending: std::sync::Arc<
+        std::sync::Mutex<
+            std::collections::HashMap<
+                crate::query::community::TrendingKey,
+                crate::query::community::TrendingEntry,
+            >,
+        >,
+    >,
 }
 
 /// What one request holds.
@@ -44,6 +60,8 @@ pub(crate) struct RequestScope {
     pub client: Option<IpAddr>,
     /// Authentication's keys, for the account mutations.
     pub auth: std::sync::Arc<Auth>,
+    /// The service's shared answers.
+    pub caches: Caches,
 }
 
 impl RequestScope {
@@ -65,6 +83,7 @@ impl RequestScope {
             principal,
             client,
             auth: api.auth.clone(),
+            caches: api.caches.clone(),
             loader: DataLoader::with_cache(batcher, tokio::spawn, HashMapCache::default())
                 .delay(api.batch_delay),
         }

@@ -33,6 +33,7 @@ async fn context(db: &Database) -> ApiContext {
         timezone: PARIS,
         batch_delay: BATCH_DELAY,
         auth: std::sync::Arc::new(Auth::load(db, vec![key]).await.unwrap()),
+        caches: Default::default(),
     }
 }
 

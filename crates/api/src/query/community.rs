@@ -78,12 +78,30 @@ pub(crate) async fn mayor_of(ctx: &Context<'_>, place_id: Uuid) -> ApiResult<Opt
     }))
 }
 
+/// How long trending places are reused for one area: a trend over three hours moves little
+/// in a few seconds, and every request of a busy screen would otherwise count again.
+const TRENDING_FRESH_FOR: std::time::Duration = std::time::Duration::from_secs(15);
+/// Areas remembered at most; past it the cache starts afresh.
+const TRENDING_AREAS: usize = 1_000;
+
+/// An area asked for: its centre (to about 10 m), radius and page size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct TrendingKey(i64, i64, u32, usize);
+
+/// What was found for an area, and when.
+#[derive(Clone)]
+pub(crate) struct TrendingEntry {
+    at: std::time::Instant,
+    found: std::sync::Arc<Vec<(capitole_persistence::entities::place::Model, i64)>>,
+}
+
 #[derive(Default)]
 pub(crate) struct CommunityQuery;
 
 #[Object]
 impl CommunityQuery {
-    /// Places near a point with the most check-ins in the last 3 hours, most first.
+    /// Places near a point with the most check-ins in the last 3 hours, most first (an
+    /// area's answer is reused for up to 15 seconds).
     async fn trending_places(
         &self,
         ctx: &Context<'_>,
@@ -93,17 +111,51 @@ impl CommunityQuery {
         let scope = scope(ctx)?;
         let first = page_size(first).map_err(to_gql)?;
         let (center, radius) = near.parse().map_err(to_gql)?;
-        let rows = community::trending(
-            &scope.db,
-            center,
-            radius,
-            scope.now - TRENDING_WINDOW,
+        #[allow(clippy::cast_possible_truncation)]
+        let key = TrendingKey(
+            (center.latitude.degrees() * 10_000.0).round() as i64,
+            (center.longitude.degrees() * 10_000.0).round() as i64,
+            radius.meters(),
             first,
-        )
-        .await
-        .map_err(to_gql)?;
-        Ok(rows
-            .into_iter()
+        );
+        let cached = scope
+            .caches
+            .trending
+            .lock()
+            .ok()
+            .and_then(|cache| cache.get(&key).cloned())
+            .filter(|entry| entry.at.elapsed() < TRENDING_FRESH_FOR);
+        let found = match cached {
+            Some(entry) => entry.found,
+            None => {
+                let rows = community::trending(
+                    &scope.db,
+                    center,
+                    radius,
+                    scope.now - TRENDING_WINDOW,
+                    first,
+                )
+                .await
+                .map_err(to_gql)?;
+                let found = std::sync::Arc::new(rows);
+                if let Ok(mut cache) = scope.caches.trending.lock() {
+                    if cache.len() >= TRENDING_AREAS {
+                        cache.clear();
+                    }
+                    cache.insert(
+                        key,
+                        TrendingEntry {
+                            at: std::time::Instant::now(),
+                            found: found.clone(),
+                        },
+                    );
+                }
+                found
+            }
+        };
+        Ok(found
+            .iter()
+            .cloned()
             .map(|(place, n)| {
                 let distance =
                     capitole_domain::geo::Coordinates::parse(place.latitude, place.longitude)
