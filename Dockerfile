@@ -16,19 +16,21 @@ COPY crates/domain/Cargo.toml crates/domain/Cargo.toml
 COPY crates/persistence/Cargo.toml crates/persistence/Cargo.toml
 COPY crates/api/Cargo.toml crates/api/Cargo.toml
 COPY migrations/Cargo.toml migrations/Cargo.toml
-RUN mkdir -p src crates/domain/src crates/persistence/src crates/api/src migrations/src \
+RUN mkdir -p src crates/domain/src crates/persistence/src crates/api/src migrations/src bench \
  && echo 'fn main() {}' > src/main.rs \
+ && echo 'fn main() {}' > bench/checkin_load.rs \
  && for crate in crates/domain crates/persistence crates/api migrations; do \
       : > "$crate/src/lib.rs"; \
     done \
  && cargo build --release --locked \
- && rm -rf src crates/*/src migrations/src
+ && rm -rf src crates/*/src migrations/src bench
 
 # 2. The real sources. COPY keeps the files' original mtimes, which may be older than the
 #    dummy build's: touch them so cargo rebuilds the workspace crates.
 COPY src src
 COPY crates crates
 COPY migrations migrations
+COPY bench/checkin_load.rs bench/checkin_load.rs
 RUN find src crates migrations -name '*.rs' -exec touch {} + \
  && cargo build --release --locked --bin capitole \
  && install -D -m 0755 target/release/capitole /out/capitole
