@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::cursor::{self, Page};
-use crate::entities::{event, event_occurrence};
+use crate::entities::{event, event_occurrence, place};
 use crate::places::count_of;
 use crate::rows::{ByPosition, Positional, Reader, column_list};
 use crate::sql::Sql;
@@ -80,13 +80,34 @@ fn agenda_columns() -> &'static str {
     })
 }
 
+/// The agenda's columns followed by the venue's, for pages that show both.
+fn agenda_with_venue_columns() -> &'static str {
+    static COLUMNS: OnceLock<String> = OnceLock::new();
+    COLUMNS.get_or_init(|| format!("{}, {}", agenda_columns(), column_list::<place::Model>("v")))
+}
+
 impl FromQueryResult for AgendaRow {
     fn from_query_result(row: &QueryResult, _prefix: &str) -> Result<Self, DbErr> {
         let mut reader = Reader::new(row, 0);
         Ok(Self {
             event: event::Model::read(&mut reader)?,
             occurrence: event_occurrence::Model::read(&mut reader)?,
+            venue: None,
         })
+    }
+}
+
+/// An agenda row read with its venue.
+struct WithVenue(AgendaRow);
+
+impl FromQueryResult for WithVenue {
+    fn from_query_result(row: &QueryResult, _prefix: &str) -> Result<Self, DbErr> {
+        let mut reader = Reader::new(row, 0);
+        Ok(Self(AgendaRow {
+            event: event::Model::read(&mut reader)?,
+            occurrence: event_occurrence::Model::read(&mut reader)?,
+            venue: reader.optional::<place::Model>()?,
+        }))
     }
 }
 
@@ -97,6 +118,9 @@ pub struct AgendaRow {
     pub event: event::Model,
     /// Its first date matching the filter.
     pub occurrence: event_occurrence::Model,
+    /// Its venue, read with it on agenda pages (`None` elsewhere, and for events without
+    /// one).
+    pub venue: Option<place::Model>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -126,10 +150,12 @@ pub async fn list(
             has_next_page: false,
         });
     }
+    // The venue comes with each row: an agenda screen shows it with every event.
     let mut sql = Sql::new(db.db_backend());
-    sql.push("SELECT ")
-        .push(agenda_columns())
-        .push(" FROM event_occurrences o JOIN events e ON e.id = o.event_id WHERE ");
+    sql.push("SELECT ").push(agenda_with_venue_columns()).push(
+        " FROM event_occurrences o JOIN events e ON e.id = o.event_id \
+             LEFT JOIN places v ON v.id = e.place_id WHERE ",
+    );
     push_first_matching(&mut sql, filter, near_places.as_ref());
     if let Some(AgendaKey(starts_at, event_id)) = after {
         sql.push(" AND (o.starts_at > ").bind(starts_at);
@@ -141,9 +167,12 @@ pub async fn list(
     }
     sql.push(" ORDER BY o.starts_at, o.event_id LIMIT ")
         .number(first + 1);
-    let rows = AgendaRow::find_by_statement(sql.build())
+    let rows: Vec<AgendaRow> = WithVenue::find_by_statement(sql.build())
         .all(db.connection())
-        .await?;
+        .await?
+        .into_iter()
+        .map(|row| row.0)
+        .collect();
     Ok(Page::from_rows(rows, first, |row| {
         cursor::encode(&AgendaKey(row.occurrence.starts_at, row.event.id))
     }))
@@ -443,6 +472,7 @@ pub async fn upcoming_at_places(
             grouped.entry(place_id).or_default().push(AgendaRow {
                 event: event.clone(),
                 occurrence,
+                venue: None,
             });
         }
     }

@@ -29,6 +29,21 @@ impl<'a> Reader<'a> {
     }
 
     /// The next column.
+    /// Reads a model that a LEFT JOIN may have left out: `None` when its first column (its
+    /// id) is NULL, its other columns skipped.
+    pub(crate) fn optional<M: Positional>(&mut self) -> Result<Option<M>, DbErr> {
+        let start = self.next;
+        let id: Option<uuid::Uuid> = self.get()?;
+        self.next = start;
+        match id {
+            None => {
+                self.next += M::FIELDS.len();
+                Ok(None)
+            }
+            Some(_) => M::read(self).map(Some),
+        }
+    }
+
     pub(crate) fn get<T>(&mut self) -> Result<T, DbErr>
     where
         T: TryGetable + sqlx::Type<Postgres> + for<'r> sqlx::Decode<'r, Postgres>,

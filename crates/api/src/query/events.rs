@@ -3,7 +3,6 @@
 use async_graphql::{Context, Enum, ID, InputObject, Object};
 use capitole_domain::windows::TimeWindow as DomainWindow;
 use capitole_persistence::events::{self, EventFilter as StorageFilter};
-use capitole_persistence::places;
 use chrono::{DateTime, Utc};
 
 use crate::context::{RequestScope, scope};
@@ -120,22 +119,15 @@ impl EventQuery {
         let page = events::list(&scope.db, &filter, first, raw_after.as_deref())
             .await
             .map_err(to_gql)?;
-        // Venues are what an agenda screen shows with every event: fetch them with the page.
-        let look = ctx.look_ahead();
-        if look.field("edges").field("node").field("venue").exists()
-            || look.field("nodes").field("venue").exists()
-        {
-            let mut ids: Vec<_> = page
-                .rows
-                .iter()
-                .filter_map(|(row, _)| row.event.place_id)
-                .collect();
-            ids.sort_unstable();
-            ids.dedup();
-            let venues = places::by_ids(&scope.db, &ids).await.map_err(to_gql)?;
-            scope
-                .feed(venues.into_iter().map(|p| (PlaceId(p.id), p)))
-                .await;
+        // Venues came with the page: answer the events' `venue` fields without a batch.
+        let venues: Vec<_> = page
+            .rows
+            .iter()
+            .filter_map(|(row, _)| row.venue.clone())
+            .map(|p| (PlaceId(p.id), p))
+            .collect();
+        if !venues.is_empty() {
+            scope.feed(venues).await;
         }
         let info = page_info(&page, after.is_some());
         Ok(EventConnection {
