@@ -445,69 +445,44 @@ pub async fn update_article(
     after.search_text = fold(&format!("{} {}", after.title, after.summary));
     after.version = before.version + 1;
     after.updated_at = now;
-    diff(
-        &mut changes,
-        "title",
-        before.title.clone(),
-        after.title.clone(),
-    );
-    diff(
-        &mut changes,
-        "summary",
-        before.summary.clone(),
-        after.summary.clone(),
-    );
-    diff(
-        &mut changes,
-        "easyReadSummary",
-        before.easy_read_summary.clone(),
-        after.easy_read_summary.clone(),
-    );
+    let text_fields: [(&'static str, Option<&String>, Option<&String>); 10] = [
+        ("title", Some(&before.title), Some(&after.title)),
+        ("summary", Some(&before.summary), Some(&after.summary)),
+        (
+            "easyReadSummary",
+            before.easy_read_summary.as_ref(),
+            after.easy_read_summary.as_ref(),
+        ),
+        (
+            "authorName",
+            before.author_name.as_ref(),
+            after.author_name.as_ref(),
+        ),
+        (
+            "coverUrl",
+            before.cover_url.as_ref(),
+            after.cover_url.as_ref(),
+        ),
+        (
+            "coverAlt",
+            before.cover_alt.as_ref(),
+            after.cover_alt.as_ref(),
+        ),
+        (
+            "coverCredit",
+            before.cover_credit.as_ref(),
+            after.cover_credit.as_ref(),
+        ),
+        ("tags", Some(&before.tags), Some(&after.tags)),
+        ("audiences", Some(&before.audiences), Some(&after.audiences)),
+        ("slug", Some(&before.slug), Some(&after.slug)),
+    ];
+    for (field, from, to) in text_fields {
+        diff(&mut changes, field, from.cloned(), to.cloned());
+    }
     if before.body != after.body {
         changes.insert("body", json!({ "changed": true, "fromLength": before.body.chars().count(), "toLength": after.body.chars().count() }));
     }
-    diff(
-        &mut changes,
-        "authorName",
-        before.author_name.clone(),
-        after.author_name.clone(),
-    );
-    diff(
-        &mut changes,
-        "coverUrl",
-        before.cover_url.clone(),
-        after.cover_url.clone(),
-    );
-    diff(
-        &mut changes,
-        "coverAlt",
-        before.cover_alt.clone(),
-        after.cover_alt.clone(),
-    );
-    diff(
-        &mut changes,
-        "coverCredit",
-        before.cover_credit.clone(),
-        after.cover_credit.clone(),
-    );
-    diff(
-        &mut changes,
-        "tags",
-        before.tags.clone(),
-        after.tags.clone(),
-    );
-    diff(
-        &mut changes,
-        "audiences",
-        before.audiences.clone(),
-        after.audiences.clone(),
-    );
-    diff(
-        &mut changes,
-        "slug",
-        before.slug.clone(),
-        after.slug.clone(),
-    );
     if before.media != after.media {
         changes.insert("media", json!({ "changed": true }));
     }
