@@ -132,8 +132,9 @@ struct ServeArgs {
     /// the first signs, all verify. Without any, a key is generated and kept in the database.
     #[arg(long, env = "CAPITOLE_JWT_KEYS", value_delimiter = ',', hide_env_values = true, value_parser = SigningKey::parse)]
     jwt_keys: Vec<SigningKey>,
-    /// How often, in seconds, scheduled articles due for publication are published (0: never,
-    /// for replicas that should leave it to others).
+    /// How often, in seconds, scheduled articles due for publication are published and new
+    /// check-ins are folded into places' popularity (0: never, for replicas that should
+    /// leave it to others).
     #[arg(
         long,
         env = "CAPITOLE_SCHEDULER_INTERVAL_SECONDS",

@@ -306,7 +306,7 @@ async fn administrators_and_app_tokens_are_managed_from_the_command_line() {
 }
 
 #[tokio::test]
-async fn two_servers_on_one_database_publish_a_scheduled_article_once() {
+async fn two_servers_on_one_database_publish_a_scheduled_article_and_fold_a_check_in_once() {
     for test_db in databases().await {
         let url = &test_db.url;
         capitole(url, &["seed", "--demo"], "");
@@ -353,6 +353,20 @@ async fn two_servers_on_one_database_publish_a_scheduled_article_once() {
             scheduled["data"]["scheduleArticle"]["status"], "SCHEDULED",
             "{scheduled}"
         );
+        // A check-in counts in its place's popularity once, though both servers fold.
+        let popular = "{ places(first: 1, orderBy: POPULARITY) { nodes { id popularity } } }";
+        let (_, top) = graphql(&first.base, None, popular).await;
+        let place = top["data"]["places"]["nodes"][0].clone();
+        let (_, checked) = graphql(
+            &second.base,
+            Some(&token),
+            &format!(
+                "mutation {{ checkIn(placeId: \"{}\") {{ replayed }} }}",
+                place["id"].as_str().unwrap()
+            ),
+        )
+        .await;
+        assert_eq!(checked["data"]["checkIn"]["replayed"], false, "{checked}");
         // Both servers run their scheduler every second; wait until the article is out.
         let public = format!("{{ node(id: \"{id}\") {{ ... on NewsArticle {{ status }} }} }}");
         let mut published = false;
@@ -384,6 +398,17 @@ async fn two_servers_on_one_database_publish_a_scheduled_article_once() {
             .filter(|n| n["action"] == "PUBLISH" && n["actor"] == "scheduler")
             .count();
         assert_eq!(by_scheduler, 1, "{}: {trail}", test_db.label);
+        let (_, top) = graphql(&first.base, None, popular).await;
+        assert_eq!(
+            top["data"]["places"]["nodes"][0]["id"], place["id"],
+            "{top}"
+        );
+        assert_eq!(
+            top["data"]["places"]["nodes"][0]["popularity"].as_i64(),
+            place["popularity"].as_i64().map(|p| p + 1),
+            "{}: {top}",
+            test_db.label
+        );
         let logs = format!(
             "{}{}",
             first.log.lock().unwrap(),

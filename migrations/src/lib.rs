@@ -14,6 +14,7 @@ mod m20261129_000004_editorial;
 mod m20261129_000005_events_editorial;
 mod m20261129_000006_social_posts;
 mod m20261130_000007_community;
+mod m20261130_000008_check_in_path;
 
 /// Runs Capitole's migrations.
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000005_events_editorial::Migration),
             Box::new(m20261129_000006_social_posts::Migration),
             Box::new(m20261130_000007_community::Migration),
+            Box::new(m20261130_000008_check_in_path::Migration),
         ]
     }
 }

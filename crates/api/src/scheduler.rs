@@ -1,7 +1,8 @@
-//! The background task that publishes scheduled articles when their time comes. Every
-//! replica may run it: each article is switched by exactly one of them (see
-//! `capitole_persistence::editorial::publish_due`), and a restart loses nothing, since the
-//! schedule lives in the database.
+//! The background task that publishes scheduled articles when their time comes and folds
+//! new check-ins into places' popularity. Every replica may run it: each article is
+//! switched by exactly one of them (see `capitole_persistence::editorial::publish_due`), a
+//! fold is safe to repeat (see `capitole_persistence::community::fold_popularity`), and a
+//! restart loses nothing, since the schedule and the counts live in the database.
 
 use std::time::Duration;
 
@@ -24,6 +25,21 @@ pub async fn publish_due(db: &Database) -> usize {
     }
 }
 
+/// Brings places' popularity up to date with their check-ins; returns how many places
+/// changed.
+pub async fn fold_popularity(db: &Database) -> u64 {
+    match capitole_persistence::community::fold_popularity(db).await {
+        Ok(changed) => {
+            tracing::debug!(changed, "folded check-ins into popularity");
+            changed
+        }
+        Err(error) => {
+            tracing::warn!(%error, "cannot fold check-ins into popularity; trying again later");
+            0
+        }
+    }
+}
+
 /// Stores the dates recurring events gain as time passes (their horizon moves on by a
 /// day each day).
 pub async fn extend_recurrences(db: &Database, tz: chrono_tz::Tz) -> usize {
@@ -41,7 +57,7 @@ pub async fn extend_recurrences(db: &Database, tz: chrono_tz::Tz) -> usize {
     }
 }
 
-/// Runs [`publish_due`] every `interval`, and [`extend_recurrences`] at start and then once
+/// Runs [`publish_due`] and [`fold_popularity`] every `interval`, and [`extend_recurrences`] at start and then once
 /// a day, until the process stops.
 pub async fn run(db: Database, interval: Duration, tz: chrono_tz::Tz) {
     let mut ticker = tokio::time::interval(interval);
@@ -50,6 +66,7 @@ pub async fn run(db: Database, interval: Duration, tz: chrono_tz::Tz) {
     loop {
         ticker.tick().await;
         publish_due(&db).await;
+        fold_popularity(&db).await;
         let today = chrono::Utc::now().with_timezone(&tz).date_naive();
         if extended_on != Some(today) {
             extend_recurrences(&db, tz).await;

@@ -42,6 +42,9 @@ pub enum CommunityError {
     /// An idempotency key was used before for another request.
     #[error("this idempotency key was used for a check-in at another place")]
     KeyReused,
+    /// No place has this id.
+    #[error("no place has this id")]
+    UnknownPlace,
     /// Storage failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
@@ -120,9 +123,10 @@ pub struct CheckedIn {
     pub replayed: bool,
 }
 
-/// Checks a person in at a place: one statement locks the person (PostgreSQL), one reads
-/// what the rules need, one writes the check-in, one moves the place's counters and one its
-/// popularity.
+/// Checks a person in at a place: at most once per place every 30 minutes and
+/// [`CHECK_INS_PER_DAY`] times a day; a retried request with the same idempotency key gets
+/// the first check-in back. Moves the place's counters in the same transaction; its
+/// popularity takes the check-in in at the next [`fold_popularity`].
 pub async fn check_in(
     db: &Database,
     user_id: Uuid,
@@ -131,52 +135,6 @@ pub async fn check_in(
     idempotency_key: Option<String>,
     now: DateTime<Utc>,
 ) -> Result<CheckedIn, CommunityError> {
-    #[derive(FromQueryResult)]
-    struct Rules {
-        replay_id: Option<Uuid>,
-        last_here: Option<DateTime<Utc>>,
-        today: i64,
-    }
-    let txn = db.begin_write().await?;
-    // The lock comes first, in its own statement: the reads below then see what a
-    // concurrent request of the same person wrote before it let go.
-    lock_user(&txn, db, user_id).await?;
-    let mut sql = Sql::new(db.db_backend());
-    sql.push("SELECT (SELECT c.id FROM check_ins c WHERE c.user_id = u.id AND c.idempotency_key = ")
-        .bind(idempotency_key.clone())
-        .push(") AS replay_id, (SELECT MAX(c.created_at) FROM check_ins c WHERE c.user_id = u.id AND c.place_id = ")
-        .bind(place_id)
-        .push(") AS last_here, (SELECT COUNT(*) FROM check_ins c WHERE c.user_id = u.id AND c.created_at >= ")
-        .bind(now - Duration::days(1))
-        .push(") AS today FROM users u WHERE u.id = ")
-        .bind(user_id);
-    let rules = Rules::find_by_statement(sql.build())
-        .one(&txn)
-        .await?
-        .ok_or(CommunityError::Storage(StorageError::NotFound))?;
-    if let Some(replay) = rules.replay_id {
-        let earlier = check_in::Entity::find_by_id(replay)
-            .one(&txn)
-            .await?
-            .ok_or(CommunityError::Storage(StorageError::NotFound))?;
-        if earlier.place_id != place_id {
-            return Err(CommunityError::KeyReused);
-        }
-        return Ok(CheckedIn {
-            check_in: earlier,
-            replayed: true,
-        });
-    }
-    if let Some(last) = rules.last_here
-        && last + CHECK_IN_COOLDOWN > now
-    {
-        return Err(CommunityError::TooSoon(last + CHECK_IN_COOLDOWN));
-    }
-    if u64::try_from(rules.today).unwrap_or(0) >= CHECK_INS_PER_DAY {
-        return Err(CommunityError::Limit(format!(
-            "at most {CHECK_INS_PER_DAY} check-ins a day; try again tomorrow"
-        )));
-    }
     let row = check_in::Model {
         id: capitole_domain::ids::new_id(),
         user_id,
@@ -185,54 +143,199 @@ pub async fn check_in(
         message,
         idempotency_key,
     };
-    let first_visit = i64::from(rules.last_here.is_none());
-    if db.backend() == Backend::Postgres {
-        // One round trip writes the check-in and moves both counters.
-        let mut sql = Sql::new(db.db_backend());
-        sql.push("WITH added AS (INSERT INTO check_ins (id, user_id, place_id, created_at, message, idempotency_key) VALUES (")
-            .bind(row.id)
-            .push(", ")
-            .bind(user_id)
-            .push(", ")
-            .bind(place_id)
-            .push(", ")
-            .bind(now)
-            .push(", ")
-            .bind(row.message.clone())
-            .push(", ")
-            .bind(row.idempotency_key.clone())
-            .push(") RETURNING place_id), counted AS (INSERT INTO place_stats (place_id, check_ins, visitors, tips, likes, dislikes) SELECT place_id, 1, ")
-            .bind(first_visit)
-            .push(
-                ", 0, 0, 0 FROM added ON CONFLICT (place_id) DO UPDATE SET check_ins = place_stats.check_ins + 1, \
-                 visitors = place_stats.visitors + excluded.visitors) \
-                 UPDATE places SET popularity = popularity + 1 WHERE id IN (SELECT place_id FROM added)",
-            );
-        txn.execute_raw(sql.build()).await?;
+    let outcome = if db.backend() == Backend::Postgres {
+        check_in_postgres(db, &row).await?
     } else {
-        check_in::Entity::insert(check_in::ActiveModel::from(row.clone()))
-            .exec_without_returning(&txn)
-            .await?;
-        let mut sql = Sql::new(db.db_backend());
-        sql.push("INSERT INTO place_stats (place_id, check_ins, visitors, tips, likes, dislikes) VALUES (")
-            .bind(place_id)
-            .push(", 1, ")
-            .bind(first_visit)
-            .push(
-                ", 0, 0, 0) ON CONFLICT (place_id) DO UPDATE SET check_ins = place_stats.check_ins + 1, \
-                 visitors = place_stats.visitors + excluded.visitors",
-            );
-        txn.execute_raw(sql.build()).await?;
-        let mut sql = Sql::new(db.db_backend());
-        sql.push("UPDATE places SET popularity = popularity + 1 WHERE id = ")
-            .bind(place_id);
-        txn.execute_raw(sql.build()).await?;
+        check_in_in_transaction(db, &row).await?
+    };
+    match outcome {
+        CheckInOutcome::Created => Ok(CheckedIn {
+            check_in: row,
+            replayed: false,
+        }),
+        CheckInOutcome::Replayed(earlier) if earlier.place_id == place_id => Ok(CheckedIn {
+            check_in: earlier,
+            replayed: true,
+        }),
+        CheckInOutcome::Replayed(_) => Err(CommunityError::KeyReused),
+        CheckInOutcome::TooSoon(last) => Err(CommunityError::TooSoon(last + CHECK_IN_COOLDOWN)),
+        CheckInOutcome::DailyLimit => Err(CommunityError::Limit(format!(
+            "at most {CHECK_INS_PER_DAY} check-ins a day; try again tomorrow"
+        ))),
+        CheckInOutcome::UnknownPlace => Err(CommunityError::UnknownPlace),
+        CheckInOutcome::UnknownUser => Err(CommunityError::Storage(StorageError::NotFound)),
     }
-    txn.commit().await?;
-    Ok(CheckedIn {
-        check_in: row,
-        replayed: false,
+}
+
+/// What the rules of a check-in decided.
+enum CheckInOutcome {
+    Created,
+    /// The person's earlier check-in with the same idempotency key.
+    Replayed(check_in::Model),
+    /// The person's last check-in at this place, less than the cooldown ago.
+    TooSoon(DateTime<Utc>),
+    DailyLimit,
+    UnknownPlace,
+    UnknownUser,
+}
+
+/// The window of the daily limit, ending at `now`.
+fn day_before(now: DateTime<Utc>) -> DateTime<Utc> {
+    now - Duration::days(1)
+}
+
+/// PostgreSQL: one statement, the function `capitole_check_in` (see its migration), which
+/// takes the person's lock, applies the rules and writes the row and the counters.
+async fn check_in_postgres(
+    db: &Database,
+    row: &check_in::Model,
+) -> Result<CheckInOutcome, CommunityError> {
+    #[derive(FromQueryResult)]
+    struct Answer {
+        outcome: String,
+        earlier_id: Option<Uuid>,
+        earlier_place: Option<Uuid>,
+        earlier_at: Option<DateTime<Utc>>,
+        earlier_message: Option<String>,
+    }
+    let per_day = i64::try_from(CHECK_INS_PER_DAY).unwrap_or(i64::MAX);
+    let mut sql = Sql::new(db.db_backend());
+    sql.push("SELECT outcome, earlier_id, earlier_place, earlier_at, earlier_message FROM capitole_check_in(")
+        .bind(row.id)
+        .push(", ")
+        .bind(row.user_id)
+        .push(", ")
+        .bind(row.place_id)
+        .push(", ")
+        .bind(row.created_at)
+        .push(", ")
+        .bind(row.message.clone())
+        .push(", ")
+        .bind(row.idempotency_key.clone())
+        .push(", ")
+        .bind(row.created_at - CHECK_IN_COOLDOWN)
+        .push(", ")
+        .bind(day_before(row.created_at))
+        .push(", ")
+        .bind(per_day)
+        .push(")");
+    let answer = Answer::find_by_statement(sql.build())
+        .one(db.connection())
+        .await?
+        .ok_or(CommunityError::Storage(StorageError::NotFound))?;
+    let broken = || {
+        unexpected(format!(
+            "capitole_check_in answered {:?} without the check-in it names",
+            answer.outcome
+        ))
+    };
+    Ok(match answer.outcome.as_str() {
+        "created" => CheckInOutcome::Created,
+        "replayed" => CheckInOutcome::Replayed(check_in::Model {
+            id: answer.earlier_id.ok_or_else(broken)?,
+            user_id: row.user_id,
+            place_id: answer.earlier_place.ok_or_else(broken)?,
+            created_at: answer.earlier_at.ok_or_else(broken)?,
+            message: answer.earlier_message.clone(),
+            idempotency_key: row.idempotency_key.clone(),
+        }),
+        "too_soon" => CheckInOutcome::TooSoon(answer.earlier_at.ok_or_else(broken)?),
+        "daily_limit" => CheckInOutcome::DailyLimit,
+        "unknown_place" => CheckInOutcome::UnknownPlace,
+        "unknown_user" => CheckInOutcome::UnknownUser,
+        other => {
+            return Err(unexpected(format!(
+                "capitole_check_in answered an unknown outcome {other:?}"
+            )));
+        }
     })
+}
+
+/// An answer of the database that breaks the function's contract (logged, never shown).
+fn unexpected(detail: String) -> CommunityError {
+    CommunityError::Storage(StorageError::Internal(sea_orm::DbErr::Custom(detail)))
+}
+
+/// SQLite: the same steps in one write transaction (SQLite serialises writers).
+async fn check_in_in_transaction(
+    db: &Database,
+    row: &check_in::Model,
+) -> Result<CheckInOutcome, CommunityError> {
+    #[derive(FromQueryResult)]
+    struct Rules {
+        place_known: i64,
+        replay_id: Option<Uuid>,
+        last_here: Option<DateTime<Utc>>,
+        today: i64,
+    }
+    let txn = db.begin_write().await?;
+    let mut sql = Sql::new(db.db_backend());
+    sql.push("SELECT (SELECT COUNT(*) FROM places p WHERE p.id = ")
+        .bind(row.place_id)
+        .push(") AS place_known, (SELECT c.id FROM check_ins c WHERE c.user_id = u.id AND c.idempotency_key = ")
+        .bind(row.idempotency_key.clone())
+        .push(") AS replay_id, (SELECT MAX(c.created_at) FROM check_ins c WHERE c.user_id = u.id AND c.place_id = ")
+        .bind(row.place_id)
+        .push(") AS last_here, (SELECT COUNT(*) FROM check_ins c WHERE c.user_id = u.id AND c.created_at >= ")
+        .bind(day_before(row.created_at))
+        .push(") AS today FROM users u WHERE u.id = ")
+        .bind(row.user_id);
+    let Some(rules) = Rules::find_by_statement(sql.build()).one(&txn).await? else {
+        return Ok(CheckInOutcome::UnknownUser);
+    };
+    if rules.place_known == 0 {
+        return Ok(CheckInOutcome::UnknownPlace);
+    }
+    if let Some(replay) = rules.replay_id {
+        let earlier = check_in::Entity::find_by_id(replay)
+            .one(&txn)
+            .await?
+            .ok_or(CommunityError::Storage(StorageError::NotFound))?;
+        return Ok(CheckInOutcome::Replayed(earlier));
+    }
+    if let Some(last) = rules.last_here
+        && last + CHECK_IN_COOLDOWN > row.created_at
+    {
+        return Ok(CheckInOutcome::TooSoon(last));
+    }
+    if u64::try_from(rules.today).unwrap_or(0) >= CHECK_INS_PER_DAY {
+        return Ok(CheckInOutcome::DailyLimit);
+    }
+    check_in::Entity::insert(check_in::ActiveModel::from(row.clone()))
+        .exec_without_returning(&txn)
+        .await?;
+    let mut sql = Sql::new(db.db_backend());
+    sql.push(
+        "INSERT INTO place_stats (place_id, check_ins, visitors, tips, likes, dislikes) VALUES (",
+    )
+    .bind(row.place_id)
+    .push(", 1, ")
+    .bind(i64::from(rules.last_here.is_none()))
+    .push(
+        ", 0, 0, 0) ON CONFLICT (place_id) DO UPDATE SET check_ins = place_stats.check_ins + 1, \
+             visitors = place_stats.visitors + excluded.visitors",
+    );
+    txn.execute_raw(sql.build()).await?;
+    txn.commit().await?;
+    Ok(CheckInOutcome::Created)
+}
+
+/// Brings places' popularity up to date with their check-ins, in one statement; returns
+/// how many places changed. Check-ins move only `place_stats`, so that a busy place's
+/// heavily indexed row is not rewritten by each of them (see the migration
+/// `m20261130_000008_check_in_path`). Safe to run from several processes at once:
+/// `popularity - counted_check_ins` never changes, so a fold that read older counts is
+/// corrected by the next.
+pub async fn fold_popularity(db: &Database) -> Result<u64, StorageError> {
+    let done = db
+        .connection()
+        .execute_unprepared(
+            "UPDATE places SET popularity = places.popularity + (s.check_ins - places.counted_check_ins), \
+             counted_check_ins = s.check_ins \
+             FROM place_stats s WHERE s.place_id = places.id AND s.check_ins <> places.counted_check_ins",
+        )
+        .await?;
+    Ok(done.rows_affected())
 }
 
 /// The counters of these places (places without any activity are left out).

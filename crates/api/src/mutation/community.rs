@@ -23,6 +23,9 @@ fn refused(error: CommunityError) -> async_graphql::Error {
             to_gql(ApiError::new(ErrorCode::RateLimited, error.to_string()))
         }
         CommunityError::KeyReused => to_gql(ApiError::new(ErrorCode::Conflict, error.to_string())),
+        CommunityError::UnknownPlace => {
+            to_gql(ApiError::new(ErrorCode::NotFound, error.to_string()))
+        }
         CommunityError::Storage(e) => to_gql(e),
     }
 }
@@ -86,7 +89,8 @@ impl CommunityMutation {
             check_idempotency_key(&mut errors, key);
         }
         check(errors)?;
-        let place = self::place_id(scope, &place_id).await?;
+        // The place's existence is checked with the rules, in the same statement.
+        let place = ids::decode_as(Kind::Place, &place_id).map_err(to_gql)?;
         let done = community::check_in(
             &scope.db,
             user.user_id,

@@ -18,7 +18,7 @@ use crate::types::{Accessibility, GeoCircleInput, check_list, search_text};
 pub(crate) enum PlaceOrder {
     /// Nearest first (needs `filter.near`).
     Distance,
-    /// Most visited first.
+    /// Most visited first (by `popularity`).
     Popularity,
     /// Best rated first; unrated places last.
     Rating,

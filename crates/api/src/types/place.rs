@@ -247,7 +247,9 @@ impl Place {
             .await?
             .map(Organization))
     }
-    /// How much it is visited, 0 and up.
+    /// How much it is visited, 0 and up: the place's standing plus its check-ins. New
+    /// check-ins count in within the scheduler's interval (15 s by default); `stats`
+    /// counts them at once.
     async fn popularity(&self) -> i64 {
         self.0.popularity
     }

@@ -118,6 +118,15 @@ async fn check_ins_are_limited_idempotent_and_private() {
             .map(|f| f["field"].as_str().unwrap())
             .collect();
         assert_eq!(fields, ["message", "idempotencyKey"]);
+        // A place that does not exist (a well-formed id of nothing).
+        let nowhere = {
+            use base64::Engine;
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .encode(format!("Place:{}", uuid::Uuid::nil().simple()))
+        };
+        let (_, unknown) = run(&app, Some(&bob), CHECK_IN, json!({ "p": nowhere })).await;
+        assert_eq!(code(&unknown), "NOT_FOUND", "{label}: {unknown}");
+        assert_eq!(unknown["errors"][0]["message"], "no place has this id");
         let count = check_in::Entity::find()
             .count(app.db.connection())
             .await

@@ -224,7 +224,8 @@ pub(crate) async fn generate(
     run(
         txn,
         db,
-        "UPDATE places SET popularity = (SELECT s.check_ins FROM place_stats s WHERE s.place_id = places.id) \
+        "UPDATE places SET popularity = (SELECT s.check_ins FROM place_stats s WHERE s.place_id = places.id), \
+         counted_check_ins = (SELECT s.check_ins FROM place_stats s WHERE s.place_id = places.id) \
          WHERE id IN (SELECT place_id FROM place_stats)",
     )
     .await?;
