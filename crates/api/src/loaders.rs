@@ -8,8 +8,8 @@ use std::sync::Arc;
 use async_graphql::dataloader::Loader;
 use capitole_persistence::articles::{self, ArticleVisibility};
 use capitole_persistence::entities::{
-    article, category, event, event_occurrence, neighborhood, organization, place, place_stat,
-    social_post, tip,
+    article, category, check_in, event, event_occurrence, neighborhood, organization, place,
+    place_stat, social_post, tip,
 };
 use capitole_persistence::events::{self, AgendaRow, OccurrenceWindow};
 use capitole_persistence::{Database, Page, StorageError, catalog, community, places};
@@ -178,8 +178,13 @@ grouped_loader!(
     LatestTipsOfPlace => Vec<tip::Model>, |db, _b, ids| community::latest_tips_of_places(db, &ids, LATEST_TIPS + 1)
 );
 grouped_loader!(
-    /// The name of a person, as shown next to what they wrote.
-    DisplayName => String, |db, _b, ids| community::display_names(db, &ids)
+    /// What others may know of a person (their name, whether they share their check-ins).
+    ProfileOf => community::PublicProfile, |db, _b, ids| community::public_profiles(db, &ids)
+);
+grouped_loader!(
+    /// A person's latest check-ins, latest first (whether the caller may read them is the
+    /// field's to decide).
+    LatestCheckInsOfPerson => Vec<check_in::Model>, |db, _b, ids| community::latest_check_ins_of_people(db, &ids, LATEST_CHECK_INS)
 );
 grouped_loader!(
     /// How many people are going to a date.
@@ -189,6 +194,9 @@ grouped_loader!(
 /// The longest first page of a place's tips read in one batch with the other places of a
 /// list (one more is read to know whether a next page exists).
 pub(crate) const LATEST_TIPS: usize = 10;
+
+/// The most check-ins a person's profile lists.
+pub(crate) const LATEST_CHECK_INS: usize = 20;
 
 /// The most upcoming events one place lists.
 pub(crate) const UPCOMING_PER_PLACE: usize = 20;

@@ -612,33 +612,74 @@ pub async fn latest_tips_of_places(
     place_ids: &[Uuid],
     per_place: usize,
 ) -> Result<HashMap<Uuid, Vec<tip::Model>>, StorageError> {
-    let mut grouped: HashMap<Uuid, Vec<tip::Model>> = HashMap::new();
-    if place_ids.is_empty() {
+    latest_of_each(
+        db,
+        Latest {
+            select: "SELECT id, place_id, user_id, text, created_at, like_count, report_count, \
+                     hidden_at, hidden_by FROM tips",
+            key_column: "place_id",
+            condition: " AND hidden_at IS NULL",
+        },
+        place_ids,
+        per_place,
+        |t: &tip::Model| (t.place_id, t.created_at, t.id),
+    )
+    .await
+}
+
+/// Which rows [`latest_of_each`] reads.
+struct Latest {
+    /// `SELECT <columns> FROM <table>`.
+    select: &'static str,
+    /// The column that holds the key.
+    key_column: &'static str,
+    /// More conditions, each starting with ` AND`.
+    condition: &'static str,
+}
+
+/// The latest rows (by `created_at`, then `id`) of each key, `per_key` at most, latest
+/// first, in one statement: a union of one index-ordered `LIMIT` per key, so that a key
+/// with many rows costs no more than one with few.
+async fn latest_of_each<M: FromQueryResult>(
+    db: &Database,
+    rows: Latest,
+    keys: &[Uuid],
+    per_key: usize,
+    key_and_order: impl Fn(&M) -> (Uuid, DateTime<Utc>, Uuid),
+) -> Result<HashMap<Uuid, Vec<M>>, StorageError> {
+    let mut grouped: HashMap<Uuid, Vec<M>> = HashMap::new();
+    if keys.is_empty() {
         return Ok(grouped);
     }
     let mut sql = Sql::new(db.db_backend());
-    for (i, &place_id) in place_ids.iter().enumerate() {
+    for (i, &key) in keys.iter().enumerate() {
         if i > 0 {
             sql.push(" UNION ALL ");
         }
-        sql.push(
-            "SELECT * FROM (SELECT id, place_id, user_id, text, created_at, like_count, report_count, \
-             hidden_at, hidden_by FROM tips WHERE place_id = ",
-        )
-        .uuid(place_id)
-        .push(" AND hidden_at IS NULL ORDER BY created_at DESC, id DESC LIMIT ")
-        .number(per_place)
-        .push(") AS t")
-        .number(i);
+        sql.push("SELECT * FROM (")
+            .push(rows.select)
+            .push(" WHERE ")
+            .push(rows.key_column)
+            .push(" = ")
+            .uuid(key)
+            .push(rows.condition)
+            .push(" ORDER BY created_at DESC, id DESC LIMIT ")
+            .number(per_key)
+            .push(") AS latest")
+            .number(i);
     }
-    for row in tip::Model::find_by_statement(sql.build())
+    for row in M::find_by_statement(sql.build())
         .all(db.connection())
         .await?
     {
-        grouped.entry(row.place_id).or_default().push(row);
+        grouped.entry(key_and_order(&row).0).or_default().push(row);
     }
-    for tips in grouped.values_mut() {
-        tips.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+    for group in grouped.values_mut() {
+        group.sort_by(|a, b| {
+            let (_, a_at, a_id) = key_and_order(a);
+            let (_, b_at, b_id) = key_and_order(b);
+            b_at.cmp(&a_at).then(b_id.cmp(&a_id))
+        });
     }
     Ok(grouped)
 }
@@ -1021,21 +1062,56 @@ pub async fn set_privacy(
     Ok(())
 }
 
-/// Names of these people, for tip authors, in one statement.
-pub async fn display_names(
+/// What others may know of a person: their name and whether they share their check-ins.
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct PublicProfile {
+    /// The person's id.
+    pub id: Uuid,
+    /// How their name is shown.
+    pub display_name: String,
+    /// Whether others may read their check-ins.
+    pub check_ins_public: bool,
+}
+
+/// The public profiles of these people (tip authors, say), in one statement.
+pub async fn public_profiles(
     db: &Database,
     user_ids: &[Uuid],
-) -> Result<HashMap<Uuid, String>, StorageError> {
+) -> Result<HashMap<Uuid, PublicProfile>, StorageError> {
     if user_ids.is_empty() {
         return Ok(HashMap::new());
     }
-    Ok(user::Entity::find()
-        .filter(user::Column::Id.is_in(user_ids.iter().copied()))
+    let mut sql = Sql::new(db.db_backend());
+    sql.push("SELECT id, display_name, check_ins_public FROM users WHERE id IN ")
+        .bind_list(user_ids.iter().copied());
+    Ok(PublicProfile::find_by_statement(sql.build())
         .all(db.connection())
         .await?
         .into_iter()
-        .map(|u| (u.id, u.display_name))
+        .map(|p| (p.id, p))
         .collect())
+}
+
+/// The latest check-ins of each of these people (up to `per_person`), latest first, in one
+/// statement; people without check-ins are left out. Whether the caller may read them is
+/// the caller's to decide.
+pub async fn latest_check_ins_of_people(
+    db: &Database,
+    user_ids: &[Uuid],
+    per_person: usize,
+) -> Result<HashMap<Uuid, Vec<check_in::Model>>, StorageError> {
+    latest_of_each(
+        db,
+        Latest {
+            select: "SELECT id, user_id, place_id, created_at, message, idempotency_key FROM check_ins",
+            key_column: "user_id",
+            condition: "",
+        },
+        user_ids,
+        per_person,
+        |c: &check_in::Model| (c.user_id, c.created_at, c.id),
+    )
+    .await
 }
 
 /// The places and tips a person's activity counts in.

@@ -12,7 +12,7 @@ use super::place::Place;
 use crate::context::scope;
 use crate::error::ApiResult;
 use crate::ids::{self, Kind};
-use crate::loaders::{DisplayName, HereNow, PlaceId, StatsOfPlace};
+use crate::loaders::{HereNow, LatestCheckInsOfPerson, PlaceId, ProfileOf, StatsOfPlace};
 
 /// What a person thinks of a place.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -31,8 +31,8 @@ pub(crate) struct Person(pub Uuid);
 impl Person {
     /// How their name is shown.
     async fn display_name(&self, ctx: &Context<'_>) -> ApiResult<String> {
-        let name = scope(ctx)?.load(DisplayName(self.0)).await?;
-        Ok(name.unwrap_or_else(|| "—".to_owned()))
+        let profile = scope(ctx)?.load(ProfileOf(self.0)).await?;
+        Ok(profile.map_or_else(|| "—".to_owned(), |p| p.display_name))
     }
     /// Their latest check-ins, if they chose to share them (null otherwise).
     async fn check_ins(
@@ -42,21 +42,17 @@ impl Person {
     ) -> ApiResult<Option<Vec<CheckIn>>> {
         let scope = scope(ctx)?;
         let first = usize::try_from(first.clamp(1, 20)).unwrap_or(10);
-        let Some(user) = capitole_persistence::accounts::user_by_id(&scope.db, self.0)
-            .await
-            .map_err(crate::error::to_gql)?
-        else {
+        let Some(profile) = scope.load(ProfileOf(self.0)).await? else {
             return Ok(None);
         };
-        if !user.check_ins_public && !scope.principal.may_read_private_of(user.id) {
+        if !profile.check_ins_public && !scope.principal.may_read_private_of(profile.id) {
             return Ok(None);
         }
-        let page = capitole_persistence::community::check_ins_of(&scope.db, user.id, first, None)
-            .await
-            .map_err(crate::error::to_gql)?;
-        Ok(Some(
-            page.rows.into_iter().map(|(c, _)| CheckIn(c)).collect(),
-        ))
+        let latest = scope
+            .load(LatestCheckInsOfPerson(profile.id))
+            .await?
+            .unwrap_or_default();
+        Ok(Some(latest.into_iter().take(first).map(CheckIn).collect()))
     }
 }
 

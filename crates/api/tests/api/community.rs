@@ -627,6 +627,36 @@ async fn check_ins_show_to_others_only_when_their_author_shares_them() {
             slug.as_str(),
             "{shared}"
         );
+        // However many authors a place's tips have, their check-ins cost the same
+        // statements: profiles and check-ins are read for all authors at once.
+        let statements = || async {
+            let before = app.db.statement_count();
+            let (_, body) = run(&app, None, seen, json!({ "s": slug })).await;
+            (app.db.statement_count() - before, body)
+        };
+        let (one_author, _) = statements().await;
+        for i in 0..5 {
+            let (token, _) = register(&app, &format!("author{i}@example.org")).await;
+            run(&app, Some(&token), CHECK_IN, json!({ "p": place })).await;
+            run(&app, Some(&token), add, json!({ "p": place })).await;
+            run(
+                &app,
+                Some(&token),
+                "mutation { updatePrivacy(checkInsPublic: true) }",
+                json!({}),
+            )
+            .await;
+        }
+        let (six_authors, body) = statements().await;
+        let authors = body["data"]["place"]["tips"]["nodes"].as_array().unwrap();
+        assert_eq!(authors.len(), 6, "{body}");
+        assert!(
+            authors
+                .iter()
+                .all(|t| t["author"]["checkIns"].as_array().map(Vec::len) == Some(1)),
+            "{body}"
+        );
+        assert_eq!(six_authors, one_author, "{}", app.test_db.label);
         app.test_db.remove().await;
     }
 }
