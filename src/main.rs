@@ -55,11 +55,12 @@ struct DatabaseArgs {
         global = true
     )]
     database_url: String,
-    /// Size of the database connection pool.
+    /// Size of the database connection pool (a few connections per core of the database
+    /// server).
     #[arg(
         long,
         env = "CAPITOLE_DB_MAX_CONNECTIONS",
-        default_value_t = 16,
+        default_value_t = 8,
         global = true
     )]
     db_max_connections: u32,

@@ -25,7 +25,8 @@ pub enum Backend {
 pub struct ConnectSettings {
     /// `sqlite://file.db?mode=rwc` or `postgres://user@host/db`.
     pub url: String,
-    /// Pool size.
+    /// Pool size. A few connections per core of the database server keep it busy; more
+    /// make it switch between backends instead of working.
     pub max_connections: u32,
     /// How long a request waits for a pooled connection before failing fast.
     pub acquire_timeout: Duration,
@@ -38,7 +39,7 @@ impl ConnectSettings {
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
-            max_connections: 16,
+            max_connections: 8,
             acquire_timeout: Duration::from_secs(3),
             statement_timeout: Duration::from_secs(5),
         }
