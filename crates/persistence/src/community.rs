@@ -702,13 +702,28 @@ pub async fn like_tip(
     .await?;
     let added = !matches!(inserted, sea_orm::TryInsertResult::Conflicted);
     if added {
-        let mut sql = Sql::new(db.db_backend());
-        sql.push("UPDATE tips SET like_count = like_count + 1 WHERE id = ")
-            .bind(tip_id);
-        txn.execute_raw(sql.build()).await?;
+        count_one_more(&txn, db, tip_id, "like_count").await?;
     }
     txn.commit().await?;
     Ok(added)
+}
+
+/// Adds one to a tip's counter (`like_count` or `report_count`).
+async fn count_one_more(
+    txn: &DatabaseTransaction,
+    db: &Database,
+    tip_id: Uuid,
+    column: &str,
+) -> Result<(), StorageError> {
+    let mut sql = Sql::new(db.db_backend());
+    sql.push("UPDATE tips SET ")
+        .push(column)
+        .push(" = ")
+        .push(column)
+        .push(" + 1 WHERE id = ")
+        .bind(tip_id);
+    txn.execute_raw(sql.build()).await?;
+    Ok(())
 }
 
 /// Reports a tip for moderation (once per person).
@@ -744,10 +759,7 @@ pub async fn report_tip(
     .await?;
     let added = !matches!(inserted, sea_orm::TryInsertResult::Conflicted);
     if added {
-        let mut sql = Sql::new(db.db_backend());
-        sql.push("UPDATE tips SET report_count = report_count + 1 WHERE id = ")
-            .bind(tip_id);
-        txn.execute_raw(sql.build()).await?;
+        count_one_more(&txn, db, tip_id, "report_count").await?;
     }
     txn.commit().await?;
     Ok(added)

@@ -12,7 +12,9 @@ use super::place::Place;
 use crate::context::scope;
 use crate::error::ApiResult;
 use crate::ids::{self, Kind};
-use crate::loaders::{HereNow, LatestCheckInsOfPerson, PlaceId, ProfileOf, StatsOfPlace};
+use crate::loaders::{
+    HereNow, LATEST_CHECK_INS, LatestCheckInsOfPerson, PlaceId, ProfileOf, StatsOfPlace,
+};
 
 /// What a person thinks of a place.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -41,7 +43,9 @@ impl Person {
         #[graphql(desc = "How many, 1 to 20.", default = 10)] first: i32,
     ) -> ApiResult<Option<Vec<CheckIn>>> {
         let scope = scope(ctx)?;
-        let first = usize::try_from(first.clamp(1, 20)).unwrap_or(10);
+        let first = usize::try_from(first)
+            .unwrap_or(1)
+            .clamp(1, LATEST_CHECK_INS);
         let Some(profile) = scope.load(ProfileOf(self.0)).await? else {
             return Ok(None);
         };
