@@ -142,6 +142,13 @@ struct ServeArgs {
         default_value_t = 15
     )]
     scheduler_interval_seconds: u64,
+    /// How many days sign-in attempt counters (client addresses, mistyped emails) and
+    /// expired refresh tokens are kept before the scheduler deletes them.
+    #[arg(long, env = "CAPITOLE_RETENTION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    retention_days: u32,
+    /// Accounts one client address may create per hour (IPv6 per /64 block).
+    #[arg(long, env = "CAPITOLE_SIGN_UPS_PER_ADDRESS", default_value_t = 10)]
+    sign_ups_per_address: u32,
     #[command(flatten)]
     limits: LimitArgs,
     #[command(flatten)]
@@ -452,6 +459,9 @@ async fn run(command: Command, database: DatabaseArgs, timezone: Tz) -> anyhow::
                     batch_delay: Duration::from_millis(batch_delay_ms),
                     auth: Arc::new(auth),
                     caches: Default::default(),
+                    accounts: accounts::AccountSettings {
+                        sign_ups_per_address: args.sign_ups_per_address,
+                    },
                 },
                 &settings,
             )
@@ -460,8 +470,11 @@ async fn run(command: Command, database: DatabaseArgs, timezone: Tz) -> anyhow::
             if args.scheduler_interval_seconds > 0 {
                 tokio::spawn(capitole_api::scheduler::run(
                     db.clone(),
-                    Duration::from_secs(args.scheduler_interval_seconds),
-                    timezone,
+                    capitole_api::scheduler::Schedule {
+                        interval: Duration::from_secs(args.scheduler_interval_seconds),
+                        timezone,
+                        retention: chrono::Duration::days(i64::from(args.retention_days)),
+                    },
                 ));
             }
             let addr = app.local_addr()?;

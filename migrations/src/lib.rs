@@ -15,6 +15,8 @@ mod m20261129_000005_events_editorial;
 mod m20261129_000006_social_posts;
 mod m20261130_000007_community;
 mod m20261130_000008_check_in_path;
+mod m20261205_000009_sessions;
+mod m20261205_000010_personal_data_lookups;
 
 /// Runs Capitole's migrations.
 pub struct Migrator;
@@ -31,6 +33,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000006_social_posts::Migration),
             Box::new(m20261130_000007_community::Migration),
             Box::new(m20261130_000008_check_in_path::Migration),
+            Box::new(m20261205_000009_sessions::Migration),
+            Box::new(m20261205_000010_personal_data_lookups::Migration),
         ]
     }
 }

@@ -29,6 +29,8 @@ pub struct ApiContext {
     pub auth: std::sync::Arc<Auth>,
     /// Answers worth sharing between requests for a few seconds.
     pub caches: Caches,
+    /// Limits of the account flows.
+    pub accounts: crate::accounts::AccountSettings,
 }
 
 /// Answers shared between the requests of one service for a short time.
@@ -62,6 +64,8 @@ pub(crate) struct RequestScope {
     pub auth: std::sync::Arc<Auth>,
     /// The service's shared answers.
     pub caches: Caches,
+    /// Limits of the account flows.
+    pub accounts: crate::accounts::AccountSettings,
 }
 
 impl RequestScope {
@@ -84,6 +88,7 @@ impl RequestScope {
             client,
             auth: api.auth.clone(),
             caches: api.caches.clone(),
+            accounts: api.accounts.clone(),
             loader: DataLoader::with_cache(batcher, tokio::spawn, HashMapCache::default())
                 .delay(api.batch_delay),
         }

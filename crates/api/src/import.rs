@@ -74,6 +74,7 @@ pub async fn import_events(
         batch_delay: std::time::Duration::from_millis(1),
         auth: Arc::new(auth),
         caches: Default::default(),
+        accounts: Default::default(),
     };
     // The command line acts with the rights of an administrator of the organization.
     let principal = Principal::User(SignedIn {

@@ -23,6 +23,6 @@ mod types;
 pub use context::ApiContext;
 pub use error::{ApiError, ErrorCode};
 pub use http::{Application, HttpSettings, IpNetwork, TrustedProxies};
-pub use limits::QueryLimits;
+pub use limits::{PASSWORD_HASH_COST, QueryLimits};
 pub use rate_limit::{Clock, RateLimitSettings, RateSubject, TierBudgets};
 pub use schema::{AppSchema, build_schema};

@@ -25,6 +25,20 @@ pub const UNBOUNDED_LIST_ESTIMATE: u64 = 10;
 /// How many requests make one point of cost (GitHub's divisor).
 const REQUESTS_PER_POINT: u64 = 100;
 
+/// The mutations that check a password, set one or open a session, and whether they hash a
+/// password (19 MiB and a core for tens of milliseconds, where a page of results costs a
+/// fraction of a millisecond). At most one of them runs per request.
+const CREDENTIAL_MUTATIONS: &[(&str, bool)] = &[
+    ("register", true),
+    ("login", true),
+    ("changePassword", true),
+    ("deleteMyAccount", true),
+    ("refreshSession", false),
+];
+
+/// What a mutation that hashes a password costs on top of its fields, in points.
+pub const PASSWORD_HASH_COST: u64 = 20;
+
 /// How much deeper than its limit the walker measures a query before it stops looking, so
 /// that messages give the real depth of ordinary mistakes without following a chain of
 /// thousands of fragments.
@@ -122,6 +136,9 @@ pub(crate) enum Violation {
         cost: u64,
         limit: u64,
     },
+    CredentialMutations {
+        count: usize,
+    },
 }
 
 impl Violation {
@@ -138,13 +155,16 @@ impl Violation {
             Violation::Fields { .. } => "fields",
             Violation::Nodes { .. } => "nodes",
             Violation::Cost { .. } => "cost",
+            Violation::CredentialMutations { .. } => "credential_mutations",
         }
     }
 
     /// The error code a client sees.
     pub(crate) fn code(&self) -> ErrorCode {
         match self {
-            Violation::ListLength { .. } => ErrorCode::BadUserInput,
+            Violation::ListLength { .. } | Violation::CredentialMutations { .. } => {
+                ErrorCode::BadUserInput
+            }
             _ => ErrorCode::QueryTooComplex,
         }
     }
@@ -200,6 +220,13 @@ impl Violation {
             ),
             Violation::Cost { cost, limit } => {
                 format!("the query costs {cost} points; the limit is {limit} per query")
+            }
+            Violation::CredentialMutations { count } => {
+                let names: Vec<&str> = CREDENTIAL_MUTATIONS.iter().map(|(n, _)| *n).collect();
+                format!(
+                    "the operation runs {count} of {}; send at most one per request",
+                    names.join(", ")
+                )
             }
         }
     }
@@ -377,6 +404,9 @@ impl Analyzer {
             requests: 0,
             nodes: 0,
             expanding: Vec::new(),
+            mutation: operation.ty == async_graphql::parser::types::OperationType::Mutation,
+            credential_mutations: 0,
+            password_hashes: 0,
         };
         let root = match operation.ty {
             async_graphql::parser::types::OperationType::Query => Some(self.query_type.as_str()),
@@ -407,9 +437,16 @@ impl Analyzer {
                     > limits.max_introspection_depth + DEPTH_MEASURE_MARGIN,
             });
         }
+        if walk.credential_mutations > 1 {
+            return Err(Violation::CredentialMutations {
+                count: walk.credential_mutations,
+            });
+        }
         let rounded = walk.requests.saturating_add(REQUESTS_PER_POINT / 2) / REQUESTS_PER_POINT;
         Ok(Analysis {
-            cost: rounded.max(1),
+            cost: rounded
+                .max(1)
+                .saturating_add(walk.password_hashes.saturating_mul(PASSWORD_HASH_COST)),
             nodes: walk.nodes,
         })
     }
@@ -534,6 +571,12 @@ struct Walk<'a> {
     nodes: u64,
     /// Fragments being expanded, to step over cycles (which validation refuses).
     expanding: Vec<&'a Name>,
+    /// Whether the operation is a mutation.
+    mutation: bool,
+    /// Root fields that are credential mutations (each alias counts).
+    credential_mutations: usize,
+    /// Those of them that hash a password.
+    password_hashes: u64,
 }
 
 impl<'a> Walk<'a> {
@@ -566,10 +609,17 @@ impl<'a> Walk<'a> {
                             limits.max_list_length,
                         )?;
                     }
+                    let name = field.name.node.as_str();
                     if depth == 1 {
                         self.root_fields += 1;
+                        if self.mutation
+                            && let Some((_, hashes)) =
+                                CREDENTIAL_MUTATIONS.iter().find(|(n, _)| *n == name)
+                        {
+                            self.credential_mutations += 1;
+                            self.password_hashes += u64::from(*hashes);
+                        }
                     }
-                    let name = field.name.node.as_str();
                     let introspection = introspection || matches!(name, "__schema" | "__type");
                     let (seen, limit) = if introspection {
                         (
@@ -891,6 +941,52 @@ mod tests {
             "{ places(first: 100) { nodes { upcomingEvents(first: 100) { occurrences(first: 100) { nodes { startsAt } } } } } }",
         );
         assert_eq!(error.limit(), "nodes");
+    }
+
+    #[test]
+    fn credential_mutations_run_one_per_request_and_cost_their_hash() {
+        let login = cost("mutation { login(email: \"a@b.fr\", password: \"x\") { accessToken } }");
+        assert_eq!(login.cost, 1 + PASSWORD_HASH_COST);
+        let refresh = cost("mutation { refreshSession(refreshToken: \"rt_x\") { accessToken } }");
+        assert_eq!(refresh.cost, 1);
+        let aliased: Vec<String> = (0..20)
+            .map(|i| format!("r{i}: login(email: \"a@b.fr\", password: \"x\") {{ accessToken }}"))
+            .collect();
+        let error = cost_error(&format!("mutation {{ {} }}", aliased.join(" ")));
+        assert_eq!(error.code(), ErrorCode::BadUserInput);
+        assert_eq!(error.limit(), "credential_mutations");
+        assert!(
+            error
+                .message()
+                .starts_with("the operation runs 20 of register, login")
+        );
+        let mixed = cost_error(
+            "mutation { logout register(input: { email: \"a@b.fr\", password: \"x\", displayName: \"A\" }) { accessToken } changePassword(currentPassword: \"x\", newPassword: \"y\") { accessToken } }",
+        );
+        assert_eq!(mixed.limit(), "credential_mutations");
+        // A query may name a field `login` without being a sign-in.
+        assert!(
+            analyse(
+                QueryLimits::default(),
+                "{ a: organizations { name } b: organizations { name } }",
+                serde_json::json!({})
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn every_credential_mutation_exists_in_the_schema() {
+        let schema = crate::schema::build_schema();
+        let sdl = schema.sdl();
+        let mutation = sdl
+            .split("type Mutation {")
+            .nth(1)
+            .and_then(|rest| rest.split("\n}").next())
+            .unwrap();
+        for (name, _) in CREDENTIAL_MUTATIONS {
+            assert!(mutation.contains(&format!("\t{name}(")), "{name}");
+        }
     }
 
     fn cost_error(query: &str) -> Violation {

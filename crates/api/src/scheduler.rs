@@ -1,5 +1,5 @@
-//! The background task that publishes scheduled articles when their time comes and folds
-//! new check-ins into places' popularity. Every replica may run it: each article is
+//! The background task that publishes scheduled articles when their time comes, folds
+//! new check-ins into places' popularity, and deletes protection data past its retention. Every replica may run it: each article is
 //! switched by exactly one of them (see `capitole_persistence::editorial::publish_due`), a
 //! fold is safe to repeat (see `capitole_persistence::community::fold_popularity`), and a
 //! restart loses nothing, since the schedule and the counts live in the database.
@@ -57,20 +57,58 @@ pub async fn extend_recurrences(db: &Database, tz: chrono_tz::Tz) -> usize {
     }
 }
 
-/// Runs [`publish_due`] and [`fold_popularity`] every `interval`, and [`extend_recurrences`] at start and then once
-/// a day, until the process stops.
-pub async fn run(db: Database, interval: Duration, tz: chrono_tz::Tz) {
-    let mut ticker = tokio::time::interval(interval);
+/// Deletes what is kept only to protect the service (sign-in attempt counters, expired
+/// refresh tokens, the sessions they leave empty) once it is older than `retention`.
+pub async fn purge_protection_data(db: &Database, retention: chrono::Duration) {
+    match capitole_persistence::privacy::purge(db, chrono::Utc::now() - retention).await {
+        Ok(purged) => tracing::info!(
+            attempt_counters = purged.attempt_counters,
+            refresh_tokens = purged.refresh_tokens,
+            sessions = purged.sessions,
+            "purged protection data past its retention"
+        ),
+        Err(error) => {
+            tracing::warn!(%error, "cannot purge protection data; trying again later");
+        }
+    }
+}
+
+/// What the background task does and how often.
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    /// How often articles are published and check-ins folded.
+    pub interval: Duration,
+    /// The city's timezone, whose days recurring events are extended by.
+    pub timezone: chrono_tz::Tz,
+    /// How long protection data is kept.
+    pub retention: chrono::Duration,
+}
+
+/// How often protection data past its retention is looked for.
+const PURGE_EVERY: Duration = Duration::from_secs(3600);
+
+/// Runs [`publish_due`] and [`fold_popularity`] every interval, [`extend_recurrences`] at
+/// start and then once a day, and [`purge_protection_data`] at start and then every hour,
+/// until the process stops.
+pub async fn run(db: Database, schedule: Schedule) {
+    let mut ticker = tokio::time::interval(schedule.interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut extended_on = None;
+    let mut purged_at: Option<std::time::Instant> = None;
     loop {
         ticker.tick().await;
         publish_due(&db).await;
         fold_popularity(&db).await;
-        let today = chrono::Utc::now().with_timezone(&tz).date_naive();
+        let today = chrono::Utc::now()
+            .with_timezone(&schedule.timezone)
+            .date_naive();
         if extended_on != Some(today) {
-            extend_recurrences(&db, tz).await;
+            extend_recurrences(&db, schedule.timezone).await;
             extended_on = Some(today);
+        }
+        if purged_at.is_none_or(|at| at.elapsed() >= PURGE_EVERY) {
+            purge_protection_data(&db, schedule.retention).await;
+            purged_at = Some(std::time::Instant::now());
         }
     }
 }

@@ -21,6 +21,10 @@ const PARIS: chrono_tz::Tz = chrono_tz::Europe::Paris;
 /// batches here wait longer for their keys than the 2 ms default of `capitole serve`.
 const BATCH_DELAY: std::time::Duration = std::time::Duration::from_millis(25);
 
+/// Accounts one address may create per hour in these tests, where every in-process request
+/// comes from the same unknown address.
+const SIGN_UPS_PER_ADDRESS: u32 = 25;
+
 /// The key that signs access tokens in these tests: `test-key`, 32 bytes of 7.
 const TEST_SECRET: [u8; 32] = [7; 32];
 
@@ -34,6 +38,9 @@ async fn context(db: &Database) -> ApiContext {
         batch_delay: BATCH_DELAY,
         auth: std::sync::Arc::new(Auth::load(db, vec![key]).await.unwrap()),
         caches: Default::default(),
+        accounts: capitole_api::accounts::AccountSettings {
+            sign_ups_per_address: SIGN_UPS_PER_ADDRESS,
+        },
     }
 }
 
@@ -45,10 +52,14 @@ mod community;
 mod editorial;
 #[path = "api/events_editorial.rs"]
 mod events_editorial;
+#[path = "api/sign_in.rs"]
+mod sign_in;
 
 struct TestApp {
     router: Router,
     db: Database,
+    /// The service's authentication, whose counters tests read.
+    auth: std::sync::Arc<Auth>,
     test_db: TestDatabase,
 }
 
@@ -65,10 +76,13 @@ async fn apps() -> Vec<TestApp> {
             cors_origins: vec!["https://app.example.org".into()],
             ..HttpSettings::default()
         };
-        let router = capitole_api::http::router(context(&test_db.db).await, &settings);
+        let context = context(&test_db.db).await;
+        let auth = context.auth.clone();
+        let router = capitole_api::http::router(context, &settings);
         out.push(TestApp {
             router,
             db: test_db.db.clone(),
+            auth,
             test_db,
         });
     }

@@ -221,9 +221,38 @@ pub mod api_token {
     }
 }
 
+/// The key that counts a client address in budgets and attempt counters: an IPv4 address
+/// on its own, an IPv6 address by its /64 (the block one subscriber usually holds whole, so
+/// that rotating through it gains nothing), `unknown` when the address is not known.
+pub fn address_key(ip: Option<std::net::IpAddr>) -> String {
+    use std::net::IpAddr;
+    match ip.map(|ip| ip.to_canonical()) {
+        Some(IpAddr::V4(ip)) => ip.to_string(),
+        Some(IpAddr::V6(ip)) => {
+            let block = std::net::Ipv6Addr::from(u128::from(ip) & (u128::MAX << 64));
+            format!("{block}/64")
+        }
+        None => "unknown".to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
+    #[test]
+    fn ipv6_clients_share_their_block() {
+        use super::address_key;
+        assert_eq!(
+            address_key(Some("2001:db8:1:2:3:4:5:6".parse().unwrap())),
+            "2001:db8:1:2::/64"
+        );
+        assert_eq!(
+            address_key(Some("::ffff:203.0.113.9".parse().unwrap())),
+            "203.0.113.9"
+        );
+        assert_eq!(address_key(None), "unknown");
+    }
+
     use super::*;
 
     #[test]

@@ -1,20 +1,18 @@
-//! Accounts and credentials: people and their organizations, refresh-token families,
-//! third-party app tokens, stored signing keys, sign-in throttling, and what the GDPR asks of
-//! personal data (export, erasure). Secrets arrive here already hashed; nothing in this
-//! module ever sees a password or a token in clear.
+//! Accounts and credentials: people and their organizations, third-party app tokens and
+//! stored signing keys. Sessions live in `sessions`, attempt counters in `throttle`, and
+//! what the GDPR asks of personal data (export, erasure, retention) in `privacy`. Secrets
+//! arrive here already hashed; nothing in this module ever sees a password or a token in
+//! clear.
 
 use capitole_domain::access::Role;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
 };
-use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::entities::{
-    api_token, login_throttle, organization, refresh_token, signing_key, user, user_organization,
-};
+use crate::entities::{api_token, organization, signing_key, user, user_organization};
 use crate::sql::Sql;
 use crate::{Database, StorageError};
 
@@ -129,19 +127,19 @@ pub async fn organizations_of_user(
 }
 
 /// The account behind an access token, if its session is still open: one statement that
-/// also checks that the session family has not been revoked (logout, password change, reuse
-/// of a spent refresh token).
+/// also checks that the session has not been closed (logout, password change, reuse of a
+/// spent refresh token).
 pub async fn user_of_session(
     db: &Database,
     user_id: Uuid,
-    family_id: Uuid,
+    session_id: Uuid,
 ) -> Result<Option<(user::Model, Vec<Uuid>)>, StorageError> {
     let mut sql = Sql::new(db.db_backend());
     sql.push("SELECT u.* FROM users u WHERE u.id = ")
         .bind(user_id)
-        .push(" AND EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.family_id = ")
-        .bind(family_id)
-        .push(" AND r.user_id = u.id AND r.revoked_at IS NULL)");
+        .push(" AND EXISTS (SELECT 1 FROM sessions s WHERE s.id = ")
+        .bind(session_id)
+        .push(" AND s.user_id = u.id AND s.revoked_at IS NULL)");
     use sea_orm::FromQueryResult;
     let Some(found) = user::Model::find_by_statement(sql.build())
         .one(db.connection())
@@ -211,126 +209,8 @@ pub async fn set_password(
         .filter(user::Column::Id.eq(user_id))
         .exec(&txn)
         .await?;
-    revoke_user_sessions(&txn, user_id, now).await?;
+    crate::sessions::close_all(&txn, user_id, now).await?;
     txn.commit().await?;
-    Ok(())
-}
-
-/// Closes every session of an account.
-pub async fn close_all_sessions(
-    db: &Database,
-    user_id: Uuid,
-    now: DateTime<Utc>,
-) -> Result<(), StorageError> {
-    revoke_user_sessions(db.connection(), user_id, now).await
-}
-
-async fn revoke_user_sessions(
-    conn: &impl ConnectionTrait,
-    user_id: Uuid,
-    now: DateTime<Utc>,
-) -> Result<(), StorageError> {
-    refresh_token::Entity::update_many()
-        .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
-        .filter(refresh_token::Column::UserId.eq(user_id))
-        .filter(refresh_token::Column::RevokedAt.is_null())
-        .exec(conn)
-        .await?;
-    Ok(())
-}
-
-/// Stores a new refresh token (its hash) in a family.
-pub async fn insert_refresh_token(
-    db: &Database,
-    user_id: Uuid,
-    family_id: Uuid,
-    token_hash: String,
-    now: DateTime<Utc>,
-    lifetime: Duration,
-) -> Result<(), StorageError> {
-    refresh_token::Entity::insert(refresh_token::ActiveModel {
-        id: Set(capitole_domain::ids::new_id()),
-        user_id: Set(user_id),
-        family_id: Set(family_id),
-        token_hash: Set(token_hash),
-        created_at: Set(now),
-        expires_at: Set(now + lifetime),
-        spent_at: Set(None),
-        revoked_at: Set(None),
-    })
-    .exec(db.connection())
-    .await?;
-    Ok(())
-}
-
-/// What spending a refresh token came to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Spent {
-    /// The token was live and is now spent: issue the next one in the same family.
-    Rotated {
-        /// Whose session it is.
-        user_id: Uuid,
-        /// The session family.
-        family_id: Uuid,
-    },
-    /// The token had been spent or revoked already: someone replayed it, so its whole family
-    /// is now revoked.
-    Reused,
-    /// No such token, or it expired.
-    Invalid,
-}
-
-/// Spends a refresh token. Exactly one of two concurrent uses of one token rotates; the
-/// other counts as reuse and revokes the family.
-pub async fn spend_refresh_token(
-    db: &Database,
-    token_hash: &str,
-    now: DateTime<Utc>,
-) -> Result<Spent, StorageError> {
-    let Some(row) = refresh_token::Entity::find()
-        .filter(refresh_token::Column::TokenHash.eq(token_hash))
-        .one(db.connection())
-        .await?
-    else {
-        return Ok(Spent::Invalid);
-    };
-    if row.spent_at.is_some() || row.revoked_at.is_some() {
-        revoke_family(db, row.family_id, now).await?;
-        return Ok(Spent::Reused);
-    }
-    if row.expires_at <= now {
-        return Ok(Spent::Invalid);
-    }
-    let updated = refresh_token::Entity::update_many()
-        .col_expr(refresh_token::Column::SpentAt, Expr::value(now))
-        .filter(refresh_token::Column::Id.eq(row.id))
-        .filter(refresh_token::Column::SpentAt.is_null())
-        .filter(refresh_token::Column::RevokedAt.is_null())
-        .exec(db.connection())
-        .await?
-        .rows_affected;
-    if updated == 0 {
-        revoke_family(db, row.family_id, now).await?;
-        return Ok(Spent::Reused);
-    }
-    Ok(Spent::Rotated {
-        user_id: row.user_id,
-        family_id: row.family_id,
-    })
-}
-
-/// Revokes every token of a session family (logout, or reuse of a spent token).
-pub async fn revoke_family(
-    db: &Database,
-    family_id: Uuid,
-    now: DateTime<Utc>,
-) -> Result<(), StorageError> {
-    refresh_token::Entity::update_many()
-        .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
-        .filter(refresh_token::Column::FamilyId.eq(family_id))
-        .filter(refresh_token::Column::RevokedAt.is_null())
-        .exec(db.connection())
-        .await?;
     Ok(())
 }
 
@@ -463,124 +343,4 @@ pub async fn insert_signing_key(
     .exec(db.connection())
     .await?;
     Ok(())
-}
-
-/// Failed sign-ins recorded for `subject` within the window that started after `since`.
-pub async fn recent_failures(
-    db: &Database,
-    subject: &str,
-    since: DateTime<Utc>,
-) -> Result<u32, StorageError> {
-    let row = login_throttle::Entity::find_by_id(subject.to_owned())
-        .one(db.connection())
-        .await?;
-    Ok(match row {
-        Some(row) if row.window_started_at > since => u32::try_from(row.failures).unwrap_or(0),
-        _ => 0,
-    })
-}
-
-/// Counts a failed sign-in for `subject`; a window older than `since` starts over.
-pub async fn record_failure(
-    db: &Database,
-    subject: &str,
-    now: DateTime<Utc>,
-    since: DateTime<Utc>,
-) -> Result<(), StorageError> {
-    let mut sql = Sql::new(db.db_backend());
-    sql.push("INSERT INTO login_throttle (subject, failures, window_started_at) VALUES (")
-        .bind(subject.to_owned())
-        .push(", 1, ")
-        .bind(now)
-        .push(
-            ") ON CONFLICT (subject) DO UPDATE SET \
-             failures = CASE WHEN login_throttle.window_started_at <= ",
-        )
-        .bind(since)
-        .push(
-            " THEN 1 ELSE login_throttle.failures + 1 END, \
-             window_started_at = CASE WHEN login_throttle.window_started_at <= ",
-        )
-        .bind(since)
-        .push(" THEN excluded.window_started_at ELSE login_throttle.window_started_at END");
-    db.connection().execute_raw(sql.build()).await?;
-    Ok(())
-}
-
-/// Forgets the failures of `subject` (after a successful sign-in).
-pub async fn clear_failures(db: &Database, subject: &str) -> Result<(), StorageError> {
-    login_throttle::Entity::delete_by_id(subject.to_owned())
-        .exec(db.connection())
-        .await?;
-    Ok(())
-}
-
-/// Everything stored about a person, as one JSON document (password hash and token hashes
-/// excepted: they are secrets, not information about the person).
-pub async fn export_user(db: &Database, user_id: Uuid) -> Result<Option<Value>, StorageError> {
-    let Some(found) = user_by_id(db, user_id).await? else {
-        return Ok(None);
-    };
-    let organizations = organizations_of_user(db, user_id).await?;
-    let sessions = refresh_token::Entity::find()
-        .filter(refresh_token::Column::UserId.eq(user_id))
-        .order_by_asc(refresh_token::Column::CreatedAt)
-        .all(db.connection())
-        .await?;
-    let tokens = api_token::Entity::find()
-        .filter(api_token::Column::CreatedBy.eq(user_id))
-        .order_by_asc(api_token::Column::CreatedAt)
-        .all(db.connection())
-        .await?;
-    let throttle = login_throttle::Entity::find_by_id(format!("account:{}", found.email))
-        .one(db.connection())
-        .await?;
-    Ok(Some(json!({
-        "account": {
-            "id": found.id,
-            "email": found.email,
-            "displayName": found.display_name,
-            "role": found.role,
-            "createdAt": found.created_at,
-            "updatedAt": found.updated_at,
-            "passwordChangedAt": found.password_changed_at,
-        },
-        "organizations": organizations.iter().map(|o| json!({ "slug": o.slug, "name": o.name })).collect::<Vec<_>>(),
-        "sessions": sessions.iter().map(|s| json!({
-            "family": s.family_id,
-            "createdAt": s.created_at,
-            "expiresAt": s.expires_at,
-            "spentAt": s.spent_at,
-            "revokedAt": s.revoked_at,
-        })).collect::<Vec<_>>(),
-        "apiTokensCreated": tokens.iter().map(|t| json!({
-            "app": t.app_name,
-            "hint": t.hint,
-            "createdAt": t.created_at,
-            "revokedAt": t.revoked_at,
-        })).collect::<Vec<_>>(),
-        "failedSignIns": throttle.map(|t| json!({ "count": t.failures, "since": t.window_started_at })),
-        "community": crate::community::export(db, user_id).await?,
-    })))
-}
-
-/// Erases an account and its personal data: sessions and editor links go with it; app
-/// tokens it created stay (they belong to the apps) but no longer name it.
-pub async fn delete_user(db: &Database, user_id: Uuid) -> Result<bool, StorageError> {
-    let Some(found) = user_by_id(db, user_id).await? else {
-        return Ok(false);
-    };
-    let txn = db.begin_write().await?;
-    login_throttle::Entity::delete_by_id(format!("account:{}", found.email))
-        .exec(&txn)
-        .await?;
-    // What their check-ins, tips and votes counted goes with them.
-    let touched = crate::community::touched_by(&txn, db, user_id).await?;
-    let deleted = user::Entity::delete_by_id(user_id)
-        .exec(&txn)
-        .await?
-        .rows_affected;
-    crate::community::recount(&txn, db, &touched).await?;
-    txn.commit().await?;
-    Ok(deleted > 0)
 }

@@ -364,7 +364,7 @@ pub mod user_organization {
     no_relations!();
 }
 
-/// Refresh tokens, stored hashed, in families that rotate.
+/// Refresh tokens, stored hashed; each session's tokens rotate (`family_id` is the session).
 pub mod refresh_token {
     use sea_orm::entity::prelude::*;
 
@@ -380,6 +380,24 @@ pub mod refresh_token {
         pub created_at: DateTimeUtc,
         pub expires_at: DateTimeUtc,
         pub spent_at: Option<DateTimeUtc>,
+        pub revoked_at: Option<DateTimeUtc>,
+    }
+    no_relations!();
+}
+
+/// Sessions: one row per sign-in, closed in one place.
+pub mod session {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `sessions`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "sessions")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub user_id: Uuid,
+        pub created_at: DateTimeUtc,
+        pub refreshed_at: DateTimeUtc,
         pub revoked_at: Option<DateTimeUtc>,
     }
     no_relations!();
@@ -425,7 +443,8 @@ pub mod signing_key {
     no_relations!();
 }
 
-/// Failed sign-in counters, per account and per client address.
+/// Attempt counters that slow down guessing and floods (sign-ins per account, per address
+/// and per both; sign-ups per address).
 pub mod login_throttle {
     use sea_orm::entity::prelude::*;
 

@@ -15,10 +15,13 @@ pub mod entities;
 mod error;
 pub mod events;
 pub mod places;
+pub mod privacy;
 mod rows;
 pub mod seed;
+pub mod sessions;
 mod sql;
 pub mod testing;
+pub mod throttle;
 
 pub use cursor::Page;
 pub use db::{Backend, ConnectSettings, Database};

@@ -16,6 +16,9 @@ use sea_orm::{EntityTrait, PaginatorTrait};
 
 const PARIS: chrono_tz::Tz = chrono_tz::Europe::Paris;
 
+#[path = "persistence/privacy.rs"]
+mod privacy;
+
 fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(0)
 }

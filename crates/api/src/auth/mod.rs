@@ -220,6 +220,8 @@ pub struct Auth {
     /// A real Argon2id hash of nothing anyone knows, verified when an email is unknown so
     /// that sign-in takes as long whether or not the account exists.
     decoy_hash: String,
+    /// Password checks run so far.
+    password_checks: std::sync::atomic::AtomicU64,
 }
 
 impl Auth {
@@ -235,6 +237,7 @@ impl Auth {
         Ok(Self {
             keys: Keys::new(&keys)?,
             decoy_hash,
+            password_checks: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -244,6 +247,21 @@ impl Auth {
 
     pub(crate) fn decoy_hash(&self) -> &str {
         &self.decoy_hash
+    }
+
+    /// Checks a password against a stored Argon2id hash, and counts the check.
+    pub(crate) async fn check_password(&self, password: &str, stored: String) -> bool {
+        self.password_checks
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        metrics::counter!("capitole_password_checks_total").increment(1);
+        secrets::verify_password(password.to_owned(), stored).await
+    }
+
+    /// How many password checks (Argon2id verifications) this service ran since it
+    /// started: what the sign-in throttles exist to bound.
+    pub fn password_checks(&self) -> u64 {
+        self.password_checks
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Turns a bearer credential into a principal. A `cap_` token is checked for shape and

@@ -122,17 +122,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Peer {
     }
 }
 
-/// The budget key of an address: IPv4 addresses one by one, IPv6 by /64, the block one
-/// subscriber usually holds whole.
+/// The budget key of an address (`ip:` and its address key: IPv6 by /64).
 pub(crate) fn address_key(ip: Option<IpAddr>) -> String {
-    match ip {
-        Some(IpAddr::V4(ip)) => format!("ip:{ip}"),
-        Some(IpAddr::V6(ip)) => {
-            let block = std::net::Ipv6Addr::from(u128::from(ip) & (u128::MAX << 64));
-            format!("ip:{block}/64")
-        }
-        None => "ip:unknown".to_owned(),
-    }
+    format!("ip:{}", capitole_domain::access::address_key(ip))
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 use async_graphql::{Context, InputObject, Object};
 use capitole_domain::access::{Role, check_new_password};
 use capitole_persistence::accounts as storage;
+use capitole_persistence::{privacy, sessions};
 use uuid::Uuid;
 
 use crate::accounts::{self, SessionTokens};
@@ -55,6 +56,9 @@ impl AccountMutation {
     /// Creates a citizen's account and signs them in.
     async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> ApiResult<Session> {
         let scope = scope(ctx)?;
+        accounts::count_sign_up(&scope.db, &scope.accounts, scope.client, scope.now)
+            .await
+            .map_err(to_gql)?;
         let user = accounts::create_user(
             &scope.db,
             &input.email,
@@ -117,9 +121,9 @@ impl AccountMutation {
         let scope = scope(ctx)?;
         let user = scope.principal.user().map_err(to_gql)?;
         if everywhere {
-            storage::close_all_sessions(&scope.db, user.user_id, scope.now).await
+            sessions::revoke_all(&scope.db, user.user_id, scope.now).await
         } else {
-            storage::revoke_family(&scope.db, user.session, scope.now).await
+            sessions::revoke(&scope.db, user.session, scope.now).await
         }
         .map_err(to_gql)?;
         Ok(true)
@@ -135,9 +139,16 @@ impl AccountMutation {
     ) -> ApiResult<Session> {
         let scope = scope(ctx)?;
         let user = scope.principal.user().map_err(to_gql)?;
-        accounts::confirm_password(&scope.db, user.user_id, &current_password)
-            .await
-            .map_err(to_gql)?;
+        accounts::confirm_password(
+            &scope.db,
+            &scope.auth,
+            user.user_id,
+            &current_password,
+            scope.client,
+            scope.now,
+        )
+        .await
+        .map_err(to_gql)?;
         check_new_password(&new_password)
             .map_err(|e| to_gql(ApiError::bad_input(e.to_string())))?;
         let hash = crate::auth::secrets::hash_password(new_password)
@@ -162,10 +173,17 @@ impl AccountMutation {
     ) -> ApiResult<bool> {
         let scope = scope(ctx)?;
         let user = scope.principal.user().map_err(to_gql)?;
-        accounts::confirm_password(&scope.db, user.user_id, &password)
-            .await
-            .map_err(to_gql)?;
-        storage::delete_user(&scope.db, user.user_id)
+        accounts::confirm_password(
+            &scope.db,
+            &scope.auth,
+            user.user_id,
+            &password,
+            scope.client,
+            scope.now,
+        )
+        .await
+        .map_err(to_gql)?;
+        privacy::delete_user(&scope.db, user.user_id)
             .await
             .map_err(to_gql)
     }

@@ -32,7 +32,7 @@ impl AccountQuery {
     async fn export_my_data(&self, ctx: &Context<'_>) -> ApiResult<Json<Value>> {
         let scope = scope(ctx)?;
         let user = scope.principal.user().map_err(to_gql)?;
-        accounts::export_user(&scope.db, user.user_id)
+        capitole_persistence::privacy::export_user(&scope.db, user.user_id)
             .await
             .map_err(to_gql)?
             .map(Json)

@@ -886,7 +886,7 @@ async fn guessing_from_one_address_is_slowed_down_across_accounts() {
             }
         };
         // Thirty failures from one address, each on a different account.
-        for i in 0..account_ops::MAX_FAILURES_PER_ADDRESS {
+        for i in 0..account_ops::MAX_ATTEMPTS_PER_ADDRESS {
             let body = attempt(
                 format!("user{i}@example.org"),
                 "guess-guess-guess",
