@@ -19,8 +19,9 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::client::{Peer, address_key};
+use super::identify::identify;
 use super::observability::{record_operation, record_rate_limited, record_rejection};
-use crate::auth::{Principal, Refused};
+use crate::auth::Principal;
 use crate::context::RequestScope;
 use crate::error::ErrorCode;
 use crate::limits::Violation;
@@ -32,7 +33,7 @@ const JSON: &str = "application/json; charset=utf-8";
 
 /// The media type a client accepts for the response.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum MediaType {
+pub(super) enum MediaType {
     GraphqlResponseJson,
     Json,
 }
@@ -81,13 +82,35 @@ struct Params {
     extensions: Option<Value>,
 }
 
+/// 429 for a caller whose budget does not cover what it asks: `Retry-After` says when the
+/// budget refills.
+pub(super) fn rate_limited(
+    media: MediaType,
+    rate: &RateStatus,
+    window: u64,
+    message: &str,
+) -> Response {
+    record_rate_limited(rate.policy);
+    let mut response = coded_error(
+        StatusCode::TOO_MANY_REQUESTS,
+        media,
+        ErrorCode::RateLimited,
+        message,
+        Some((rate, window)),
+    );
+    if let Ok(value) = HeaderValue::from_str(&rate.reset_seconds.to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
+}
+
 /// A 4xx answer in GraphQL's error shape.
 fn request_error(status: StatusCode, media: MediaType, message: &str) -> Response {
     coded_error(status, media, ErrorCode::BadUserInput, message, None)
 }
 
 /// An answer with one error of `code` and no data, with the caller's budget if known.
-fn coded_error(
+pub(super) fn coded_error(
     status: StatusCode,
     media: MediaType,
     code: ErrorCode,
@@ -109,7 +132,7 @@ fn coded_error(
 /// Whose budget a request is charged to. Today every caller is anonymous, counted by client
 /// address; with authentication, a signed-in person or an app token gets its own key
 /// (`user:<uuid>`, `token:<uuid>`) and tier here.
-fn rate_subject(principal: &Principal, client: Option<IpAddr>) -> RateSubject {
+pub(super) fn rate_subject(principal: &Principal, client: Option<IpAddr>) -> RateSubject {
     match principal.budget() {
         Some((key, tier)) => RateSubject { key, tier },
         None => RateSubject {
@@ -145,7 +168,7 @@ fn rate_headers(response: &mut Response, rate: &RateStatus, window: u64) {
     }
 }
 
-fn respond(status: StatusCode, media: MediaType, body: &Value) -> Response {
+pub(super) fn respond(status: StatusCode, media: MediaType, body: &Value) -> Response {
     respond_text(status, media, body.to_string())
 }
 
@@ -277,72 +300,6 @@ fn not_acceptable() -> Response {
     request_error(StatusCode::NOT_ACCEPTABLE, MediaType::Json, message)
 }
 
-/// The bearer credential of a request: none, or the text after `Bearer `; any other
-/// `Authorization` scheme is an error.
-fn bearer(headers: &HeaderMap) -> Result<Option<&str>, ()> {
-    let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return Ok(None);
-    };
-    let text = value.to_str().map_err(|_| ())?;
-    let (scheme, credential) = text.trim().split_once(' ').ok_or(())?;
-    let credential = credential.trim();
-    if scheme.eq_ignore_ascii_case("bearer") && !credential.is_empty() {
-        Ok(Some(credential))
-    } else {
-        Err(())
-    }
-}
-
-/// 401 for credentials that are not valid, whatever the reason (RFC 6750).
-fn unauthorized(media: MediaType) -> Response {
-    let body = json!({ "errors": [{
-        "message": "the credentials are not valid: send `Authorization: Bearer <access token or app token>`, or none",
-        "extensions": { "code": ErrorCode::Unauthenticated.as_str() }
-    }] });
-    let mut response = respond(StatusCode::UNAUTHORIZED, media, &body);
-    response.headers_mut().insert(
-        header::WWW_AUTHENTICATE,
-        HeaderValue::from_static("Bearer error=\"invalid_token\""),
-    );
-    response
-}
-
-/// Establishes who is calling, or the response that refuses them.
-async fn identify(
-    state: &AppState,
-    media: MediaType,
-    headers: &HeaderMap,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<Principal, Response> {
-    let credential = match bearer(headers) {
-        Ok(None) => return Ok(Principal::Anonymous),
-        Ok(Some(credential)) => credential,
-        Err(()) => return Err(unauthorized(media)),
-    };
-    let principal = match state
-        .api
-        .auth
-        .authenticate(&state.api.db, credential, now)
-        .await
-    {
-        Ok(principal) => principal,
-        Err(Refused::Invalid) => return Err(unauthorized(media)),
-        Err(Refused::Storage(error)) => {
-            let error = crate::error::ApiError::from(error);
-            let body = json!({ "errors": [async_graphql::Error::from(error).into_server_error(Default::default())] });
-            return Err(respond(StatusCode::SERVICE_UNAVAILABLE, media, &body));
-        }
-    };
-    if !principal.may_read() {
-        let body = json!({ "errors": [{
-            "message": "this app token does not have the `read` scope",
-            "extensions": { "code": ErrorCode::Forbidden.as_str() }
-        }] });
-        return Err(respond(StatusCode::FORBIDDEN, media, &body));
-    }
-    Ok(principal)
-}
-
 async fn execute(
     state: AppState,
     media: MediaType,
@@ -354,7 +311,7 @@ async fn execute(
     let started = Instant::now();
     let now = chrono::Utc::now();
     let client = state.proxies.client_ip(peer, headers);
-    let principal = match identify(&state, media, headers, now).await {
+    let principal = match identify(&state, media, headers, client, now).await {
         Ok(principal) => principal,
         Err(response) => {
             record_operation("unauthenticated", "request_error", started);
@@ -455,22 +412,11 @@ async fn execute(
     let rate = state.limiter.charge(&subject, analysis.cost).await;
     if !rate.allowed {
         record_operation(&label, "rate_limited", started);
-        record_rate_limited(rate.policy);
         let message = format!(
             "the query costs {} points and {} of the {} points of this minute's budget are left; the budget refills in {} s",
             rate.cost, rate.remaining, rate.limit, rate.reset_seconds
         );
-        let mut response = coded_error(
-            StatusCode::TOO_MANY_REQUESTS,
-            media,
-            ErrorCode::RateLimited,
-            &message,
-            Some((&rate, window)),
-        );
-        if let Ok(value) = HeaderValue::from_str(&rate.reset_seconds.to_string()) {
-            response.headers_mut().insert(header::RETRY_AFTER, value);
-        }
-        return response;
+        return rate_limited(media, &rate, window, &message);
     }
     let scope = RequestScope::new(&state.api, now, principal, client);
     let timeout = state.analyzer.limits().execution_timeout;

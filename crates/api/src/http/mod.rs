@@ -4,6 +4,7 @@
 mod client;
 mod documents;
 mod graphql;
+mod identify;
 mod observability;
 
 pub use client::{IpNetwork, TrustedProxies};
@@ -81,6 +82,8 @@ pub(crate) struct AppState {
     pub documents: Arc<documents::DocumentCache>,
     pub limiter: RateLimiter,
     pub proxies: Arc<TrustedProxies>,
+    /// Credentials refused or accepted lately.
+    pub credentials: Arc<identify::CredentialMemo>,
 }
 
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -108,6 +111,7 @@ fn routes(api: ApiContext, settings: &HttpSettings, limiter: RateLimiter) -> Rou
         documents: Arc::default(),
         limiter,
         proxies: Arc::new(settings.trusted_proxies.clone()),
+        credentials: Arc::default(),
         api,
         body_limit: settings.body_limit,
         graphiql_page: include_str!("graphiql.html")

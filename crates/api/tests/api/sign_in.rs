@@ -295,3 +295,92 @@ async fn a_stolen_session_cannot_guess_the_password() {
         app.test_db.remove().await;
     }
 }
+
+#[tokio::test]
+async fn made_up_credentials_cost_their_address_and_stop_reaching_the_database() {
+    for app in apps().await {
+        let label = app.test_db.label;
+        let settings = capitole_api::HttpSettings {
+            rate_limit: capitole_api::RateLimitSettings {
+                budgets: capitole_api::TierBudgets {
+                    anonymous: 10,
+                    ..capitole_api::TierBudgets::default()
+                },
+                ..capitole_api::RateLimitSettings::default()
+            },
+            ..capitole_api::HttpSettings::default()
+        };
+        let router = capitole_api::http::router(super::context(&app.db).await, &settings);
+        let ask = |token: String, peer: &'static str| {
+            let router = router.clone();
+            async move {
+                let body = json!({ "query": "{ organizations { slug } }" });
+                let (status, _, _) = send(&router, from(peer, request(Some(&token), &body))).await;
+                status
+            }
+        };
+        let attacker = "203.0.113.50:7000";
+        let mut statuses = Vec::new();
+        let mut lookups = Vec::new();
+        for _ in 0..15 {
+            let before = app.db.statement_count();
+            statuses.push(ask(capitole_api::auth::secrets::new_api_token(), attacker).await);
+            lookups.push(app.db.statement_count() - before);
+        }
+        assert!(
+            statuses[..10]
+                .iter()
+                .all(|s| *s == StatusCode::UNAUTHORIZED),
+            "{label}: {statuses:?}"
+        );
+        assert!(
+            statuses[10..]
+                .iter()
+                .all(|s| *s == StatusCode::TOO_MANY_REQUESTS),
+            "{label}: {statuses:?}"
+        );
+        assert!(
+            lookups[..10].iter().all(|n| *n == 1),
+            "{label}: {lookups:?}"
+        );
+        assert!(
+            lookups[10..].iter().all(|n| *n == 0),
+            "{label}: {lookups:?}"
+        );
+        // Another address is not affected; a token refused once is refused again without a
+        // lookup.
+        let fake = capitole_api::auth::secrets::new_api_token();
+        assert_eq!(
+            ask(fake.clone(), "198.51.100.50:7000").await,
+            StatusCode::UNAUTHORIZED
+        );
+        let before = app.db.statement_count();
+        assert_eq!(
+            ask(fake, "198.51.100.50:7000").await,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(app.db.statement_count() - before, 0, "{label}");
+        // The access token of a closed session is looked up once, then remembered.
+        let (access, _) = register(&app, "ana@example.org").await;
+        let (_, _, out) = send(
+            &router,
+            from(
+                "198.51.100.51:7000",
+                request(Some(&access), &json!({ "query": "mutation { logout }" })),
+            ),
+        )
+        .await;
+        assert_eq!(out["data"]["logout"], true, "{label}: {out}");
+        assert_eq!(
+            ask(access.clone(), "198.51.100.51:7000").await,
+            StatusCode::UNAUTHORIZED
+        );
+        let before = app.db.statement_count();
+        assert_eq!(
+            ask(access, "198.51.100.51:7000").await,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(app.db.statement_count() - before, 0, "{label}");
+        app.test_db.remove().await;
+    }
+}
