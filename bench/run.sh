@@ -104,8 +104,10 @@ log "capitole serve on $LISTEN"
 # caller's budget of 1,000 points a minute. The benchmark measures throughput, so the
 # anonymous budget is raised out of reach (the budget is still charged on every request).
 # The residents of the check-in load all sign up from this one address, past the hourly
-# limit of sign-ups per address, which is raised too.
-CAPITOLE_RATE_ANONYMOUS=1000000000 CAPITOLE_SIGN_UPS_PER_ADDRESS=1000000 "$BIN" serve >"$work/server.log" 2>&1 &
+# limit of sign-ups per address, which is raised too. On PostgreSQL, serve needs a
+# configured signing key.
+jwt_key="bench:$(python3 -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())')"
+CAPITOLE_JWT_KEYS="$jwt_key" CAPITOLE_RATE_ANONYMOUS=1000000000 CAPITOLE_SIGN_UPS_PER_ADDRESS=1000000 "$BIN" serve >"$work/server.log" 2>&1 &
 server_pid=$!
 ready=
 for _ in $(seq 1 120); do

@@ -10,6 +10,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use capitole_api::auth::Auth;
 use capitole_api::auth::jwt::SigningKey;
+use capitole_api::auth::keystore::KeyStore;
 use capitole_api::{
     ApiContext, Application, HttpSettings, IpNetwork, QueryLimits, RateLimitSettings, TierBudgets,
     TrustedProxies, accounts,
@@ -101,6 +102,9 @@ enum Command {
     /// Imports a publisher's agenda.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Manages the generated keys that sign access tokens (when `CAPITOLE_JWT_KEYS` is unset).
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Exits 0 when the local server answers `/healthz`, 1 otherwise (for container health checks).
     Healthcheck {
         /// The address the server listens on.
@@ -133,6 +137,11 @@ struct ServeArgs {
     /// the first signs, all verify. Without any, a key is generated and kept in the database.
     #[arg(long, env = "CAPITOLE_JWT_KEYS", value_delimiter = ',', hide_env_values = true, value_parser = SigningKey::parse)]
     jwt_keys: Vec<SigningKey>,
+    /// On PostgreSQL without `CAPITOLE_JWT_KEYS`: generate a key and keep it in the
+    /// database (where anyone with a backup can sign access tokens) instead of refusing to
+    /// start.
+    #[arg(long, env = "CAPITOLE_ALLOW_GENERATED_KEY")]
+    allow_generated_key: bool,
     /// How often, in seconds, scheduled articles due for publication are published and new
     /// check-ins are folded into places' popularity (0: never, for replicas that should
     /// leave it to others).
@@ -209,6 +218,18 @@ enum TokenCommand {
     Revoke {
         /// The token's id.
         id: uuid::Uuid,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum KeysCommand {
+    /// Adds a key, which signs a minute later (once every server has loaded it); the keys
+    /// before it keep verifying until the tokens they signed have expired, then retire.
+    Rotate {
+        /// On PostgreSQL: the generated keys are kept in the database (as `serve
+        /// --allow-generated-key` does).
+        #[arg(long, env = "CAPITOLE_ALLOW_GENERATED_KEY")]
+        allow_generated_key: bool,
     },
 }
 
@@ -449,15 +470,24 @@ async fn run(command: Command, database: DatabaseArgs, timezone: Tz) -> anyhow::
                 },
                 trusted_proxies: TrustedProxies::new(args.rate.trusted_proxies),
             };
-            let auth = Auth::load(&db, args.jwt_keys)
-                .await
-                .map_err(|e| anyhow::anyhow!("cannot set up authentication: {e}"))?;
+            let auth = if args.jwt_keys.is_empty() {
+                let store =
+                    KeyStore::beside(&db, &database.database_url, args.allow_generated_key)
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                tracing::info!(store = %store.describe(), "access tokens are signed with generated keys");
+                Auth::stored(store).await
+            } else {
+                Auth::load(args.jwt_keys).await
+            }
+            .map_err(|e| anyhow::anyhow!("cannot set up authentication: {e}"))?;
+            let auth = Arc::new(auth);
+            tokio::spawn(auth.clone().keep_keys_current());
             let app = Application::build(
                 ApiContext {
                     db: db.clone(),
                     timezone,
                     batch_delay: Duration::from_millis(batch_delay_ms),
-                    auth: Arc::new(auth),
+                    auth,
                     caches: Default::default(),
                     accounts: accounts::AccountSettings {
                         sign_ups_per_address: args.sign_ups_per_address,
@@ -483,6 +513,29 @@ async fn run(command: Command, database: DatabaseArgs, timezone: Tz) -> anyhow::
             );
             app.run_until(shutdown_signal()).await?;
             tracing::info!("stopped");
+        }
+        Command::Keys(KeysCommand::Rotate {
+            allow_generated_key,
+        }) => {
+            if std::env::var("CAPITOLE_JWT_KEYS").is_ok_and(|keys| !keys.trim().is_empty()) {
+                bail!(
+                    "keys come from CAPITOLE_JWT_KEYS: rotate them there (put the new key first, \
+                     remove the old one 16 minutes later)"
+                );
+            }
+            let store = KeyStore::beside(&db, &database.database_url, allow_generated_key)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let (key, retire_at) = store
+                .rotate(now)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot rotate the keys: {e}"))?;
+            println!(
+                "added key {} in {}: it signs from {}; the keys before it retire at {}",
+                key.kid,
+                store.describe(),
+                key.signs_from.to_rfc3339(),
+                retire_at.to_rfc3339()
+            );
         }
         Command::User(command) => user_command(&db, command, now).await?,
         Command::Token(command) => token_command(&db, command, now).await?,

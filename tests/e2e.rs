@@ -26,6 +26,8 @@ impl Server {
     fn start_with(database_url: &str, env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(BINARY)
             .args(["serve", "--demo", "--listen", "127.0.0.1:0"])
+            // PostgreSQL servers here keep a generated key in their test database.
+            .env("CAPITOLE_ALLOW_GENERATED_KEY", "true")
             .envs(env.iter().copied())
             .env("CAPITOLE_DATABASE_URL", database_url)
             .env("CAPITOLE_LOG", "info")
@@ -559,6 +561,129 @@ async fn an_agenda_file_imported_twice_changes_nothing_the_second_time() {
         test_db.remove().await;
     }
     let _ = std::fs::remove_dir_all(&folder);
+}
+
+/// Signs in over HTTP; returns the access token.
+async fn sign_in(base: &str, email: &str, password: &str) -> String {
+    let (status, body) = graphql(
+        base,
+        None,
+        &format!(
+            "mutation {{ login(email: \"{email}\", password: \"{password}\") {{ accessToken }} }}"
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body["data"]["login"]["accessToken"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned()
+}
+
+async fn viewer_status(base: &str, token: &str) -> u16 {
+    graphql(base, Some(token), "{ viewer { email } }").await.0
+}
+
+#[tokio::test]
+async fn generated_signing_keys_stay_out_of_sqlite_databases_and_rotate_without_signing_anyone_out()
+{
+    for test_db in databases().await {
+        let url = &test_db.url;
+        let label = test_db.label;
+        if label == "postgres" {
+            // Without keys, PostgreSQL refuses to start unless told to keep one in the database.
+            let (started, _, stderr) = capitole_status(url, &["serve", "--listen", "127.0.0.1:0"]);
+            assert!(!started, "{label}: {stderr}");
+            assert!(
+                stderr.contains("CAPITOLE_JWT_KEYS") && stderr.contains("--allow-generated-key"),
+                "{label}: {stderr}"
+            );
+            let (rotated, _, stderr) = capitole_status(url, &["keys", "rotate"]);
+            assert!(!rotated, "{label}: {stderr}");
+        }
+        let server = Server::start(url);
+        capitole(
+            url,
+            &["user", "create", "--email", "ana@example.org"],
+            "brique-rose-garonne\n",
+        );
+        let token = sign_in(&server.base, "ana@example.org", "brique-rose-garonne").await;
+        assert_eq!(viewer_status(&server.base, &token).await, 200, "{label}");
+        let stored = capitole_persistence::accounts::signing_keys(&test_db.db)
+            .await
+            .unwrap();
+        let key_file = std::path::PathBuf::from(format!(
+            "{}-keys.json",
+            url.trim_start_matches("sqlite://")
+                .split('?')
+                .next()
+                .unwrap()
+        ));
+        if label == "sqlite" {
+            assert!(stored.is_empty(), "{label}: a key sits in the database");
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "{label}: {mode:o}");
+        } else {
+            assert_eq!(stored.len(), 1, "{label}");
+        }
+
+        let rotated = capitole(url, &["keys", "rotate", "--allow-generated-key"], "");
+        assert!(rotated.starts_with("added key gen-"), "{label}: {rotated}");
+        let keys: Vec<(String, bool)> = if label == "sqlite" {
+            let file: Value =
+                serde_json::from_str(&std::fs::read_to_string(&key_file).unwrap()).unwrap();
+            file["keys"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|k| {
+                    (
+                        k["kid"].as_str().unwrap().to_owned(),
+                        k["retiresAt"].is_string(),
+                    )
+                })
+                .collect()
+        } else {
+            capitole_persistence::accounts::signing_keys(&test_db.db)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|k| (k.kid, k.retires_at.is_some()))
+                .collect()
+        };
+        assert_eq!(keys.len(), 2, "{label}: {keys:?}");
+        assert!(
+            keys[0].1 && !keys[1].1,
+            "{label}: the old key retires, the new one not: {keys:?}"
+        );
+
+        // The token signed before the rotation still works, and after a restart too.
+        assert_eq!(viewer_status(&server.base, &token).await, 200, "{label}");
+        assert!(server.stop().success());
+        let server = Server::start(url);
+        assert_eq!(viewer_status(&server.base, &token).await, 200, "{label}");
+        let fresh = sign_in(&server.base, "ana@example.org", "brique-rose-garonne").await;
+        assert_eq!(viewer_status(&server.base, &fresh).await, 200, "{label}");
+        assert!(server.stop().success());
+
+        // Configured keys are rotated where they are configured.
+        let output = Command::new(BINARY)
+            .args(["keys", "rotate"])
+            .env("CAPITOLE_DATABASE_URL", url)
+            .env(
+                "CAPITOLE_JWT_KEYS",
+                "k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            )
+            .output()
+            .unwrap();
+        assert!(!output.status.success(), "{label}");
+        assert!(
+            String::from_utf8_lossy(&output.stderr).contains("CAPITOLE_JWT_KEYS"),
+            "{label}"
+        );
+        test_db.remove().await;
+    }
 }
 
 #[test]

@@ -17,6 +17,7 @@ mod m20261130_000007_community;
 mod m20261130_000008_check_in_path;
 mod m20261205_000009_sessions;
 mod m20261205_000010_personal_data_lookups;
+mod m20261205_000011_signing_key_schedule;
 
 /// Runs Capitole's migrations.
 pub struct Migrator;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000008_check_in_path::Migration),
             Box::new(m20261205_000009_sessions::Migration),
             Box::new(m20261205_000010_personal_data_lookups::Migration),
+            Box::new(m20261205_000011_signing_key_schedule::Migration),
         ]
     }
 }

@@ -65,7 +65,7 @@ pub async fn import_events(
     }
     let key = SigningKey::parse(&format!("import:{}", secrets::new_signing_secret()))
         .map_err(|e| ApiError::new(ErrorCode::Internal, e))?;
-    let auth = Auth::load(db, vec![key])
+    let auth = Auth::load(vec![key])
         .await
         .map_err(|e| ApiError::new(ErrorCode::Internal, e))?;
     let api = ApiContext {

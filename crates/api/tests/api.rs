@@ -36,7 +36,7 @@ async fn context(db: &Database) -> ApiContext {
         db: db.clone(),
         timezone: PARIS,
         batch_delay: BATCH_DELAY,
-        auth: std::sync::Arc::new(Auth::load(db, vec![key]).await.unwrap()),
+        auth: std::sync::Arc::new(Auth::load(vec![key]).await.unwrap()),
         caches: Default::default(),
         accounts: capitole_api::accounts::AccountSettings {
             sign_ups_per_address: SIGN_UPS_PER_ADDRESS,

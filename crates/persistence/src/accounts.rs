@@ -319,10 +319,11 @@ pub async fn revoke_api_token(
         > 0)
 }
 
-/// The signing keys stored for `serve`, oldest first.
+/// The signing keys stored in the database, oldest first.
 pub async fn signing_keys(db: &Database) -> Result<Vec<signing_key::Model>, StorageError> {
     Ok(signing_key::Entity::find()
         .order_by_asc(signing_key::Column::CreatedAt)
+        .order_by_asc(signing_key::Column::Kid)
         .all(db.connection())
         .await?)
 }
@@ -330,17 +331,38 @@ pub async fn signing_keys(db: &Database) -> Result<Vec<signing_key::Model>, Stor
 /// Stores a signing key unless one with that `kid` exists.
 pub async fn insert_signing_key(
     db: &Database,
-    kid: &str,
-    secret: &str,
-    now: DateTime<Utc>,
+    key: signing_key::Model,
 ) -> Result<(), StorageError> {
-    signing_key::Entity::insert(signing_key::ActiveModel {
-        kid: Set(kid.to_owned()),
-        secret: Set(secret.to_owned()),
-        created_at: Set(now),
-    })
-    .on_conflict_do_nothing_on([signing_key::Column::Kid])
-    .exec(db.connection())
-    .await?;
+    signing_key::Entity::insert(signing_key::ActiveModel::from(key))
+        .on_conflict_do_nothing_on([signing_key::Column::Kid])
+        .exec(db.connection())
+        .await?;
     Ok(())
+}
+
+/// Schedules the retirement of every stored key that has none yet, except `kept`.
+pub async fn retire_signing_keys(
+    db: &Database,
+    kept: &str,
+    at: DateTime<Utc>,
+) -> Result<(), StorageError> {
+    signing_key::Entity::update_many()
+        .col_expr(signing_key::Column::RetiresAt, Expr::value(at))
+        .filter(signing_key::Column::RetiresAt.is_null())
+        .filter(signing_key::Column::Kid.ne(kept))
+        .exec(db.connection())
+        .await?;
+    Ok(())
+}
+
+/// Deletes stored keys: those retired at or before `before`, or all of them (`None`).
+pub async fn delete_signing_keys(
+    db: &Database,
+    before: Option<DateTime<Utc>>,
+) -> Result<u64, StorageError> {
+    let mut delete = signing_key::Entity::delete_many();
+    if let Some(before) = before {
+        delete = delete.filter(signing_key::Column::RetiresAt.lte(before));
+    }
+    Ok(delete.exec(db.connection()).await?.rows_affected)
 }

@@ -439,6 +439,8 @@ pub mod signing_key {
         pub kid: String,
         pub secret: String,
         pub created_at: DateTimeUtc,
+        pub signs_from: Option<DateTimeUtc>,
+        pub retires_at: Option<DateTimeUtc>,
     }
     no_relations!();
 }

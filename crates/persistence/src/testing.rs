@@ -37,7 +37,8 @@ impl TestDatabase {
         self.db.close().await;
         match self.cleanup {
             Cleanup::File(path) => {
-                for suffix in ["", "-wal", "-shm"] {
+                // The database, its journal, and the signing keys a server generated beside it.
+                for suffix in ["", "-wal", "-shm", "-keys.json"] {
                     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
                 }
             }

@@ -20,7 +20,7 @@ pub const AUDIENCE: &str = "capitole-api";
 /// How long an access token lives.
 pub const ACCESS_LIFETIME: Duration = Duration::minutes(15);
 /// Clock skew tolerated on `exp` and `nbf`, in seconds.
-const LEEWAY_SECONDS: u64 = 30;
+pub(crate) const LEEWAY_SECONDS: u64 = 30;
 const TOKEN_USE: &str = "access";
 const TYP: &str = "at+jwt";
 /// The shortest signing secret accepted, in bytes.

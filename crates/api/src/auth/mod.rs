@@ -3,6 +3,7 @@
 //! they ask the principal's policy methods, which are the one place access is decided.
 
 pub mod jwt;
+pub mod keystore;
 pub mod secrets;
 
 use std::sync::Arc;
@@ -216,7 +217,9 @@ impl From<StorageError> for Refused {
 
 /// The keys and secrets of authentication, shared by every request.
 pub struct Auth {
-    keys: Keys,
+    keys: std::sync::RwLock<Arc<Keys>>,
+    /// Where generated keys are kept, when no key is configured.
+    store: Option<keystore::KeyStore>,
     /// A real Argon2id hash of nothing anyone knows, verified when an email is unknown so
     /// that sign-in takes as long whether or not the account exists.
     decoy_hash: String,
@@ -225,24 +228,68 @@ pub struct Auth {
 }
 
 impl Auth {
-    /// Builds authentication from configured keys; with none, uses the keys stored in the
-    /// database, creating one on first use (and says so in the log).
-    pub async fn load(db: &Database, configured: Vec<SigningKey>) -> Result<Self, String> {
-        let keys = if configured.is_empty() {
-            stored_keys(db).await?
-        } else {
-            configured
-        };
+    /// Builds authentication from configured keys: the first signs, all verify.
+    pub async fn load(configured: Vec<SigningKey>) -> Result<Self, String> {
+        Self::with(Keys::new(&configured)?, None).await
+    }
+
+    /// Builds authentication from generated keys kept in `store` (made on first use).
+    pub async fn stored(store: keystore::KeyStore) -> Result<Self, String> {
+        let now = Utc::now();
+        let keys = Keys::new(&keystore::in_force(&store.ensure(now).await?, now))?;
+        Self::with(keys, Some(store)).await
+    }
+
+    async fn with(keys: Keys, store: Option<keystore::KeyStore>) -> Result<Self, String> {
         let decoy_hash = secrets::hash_password(secrets::new_signing_secret()).await?;
         Ok(Self {
-            keys: Keys::new(&keys)?,
+            keys: std::sync::RwLock::new(Arc::new(keys)),
+            store,
             decoy_hash,
             password_checks: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
-    pub(crate) fn keys(&self) -> &Keys {
-        &self.keys
+    pub(crate) fn keys(&self) -> Arc<Keys> {
+        match self.keys.read() {
+            Ok(keys) => keys.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Reads generated keys again, so that a rotation made by `capitole keys rotate` (or
+    /// another replica) takes effect, and retired keys stop verifying. Configured keys
+    /// never change.
+    pub async fn reload_keys(&self) -> Result<(), String> {
+        let Some(store) = &self.store else {
+            return Ok(());
+        };
+        let now = Utc::now();
+        let keys = Arc::new(Keys::new(&keystore::in_force(
+            &store.ensure(now).await?,
+            now,
+        ))?);
+        match self.keys.write() {
+            Ok(mut current) => *current = keys,
+            Err(poisoned) => *poisoned.into_inner() = keys,
+        }
+        Ok(())
+    }
+
+    /// Reloads generated keys every [`keystore::RELOAD_EVERY`], until the process stops.
+    pub async fn keep_keys_current(self: Arc<Self>) {
+        if self.store.is_none() {
+            return;
+        }
+        let mut ticker = tokio::time::interval(keystore::RELOAD_EVERY);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ticker.tick().await;
+        loop {
+            ticker.tick().await;
+            if let Err(error) = self.reload_keys().await {
+                tracing::warn!(%error, "cannot reload the signing keys; keeping the current ones");
+            }
+        }
     }
 
     pub(crate) fn decoy_hash(&self) -> &str {
@@ -294,7 +341,7 @@ impl Auth {
                 tier: RateTier::from_code(&token.tier).unwrap_or(RateTier::Standard),
             }));
         }
-        let claims = self.keys.verify(credential).map_err(|error| {
+        let claims = self.keys().verify(credential).map_err(|error| {
             tracing::debug!(%error, "access token refused");
             Refused::Invalid
         })?;
@@ -309,40 +356,4 @@ impl Auth {
             display_name: user.display_name.into(),
         }))
     }
-}
-
-async fn stored_keys(db: &Database) -> Result<Vec<SigningKey>, String> {
-    let read = |rows: Vec<capitole_persistence::entities::signing_key::Model>| {
-        rows.into_iter()
-            .rev()
-            .filter_map(|row| SigningKey::parse(&format!("{}:{}", row.kid, row.secret)).ok())
-            .collect::<Vec<_>>()
-    };
-    let keys = read(
-        accounts::signing_keys(db)
-            .await
-            .map_err(|e| e.to_string())?,
-    );
-    if !keys.is_empty() {
-        return Ok(keys);
-    }
-    tracing::warn!(
-        "no signing key is configured (CAPITOLE_JWT_KEYS): generated one and stored it in the \
-         database; configure keys to control rotation"
-    );
-    let now = Utc::now();
-    let kid = format!("db-{}", now.format("%Y%m%d%H%M%S"));
-    accounts::insert_signing_key(db, &kid, &secrets::new_signing_secret(), now)
-        .await
-        .map_err(|e| e.to_string())?;
-    // Another replica may have stored its key first: everyone uses what the database holds.
-    let keys = read(
-        accounts::signing_keys(db)
-            .await
-            .map_err(|e| e.to_string())?,
-    );
-    if keys.is_empty() {
-        return Err("no signing key could be stored".into());
-    }
-    Ok(keys)
 }

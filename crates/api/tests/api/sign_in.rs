@@ -384,3 +384,43 @@ async fn made_up_credentials_cost_their_address_and_stop_reaching_the_database()
         app.test_db.remove().await;
     }
 }
+
+#[tokio::test]
+async fn a_key_an_earlier_version_kept_in_an_sqlite_database_moves_into_the_key_file() {
+    use capitole_api::auth::Auth;
+    use capitole_api::auth::keystore::KeyStore;
+    use capitole_persistence::accounts::{insert_signing_key, signing_keys};
+    use capitole_persistence::entities::signing_key;
+
+    let test_db = capitole_persistence::testing::sqlite().await;
+    let now = chrono::Utc::now();
+    insert_signing_key(
+        &test_db.db,
+        signing_key::Model {
+            kid: "db-20261201000000".into(),
+            secret: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".into(),
+            created_at: now,
+            signs_from: None,
+            retires_at: None,
+        },
+    )
+    .await
+    .unwrap();
+    let store = KeyStore::beside(&test_db.db, &test_db.url, false).unwrap();
+    Auth::stored(store).await.unwrap();
+    assert!(signing_keys(&test_db.db).await.unwrap().is_empty());
+    let path = format!(
+        "{}-keys.json",
+        test_db
+            .url
+            .trim_start_matches("sqlite://")
+            .split('?')
+            .next()
+            .unwrap()
+    );
+    let file: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(file["keys"][0]["kid"], "db-20261201000000");
+    assert_eq!(file["keys"].as_array().map(Vec::len), Some(1));
+    test_db.remove().await;
+    assert!(!std::path::Path::new(&path).exists());
+}
