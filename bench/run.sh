@@ -107,7 +107,7 @@ log "capitole serve on $LISTEN"
 # limit of sign-ups per address, which is raised too. On PostgreSQL, serve needs a
 # configured signing key.
 jwt_key="bench:$(python3 -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())')"
-CAPITOLE_JWT_KEYS="$jwt_key" CAPITOLE_RATE_ANONYMOUS=1000000000 CAPITOLE_SIGN_UPS_PER_ADDRESS=1000000 "$BIN" serve >"$work/server.log" 2>&1 &
+CAPITOLE_MAIL_DIR="$work/mail" CAPITOLE_JWT_KEYS="$jwt_key" CAPITOLE_RATE_ANONYMOUS=1000000000 CAPITOLE_SIGN_UPS_PER_ADDRESS=1000000 "$BIN" serve >"$work/server.log" 2>&1 &
 server_pid=$!
 ready=
 for _ in $(seq 1 120); do
@@ -245,7 +245,7 @@ if [[ -z ${BENCH_LOAD_BIN:-} ]]; then
 fi
 log "[check-ins] ${DURATION} at $CONNECTIONS connections"
 load_seconds=${DURATION%s}
-load_out=$("$LOAD_BIN" "$BASE" "${BENCH_RESIDENTS:-800}" "$load_seconds" "$CONNECTIONS") || die "the check-in load failed"
+load_out=$(BENCH_MAIL_DIR="$work/mail" "$LOAD_BIN" "$BASE" "${BENCH_RESIDENTS:-800}" "$load_seconds" "$CONNECTIONS") || die "the check-in load failed"
 echo "$load_out"
 acknowledged=$(sed -n 's/^acknowledged=\([0-9]*\) run=.*/\1/p' <<<"$load_out")
 run_id=$(sed -n 's/^acknowledged=[0-9]* run=\([0-9]*\)/\1/p' <<<"$load_out")

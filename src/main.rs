@@ -11,6 +11,7 @@ use anyhow::{Context, bail};
 use capitole_api::auth::Auth;
 use capitole_api::auth::jwt::SigningKey;
 use capitole_api::auth::keystore::KeyStore;
+use capitole_api::mail::{MailSettings, Mailer};
 use capitole_api::{
     ApiContext, Application, HttpSettings, IpNetwork, QueryLimits, RateLimitSettings, TierBudgets,
     TrustedProxies, accounts,
@@ -155,6 +156,8 @@ struct ServeArgs {
     /// expired refresh tokens are kept before the scheduler deletes them.
     #[arg(long, env = "CAPITOLE_RETENTION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3650))]
     retention_days: u32,
+    #[command(flatten)]
+    mail: MailArgs,
     /// Accounts one client address may create per hour (IPv6 per /64 block).
     #[arg(long, env = "CAPITOLE_SIGN_UPS_PER_ADDRESS", default_value_t = 10)]
     sign_ups_per_address: u32,
@@ -259,6 +262,30 @@ fn parse_tier(raw: &str) -> Result<RateTier, String> {
         Some(tier @ (RateTier::Standard | RateTier::Partner)) => Ok(tier),
         _ => Err("an app's tier is STANDARD or PARTNER".to_owned()),
     }
+}
+
+/// Where account mail goes (README: "Mail").
+#[derive(Args, Debug)]
+struct MailArgs {
+    /// An SMTP server for account mail: `smtps://user:password@host` (TLS) or
+    /// `smtp://user:password@host:587?tls=required` (STARTTLS). Without it, mail is written
+    /// to `CAPITOLE_MAIL_DIR`.
+    #[arg(long, env = "CAPITOLE_SMTP_URL", hide_env_values = true)]
+    smtp_url: Option<String>,
+    /// The sender of account mail.
+    #[arg(
+        long,
+        env = "CAPITOLE_MAIL_FROM",
+        default_value = "Capitole <no-reply@localhost>"
+    )]
+    mail_from: String,
+    /// The folder account mail is written to when no SMTP server is configured.
+    #[arg(long, env = "CAPITOLE_MAIL_DIR", default_value = "mail")]
+    mail_dir: PathBuf,
+    /// The app that opens the links of account mails (`https://m.toulouse.fr`): links go
+    /// to `/verify-email?token=…` and `/reset-password?token=…` under it.
+    #[arg(long, env = "CAPITOLE_APP_URL")]
+    app_url: Option<String>,
 }
 
 /// What one query may ask for (README: "Limits and rate limits").
@@ -482,6 +509,14 @@ async fn run(command: Command, database: DatabaseArgs, timezone: Tz) -> anyhow::
             .map_err(|e| anyhow::anyhow!("cannot set up authentication: {e}"))?;
             let auth = Arc::new(auth);
             tokio::spawn(auth.clone().keep_keys_current());
+            let mailer = Mailer::new(&MailSettings {
+                smtp_url: args.mail.smtp_url.clone(),
+                from: args.mail.mail_from.clone(),
+                folder: args.mail.mail_dir.clone(),
+                app_url: args.mail.app_url.clone(),
+            })
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            tracing::info!(to = %mailer.describe(), "account mail");
             let app = Application::build(
                 ApiContext {
                     db: db.clone(),
@@ -491,6 +526,7 @@ async fn run(command: Command, database: DatabaseArgs, timezone: Tz) -> anyhow::
                     caches: Default::default(),
                     accounts: accounts::AccountSettings {
                         sign_ups_per_address: args.sign_ups_per_address,
+                        mailer,
                     },
                 },
                 &settings,

@@ -18,6 +18,7 @@ mod m20261130_000008_check_in_path;
 mod m20261205_000009_sessions;
 mod m20261205_000010_personal_data_lookups;
 mod m20261205_000011_signing_key_schedule;
+mod m20261205_000012_email_verification;
 
 /// Runs Capitole's migrations.
 pub struct Migrator;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000009_sessions::Migration),
             Box::new(m20261205_000010_personal_data_lookups::Migration),
             Box::new(m20261205_000011_signing_key_schedule::Migration),
+            Box::new(m20261205_000012_email_verification::Migration),
         ]
     }
 }

@@ -25,19 +25,25 @@ pub const UNBOUNDED_LIST_ESTIMATE: u64 = 10;
 /// How many requests make one point of cost (GitHub's divisor).
 const REQUESTS_PER_POINT: u64 = 100;
 
-/// The mutations that check a password, set one or open a session, and whether they hash a
-/// password (19 MiB and a core for tens of milliseconds, where a page of results costs a
-/// fraction of a millisecond). At most one of them runs per request.
+/// The mutations that check a password, set one, open a session or mail an account link,
+/// and whether they cost [`CREDENTIAL_COST`]: those that hash a password (19 MiB and a core
+/// for tens of milliseconds, where a page of results costs a fraction of a millisecond) or
+/// send a mail. At most one of them runs per request.
 const CREDENTIAL_MUTATIONS: &[(&str, bool)] = &[
     ("register", true),
     ("login", true),
     ("changePassword", true),
     ("deleteMyAccount", true),
+    ("resetPassword", true),
+    ("requestPasswordReset", true),
+    ("requestEmailVerification", true),
     ("refreshSession", false),
+    ("verifyEmail", false),
 ];
 
-/// What a mutation that hashes a password costs on top of its fields, in points.
-pub const PASSWORD_HASH_COST: u64 = 20;
+/// What a credential mutation that hashes a password or sends a mail costs on top of its
+/// fields, in points.
+pub const CREDENTIAL_COST: u64 = 20;
 
 /// How much deeper than its limit the walker measures a query before it stops looking, so
 /// that messages give the real depth of ordinary mistakes without following a chain of
@@ -406,7 +412,7 @@ impl Analyzer {
             expanding: Vec::new(),
             mutation: operation.ty == async_graphql::parser::types::OperationType::Mutation,
             credential_mutations: 0,
-            password_hashes: 0,
+            costly_credentials: 0,
         };
         let root = match operation.ty {
             async_graphql::parser::types::OperationType::Query => Some(self.query_type.as_str()),
@@ -446,7 +452,7 @@ impl Analyzer {
         Ok(Analysis {
             cost: rounded
                 .max(1)
-                .saturating_add(walk.password_hashes.saturating_mul(PASSWORD_HASH_COST)),
+                .saturating_add(walk.costly_credentials.saturating_mul(CREDENTIAL_COST)),
             nodes: walk.nodes,
         })
     }
@@ -575,8 +581,8 @@ struct Walk<'a> {
     mutation: bool,
     /// Root fields that are credential mutations (each alias counts).
     credential_mutations: usize,
-    /// Those of them that hash a password.
-    password_hashes: u64,
+    /// Those of them that hash a password or send a mail.
+    costly_credentials: u64,
 }
 
 impl<'a> Walk<'a> {
@@ -617,7 +623,7 @@ impl<'a> Walk<'a> {
                                 CREDENTIAL_MUTATIONS.iter().find(|(n, _)| *n == name)
                         {
                             self.credential_mutations += 1;
-                            self.password_hashes += u64::from(*hashes);
+                            self.costly_credentials += u64::from(*hashes);
                         }
                     }
                     let introspection = introspection || matches!(name, "__schema" | "__type");
@@ -946,7 +952,7 @@ mod tests {
     #[test]
     fn credential_mutations_run_one_per_request_and_cost_their_hash() {
         let login = cost("mutation { login(email: \"a@b.fr\", password: \"x\") { accessToken } }");
-        assert_eq!(login.cost, 1 + PASSWORD_HASH_COST);
+        assert_eq!(login.cost, 1 + CREDENTIAL_COST);
         let refresh = cost("mutation { refreshSession(refreshToken: \"rt_x\") { accessToken } }");
         assert_eq!(refresh.cost, 1);
         let aliased: Vec<String> = (0..20)

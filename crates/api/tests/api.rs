@@ -28,7 +28,13 @@ const SIGN_UPS_PER_ADDRESS: u32 = 25;
 /// The key that signs access tokens in these tests: `test-key`, 32 bytes of 7.
 const TEST_SECRET: [u8; 32] = [7; 32];
 
-async fn context(db: &Database) -> ApiContext {
+/// Where services that no test reads the mail of write it.
+fn unread_mail() -> std::path::PathBuf {
+    std::env::temp_dir().join("capitole-tests-unread-mail")
+}
+
+/// The context of a test service, whose account mail is written to `mail`.
+async fn context(db: &Database, mail: &std::path::Path) -> ApiContext {
     use base64::Engine;
     let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(TEST_SECRET);
     let key = SigningKey::parse(&format!("test-key:{secret}")).unwrap();
@@ -40,6 +46,11 @@ async fn context(db: &Database) -> ApiContext {
         caches: Default::default(),
         accounts: capitole_api::accounts::AccountSettings {
             sign_ups_per_address: SIGN_UPS_PER_ADDRESS,
+            mailer: capitole_api::mail::Mailer::new(&capitole_api::mail::MailSettings {
+                folder: mail.to_owned(),
+                ..capitole_api::mail::MailSettings::default()
+            })
+            .unwrap(),
         },
     }
 }
@@ -52,6 +63,8 @@ mod community;
 mod editorial;
 #[path = "api/events_editorial.rs"]
 mod events_editorial;
+#[path = "api/mail.rs"]
+mod mail;
 #[path = "api/sign_in.rs"]
 mod sign_in;
 
@@ -60,6 +73,8 @@ struct TestApp {
     db: Database,
     /// The service's authentication, whose counters tests read.
     auth: std::sync::Arc<Auth>,
+    /// The folder the service writes account mail to (removed with the app).
+    mail: tempfile::TempDir,
     test_db: TestDatabase,
 }
 
@@ -76,13 +91,15 @@ async fn apps() -> Vec<TestApp> {
             cors_origins: vec!["https://app.example.org".into()],
             ..HttpSettings::default()
         };
-        let context = context(&test_db.db).await;
+        let mail = tempfile::tempdir().unwrap();
+        let context = context(&test_db.db, mail.path()).await;
         let auth = context.auth.clone();
         let router = capitole_api::http::router(context, &settings);
         out.push(TestApp {
             router,
             db: test_db.db.clone(),
             auth,
+            mail,
             test_db,
         });
     }
@@ -465,7 +482,7 @@ async fn graphiql_loads_its_assets_from_a_local_folder_when_configured() {
         cors_origins: Vec::new(),
         ..HttpSettings::default()
     };
-    let router = capitole_api::http::router(context(&test_db.db).await, &settings);
+    let router = capitole_api::http::router(context(&test_db.db, &unread_mail()).await, &settings);
     let get = |uri: &str| Request::builder().uri(uri).body(Body::empty()).unwrap();
     let (status, _, page) = send(&router, get("/graphiql")).await;
     assert_eq!(status, StatusCode::OK);
@@ -631,7 +648,7 @@ async fn limited_app(settings: HttpSettings) -> (Router, TestDatabase) {
 }
 
 async fn limited_router(test_db: &TestDatabase, settings: &HttpSettings) -> Router {
-    capitole_api::http::router(context(&test_db.db).await, settings)
+    capitole_api::http::router(context(&test_db.db, &unread_mail()).await, settings)
 }
 
 fn budget(anonymous: u64) -> capitole_api::RateLimitSettings {

@@ -29,6 +29,9 @@ pub struct NewUser {
     pub role: Role,
     /// The organizations they edit for (editors only).
     pub organizations: Vec<Uuid>,
+    /// Whether the address is known to be theirs already (an administrator made the
+    /// account); otherwise it waits for the link mailed to it.
+    pub verified: bool,
 }
 
 /// Creates an account; an address already taken is [`StorageError::Conflict`] on `email`.
@@ -50,6 +53,7 @@ pub async fn create_user(
         password_changed_at: Set(now),
         check_ins_public: Set(false),
         hidden_from_mayor: Set(false),
+        email_verified_at: Set(new.verified.then_some(now)),
     };
     user::Entity::insert(model).exec(&txn).await?;
     set_organizations(&txn, id, &new.organizations).await?;
@@ -168,6 +172,29 @@ pub async fn organization_ids_of_user(
         .into_iter()
         .map(|row| row.organization_id)
         .collect())
+}
+
+/// Gives an account whose address nobody has verified yet a new password and name: whoever
+/// signed up last with that address, and then follows the link mailed to it, owns it.
+/// False when the address has been verified.
+pub async fn replace_unverified(
+    db: &Database,
+    user_id: Uuid,
+    password_hash: String,
+    display_name: String,
+    now: DateTime<Utc>,
+) -> Result<bool, StorageError> {
+    Ok(user::Entity::update_many()
+        .col_expr(user::Column::PasswordHash, Expr::value(password_hash))
+        .col_expr(user::Column::DisplayName, Expr::value(display_name))
+        .col_expr(user::Column::PasswordChangedAt, Expr::value(now))
+        .col_expr(user::Column::UpdatedAt, Expr::value(now))
+        .filter(user::Column::Id.eq(user_id))
+        .filter(user::Column::EmailVerifiedAt.is_null())
+        .exec(db.connection())
+        .await?
+        .rows_affected
+        > 0)
 }
 
 /// Gives a person a role and the organizations they edit for.

@@ -344,6 +344,27 @@ pub mod user {
         pub password_changed_at: DateTimeUtc,
         pub check_ins_public: bool,
         pub hidden_from_mayor: bool,
+        pub email_verified_at: Option<DateTimeUtc>,
+    }
+    no_relations!();
+}
+
+/// Single-use tokens mailed to people (address verification, password reset), hashed.
+pub mod account_token {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `account_tokens`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "account_tokens")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub user_id: Uuid,
+        pub purpose: String,
+        pub token_hash: String,
+        pub created_at: DateTimeUtc,
+        pub expires_at: DateTimeUtc,
+        pub used_at: Option<DateTimeUtc>,
     }
     no_relations!();
 }

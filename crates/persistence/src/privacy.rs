@@ -67,6 +67,7 @@ pub async fn export_user(db: &Database, user_id: Uuid) -> Result<Option<Value>, 
             "createdAt": found.created_at,
             "updatedAt": found.updated_at,
             "passwordChangedAt": found.password_changed_at,
+            "emailVerifiedAt": found.email_verified_at,
         },
         "privacy": {
             "checkInsPublic": found.check_ins_public,
@@ -184,11 +185,15 @@ pub struct Purged {
     pub refresh_tokens: u64,
     /// Sessions with no token left, last refreshed before the cut-off.
     pub sessions: u64,
+    /// Mailed tokens (address verification, password reset) that expired before the
+    /// cut-off.
+    pub mailed_tokens: u64,
 }
 
 /// Deletes what is kept only to protect the service once it is older than `cutoff`
 /// (now minus the retention period): attempt counters (client addresses, mistyped
-/// emails), expired refresh tokens, and the sessions they leave empty.
+/// emails), expired refresh tokens and the sessions they leave empty, and expired mailed
+/// tokens.
 pub async fn purge(db: &Database, cutoff: DateTime<Utc>) -> Result<Purged, StorageError> {
     let attempt_counters = throttle::purge(db, cutoff).await?;
     let refresh_tokens = refresh_token::Entity::delete_many()
@@ -205,9 +210,11 @@ pub async fn purge(db: &Database, cutoff: DateTime<Utc>) -> Result<Purged, Stora
         .execute_raw(sql.build())
         .await?
         .rows_affected();
+    let mailed_tokens = crate::account_tokens::purge(db, cutoff).await?;
     Ok(Purged {
         attempt_counters,
         refresh_tokens,
         sessions,
+        mailed_tokens,
     })
 }

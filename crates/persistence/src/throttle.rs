@@ -32,6 +32,11 @@ pub fn address_subject(address: &str) -> String {
     format!("address:{address}")
 }
 
+/// The subject counting the mails sent to one address about its account.
+pub fn mail_subject(email: &str) -> String {
+    format!("mail:{email}")
+}
+
 /// The subject counting sign-ups from one client address.
 pub fn sign_up_subject(address: &str) -> String {
     format!("sign-up:{address}")
@@ -108,8 +113,11 @@ pub async fn of_account(
 ) -> Result<Vec<login_throttle::Model>, StorageError> {
     let prefix = pair_prefix(email);
     let mut sql = Sql::new(conn.get_database_backend());
-    sql.push("SELECT * FROM login_throttle WHERE subject = ")
+    sql.push("SELECT * FROM login_throttle WHERE subject IN (")
         .bind(account_subject(email))
+        .push(", ")
+        .bind(mail_subject(email))
+        .push(")")
         .push(" OR substr(subject, 1, ")
         .bind(i32::try_from(prefix.chars().count()).unwrap_or(i32::MAX))
         .push(") = ")
@@ -127,8 +135,11 @@ pub(crate) async fn forget_account(
 ) -> Result<(), StorageError> {
     let prefix = pair_prefix(email);
     let mut sql = Sql::new(conn.get_database_backend());
-    sql.push("DELETE FROM login_throttle WHERE subject = ")
+    sql.push("DELETE FROM login_throttle WHERE subject IN (")
         .bind(account_subject(email))
+        .push(", ")
+        .bind(mail_subject(email))
+        .push(")")
         .push(" OR substr(subject, 1, ")
         .bind(i32::try_from(prefix.chars().count()).unwrap_or(i32::MAX))
         .push(") = ")

@@ -700,6 +700,7 @@ async fn check_in_rules_hold_on_both_engines() {
                 password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
                 role: Role::Citizen,
                 organizations: Vec::new(),
+                verified: true,
             },
             now,
         )

@@ -2,9 +2,14 @@
 //! people, roles and app tokens here; signing in, sessions and their throttles in
 //! [`sign_in`].
 
+mod email;
 mod sign_in;
 
-pub(crate) use sign_in::count_sign_up;
+pub use email::{RESET_LIFETIME, VERIFICATION_LIFETIME};
+pub(crate) use email::{
+    register, request_password_reset, request_verification, reset_password, verify_email,
+};
+
 pub use sign_in::{
     AccountSettings, MAX_ATTEMPTS_PER_ACCOUNT_AND_ADDRESS, MAX_ATTEMPTS_PER_ADDRESS,
     REFRESH_LIFETIME, SLOW_DOWN_AFTER, SessionTokens, THROTTLE_WINDOW, check_credentials,
@@ -12,6 +17,7 @@ pub use sign_in::{
 };
 
 use capitole_domain::access::{Email, RateTier, Role, Scope, api_token, check_new_password};
+
 use capitole_domain::text::encode_codes;
 use capitole_persistence::accounts::{self, NewApiToken, NewUser};
 use capitole_persistence::entities::{api_token as api_token_row, user};
@@ -68,7 +74,29 @@ fn check_role_organizations(role: Role, organizations: &[Uuid]) -> Result<(), Ap
     }
 }
 
-/// Creates an account with a checked email, password and role.
+/// Checks what a new account is made of: its email (normalised), password and name.
+pub(crate) fn check_new_account(
+    raw_email: &str,
+    password: &str,
+    display_name: &str,
+) -> Result<(Email, String), ApiError> {
+    let email = email(raw_email)?;
+    check_new_password(password).map_err(|e| ApiError::bad_input(e.to_string()))?;
+    Ok((email, check_display_name(display_name)?))
+}
+
+/// Hashes a password (Argon2id), off the async threads.
+pub(crate) async fn hash(password: &str) -> Result<String, ApiError> {
+    secrets::hash_password(password.to_owned())
+        .await
+        .map_err(|error| {
+            tracing::error!(%error, "cannot hash a password");
+            ApiError::new(ErrorCode::Internal, "internal error")
+        })
+}
+
+/// Creates an account with a checked email, password and role, its address taken as
+/// verified (an administrator vouches for it).
 pub async fn create_user(
     db: &Database,
     raw_email: &str,
@@ -78,23 +106,16 @@ pub async fn create_user(
     organization_slugs: &[String],
     now: DateTime<Utc>,
 ) -> Result<user::Model, ApiError> {
-    let email = email(raw_email)?;
-    check_new_password(password).map_err(|e| ApiError::bad_input(e.to_string()))?;
-    let display_name = check_display_name(display_name)?;
+    let (email, display_name) = check_new_account(raw_email, password, display_name)?;
     let organizations = organization_ids(db, organization_slugs).await?;
     check_role_organizations(role, &organizations)?;
-    let password_hash = secrets::hash_password(password.to_owned())
-        .await
-        .map_err(|error| {
-            tracing::error!(%error, "cannot hash a password");
-            ApiError::new(ErrorCode::Internal, "internal error")
-        })?;
     let new = NewUser {
         email: email.as_str().to_owned(),
         display_name,
-        password_hash,
+        password_hash: hash(password).await?,
         role,
         organizations,
+        verified: true,
     };
     accounts::create_user(db, new, now)
         .await

@@ -50,12 +50,15 @@ const SIGN_UP_WINDOW: Duration = Duration::hours(1);
 pub struct AccountSettings {
     /// Accounts one client address may create per hour.
     pub sign_ups_per_address: u32,
+    /// Sends account mail (address verification, password reset).
+    pub mailer: crate::mail::Mailer,
 }
 
 impl Default for AccountSettings {
     fn default() -> Self {
         Self {
             sign_ups_per_address: 10,
+            mailer: crate::mail::Mailer::default(),
         }
     }
 }
@@ -153,7 +156,7 @@ pub(crate) async fn count_sign_up(
 fn wrong_credentials() -> ApiError {
     ApiError::new(
         ErrorCode::Unauthenticated,
-        "the email or the password is wrong",
+        "the email or the password is wrong, or the address is not confirmed yet (follow the link mailed to it)",
     )
 }
 
@@ -177,8 +180,10 @@ pub async fn check_credentials(
         .map_or_else(|| auth.decoy_hash().to_owned(), |u| u.password_hash.clone());
     let matches =
         password.len() <= PASSWORD_MAX_BYTES && auth.check_password(password, stored).await;
+    // An account whose address is not verified answers as a wrong password would: otherwise
+    // signing up and then in with a chosen password would tell whether the address was free.
     match found {
-        Some(user) if matches => {
+        Some(user) if matches && user.email_verified_at.is_some() => {
             attempt.succeeded(db).await?;
             Ok(user)
         }

@@ -67,9 +67,15 @@ pub(crate) fn digest(token: &str) -> String {
 
 /// A new opaque refresh token: 32 random bytes, URL-safe.
 pub(crate) fn new_refresh_token() -> String {
+    new_opaque_token("rt_")
+}
+
+/// A new opaque token: `prefix` and 32 random bytes, URL-safe (a refresh token, a link's
+/// token in an account mail).
+pub(crate) fn new_opaque_token(prefix: &str) -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill(&mut bytes);
-    format!("rt_{}", URL_SAFE_NO_PAD.encode(bytes))
+    format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))
 }
 
 /// A new third-party app token (`cap_…` with its checksum).

@@ -1,7 +1,7 @@
 //! Signing up, in and out, sessions, passwords and the erasure of one's own account.
 
 use async_graphql::{Context, InputObject, Object};
-use capitole_domain::access::{Role, check_new_password};
+use capitole_domain::access::check_new_password;
 use capitole_persistence::accounts as storage;
 use capitole_persistence::{privacy, sessions};
 use uuid::Uuid;
@@ -9,12 +9,12 @@ use uuid::Uuid;
 use crate::accounts::{self, SessionTokens};
 use crate::context::{RequestScope, scope};
 use crate::error::{ApiError, ApiResult, ErrorCode, to_gql};
-use crate::types::account::{Session, User};
+use crate::types::account::{RegisterPayload, Session, User};
 
 /// A new account.
 #[derive(InputObject)]
 pub(crate) struct RegisterInput {
-    /// Their email address (one account per address).
+    /// Their email address (one account per address; a link to confirm it is mailed to it).
     pub email: String,
     /// At least 12 characters, not one of the most common passwords.
     pub password: String,
@@ -40,6 +40,18 @@ async fn session(scope: &RequestScope, tokens: SessionTokens, user_id: Uuid) -> 
     })
 }
 
+fn session_of(
+    tokens: SessionTokens,
+    person: capitole_persistence::entities::user::Model,
+) -> Session {
+    Session {
+        access_token: tokens.access_token,
+        access_token_expires_at: tokens.access_expires_at,
+        refresh_token: tokens.refresh_token,
+        user: User(person),
+    }
+}
+
 /// Opens a new session for a person who just proved who they are.
 async fn signed_in(scope: &RequestScope, user_id: Uuid) -> ApiResult<Session> {
     let tokens = accounts::open_session(&scope.db, &scope.auth, user_id, scope.now)
@@ -53,24 +65,94 @@ pub(crate) struct AccountMutation;
 
 #[Object]
 impl AccountMutation {
-    /// Creates a citizen's account and signs them in.
-    async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> ApiResult<Session> {
+    /// Signs a resident up. The answer is the same whether or not the address already has
+    /// an account: a mail to the address carries a link to confirm it (valid 24 hours), and
+    /// the account can sign in once it is confirmed; if the address had an account, its
+    /// owner gets a note with a link to reset the password instead. At most a few sign-ups
+    /// per client address and hour.
+    async fn register(
+        &self,
+        ctx: &Context<'_>,
+        input: RegisterInput,
+    ) -> ApiResult<RegisterPayload> {
         let scope = scope(ctx)?;
-        accounts::count_sign_up(&scope.db, &scope.accounts, scope.client, scope.now)
-            .await
-            .map_err(to_gql)?;
-        let user = accounts::create_user(
+        let email = accounts::register(
             &scope.db,
+            &scope.accounts,
             &input.email,
             &input.password,
             &input.display_name,
-            Role::Citizen,
-            &[],
+            scope.client,
             scope.now,
         )
         .await
         .map_err(to_gql)?;
-        signed_in(scope, user.id).await
+        Ok(RegisterPayload {
+            message: format!(
+                "We sent a mail to {}: follow its link to confirm the address, then sign in.",
+                email.as_str()
+            ),
+            email: email.as_str().to_owned(),
+        })
+    }
+
+    /// Confirms an email address with the token of the link mailed to it, and signs its
+    /// owner in. Each token works once.
+    async fn verify_email(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The token of the link in the mail (`ev_…`).")] token: String,
+    ) -> ApiResult<Session> {
+        let scope = scope(ctx)?;
+        let (tokens, person) = accounts::verify_email(&scope.db, &scope.auth, &token, scope.now)
+            .await
+            .map_err(to_gql)?;
+        Ok(session_of(tokens, person))
+    }
+
+    /// Mails a new link to confirm an address whose account waits for it. Always answers
+    /// `true`, so it tells nobody whether the address has an account.
+    async fn request_email_verification(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The address of the account.")] email: String,
+    ) -> ApiResult<bool> {
+        let scope = scope(ctx)?;
+        accounts::request_verification(&scope.db, &scope.accounts, &email, scope.now)
+            .await
+            .map_err(to_gql)?;
+        Ok(true)
+    }
+
+    /// Mails a link to choose a new password (valid 30 minutes, once) to the address, if it
+    /// has an account. Always answers `true`, so it tells nobody whether it has one.
+    async fn request_password_reset(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The address of the account.")] email: String,
+    ) -> ApiResult<bool> {
+        let scope = scope(ctx)?;
+        accounts::request_password_reset(&scope.db, &scope.accounts, &email, scope.now)
+            .await
+            .map_err(to_gql)?;
+        Ok(true)
+    }
+
+    /// Chooses a new password with the token of a reset link: every session of the account
+    /// closes, the address counts as confirmed, and a new session is returned.
+    async fn reset_password(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The token of the link in the mail (`pw_…`).")] token: String,
+        #[graphql(desc = "The new password (at least 12 characters, not a common one).")]
+        new_password: String,
+    ) -> ApiResult<Session> {
+        let scope = scope(ctx)?;
+        let (tokens, person) =
+            accounts::reset_password(&scope.db, &scope.auth, &token, &new_password, scope.now)
+                .await
+                .map_err(to_gql)?;
+        Ok(session_of(tokens, person))
     }
 
     /// Signs in with email and password. A wrong email and a wrong password get the same

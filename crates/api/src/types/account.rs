@@ -91,6 +91,19 @@ impl User {
         }
     }
 
+    /// Whether they confirmed their email address by following the link mailed to it
+    /// (private, like the address).
+    async fn email_verified(&self, ctx: &Context<'_>) -> ApiResult<bool> {
+        if scope(ctx)?.principal.may_read_private_of(self.0.id) {
+            Ok(self.0.email_verified_at.is_some())
+        } else {
+            Err(to_gql(ApiError::new(
+                ErrorCode::Forbidden,
+                "whether an address is verified is shown to its owner and to administrators only",
+            )))
+        }
+    }
+
     /// How their name is shown.
     async fn display_name(&self) -> &str {
         &self.0.display_name
@@ -125,6 +138,17 @@ pub(crate) struct Session {
     pub refresh_token: String,
     /// The signed-in person.
     pub user: User,
+}
+
+/// What signing up answers, whether or not the address already had an account: a mail to
+/// the address says what comes next (a link to confirm it, or, if it has an account, a note
+/// with a link to reset its password).
+#[derive(SimpleObject)]
+pub(crate) struct RegisterPayload {
+    /// The address the mail goes to, as Capitole normalised it.
+    pub email: String,
+    /// What to tell the person.
+    pub message: String,
 }
 
 /// A third-party app's token, without its secret.
@@ -206,6 +230,11 @@ impl Viewer {
     /// Their email address.
     async fn email(&self) -> &str {
         &self.0.0.email
+    }
+
+    /// Whether they confirmed their email address by following the link mailed to it.
+    async fn email_verified(&self) -> bool {
+        self.0.0.email_verified_at.is_some()
     }
 
     /// How their name is shown.

@@ -200,7 +200,7 @@ async fn credential_mutations_run_one_per_request_and_cost_their_hash() {
         let sign_ups: Vec<String> = (0..20)
             .map(|i| {
                 format!(
-                    "r{i}: register(input: {{ email: \"p{i}@example.org\", password: \"{PASSWORD}\", displayName: \"P\" }}) {{ accessToken }}"
+                    "r{i}: register(input: {{ email: \"p{i}@example.org\", password: \"{PASSWORD}\", displayName: \"P\" }}) {{ email }}"
                 )
             })
             .collect();
@@ -229,7 +229,7 @@ async fn credential_mutations_run_one_per_request_and_cost_their_hash() {
         .await;
         assert_eq!(
             body["extensions"]["rateLimit"]["cost"],
-            1 + capitole_api::PASSWORD_HASH_COST,
+            1 + capitole_api::CREDENTIAL_COST,
             "{label}: {body}"
         );
         app.test_db.remove().await;
@@ -242,7 +242,7 @@ async fn sign_ups_from_one_address_are_limited_per_hour() {
         let label = app.test_db.label;
         let sign_up = |i: u32, peer: &'static str| {
             let body = json!({
-                "query": "mutation($i: RegisterInput!) { register(input: $i) { accessToken } }",
+                "query": "mutation($i: RegisterInput!) { register(input: $i) { email } }",
                 "variables": { "i": { "email": format!("p{i}@example.org"), "password": PASSWORD, "displayName": "P" } }
             });
             let router = app.router.clone();
@@ -310,7 +310,8 @@ async fn made_up_credentials_cost_their_address_and_stop_reaching_the_database()
             },
             ..capitole_api::HttpSettings::default()
         };
-        let router = capitole_api::http::router(super::context(&app.db).await, &settings);
+        let router =
+            capitole_api::http::router(super::context(&app.db, app.mail.path()).await, &settings);
         let ask = |token: String, peer: &'static str| {
             let router = router.clone();
             async move {

@@ -7,7 +7,7 @@ use capitole_persistence::entities::{
     article, article_revision, audit_entry, login_throttle, place, refresh_token, session,
     social_post, tip,
 };
-use capitole_persistence::{privacy, sessions, throttle};
+use capitole_persistence::{account_tokens, privacy, sessions, throttle};
 use chrono::Duration;
 use sea_orm::{ActiveValue::Set, EntityTrait};
 use uuid::Uuid;
@@ -23,6 +23,7 @@ async fn person(db: &capitole_persistence::Database, email: &str) -> Uuid {
             password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".to_owned(),
             role: Role::Editor,
             organizations: Vec::new(),
+            verified: true,
         },
         super::now(),
     )
@@ -225,6 +226,19 @@ async fn protection_data_goes_after_its_retention_and_nothing_else_does() {
         sessions::open(db, ana, "live".into(), now, Duration::days(30))
             .await
             .unwrap();
+        // Mailed links: one expired long ago, one live.
+        for (token, at) in [("pw_old", long_ago), ("pw_live", now)] {
+            account_tokens::issue(
+                db,
+                ana,
+                account_tokens::Purpose::ResetPassword,
+                token.into(),
+                at,
+                Duration::minutes(30),
+            )
+            .await
+            .unwrap();
+        }
         throttle::count_attempt(db, "address:203.0.113.9", long_ago, long_ago)
             .await
             .unwrap();
@@ -245,6 +259,7 @@ async fn protection_data_goes_after_its_retention_and_nothing_else_does() {
                 attempt_counters: 1,
                 refresh_tokens: 1,
                 sessions: 1,
+                mailed_tokens: 1,
             },
             "{label}"
         );
