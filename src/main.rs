@@ -159,9 +159,27 @@ struct ServeArgs {
     #[arg(long, env = "CAPITOLE_SIGN_UPS_PER_ADDRESS", default_value_t = 10)]
     sign_ups_per_address: u32,
     #[command(flatten)]
+    connections: ConnectionArgs,
+    #[command(flatten)]
     limits: LimitArgs,
     #[command(flatten)]
     rate: RateArgs,
+}
+
+/// How long clients may take over a connection (README: "Connections and timeouts").
+#[derive(Args, Debug)]
+struct ConnectionArgs {
+    /// How long a client has to send a request's head, in milliseconds: from the
+    /// connection's start for its first request, from the first byte for later ones.
+    #[arg(long, env = "CAPITOLE_HEADER_READ_TIMEOUT_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    header_read_timeout_ms: u64,
+    /// How long a client has to send a request's body once its head has arrived, in
+    /// milliseconds; a slower body gets 408.
+    #[arg(long, env = "CAPITOLE_BODY_READ_TIMEOUT_MS", default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(1..))]
+    body_read_timeout_ms: u64,
+    /// How long a kept-alive connection may wait for its next request, in milliseconds.
+    #[arg(long, env = "CAPITOLE_IDLE_TIMEOUT_MS", default_value_t = 60_000, value_parser = clap::value_parser!(u64).range(1..))]
+    idle_timeout_ms: u64,
 }
 
 #[derive(Subcommand, Debug)]
@@ -469,6 +487,9 @@ async fn run(command: Command, database: DatabaseArgs, timezone: Tz) -> anyhow::
                     ..RateLimitSettings::default()
                 },
                 trusted_proxies: TrustedProxies::new(args.rate.trusted_proxies),
+                header_read_timeout: Duration::from_millis(args.connections.header_read_timeout_ms),
+                body_read_timeout: Duration::from_millis(args.connections.body_read_timeout_ms),
+                idle_timeout: Duration::from_millis(args.connections.idle_timeout_ms),
             };
             let auth = if args.jwt_keys.is_empty() {
                 let store =

@@ -6,6 +6,7 @@ mod documents;
 mod graphql;
 mod identify;
 mod observability;
+mod server;
 
 pub use client::{IpNetwork, TrustedProxies};
 
@@ -54,6 +55,15 @@ pub struct HttpSettings {
     pub rate_limit: RateLimitSettings,
     /// Proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: TrustedProxies,
+    /// How long a client has to send a request's head: from the connection's start for its
+    /// first request, from the request's first byte for later ones. Slower connections are
+    /// closed.
+    pub header_read_timeout: Duration,
+    /// How long a client has to send a request's body, from the end of its head. A slower
+    /// body gets 408 and the connection is closed; the request does not run.
+    pub body_read_timeout: Duration,
+    /// How long a kept-alive connection may wait for its next request before it is closed.
+    pub idle_timeout: Duration,
 }
 
 impl Default for HttpSettings {
@@ -66,6 +76,9 @@ impl Default for HttpSettings {
             limits: QueryLimits::default(),
             rate_limit: RateLimitSettings::default(),
             trusted_proxies: TrustedProxies::default(),
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(60),
         }
     }
 }
@@ -184,6 +197,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
 pub struct Application {
     listener: tokio::net::TcpListener,
     router: Router,
+    deadlines: server::Deadlines,
 }
 
 impl Application {
@@ -195,6 +209,11 @@ impl Application {
         Ok(Self {
             listener,
             router: routes(api, settings, limiter),
+            deadlines: server::Deadlines {
+                header_read: settings.header_read_timeout,
+                body_read: settings.body_read_timeout,
+                idle: settings.idle_timeout,
+            },
         })
     }
 
@@ -208,11 +227,12 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let service = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service)
-            .with_graceful_shutdown(shutdown)
-            .await
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        });
+        server::serve(self.listener, self.router, self.deadlines, stopped).await;
+        Ok(())
     }
 }
