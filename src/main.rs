@@ -161,9 +161,32 @@ struct ServeArgs {
     #[command(flatten)]
     connections: ConnectionArgs,
     #[command(flatten)]
+    metrics: MetricsArgs,
+    #[command(flatten)]
     limits: LimitArgs,
     #[command(flatten)]
     rate: RateArgs,
+}
+
+/// Where metrics are served and how operations are labelled (README: "Metrics and logs").
+#[derive(Args, Debug)]
+struct MetricsArgs {
+    /// Serve `/metrics` on this address only, away from the public listener
+    /// (`127.0.0.1:9090`); unset, it is served on the main listener.
+    #[arg(long, env = "CAPITOLE_METRICS_LISTEN")]
+    metrics_listen: Option<SocketAddr>,
+    /// The app's operation names, labelled by name in the metrics, comma-separated
+    /// (`CityHome,PlacePage`).
+    #[arg(long, env = "CAPITOLE_METRICS_OPERATIONS", value_delimiter = ',')]
+    metrics_operations: Vec<String>,
+    /// How many other operation names get a label of their own, first seen first; later
+    /// ones are labelled `other`.
+    #[arg(
+        long,
+        env = "CAPITOLE_METRICS_UNLISTED_OPERATIONS",
+        default_value_t = 50
+    )]
+    metrics_unlisted_operations: usize,
 }
 
 /// How long clients may take over a connection (README: "Connections and timeouts").
@@ -490,6 +513,15 @@ async fn run(command: Command, database: DatabaseArgs, timezone: Tz) -> anyhow::
                 header_read_timeout: Duration::from_millis(args.connections.header_read_timeout_ms),
                 body_read_timeout: Duration::from_millis(args.connections.body_read_timeout_ms),
                 idle_timeout: Duration::from_millis(args.connections.idle_timeout_ms),
+                metrics_listen: args.metrics.metrics_listen,
+                metrics_operations: args
+                    .metrics
+                    .metrics_operations
+                    .into_iter()
+                    .map(|name| name.trim().to_owned())
+                    .filter(|name| !name.is_empty())
+                    .collect(),
+                metrics_unlisted_operations: args.metrics.metrics_unlisted_operations,
             };
             let auth = if args.jwt_keys.is_empty() {
                 let store =
@@ -517,7 +549,7 @@ async fn run(command: Command, database: DatabaseArgs, timezone: Tz) -> anyhow::
                 &settings,
             )
             .await
-            .with_context(|| format!("cannot listen on {}", settings.listen))?;
+            .context("cannot start serving")?;
             if args.scheduler_interval_seconds > 0 {
                 tokio::spawn(capitole_api::scheduler::run(
                     db.clone(),
@@ -532,6 +564,9 @@ async fn run(command: Command, database: DatabaseArgs, timezone: Tz) -> anyhow::
             tracing::info!(
                 "listening on http://{addr}/graphql; GraphiQL at http://{addr}/graphiql"
             );
+            if let Some(metrics) = app.metrics_addr() {
+                tracing::info!("metrics on http://{}/metrics", metrics?);
+            }
             app.run_until(shutdown_signal()).await?;
             tracing::info!("stopped");
         }

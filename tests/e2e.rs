@@ -912,6 +912,68 @@ async fn each_client_address_has_its_own_budget_on_a_real_socket() {
     test_db.remove().await;
 }
 
+#[tokio::test]
+async fn metrics_are_served_only_on_their_own_listener_when_one_is_set() {
+    let test_db = capitole_persistence::testing::sqlite().await;
+    let server = Server::start_with(&test_db.url, &[("CAPITOLE_METRICS_LISTEN", "127.0.0.1:0")]);
+    // The line about metrics follows the one about the public listener.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let metrics_base = loop {
+        let log = server.log.lock().unwrap().clone();
+        if let Some(rest) = log.split("metrics on http://").nth(1) {
+            break format!("http://{}", rest.split('/').next().unwrap());
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the log names the metrics address: {log}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let client = reqwest::Client::new();
+    let (status, _) = graphql(&server.base, None, "{ organizations { name } }").await;
+    assert_eq!(status, 200);
+
+    let public = client
+        .get(format!("{}/metrics", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        public.status(),
+        404,
+        "the public listener keeps metrics to itself"
+    );
+    let private = client
+        .get(format!("{metrics_base}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(private.status(), 200);
+    assert!(
+        private.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let text = private.text().await.unwrap();
+    assert!(
+        text.contains("capitole_graphql_requests_total{operation=\"anonymous\",outcome=\"ok\"} 1"),
+        "{text}"
+    );
+    let other = client
+        .get(format!("{metrics_base}/graphql?query=%7B__typename%7D"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        other.status(),
+        404,
+        "the metrics listener serves metrics only"
+    );
+    assert!(server.stop().success());
+    test_db.remove().await;
+}
+
 #[test]
 fn the_schema_command_needs_no_database_and_matches_schema_graphql() {
     let output = Command::new(BINARY)

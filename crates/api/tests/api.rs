@@ -952,6 +952,63 @@ async fn forwarded_for_counts_only_behind_trusted_proxies() {
     test_db.remove().await;
 }
 
+/// The values of the `operation` label in Prometheus text that start with `prefix`.
+fn operation_labels(metrics: &str, prefix: &str) -> std::collections::BTreeSet<String> {
+    metrics
+        .lines()
+        .filter(|line| line.starts_with("capitole_graphql_request"))
+        .filter_map(|line| line.split("operation=\"").nth(1))
+        .filter_map(|rest| rest.split('"').next())
+        .filter(|label| label.starts_with(prefix))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test]
+async fn invented_operation_names_get_a_bounded_number_of_metric_labels() {
+    use futures_util::StreamExt;
+    let (router, test_db) = limited_app(HttpSettings {
+        rate_limit: budget(1_000_000),
+        metrics_operations: vec!["LabelProbeKnown".to_owned()],
+        metrics_unlisted_operations: 5,
+        ..HttpSettings::default()
+    })
+    .await;
+    futures_util::stream::iter(0..10_000)
+        .map(|n| {
+            let router = router.clone();
+            async move {
+                let query = format!("query LabelProbe{n} {{ __typename }}");
+                send(&router, post_json(&json!({ "query": query }))).await
+            }
+        })
+        .buffer_unordered(8)
+        .for_each(|(status, _, body)| async move {
+            assert_eq!(status, StatusCode::OK, "{body}");
+        })
+        .await;
+    // A known name keeps its label after the others have run out.
+    let known = json!({ "query": "query LabelProbeKnown { __typename }" });
+    assert_eq!(send(&router, post_json(&known)).await.0, StatusCode::OK);
+    let metrics = Request::get("/metrics").body(Body::empty()).unwrap();
+    let (status, _, metrics) = send(&router, metrics).await;
+    assert_eq!(status, StatusCode::OK);
+    let metrics = metrics.as_str().unwrap();
+    let labels = operation_labels(metrics, "LabelProbe");
+    let some: Vec<&String> = labels.iter().take(10).collect();
+    assert!(labels.contains("LabelProbeKnown"), "{some:?}");
+    assert_eq!(
+        labels.len(),
+        5 + 1,
+        "five names seen first and the known one: {some:?}…"
+    );
+    assert!(
+        metrics.contains("capitole_graphql_requests_total{operation=\"other\",outcome=\"ok\"}"),
+        "later names count as other"
+    );
+    test_db.remove().await;
+}
+
 /// The Redis server of tests, from `CAPITOLE_TEST_REDIS_URL`; without it, Redis tests are
 /// skipped with a notice, except under CI (`CI` set), where they fail.
 fn test_redis_url() -> Option<String> {

@@ -389,7 +389,8 @@ async fn execute(
             if let Some(text) = &fresh {
                 state.documents.insert(text, document);
             }
-            let (label, operation_type) = describe(&document.operations, operation_name.as_deref());
+            let (name, operation_type) = describe(&document.operations, operation_name.as_deref());
+            let label = state.operation_labels.label(&name);
             let analysis = state
                 .analyzer
                 .analyse(document, operation_name.as_deref(), &variables);
