@@ -434,3 +434,76 @@ pub(crate) fn body_read_timeout<'a>(
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    #![expect(clippy::unwrap_used, reason = "tests fail loudly")]
+
+    use std::io::{Read, Write};
+
+    use axum::extract::ws::WebSocketUpgrade;
+    use axum::response::Response;
+    use axum::routing::get;
+
+    use super::*;
+
+    async fn echo(upgrade: WebSocketUpgrade) -> Response {
+        upgrade.on_upgrade(|mut socket| async move {
+            while let Some(Ok(message)) = socket.recv().await {
+                if socket.send(message).await.is_err() {
+                    break;
+                }
+            }
+        })
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_websocket_outlives_the_connection_deadlines() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let deadlines = Deadlines {
+            header_read: Duration::from_millis(200),
+            body_read: Duration::from_millis(200),
+            idle: Duration::from_millis(200),
+        };
+        let (stop, stopped) = watch::channel(false);
+        let router = Router::new().route("/echo", get(echo));
+        let server = tokio::spawn(serve(listener, router, deadlines, stopped));
+        let echoed = tokio::task::spawn_blocking(move || {
+            let mut stream = std::net::TcpStream::connect(address).unwrap();
+            stream
+                .set_read_timeout(Some(Duration::from_secs(5)))
+                .unwrap();
+            stream
+                .write_all(
+                    b"GET /echo HTTP/1.1\r\nHost: capitole\r\nUpgrade: websocket\r\n\
+                      Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\
+                      Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+                )
+                .unwrap();
+            let mut head = Vec::new();
+            let mut byte = [0];
+            while !head.ends_with(b"\r\n\r\n") {
+                stream.read_exact(&mut byte).unwrap();
+                head.push(byte[0]);
+            }
+            assert!(head.starts_with(b"HTTP/1.1 101 "));
+            // Quiet for longer than every deadline of a plain HTTP connection.
+            std::thread::sleep(Duration::from_millis(600));
+            // A masked text frame, "hi", as clients send them.
+            let mask = [1, 2, 3, 4];
+            let mut frame = vec![0x81, 0x80 | 2];
+            frame.extend_from_slice(&mask);
+            frame.extend(b"hi".iter().zip(mask).map(|(b, m)| b ^ m));
+            stream.write_all(&frame).unwrap();
+            let mut answer = [0; 4];
+            stream.read_exact(&mut answer).unwrap();
+            answer
+        })
+        .await
+        .unwrap();
+        assert_eq!(&echoed, &[0x81, 2, b'h', b'i']);
+        stop.send(true).unwrap();
+        server.await.unwrap();
+    }
+}
