@@ -162,9 +162,50 @@ struct ServeArgs {
     #[arg(long, env = "CAPITOLE_SIGN_UPS_PER_ADDRESS", default_value_t = 10)]
     sign_ups_per_address: u32,
     #[command(flatten)]
+    connections: ConnectionArgs,
+    #[command(flatten)]
+    metrics: MetricsArgs,
+    #[command(flatten)]
     limits: LimitArgs,
     #[command(flatten)]
     rate: RateArgs,
+}
+
+/// Where metrics are served and how operations are labelled (README: "Metrics and logs").
+#[derive(Args, Debug)]
+struct MetricsArgs {
+    /// Serve `/metrics` on this address only, away from the public listener
+    /// (`127.0.0.1:9090`); unset, it is served on the main listener.
+    #[arg(long, env = "CAPITOLE_METRICS_LISTEN")]
+    metrics_listen: Option<SocketAddr>,
+    /// The app's operation names, labelled by name in the metrics, comma-separated
+    /// (`CityHome,PlacePage`).
+    #[arg(long, env = "CAPITOLE_METRICS_OPERATIONS", value_delimiter = ',')]
+    metrics_operations: Vec<String>,
+    /// How many other operation names get a label of their own, first seen first; later
+    /// ones are labelled `other`.
+    #[arg(
+        long,
+        env = "CAPITOLE_METRICS_UNLISTED_OPERATIONS",
+        default_value_t = 50
+    )]
+    metrics_unlisted_operations: usize,
+}
+
+/// How long clients may take over a connection (README: "Connections and timeouts").
+#[derive(Args, Debug)]
+struct ConnectionArgs {
+    /// How long a client has to send a request's head, in milliseconds: from the
+    /// connection's start for its first request, from the first byte for later ones.
+    #[arg(long, env = "CAPITOLE_HEADER_READ_TIMEOUT_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    header_read_timeout_ms: u64,
+    /// How long a client has to send a request's body once its head has arrived, in
+    /// milliseconds; a slower body gets 408.
+    #[arg(long, env = "CAPITOLE_BODY_READ_TIMEOUT_MS", default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(1..))]
+    body_read_timeout_ms: u64,
+    /// How long a kept-alive connection may wait for its next request, in milliseconds.
+    #[arg(long, env = "CAPITOLE_IDLE_TIMEOUT_MS", default_value_t = 60_000, value_parser = clap::value_parser!(u64).range(1..))]
+    idle_timeout_ms: u64,
 }
 
 #[derive(Subcommand, Debug)]
@@ -496,6 +537,18 @@ async fn run(command: Command, database: DatabaseArgs, timezone: Tz) -> anyhow::
                     ..RateLimitSettings::default()
                 },
                 trusted_proxies: TrustedProxies::new(args.rate.trusted_proxies),
+                header_read_timeout: Duration::from_millis(args.connections.header_read_timeout_ms),
+                body_read_timeout: Duration::from_millis(args.connections.body_read_timeout_ms),
+                idle_timeout: Duration::from_millis(args.connections.idle_timeout_ms),
+                metrics_listen: args.metrics.metrics_listen,
+                metrics_operations: args
+                    .metrics
+                    .metrics_operations
+                    .into_iter()
+                    .map(|name| name.trim().to_owned())
+                    .filter(|name| !name.is_empty())
+                    .collect(),
+                metrics_unlisted_operations: args.metrics.metrics_unlisted_operations,
             };
             let auth = if args.jwt_keys.is_empty() {
                 let store =
@@ -532,7 +585,7 @@ async fn run(command: Command, database: DatabaseArgs, timezone: Tz) -> anyhow::
                 &settings,
             )
             .await
-            .with_context(|| format!("cannot listen on {}", settings.listen))?;
+            .context("cannot start serving")?;
             if args.scheduler_interval_seconds > 0 {
                 tokio::spawn(capitole_api::scheduler::run(
                     db.clone(),
@@ -547,6 +600,9 @@ async fn run(command: Command, database: DatabaseArgs, timezone: Tz) -> anyhow::
             tracing::info!(
                 "listening on http://{addr}/graphql; GraphiQL at http://{addr}/graphiql"
             );
+            if let Some(metrics) = app.metrics_addr() {
+                tracing::info!("metrics on http://{}/metrics", metrics?);
+            }
             app.run_until(shutdown_signal()).await?;
             tracing::info!("stopped");
         }

@@ -686,6 +686,294 @@ async fn generated_signing_keys_stay_out_of_sqlite_databases_and_rotate_without_
     }
 }
 
+/// A client on a raw socket that sends `request` one byte every 100 ms (the pace of a
+/// client holding a connection on purpose) and reads whatever the server answers.
+struct Trickler {
+    reader: std::thread::JoinHandle<Result<Vec<u8>, Vec<u8>>>,
+}
+
+impl Trickler {
+    /// Starts trickling; the client gives up after `patience`.
+    fn start(addr: &str, request: Vec<u8>, patience: Duration) -> Trickler {
+        use std::io::Write;
+        let stream = std::net::TcpStream::connect(addr).unwrap();
+        let mut writer = stream.try_clone().unwrap();
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stop = done.clone();
+        std::thread::spawn(move || {
+            for byte in request {
+                if stop.load(std::sync::atomic::Ordering::SeqCst)
+                    || writer.write_all(&[byte]).is_err()
+                {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        });
+        let reader = std::thread::spawn(move || {
+            let answer = read_until_closed(stream, patience);
+            done.store(true, std::sync::atomic::Ordering::SeqCst);
+            answer
+        });
+        Trickler { reader }
+    }
+
+    /// What the server sent before it closed the connection, or `Err` with what it sent if
+    /// the connection was still open when the client gave up.
+    fn answer(self) -> Result<Vec<u8>, Vec<u8>> {
+        self.reader.join().unwrap()
+    }
+}
+
+/// Reads until the server closes the connection (`Ok`), or until `patience` runs out with
+/// the connection still open (`Err`); both with the bytes read.
+fn read_until_closed(
+    mut stream: std::net::TcpStream,
+    patience: Duration,
+) -> Result<Vec<u8>, Vec<u8>> {
+    use std::io::Read;
+    let deadline = std::time::Instant::now() + patience;
+    let mut answer = Vec::new();
+    let mut buffer = [0; 4096];
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return Err(answer);
+        }
+        stream.set_read_timeout(Some(left)).unwrap();
+        match stream.read(&mut buffer) {
+            Ok(0) => return Ok(answer),
+            Ok(n) => answer.extend_from_slice(&buffer[..n]),
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                return Err(answer);
+            }
+            // A reset closes the connection too.
+            Err(_) => return Ok(answer),
+        }
+    }
+}
+
+/// Reads one `/healthz` answer (`ok`) from a kept-alive connection.
+fn read_health(stream: &mut std::net::TcpStream) -> String {
+    use std::io::Read;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut answer = Vec::new();
+    let mut buffer = [0; 1024];
+    while !answer.ends_with(b"\r\n\r\nok") {
+        let n = stream.read(&mut buffer).unwrap();
+        assert!(n > 0, "closed early: {}", String::from_utf8_lossy(&answer));
+        answer.extend_from_slice(&buffer[..n]);
+    }
+    String::from_utf8(answer).unwrap()
+}
+
+#[tokio::test]
+async fn clients_trickling_a_request_are_cut_off_while_others_are_served() {
+    let test_db = capitole_persistence::testing::sqlite().await;
+    let server = Server::start_with(
+        &test_db.url,
+        &[
+            ("CAPITOLE_HEADER_READ_TIMEOUT_MS", "500"),
+            ("CAPITOLE_BODY_READ_TIMEOUT_MS", "500"),
+        ],
+    );
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    let head = format!(
+        "GET /healthz HTTP/1.1\r\nHost: capitole\r\nUser-Agent: {}\r\n\r\n",
+        "slow".repeat(50)
+    );
+    let body = format!(
+        "POST /graphql HTTP/1.1\r\nHost: capitole\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n{{\"query\":\"{}\"}}",
+        "x".repeat(188)
+    );
+    let body_head_length = body.find("\r\n\r\n").unwrap() + 4;
+    // Either would take 20 s or more at this pace; the client gives up after 5 s.
+    let patience = Duration::from_secs(5);
+    let heads: Vec<Trickler> = (0..5)
+        .map(|_| Trickler::start(&addr, head.clone().into_bytes(), patience))
+        .collect();
+    let bodies: Vec<Trickler> = (0..5)
+        .map(|_| {
+            // The head arrives at once; only the body trickles.
+            use std::io::Write;
+            let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+            stream
+                .write_all(&body.as_bytes()[..body_head_length])
+                .unwrap();
+            let rest = body.as_bytes()[body_head_length..].to_vec();
+            let mut writer = stream.try_clone().unwrap();
+            let reader = std::thread::spawn(move || read_until_closed(stream, patience));
+            std::thread::spawn(move || {
+                for byte in rest {
+                    if writer.write_all(&[byte]).is_err() {
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            });
+            Trickler { reader }
+        })
+        .collect();
+
+    // Meanwhile, a client that sends its request at once is answered.
+    let (status, answer) = graphql(&server.base, None, "{ organizations { name } }").await;
+    assert_eq!(status, 200, "{answer}");
+    assert!(answer["data"]["organizations"].is_array(), "{answer}");
+
+    for trickler in heads {
+        let answer = trickler
+            .answer()
+            .expect("a client trickling its head is cut off within 5 s");
+        assert!(
+            answer.is_empty(),
+            "an incomplete head is never answered: {}",
+            String::from_utf8_lossy(&answer)
+        );
+    }
+    for trickler in bodies {
+        let answer = trickler
+            .answer()
+            .expect("a client trickling its body is cut off within 5 s");
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(answer.starts_with("HTTP/1.1 408 "), "{answer}");
+        assert!(answer.contains("did not arrive within 0.5 s"), "{answer}");
+    }
+    assert!(server.stop().success());
+    test_db.remove().await;
+}
+
+#[tokio::test]
+async fn a_kept_alive_connection_waits_for_its_next_request_until_the_idle_timeout() {
+    use std::io::Write;
+    let test_db = capitole_persistence::testing::sqlite().await;
+    let server = Server::start_with(
+        &test_db.url,
+        &[
+            ("CAPITOLE_HEADER_READ_TIMEOUT_MS", "300"),
+            ("CAPITOLE_IDLE_TIMEOUT_MS", "2000"),
+        ],
+    );
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    let request = b"GET /healthz HTTP/1.1\r\nHost: capitole\r\n\r\n";
+    let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+    stream.write_all(request).unwrap();
+    assert!(read_health(&mut stream).starts_with("HTTP/1.1 200 "));
+    // Waiting longer than the header timeout between requests is not slowness.
+    std::thread::sleep(Duration::from_millis(600));
+    stream.write_all(request).unwrap();
+    assert!(read_health(&mut stream).starts_with("HTTP/1.1 200 "));
+    // Left idle, the connection is closed once the idle timeout has passed.
+    let after_idle = read_until_closed(stream, Duration::from_secs(5));
+    assert_eq!(
+        after_idle,
+        Ok(Vec::new()),
+        "an idle connection is closed within 5 s, without a word"
+    );
+    assert!(server.stop().success());
+    test_db.remove().await;
+}
+
+#[tokio::test]
+async fn each_client_address_has_its_own_budget_on_a_real_socket() {
+    let test_db = capitole_persistence::testing::sqlite().await;
+    let server = Server::start_with(&test_db.url, &[("CAPITOLE_RATE_ANONYMOUS", "1")]);
+    let from = |ip: [u8; 4]| {
+        reqwest::Client::builder()
+            .local_address(std::net::IpAddr::from(ip))
+            .build()
+            .unwrap()
+    };
+    let ask = |client: reqwest::Client| {
+        let url = format!("{}/graphql", server.base);
+        async move {
+            client
+                .post(url)
+                .header("content-type", "application/json")
+                .body(json!({ "query": "{ organizations { name } }" }).to_string())
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(ask(from([127, 0, 0, 1])).await, 200);
+    assert_eq!(ask(from([127, 0, 0, 1])).await, 429);
+    // Another address (another loopback one) has a budget of its own.
+    assert_eq!(ask(from([127, 0, 0, 2])).await, 200);
+    assert!(server.stop().success());
+    test_db.remove().await;
+}
+
+#[tokio::test]
+async fn metrics_are_served_only_on_their_own_listener_when_one_is_set() {
+    let test_db = capitole_persistence::testing::sqlite().await;
+    let server = Server::start_with(&test_db.url, &[("CAPITOLE_METRICS_LISTEN", "127.0.0.1:0")]);
+    // The line about metrics follows the one about the public listener.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let metrics_base = loop {
+        let log = server.log.lock().unwrap().clone();
+        if let Some(rest) = log.split("metrics on http://").nth(1) {
+            break format!("http://{}", rest.split('/').next().unwrap());
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the log names the metrics address: {log}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let client = reqwest::Client::new();
+    let (status, _) = graphql(&server.base, None, "{ organizations { name } }").await;
+    assert_eq!(status, 200);
+
+    let public = client
+        .get(format!("{}/metrics", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        public.status(),
+        404,
+        "the public listener keeps metrics to itself"
+    );
+    let private = client
+        .get(format!("{metrics_base}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(private.status(), 200);
+    assert!(
+        private.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let text = private.text().await.unwrap();
+    assert!(
+        text.contains("capitole_graphql_requests_total{operation=\"anonymous\",outcome=\"ok\"} 1"),
+        "{text}"
+    );
+    let other = client
+        .get(format!("{metrics_base}/graphql?query=%7B__typename%7D"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        other.status(),
+        404,
+        "the metrics listener serves metrics only"
+    );
+    assert!(server.stop().success());
+    test_db.remove().await;
+}
+
 #[test]
 fn the_schema_command_needs_no_database_and_matches_schema_graphql() {
     let output = Command::new(BINARY)

@@ -969,6 +969,63 @@ async fn forwarded_for_counts_only_behind_trusted_proxies() {
     test_db.remove().await;
 }
 
+/// The values of the `operation` label in Prometheus text that start with `prefix`.
+fn operation_labels(metrics: &str, prefix: &str) -> std::collections::BTreeSet<String> {
+    metrics
+        .lines()
+        .filter(|line| line.starts_with("capitole_graphql_request"))
+        .filter_map(|line| line.split("operation=\"").nth(1))
+        .filter_map(|rest| rest.split('"').next())
+        .filter(|label| label.starts_with(prefix))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test]
+async fn invented_operation_names_get_a_bounded_number_of_metric_labels() {
+    use futures_util::StreamExt;
+    let (router, test_db) = limited_app(HttpSettings {
+        rate_limit: budget(1_000_000),
+        metrics_operations: vec!["LabelProbeKnown".to_owned()],
+        metrics_unlisted_operations: 5,
+        ..HttpSettings::default()
+    })
+    .await;
+    futures_util::stream::iter(0..10_000)
+        .map(|n| {
+            let router = router.clone();
+            async move {
+                let query = format!("query LabelProbe{n} {{ __typename }}");
+                send(&router, post_json(&json!({ "query": query }))).await
+            }
+        })
+        .buffer_unordered(8)
+        .for_each(|(status, _, body)| async move {
+            assert_eq!(status, StatusCode::OK, "{body}");
+        })
+        .await;
+    // A known name keeps its label after the others have run out.
+    let known = json!({ "query": "query LabelProbeKnown { __typename }" });
+    assert_eq!(send(&router, post_json(&known)).await.0, StatusCode::OK);
+    let metrics = Request::get("/metrics").body(Body::empty()).unwrap();
+    let (status, _, metrics) = send(&router, metrics).await;
+    assert_eq!(status, StatusCode::OK);
+    let metrics = metrics.as_str().unwrap();
+    let labels = operation_labels(metrics, "LabelProbe");
+    let some: Vec<&String> = labels.iter().take(10).collect();
+    assert!(labels.contains("LabelProbeKnown"), "{some:?}");
+    assert_eq!(
+        labels.len(),
+        5 + 1,
+        "five names seen first and the known one: {some:?}…"
+    );
+    assert!(
+        metrics.contains("capitole_graphql_requests_total{operation=\"other\",outcome=\"ok\"}"),
+        "later names count as other"
+    );
+    test_db.remove().await;
+}
+
 /// The Redis server of tests, from `CAPITOLE_TEST_REDIS_URL`; without it, Redis tests are
 /// skipped with a notice, except under CI (`CI` set), where they fail.
 fn test_redis_url() -> Option<String> {
@@ -1021,21 +1078,208 @@ async fn replicas_sharing_redis_share_one_budget() {
 }
 
 #[tokio::test]
-async fn an_unreachable_redis_lets_requests_through() {
+async fn an_unreachable_redis_still_charges_every_request() {
     let settings = HttpSettings {
         rate_limit: capitole_api::RateLimitSettings {
             // Nothing listens on port 1.
             redis_url: Some("redis://127.0.0.1:1".to_owned()),
-            ..budget(1)
+            ..budget(2)
         },
         ..HttpSettings::default()
     };
     let (router, test_db) = limited_app(settings).await;
     let query = json!({ "query": "{ organizations { name } }" });
-    for _ in 0..3 {
+    for remaining in [1, 0] {
         let (status, _, body) = send(&router, post_json(&query)).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         assert_eq!(body["data"]["organizations"].as_array().unwrap().len(), 2);
+        assert_eq!(
+            body["extensions"]["rateLimit"]["remaining"],
+            json!(remaining)
+        );
     }
+    let (status, _, body) = send(&router, post_json(&query)).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    test_db.remove().await;
+}
+
+/// A Redis server of one test's own, on a free port, with nothing saved to disk; killed
+/// when dropped. The shared server of `CAPITOLE_TEST_REDIS_URL` is never stopped.
+struct OwnRedis {
+    child: Option<std::process::Child>,
+    port: u16,
+}
+
+impl OwnRedis {
+    /// A new server, or `None` (with a notice) when `redis-server` is not installed; under
+    /// CI (`CI` set), a missing `redis-server` fails the test.
+    fn start() -> Option<OwnRedis> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut redis = OwnRedis { child: None, port };
+        match redis.spawn() {
+            Ok(()) => Some(redis),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                if std::env::var_os("CI").is_some() {
+                    panic!("redis-server is not installed: CI must run the Redis outage tests");
+                }
+                use std::io::Write;
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "notice: Redis outage tests skipped; install redis-server to run them"
+                );
+                None
+            }
+            Err(error) => panic!("cannot start redis-server: {error}"),
+        }
+    }
+
+    /// Starts `redis-server` on this port and waits until it answers PING.
+    fn spawn(&mut self) -> std::io::Result<()> {
+        let port = self.port.to_string();
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &port, "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .current_dir(std::env::temp_dir())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()?;
+        self.child = Some(child);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::time::Instant::now() < deadline {
+            if self.answers() {
+                return Ok(());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        panic!("redis-server on port {port} did not answer within 10 s");
+    }
+
+    fn answers(&self) -> bool {
+        use std::io::{Read, Write};
+        let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", self.port)) else {
+            return false;
+        };
+        let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(1)));
+        let mut answer = [0; 7];
+        stream.write_all(b"PING\r\n").is_ok()
+            && stream.read_exact(&mut answer).is_ok()
+            && &answer == b"+PONG\r\n"
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Kills this test's server (by its own process id) and waits for it to exit.
+    fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Sends a signal (`STOP`, `CONT`) to this test's server.
+    fn signal(&self, signal: &str) {
+        let pid = self.child.as_ref().unwrap().id().to_string();
+        let status = std::process::Command::new("kill")
+            .args([&format!("-{signal}"), &pid])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -{signal} {pid}");
+    }
+
+    /// The counters stored under `prefix`.
+    async fn counters(&self, prefix: &str) -> Vec<u64> {
+        let client = redis::Client::open(self.url()).unwrap();
+        let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+        let keys: Vec<String> = redis::cmd("KEYS")
+            .arg(format!("{prefix}*"))
+            .query_async(&mut connection)
+            .await
+            .unwrap();
+        let mut counters = Vec::new();
+        for key in keys {
+            let value: u64 = redis::cmd("GET")
+                .arg(key)
+                .query_async(&mut connection)
+                .await
+                .unwrap();
+            counters.push(value);
+        }
+        counters
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+#[tokio::test]
+async fn budgets_are_charged_while_redis_is_down_and_go_back_to_redis_when_it_returns() {
+    let Some(mut redis) = OwnRedis::start() else {
+        return;
+    };
+    let prefix = format!("capitole-test:{}:", uuid::Uuid::now_v7().simple());
+    let (router, test_db) = limited_app(HttpSettings {
+        rate_limit: capitole_api::RateLimitSettings {
+            redis_url: Some(redis.url()),
+            redis_key_prefix: prefix.clone(),
+            ..budget(3)
+        },
+        ..HttpSettings::default()
+    })
+    .await;
+    let query = json!({ "query": "{ organizations { name } }" });
+    let remaining = |body: &Value| body["extensions"]["rateLimit"]["remaining"].clone();
+
+    // Part of the budget is spent in Redis.
+    for left in [2, 1] {
+        let (status, _, body) = send(&router, post_json(&query)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(remaining(&body), json!(left));
+    }
+    assert_eq!(redis.counters(&prefix).await, vec![2]);
+
+    // Redis dies: this replica goes on charging the budget in its own memory.
+    redis.kill();
+    for left in [2, 1, 0] {
+        let (status, _, body) = send(&router, post_json(&query)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(remaining(&body), json!(left));
+    }
+    let (status, _, body) = send(&router, post_json(&query)).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+
+    // Redis is back, empty: the budget is read from Redis again, not from this replica's
+    // spent one.
+    redis.spawn().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let (status, _, body) = send(&router, post_json(&query)).await;
+        if status == StatusCode::OK {
+            assert_eq!(remaining(&body), json!(2), "{body}");
+            break;
+        }
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "budgets did not go back to Redis within 15 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(redis.counters(&prefix).await, vec![1]);
+
+    // Redis hangs (stopped, its socket open): requests are still charged, here to this
+    // replica's spent budget, instead of waiting on Redis or passing uncounted.
+    redis.signal("STOP");
+    let (status, _, body) = send(&router, post_json(&query)).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    redis.signal("CONT");
     test_db.remove().await;
 }

@@ -21,6 +21,7 @@ use super::AppState;
 use super::client::{Peer, address_key};
 use super::identify::identify;
 use super::observability::{record_operation, record_rate_limited, record_rejection};
+use super::server::body_read_timeout;
 use crate::auth::Principal;
 use crate::context::RequestScope;
 use crate::error::ErrorCode;
@@ -260,6 +261,17 @@ pub(crate) async fn post(
     }
     let bytes = match axum::body::to_bytes(body, state.body_limit).await {
         Ok(bytes) => bytes,
+        Err(error) if body_read_timeout(&error).is_some() => {
+            let message = body_read_timeout(&error)
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            let mut response = request_error(StatusCode::REQUEST_TIMEOUT, media, &message);
+            // The rest of the body may still be on its way: this connection is done.
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return response;
+        }
         Err(_) => {
             let message = format!(
                 "the request body is larger than the limit of {} bytes",
@@ -377,7 +389,8 @@ async fn execute(
             if let Some(text) = &fresh {
                 state.documents.insert(text, document);
             }
-            let (label, operation_type) = describe(&document.operations, operation_name.as_deref());
+            let (name, operation_type) = describe(&document.operations, operation_name.as_deref());
+            let label = state.operation_labels.label(&name);
             let analysis = state
                 .analyzer
                 .analyse(document, operation_name.as_deref(), &variables);

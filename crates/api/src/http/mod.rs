@@ -1,11 +1,13 @@
 //! The HTTP service: routes, middleware (request ids, compression, CORS, panics, body
-//! limit, tracing) and the [`Application`] value that binds, serves and shuts down.
+//! limit, tracing) and the [`Application`] value that binds, serves and shuts down, with
+//! `/metrics` on a listener of its own when one is configured.
 
 mod client;
 mod documents;
 mod graphql;
 mod identify;
 mod observability;
+mod server;
 
 pub use client::{IpNetwork, TrustedProxies};
 
@@ -54,6 +56,23 @@ pub struct HttpSettings {
     pub rate_limit: RateLimitSettings,
     /// Proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: TrustedProxies,
+    /// How long a client has to send a request's head: from the connection's start for its
+    /// first request, from the request's first byte for later ones. Slower connections are
+    /// closed.
+    pub header_read_timeout: Duration,
+    /// How long a client has to send a request's body, from the end of its head. A slower
+    /// body gets 408 and the connection is closed; the request does not run.
+    pub body_read_timeout: Duration,
+    /// How long a kept-alive connection may wait for its next request before it is closed.
+    pub idle_timeout: Duration,
+    /// A separate address serving `/metrics`, and nothing else, so that metrics stay off the
+    /// public listener; when unset, `/metrics` is on the main listener.
+    pub metrics_listen: Option<SocketAddr>,
+    /// The app's operation names, labelled by name in the metrics.
+    pub metrics_operations: Vec<String>,
+    /// How many other operation names get a label of their own, first seen first; later
+    /// names are labelled `other`.
+    pub metrics_unlisted_operations: usize,
 }
 
 impl Default for HttpSettings {
@@ -66,6 +85,12 @@ impl Default for HttpSettings {
             limits: QueryLimits::default(),
             rate_limit: RateLimitSettings::default(),
             trusted_proxies: TrustedProxies::default(),
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(60),
+            metrics_listen: None,
+            metrics_operations: Vec::new(),
+            metrics_unlisted_operations: 50,
         }
     }
 }
@@ -84,6 +109,8 @@ pub(crate) struct AppState {
     pub proxies: Arc<TrustedProxies>,
     /// Credentials refused or accepted lately.
     pub credentials: Arc<identify::CredentialMemo>,
+    /// The metric label of each operation name.
+    pub operation_labels: Arc<observability::OperationLabels>,
 }
 
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -112,6 +139,10 @@ fn routes(api: ApiContext, settings: &HttpSettings, limiter: RateLimiter) -> Rou
         limiter,
         proxies: Arc::new(settings.trusted_proxies.clone()),
         credentials: Arc::default(),
+        operation_labels: Arc::new(observability::OperationLabels::new(
+            &settings.metrics_operations,
+            settings.metrics_unlisted_operations,
+        )),
         api,
         body_limit: settings.body_limit,
         graphiql_page: include_str!("graphiql.html")
@@ -122,8 +153,10 @@ fn routes(api: ApiContext, settings: &HttpSettings, limiter: RateLimiter) -> Rou
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/graphiql", get(graphiql))
         .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(observability::metrics));
+        .route("/readyz", get(readyz));
+    if settings.metrics_listen.is_none() {
+        router = router.route("/metrics", get(observability::metrics));
+    }
     if let Some(dir) = &settings.graphiql_assets {
         router = router.nest_service("/graphiql/assets", ServeDir::new(dir));
     }
@@ -180,21 +213,48 @@ async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
+async fn bind(address: SocketAddr, purpose: &str) -> std::io::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(address)
+        .await
+        .map_err(|error| {
+            std::io::Error::new(
+                error.kind(),
+                format!("cannot listen on {address}{purpose}: {error}"),
+            )
+        })
+}
+
 /// A bound, ready-to-serve Capitole.
 pub struct Application {
     listener: tokio::net::TcpListener,
     router: Router,
+    /// The listener of `/metrics` and its route, when metrics have an address of their own.
+    metrics: Option<(tokio::net::TcpListener, Router)>,
+    deadlines: server::Deadlines,
 }
 
 impl Application {
-    /// Binds the listening socket and builds the routes.
+    /// Binds the listening sockets and builds the routes.
     pub async fn build(api: ApiContext, settings: &HttpSettings) -> std::io::Result<Self> {
         let limiter = RateLimiter::new(&settings.rate_limit)
             .map_err(|error| std::io::Error::new(std::io::ErrorKind::InvalidInput, error))?;
-        let listener = tokio::net::TcpListener::bind(settings.listen).await?;
+        let listener = bind(settings.listen, "").await?;
+        let metrics = match settings.metrics_listen {
+            Some(address) => Some((
+                bind(address, " for metrics").await?,
+                Router::new().route("/metrics", get(observability::metrics)),
+            )),
+            None => None,
+        };
         Ok(Self {
             listener,
+            metrics,
             router: routes(api, settings, limiter),
+            deadlines: server::Deadlines {
+                header_read: settings.header_read_timeout,
+                body_read: settings.body_read_timeout,
+                idle: settings.idle_timeout,
+            },
         })
     }
 
@@ -203,16 +263,31 @@ impl Application {
         self.listener.local_addr()
     }
 
+    /// The address `/metrics` is served on when it has a listener of its own.
+    pub fn metrics_addr(&self) -> Option<std::io::Result<SocketAddr>> {
+        self.metrics
+            .as_ref()
+            .map(|(listener, _)| listener.local_addr())
+    }
+
     /// Serves until `shutdown` completes, then finishes the requests in flight.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let service = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service)
-            .with_graceful_shutdown(shutdown)
-            .await
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        });
+        let public = server::serve(self.listener, self.router, self.deadlines, stopped.clone());
+        match self.metrics {
+            Some((listener, router)) => {
+                let metrics = server::serve(listener, router, self.deadlines, stopped);
+                tokio::join!(public, metrics);
+            }
+            None => public.await,
+        }
+        Ok(())
     }
 }

@@ -1,8 +1,11 @@
 //! Metrics (Prometheus text on `/metrics`) and the answer to a panic: a 500 that names the
-//! request id, never a dropped connection.
+//! request id, never a dropped connection. Every label value comes from a bounded set: a
+//! series, once created, lives as long as the process, so values that clients choose
+//! (operation names) are labelled only up to a limit.
 
 use std::any::Any;
-use std::sync::OnceLock;
+use std::collections::HashSet;
+use std::sync::{OnceLock, RwLock};
 use std::time::Instant;
 
 use axum::body::Body;
@@ -64,13 +67,72 @@ pub(crate) async fn track(request: Request, next: Next) -> Response {
     response
 }
 
-/// Records one GraphQL operation by name and outcome.
-pub(crate) fn record_operation(operation: &str, outcome: &'static str, started: Instant) {
-    let operation = sanitize(operation);
-    metrics::counter!("capitole_graphql_requests_total", "operation" => operation.clone(), "outcome" => outcome)
+/// Records one GraphQL operation by label (see [`OperationLabels`]) and outcome.
+pub(crate) fn record_operation(label: &str, outcome: &'static str, started: Instant) {
+    metrics::counter!("capitole_graphql_requests_total", "operation" => label.to_owned(), "outcome" => outcome)
         .increment(1);
-    metrics::histogram!("capitole_graphql_request_duration_seconds", "operation" => operation)
+    metrics::histogram!("capitole_graphql_request_duration_seconds", "operation" => label.to_owned())
         .record(started.elapsed().as_secs_f64());
+}
+
+/// Labels Capitole gives requests itself: no name, a document that does not parse, a query
+/// over a limit, bad credentials; and every name past the limit.
+const FIXED_LABELS: [&str; 5] = [
+    "anonymous",
+    "invalid",
+    "refused",
+    "unauthenticated",
+    "other",
+];
+
+/// The metric label of each operation name. The app's known operations are labelled by
+/// name, and so are the first `unlisted` other names seen; every later name is `other`, so
+/// that clients inventing names cannot grow the metrics without end.
+pub(crate) struct OperationLabels {
+    known: HashSet<String>,
+    unlisted: usize,
+    seen: RwLock<HashSet<String>>,
+}
+
+impl OperationLabels {
+    pub(crate) fn new(known: &[String], unlisted: usize) -> Self {
+        Self {
+            known: known.iter().map(|name| sanitize(name)).collect(),
+            unlisted,
+            seen: RwLock::default(),
+        }
+    }
+
+    /// The label of an operation name (`anonymous` for an operation without one).
+    pub(crate) fn label(&self, operation: &str) -> String {
+        let name = sanitize(operation);
+        if self.known.contains(&name) || FIXED_LABELS.contains(&name.as_str()) {
+            return name;
+        }
+        let seen = match self.seen.read() {
+            Ok(seen) => seen,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if seen.contains(&name) {
+            return name;
+        }
+        let full = seen.len() >= self.unlisted;
+        drop(seen);
+        if full {
+            return "other".to_owned();
+        }
+        let mut seen = match self.seen.write() {
+            Ok(seen) => seen,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        // Another request may have filled the last place meanwhile.
+        if seen.contains(&name) || seen.len() < self.unlisted {
+            seen.insert(name.clone());
+            name
+        } else {
+            "other".to_owned()
+        }
+    }
 }
 
 /// Records a request refused by one of the query limits (`depth`, `cost`, `timeout`…).
@@ -107,4 +169,41 @@ pub(crate) fn panic_response(_panic: Box<dyn Any + Send + 'static>) -> Response<
         HeaderValue::from_static("application/json"),
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operation_labels_are_the_known_names_the_first_others_and_other() {
+        let labels = OperationLabels::new(&["CityHome".to_owned(), "PlacePage".to_owned()], 50);
+        let mut distinct = HashSet::new();
+        for n in 0..10_000 {
+            distinct.insert(labels.label(&format!("Invented{n}")));
+        }
+        assert_eq!(labels.label("Invented7"), "Invented7", "seen early, kept");
+        assert_eq!(labels.label("Invented9999"), "other");
+        for name in [
+            "CityHome",
+            "PlacePage",
+            "",
+            "invalid",
+            "refused",
+            "unauthenticated",
+        ] {
+            distinct.insert(labels.label(name));
+        }
+        assert_eq!(
+            labels.label("CityHome"),
+            "CityHome",
+            "known names always keep theirs"
+        );
+        assert_eq!(labels.label(""), "anonymous");
+        assert_eq!(
+            distinct.len(),
+            50 + 2 + FIXED_LABELS.len(),
+            "at most the unlisted limit, the known names and the fixed labels"
+        );
+    }
 }

@@ -1,7 +1,9 @@
 //! Cost-based rate budgets: every caller (a [`RateSubject`]) has a budget of points per
 //! fixed window (one minute by default) sized by its [`RateTier`]; each query's cost is
 //! deducted before it runs. Budgets live in this process, or in Redis when several
-//! replicas share them. What a query costs is measured in `limits`, not here.
+//! replicas share them; while Redis does not answer, each replica charges its own budgets
+//! in its memory, so that an outage never lets requests through uncounted. What a query
+//! costs is measured in `limits`, not here.
 
 mod redis_store;
 
@@ -9,6 +11,7 @@ use std::collections::HashMap;
 use std::collections::hash_map::DefaultHasher;
 use std::fmt;
 use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -191,6 +194,24 @@ impl MemoryStore {
     }
 }
 
+/// Whether Redis is failing, so that an outage is reported when it starts and when it ends
+/// rather than on every request it touches.
+#[derive(Default)]
+struct Outage(AtomicBool);
+
+impl Outage {
+    /// Records a failed charge; true for the first failure of an outage.
+    fn begins(&self) -> bool {
+        !self.0.swap(true, Ordering::Relaxed)
+    }
+
+    /// Records a charge Redis answered; true for the first answer after an outage.
+    fn ends(&self) -> bool {
+        // A load first keeps the common case (Redis up) free of writes to a shared line.
+        self.0.load(Ordering::Relaxed) && self.0.swap(false, Ordering::Relaxed)
+    }
+}
+
 /// Charges requests to their subjects' budgets.
 #[derive(Clone)]
 pub(crate) struct RateLimiter {
@@ -199,11 +220,12 @@ pub(crate) struct RateLimiter {
     clock: Clock,
     memory: Arc<MemoryStore>,
     redis: Option<Arc<RedisStore>>,
+    outage: Arc<Outage>,
 }
 
 impl RateLimiter {
     /// Budgets in this process, or in Redis when a URL is set. A URL that does not parse is
-    /// refused; an unreachable server is not (budgets fail open until it answers).
+    /// refused; an unreachable server is not (budgets stay in this process until it answers).
     pub(crate) fn new(settings: &RateLimitSettings) -> Result<Self, String> {
         let redis = settings
             .redis_url
@@ -227,6 +249,7 @@ impl RateLimiter {
             clock: settings.clock.clone(),
             memory: Arc::new(MemoryStore::new()),
             redis: None,
+            outage: Arc::default(),
         }
     }
 
@@ -238,13 +261,27 @@ impl RateLimiter {
         let window = now_ms / self.window_ms;
         let (allowed, used) = match &self.redis {
             Some(redis) => match redis.charge(&subject.key, window, cost, limit).await {
-                Ok(charged) => charged,
+                Ok(charged) => {
+                    if self.outage.ends() {
+                        tracing::info!(
+                            "Redis answers again; budgets are shared between replicas again"
+                        );
+                    }
+                    charged
+                }
                 Err(error) => {
                     // Shared budgets are a protection, not a dependency: without Redis,
-                    // requests run uncounted rather than fail.
-                    tracing::warn!(%error, "rate budgets unavailable; request not counted");
-                    metrics::counter!("capitole_rate_limit_store_errors_total").increment(1);
-                    (true, 0)
+                    // each replica counts its own budgets rather than fail or let requests
+                    // through uncounted.
+                    if self.outage.begins() {
+                        tracing::warn!(
+                            %error,
+                            "Redis does not answer; budgets are counted by each replica until it does"
+                        );
+                        metrics::counter!("capitole_rate_limit_redis_outages_total").increment(1);
+                    }
+                    metrics::counter!("capitole_rate_limit_fallback_charges_total").increment(1);
+                    self.memory.charge(&subject.key, window, cost, limit)
                 }
             },
             None => self.memory.charge(&subject.key, window, cost, limit),
@@ -327,6 +364,17 @@ mod tests {
         let next = limiter.charge(&anonymous("ip:a"), 5).await;
         assert!(next.allowed);
         assert_eq!((next.remaining, next.reset_seconds), (5, 60));
+    }
+
+    #[test]
+    fn an_outage_is_reported_once_when_it_begins_and_once_when_it_ends() {
+        let outage = Outage::default();
+        assert!(!outage.ends(), "no outage, nothing ends");
+        assert!(outage.begins());
+        assert!(!outage.begins(), "later failures belong to the same outage");
+        assert!(outage.ends());
+        assert!(!outage.ends(), "later answers report nothing");
+        assert!(outage.begins(), "a new outage is reported again");
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! Budgets in Redis, shared by every replica: one counter per subject and window, charged
 //! by a Lua script so that checking and deducting are one atomic step. The connection is
-//! made on first use and remade by the connection manager; while Redis does not answer,
-//! callers get an error quickly (and fail open) instead of waiting on every request.
+//! made on first use and remade by the connection manager. After a call fails, Redis is
+//! left alone for a moment and then one request at a time tries it again, so that while
+//! Redis is down or slow, callers get an error at once (and charge this replica's budgets)
+//! instead of each waiting for a timeout.
 
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -11,8 +13,8 @@ use tokio::sync::OnceCell;
 
 /// How long one Redis call may take before the request goes on without it.
 const TIMEOUT: Duration = Duration::from_millis(500);
-/// How long to leave Redis alone after a failed connection.
-const BACKOFF: Duration = Duration::from_secs(5);
+/// How long to leave Redis alone after a call failed, before one request tries it again.
+const RETRY: Duration = Duration::from_secs(1);
 
 /// Adds the cost unless it would pass the limit. KEYS[1] the counter; ARGV cost, limit,
 /// expiry in milliseconds. Returns {1 if charged, points used}.
@@ -35,7 +37,36 @@ pub(crate) struct RedisStore {
     expiry_ms: u64,
     script: redis::Script,
     connection: OnceCell<ConnectionManager>,
-    down_until: Mutex<Option<Instant>>,
+    rest: Mutex<Rest>,
+}
+
+/// Whether Redis is being left alone after a failure, and whether a request is trying it.
+#[derive(Default)]
+struct Rest {
+    until: Option<Instant>,
+    probing: bool,
+}
+
+/// The right to call Redis while it may be down; gives the turn back when dropped, even if
+/// the request that held it is cancelled.
+struct Probe<'a> {
+    rest: &'a Mutex<Rest>,
+    probing: bool,
+}
+
+impl Drop for Probe<'_> {
+    fn drop(&mut self) {
+        if self.probing {
+            lock(self.rest).probing = false;
+        }
+    }
+}
+
+fn lock(rest: &Mutex<Rest>) -> MutexGuard<'_, Rest> {
+    match rest.lock() {
+        Ok(rest) => rest,
+        Err(poisoned) => poisoned.into_inner(),
+    }
 }
 
 impl RedisStore {
@@ -51,21 +82,33 @@ impl RedisStore {
                 .max(1000),
             script: redis::Script::new(CHARGE),
             connection: OnceCell::new(),
-            down_until: Mutex::new(None),
+            rest: Mutex::new(Rest::default()),
         })
+    }
+
+    /// Whether this request may call Redis: always when it answered last, otherwise once
+    /// the rest is over and no other request is already trying.
+    fn probe(&self) -> Option<Probe<'_>> {
+        let mut rest = lock(&self.rest);
+        match rest.until {
+            None => Some(Probe {
+                rest: &self.rest,
+                probing: false,
+            }),
+            Some(until) if Instant::now() >= until && !rest.probing => {
+                rest.probing = true;
+                Some(Probe {
+                    rest: &self.rest,
+                    probing: true,
+                })
+            }
+            Some(_) => None,
+        }
     }
 
     async fn connection(&self) -> Result<ConnectionManager, String> {
         if let Some(connection) = self.connection.get() {
             return Ok(connection.clone());
-        }
-        let down = self
-            .down_until
-            .lock()
-            .map(|until| until.is_some_and(|t| Instant::now() < t))
-            .unwrap_or(false);
-        if down {
-            return Err("Redis was unreachable moments ago".to_owned());
         }
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(TIMEOUT))
@@ -83,19 +126,32 @@ impl RedisStore {
                 .map_err(|error| error.to_string())
             })
             .await;
-        match made {
-            Ok(connection) => Ok(connection.clone()),
-            Err(error) => {
-                if let Ok(mut until) = self.down_until.lock() {
-                    *until = Some(Instant::now() + BACKOFF);
-                }
-                Err(error)
-            }
-        }
+        made.cloned()
     }
 
-    /// Adds `cost` to the subject's use in `window` unless that passes `limit`.
+    /// Adds `cost` to the subject's use in `window` unless that passes `limit`. Fails at once
+    /// while Redis is left alone after a failure.
     pub(crate) async fn charge(
+        &self,
+        key: &str,
+        window: u64,
+        cost: u64,
+        limit: u64,
+    ) -> Result<(bool, u64), String> {
+        let Some(_probe) = self.probe() else {
+            return Err("Redis failed moments ago".to_owned());
+        };
+        let charged = self.call(key, window, cost, limit).await;
+        let mut rest = lock(&self.rest);
+        rest.until = match charged {
+            Ok(_) => None,
+            Err(_) => Some(Instant::now() + RETRY),
+        };
+        drop(rest);
+        charged
+    }
+
+    async fn call(
         &self,
         key: &str,
         window: u64,
