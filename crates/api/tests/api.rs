@@ -150,18 +150,43 @@ async fn a_page_costs_the_same_number_of_statements_whatever_its_size() {
 
 #[tokio::test]
 async fn page_sizes_outside_one_to_one_hundred_are_refused_with_the_range() {
+    // However far out of range, the same answer: the range, not the cost of the page.
+    let nested = [
+        "query($n: Int!) { places(first: $n) { totalCount } }",
+        "query($n: Int!) { events(first: 1) { nodes { occurrences(first: $n) { totalCount } } } }",
+        "query($n: Int!) { places(first: 1) { nodes { tips(first: $n) { totalCount } } } }",
+        "query($n: Int!) { news(first: $n) { nodes { title } } events(first: $n) { nodes { title } } }",
+    ];
     for app in apps().await {
-        for first in [0, 101, -5] {
-            let body = query(
-                &app,
-                "query($n: Int!) { places(first: $n) { totalCount } }",
-                json!({ "n": first }),
-            )
-            .await;
-            assert_eq!(code(&body), "BAD_USER_INPUT", "{body}");
-            let message = body["errors"][0]["message"].as_str().unwrap();
-            assert!(message.contains("between 1 and 100"), "{message}");
+        for text in nested {
+            for first in [0, 101, -5, 1_000_000, i64::from(i32::MIN)] {
+                let body = query(&app, text, json!({ "n": first })).await;
+                assert_eq!(code(&body), "BAD_USER_INPUT", "{text} {first}: {body}");
+                let message = body["errors"][0]["message"].as_str().unwrap();
+                assert_eq!(
+                    message,
+                    format!("`first` must be between 1 and 100, got {first}"),
+                    "{text}"
+                );
+            }
         }
+        let literal = query(&app, "{ places(first: 1000000) { totalCount } }", json!({})).await;
+        assert_eq!(code(&literal), "BAD_USER_INPUT", "{literal}");
+        assert_eq!(
+            literal["errors"][0]["message"],
+            "`first` must be between 1 and 100, got 1000000"
+        );
+        // A list with smaller pages states its own range.
+        let upcoming = query(
+            &app,
+            "{ places(first: 1) { nodes { upcomingEvents(first: 1000000) { title } } } }",
+            json!({}),
+        )
+        .await;
+        assert_eq!(
+            upcoming["errors"][0]["message"], "`first` must be between 1 and 20, got 1000000",
+            "{upcoming}"
+        );
         let body = query(&app, "{ places(filter: { near: { latitude: 91, longitude: 0, radiusMeters: 10 } }) { totalCount } }", json!({})).await;
         assert_eq!(code(&body), "BAD_USER_INPUT", "{body}");
         let body = query(&app, "{ places(filter: { near: { latitude: 43.6, longitude: 1.44, radiusMeters: 60000 } }) { totalCount } }", json!({})).await;

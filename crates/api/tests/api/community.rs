@@ -627,6 +627,13 @@ async fn check_ins_show_to_others_only_when_their_author_shares_them() {
             slug.as_str(),
             "{shared}"
         );
+        // Their latest 20 at most: a larger page is refused with the range, not cut short.
+        let (_, too_many) = run(&app, Some(&bob), "query($s: String!) { place(slug: $s) { tips { nodes { author { checkIns(first: 21) { id } } } } } }", json!({ "s": slug })).await;
+        assert_eq!(code(&too_many), "BAD_USER_INPUT", "{too_many}");
+        assert_eq!(
+            too_many["errors"][0]["message"],
+            "`first` must be between 1 and 20, got 21"
+        );
         // However many authors a place's tips have, their check-ins cost the same
         // statements: profiles and check-ins are read for all authors at once.
         let statements = || async {
