@@ -438,8 +438,10 @@ pub async fn trending(
 }
 
 /// The mayor of a place: the person with the most days (in the city's time) with a
-/// check-in there since `since`, among those who do not hide from it; ties go to the one
-/// with more check-ins, then to the earliest to reach their last day.
+/// check-in there since `since`, among those who share their check-ins and do not hide
+/// from it; ties go to the one with more check-ins, then to the earliest to reach their
+/// last day. Being mayor shows where and how often one goes, so it follows the same
+/// choice as showing one's check-ins: private check-ins (the default) never make a mayor.
 pub async fn mayor(
     db: &Database,
     place_id: Uuid,
@@ -459,6 +461,8 @@ pub async fn mayor(
     .bind(place_id)
     .push(" AND c.created_at >= ")
     .bind(since)
+    .push(" AND u.check_ins_public = ")
+    .bind(true)
     .push(" AND u.hidden_from_mayor = ")
     .bind(false)
     .push(" ORDER BY c.created_at");

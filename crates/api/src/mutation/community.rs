@@ -262,11 +262,16 @@ impl CommunityMutation {
     }
 
     /// The signed-in person's privacy choices: whether others may see their check-ins
-    /// (private by default), and whether they may appear as a place's mayor.
+    /// (private by default), which is also what lets them be a place's mayor, and whether
+    /// they stay out of mayorships even so. An argument left out keeps its choice.
     async fn update_privacy(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Share one's check-ins with others; only people who share them can be a place's mayor."
+        )]
         check_ins_public: Option<bool>,
+        #[graphql(desc = "Never appear as a place's mayor, even while sharing check-ins.")]
         hidden_from_mayor: Option<bool>,
     ) -> ApiResult<bool> {
         let scope = scope(ctx)?;

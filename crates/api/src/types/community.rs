@@ -215,7 +215,8 @@ impl PlaceStats {
     }
 }
 
-/// The mayor of a place: who checked in there on the most days in the last 60.
+/// The mayor of a place: who checked in there on the most days in the last 60, among
+/// the people who share their check-ins (private check-ins never make a mayor).
 #[derive(SimpleObject)]
 pub(crate) struct Mayor {
     /// The mayor.

@@ -133,8 +133,8 @@ impl Place {
     ) -> ApiResult<TipConnection> {
         crate::query::community::tips_of(ctx, self.0.id, first, after).await
     }
-    /// Who checked in here on the most days in the last 60 (people may choose not to
-    /// appear); null when nobody did.
+    /// Who checked in here on the most days in the last 60, among the people who share
+    /// their check-ins and do not hide from mayorships; null when nobody did.
     async fn mayor(&self, ctx: &Context<'_>) -> ApiResult<Option<Mayor>> {
         crate::query::community::mayor_of(ctx, self.0.id).await
     }

@@ -458,6 +458,11 @@ async fn the_mayor_and_trending_places_come_from_the_history() {
             .exec(app.db.connection())
             .await
             .unwrap();
+        for person in &people {
+            capitole_persistence::community::set_privacy(&app.db, *person, Some(true), None)
+                .await
+                .unwrap();
+        }
         capitole_persistence::community::set_privacy(&app.db, people[2], None, Some(true))
             .await
             .unwrap();
@@ -504,6 +509,96 @@ async fn the_mayor_and_trending_places_come_from_the_history() {
         assert_eq!(
             list[1]["recentCheckIns"], 1,
             "the 5-hour-old visit is not trending"
+        );
+        app.test_db.remove().await;
+    }
+}
+
+/// Signs up a resident under their own name; returns their access token and id.
+async fn resident(app: &TestApp, name: &str) -> (String, uuid::Uuid) {
+    let email = format!("{}@example.org", name.to_lowercase());
+    let (_, body) = run(
+        app,
+        None,
+        "mutation($input: RegisterInput!) { register(input: $input) { accessToken user { id } } }",
+        json!({ "input": { "email": email, "password": super::accounts::PASSWORD, "displayName": name } }),
+    )
+    .await;
+    let token = body["data"]["register"]["accessToken"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned();
+    let user = capitole_persistence::accounts::user_by_email(&app.db, &email)
+        .await
+        .unwrap()
+        .unwrap();
+    (token, user.id)
+}
+
+#[tokio::test]
+async fn only_people_who_share_their_check_ins_can_be_mayor() {
+    const MAYOR: &str = "query($id: ID!) { node(id: $id) { ... on Place { mayor { days person { displayName } } } } }";
+    for app in apps().await {
+        let label = &app.test_db.label;
+        let slug = any_place_slug(&app, 3).await;
+        let (place, place_uuid) = place_id(&app, &slug).await;
+        // Dora came on 6 days and keeps her check-ins private (the default); Élie came on
+        // 4 days and shares them; Fanny came on 5 days, shares them, but hides from
+        // mayorships.
+        let (dora, dora_id) = resident(&app, "Dora").await;
+        let (elie, elie_id) = resident(&app, "Élie").await;
+        let (fanny, fanny_id) = resident(&app, "Fanny").await;
+        let now = chrono::Utc::now();
+        let mut rows = Vec::new();
+        for (person, days) in [(dora_id, 6), (elie_id, 4), (fanny_id, 5)] {
+            for d in 1..=days {
+                rows.push(check_in::ActiveModel {
+                    id: Set(uuid::Uuid::now_v7()),
+                    user_id: Set(person),
+                    place_id: Set(place_uuid),
+                    created_at: Set(now - chrono::Duration::days(d)),
+                    message: Set(None),
+                    idempotency_key: Set(None),
+                });
+            }
+        }
+        check_in::Entity::insert_many(rows)
+            .exec(app.db.connection())
+            .await
+            .unwrap();
+        let privacy = "mutation($public: Boolean, $hidden: Boolean) { updatePrivacy(checkInsPublic: $public, hiddenFromMayor: $hidden) }";
+        for (token, public, hidden) in [(&elie, true, false), (&fanny, true, true)] {
+            let (_, set) = run(
+                &app,
+                Some(token),
+                privacy,
+                json!({ "public": public, "hidden": hidden }),
+            )
+            .await;
+            assert_eq!(set["data"]["updatePrivacy"], true, "{label}: {set}");
+        }
+
+        let (_, before) = run(&app, None, MAYOR, json!({ "id": place })).await;
+        assert_eq!(
+            before["data"]["node"]["mayor"],
+            json!({ "days": 4, "person": { "displayName": "Élie" } }),
+            "{label}: private check-ins make no mayor"
+        );
+
+        run(&app, Some(&dora), privacy, json!({ "public": true })).await;
+        let (_, shared) = run(&app, None, MAYOR, json!({ "id": place })).await;
+        assert_eq!(
+            shared["data"]["node"]["mayor"],
+            json!({ "days": 6, "person": { "displayName": "Dora" } }),
+            "{label}: once she shares them, her days count"
+        );
+
+        // Whoever asks, the same answer: her own session sees no more than the public.
+        run(&app, Some(&dora), privacy, json!({ "public": false })).await;
+        let (_, own) = run(&app, Some(&dora), MAYOR, json!({ "id": place })).await;
+        assert_eq!(
+            own["data"]["node"]["mayor"]["person"]["displayName"], "Élie",
+            "{label}: {own}"
         );
         app.test_db.remove().await;
     }
