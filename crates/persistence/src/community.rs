@@ -13,9 +13,11 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
     FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
+use serde_json::json;
 use uuid::Uuid;
 
 use crate::cursor::{self, Page};
+use crate::editorial::{Actor, audit};
 use crate::entities::{
     attendance, check_in, event_occurrence, place, place_stat, place_vote, save, tip, tip_like,
     tip_report, user,
@@ -23,6 +25,8 @@ use crate::entities::{
 use crate::sql::Sql;
 use crate::{Backend, Database, StorageError};
 
+/// The kind of tips in the audit log, where their moderation is recorded.
+pub const TIP: &str = "TIP";
 /// Check-ins one person may make in a day, all places together.
 pub const CHECK_INS_PER_DAY: u64 = 50;
 /// Tips one person may leave in a day.
@@ -769,12 +773,14 @@ pub async fn report_tip(
     Ok(added)
 }
 
-/// Hides (or, with `hidden` false, restores) a tip; the place's tip count follows.
+/// Hides (or, with `hidden` false, restores) a tip; the place's tip count follows, and the
+/// audit log records the moderator's `HIDE` or `RESTORE` in the same transaction. A tip
+/// already in that state is left as it is, with no entry.
 pub async fn moderate_tip(
     db: &Database,
     tip_id: Uuid,
     hidden: bool,
-    moderator: Uuid,
+    moderator: &Actor,
     now: DateTime<Utc>,
 ) -> Result<tip::Model, StorageError> {
     let txn = db.begin_write().await?;
@@ -787,7 +793,7 @@ pub async fn moderate_tip(
     }
     let mut updated = row.clone();
     updated.hidden_at = hidden.then_some(now);
-    updated.hidden_by = hidden.then_some(moderator);
+    updated.hidden_by = moderator.user_id.filter(|_| hidden);
     tip::Entity::update(tip::ActiveModel {
         id: Set(row.id),
         hidden_at: Set(updated.hidden_at),
@@ -797,6 +803,16 @@ pub async fn moderate_tip(
     .exec(&txn)
     .await?;
     bump_stats(&txn, db, row.place_id, "tips", if hidden { -1 } else { 1 }).await?;
+    audit(
+        &txn,
+        moderator,
+        TIP,
+        row.id,
+        if hidden { "HIDE" } else { "RESTORE" },
+        json!({ "hidden": { "from": !hidden, "to": hidden } }),
+        now,
+    )
+    .await?;
     txn.commit().await?;
     Ok(updated)
 }

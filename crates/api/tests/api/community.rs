@@ -354,6 +354,132 @@ async fn hidden_tips_disappear_from_every_public_path() {
 }
 
 #[tokio::test]
+async fn moderating_a_tip_leaves_audit_entries_naming_the_moderator_and_the_tip() {
+    const TRAIL: &str = "query($id: ID) { auditLog(itemId: $id, first: 10) { totalCount nodes { actor action itemKind itemId organization { slug } changes } } }";
+    const HIDE: &str = "mutation($t: ID!) { hideTip(tipId: $t) { hidden } }";
+    const RESTORE: &str = "mutation($t: ID!) { restoreTip(tipId: $t) { hidden } }";
+    for app in apps().await {
+        let label = &app.test_db.label;
+        // A place the city runs, so that the entries are written for the city.
+        let (_, listed) = run(
+            &app,
+            None,
+            "{ places(first: 100) { nodes { id owner { slug } } } }",
+            json!({}),
+        )
+        .await;
+        let place = listed["data"]["places"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["owner"]["slug"] == "ville-de-toulouse")
+            .unwrap_or_else(|| panic!("{label}: no place of the city: {listed}"))["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let (ana, _) = register(&app, "ana@example.org").await;
+        let (_, tip) = run(
+            &app,
+            Some(&ana),
+            "mutation($p: ID!) { addTip(placeId: $p, text: \"Hors sujet\") { id } }",
+            json!({ "p": place }),
+        )
+        .await;
+        let tip_id = tip["data"]["addTip"]["id"].as_str().unwrap().to_owned();
+        let staff: [(&str, &str, Role, &[&str]); 3] = [
+            (
+                "moderation@example.org",
+                "Modération Ville",
+                Role::Editor,
+                &["ville-de-toulouse"],
+            ),
+            (
+                "metropole@example.org",
+                "Rédaction Métropole",
+                Role::Editor,
+                &["toulouse-metropole"],
+            ),
+            (
+                "admin@example.org",
+                "Administration",
+                Role::Administrator,
+                &[],
+            ),
+        ];
+        for (email, name, role, organizations) in staff {
+            let organizations: Vec<String> =
+                organizations.iter().map(|o| (*o).to_owned()).collect();
+            capitole_api::accounts::create_user(
+                &app.db,
+                email,
+                super::accounts::PASSWORD,
+                name,
+                role,
+                &organizations,
+                chrono::Utc::now(),
+            )
+            .await
+            .unwrap();
+        }
+        let moderator = access_of(&app, "moderation@example.org").await;
+        let metropole = access_of(&app, "metropole@example.org").await;
+        let admin = access_of(&app, "admin@example.org").await;
+        let (_, hidden) = run(&app, Some(&moderator), HIDE, json!({ "t": tip_id })).await;
+        assert_eq!(
+            hidden["data"]["hideTip"]["hidden"], true,
+            "{label}: {hidden}"
+        );
+        let (_, restored) = run(&app, Some(&moderator), RESTORE, json!({ "t": tip_id })).await;
+        assert_eq!(
+            restored["data"]["restoreTip"]["hidden"], false,
+            "{restored}"
+        );
+        // Restoring a visible tip changes nothing and records nothing.
+        run(&app, Some(&moderator), RESTORE, json!({ "t": tip_id })).await;
+
+        let (_, trail) = run(&app, Some(&admin), TRAIL, json!({ "id": tip_id })).await;
+        let log = &trail["data"]["auditLog"];
+        assert_eq!(log["totalCount"], 2, "{label}: {trail}");
+        let entries = log["nodes"].as_array().unwrap();
+        assert_eq!(entries.len(), 2, "{label}: {trail}");
+        for (entry, (action, hidden)) in entries.iter().zip([("RESTORE", false), ("HIDE", true)]) {
+            assert_eq!(entry["action"], action, "{label}: {trail}");
+            assert_eq!(entry["actor"], "Modération Ville");
+            assert_eq!(entry["itemKind"], "TIP");
+            assert_eq!(entry["itemId"], tip_id.as_str());
+            assert_eq!(entry["organization"]["slug"], "ville-de-toulouse");
+            assert_eq!(
+                entry["changes"],
+                json!({ "hidden": { "from": !hidden, "to": hidden } })
+            );
+        }
+        // Administrators read them in the whole trail too; the city's editors read them,
+        // the metropolitan authority's do not.
+        let (_, everything) = run(&app, Some(&admin), TRAIL, json!({})).await;
+        let newest: Vec<(&str, &str)> = everything["data"]["auditLog"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .take(2)
+            .map(|e| (e["action"].as_str().unwrap(), e["itemId"].as_str().unwrap()))
+            .collect();
+        assert_eq!(
+            newest,
+            [("RESTORE", tip_id.as_str()), ("HIDE", tip_id.as_str())],
+            "{label}: {everything}"
+        );
+        let (_, colleague) = run(&app, Some(&moderator), TRAIL, json!({ "id": tip_id })).await;
+        assert_eq!(
+            colleague["data"]["auditLog"]["totalCount"], 2,
+            "{colleague}"
+        );
+        let (_, other) = run(&app, Some(&metropole), TRAIL, json!({ "id": tip_id })).await;
+        assert_eq!(other["data"]["auditLog"]["totalCount"], 0, "{other}");
+        app.test_db.remove().await;
+    }
+}
+
+#[tokio::test]
 async fn votes_make_a_rating_once_enough_people_voted() {
     for app in apps().await {
         let slug = any_place_slug(&app, 3).await;
