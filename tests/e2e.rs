@@ -78,7 +78,7 @@ impl Drop for Server {
 
 /// The query pre-filled in GraphiQL.
 fn graphiql_example() -> String {
-    let page = include_str!("../crates/api/src/http/graphiql.html");
+    let page = include_str!("../crates/api/src/http/graphiql.js");
     let start = page
         .find("query CityHome")
         .expect("the page has the example query");
