@@ -37,8 +37,9 @@ RUN find src crates migrations -name '*.rs' -exec touch {} + \
 
 # ---- GraphiQL assets, from the npm registry -----------------------------------------------
 FROM node:20-bookworm-slim AS graphiql-assets
-COPY scripts/fetch-graphiql-assets.sh /tmp/fetch-graphiql-assets.sh
-RUN bash /tmp/fetch-graphiql-assets.sh /graphiql-assets
+COPY scripts/fetch-graphiql-assets.sh /src/scripts/fetch-graphiql-assets.sh
+COPY crates/api/src/http/graphiql-assets.txt /src/crates/api/src/http/graphiql-assets.txt
+RUN bash /src/scripts/fetch-graphiql-assets.sh /graphiql-assets
 
 # ---- Runtime ------------------------------------------------------------------------------
 FROM debian:bookworm-slim

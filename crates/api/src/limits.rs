@@ -15,6 +15,7 @@ use async_graphql::parser::types::{
 use async_graphql::registry::{MetaType, MetaTypeName, Registry};
 use async_graphql::{Name, Positioned};
 use async_graphql_value::{ConstValue, Value};
+use capitole_domain::paging::PageSize;
 
 use crate::error::ErrorCode;
 
@@ -715,6 +716,11 @@ impl<'a> Walk<'a> {
     /// for connections and paginated lists, the number of ids for `nodes(ids:)`, an estimate
     /// for other lists of objects. The `edges` and `nodes` of a connection are the
     /// connection's own items, already counted at the connection.
+    ///
+    /// A `first` outside the paging rules ([`PageSize`]) returns nothing: the field refuses
+    /// it with `BAD_USER_INPUT` and the range, whatever the value. Counting `first: 1000000`
+    /// as a million objects would refuse the query for its cost instead, so that one mistake
+    /// would get two answers depending on how far out of range it is.
     fn list_size(
         &self,
         info: &FieldInfo,
@@ -723,14 +729,15 @@ impl<'a> Walk<'a> {
         field: &async_graphql::parser::types::Field,
     ) -> Option<u64> {
         if info.has_first {
-            let given = self
-                .argument(field, "first")
-                .and_then(|v| match v {
-                    ConstValue::Number(n) => n.as_i64(),
-                    _ => None,
-                })
-                .map(|n| u64::try_from(n).unwrap_or(0));
-            return Some(given.or(info.first_default).unwrap_or(1));
+            let given = self.argument(field, "first").and_then(|v| match v {
+                ConstValue::Number(n) => n.as_i64(),
+                _ => None,
+            });
+            let size = match given {
+                Some(first) => PageSize::parse(first).map_or(0, |size| size.get() as u64),
+                None => info.first_default.unwrap_or(1),
+            };
+            return Some(size);
         }
         if let Some(ids) = &info.ids_argument {
             let length = match self.argument(field, ids) {
@@ -821,6 +828,39 @@ mod tests {
         )
         .unwrap();
         assert_eq!(found.nodes, 50 + 20 + 3);
+    }
+
+    #[test]
+    fn pages_out_of_range_are_left_to_the_field_that_refuses_them() {
+        // Nested under a refused page, nothing runs either.
+        for first in ["0", "-5", "101", "1000000", "2147483647"] {
+            let found = cost(&format!(
+                "{{ places(first: {first}) {{ nodes {{ tips(first: 100) {{ nodes {{ text }} }} }} }} }}"
+            ));
+            assert_eq!(found.nodes, 0, "first: {first}");
+        }
+        let query = "query($n: Int!) { events(first: 1) { nodes { occurrences(first: $n) { nodes { startsAt } } } } places(first: 100) { nodes { tips(first: $n) { nodes { text } } } } }";
+        let found = analyse(
+            QueryLimits::default(),
+            query,
+            serde_json::json!({ "n": 1_000_000 }),
+        )
+        .unwrap();
+        assert_eq!(
+            found,
+            Analysis {
+                cost: 1,
+                nodes: 1 + 100
+            }
+        );
+        // In range, the page counts in full.
+        let found = analyse(
+            QueryLimits::default(),
+            query,
+            serde_json::json!({ "n": 100 }),
+        )
+        .unwrap();
+        assert_eq!(found.nodes, 1 + 100 + 100 + 100 * 100);
     }
 
     #[test]

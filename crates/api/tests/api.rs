@@ -181,18 +181,43 @@ async fn a_page_costs_the_same_number_of_statements_whatever_its_size() {
 
 #[tokio::test]
 async fn page_sizes_outside_one_to_one_hundred_are_refused_with_the_range() {
+    // However far out of range, the same answer: the range, not the cost of the page.
+    let nested = [
+        "query($n: Int!) { places(first: $n) { totalCount } }",
+        "query($n: Int!) { events(first: 1) { nodes { occurrences(first: $n) { totalCount } } } }",
+        "query($n: Int!) { places(first: 1) { nodes { tips(first: $n) { totalCount } } } }",
+        "query($n: Int!) { news(first: $n) { nodes { title } } events(first: $n) { nodes { title } } }",
+    ];
     for app in apps().await {
-        for first in [0, 101, -5] {
-            let body = query(
-                &app,
-                "query($n: Int!) { places(first: $n) { totalCount } }",
-                json!({ "n": first }),
-            )
-            .await;
-            assert_eq!(code(&body), "BAD_USER_INPUT", "{body}");
-            let message = body["errors"][0]["message"].as_str().unwrap();
-            assert!(message.contains("between 1 and 100"), "{message}");
+        for text in nested {
+            for first in [0, 101, -5, 1_000_000, i64::from(i32::MIN)] {
+                let body = query(&app, text, json!({ "n": first })).await;
+                assert_eq!(code(&body), "BAD_USER_INPUT", "{text} {first}: {body}");
+                let message = body["errors"][0]["message"].as_str().unwrap();
+                assert_eq!(
+                    message,
+                    format!("`first` must be between 1 and 100, got {first}"),
+                    "{text}"
+                );
+            }
         }
+        let literal = query(&app, "{ places(first: 1000000) { totalCount } }", json!({})).await;
+        assert_eq!(code(&literal), "BAD_USER_INPUT", "{literal}");
+        assert_eq!(
+            literal["errors"][0]["message"],
+            "`first` must be between 1 and 100, got 1000000"
+        );
+        // A list with smaller pages states its own range.
+        let upcoming = query(
+            &app,
+            "{ places(first: 1) { nodes { upcomingEvents(first: 1000000) { title } } } }",
+            json!({}),
+        )
+        .await;
+        assert_eq!(
+            upcoming["errors"][0]["message"], "`first` must be between 1 and 20, got 1000000",
+            "{upcoming}"
+        );
         let body = query(&app, "{ places(filter: { near: { latitude: 91, longitude: 0, radiusMeters: 10 } }) { totalCount } }", json!({})).await;
         assert_eq!(code(&body), "BAD_USER_INPUT", "{body}");
         let body = query(&app, "{ places(filter: { near: { latitude: 43.6, longitude: 1.44, radiusMeters: 60000 } }) { totalCount } }", json!({})).await;
@@ -469,12 +494,230 @@ async fn places_filters_and_orders_answer_as_documented() {
     }
 }
 
+/// GraphiQL's pinned files, as `graphiql-assets.txt` lists them: (`package@version/file`,
+/// integrity).
+fn pinned_graphiql_assets() -> Vec<(String, String)> {
+    include_str!("../src/http/graphiql-assets.txt")
+        .lines()
+        .filter(|line| !line.trim().is_empty() && !line.starts_with('#'))
+        .map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            (format!("{}/{}", fields[0], fields[1]), fields[2].to_owned())
+        })
+        .collect()
+}
+
+/// The text of the first element of a page that opens with `<{opening}`, up to its end tag.
+fn inline(page: &str, opening: &str) -> String {
+    let name = opening.split_whitespace().next().unwrap();
+    let open = page.find(&format!("<{opening}")).unwrap();
+    let start = open + page[open..].find('>').unwrap() + 1;
+    let end = start + page[start..].find(&format!("</{name}>")).unwrap();
+    page[start..end].to_owned()
+}
+
+/// The CSP hash source of an inline script or style.
+fn hash_source(text: &str) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(text.as_bytes());
+    format!(
+        "'sha256-{}'",
+        base64::engine::general_purpose::STANDARD.encode(digest)
+    )
+}
+
+/// The sources of one directive of a policy.
+fn directive<'a>(policy: &'a str, name: &str) -> Vec<&'a str> {
+    policy
+        .split(';')
+        .map(str::trim)
+        .find_map(|d| d.strip_prefix(name).filter(|rest| rest.starts_with(' ')))
+        .map(|rest| rest.split_whitespace().collect())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    for app in apps().await {
+        let r = &app.router;
+        let label = &app.test_db.label;
+        let plain = |method: Method, uri: &str| {
+            Request::builder()
+                .method(method)
+                .uri(uri)
+                .body(Body::empty())
+                .unwrap()
+        };
+        let wrong_type = Request::builder()
+            .method(Method::POST)
+            .uri("/graphql")
+            .header(header::CONTENT_TYPE, "text/plain")
+            .body(Body::from("{}"))
+            .unwrap();
+        let preflight = Request::builder()
+            .method(Method::OPTIONS)
+            .uri("/graphql")
+            .header(header::ORIGIN, "https://app.example.org")
+            .header(header::ACCESS_CONTROL_REQUEST_METHOD, "POST")
+            .body(Body::empty())
+            .unwrap();
+        let requests = [
+            (
+                post_json(&json!({ "query": "{ organizations { name } }" })),
+                StatusCode::OK,
+            ),
+            (
+                post_json(&json!({ "query": "{ organizations {" })),
+                StatusCode::BAD_REQUEST,
+            ),
+            (wrong_type, StatusCode::UNSUPPORTED_MEDIA_TYPE),
+            (
+                plain(Method::GET, "/graphql?query=%7B"),
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                plain(Method::DELETE, "/graphql"),
+                StatusCode::METHOD_NOT_ALLOWED,
+            ),
+            (plain(Method::GET, "/nowhere"), StatusCode::NOT_FOUND),
+            (
+                plain(Method::GET, "/graphiql/assets/react.js"),
+                StatusCode::NOT_FOUND,
+            ),
+            (plain(Method::GET, "/healthz"), StatusCode::OK),
+            (plain(Method::GET, "/readyz"), StatusCode::OK),
+            (plain(Method::GET, "/metrics"), StatusCode::OK),
+            (preflight, StatusCode::OK),
+        ];
+        for (request, expected) in requests {
+            let what = format!("{} {}", request.method(), request.uri());
+            let (status, headers, body) = send(r, request).await;
+            assert_eq!(status, expected, "{label}: {what}: {body}");
+            assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff", "{what}");
+            assert_eq!(headers[header::REFERRER_POLICY], "no-referrer", "{what}");
+            assert_eq!(
+                headers[header::CONTENT_SECURITY_POLICY],
+                "default-src 'none'; frame-ancestors 'none'",
+                "{what}"
+            );
+        }
+        // GraphiQL's page has its own policy, and the same other headers.
+        let (status, headers, page) = send(r, plain(Method::GET, "/graphiql")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+        assert_eq!(headers[header::REFERRER_POLICY], "no-referrer");
+        let policy = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+        assert!(page.as_str().unwrap().contains("query CityHome"));
+        assert_eq!(directive(policy, "frame-ancestors"), ["'none'"], "{policy}");
+        app.test_db.remove().await;
+    }
+}
+
+#[tokio::test]
+async fn graphiql_loads_only_the_pinned_files_and_its_own_inline_code() {
+    let test_db = capitole_persistence::testing::sqlite().await;
+    let router = capitole_api::http::router(
+        context(&test_db.db, &unread_mail()).await,
+        &HttpSettings {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            ..HttpSettings::default()
+        },
+    );
+    let get = || {
+        Request::builder()
+            .uri("/graphiql")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let (status, headers, page) = send(&router, get()).await;
+    assert_eq!(status, StatusCode::OK);
+    let page = page.as_str().unwrap().to_owned();
+    let policy = headers[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(headers[header::CACHE_CONTROL], "no-store");
+
+    // Each pinned file, at its exact version on unpkg, with its integrity; nothing else.
+    let pinned = pinned_graphiql_assets();
+    assert_eq!(pinned.len(), 4, "{pinned:?}");
+    let mut scripts = Vec::new();
+    let mut styles = Vec::new();
+    for (path, integrity) in &pinned {
+        let url = format!("https://unpkg.com/{path}");
+        let tag = if path.ends_with(".css") {
+            styles.push(url.clone());
+            format!(
+                "<link rel=\"stylesheet\" href=\"{url}\" integrity=\"{integrity}\" crossorigin=\"anonymous\">"
+            )
+        } else {
+            scripts.push(url.clone());
+            format!(
+                "<script src=\"{url}\" integrity=\"{integrity}\" crossorigin=\"anonymous\"></script>"
+            )
+        };
+        assert!(page.contains(&tag), "{tag} in {page}");
+    }
+    assert_eq!(page.matches("src=").count(), 3, "{page}");
+    assert_eq!(page.matches("href=").count(), 1, "{page}");
+    assert!(!page.contains("@4/") && !page.contains("@18/"), "{page}");
+
+    // The policy allows those URLs, the inline script and style by their hashes, and the
+    // styles of GraphiQL's dialogs by this response's nonce.
+    let script = inline(&page, "script nonce");
+    let style = inline(&page, "style");
+    let nonce = {
+        let start = page.find("<script nonce=\"").unwrap() + "<script nonce=\"".len();
+        page[start..start + page[start..].find('"').unwrap()].to_owned()
+    };
+    assert!(script.contains("query CityHome") && script.contains("__webpack_nonce__"));
+    let mut expected_scripts: Vec<String> = scripts;
+    expected_scripts.push(hash_source(&script));
+    let mut expected_styles: Vec<String> = styles;
+    expected_styles.push(hash_source(&style));
+    expected_styles.push(format!("'nonce-{nonce}'"));
+    assert_eq!(
+        directive(&policy, "script-src"),
+        expected_scripts,
+        "{policy}"
+    );
+    assert_eq!(directive(&policy, "style-src"), expected_styles, "{policy}");
+    assert_eq!(directive(&policy, "default-src"), ["'none'"], "{policy}");
+    assert_eq!(directive(&policy, "connect-src"), ["'self'"], "{policy}");
+    assert_eq!(directive(&policy, "img-src"), ["data:"], "{policy}");
+    assert_eq!(directive(&policy, "font-src"), ["data:"], "{policy}");
+    for (name, value) in [
+        ("frame-ancestors", "'none'"),
+        ("base-uri", "'none'"),
+        ("object-src", "'none'"),
+        ("form-action", "'none'"),
+    ] {
+        assert_eq!(directive(&policy, name), [value], "{policy}");
+    }
+    assert!(!policy.contains("unsafe"), "{policy}");
+
+    // A nonce serves once.
+    let (_, again, _) = send(&router, get()).await;
+    assert!(
+        !again[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap()
+            .contains(&nonce)
+    );
+    test_db.remove().await;
+}
+
 #[tokio::test]
 async fn graphiql_loads_its_assets_from_a_local_folder_when_configured() {
     let test_db = capitole_persistence::testing::sqlite().await;
     let dir = std::env::temp_dir().join(format!("capitole-graphiql-{}", std::process::id()));
-    std::fs::create_dir_all(dir.join("graphiql@4")).unwrap();
-    std::fs::write(dir.join("graphiql@4/graphiql.min.js"), "/* graphiql */").unwrap();
+    let (graphiql_js, _) = pinned_graphiql_assets()
+        .into_iter()
+        .find(|(path, _)| path.starts_with("graphiql@") && path.ends_with(".js"))
+        .unwrap();
+    std::fs::create_dir_all(dir.join(graphiql_js.split('/').next().unwrap())).unwrap();
+    std::fs::write(dir.join(&graphiql_js), "/* graphiql */").unwrap();
     let settings = HttpSettings {
         listen: "127.0.0.1:0".parse().unwrap(),
         body_limit: 1024,
@@ -484,18 +727,33 @@ async fn graphiql_loads_its_assets_from_a_local_folder_when_configured() {
     };
     let router = capitole_api::http::router(context(&test_db.db, &unread_mail()).await, &settings);
     let get = |uri: &str| Request::builder().uri(uri).body(Body::empty()).unwrap();
-    let (status, _, page) = send(&router, get("/graphiql")).await;
+    let (status, headers, page) = send(&router, get("/graphiql")).await;
     assert_eq!(status, StatusCode::OK);
     let page = page.as_str().unwrap().to_owned();
     assert!(
-        page.contains("src=\"/graphiql/assets/graphiql@4/graphiql.min.js\""),
+        page.contains(&format!("src=\"/graphiql/assets/{graphiql_js}\"")),
         "{page}"
     );
     assert!(!page.contains("unpkg.com"));
-    let (status, _, script) =
-        send(&router, get("/graphiql/assets/graphiql@4/graphiql.min.js")).await;
+    // Served by Capitole itself, the files are 'self', and nothing comes from elsewhere.
+    let policy = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+    assert_eq!(directive(policy, "script-src")[0], "'self'", "{policy}");
+    assert_eq!(directive(policy, "style-src")[0], "'self'", "{policy}");
+    assert!(
+        !policy.contains("unpkg.com") && !policy.contains("https:"),
+        "{policy}"
+    );
+    let (status, headers, script) =
+        send(&router, get(&format!("/graphiql/assets/{graphiql_js}"))).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(script, json!("/* graphiql */"));
+    assert!(
+        headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .contains("javascript")
+    );
+    assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
     assert_eq!(
         send(&router, get("/graphiql/assets/../Cargo.toml")).await.0,
         StatusCode::NOT_FOUND
@@ -806,7 +1064,7 @@ async fn graphiql_introspection_passes_the_limits() {
 #[tokio::test]
 async fn known_queries_cost_what_the_readme_says() {
     let (router, test_db) = limited_app(HttpSettings::default()).await;
-    let page = include_str!("../src/http/graphiql.html");
+    let page = include_str!("../src/http/graphiql.js");
     let start = page.find("query CityHome").unwrap();
     let example = &page[start..start + page[start..].find('`').unwrap()];
     let (_, _, found) = send(

@@ -26,14 +26,21 @@ impl PageSize {
 
     /// Checks a page size; out of range is an error, never silently clamped.
     pub fn parse(first: i64) -> Result<Self, PageSizeError> {
-        if (i64::from(Self::MIN)..=i64::from(Self::MAX)).contains(&first) {
-            Ok(Self(first as u8))
-        } else {
-            Err(PageSizeError {
+        Self::parse_at_most(first, Self::MAX.into())
+    }
+
+    /// Checks a page size for a list with a smaller page than the rule's (a place's next
+    /// events): 1 to `max`, which never goes past [`PageSize::MAX`]; the error states that
+    /// range.
+    pub fn parse_at_most(first: i64, max: usize) -> Result<Self, PageSizeError> {
+        let max = u8::try_from(max).map_or(Self::MAX, |m| m.min(Self::MAX));
+        match u8::try_from(first) {
+            Ok(size) if (Self::MIN..=max).contains(&size) => Ok(Self(size)),
+            _ => Err(PageSizeError {
                 min: Self::MIN.into(),
-                max: Self::MAX.into(),
+                max: max.into(),
                 got: first,
-            })
+            }),
         }
     }
 
@@ -59,5 +66,20 @@ mod tests {
         );
         assert!(PageSize::parse(0).is_err());
         assert!(PageSize::parse(-1).is_err());
+        assert!(PageSize::parse(1_000_000).is_err());
+        assert!(PageSize::parse(i64::MIN).is_err());
+    }
+
+    #[test]
+    fn smaller_pages_state_their_own_range() {
+        assert_eq!(PageSize::parse_at_most(20, 20).map(PageSize::get), Ok(20));
+        assert_eq!(
+            PageSize::parse_at_most(1_000_000, 20)
+                .unwrap_err()
+                .to_string(),
+            "`first` must be between 1 and 20, got 1000000"
+        );
+        // A list's own maximum never lifts the rule's.
+        assert_eq!(PageSize::parse_at_most(101, 500).unwrap_err().max, 100);
     }
 }

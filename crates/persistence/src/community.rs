@@ -13,9 +13,11 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
     FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
+use serde_json::json;
 use uuid::Uuid;
 
 use crate::cursor::{self, Page};
+use crate::editorial::{Actor, audit};
 use crate::entities::{
     attendance, check_in, event_occurrence, place, place_stat, place_vote, save, tip, tip_like,
     tip_report, user,
@@ -23,6 +25,8 @@ use crate::entities::{
 use crate::sql::Sql;
 use crate::{Backend, Database, StorageError};
 
+/// The kind of tips in the audit log, where their moderation is recorded.
+pub const TIP: &str = "TIP";
 /// Check-ins one person may make in a day, all places together.
 pub const CHECK_INS_PER_DAY: u64 = 50;
 /// Tips one person may leave in a day.
@@ -438,8 +442,10 @@ pub async fn trending(
 }
 
 /// The mayor of a place: the person with the most days (in the city's time) with a
-/// check-in there since `since`, among those who do not hide from it; ties go to the one
-/// with more check-ins, then to the earliest to reach their last day.
+/// check-in there since `since`, among those who share their check-ins and do not hide
+/// from it; ties go to the one with more check-ins, then to the earliest to reach their
+/// last day. Being mayor shows where and how often one goes, so it follows the same
+/// choice as showing one's check-ins: private check-ins (the default) never make a mayor.
 pub async fn mayor(
     db: &Database,
     place_id: Uuid,
@@ -459,6 +465,8 @@ pub async fn mayor(
     .bind(place_id)
     .push(" AND c.created_at >= ")
     .bind(since)
+    .push(" AND u.check_ins_public = ")
+    .bind(true)
     .push(" AND u.hidden_from_mayor = ")
     .bind(false)
     .push(" ORDER BY c.created_at");
@@ -765,12 +773,14 @@ pub async fn report_tip(
     Ok(added)
 }
 
-/// Hides (or, with `hidden` false, restores) a tip; the place's tip count follows.
+/// Hides (or, with `hidden` false, restores) a tip; the place's tip count follows, and the
+/// audit log records the moderator's `HIDE` or `RESTORE` in the same transaction. A tip
+/// already in that state is left as it is, with no entry.
 pub async fn moderate_tip(
     db: &Database,
     tip_id: Uuid,
     hidden: bool,
-    moderator: Uuid,
+    moderator: &Actor,
     now: DateTime<Utc>,
 ) -> Result<tip::Model, StorageError> {
     let txn = db.begin_write().await?;
@@ -783,7 +793,7 @@ pub async fn moderate_tip(
     }
     let mut updated = row.clone();
     updated.hidden_at = hidden.then_some(now);
-    updated.hidden_by = hidden.then_some(moderator);
+    updated.hidden_by = moderator.user_id.filter(|_| hidden);
     tip::Entity::update(tip::ActiveModel {
         id: Set(row.id),
         hidden_at: Set(updated.hidden_at),
@@ -793,6 +803,16 @@ pub async fn moderate_tip(
     .exec(&txn)
     .await?;
     bump_stats(&txn, db, row.place_id, "tips", if hidden { -1 } else { 1 }).await?;
+    audit(
+        &txn,
+        moderator,
+        TIP,
+        row.id,
+        if hidden { "HIDE" } else { "RESTORE" },
+        json!({ "hidden": { "from": !hidden, "to": hidden } }),
+        now,
+    )
+    .await?;
     txn.commit().await?;
     Ok(updated)
 }

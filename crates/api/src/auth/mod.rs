@@ -122,6 +122,32 @@ impl Principal {
         }
     }
 
+    /// The actor of a moderation (hiding or restoring a tip) at a place run by `owner`, if
+    /// any: editors and administrators, who moderate every place. The audit log records
+    /// the place's owner when the moderator may act for it, so that its editors read what
+    /// was done at their places; an editor of another organization is recorded for their
+    /// own, so that their colleagues read it.
+    pub(crate) fn moderator(&self, owner: Option<Uuid>) -> Result<Actor, ApiError> {
+        let user = self.user()?;
+        let organization = match user.role {
+            Role::Administrator => owner,
+            Role::Editor => owner
+                .filter(|o| user.organizations.contains(o))
+                .or_else(|| user.organizations.first().copied()),
+            Role::Citizen => {
+                return Err(ApiError::new(
+                    ErrorCode::Forbidden,
+                    "only moderators hide and restore tips",
+                ));
+            }
+        };
+        Ok(Actor {
+            user_id: Some(user.user_id),
+            label: user.display_name.to_string(),
+            organization,
+        })
+    }
+
     /// The organizations an editorial reader may see the trail of: `None` for every one
     /// (administrators), the editor's own otherwise.
     pub(crate) fn audit_scope(&self) -> Result<Option<Vec<Uuid>>, ApiError> {

@@ -1,15 +1,17 @@
 //! The HTTP service: routes, middleware (request ids, compression, CORS, panics, body
-//! limit, tracing) and the [`Application`] value that binds, serves and shuts down, with
-//! `/metrics` on a listener of its own when one is configured.
+//! limit, tracing, security headers) and the [`Application`] value that binds, serves and
+//! shuts down, with `/metrics` on a listener of its own when one is configured.
 
 mod client;
 mod documents;
+mod graphiql;
 mod graphql;
 mod identify;
 mod observability;
 mod server;
 
 pub use client::{IpNetwork, TrustedProxies};
+pub use graphiql::GRAPHIQL_CDN;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -29,15 +31,18 @@ use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::context::ApiContext;
 use crate::limits::{Analyzer, QueryLimits};
 use crate::rate_limit::{RateLimitSettings, RateLimiter};
 use crate::schema::{AppSchema, analyzer, build_schema_with};
+use graphiql::{GraphiqlPage, LOCAL_ASSETS};
 
-/// The public CDN GraphiQL loads its assets from unless a local folder is configured.
-pub const GRAPHIQL_CDN: &str = "https://unpkg.com";
+/// The Content-Security-Policy of every response but GraphiQL's page: answers of an API
+/// load nothing, run nothing and are framed by nobody, even when a browser opens one.
+const API_POLICY: &str = "default-src 'none'; frame-ancestors 'none'";
 
 /// HTTP settings of a running service.
 #[derive(Debug, Clone)]
@@ -101,7 +106,7 @@ pub(crate) struct AppState {
     pub schema: AppSchema,
     pub api: ApiContext,
     pub body_limit: usize,
-    pub graphiql_page: Arc<str>,
+    pub graphiql: Arc<GraphiqlPage>,
     pub analyzer: Arc<Analyzer>,
     /// Parsed documents of the queries clients keep sending.
     pub documents: Arc<documents::DocumentCache>,
@@ -127,11 +132,6 @@ pub fn router(api: ApiContext, settings: &HttpSettings) -> Router {
 
 fn routes(api: ApiContext, settings: &HttpSettings, limiter: RateLimiter) -> Router {
     observability::install();
-    let assets = if settings.graphiql_assets.is_some() {
-        "/graphiql/assets"
-    } else {
-        GRAPHIQL_CDN
-    };
     let state = AppState {
         schema: build_schema_with(&settings.limits),
         analyzer: Arc::new(analyzer(settings.limits.clone())),
@@ -145,9 +145,7 @@ fn routes(api: ApiContext, settings: &HttpSettings, limiter: RateLimiter) -> Rou
         )),
         api,
         body_limit: settings.body_limit,
-        graphiql_page: include_str!("graphiql.html")
-            .replace("{{ASSETS}}", assets)
-            .into(),
+        graphiql: Arc::new(GraphiqlPage::new(settings.graphiql_assets.is_some())),
     };
     let mut router = Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
@@ -158,7 +156,7 @@ fn routes(api: ApiContext, settings: &HttpSettings, limiter: RateLimiter) -> Rou
         router = router.route("/metrics", get(observability::metrics));
     }
     if let Some(dir) = &settings.graphiql_assets {
-        router = router.nest_service("/graphiql/assets", ServeDir::new(dir));
+        router = router.nest_service(LOCAL_ASSETS, ServeDir::new(dir));
     }
     let cors = CorsLayer::new()
         .allow_origin(AllowOrigin::list(
@@ -189,13 +187,27 @@ fn routes(api: ApiContext, settings: &HttpSettings, limiter: RateLimiter) -> Rou
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
         .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
+        // Outermost, so that every answer carries them: errors, 404s, panics, preflights.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(API_POLICY),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
 }
 
 async fn graphiql(State(state): State<AppState>) -> Response {
-    let mut response = Html(state.graphiql_page.to_string()).into_response();
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    let (html, policy) = state.graphiql.render();
+    let mut response = Html(html).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::CONTENT_SECURITY_POLICY, policy);
     response
 }
 

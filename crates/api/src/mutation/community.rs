@@ -262,11 +262,16 @@ impl CommunityMutation {
     }
 
     /// The signed-in person's privacy choices: whether others may see their check-ins
-    /// (private by default), and whether they may appear as a place's mayor.
+    /// (private by default), which is also what lets them be a place's mayor, and whether
+    /// they stay out of mayorships even so. An argument left out keeps its choice.
     async fn update_privacy(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Share one's check-ins with others; only people who share them can be a place's mayor."
+        )]
         check_ins_public: Option<bool>,
+        #[graphql(desc = "Never appear as a place's mayor, even while sharing check-ins.")]
         hidden_from_mayor: Option<bool>,
     ) -> ApiResult<bool> {
         let scope = scope(ctx)?;
@@ -278,17 +283,24 @@ impl CommunityMutation {
     }
 }
 
+/// Hides or restores a tip, with its audit entry, for a moderator.
 async fn moderate(ctx: &Context<'_>, tip_id: &ID, hidden: bool) -> ApiResult<Tip> {
     let scope = scope(ctx)?;
-    let user = person(scope)?;
+    person(scope)?;
+    // Refused before the tip is looked up, so that citizens learn nothing of hidden tips.
     if !scope.principal.is_moderator() {
         return Err(to_gql(ApiError::new(
             ErrorCode::Forbidden,
             "only moderators hide and restore tips",
         )));
     }
-    let uuid = ids::decode_as(Kind::Tip, tip_id).map_err(to_gql)?;
-    community::moderate_tip(&scope.db, uuid, hidden, user.user_id, scope.now)
+    let tip = self::tip_id(scope, tip_id).await?;
+    let owner = scope
+        .load(PlaceId(tip.place_id))
+        .await?
+        .and_then(|place| place.owner_organization_id);
+    let actor = scope.principal.moderator(owner).map_err(to_gql)?;
+    community::moderate_tip(&scope.db, tip.id, hidden, &actor, scope.now)
         .await
         .map(Tip)
         .map_err(to_gql)

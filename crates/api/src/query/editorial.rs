@@ -1,5 +1,5 @@
-//! What editors read about their work: the audit log of editorial writes and the revisions
-//! of an article, with a comparison of two of them.
+//! What editors read about their work: the audit log of editorial writes and of tip
+//! moderation, and the revisions of an article, with a comparison of two of them.
 
 use async_graphql::types::Json;
 use async_graphql::{Context, ID, Object, SimpleObject};
@@ -17,7 +17,7 @@ use crate::types::connection::{
     CountQuery, connection, page_info, page_size, unwrap_cursor, wrap_cursor,
 };
 
-/// One editorial write.
+/// One editorial write, or a moderator hiding or restoring a tip.
 #[derive(Clone)]
 pub(crate) struct AuditEntry(pub audit_entry::Model);
 
@@ -31,7 +31,9 @@ impl AuditEntry {
     async fn actor(&self) -> &str {
         &self.0.actor
     }
-    /// The organization they acted for.
+    /// The organization they acted for (for a tip, its place's owner when the moderator
+    /// edits for it, otherwise the moderator's own; none for an administrator at a place
+    /// without an owner).
     async fn organization(&self, ctx: &Context<'_>) -> ApiResult<Option<Organization>> {
         let Some(id) = self.0.organization_id else {
             return Ok(None);
@@ -41,12 +43,15 @@ impl AuditEntry {
             .await?
             .map(Organization))
     }
-    /// `CREATE`, `UPDATE`, `SUBMIT_FOR_REVIEW`, `PUBLISH`, `SCHEDULE`, `UNPUBLISH`,
-    /// `ARCHIVE` or `DELETE`.
+    /// What was done: `CREATE`, `UPDATE`, `SUBMIT_FOR_REVIEW`, `PUBLISH`, `SCHEDULE`,
+    /// `UNPUBLISH`, `ARCHIVE` or `DELETE` for articles; `UPSERT`, `CANCEL`, `POSTPONE`,
+    /// `RESCHEDULE`, `SET_STATUS`, `SET_OCCURRENCE_STATUS`, `CLOSE` or `REOPEN` for events
+    /// and places; `RECORD_SOCIAL_POST` or `REMOVE_SOCIAL_POST`; `HIDE` or `RESTORE` for
+    /// tips.
     async fn action(&self) -> &str {
         &self.0.action
     }
-    /// The kind of item (`ARTICLE`, `EVENT` or `PLACE`).
+    /// The kind of item (`ARTICLE`, `EVENT`, `PLACE` or `TIP`).
     async fn item_kind(&self) -> &str {
         &self.0.item_kind
     }
@@ -55,6 +60,7 @@ impl AuditEntry {
         let kind = match self.0.item_kind.as_str() {
             capitole_persistence::agenda::EVENT => Kind::Event,
             capitole_persistence::agenda::PLACE => Kind::Place,
+            capitole_persistence::community::TIP => Kind::Tip,
             _ => Kind::NewsArticle,
         };
         ids::encode(kind, self.0.item_id)
@@ -149,8 +155,10 @@ pub(crate) struct EditorialQuery;
 
 #[Object]
 impl EditorialQuery {
-    /// The audit log of editorial writes, newest first: every entry for administrators,
-    /// the entries about their organizations' items for editors.
+    /// The audit log of editorial writes and of tip moderation, newest first: every entry
+    /// for administrators; for editors, the entries about their organizations' items and
+    /// those written for their organizations (tips moderated at their places or by their
+    /// colleagues).
     async fn audit_log(
         &self,
         ctx: &Context<'_>,

@@ -257,12 +257,13 @@ impl Viewer {
         &self.0
     }
 
-    /// Whether others may see their check-ins (private by default).
+    /// Whether others may see their check-ins (private by default). Only people who
+    /// share them can be a place's mayor.
     async fn check_ins_public(&self) -> bool {
         self.0.0.check_ins_public
     }
 
-    /// Whether they stay out of places' mayorships.
+    /// Whether they stay out of places' mayorships even while they share their check-ins.
     async fn hidden_from_mayor(&self) -> bool {
         self.0.0.hidden_from_mayor
     }

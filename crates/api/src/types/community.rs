@@ -7,10 +7,10 @@ use capitole_persistence::entities::{check_in, place_stat, tip};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::connection::connection;
+use super::connection::{connection, page_size_at_most};
 use super::place::Place;
 use crate::context::scope;
-use crate::error::ApiResult;
+use crate::error::{ApiResult, to_gql};
 use crate::ids::{self, Kind};
 use crate::loaders::{
     HereNow, LATEST_CHECK_INS, LatestCheckInsOfPerson, PlaceId, ProfileOf, StatsOfPlace,
@@ -43,9 +43,7 @@ impl Person {
         #[graphql(desc = "How many, 1 to 20.", default = 10)] first: i32,
     ) -> ApiResult<Option<Vec<CheckIn>>> {
         let scope = scope(ctx)?;
-        let first = usize::try_from(first)
-            .unwrap_or(1)
-            .clamp(1, LATEST_CHECK_INS);
+        let first = page_size_at_most(first, LATEST_CHECK_INS).map_err(to_gql)?;
         let Some(profile) = scope.load(ProfileOf(self.0)).await? else {
             return Ok(None);
         };
@@ -217,7 +215,8 @@ impl PlaceStats {
     }
 }
 
-/// The mayor of a place: who checked in there on the most days in the last 60.
+/// The mayor of a place: who checked in there on the most days in the last 60, among
+/// the people who share their check-ins (private check-ins never make a mayor).
 #[derive(SimpleObject)]
 pub(crate) struct Mayor {
     /// The mayor.

@@ -34,6 +34,13 @@ pub(crate) fn page_size(first: i32) -> Result<usize, ApiError> {
         .map_err(|e| ApiError::bad_input(e.to_string()))
 }
 
+/// Checks a page size of a list with smaller pages: 1 to `max`, never silently clamped.
+pub(crate) fn page_size_at_most(first: i32, max: usize) -> Result<usize, ApiError> {
+    PageSize::parse_at_most(i64::from(first), max)
+        .map(PageSize::get)
+        .map_err(|e| ApiError::bad_input(e.to_string()))
+}
+
 /// Wraps a storage cursor so that clients treat it as opaque.
 pub(crate) fn wrap_cursor(raw: &str) -> String {
     URL_SAFE_NO_PAD.encode(raw)

@@ -8,7 +8,7 @@ use capitole_persistence::places::opening_hours;
 
 use super::catalog::{Category, Neighborhood, Organization};
 use super::community::{Mayor, PlaceStats, TipConnection};
-use super::connection::{connection, page_size};
+use super::connection::{connection, page_size_at_most};
 use super::event::Event;
 use super::{Accessibility, Contact, Location, accessibility_of};
 use crate::context::scope;
@@ -133,8 +133,8 @@ impl Place {
     ) -> ApiResult<TipConnection> {
         crate::query::community::tips_of(ctx, self.0.id, first, after).await
     }
-    /// Who checked in here on the most days in the last 60 (people may choose not to
-    /// appear); null when nobody did.
+    /// Who checked in here on the most days in the last 60, among the people who share
+    /// their check-ins and do not hide from mayorships; null when nobody did.
     async fn mayor(&self, ctx: &Context<'_>) -> ApiResult<Option<Mayor>> {
         crate::query::community::mayor_of(ctx, self.0.id).await
     }
@@ -263,12 +263,7 @@ impl Place {
         ctx: &Context<'_>,
         #[graphql(desc = "How many events, 1 to 20.", default = 5)] first: i32,
     ) -> ApiResult<Vec<Event>> {
-        let first = page_size(first).map_err(crate::error::to_gql)?;
-        if first > UPCOMING_PER_PLACE {
-            return Err(crate::error::to_gql(crate::error::ApiError::bad_input(
-                format!("`first` must be between 1 and {UPCOMING_PER_PLACE}, got {first}"),
-            )));
-        }
+        let first = page_size_at_most(first, UPCOMING_PER_PLACE).map_err(crate::error::to_gql)?;
         let rows = scope(ctx)?
             .load(UpcomingAtPlace(self.0.id))
             .await?

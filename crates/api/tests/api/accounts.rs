@@ -50,12 +50,17 @@ const SESSION: &str = "accessToken refreshToken accessTokenExpiresAt user { id d
 /// Signs a resident up and confirms their address with the link mailed to them; returns
 /// the access and refresh tokens of the session that opens.
 pub(super) async fn register(app: &TestApp, email: &str) -> (String, String) {
+    register_as(app, email, "Ana").await
+}
+
+/// [`register`], under a name of one's own.
+pub(super) async fn register_as(app: &TestApp, email: &str, name: &str) -> (String, String) {
     let seen = mails_to(app, email).len();
     let (status, body) = run(
         app,
         None,
         "mutation($input: RegisterInput!) { register(input: $input) { email } }",
-        json!({ "input": { "email": email, "password": PASSWORD, "displayName": "Ana" } }),
+        json!({ "input": { "email": email, "password": PASSWORD, "displayName": name } }),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");

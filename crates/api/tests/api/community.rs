@@ -354,6 +354,132 @@ async fn hidden_tips_disappear_from_every_public_path() {
 }
 
 #[tokio::test]
+async fn moderating_a_tip_leaves_audit_entries_naming_the_moderator_and_the_tip() {
+    const TRAIL: &str = "query($id: ID) { auditLog(itemId: $id, first: 10) { totalCount nodes { actor action itemKind itemId organization { slug } changes } } }";
+    const HIDE: &str = "mutation($t: ID!) { hideTip(tipId: $t) { hidden } }";
+    const RESTORE: &str = "mutation($t: ID!) { restoreTip(tipId: $t) { hidden } }";
+    for app in apps().await {
+        let label = &app.test_db.label;
+        // A place the city runs, so that the entries are written for the city.
+        let (_, listed) = run(
+            &app,
+            None,
+            "{ places(first: 100) { nodes { id owner { slug } } } }",
+            json!({}),
+        )
+        .await;
+        let place = listed["data"]["places"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["owner"]["slug"] == "ville-de-toulouse")
+            .unwrap_or_else(|| panic!("{label}: no place of the city: {listed}"))["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let (ana, _) = register(&app, "ana@example.org").await;
+        let (_, tip) = run(
+            &app,
+            Some(&ana),
+            "mutation($p: ID!) { addTip(placeId: $p, text: \"Hors sujet\") { id } }",
+            json!({ "p": place }),
+        )
+        .await;
+        let tip_id = tip["data"]["addTip"]["id"].as_str().unwrap().to_owned();
+        let staff: [(&str, &str, Role, &[&str]); 3] = [
+            (
+                "moderation@example.org",
+                "Modération Ville",
+                Role::Editor,
+                &["ville-de-toulouse"],
+            ),
+            (
+                "metropole@example.org",
+                "Rédaction Métropole",
+                Role::Editor,
+                &["toulouse-metropole"],
+            ),
+            (
+                "admin@example.org",
+                "Administration",
+                Role::Administrator,
+                &[],
+            ),
+        ];
+        for (email, name, role, organizations) in staff {
+            let organizations: Vec<String> =
+                organizations.iter().map(|o| (*o).to_owned()).collect();
+            capitole_api::accounts::create_user(
+                &app.db,
+                email,
+                super::accounts::PASSWORD,
+                name,
+                role,
+                &organizations,
+                chrono::Utc::now(),
+            )
+            .await
+            .unwrap();
+        }
+        let moderator = access_of(&app, "moderation@example.org").await;
+        let metropole = access_of(&app, "metropole@example.org").await;
+        let admin = access_of(&app, "admin@example.org").await;
+        let (_, hidden) = run(&app, Some(&moderator), HIDE, json!({ "t": tip_id })).await;
+        assert_eq!(
+            hidden["data"]["hideTip"]["hidden"], true,
+            "{label}: {hidden}"
+        );
+        let (_, restored) = run(&app, Some(&moderator), RESTORE, json!({ "t": tip_id })).await;
+        assert_eq!(
+            restored["data"]["restoreTip"]["hidden"], false,
+            "{restored}"
+        );
+        // Restoring a visible tip changes nothing and records nothing.
+        run(&app, Some(&moderator), RESTORE, json!({ "t": tip_id })).await;
+
+        let (_, trail) = run(&app, Some(&admin), TRAIL, json!({ "id": tip_id })).await;
+        let log = &trail["data"]["auditLog"];
+        assert_eq!(log["totalCount"], 2, "{label}: {trail}");
+        let entries = log["nodes"].as_array().unwrap();
+        assert_eq!(entries.len(), 2, "{label}: {trail}");
+        for (entry, (action, hidden)) in entries.iter().zip([("RESTORE", false), ("HIDE", true)]) {
+            assert_eq!(entry["action"], action, "{label}: {trail}");
+            assert_eq!(entry["actor"], "Modération Ville");
+            assert_eq!(entry["itemKind"], "TIP");
+            assert_eq!(entry["itemId"], tip_id.as_str());
+            assert_eq!(entry["organization"]["slug"], "ville-de-toulouse");
+            assert_eq!(
+                entry["changes"],
+                json!({ "hidden": { "from": !hidden, "to": hidden } })
+            );
+        }
+        // Administrators read them in the whole trail too; the city's editors read them,
+        // the metropolitan authority's do not.
+        let (_, everything) = run(&app, Some(&admin), TRAIL, json!({})).await;
+        let newest: Vec<(&str, &str)> = everything["data"]["auditLog"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .take(2)
+            .map(|e| (e["action"].as_str().unwrap(), e["itemId"].as_str().unwrap()))
+            .collect();
+        assert_eq!(
+            newest,
+            [("RESTORE", tip_id.as_str()), ("HIDE", tip_id.as_str())],
+            "{label}: {everything}"
+        );
+        let (_, colleague) = run(&app, Some(&moderator), TRAIL, json!({ "id": tip_id })).await;
+        assert_eq!(
+            colleague["data"]["auditLog"]["totalCount"], 2,
+            "{colleague}"
+        );
+        let (_, other) = run(&app, Some(&metropole), TRAIL, json!({ "id": tip_id })).await;
+        assert_eq!(other["data"]["auditLog"]["totalCount"], 0, "{other}");
+        app.test_db.remove().await;
+    }
+}
+
+#[tokio::test]
 async fn votes_make_a_rating_once_enough_people_voted() {
     for app in apps().await {
         let slug = any_place_slug(&app, 3).await;
@@ -458,6 +584,11 @@ async fn the_mayor_and_trending_places_come_from_the_history() {
             .exec(app.db.connection())
             .await
             .unwrap();
+        for person in &people {
+            capitole_persistence::community::set_privacy(&app.db, *person, Some(true), None)
+                .await
+                .unwrap();
+        }
         capitole_persistence::community::set_privacy(&app.db, people[2], None, Some(true))
             .await
             .unwrap();
@@ -504,6 +635,86 @@ async fn the_mayor_and_trending_places_come_from_the_history() {
         assert_eq!(
             list[1]["recentCheckIns"], 1,
             "the 5-hour-old visit is not trending"
+        );
+        app.test_db.remove().await;
+    }
+}
+
+/// Signs up a resident under their own name; returns their access token and id.
+async fn resident(app: &TestApp, name: &str) -> (String, uuid::Uuid) {
+    let email = format!("{}@example.org", name.to_lowercase());
+    let (token, _) = super::accounts::register_as(app, &email, name).await;
+    let user = capitole_persistence::accounts::user_by_email(&app.db, &email)
+        .await
+        .unwrap()
+        .unwrap();
+    (token, user.id)
+}
+
+#[tokio::test]
+async fn only_people_who_share_their_check_ins_can_be_mayor() {
+    const MAYOR: &str = "query($id: ID!) { node(id: $id) { ... on Place { mayor { days person { displayName } } } } }";
+    for app in apps().await {
+        let label = &app.test_db.label;
+        let slug = any_place_slug(&app, 3).await;
+        let (place, place_uuid) = place_id(&app, &slug).await;
+        // Dora came on 6 days and keeps her check-ins private (the default); Élie came on
+        // 4 days and shares them; Fanny came on 5 days, shares them, but hides from
+        // mayorships.
+        let (dora, dora_id) = resident(&app, "Dora").await;
+        let (elie, elie_id) = resident(&app, "Élie").await;
+        let (fanny, fanny_id) = resident(&app, "Fanny").await;
+        let now = chrono::Utc::now();
+        let mut rows = Vec::new();
+        for (person, days) in [(dora_id, 6), (elie_id, 4), (fanny_id, 5)] {
+            for d in 1..=days {
+                rows.push(check_in::ActiveModel {
+                    id: Set(uuid::Uuid::now_v7()),
+                    user_id: Set(person),
+                    place_id: Set(place_uuid),
+                    created_at: Set(now - chrono::Duration::days(d)),
+                    message: Set(None),
+                    idempotency_key: Set(None),
+                });
+            }
+        }
+        check_in::Entity::insert_many(rows)
+            .exec(app.db.connection())
+            .await
+            .unwrap();
+        let privacy = "mutation($public: Boolean, $hidden: Boolean) { updatePrivacy(checkInsPublic: $public, hiddenFromMayor: $hidden) }";
+        for (token, public, hidden) in [(&elie, true, false), (&fanny, true, true)] {
+            let (_, set) = run(
+                &app,
+                Some(token),
+                privacy,
+                json!({ "public": public, "hidden": hidden }),
+            )
+            .await;
+            assert_eq!(set["data"]["updatePrivacy"], true, "{label}: {set}");
+        }
+
+        let (_, before) = run(&app, None, MAYOR, json!({ "id": place })).await;
+        assert_eq!(
+            before["data"]["node"]["mayor"],
+            json!({ "days": 4, "person": { "displayName": "Élie" } }),
+            "{label}: private check-ins make no mayor"
+        );
+
+        run(&app, Some(&dora), privacy, json!({ "public": true })).await;
+        let (_, shared) = run(&app, None, MAYOR, json!({ "id": place })).await;
+        assert_eq!(
+            shared["data"]["node"]["mayor"],
+            json!({ "days": 6, "person": { "displayName": "Dora" } }),
+            "{label}: once she shares them, her days count"
+        );
+
+        // Whoever asks, the same answer: her own session sees no more than the public.
+        run(&app, Some(&dora), privacy, json!({ "public": false })).await;
+        let (_, own) = run(&app, Some(&dora), MAYOR, json!({ "id": place })).await;
+        assert_eq!(
+            own["data"]["node"]["mayor"]["person"]["displayName"], "Élie",
+            "{label}: {own}"
         );
         app.test_db.remove().await;
     }
@@ -626,6 +837,13 @@ async fn check_ins_show_to_others_only_when_their_author_shares_them() {
             shared["data"]["place"]["tips"]["nodes"][0]["author"]["checkIns"][0]["place"]["slug"],
             slug.as_str(),
             "{shared}"
+        );
+        // Their latest 20 at most: a larger page is refused with the range, not cut short.
+        let (_, too_many) = run(&app, Some(&bob), "query($s: String!) { place(slug: $s) { tips { nodes { author { checkIns(first: 21) { id } } } } } }", json!({ "s": slug })).await;
+        assert_eq!(code(&too_many), "BAD_USER_INPUT", "{too_many}");
+        assert_eq!(
+            too_many["errors"][0]["message"],
+            "`first` must be between 1 and 20, got 21"
         );
         // However many authors a place's tips have, their check-ins cost the same
         // statements: profiles and check-ins are read for all authors at once.

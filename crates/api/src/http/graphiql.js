@@ -1,0 +1,39 @@
+// GraphiQL's page: opens on the example query and sends queries to /graphql. Capitole
+// inlines this script in /graphiql, and the page's Content-Security-Policy allows it by
+// its hash, computed when Capitole starts.
+(function () {
+  'use strict';
+  // GraphiQL's dialogs add a <style> element of their own, which the page's policy allows
+  // by this response's nonce: GraphiQL reads it from this global.
+  window.__webpack_nonce__ = document.currentScript.nonce;
+  var defaultQuery = `# Welcome to Capitole, the city's graph of news, events and places.
+# Press the ▶ button to run this query.
+query CityHome {
+  upcoming: events(first: 5) {
+    totalCount
+    edges {
+      occurrence { startsAt localStartsAt }
+      node { title isFree venue { name location { latitude longitude } } }
+    }
+  }
+  nearCapitole: places(first: 5, filter: { near: { latitude: 43.6045, longitude: 1.4440, radiusMeters: 1000 } }, orderBy: DISTANCE) {
+    edges { distanceMeters node { name categories { name } isOpenNow } }
+  }
+  news(first: 5) {
+    nodes { title summary publishedAt publishers { name } }
+  }
+}
+`;
+  // Lower-case header names: createFetcher merges them over its own defaults.
+  var fetcher = GraphiQL.createFetcher({
+    url: '/graphql',
+    enableIncrementalDelivery: false,
+    headers: {
+      'content-type': 'application/json',
+      'accept': 'application/graphql-response+json, application/json'
+    }
+  });
+  ReactDOM.createRoot(document.getElementById('graphiql')).render(
+    React.createElement(GraphiQL, { fetcher: fetcher, defaultQuery: defaultQuery })
+  );
+})();

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Checks GraphiQL in a real browser: serves the demo city with GraphiQL's pinned assets
+# from a local folder (CAPITOLE_GRAPHIQL_ASSETS), opens /graphiql in headless Chromium and
+# uses it (scripts/graphiql-in-browser.cjs). Fails on any Content-Security-Policy
+# violation, integrity failure or error in the page.
+#
+#   bash scripts/check-graphiql-in-browser.sh
+#
+# Installs what it lacks: Chromium, Node.js and npm from Debian (as root), the `ws` client
+# from npm. Downloads are kept under $CARGO_TARGET_DIR (or target/) for the next run. The
+# server listens on 127.0.0.1 on a free port with a temporary SQLite file; both are gone
+# when the script ends. CAPITOLE_BIN uses that binary instead of a debug build.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+target=${CARGO_TARGET_DIR:-$root/target}
+cache=$target/graphiql-check
+ws_version=8.23.1
+
+log() { printf '==> %s\n' "$*"; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# apt_install PACKAGE...: installs Debian packages (refreshing the lists once if needed).
+apt_install() {
+  [[ $(id -u) -eq 0 ]] || die "missing $*: install them (as root: apt-get install $*)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -q --no-install-recommends "$@" >/dev/null ||
+    { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends "$@" >/dev/null; }
+}
+
+browser=$(command -v chromium || command -v chromium-browser || true)
+if [[ -z "$browser" ]]; then
+  log "installing Chromium from Debian"
+  apt_install chromium
+  browser=$(command -v chromium) || die "chromium is still missing"
+fi
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  log "installing Node.js and npm from Debian"
+  apt_install nodejs npm
+fi
+
+mkdir -p "$cache"
+log "GraphiQL's pinned assets"
+bash "$root/scripts/fetch-graphiql-assets.sh" "$cache/assets"
+ws_module=$cache/node/node_modules/ws
+if [[ "$(node -p 'require(process.argv[1]).version' "$ws_module/package.json" 2>/dev/null)" != "$ws_version" ]]; then
+  log "installing ws@$ws_version from npm"
+  npm install --prefix "$cache/node" --no-save --no-audit --no-fund --silent "ws@$ws_version"
+fi
+
+binary=${CAPITOLE_BIN:-}
+if [[ -z "$binary" ]]; then
+  log "building capitole"
+  (cd "$root" && cargo build --quiet --bin capitole)
+  binary=$target/debug/capitole
+fi
+
+work=$(mktemp -d)
+server=''
+chrome=''
+cleanup() {
+  local pid
+  for pid in $chrome $server; do
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# wait_for_line SECONDS FILE PATTERN: prints the first line of FILE matching PATTERN.
+wait_for_line() {
+  local i
+  for ((i = 0; i < $1 * 10; i++)); do
+    if grep -m 1 -E "$3" "$2" 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  return 1
+}
+
+log "serving the demo city with local GraphiQL assets"
+CAPITOLE_DATABASE_URL="sqlite://$work/capitole.db?mode=rwc" \
+  CAPITOLE_GRAPHIQL_ASSETS="$cache/assets" CAPITOLE_LOG=info NO_COLOR=1 \
+  "$binary" serve --demo --listen 127.0.0.1:0 >"$work/server.log" 2>&1 &
+server=$!
+line=$(wait_for_line 120 "$work/server.log" 'listening on http://') ||
+  { cat "$work/server.log" >&2; die "the server did not start"; }
+base=$(grep -oE 'http://127\.0\.0\.1:[0-9]+' <<<"$line" | head -n 1)
+echo "server at $base"
+
+policy=$(curl -sS -o /dev/null -D - "$base/graphiql" | tr -d '\r' |
+  sed -n 's/^content-security-policy: //Ip')
+[[ "$policy" == *"script-src 'self' 'sha256-"* && "$policy" != *unsafe-inline* ]] ||
+  die "/graphiql is served without its Content-Security-Policy (got: ${policy:-none})"
+
+log "opening $base/graphiql in $("$browser" --version 2>/dev/null | head -n 1)"
+"$browser" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+  --disable-background-networking --disable-component-update --disable-sync \
+  --user-data-dir="$work/profile" --remote-debugging-port=0 about:blank \
+  >"$work/browser.log" 2>&1 &
+chrome=$!
+for ((i = 0; i < 300; i++)); do
+  [[ -s "$work/profile/DevToolsActivePort" ]] && break
+  sleep 0.1
+done
+devtools=$(head -n 1 "$work/profile/DevToolsActivePort" 2>/dev/null) ||
+  { cat "$work/browser.log" >&2; die "Chromium did not start"; }
+node "$root/scripts/graphiql-in-browser.cjs" "$ws_module" "$devtools" "$base/graphiql"
