@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::entities::{account_token, user};
 use crate::sql::Sql;
-use crate::{Database, StorageError, sessions, throttle};
+use crate::{Database, StorageError, throttle};
 
 /// What a mailed token is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -144,16 +144,9 @@ pub async fn reset_password(
     let Some(user_id) = spend(&txn, Purpose::ResetPassword, token_hash, now).await? else {
         return Ok(None);
     };
-    user::Entity::update_many()
-        .col_expr(user::Column::PasswordHash, Expr::value(password_hash))
-        .col_expr(user::Column::PasswordChangedAt, Expr::value(now))
-        .col_expr(user::Column::UpdatedAt, Expr::value(now))
-        .filter(user::Column::Id.eq(user_id))
-        .exec(&txn)
-        .await?;
+    crate::accounts::replace_password(&txn, user_id, password_hash, now).await?;
     mark_verified(&txn, user_id, now).await?;
     spend_all(&txn, user_id, Purpose::ResetPassword, now).await?;
-    sessions::close_all(&txn, user_id, now).await?;
     let found = user::Entity::find_by_id(user_id).one(&txn).await?;
     if let Some(found) = &found {
         throttle::forget_account(&txn, &found.email).await?;

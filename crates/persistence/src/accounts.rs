@@ -229,16 +229,27 @@ pub async fn set_password(
     now: DateTime<Utc>,
 ) -> Result<(), StorageError> {
     let txn = db.begin_write().await?;
+    replace_password(&txn, user_id, password_hash, now).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Replaces a password and closes every session of the account, inside the caller's
+/// transaction.
+pub(crate) async fn replace_password(
+    conn: &impl ConnectionTrait,
+    user_id: Uuid,
+    password_hash: String,
+    now: DateTime<Utc>,
+) -> Result<(), StorageError> {
     user::Entity::update_many()
         .col_expr(user::Column::PasswordHash, Expr::value(password_hash))
         .col_expr(user::Column::PasswordChangedAt, Expr::value(now))
         .col_expr(user::Column::UpdatedAt, Expr::value(now))
         .filter(user::Column::Id.eq(user_id))
-        .exec(&txn)
+        .exec(conn)
         .await?;
-    crate::sessions::close_all(&txn, user_id, now).await?;
-    txn.commit().await?;
-    Ok(())
+    crate::sessions::close_all(conn, user_id, now).await
 }
 
 /// A third-party app's token to store.

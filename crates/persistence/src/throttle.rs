@@ -106,44 +106,43 @@ pub async fn forget(db: &Database, subjects: &[&str]) -> Result<(), StorageError
     Ok(())
 }
 
-/// The counters that concern one account: from anywhere, and from each address.
+/// Appends the condition that picks the counters of one account: from anywhere, from each
+/// address, and of the mails sent to it.
+fn of_account_where(sql: &mut Sql, email: &str) {
+    let prefix = pair_prefix(email);
+    sql.push(" WHERE subject IN (")
+        .bind(account_subject(email))
+        .push(", ")
+        .bind(mail_subject(email))
+        .push(") OR substr(subject, 1, ")
+        .bind(i32::try_from(prefix.chars().count()).unwrap_or(i32::MAX))
+        .push(") = ")
+        .bind(prefix);
+}
+
+/// The counters that concern one account: from anywhere, from each address, and of the
+/// mails sent to it.
 pub async fn of_account(
     conn: &impl ConnectionTrait,
     email: &str,
 ) -> Result<Vec<login_throttle::Model>, StorageError> {
-    let prefix = pair_prefix(email);
     let mut sql = Sql::new(conn.get_database_backend());
-    sql.push("SELECT * FROM login_throttle WHERE subject IN (")
-        .bind(account_subject(email))
-        .push(", ")
-        .bind(mail_subject(email))
-        .push(")")
-        .push(" OR substr(subject, 1, ")
-        .bind(i32::try_from(prefix.chars().count()).unwrap_or(i32::MAX))
-        .push(") = ")
-        .bind(prefix)
-        .push(" ORDER BY subject");
+    sql.push("SELECT * FROM login_throttle");
+    of_account_where(&mut sql, email);
+    sql.push(" ORDER BY subject");
     Ok(login_throttle::Model::find_by_statement(sql.build())
         .all(conn)
         .await?)
 }
 
-/// Forgets the counters that concern one account (its erasure).
+/// Forgets the counters that concern one account (its erasure, a new password).
 pub(crate) async fn forget_account(
     conn: &impl ConnectionTrait,
     email: &str,
 ) -> Result<(), StorageError> {
-    let prefix = pair_prefix(email);
     let mut sql = Sql::new(conn.get_database_backend());
-    sql.push("DELETE FROM login_throttle WHERE subject IN (")
-        .bind(account_subject(email))
-        .push(", ")
-        .bind(mail_subject(email))
-        .push(")")
-        .push(" OR substr(subject, 1, ")
-        .bind(i32::try_from(prefix.chars().count()).unwrap_or(i32::MAX))
-        .push(") = ")
-        .bind(prefix);
+    sql.push("DELETE FROM login_throttle");
+    of_account_where(&mut sql, email);
     conn.execute_raw(sql.build()).await?;
     Ok(())
 }

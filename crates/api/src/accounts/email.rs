@@ -45,40 +45,77 @@ async fn mail_allowed(db: &Database, email: &str, now: DateTime<Utc>) -> Result<
     Ok(true)
 }
 
+/// A kind of link mailed to a person: what its token is for, how it looks, how long it
+/// works, where the app opens it and which mutation takes it.
+struct Link {
+    purpose: Purpose,
+    prefix: &'static str,
+    lifetime: Duration,
+    page: &'static str,
+    mutation: &'static str,
+}
+
+const VERIFY: Link = Link {
+    purpose: Purpose::VerifyEmail,
+    prefix: VERIFY_PREFIX,
+    lifetime: VERIFICATION_LIFETIME,
+    page: "verify-email",
+    mutation: "verifyEmail",
+};
+
+const RESET: Link = Link {
+    purpose: Purpose::ResetPassword,
+    prefix: RESET_PREFIX,
+    lifetime: RESET_LIFETIME,
+    page: "reset-password",
+    mutation: "resetPassword",
+};
+
+/// Mails `person` a new link of `kind`, unless their address had its mails for the hour;
+/// `write` makes the mail from the person and the link's instructions.
+async fn mail_link(
+    db: &Database,
+    settings: &AccountSettings,
+    person: &user::Model,
+    now: DateTime<Utc>,
+    kind: &Link,
+    write: impl FnOnce(&user::Model, &str) -> Mail,
+) -> Result<(), ApiError> {
+    if !mail_allowed(db, &person.email, now).await? {
+        return Ok(());
+    }
+    let token = secrets::new_opaque_token(kind.prefix);
+    account_tokens::issue(
+        db,
+        person.id,
+        kind.purpose,
+        secrets::digest(&token),
+        now,
+        kind.lifetime,
+    )
+    .await?;
+    let open = settings
+        .mailer
+        .token_instructions(kind.page, kind.mutation, &token);
+    settings.mailer.send(&person.email, write(person, &open));
+    Ok(())
+}
+
 async fn mail_verification(
     db: &Database,
     settings: &AccountSettings,
     person: &user::Model,
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
-    if !mail_allowed(db, &person.email, now).await? {
-        return Ok(());
-    }
-    let token = secrets::new_opaque_token(VERIFY_PREFIX);
-    account_tokens::issue(
-        db,
-        person.id,
-        Purpose::VerifyEmail,
-        secrets::digest(&token),
-        now,
-        VERIFICATION_LIFETIME,
-    )
-    .await?;
-    let open = settings
-        .mailer
-        .token_instructions("verify-email", "verifyEmail", &token);
-    settings.mailer.send(
-        &person.email,
-        Mail {
-            subject: "Confirm your address".to_owned(),
-            body: format!(
-                "Hello {name},\n\nTo finish creating your account, confirm that this address is yours:\n\n{open}\n\nThis link works once, for {hours} hours. If you did not sign up, ignore this mail: nobody can sign in with this address until it is confirmed.\n",
-                name = person.display_name,
-                hours = VERIFICATION_LIFETIME.num_hours(),
-            ),
-        },
-    );
-    Ok(())
+    mail_link(db, settings, person, now, &VERIFY, |person, open| Mail {
+        subject: "Confirm your address".to_owned(),
+        body: format!(
+            "Hello {name},\n\nTo finish creating your account, confirm that this address is yours:\n\n{open}\n\nThis link works once, for {hours} hours. If you did not sign up, ignore this mail: nobody can sign in with this address until it is confirmed.\n",
+            name = person.display_name,
+            hours = VERIFICATION_LIFETIME.num_hours(),
+        ),
+    })
+    .await
 }
 
 async fn mail_reset(
@@ -88,34 +125,15 @@ async fn mail_reset(
     now: DateTime<Utc>,
     why: &str,
 ) -> Result<(), ApiError> {
-    if !mail_allowed(db, &person.email, now).await? {
-        return Ok(());
-    }
-    let token = secrets::new_opaque_token(RESET_PREFIX);
-    account_tokens::issue(
-        db,
-        person.id,
-        Purpose::ResetPassword,
-        secrets::digest(&token),
-        now,
-        RESET_LIFETIME,
-    )
-    .await?;
-    let open = settings
-        .mailer
-        .token_instructions("reset-password", "resetPassword", &token);
-    settings.mailer.send(
-        &person.email,
-        Mail {
-            subject: "Your account".to_owned(),
-            body: format!(
-                "Hello {name},\n\n{why}\n\nTo choose a new password:\n\n{open}\n\nThis link works once, for {minutes} minutes. If you did not ask for it, ignore this mail: your password stays as it is.\n",
-                name = person.display_name,
-                minutes = RESET_LIFETIME.num_minutes(),
-            ),
-        },
-    );
-    Ok(())
+    mail_link(db, settings, person, now, &RESET, |person, open| Mail {
+        subject: "Your account".to_owned(),
+        body: format!(
+            "Hello {name},\n\n{why}\n\nTo choose a new password:\n\n{open}\n\nThis link works once, for {minutes} minutes. If you did not ask for it, ignore this mail: your password stays as it is.\n",
+            name = person.display_name,
+            minutes = RESET_LIFETIME.num_minutes(),
+        ),
+    })
+    .await
 }
 
 /// Signs someone up: the same answer (the normalised address) whether or not the address
