@@ -17,6 +17,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use std::sync::Arc;
+
 use super::AppState;
 use super::client::{Peer, address_key};
 use super::identify::identify;
@@ -187,7 +189,7 @@ fn respond_text(status: StatusCode, media: MediaType, body: String) -> Response 
 
 /// `GET /graphql?query=…`: queries only.
 pub(crate) async fn get(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Peer(peer): Peer,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
@@ -234,12 +236,12 @@ pub(crate) async fn get(
         variables,
         extensions,
     };
-    execute(state, media, params, true, peer, &headers).await
+    execute(&state, media, params, true, peer, &headers).await
 }
 
 /// `POST /graphql` with an `application/json` body.
 pub(crate) async fn post(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Peer(peer): Peer,
     headers: HeaderMap,
     body: Body,
@@ -303,7 +305,7 @@ pub(crate) async fn post(
             );
         }
     };
-    execute(state, media, params, false, peer, &headers).await
+    execute(&state, media, params, false, peer, &headers).await
 }
 
 fn not_acceptable() -> Response {
@@ -313,7 +315,7 @@ fn not_acceptable() -> Response {
 }
 
 async fn execute(
-    state: AppState,
+    state: &AppState,
     media: MediaType,
     params: Params,
     over_get: bool,
@@ -323,7 +325,7 @@ async fn execute(
     let started = Instant::now();
     let now = chrono::Utc::now();
     let client = state.proxies.client_ip(peer, headers);
-    let principal = match identify(&state, media, headers, client, now).await {
+    let principal = match identify(state, media, headers, client, now).await {
         Ok(principal) => principal,
         Err(response) => {
             record_operation("unauthenticated", "request_error", started);
@@ -372,7 +374,7 @@ async fn execute(
     let subject = rate_subject(&principal, client);
     let window = state.limiter.window_seconds();
     if let Err(violation) = state.analyzer.check_size(&query) {
-        return refuse(&state, &subject, media, &violation, started).await;
+        return refuse(state, &subject, media, &violation, started).await;
     }
     let cached = state.documents.get(&query);
     // A query parsed for the first time is kept once it parses.
@@ -408,7 +410,7 @@ async fn execute(
     };
     let analysis = match analysis {
         Ok(analysis) => analysis,
-        Err(violation) => return refuse(&state, &subject, media, &violation, started).await,
+        Err(violation) => return refuse(state, &subject, media, &violation, started).await,
     };
     let request = request.variables(variables);
     if over_get && operation_type == Some(OperationType::Mutation) {

@@ -100,8 +100,8 @@ impl Default for HttpSettings {
     }
 }
 
-/// What every handler shares.
-#[derive(Clone)]
+/// What every handler shares, behind one `Arc`: a request clones one pointer, not each of
+/// the fields.
 pub(crate) struct AppState {
     pub schema: AppSchema,
     pub api: ApiContext,
@@ -169,7 +169,7 @@ fn routes(api: ApiContext, settings: &HttpSettings, limiter: RateLimiter) -> Rou
         .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION, header::ACCEPT])
         .max_age(Duration::from_secs(3600));
     router
-        .with_state(state)
+        .with_state(Arc::new(state))
         .layer(
             // Small answers are not worth compressing; large pages are, quickly.
             CompressionLayer::new()
@@ -202,7 +202,7 @@ fn routes(api: ApiContext, settings: &HttpSettings, limiter: RateLimiter) -> Rou
         ))
 }
 
-async fn graphiql(State(state): State<AppState>) -> Response {
+async fn graphiql(State(state): State<Arc<AppState>>) -> Response {
     let (html, policy) = state.graphiql.render();
     let mut response = Html(html).into_response();
     let headers = response.headers_mut();
@@ -215,7 +215,7 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-async fn readyz(State(state): State<AppState>) -> Response {
+async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     match state.api.db.ping().await {
         Ok(()) => (StatusCode::OK, "ready").into_response(),
         Err(error) => {
