@@ -110,7 +110,7 @@ async fn mail_verification(
     mail_link(db, settings, person, now, &VERIFY, |person, open| Mail {
         subject: "Confirm your address".to_owned(),
         body: format!(
-            "Hello {name},\n\nTo finish creating your account, confirm that this address is yours:\n\n{open}\n\nThis link works once, for {hours} hours. If you did not sign up, ignore this mail: nobody can sign in with this address until it is confirmed.\n",
+            "Hello {name},\n\nTo finish creating your account, confirm that this address is yours:\n\n{open}\n\nIt works once, for {hours} hours. If you did not sign up, ignore this mail: nobody can sign in with this address until it is confirmed.\n",
             name = person.display_name,
             hours = VERIFICATION_LIFETIME.num_hours(),
         ),
@@ -128,7 +128,7 @@ async fn mail_reset(
     mail_link(db, settings, person, now, &RESET, |person, open| Mail {
         subject: "Your account".to_owned(),
         body: format!(
-            "Hello {name},\n\n{why}\n\nTo choose a new password:\n\n{open}\n\nThis link works once, for {minutes} minutes. If you did not ask for it, ignore this mail: your password stays as it is.\n",
+            "Hello {name},\n\n{why}\n\nTo choose a new password:\n\n{open}\n\nIt works once, for {minutes} minutes. If you did not ask for it, ignore this mail: your password stays as it is.\n",
             name = person.display_name,
             minutes = RESET_LIFETIME.num_minutes(),
         ),
