@@ -157,7 +157,10 @@ pub(super) async fn identify(
             return Err(respond(StatusCode::SERVICE_UNAVAILABLE, media, &body));
         }
     };
-    memo.accepted.insert(digest, ());
+    // Only app tokens are charged before their lookup, so only they need remembering.
+    if charged {
+        memo.accepted.insert(digest, ());
+    }
     if !principal.may_read() {
         let body = json!({ "errors": [{
             "message": "this app token does not have the `read` scope",
