@@ -14,12 +14,13 @@ WORKDIR /build
 COPY Cargo.toml Cargo.lock ./
 COPY crates/domain/Cargo.toml crates/domain/Cargo.toml
 COPY crates/persistence/Cargo.toml crates/persistence/Cargo.toml
+COPY crates/services/Cargo.toml crates/services/Cargo.toml
 COPY crates/api/Cargo.toml crates/api/Cargo.toml
 COPY migrations/Cargo.toml migrations/Cargo.toml
-RUN mkdir -p src crates/domain/src crates/persistence/src crates/api/src migrations/src bench \
+RUN mkdir -p src crates/domain/src crates/persistence/src crates/services/src crates/api/src migrations/src bench \
  && echo 'fn main() {}' > src/main.rs \
  && echo 'fn main() {}' > bench/checkin_load.rs \
- && for crate in crates/domain crates/persistence crates/api migrations; do \
+ && for crate in crates/domain crates/persistence crates/services crates/api migrations; do \
       : > "$crate/src/lib.rs"; \
     done \
  && cargo build --release --locked \

@@ -19,6 +19,7 @@ mod m20261205_000009_sessions;
 mod m20261205_000010_personal_data_lookups;
 mod m20261205_000011_signing_key_schedule;
 mod m20261205_000012_email_verification;
+mod m20261205_000013_change_log;
 
 /// Runs Capitole's migrations.
 pub struct Migrator;
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000010_personal_data_lookups::Migration),
             Box::new(m20261205_000011_signing_key_schedule::Migration),
             Box::new(m20261205_000012_email_verification::Migration),
+            Box::new(m20261205_000013_change_log::Migration),
         ]
     }
 }

@@ -5,45 +5,7 @@
 use async_graphql::ErrorExtensions;
 use capitole_persistence::StorageError;
 
-/// The stable codes of `extensions.code`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorCode {
-    /// The request's input is wrong; the message says how.
-    BadUserInput,
-    /// Credentials are needed.
-    Unauthenticated,
-    /// The caller may not do this.
-    Forbidden,
-    /// Nothing has that id or slug.
-    NotFound,
-    /// A unique value is taken or a version is stale.
-    Conflict,
-    /// The caller's budget is spent.
-    RateLimited,
-    /// The query is too big or too deep.
-    QueryTooComplex,
-    /// A dependency (the database) is unavailable; retry later.
-    ServiceUnavailable,
-    /// A fault on our side; the log has the detail.
-    Internal,
-}
-
-impl ErrorCode {
-    /// The code as clients see it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorCode::BadUserInput => "BAD_USER_INPUT",
-            ErrorCode::Unauthenticated => "UNAUTHENTICATED",
-            ErrorCode::Forbidden => "FORBIDDEN",
-            ErrorCode::NotFound => "NOT_FOUND",
-            ErrorCode::Conflict => "CONFLICT",
-            ErrorCode::RateLimited => "RATE_LIMITED",
-            ErrorCode::QueryTooComplex => "QUERY_TOO_COMPLEX",
-            ErrorCode::ServiceUnavailable => "SERVICE_UNAVAILABLE",
-            ErrorCode::Internal => "INTERNAL",
-        }
-    }
-}
+pub use capitole_services::ErrorCode;
 
 /// An error as the API reports it.
 #[derive(Debug)]
@@ -66,20 +28,7 @@ impl ApiError {
     /// Input whose fields failed their checks: every failed field is named in
     /// `extensions.fields`.
     pub fn fields(errors: capitole_domain::editorial::FieldErrors) -> Self {
-        let count = errors.fields().len();
-        Self {
-            code: ErrorCode::BadUserInput,
-            message: format!(
-                "{count} field{} failed {}: {errors}",
-                if count == 1 { "" } else { "s" },
-                if count == 1 {
-                    "its check"
-                } else {
-                    "their checks"
-                }
-            ),
-            fields: errors.fields().to_vec(),
-        }
+        ApiError::from(capitole_services::ServiceError::fields(errors))
     }
 
     /// The message meant for the client.
@@ -112,33 +61,17 @@ impl From<std::sync::Arc<StorageError>> for ApiError {
 
 impl From<&StorageError> for ApiError {
     fn from(error: &StorageError) -> Self {
-        match error {
-            StorageError::Conflict { field } => {
-                ApiError::new(ErrorCode::Conflict, format!("{field} is already taken"))
-            }
-            StorageError::NotFound => ApiError::new(ErrorCode::NotFound, "nothing has this id"),
-            StorageError::Stale { expected, current } => ApiError::new(
-                ErrorCode::Conflict,
-                format!(
-                    "this was changed by someone else since version {expected}; it is now at version {current}: reload it and apply your change again"
-                ),
-            ),
-            StorageError::BadCursor => ApiError::bad_input("`after` is not a cursor of this list"),
-            StorageError::BadRequest(message) => ApiError::bad_input(message.clone()),
-            StorageError::Unavailable(source) => {
-                tracing::warn!(error = %source, "database unavailable");
-                ApiError::new(
-                    ErrorCode::ServiceUnavailable,
-                    "the service is busy or unavailable; try again shortly",
-                )
-            }
-            StorageError::Internal(source) => {
-                tracing::error!(error = %source, "storage failure");
-                ApiError::new(
-                    ErrorCode::Internal,
-                    "internal error; the request id in the response headers identifies it",
-                )
-            }
+        ApiError::from(capitole_services::ServiceError::from(error))
+    }
+}
+
+impl From<capitole_services::ServiceError> for ApiError {
+    fn from(error: capitole_services::ServiceError) -> Self {
+        let (code, message, fields) = error.into_parts();
+        Self {
+            code,
+            message,
+            fields,
         }
     }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use async_graphql::InputType;
 use capitole_domain::access::Role;
-use capitole_persistence::editorial::Actor;
+use capitole_persistence::audit::Actor;
 use capitole_persistence::{Database, catalog};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;

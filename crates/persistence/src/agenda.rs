@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use capitole_domain::change::ItemKind;
 use capitole_domain::event::OccurrenceStatus;
 use capitole_domain::ids::new_id;
 use capitole_domain::text::fold;
@@ -19,17 +20,12 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::editorial::{Actor, audit};
+use crate::audit::{Actor, audit};
 use crate::entities::{
     event, event_category, event_neighborhood, event_occurrence, place, place_category,
-    slug_history,
 };
+use crate::slugs;
 use crate::{Database, StorageError};
-
-/// The kind of events in `slug_history` and the audit log.
-pub const EVENT: &str = "EVENT";
-/// The kind of places in `slug_history` and the audit log.
-pub const PLACE: &str = "PLACE";
 
 /// What an upsert did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,97 +141,6 @@ fn differences(before: &impl Serialize, after: &impl Serialize) -> BTreeMap<Stri
         }
     }
     changes
-}
-
-async fn slug_taken(
-    conn: &impl ConnectionTrait,
-    kind: &str,
-    slug: &str,
-    except: Option<Uuid>,
-) -> Result<bool, StorageError> {
-    let current = if kind == EVENT {
-        event::Entity::find()
-            .filter(event::Column::Slug.eq(slug))
-            .one(conn)
-            .await?
-            .map(|e| e.id)
-    } else {
-        place::Entity::find()
-            .filter(place::Column::Slug.eq(slug))
-            .one(conn)
-            .await?
-            .map(|p| p.id)
-    };
-    if current.is_some_and(|id| Some(id) != except) {
-        return Ok(true);
-    }
-    let retired = slug_history::Entity::find_by_id((kind.to_owned(), slug.to_owned()))
-        .one(conn)
-        .await?;
-    Ok(retired.is_some_and(|r| Some(r.item_id) != except))
-}
-
-async fn free_slug(
-    conn: &impl ConnectionTrait,
-    kind: &str,
-    base: &str,
-) -> Result<String, StorageError> {
-    if !slug_taken(conn, kind, base, None).await? {
-        return Ok(base.to_owned());
-    }
-    let stem: String = base.chars().take(110).collect();
-    let stem = stem.trim_end_matches('-');
-    for n in 2..1_000 {
-        let candidate = format!("{stem}-{n}");
-        if !slug_taken(conn, kind, &candidate, None).await? {
-            return Ok(candidate);
-        }
-    }
-    Err(StorageError::Conflict {
-        field: "slug".into(),
-    })
-}
-
-/// Moves an item to a new slug; the old one keeps resolving.
-async fn change_slug(
-    txn: &DatabaseTransaction,
-    kind: &str,
-    id: Uuid,
-    old: &str,
-    new: &str,
-    now: DateTime<Utc>,
-) -> Result<(), StorageError> {
-    if slug_taken(txn, kind, new, Some(id)).await? {
-        return Err(StorageError::Conflict {
-            field: "slug".into(),
-        });
-    }
-    slug_history::Entity::delete_by_id((kind.to_owned(), new.to_owned()))
-        .exec(txn)
-        .await?;
-    slug_history::Entity::insert(slug_history::ActiveModel {
-        kind: Set(kind.to_owned()),
-        slug: Set(old.to_owned()),
-        item_id: Set(id),
-        retired_at: Set(now),
-    })
-    .exec(txn)
-    .await?;
-    Ok(())
-}
-
-/// The item of this kind that had this slug before, if any.
-pub async fn retired_slug(
-    db: &Database,
-    kind: &str,
-    slug: &str,
-) -> Result<Option<Uuid>, StorageError> {
-    Ok(
-        slug_history::Entity::find_by_id((kind.to_owned(), slug.to_owned()))
-            .one(db.connection())
-            .await?
-            .map(|r| r.item_id),
-    )
 }
 
 // ---------------------------------------------------------------------------------------
@@ -530,7 +435,7 @@ async fn insert_event(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<event::Model, StorageError> {
-    let slug = free_slug(txn, EVENT, slug_base).await?;
+    let slug = slugs::free(txn, ItemKind::Event, slug_base, None).await?;
     let mut row = event::Model {
         id: new_id(),
         slug,
@@ -580,7 +485,7 @@ async fn insert_event(
     audit(
         txn,
         actor,
-        EVENT,
+        ItemKind::Event,
         row.id,
         "CREATE",
         json!({ "title": row.title, "slug": row.slug, "organization": row.organization_id, "source": row.source, "externalId": row.external_id, "dates": dates }),
@@ -648,7 +553,7 @@ async fn save_event_in(
     if let Some(slug) = &change.slug
         && *slug != before.slug
     {
-        change_slug(txn, EVENT, id, &before.slug, slug, now).await?;
+        slugs::change(txn, ItemKind::Event, id, &before.slug, slug, now).await?;
         changes.insert("slug".into(), json!({ "from": before.slug, "to": slug }));
         after.slug = slug.clone();
     }
@@ -688,7 +593,7 @@ async fn save_event_in(
     if updated == 0 {
         return Err(stale(expected_version, expected_version + 1));
     }
-    audit(txn, actor, EVENT, id, action, json!(changes), now).await?;
+    audit(txn, actor, ItemKind::Event, id, action, json!(changes), now).await?;
     Ok((after, true))
 }
 
@@ -821,7 +726,7 @@ pub async fn set_occurrence_status(
     audit(
         &txn,
         actor,
-        EVENT,
+        ItemKind::Event,
         event_id,
         "SET_OCCURRENCE_STATUS",
         json!({ "startsAt": starts_at, "status": { "from": date.status, "to": status.code() } }),
@@ -948,7 +853,7 @@ async fn insert_place(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<place::Model, StorageError> {
-    let slug = free_slug(txn, PLACE, slug_base).await?;
+    let slug = slugs::free(txn, ItemKind::Place, slug_base, None).await?;
     let mut row = place::Model {
         id: new_id(),
         slug,
@@ -985,7 +890,7 @@ async fn insert_place(
     audit(
         txn,
         actor,
-        PLACE,
+        ItemKind::Place,
         row.id,
         "CREATE",
         json!({ "name": row.name, "slug": row.slug, "owner": row.owner_organization_id, "source": row.source, "externalId": row.external_id }),
@@ -1034,7 +939,7 @@ async fn save_place_in(
     if let Some(slug) = slug
         && slug != before.slug
     {
-        change_slug(txn, PLACE, id, &before.slug, slug, now).await?;
+        slugs::change(txn, ItemKind::Place, id, &before.slug, slug, now).await?;
         changes.insert("slug".into(), json!({ "from": before.slug, "to": slug }));
         after.slug = slug.to_owned();
     }
@@ -1061,7 +966,7 @@ async fn save_place_in(
     if updated == 0 {
         return Err(stale(expected_version, expected_version + 1));
     }
-    audit(txn, actor, PLACE, id, action, json!(changes), now).await?;
+    audit(txn, actor, ItemKind::Place, id, action, json!(changes), now).await?;
     Ok((after, true))
 }
 

@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 
+use capitole_domain::change::ItemKind;
 use capitole_domain::community::{CHECK_IN_COOLDOWN, Vote, rating};
 use capitole_domain::geo::{Coordinates, RadiusMeters};
 use chrono::{DateTime, Duration, Utc};
@@ -16,8 +17,8 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::audit::{Actor, audit};
 use crate::cursor::{self, Page};
-use crate::editorial::{Actor, audit};
 use crate::entities::{
     attendance, check_in, event_occurrence, place, place_stat, place_vote, save, tip, tip_like,
     tip_report, user,
@@ -25,8 +26,6 @@ use crate::entities::{
 use crate::sql::Sql;
 use crate::{Backend, Database, StorageError};
 
-/// The kind of tips in the audit log, where their moderation is recorded.
-pub const TIP: &str = "TIP";
 /// Check-ins one person may make in a day, all places together.
 pub const CHECK_INS_PER_DAY: u64 = 50;
 /// Tips one person may leave in a day.
@@ -806,7 +805,7 @@ pub async fn moderate_tip(
     audit(
         &txn,
         moderator,
-        TIP,
+        ItemKind::Tip,
         row.id,
         if hidden { "HIDE" } else { "RESTORE" },
         json!({ "hidden": { "from": !hidden, "to": hidden } }),

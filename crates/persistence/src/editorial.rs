@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use capitole_domain::article::ArticleStatus;
+use capitole_domain::change::ItemKind;
 use capitole_domain::editorial::Transition;
 use capitole_domain::text::fold;
 use chrono::{DateTime, Utc};
@@ -16,38 +17,14 @@ use sea_orm::{
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::cursor::{self, Page};
+use crate::audit::{Actor, audit};
 use crate::entities::{
     article, article_event, article_neighborhood, article_organization, article_place,
-    article_revision, audit_entry, slug_history, social_post,
+    article_revision, slug_history, social_post,
 };
+use crate::slugs;
 use crate::sql::Sql;
 use crate::{Database, StorageError};
-
-/// The kind of item in `slug_history` and the audit log.
-pub const ARTICLE: &str = "ARTICLE";
-
-/// Who makes an editorial write, for the audit log.
-#[derive(Debug, Clone)]
-pub struct Actor {
-    /// Their account (none for the scheduler).
-    pub user_id: Option<Uuid>,
-    /// How the log names them.
-    pub label: String,
-    /// The organization they act for.
-    pub organization: Option<Uuid>,
-}
-
-impl Actor {
-    /// The background task that publishes scheduled articles.
-    pub fn scheduler() -> Self {
-        Self {
-            user_id: None,
-            label: "scheduler".into(),
-            organization: None,
-        }
-    }
-}
 
 /// The content of an article, checked by the caller.
 #[derive(Debug, Clone, Default)]
@@ -104,76 +81,6 @@ fn stale(expected: i64, found: i64) -> StorageError {
         expected,
         current: found,
     }
-}
-
-pub(crate) async fn audit(
-    txn: &DatabaseTransaction,
-    actor: &Actor,
-    item_kind: &str,
-    item_id: Uuid,
-    action: &str,
-    changes: Value,
-    now: DateTime<Utc>,
-) -> Result<(), StorageError> {
-    audit_entry::Entity::insert(audit_entry::ActiveModel {
-        id: Set(capitole_domain::ids::new_id()),
-        at: Set(now),
-        actor_id: Set(actor.user_id),
-        actor: Set(actor.label.clone()),
-        organization_id: Set(actor.organization),
-        item_kind: Set(item_kind.to_owned()),
-        item_id: Set(item_id),
-        action: Set(action.to_owned()),
-        changes: Set(changes.to_string()),
-    })
-    .exec(txn)
-    .await?;
-    Ok(())
-}
-
-async fn slug_taken(
-    conn: &impl ConnectionTrait,
-    slug: &str,
-    except: Option<Uuid>,
-) -> Result<bool, StorageError> {
-    let current = article::Entity::find()
-        .filter(article::Column::Slug.eq(slug))
-        .one(conn)
-        .await?;
-    if current.is_some_and(|a| Some(a.id) != except) {
-        return Ok(true);
-    }
-    let retired = slug_history::Entity::find_by_id((ARTICLE.to_owned(), slug.to_owned()))
-        .one(conn)
-        .await?;
-    Ok(retired.is_some_and(|r| Some(r.item_id) != except))
-}
-
-/// The first free slug among `base`, `base-2`, `base-3`… (current and retired slugs of
-/// other articles count as taken).
-async fn free_slug(
-    conn: &impl ConnectionTrait,
-    base: &str,
-    except: Option<Uuid>,
-) -> Result<String, StorageError> {
-    if !slug_taken(conn, base, except).await? {
-        return Ok(base.to_owned());
-    }
-    for n in 2..1_000 {
-        let candidate = format!(
-            "{}-{n}",
-            base.chars()
-                .take(110)
-                .collect::<String>()
-                .trim_end_matches('-')
-        );
-        if !slug_taken(conn, &candidate, except).await? {
-            return Ok(candidate);
-        }
-    }
-    Err(StorageError::Conflict {
-        field: "slug".into(),
-    })
 }
 
 async fn replace_links(
@@ -290,7 +197,7 @@ pub async fn create_article(
     now: DateTime<Utc>,
 ) -> Result<article::Model, StorageError> {
     let txn = db.begin_write().await?;
-    let slug = free_slug(&txn, slug_base, None).await?;
+    let slug = slugs::free(&txn, ItemKind::Article, slug_base, None).await?;
     let id = capitole_domain::ids::new_id();
     let row = article::Model {
         id,
@@ -330,7 +237,7 @@ pub async fn create_article(
     audit(
         &txn,
         actor,
-        ARTICLE,
+        ItemKind::Article,
         id,
         "CREATE",
         json!({ "title": row.title, "slug": row.slug, "organizations": links.organizations }),
@@ -423,23 +330,7 @@ pub async fn update_article(
     if let Some(slug) = change.slug
         && slug != before.slug
     {
-        if slug_taken(&txn, &slug, Some(id)).await? {
-            return Err(StorageError::Conflict {
-                field: "slug".into(),
-            });
-        }
-        // The new slug may be one this article had before.
-        slug_history::Entity::delete_by_id((ARTICLE.to_owned(), slug.clone()))
-            .exec(&txn)
-            .await?;
-        slug_history::Entity::insert(slug_history::ActiveModel {
-            kind: Set(ARTICLE.to_owned()),
-            slug: Set(before.slug.clone()),
-            item_id: Set(id),
-            retired_at: Set(now),
-        })
-        .exec(&txn)
-        .await?;
+        slugs::change(&txn, ItemKind::Article, id, &before.slug, &slug, now).await?;
         after.slug = slug;
     }
     after.search_text = fold(&format!("{} {}", after.title, after.summary));
@@ -534,7 +425,16 @@ pub async fn update_article(
     )
     .await?;
     revision(&txn, &after, actor, now).await?;
-    audit(&txn, actor, ARTICLE, id, "UPDATE", json!(changes), now).await?;
+    audit(
+        &txn,
+        actor,
+        ItemKind::Article,
+        id,
+        "UPDATE",
+        json!(changes),
+        now,
+    )
+    .await?;
     txn.commit().await?;
     Ok(after)
 }
@@ -595,7 +495,16 @@ pub async fn transition(
         "status": { "from": before.status, "to": after.status },
         "publishedAt": { "from": before.published_at, "to": after.published_at },
     });
-    audit(&txn, actor, ARTICLE, id, transition.action(), changes, now).await?;
+    audit(
+        &txn,
+        actor,
+        ItemKind::Article,
+        id,
+        transition.action(),
+        changes,
+        now,
+    )
+    .await?;
     txn.commit().await?;
     Ok(after)
 }
@@ -631,7 +540,7 @@ pub async fn delete_draft(
     audit(
         &txn,
         actor,
-        ARTICLE,
+        ItemKind::Article,
         id,
         "DELETE",
         json!({ "title": before.title, "slug": before.slug }),
@@ -668,7 +577,7 @@ pub async fn publish_due(db: &Database, now: DateTime<Utc>) -> Result<Vec<Uuid>,
         audit(
             &txn,
             &actor,
-            ARTICLE,
+            ItemKind::Article,
             id,
             "PUBLISH",
             json!({ "status": { "from": "SCHEDULED", "to": "PUBLISHED" } }),
@@ -692,90 +601,11 @@ pub async fn revisions(
         .await?)
 }
 
-/// The article that had this slug before, if any.
-pub async fn retired_slug(db: &Database, slug: &str) -> Result<Option<Uuid>, StorageError> {
-    Ok(
-        slug_history::Entity::find_by_id((ARTICLE.to_owned(), slug.to_owned()))
-            .one(db.connection())
-            .await?
-            .map(|r| r.item_id),
-    )
-}
-
-/// Which audit entries a reader may list.
-#[derive(Debug, Clone, Default)]
-pub struct AuditFilter {
-    /// Only entries about articles of these organizations (editors); `None` is every entry
-    /// (administrators).
-    pub organizations: Option<Vec<Uuid>>,
-    /// Only entries about this item.
-    pub item: Option<Uuid>,
-}
-
-#[derive(serde::Serialize, serde::Deserialize)]
-struct AuditKey(DateTime<Utc>, Uuid);
-
-/// A page of the audit log, newest first. Entries of deleted articles stay readable by
-/// administrators; editors see entries about articles their organizations publish and
-/// entries written for their organizations.
-pub async fn audit_log(
-    db: &Database,
-    filter: &AuditFilter,
-    first: usize,
-    after: Option<&str>,
-) -> Result<Page<audit_entry::Model>, StorageError> {
-    let after = after.map(cursor::decode::<AuditKey>).transpose()?;
-    let mut sql = Sql::new(db.db_backend());
-    sql.push("SELECT l.* FROM audit_log l WHERE 1 = 1");
-    push_audit_filter(&mut sql, filter);
-    if let Some(AuditKey(at, id)) = after {
-        sql.push(" AND (l.at < ").bind(at);
-        sql.push(" OR (l.at = ")
-            .bind(at)
-            .push(" AND l.id < ")
-            .bind(id)
-            .push("))");
-    }
-    sql.push(" ORDER BY l.at DESC, l.id DESC LIMIT ")
-        .number(first + 1);
-    let rows = audit_entry::Model::find_by_statement(sql.build())
-        .all(db.connection())
-        .await?;
-    Ok(Page::from_rows(rows, first, |e| {
-        cursor::encode(&AuditKey(e.at, e.id))
-    }))
-}
-
-fn push_audit_filter(sql: &mut Sql, filter: &AuditFilter) {
-    if let Some(organizations) = &filter.organizations {
-        if organizations.is_empty() {
-            sql.push(" AND 1 = 0");
-        } else {
-            sql.push(" AND (l.organization_id IN ")
-                .bind_list(organizations.iter().copied())
-                .push(" OR l.item_id IN (SELECT article_id FROM article_organizations WHERE organization_id IN ")
-                .bind_list(organizations.iter().copied())
-                .push("))");
-        }
-    }
-    if let Some(item) = filter.item {
-        sql.push(" AND l.item_id = ").bind(item);
-    }
-}
-
-/// How many entries of the audit log a filter holds.
-pub async fn audit_count(db: &Database, filter: &AuditFilter) -> Result<u64, StorageError> {
-    let mut sql = Sql::new(db.db_backend());
-    sql.push("SELECT COUNT(*) AS n FROM audit_log l WHERE 1 = 1");
-    push_audit_filter(&mut sql, filter);
-    crate::places::count_of(db, sql).await
-}
-
 /// A post to record.
 #[derive(Debug, Clone)]
 pub struct NewSocialPost {
-    /// `ARTICLE` or `EVENT`.
-    pub item_kind: &'static str,
+    /// `ItemKind::Article` or `EVENT`.
+    pub item_kind: ItemKind,
     /// The item announced.
     pub item_id: Uuid,
     /// The network's code.
@@ -796,7 +626,7 @@ pub async fn record_social_post(
 ) -> Result<social_post::Model, StorageError> {
     let txn = db.begin_write().await?;
     let existing = social_post::Entity::find()
-        .filter(social_post::Column::ItemKind.eq(post.item_kind))
+        .filter(social_post::Column::ItemKind.eq(post.item_kind.code()))
         .filter(social_post::Column::ItemId.eq(post.item_id))
         .filter(social_post::Column::Url.eq(post.url.clone()))
         .one(&txn)
@@ -806,7 +636,7 @@ pub async fn record_social_post(
     }
     let row = social_post::Model {
         id: capitole_domain::ids::new_id(),
-        item_kind: post.item_kind.to_owned(),
+        item_kind: post.item_kind.code().to_owned(),
         item_id: post.item_id,
         network: post.network,
         url: post.url,
@@ -852,10 +682,11 @@ pub async fn remove_social_post(
     social_post::Entity::delete_by_id(post.id)
         .exec(&txn)
         .await?;
+    let kind = ItemKind::from_code(&post.item_kind).ok_or(StorageError::NotFound)?;
     audit(
         &txn,
         actor,
-        &post.item_kind.clone(),
+        kind,
         post.item_id,
         "REMOVE_SOCIAL_POST",
         json!({ "network": post.network, "url": post.url }),

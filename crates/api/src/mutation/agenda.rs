@@ -26,7 +26,7 @@ use capitole_domain::text::encode_codes;
 use capitole_persistence::agenda::{
     self, EventChange, EventContent, EventSchedule, Outcome, PlaceContent, PlannedDate,
 };
-use capitole_persistence::editorial::Actor;
+use capitole_persistence::audit::Actor;
 use capitole_persistence::{catalog, places};
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, SubsecRound, Utc};
 use uuid::Uuid;

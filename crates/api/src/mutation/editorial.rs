@@ -362,7 +362,7 @@ async fn editable(
 ) -> ApiResult<(
     capitole_persistence::entities::article::Model,
     Vec<Uuid>,
-    editorial::Actor,
+    capitole_persistence::audit::Actor,
 )> {
     let not_found = || to_gql(ApiError::new(ErrorCode::NotFound, "no article has this id"));
     let row = editorial::article(&scope.db, id)
@@ -723,7 +723,7 @@ impl EditorialMutation {
             to_gql(ApiError::fields(errors))
         })?;
         let post = editorial::NewSocialPost {
-            item_kind: editorial::ARTICLE,
+            item_kind: capitole_domain::change::ItemKind::Article,
             item_id: uuid,
             network: network.code().to_owned(),
             url,

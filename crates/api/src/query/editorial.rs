@@ -3,7 +3,9 @@
 
 use async_graphql::types::Json;
 use async_graphql::{Context, ID, Object, SimpleObject};
-use capitole_persistence::editorial::{self, AuditFilter};
+use capitole_domain::change::ItemKind;
+use capitole_persistence::audit::{self, AuditFilter};
+use capitole_persistence::editorial;
 use capitole_persistence::entities::{article_revision, audit_entry};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -57,11 +59,11 @@ impl AuditEntry {
     }
     /// The item's global id (it may have been deleted since).
     async fn item_id(&self) -> ID {
-        let kind = match self.0.item_kind.as_str() {
-            capitole_persistence::agenda::EVENT => Kind::Event,
-            capitole_persistence::agenda::PLACE => Kind::Place,
-            capitole_persistence::community::TIP => Kind::Tip,
-            _ => Kind::NewsArticle,
+        let kind = match ItemKind::from_code(&self.0.item_kind) {
+            Some(ItemKind::Event) => Kind::Event,
+            Some(ItemKind::Place) => Kind::Place,
+            Some(ItemKind::Tip) => Kind::Tip,
+            Some(ItemKind::Article) | None => Kind::NewsArticle,
         };
         ids::encode(kind, self.0.item_id)
     }
@@ -178,7 +180,7 @@ impl EditorialQuery {
             organizations,
             item,
         };
-        let page = editorial::audit_log(&scope.db, &filter, first, raw_after.as_deref())
+        let page = audit::audit_log(&scope.db, &filter, first, raw_after.as_deref())
             .await
             .map_err(to_gql)?;
         let info = page_info(&page, after.is_some());

@@ -163,9 +163,9 @@ impl EventQuery {
                     return Ok(Some(Event(found)));
                 }
                 // A slug the event had before still leads to it.
-                let retired = capitole_persistence::agenda::retired_slug(
+                let retired = capitole_persistence::slugs::retired(
                     &scope.db,
-                    capitole_persistence::agenda::EVENT,
+                    capitole_domain::change::ItemKind::Event,
                     &slug,
                 )
                 .await

@@ -1,8 +1,8 @@
 //! Root fields for news.
 
 use async_graphql::{Context, ID, InputObject, Object};
+use capitole_domain::change::ItemKind;
 use capitole_persistence::articles::{self, NewsFilter as StorageFilter};
-use capitole_persistence::editorial;
 
 use crate::context::{RequestScope, scope};
 use crate::error::{ApiError, ApiResult, to_gql};
@@ -136,7 +136,7 @@ impl NewsQuery {
                     return Ok(Some(NewsArticle(found)));
                 }
                 // A slug the article had before still leads to it.
-                match editorial::retired_slug(&scope.db, &slug)
+                match capitole_persistence::slugs::retired(&scope.db, ItemKind::Article, &slug)
                     .await
                     .map_err(to_gql)?
                 {

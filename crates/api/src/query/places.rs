@@ -129,9 +129,9 @@ impl PlaceQuery {
                     return Ok(Some(Place(found)));
                 }
                 // A slug the place had before still leads to it.
-                let retired = capitole_persistence::agenda::retired_slug(
+                let retired = capitole_persistence::slugs::retired(
                     &scope.db,
-                    capitole_persistence::agenda::PLACE,
+                    capitole_domain::change::ItemKind::Place,
                     &slug,
                 )
                 .await

@@ -76,7 +76,7 @@ pub(crate) enum CountQuery {
     Events(Box<EventFilter>),
     News(ArticleVisibility, Box<NewsFilter>),
     Occurrences(Uuid, OccurrenceWindow),
-    Audit(Box<capitole_persistence::editorial::AuditFilter>),
+    Audit(Box<capitole_persistence::audit::AuditFilter>),
     TipsOfPlace(Uuid),
     CheckInsOf(Uuid),
 }
@@ -97,9 +97,7 @@ impl CountQuery {
             CountQuery::CheckInsOf(user_id) => {
                 capitole_persistence::community::check_in_count(db, *user_id).await
             }
-            CountQuery::Audit(filter) => {
-                capitole_persistence::editorial::audit_count(db, filter).await
-            }
+            CountQuery::Audit(filter) => capitole_persistence::audit::audit_count(db, filter).await,
         }
         .map_err(to_gql)?;
         Ok(i64::try_from(n).unwrap_or(i64::MAX))

@@ -1,0 +1,117 @@
+//! The change log's vocabulary: which kind of item changed and what happened to it. Every
+//! write that changes what a reader sees appends one entry in the same transaction; offline
+//! copies, feeds and caches follow the log instead of reading every item again.
+
+/// The kinds of items the change log follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ItemKind {
+    /// A news article.
+    Article,
+    /// An event (with its dates).
+    Event,
+    /// A place.
+    Place,
+    /// A tip left at a place.
+    Tip,
+}
+
+impl ItemKind {
+    /// Every kind, in the order lists show them.
+    pub const ALL: [ItemKind; 4] = [
+        ItemKind::Article,
+        ItemKind::Event,
+        ItemKind::Place,
+        ItemKind::Tip,
+    ];
+
+    /// The stored code (also the kind's name in the audit log and slug history).
+    pub fn code(self) -> &'static str {
+        match self {
+            ItemKind::Article => "ARTICLE",
+            ItemKind::Event => "EVENT",
+            ItemKind::Place => "PLACE",
+            ItemKind::Tip => "TIP",
+        }
+    }
+
+    /// The kind of a stored code.
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.code() == code)
+    }
+}
+
+/// What happened to an item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ChangeKind {
+    /// It was made.
+    Created,
+    /// Its content changed.
+    Updated,
+    /// It became public.
+    Published,
+    /// It stopped being public (unpublished or archived).
+    Unpublished,
+    /// It was cancelled (it stays readable, with its status).
+    Cancelled,
+    /// A moderator hid it.
+    Hidden,
+    /// It is gone.
+    Deleted,
+}
+
+impl ChangeKind {
+    /// Every change, in the order the log's documentation lists them.
+    pub const ALL: [ChangeKind; 7] = [
+        ChangeKind::Created,
+        ChangeKind::Updated,
+        ChangeKind::Published,
+        ChangeKind::Unpublished,
+        ChangeKind::Cancelled,
+        ChangeKind::Hidden,
+        ChangeKind::Deleted,
+    ];
+
+    /// The stored code.
+    pub fn code(self) -> &'static str {
+        match self {
+            ChangeKind::Created => "CREATED",
+            ChangeKind::Updated => "UPDATED",
+            ChangeKind::Published => "PUBLISHED",
+            ChangeKind::Unpublished => "UNPUBLISHED",
+            ChangeKind::Cancelled => "CANCELLED",
+            ChangeKind::Hidden => "HIDDEN",
+            ChangeKind::Deleted => "DELETED",
+        }
+    }
+
+    /// The change of a stored code.
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.code() == code)
+    }
+
+    /// Whether the item is gone from public view after this change, so that an offline
+    /// copy drops it.
+    pub fn removes(self) -> bool {
+        matches!(
+            self,
+            ChangeKind::Unpublished | ChangeKind::Hidden | ChangeKind::Deleted
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_read_back_as_what_they_were_written_from() {
+        for kind in ItemKind::ALL {
+            assert_eq!(ItemKind::from_code(kind.code()), Some(kind));
+        }
+        for change in ChangeKind::ALL {
+            assert_eq!(ChangeKind::from_code(change.code()), Some(change));
+        }
+        assert_eq!(ItemKind::from_code("USER"), None);
+        assert_eq!(ChangeKind::from_code("created"), None);
+    }
+}

@@ -1,0 +1,27 @@
+//! Capitole's application services: one module per kind of item, whose functions take the
+//! acting [`Principal`] and a typed value parsed in the domain, check access and the rules,
+//! and call storage in one transaction, in which the change log gets its entry. GraphQL
+//! resolvers, the importer and the scheduler all write through them; nothing here knows
+//! GraphQL or HTTP.
+
+pub mod error;
+pub mod principal;
+
+use capitole_persistence::Database;
+use chrono_tz::Tz;
+
+pub use error::{ErrorCode, ServiceError};
+pub use principal::Principal;
+
+/// What every service call shares: the database and the city's timezone (for local dates,
+/// schedules and opening hours).
+#[derive(Clone)]
+pub struct Services {
+    /// The database.
+    pub db: Database,
+    /// The city's timezone.
+    pub timezone: Tz,
+}
+
+/// Results of services.
+pub type ServiceResult<T> = Result<T, ServiceError>;
