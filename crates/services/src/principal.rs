@@ -48,6 +48,10 @@ pub enum Principal {
     User(SignedIn),
     /// A third-party app.
     App(App),
+    /// The city's own operator: the command line (an import) or a background job (the
+    /// scheduler), acting on the city's content with an editor's rights for every
+    /// organization, named in the audit log by its label. It never acts on accounts.
+    Operator(Arc<str>),
 }
 
 impl Principal {
@@ -63,6 +67,25 @@ impl Principal {
                 ErrorCode::Unauthenticated,
                 "sign in first (send `Authorization: Bearer <access token>`)",
             )),
+            Principal::Operator(_) => Err(ServiceError::new(
+                ErrorCode::Forbidden,
+                "this needs a person's account",
+            )),
+        }
+    }
+
+    /// The operator of the command line or of a background job, named `label` in the audit
+    /// log.
+    pub fn operator(label: &str) -> Self {
+        Principal::Operator(label.into())
+    }
+
+    /// The actor an operator is recorded as, acting for `organization`.
+    fn operator_actor(label: &str, organization: Option<Uuid>) -> Actor {
+        Actor {
+            user_id: None,
+            label: label.to_owned(),
+            organization,
         }
     }
 
@@ -89,6 +112,9 @@ impl Principal {
                     ErrorCode::Forbidden,
                     "app tokens cannot publish; sign in as an editor",
                 ));
+            }
+            Principal::Operator(label) => {
+                return Ok(Self::operator_actor(label, organizations.first().copied()));
             }
             other => other.user()?,
         };
@@ -122,6 +148,9 @@ impl Principal {
     /// was done at their places; an editor of another organization is recorded for their
     /// own, so that their colleagues read it.
     pub fn moderator(&self, owner: Option<Uuid>) -> Result<Actor, ServiceError> {
+        if let Principal::Operator(label) = self {
+            return Ok(Self::operator_actor(label, owner));
+        }
         let user = self.user()?;
         let organization = match user.role {
             Role::Administrator => owner,
@@ -145,6 +174,9 @@ impl Principal {
     /// The organizations an editorial reader may see the trail of: `None` for every one
     /// (administrators), the editor's own otherwise.
     pub fn audit_scope(&self) -> Result<Option<Vec<Uuid>>, ServiceError> {
+        if let Principal::Operator(_) = self {
+            return Ok(None);
+        }
         let user = self.user()?;
         match user.role {
             Role::Administrator => Ok(None),
@@ -158,7 +190,11 @@ impl Principal {
 
     /// Whether the caller moderates what residents write (editors and administrators).
     pub fn is_moderator(&self) -> bool {
-        matches!(self, Principal::User(user) if user.role != Role::Citizen)
+        match self {
+            Principal::User(user) => user.role != Role::Citizen,
+            Principal::Operator(_) => true,
+            _ => false,
+        }
     }
 
     /// Whether the caller may read the drafts of `organizations`' items.
@@ -169,6 +205,7 @@ impl Principal {
                 Role::Editor => organizations.iter().any(|o| user.organizations.contains(o)),
                 Role::Citizen => false,
             },
+            Principal::Operator(_) => true,
             _ => false,
         }
     }
@@ -189,6 +226,7 @@ impl Principal {
             Principal::User(user) if user.role == Role::Administrator => {
                 ArticleVisibility::Everything
             }
+            Principal::Operator(_) => ArticleVisibility::Everything,
             Principal::User(user)
                 if user.role == Role::Editor && !user.organizations.is_empty() =>
             {
@@ -215,7 +253,51 @@ impl Principal {
         match self {
             Principal::User(user) => Some((format!("user:{}", user.user_id), RateTier::User)),
             Principal::App(app) => Some((format!("token:{}", app.token_id), app.tier)),
-            Principal::Anonymous => None,
+            Principal::Anonymous | Principal::Operator(_) => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_operator_edits_for_every_organization_under_its_label_but_is_nobody() {
+        let organization = Uuid::from_u128(7);
+        let operator = Principal::operator("import:agenda");
+        let actor = operator.editor_of(&[organization]).map_err(|e| e.code());
+        assert_eq!(
+            actor
+                .as_ref()
+                .map(|a| (a.user_id, a.label.as_str(), a.organization)),
+            Ok((None, "import:agenda", Some(organization)))
+        );
+        assert_eq!(
+            operator.user().map(|_| ()).map_err(|e| e.code()),
+            Err(ErrorCode::Forbidden)
+        );
+        assert!(operator.budget().is_none());
+        assert!(!operator.may_read_private_of(Uuid::from_u128(1)));
+    }
+
+    #[test]
+    fn an_app_never_publishes_and_an_anonymous_caller_must_sign_in() {
+        let app = Principal::App(App {
+            token_id: Uuid::from_u128(1),
+            scopes: vec![Scope::Read],
+            tier: RateTier::Standard,
+        });
+        assert_eq!(
+            app.editor_of(&[]).map(|_| ()).map_err(|e| e.code()),
+            Err(ErrorCode::Forbidden)
+        );
+        assert_eq!(
+            Principal::Anonymous
+                .editor_of(&[])
+                .map(|_| ())
+                .map_err(|e| e.code()),
+            Err(ErrorCode::Unauthenticated)
+        );
     }
 }
