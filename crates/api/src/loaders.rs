@@ -77,6 +77,10 @@ by_id_loader!(
     ArticleId => article::Model, |db, b, ids| articles::by_ids(db, &b.articles, &ids)
 );
 by_id_loader!(
+    /// A tip by id, unless a moderator hid it.
+    TipId => tip::Model, |db, _b, ids| community::visible_tips(db, &ids)
+);
+by_id_loader!(
     /// An organization by id.
     OrganizationId => organization::Model, |db, _b, ids| catalog::organizations_by_ids(db, &ids)
 );

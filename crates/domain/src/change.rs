@@ -2,6 +2,42 @@
 //! write that changes what a reader sees appends one entry in the same transaction; offline
 //! copies, feeds and caches follow the log instead of reading every item again.
 
+use chrono::{DateTime, Duration, Utc};
+
+/// How long the change log keeps its entries by default: a reader that comes back later
+/// than that reads everything again.
+pub const DEFAULT_RETENTION_DAYS: u32 = 30;
+
+/// How long the log keeps entries, and so how old a reader's position may be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention(Duration);
+
+impl Retention {
+    /// A retention of `days` days (at least one).
+    pub fn days(days: u32) -> Self {
+        Retention(Duration::days(i64::from(days.max(1))))
+    }
+
+    /// Whether a position written at `at` is too old to resume from at `now`.
+    pub fn expired(self, at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+        at < now - self.0
+    }
+
+    /// Entries written before this instant may be deleted at `now`: an hour later than
+    /// what readers are told has expired, so that no reader with a valid position finds an
+    /// entry gone (a write's time and its place in the log differ by at most the length
+    /// of its transaction).
+    pub fn compact_before(self, now: DateTime<Utc>) -> DateTime<Utc> {
+        now - self.0 - Duration::hours(1)
+    }
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention::days(DEFAULT_RETENTION_DAYS)
+    }
+}
+
 /// The kinds of items the change log follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ItemKind {
@@ -102,6 +138,25 @@ impl ChangeKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_position_expires_after_the_retention_and_entries_go_an_hour_later() {
+        let now = DateTime::parse_from_rfc3339("2026-12-05T12:00:00Z")
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_default();
+        let retention = Retention::days(30);
+        assert!(!retention.expired(now - Duration::days(30), now));
+        assert!(retention.expired(now - Duration::days(30) - Duration::seconds(1), now));
+        assert_eq!(
+            retention.compact_before(now),
+            now - Duration::days(30) - Duration::hours(1)
+        );
+        assert_eq!(Retention::days(0), Retention::days(1));
+        assert_eq!(
+            Retention::default(),
+            Retention::days(DEFAULT_RETENTION_DAYS)
+        );
+    }
 
     #[test]
     fn codes_read_back_as_what_they_were_written_from() {

@@ -4,11 +4,11 @@
 
 use capitole_domain::change::{ChangeKind, ItemKind};
 use chrono::{DateTime, Utc};
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, FromQueryResult};
 use uuid::Uuid;
 
-use crate::StorageError;
 use crate::sql::Sql;
+use crate::{Database, Page, StorageError};
 
 /// One entry to append.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,4 +53,201 @@ pub async fn append(conn: &impl ConnectionTrait, change: &NewChange) -> Result<(
     .push(")");
     conn.execute_raw(sql.build()).await?;
     Ok(())
+}
+
+/// Who reads the log: the public reads entries of what the public could see; an editor
+/// also reads the entries of their organizations' items; administrators read everything.
+#[derive(Debug, Clone)]
+pub enum ChangeReader {
+    /// Anonymous callers, residents and apps.
+    Public,
+    /// An editor of these organizations.
+    Editor(std::sync::Arc<[Uuid]>),
+    /// An administrator or an operator.
+    Everything,
+}
+
+/// One entry of the log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChangeEntry {
+    /// Where it stands in the log.
+    pub position: ChangePosition,
+    /// What kind of item changed.
+    pub kind: ItemKind,
+    /// Its id.
+    pub id: Uuid,
+    /// What happened.
+    pub change: ChangeKind,
+    /// Its version after the change.
+    pub version: i64,
+    /// The organization that publishes it, if any.
+    pub organization: Option<Uuid>,
+    /// When it happened.
+    pub at: DateTime<Utc>,
+}
+
+/// A place in the log: readers resume after it. Entries are ordered by the transaction
+/// that wrote them (PostgreSQL's transaction id; 0 on SQLite, where writers take turns),
+/// then by their position, and read only once their transaction has ended, so that a
+/// reader following positions never skips an entry that commits late. `at` is when the
+/// entry was written, which tells whether the place is still within the log's retention.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ChangePosition {
+    tx: i64,
+    position: i64,
+    at: DateTime<Utc>,
+}
+
+impl ChangePosition {
+    /// The position as an opaque text.
+    pub fn encode(&self) -> String {
+        crate::cursor::encode(self)
+    }
+
+    /// A position made by [`ChangePosition::encode`]; anything else is
+    /// [`StorageError::BadCursor`].
+    pub fn decode(text: &str) -> Result<Self, StorageError> {
+        crate::cursor::decode(text)
+    }
+
+    /// When the entry at this position was written.
+    pub fn at(&self) -> DateTime<Utc> {
+        self.at
+    }
+}
+
+#[derive(sea_orm::FromQueryResult)]
+struct Row {
+    position: i64,
+    tx: i64,
+    item_kind: String,
+    item_id: Uuid,
+    change: String,
+    version: i64,
+    organization_id: Option<Uuid>,
+    at: DateTime<Utc>,
+}
+
+impl Row {
+    fn entry(self) -> Option<ChangeEntry> {
+        Some(ChangeEntry {
+            position: ChangePosition {
+                tx: self.tx,
+                position: self.position,
+                at: self.at,
+            },
+            kind: ItemKind::from_code(&self.item_kind)?,
+            id: self.item_id,
+            change: ChangeKind::from_code(&self.change)?,
+            version: self.version,
+            organization: self.organization_id,
+            at: self.at,
+        })
+    }
+}
+
+/// The transactions whose entries may be read: on PostgreSQL, those below the oldest
+/// transaction still running (every one of them has committed or rolled back, so nothing
+/// can appear below that line any more); on SQLite, every committed one.
+fn push_horizon(sql: &mut Sql) {
+    if sql.is_postgres() {
+        sql.push(" AND c.tx < pg_snapshot_xmin(pg_current_snapshot())::text::bigint");
+    }
+}
+
+fn push_reader(sql: &mut Sql, reader: &ChangeReader) {
+    match reader {
+        ChangeReader::Everything => {}
+        ChangeReader::Public => {
+            sql.push(" AND c.public = ").bind(true);
+        }
+        ChangeReader::Editor(organizations) if organizations.is_empty() => {
+            sql.push(" AND c.public = ").bind(true);
+        }
+        ChangeReader::Editor(organizations) => {
+            sql.push(" AND (c.public = ")
+                .bind(true)
+                .push(" OR c.organization_id IN ")
+                .bind_list(organizations.iter().copied())
+                .push(")");
+        }
+    }
+}
+
+/// Entries after `after` (from the oldest kept when none), in log order, that `reader` may
+/// read, of the `kinds` given (every kind when empty): up to `first`, and whether more
+/// follow.
+pub async fn page(
+    db: &Database,
+    reader: &ChangeReader,
+    after: Option<ChangePosition>,
+    kinds: &[ItemKind],
+    first: usize,
+) -> Result<Page<ChangeEntry>, StorageError> {
+    let mut sql = Sql::new(db.db_backend());
+    sql.push(
+        "SELECT c.position, c.tx, c.item_kind, c.item_id, c.change, c.version, c.organization_id, c.at FROM change_log c WHERE 1 = 1",
+    );
+    if let Some(after) = after {
+        sql.push(" AND (c.tx > ")
+            .bind(after.tx)
+            .push(" OR (c.tx = ")
+            .bind(after.tx)
+            .push(" AND c.position > ")
+            .bind(after.position)
+            .push("))");
+    }
+    push_horizon(&mut sql);
+    push_reader(&mut sql, reader);
+    if !kinds.is_empty() {
+        sql.push(" AND c.item_kind IN ")
+            .bind_list(kinds.iter().map(|k| k.code()));
+    }
+    sql.push(" ORDER BY c.tx, c.position LIMIT ")
+        .number(first + 1);
+    let rows = Row::find_by_statement(sql.build())
+        .all(db.connection())
+        .await?;
+    let entries = rows.into_iter().filter_map(Row::entry).collect();
+    Ok(Page::from_rows(entries, first, |e: &ChangeEntry| {
+        e.position.encode()
+    }))
+}
+
+/// The end of the log as of now: reading after it gives every change that commits from
+/// now on (and possibly a few that committed just before, which a reader applies again
+/// harmlessly). Take it before a full read, then follow the log from it.
+pub async fn head(db: &Database, now: DateTime<Utc>) -> Result<ChangePosition, StorageError> {
+    #[derive(sea_orm::FromQueryResult)]
+    struct Head {
+        tx: i64,
+        position: i64,
+    }
+    let text = if db.backend() == crate::Backend::Postgres {
+        "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS tx, CAST(0 AS BIGINT) AS position"
+    } else {
+        "SELECT CAST(0 AS INTEGER) AS tx, COALESCE(MAX(position), 0) AS position FROM change_log"
+    };
+    let head = Head::find_by_statement(sea_orm::Statement::from_string(db.db_backend(), text))
+        .one(db.connection())
+        .await?
+        .unwrap_or(Head { tx: 0, position: 0 });
+    Ok(ChangePosition {
+        tx: head.tx,
+        position: head.position,
+        at: now,
+    })
+}
+
+/// Deletes the entries written before `before`, and returns how many went. Readers whose
+/// position is older than the retention must reload instead (see
+/// [`StorageError::CursorExpired`]).
+pub async fn compact(db: &Database, before: DateTime<Utc>) -> Result<u64, StorageError> {
+    let mut sql = Sql::new(db.db_backend());
+    sql.push("DELETE FROM change_log WHERE at < ").bind(before);
+    Ok(db
+        .connection()
+        .execute_raw(sql.build())
+        .await?
+        .rows_affected())
 }

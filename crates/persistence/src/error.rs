@@ -26,6 +26,10 @@ pub enum StorageError {
     /// A page cursor that this service did not make, or made for another list.
     #[error("the cursor is not valid for this list")]
     BadCursor,
+    /// A position in the change log older than what the log keeps: the reader must read
+    /// everything again.
+    #[error("the position is older than the change log's retention")]
+    CursorExpired,
     /// The request asks for something storage cannot answer as asked.
     #[error("{0}")]
     BadRequest(String),

@@ -20,6 +20,11 @@ impl Sql {
         }
     }
 
+    /// Whether the statement is for PostgreSQL.
+    pub(crate) fn is_postgres(&self) -> bool {
+        self.backend == DbBackend::Postgres
+    }
+
     /// Appends SQL text.
     pub(crate) fn push(&mut self, text: &str) -> &mut Self {
         self.text.push_str(text);

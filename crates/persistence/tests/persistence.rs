@@ -16,6 +16,8 @@ use sea_orm::{EntityTrait, PaginatorTrait};
 
 const PARIS: chrono_tz::Tz = chrono_tz::Europe::Paris;
 
+#[path = "persistence/changes.rs"]
+mod changes;
 #[path = "persistence/privacy.rs"]
 mod privacy;
 

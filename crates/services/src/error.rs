@@ -24,6 +24,9 @@ pub enum ErrorCode {
     Conflict,
     /// The caller's budget is spent.
     RateLimited,
+    /// A change log cursor is older than the log's retention: read everything again,
+    /// then follow the log from a new cursor.
+    CursorExpired,
     /// The query is too big or too deep.
     QueryTooComplex,
     /// A dependency (the database) is unavailable; retry later.
@@ -42,6 +45,7 @@ impl ErrorCode {
             ErrorCode::NotFound => "NOT_FOUND",
             ErrorCode::Conflict => "CONFLICT",
             ErrorCode::RateLimited => "RATE_LIMITED",
+            ErrorCode::CursorExpired => "CURSOR_EXPIRED",
             ErrorCode::QueryTooComplex => "QUERY_TOO_COMPLEX",
             ErrorCode::ServiceUnavailable => "SERVICE_UNAVAILABLE",
             ErrorCode::Internal => "INTERNAL",
@@ -144,6 +148,10 @@ impl From<&StorageError> for ServiceError {
             StorageError::BadCursor => {
                 ServiceError::bad_input("`after` is not a cursor of this list")
             }
+            StorageError::CursorExpired => ServiceError::new(
+                ErrorCode::CursorExpired,
+                "this cursor is older than the change log keeps; read everything again, then follow the log from `changeCursor`",
+            ),
             StorageError::BadRequest(message) => ServiceError::bad_input(message.clone()),
             StorageError::Unavailable(source) => {
                 tracing::warn!(error = %source, "database unavailable");

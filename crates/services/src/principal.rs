@@ -8,6 +8,7 @@ use std::sync::Arc;
 use capitole_domain::access::{RateTier, Role, Scope};
 use capitole_persistence::articles::ArticleVisibility;
 use capitole_persistence::audit::Actor;
+use capitole_persistence::changes::ChangeReader;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -236,6 +237,21 @@ impl Principal {
                 }
             }
             _ => ArticleVisibility::Public { now },
+        }
+    }
+
+    /// Which entries of the change log the caller may read: those of public items, plus
+    /// those of the organizations an editor edits for, plus everything for administrators
+    /// and operators.
+    pub fn change_reader(&self) -> ChangeReader {
+        match self {
+            Principal::User(user) => match user.role {
+                Role::Administrator => ChangeReader::Everything,
+                Role::Editor => ChangeReader::Editor(user.organizations.clone()),
+                Role::Citizen => ChangeReader::Public,
+            },
+            Principal::Operator(_) => ChangeReader::Everything,
+            Principal::Anonymous | Principal::App(_) => ChangeReader::Public,
         }
     }
 

@@ -2,6 +2,7 @@
 
 mod account;
 mod catalog;
+mod changes;
 pub(crate) mod community;
 mod editorial;
 mod events;
@@ -31,6 +32,7 @@ pub struct Query(
     editorial::EditorialQuery,
     community::CommunityQuery,
     rate_limit::RateLimitQuery,
+    changes::ChangeQuery,
 );
 
 fn unknown(what: &str, slug: &str) -> ApiError {

@@ -1,0 +1,188 @@
+//! The change log as clients read it: what changed, in log order, with the item as it is
+//! now (null when it left the caller's view: deleted, hidden or unpublished).
+
+use async_graphql::{Context, Enum, ID, Object, SimpleObject, Union};
+use capitole_domain::change::{ChangeKind as DomainChange, ItemKind as DomainKind};
+use capitole_persistence::changes::ChangeEntry;
+use chrono::{DateTime, Utc};
+
+use crate::context::scope;
+use crate::error::ApiResult;
+use crate::ids::{self, Kind};
+use crate::loaders::{ArticleId, EventId, PlaceId, TipId};
+use crate::types::article::NewsArticle;
+use crate::types::community::Tip;
+use crate::types::connection::PageInfo;
+use crate::types::event::Event;
+use crate::types::place::Place;
+
+/// The kinds of items the change log follows.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ItemKind {
+    /// A news article.
+    Article,
+    /// An event.
+    Event,
+    /// A place.
+    Place,
+    /// A tip left at a place.
+    Tip,
+}
+
+impl From<ItemKind> for DomainKind {
+    fn from(kind: ItemKind) -> Self {
+        match kind {
+            ItemKind::Article => DomainKind::Article,
+            ItemKind::Event => DomainKind::Event,
+            ItemKind::Place => DomainKind::Place,
+            ItemKind::Tip => DomainKind::Tip,
+        }
+    }
+}
+
+impl From<DomainKind> for ItemKind {
+    fn from(kind: DomainKind) -> Self {
+        match kind {
+            DomainKind::Article => ItemKind::Article,
+            DomainKind::Event => ItemKind::Event,
+            DomainKind::Place => ItemKind::Place,
+            DomainKind::Tip => ItemKind::Tip,
+        }
+    }
+}
+
+/// What happened to an item.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ChangeKind {
+    /// It was made.
+    Created,
+    /// Its content changed (for a place, also its statistics).
+    Updated,
+    /// It became public.
+    Published,
+    /// It stopped being public (unpublished or archived): drop it from an offline copy.
+    Unpublished,
+    /// It was cancelled; it stays readable with its status.
+    Cancelled,
+    /// A moderator hid it: drop it from an offline copy.
+    Hidden,
+    /// It is gone: drop it from an offline copy.
+    Deleted,
+}
+
+impl From<DomainChange> for ChangeKind {
+    fn from(change: DomainChange) -> Self {
+        match change {
+            DomainChange::Created => ChangeKind::Created,
+            DomainChange::Updated => ChangeKind::Updated,
+            DomainChange::Published => ChangeKind::Published,
+            DomainChange::Unpublished => ChangeKind::Unpublished,
+            DomainChange::Cancelled => ChangeKind::Cancelled,
+            DomainChange::Hidden => ChangeKind::Hidden,
+            DomainChange::Deleted => ChangeKind::Deleted,
+        }
+    }
+}
+
+/// An item of the change log, as it is now.
+#[derive(Union)]
+pub(crate) enum ChangedItem {
+    /// A news article.
+    NewsArticle(NewsArticle),
+    /// An event.
+    Event(Event),
+    /// A place.
+    Place(Place),
+    /// A tip.
+    Tip(Tip),
+}
+
+/// One change of one item.
+pub(crate) struct Change(pub ChangeEntry);
+
+#[Object]
+impl Change {
+    /// The kind of item that changed.
+    async fn kind(&self) -> ItemKind {
+        self.0.kind.into()
+    }
+
+    /// The global id of the item (also for items that are gone).
+    async fn id(&self) -> ID {
+        let kind = match self.0.kind {
+            DomainKind::Article => Kind::NewsArticle,
+            DomainKind::Event => Kind::Event,
+            DomainKind::Place => Kind::Place,
+            DomainKind::Tip => Kind::Tip,
+        };
+        ids::encode(kind, self.0.id)
+    }
+
+    /// What happened.
+    async fn change(&self) -> ChangeKind {
+        self.0.change.into()
+    }
+
+    /// The item's version after the change (0 for tips, which have no versions).
+    async fn version(&self) -> i64 {
+        self.0.version
+    }
+
+    /// When it happened.
+    async fn at(&self) -> DateTime<Utc> {
+        self.0.at
+    }
+
+    /// The item as it is now, under the caller's access rules; null when it is gone from
+    /// the caller's view (deleted, hidden, unpublished): a tombstone, which an offline copy
+    /// drops.
+    async fn node(&self, ctx: &Context<'_>) -> ApiResult<Option<ChangedItem>> {
+        let scope = scope(ctx)?;
+        let id = self.0.id;
+        Ok(match self.0.kind {
+            DomainKind::Article => scope
+                .load(ArticleId(id))
+                .await?
+                .map(|m| ChangedItem::NewsArticle(NewsArticle(m))),
+            DomainKind::Event => scope
+                .load(EventId(id))
+                .await?
+                .map(|m| ChangedItem::Event(Event(m))),
+            DomainKind::Place => scope
+                .load(PlaceId(id))
+                .await?
+                .map(|m| ChangedItem::Place(Place(m))),
+            DomainKind::Tip => scope
+                .load(TipId(id))
+                .await?
+                .map(|m| ChangedItem::Tip(Tip(m))),
+        })
+    }
+}
+
+/// A change in the log, with its cursor.
+#[derive(SimpleObject)]
+pub(crate) struct ChangeEdge {
+    /// Pass it as `after` to read the changes that follow this one.
+    pub cursor: String,
+    /// The change.
+    pub node: Change,
+}
+
+/// A page of the change log.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub(crate) struct ChangeConnection {
+    /// The changes of this page, in log order, with their cursors.
+    pub edges: Vec<ChangeEdge>,
+    /// Where this page stands; keep `endCursor` (when not null) for the next call.
+    pub page_info: PageInfo,
+}
+
+#[async_graphql::ComplexObject]
+impl ChangeConnection {
+    /// The changes of this page, without cursors.
+    async fn nodes(&self) -> Vec<&Change> {
+        self.edges.iter().map(|edge| &edge.node).collect()
+    }
+}
