@@ -132,6 +132,19 @@ rss_log=$work/rss.log
 ) &
 sampler_pid=$!
 
+# CPU time (clock ticks, utime + stime) of the server, and of every PostgreSQL process
+# (backends serve the pool's connections for the whole run).
+ticks_per_second=$(getconf CLK_TCK)
+server_ticks() { awk '{ print $14 + $15 }' "/proc/$server_pid/stat"; }
+postgres_ticks() {
+  local total=0 stat
+  for stat in /proc/[0-9]*/stat; do
+    read -r -a fields <"$stat" 2>/dev/null || continue
+    [[ ${fields[1]} == "(postgres)" ]] && total=$((total + fields[13] + fields[14]))
+  done
+  echo "$total"
+}
+
 # body QUERY VARIABLES_JSON: the JSON request body.
 body() {
   python3 -c 'import json, sys; print(json.dumps({"query": sys.argv[1], "variables": json.loads(sys.argv[2])}))' \
@@ -176,7 +189,7 @@ variables=(
   '{}'
 )
 
-# One line per query: name|rps|p50 ms|p99 ms|2xx|non-2xx|errors|success %|peak RSS MiB|graphql
+# One line per query: name|rps|p50 ms|p99 ms|2xx|non-2xx|errors|success %|peak RSS MiB|graphql|capitole ms CPU/request|postgres ms CPU/request
 results=$work/results
 : >"$results"
 
@@ -195,17 +208,21 @@ for i in "${!queries[@]}"; do
   fi
 
   rss_from=$(wc -l <"$rss_log")
+  cpu_from=$(server_ticks)
+  pg_from=$(postgres_ticks)
   oha -z "$DURATION" -c "$CONNECTIONS" "${oha_flags[@]}" -m POST \
     -H 'content-type: application/json' \
     -H 'accept: application/graphql-response+json, application/json' \
     -d "$payload" "$BASE/graphql" >"$work/oha-$i.json" ||
     die "oha failed on $name"
   kill -0 "$server_pid" 2>/dev/null || { tail -n 30 "$work/server.log" >&2; die "the server died during $name"; }
+  cpu_ticks=$(($(server_ticks) - cpu_from))
+  pg_ticks=$(($(postgres_ticks) - pg_from))
   peak_kb=$(tail -n +"$((rss_from + 1))" "$rss_log" | sort -n | tail -n 1)
 
-  python3 - "$work/oha-$i.json" "$name" "${peak_kb:-0}" "$graphql" >>"$results" <<'PY'
+  python3 - "$work/oha-$i.json" "$name" "${peak_kb:-0}" "$graphql" "$cpu_ticks" "$pg_ticks" "$ticks_per_second" >>"$results" <<'PY'
 import json, sys
-path, name, peak_kb, graphql = sys.argv[1:5]
+path, name, peak_kb, graphql, cpu_ticks, pg_ticks, hz = sys.argv[1:8]
 r = json.load(open(path))
 s = r["summary"]
 pct = r.get("latencyPercentiles") or r.get("latency_percentiles") or {}
@@ -226,12 +243,14 @@ print("|".join([
     f"{100.0 * ok / attempts:.2f}" if attempts else "-",
     f"{int(peak_kb) / 1024:.1f}",
     graphql,
+    f"{1000.0 * int(cpu_ticks) / int(hz) / ok:.3f}" if ok else "-",
+    f"{1000.0 * int(pg_ticks) / int(hz) / ok:.3f}" if ok else "-",
 ]))
 for k, v in (r.get("errorDistribution") or {}).items():
     print(f"  oha error: {v} x {k}", file=sys.stderr)
 PY
-  IFS='|' read -r _ rps p50 p99 ok non2xx errors success _ _ < <(tail -n 1 "$results")
-  echo "requests/s: $rps   p50: $p50 ms   p99: $p99 ms   2xx: $ok   non-2xx: $non2xx   errors: $errors   success: $success %"
+  IFS='|' read -r _ rps p50 p99 ok non2xx errors success _ _ cpu pg < <(tail -n 1 "$results")
+  echo "requests/s: $rps   p50: $p50 ms   p99: $p99 ms   2xx: $ok   non-2xx: $non2xx   errors: $errors   success: $success %   CPU per request: capitole $cpu ms, postgres $pg ms"
 done
 
 # --- check-ins under load ----------------------------------------------------------------------
@@ -265,7 +284,7 @@ echo "load: $DURATION per query, $CONNECTIONS connections"
 echo
 python3 - "$results" <<'PY'
 import sys
-head = ["query", "req/s", "p50 ms", "p99 ms", "2xx", "non-2xx", "errors", "success %", "peak RSS MiB", "graphql"]
+head = ["query", "req/s", "p50 ms", "p99 ms", "2xx", "non-2xx", "errors", "success %", "peak RSS MiB", "graphql", "capitole CPU ms/req", "postgres CPU ms/req"]
 rows = [head] + [line.rstrip("\n").split("|") for line in open(sys.argv[1]) if "|" in line]
 widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
 for n, r in enumerate(rows):
