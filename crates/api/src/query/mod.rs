@@ -17,8 +17,6 @@ use uuid::Uuid;
 use crate::context::RequestScope;
 use crate::error::ApiError;
 
-pub(crate) use node::{Node, resolve_node};
-
 /// Everything a client can read.
 #[derive(MergedObject, Default)]
 pub struct Query(

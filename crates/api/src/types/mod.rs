@@ -7,6 +7,7 @@ pub(crate) mod catalog;
 pub(crate) mod community;
 pub(crate) mod connection;
 pub(crate) mod event;
+pub(crate) mod node;
 pub(crate) mod place;
 
 use async_graphql::{Enum, InputObject, SimpleObject};
