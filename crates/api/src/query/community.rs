@@ -1,85 +1,19 @@
-//! Root fields and shared resolvers of the social layer: a place's tips and mayor,
-//! trending places near a point, and the moderators' report queue.
+//! Root fields of the social layer: trending places near a point, and the moderators'
+//! report queue.
 
 use std::sync::Arc;
 
 use async_graphql::{Context, Object};
-use capitole_domain::community::{MAYOR_WINDOW, TRENDING_WINDOW};
+use capitole_domain::community::TRENDING_WINDOW;
 use capitole_persistence::community;
-use uuid::Uuid;
 
 use crate::caches::TrendingKey;
 use crate::context::scope;
 use crate::error::{ApiError, ApiResult, ErrorCode, to_gql};
-use crate::loaders::{LATEST_TIPS, LatestTipsOfPlace};
 use crate::types::GeoCircleInput;
-use crate::types::community::{Mayor, Person, Tip, TipConnection, TipEdge, TrendingPlace};
-use crate::types::connection::{CountQuery, page_info, page_size, unwrap_cursor, wrap_cursor};
+use crate::types::community::{Tip, TrendingPlace};
+use crate::types::connection::page_size;
 use crate::types::place::Place;
-
-/// A place's tips: the first page of up to 10 comes from the batch of the whole list.
-pub(crate) async fn tips_of(
-    ctx: &Context<'_>,
-    place_id: Uuid,
-    first: i32,
-    after: Option<String>,
-) -> ApiResult<TipConnection> {
-    let scope = scope(ctx)?;
-    let first = page_size(first).map_err(to_gql)?;
-    let raw_after = unwrap_cursor(after.as_deref()).map_err(to_gql)?;
-    let page = if raw_after.is_none() && first <= LATEST_TIPS {
-        let mut latest = scope
-            .load(LatestTipsOfPlace(place_id))
-            .await?
-            .unwrap_or_default();
-        let has_next_page = latest.len() > first;
-        latest.truncate(first);
-        capitole_persistence::Page {
-            rows: latest
-                .into_iter()
-                .map(|t| {
-                    let cursor = community::tip_cursor(&t);
-                    (t, cursor)
-                })
-                .collect(),
-            has_next_page,
-        }
-    } else {
-        community::tips_of_place(&scope.db, place_id, first, raw_after.as_deref())
-            .await
-            .map_err(to_gql)?
-    };
-    let info = page_info(&page, after.is_some());
-    Ok(TipConnection {
-        edges: page
-            .rows
-            .into_iter()
-            .map(|(t, cursor)| TipEdge {
-                cursor: wrap_cursor(&cursor),
-                node: Tip(t),
-            })
-            .collect(),
-        page_info: info,
-        count: CountQuery::TipsOfPlace(place_id),
-    })
-}
-
-/// The mayor of a place.
-pub(crate) async fn mayor_of(ctx: &Context<'_>, place_id: Uuid) -> ApiResult<Option<Mayor>> {
-    let scope = scope(ctx)?;
-    let found = community::mayor(
-        &scope.db,
-        place_id,
-        scope.now - MAYOR_WINDOW,
-        scope.timezone,
-    )
-    .await
-    .map_err(to_gql)?;
-    Ok(found.map(|(user, days)| Mayor {
-        person: Person(user.id),
-        days,
-    }))
-}
 
 #[derive(Default)]
 pub(crate) struct CommunityQuery;
