@@ -6,9 +6,9 @@ mod client;
 mod documents;
 mod graphiql;
 mod graphql;
-mod identify;
 mod observability;
 mod server;
+mod state;
 
 pub use client::{IpNetwork, TrustedProxies};
 pub use graphiql::GRAPHIQL_CDN;
@@ -35,10 +35,12 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::context::ApiContext;
-use crate::limits::{Analyzer, QueryLimits};
+use crate::limits::QueryLimits;
 use crate::rate_limit::{RateLimitSettings, RateLimiter};
-use crate::schema::{AppSchema, analyzer, build_schema_with};
+use crate::schema::{analyzer, build_schema_with};
 use graphiql::{GraphiqlPage, LOCAL_ASSETS};
+use graphql::identify::Identifier;
+use state::AppState;
 
 /// The Content-Security-Policy of every response but GraphiQL's page: answers of an API
 /// load nothing, run nothing and are framed by nobody, even when a browser opens one.
@@ -100,24 +102,6 @@ impl Default for HttpSettings {
     }
 }
 
-/// What every handler shares, behind one `Arc`: a request clones one pointer, not each of
-/// the fields.
-pub(crate) struct AppState {
-    pub schema: AppSchema,
-    pub api: ApiContext,
-    pub body_limit: usize,
-    pub graphiql: Arc<GraphiqlPage>,
-    pub analyzer: Arc<Analyzer>,
-    /// Parsed documents of the queries clients keep sending.
-    pub documents: Arc<documents::DocumentCache>,
-    pub limiter: RateLimiter,
-    pub proxies: Arc<TrustedProxies>,
-    /// Credentials refused or accepted lately.
-    pub credentials: Arc<identify::CredentialMemo>,
-    /// The metric label of each operation name.
-    pub operation_labels: Arc<observability::OperationLabels>,
-}
-
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The routes and middleware of Capitole. A Redis URL that does not parse is logged and
@@ -132,13 +116,14 @@ pub fn router(api: ApiContext, settings: &HttpSettings) -> Router {
 
 fn routes(api: ApiContext, settings: &HttpSettings, limiter: RateLimiter) -> Router {
     observability::install();
+    let identifier = Identifier::new(&api, limiter.clone());
     let state = AppState {
         schema: build_schema_with(&settings.limits),
         analyzer: Arc::new(analyzer(settings.limits.clone())),
         documents: Arc::default(),
         limiter,
         proxies: Arc::new(settings.trusted_proxies.clone()),
-        credentials: Arc::default(),
+        identifier: Arc::new(identifier),
         operation_labels: Arc::new(observability::OperationLabels::new(
             &settings.metrics_operations,
             settings.metrics_unlisted_operations,
