@@ -6,13 +6,15 @@
 //! and charges it to its caller's rate budget; the response reports the budget.
 //!
 //! `execute` reads as the sequence of the request's stages (in `stages`); the answers that
-//! carry no data are in `answers`, `Accept` negotiation in `negotiate`, and who is calling
-//! in `identify`.
+//! carry no data are in `answers`, `Accept` negotiation in `negotiate`, who is calling in
+//! `identify`, and what every request shares in `state`.
 
 mod answers;
+mod documents;
 pub(super) mod identify;
 mod negotiate;
 mod stages;
+pub(super) mod state;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -25,16 +27,16 @@ use serde_json::Value;
 
 use super::client::Peer;
 use super::server::body_read_timeout;
-use super::state::AppState;
 use crate::context::RequestScope;
 use answers::{not_acceptable, request_error};
 use identify::rate_subject;
 use negotiate::{MediaType, negotiate};
 use stages::{Call, Checked, Params};
+use state::GraphqlState;
 
 /// `GET /graphql?query=…`: queries only.
 pub(crate) async fn get(
-    State(state): State<Arc<AppState>>,
+    State(state): State<Arc<GraphqlState>>,
     Peer(peer): Peer,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
@@ -86,7 +88,7 @@ pub(crate) async fn get(
 
 /// `POST /graphql` with an `application/json` body.
 pub(crate) async fn post(
-    State(state): State<Arc<AppState>>,
+    State(state): State<Arc<GraphqlState>>,
     Peer(peer): Peer,
     headers: HeaderMap,
     body: Body,
@@ -155,7 +157,7 @@ pub(crate) async fn post(
 
 /// Takes a request through its stages, each of which hands it on or answers it.
 async fn execute(
-    state: &AppState,
+    state: &GraphqlState,
     media: MediaType,
     params: Params,
     over_get: bool,

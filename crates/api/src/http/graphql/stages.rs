@@ -18,11 +18,11 @@ use super::answers::{
     request_error, with_code,
 };
 use super::negotiate::MediaType;
+use super::state::GraphqlState;
 use crate::auth::Principal;
 use crate::context::RequestScope;
 use crate::error::ErrorCode;
 use crate::http::observability::{record_operation, record_rejection};
-use crate::http::state::AppState;
 use crate::limits::{Analysis, Violation};
 use crate::rate_limit::{RateStatus, RateSubject};
 
@@ -57,14 +57,14 @@ pub(super) struct Checked {
 /// of its answer, and when it arrived (for the metrics).
 #[derive(Clone, Copy)]
 pub(super) struct Call<'a> {
-    state: &'a AppState,
+    state: &'a GraphqlState,
     media: MediaType,
     started: Instant,
 }
 
 impl<'a> Call<'a> {
     /// A request that arrives now.
-    pub(super) fn new(state: &'a AppState, media: MediaType) -> Self {
+    pub(super) fn new(state: &'a GraphqlState, media: MediaType) -> Self {
         Self {
             state,
             media,
