@@ -1,7 +1,6 @@
 //! The stages a GraphQL request goes through once its body is read: who is calling, what
 //! it asks, whether that is within the limits, whether its budget covers it, running it,
-//! and the answer. Each stage either hands the request on or answers it (`Err`), and
-//! counts the answers it gives in the metrics.
+//! and the answer. Each stage either hands the request on or answers it (`Err`).
 
 use std::net::IpAddr;
 use std::time::Instant;
@@ -90,7 +89,7 @@ impl<'a> Call<'a> {
     /// missing or has the wrong type.
     #[expect(
         clippy::result_large_err,
-        reason = "every stage that stops a request answers it; the answer is built once, on the way out"
+        reason = "like every stage, it answers the request it stops; a box would only add an allocation to a path that ends the request"
     )]
     pub(super) fn parse_request(self, params: Params) -> Result<Operation, Response> {
         let bad = |message: &str| request_error(StatusCode::BAD_REQUEST, self.media, message);
