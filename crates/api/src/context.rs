@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::auth::{Auth, Principal};
+use crate::caches::Caches;
 use crate::error::{ApiError, ApiResult, ErrorCode, to_gql};
 use crate::loaders::{Batcher, LoadError};
 
@@ -31,20 +32,6 @@ pub struct ApiContext {
     pub caches: Caches,
     /// Limits of the account flows.
     pub accounts: crate::accounts::AccountSettings,
-}
-
-/// Answers shared between the requests of one service for a short time.
-#[derive(Clone, Default)]
-pub struct Caches {
-    /// Trending places by area: what `trendingPlaces` found, and when.
-    pub(crate) trending: std::sync::Arc<
-        std::sync::Mutex<
-            std::collections::HashMap<
-                crate::query::community::TrendingKey,
-                crate::query::community::TrendingEntry,
-            >,
-        >,
-    >,
 }
 
 /// What one request holds.

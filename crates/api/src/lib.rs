@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod auth;
+mod caches;
 mod context;
 mod error;
 pub mod http;

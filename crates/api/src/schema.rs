@@ -6,7 +6,8 @@ use async_graphql::{EmptySubscription, OutputType, Schema};
 
 use crate::limits::{Analyzer, QueryLimits};
 use crate::mutation::Mutation;
-use crate::query::{Node, Query};
+use crate::query::Query;
+use crate::types::node::Node;
 
 /// Capitole's GraphQL schema.
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;

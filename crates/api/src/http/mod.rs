@@ -3,10 +3,8 @@
 //! shuts down, with `/metrics` on a listener of its own when one is configured.
 
 mod client;
-mod documents;
 mod graphiql;
 mod graphql;
-mod identify;
 mod observability;
 mod server;
 
@@ -34,11 +32,15 @@ use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
+use capitole_persistence::Database;
+
 use crate::context::ApiContext;
-use crate::limits::{Analyzer, QueryLimits};
+use crate::limits::QueryLimits;
 use crate::rate_limit::{RateLimitSettings, RateLimiter};
-use crate::schema::{AppSchema, analyzer, build_schema_with};
+use crate::schema::{analyzer, build_schema_with};
 use graphiql::{GraphiqlPage, LOCAL_ASSETS};
+use graphql::identify::Identifier;
+use graphql::state::GraphqlState;
 
 /// The Content-Security-Policy of every response but GraphiQL's page: answers of an API
 /// load nothing, run nothing and are framed by nobody, even when a browser opens one.
@@ -100,24 +102,6 @@ impl Default for HttpSettings {
     }
 }
 
-/// What every handler shares, behind one `Arc`: a request clones one pointer, not each of
-/// the fields.
-pub(crate) struct AppState {
-    pub schema: AppSchema,
-    pub api: ApiContext,
-    pub body_limit: usize,
-    pub graphiql: Arc<GraphiqlPage>,
-    pub analyzer: Arc<Analyzer>,
-    /// Parsed documents of the queries clients keep sending.
-    pub documents: Arc<documents::DocumentCache>,
-    pub limiter: RateLimiter,
-    pub proxies: Arc<TrustedProxies>,
-    /// Credentials refused or accepted lately.
-    pub credentials: Arc<identify::CredentialMemo>,
-    /// The metric label of each operation name.
-    pub operation_labels: Arc<observability::OperationLabels>,
-}
-
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The routes and middleware of Capitole. A Redis URL that does not parse is logged and
@@ -132,26 +116,33 @@ pub fn router(api: ApiContext, settings: &HttpSettings) -> Router {
 
 fn routes(api: ApiContext, settings: &HttpSettings, limiter: RateLimiter) -> Router {
     observability::install();
-    let state = AppState {
+    let db = api.db.clone();
+    let graphql = GraphqlState {
         schema: build_schema_with(&settings.limits),
-        analyzer: Arc::new(analyzer(settings.limits.clone())),
-        documents: Arc::default(),
+        analyzer: analyzer(settings.limits.clone()),
+        documents: Default::default(),
+        identifier: Identifier::new(&api, limiter.clone()),
         limiter,
-        proxies: Arc::new(settings.trusted_proxies.clone()),
-        credentials: Arc::default(),
-        operation_labels: Arc::new(observability::OperationLabels::new(
+        proxies: settings.trusted_proxies.clone(),
+        operation_labels: observability::OperationLabels::new(
             &settings.metrics_operations,
             settings.metrics_unlisted_operations,
-        )),
+        ),
         api,
         body_limit: settings.body_limit,
-        graphiql: Arc::new(GraphiqlPage::new(settings.graphiql_assets.is_some())),
     };
+    let page = GraphiqlPage::new(settings.graphiql_assets.is_some());
+    // Each route holds what its handler reads, behind one `Arc` or handle.
     let mut router = Router::new()
-        .route("/graphql", get(graphql::get).post(graphql::post))
-        .route("/graphiql", get(graphiql))
+        .route(
+            "/graphql",
+            get(graphql::get)
+                .post(graphql::post)
+                .with_state(Arc::new(graphql)),
+        )
+        .route("/graphiql", get(graphiql).with_state(Arc::new(page)))
         .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz));
+        .route("/readyz", get(readyz).with_state(db));
     if settings.metrics_listen.is_none() {
         router = router.route("/metrics", get(observability::metrics));
     }
@@ -169,7 +160,6 @@ fn routes(api: ApiContext, settings: &HttpSettings, limiter: RateLimiter) -> Rou
         .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION, header::ACCEPT])
         .max_age(Duration::from_secs(3600));
     router
-        .with_state(Arc::new(state))
         .layer(
             // Small answers are not worth compressing; large pages are, quickly.
             CompressionLayer::new()
@@ -202,8 +192,8 @@ fn routes(api: ApiContext, settings: &HttpSettings, limiter: RateLimiter) -> Rou
         ))
 }
 
-async fn graphiql(State(state): State<Arc<AppState>>) -> Response {
-    let (html, policy) = state.graphiql.render();
+async fn graphiql(State(page): State<Arc<GraphiqlPage>>) -> Response {
+    let (html, policy) = page.render();
     let mut response = Html(html).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -215,8 +205,8 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-async fn readyz(State(state): State<Arc<AppState>>) -> Response {
-    match state.api.db.ping().await {
+async fn readyz(State(db): State<Database>) -> Response {
+    match db.ping().await {
         Ok(()) => (StatusCode::OK, "ready").into_response(),
         Err(error) => {
             tracing::warn!(%error, "not ready: database unreachable");

@@ -17,8 +17,11 @@ use async_graphql::{Name, Positioned};
 use async_graphql_value::{ConstValue, Value};
 use capitole_domain::paging::PageSize;
 
+mod credentials;
 mod violation;
 
+pub use credentials::CREDENTIAL_COST;
+use credentials::CREDENTIAL_MUTATIONS;
 pub(crate) use violation::Violation;
 
 /// How many items a list of objects without `first` (a place's categories, an article's
@@ -27,26 +30,6 @@ pub const UNBOUNDED_LIST_ESTIMATE: u64 = 10;
 
 /// How many requests make one point of cost (GitHub's divisor).
 const REQUESTS_PER_POINT: u64 = 100;
-
-/// The mutations that check a password, set one, open a session or mail an account link,
-/// and whether they cost [`CREDENTIAL_COST`]: those that hash a password (19 MiB and a core
-/// for tens of milliseconds, where a page of results costs a fraction of a millisecond) or
-/// send a mail. At most one of them runs per request.
-const CREDENTIAL_MUTATIONS: &[(&str, bool)] = &[
-    ("register", true),
-    ("login", true),
-    ("changePassword", true),
-    ("deleteMyAccount", true),
-    ("resetPassword", true),
-    ("requestPasswordReset", true),
-    ("requestEmailVerification", true),
-    ("refreshSession", false),
-    ("verifyEmail", false),
-];
-
-/// What a credential mutation that hashes a password or sends a mail costs on top of its
-/// fields, in points.
-pub const CREDENTIAL_COST: u64 = 20;
 
 /// How much deeper than its limit the walker measures a query before it stops looking, so
 /// that messages give the real depth of ordinary mistakes without following a chain of

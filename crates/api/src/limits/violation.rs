@@ -1,6 +1,6 @@
 //! What a request that goes over a limit is told: which limit, by how much, and its code.
 
-use super::CREDENTIAL_MUTATIONS;
+use super::credentials::CREDENTIAL_MUTATIONS;
 use crate::error::ErrorCode;
 
 /// A limit a request went over.

@@ -5,6 +5,7 @@ use capitole_domain::windows::TimeWindow as DomainWindow;
 use capitole_persistence::events::{self, EventFilter as StorageFilter};
 use chrono::{DateTime, Utc};
 
+use super::filters;
 use crate::context::{RequestScope, scope};
 use crate::error::{ApiError, ApiResult, to_gql};
 use crate::ids::{self, Kind};
@@ -78,11 +79,11 @@ async fn storage_filter(
         };
         starts_before = Some(starts_before.map_or(end, |before| before.min(end)));
     }
-    let organization = super::organization_filter(scope, filter.organization).await?;
+    let organization = filters::organization_filter(scope, filter.organization).await?;
     Ok(StorageFilter {
         starts_after,
         starts_before,
-        categories: super::category_filter(scope, &categories).await?,
+        categories: filters::category_filter(scope, &categories).await?,
         audiences: audiences.into_iter().map(Into::into).collect(),
         place: filter
             .place

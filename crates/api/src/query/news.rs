@@ -4,6 +4,7 @@ use async_graphql::{Context, ID, InputObject, Object};
 use capitole_domain::change::ItemKind;
 use capitole_persistence::articles::{self, NewsFilter as StorageFilter};
 
+use super::filters;
 use crate::context::{RequestScope, scope};
 use crate::error::{ApiError, ApiResult, to_gql};
 use crate::ids::{self, Kind};
@@ -42,8 +43,8 @@ async fn storage_filter(
     check_list("audiences", &audiences)?;
     let statuses = filter.statuses.unwrap_or_default();
     check_list("statuses", &statuses)?;
-    let organization = super::organization_filter(scope, filter.organization).await?;
-    let neighborhood = super::neighborhood_filter(scope, filter.neighborhood).await?;
+    let organization = filters::organization_filter(scope, filter.organization).await?;
+    let neighborhood = filters::neighborhood_filter(scope, filter.neighborhood).await?;
     Ok(StorageFilter {
         organization,
         audiences: audiences.into_iter().map(Into::into).collect(),

@@ -1,34 +1,12 @@
 //! Relay's `node` and `nodes`: any object by its global id, under the same rules as every
-//! other path (an article the caller may not read is simply not found).
+//! other path (the `Node` interface and its lookup are in `types::node`).
 
-use async_graphql::{Context, ID, Interface, Object};
+use async_graphql::{Context, ID, Object};
 
 use crate::context::{RequestScope, scope};
 use crate::error::{ApiError, ApiResult, to_gql};
-use crate::ids::{self, Kind};
-use crate::loaders::{ArticleId, CategoryId, EventId, NeighborhoodId, OrganizationId, PlaceId};
-use crate::types::article::NewsArticle;
-use crate::types::catalog::{Category, Neighborhood, Organization};
-use crate::types::event::Event;
-use crate::types::place::Place;
-
-/// An object with a global id.
-#[derive(Interface)]
-#[graphql(field(name = "id", ty = "ID", desc = "Global id, unique across every type."))]
-pub(crate) enum Node {
-    /// A publisher.
-    Organization(Organization),
-    /// A neighbourhood.
-    Neighborhood(Neighborhood),
-    /// A category.
-    Category(Category),
-    /// A place.
-    Place(Place),
-    /// An event.
-    Event(Event),
-    /// A news article.
-    NewsArticle(NewsArticle),
-}
+use crate::ids;
+use crate::types::node::{Node, resolve_node};
 
 /// The most ids `nodes` takes at once.
 const MAX_NODES: usize = 100;
@@ -36,48 +14,6 @@ const MAX_NODES: usize = 100;
 async fn resolve(scope: &RequestScope, id: &str) -> ApiResult<Option<Node>> {
     let (kind, uuid) = ids::decode(id).map_err(to_gql)?;
     resolve_node(scope, kind, uuid).await
-}
-
-/// The object of this kind and id, under the caller's access rules.
-pub(crate) async fn resolve_node(
-    scope: &RequestScope,
-    kind: Kind,
-    uuid: uuid::Uuid,
-) -> ApiResult<Option<Node>> {
-    Ok(match kind {
-        Kind::Organization => scope
-            .load(OrganizationId(uuid))
-            .await?
-            .map(|m| Node::Organization(Organization(m))),
-        Kind::Neighborhood => scope
-            .load(NeighborhoodId(uuid))
-            .await?
-            .map(|m| Node::Neighborhood(Neighborhood(m))),
-        Kind::Category => scope
-            .load(CategoryId(uuid))
-            .await?
-            .map(|m| Node::Category(Category(m))),
-        Kind::Place => scope
-            .load(PlaceId(uuid))
-            .await?
-            .map(|m| Node::Place(Place(m))),
-        Kind::Event => scope
-            .load(EventId(uuid))
-            .await?
-            .map(|m| Node::Event(Event(m))),
-        Kind::NewsArticle => scope
-            .load(ArticleId(uuid))
-            .await?
-            .map(|m| Node::NewsArticle(NewsArticle(m))),
-        // People and tokens are not nodes: they are reached through `viewer` and the
-        // administrators' fields, which check who asks.
-        Kind::Occurrence
-        | Kind::User
-        | Kind::ApiToken
-        | Kind::SocialPost
-        | Kind::Tip
-        | Kind::CheckIn => None,
-    })
 }
 
 #[derive(Default)]

@@ -4,6 +4,7 @@ use async_graphql::{Context, Enum, ID, InputObject, Object};
 use capitole_domain::place::PlaceOrder as DomainOrder;
 use capitole_persistence::places::{self, PlaceFilter as StorageFilter};
 
+use super::filters;
 use crate::context::{RequestScope, scope};
 use crate::error::{ApiError, ApiResult, to_gql};
 use crate::ids::{self, Kind};
@@ -52,10 +53,10 @@ async fn storage_filter(
     let accessibility = filter.accessibility.unwrap_or_default();
     check_list("categories", &categories)?;
     check_list("accessibility", &accessibility)?;
-    let neighborhood = super::neighborhood_filter(scope, filter.neighborhood).await?;
+    let neighborhood = filters::neighborhood_filter(scope, filter.neighborhood).await?;
     Ok(StorageFilter {
         near: filter.near.map(GeoCircleInput::parse).transpose()?,
-        categories: super::category_filter(scope, &categories).await?,
+        categories: filters::category_filter(scope, &categories).await?,
         neighborhood,
         accessibility: accessibility.into_iter().map(Into::into).collect(),
         search: search_text(filter.search.as_deref())?,

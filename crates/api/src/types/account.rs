@@ -10,11 +10,11 @@ use chrono::{DateTime, Utc};
 use crate::context::scope;
 use crate::error::{ApiError, ApiResult, ErrorCode, to_gql};
 use crate::ids::{self, Kind};
-use crate::query::Node;
 use crate::types::catalog::Organization;
 use crate::types::community::{CheckIn, CheckInConnection, CheckInEdge, Tip};
 use crate::types::connection::{CountQuery, page_info, page_size, unwrap_cursor, wrap_cursor};
 use crate::types::event::Occurrence;
+use crate::types::node::{Node, resolve_node};
 use capitole_persistence::community;
 
 /// What a signed-in person may do.
@@ -332,7 +332,7 @@ impl Viewer {
                 Some(capitole_domain::community::SavedKind::Article) => Kind::NewsArticle,
                 None => continue,
             };
-            if let Some(node) = crate::query::resolve_node(scope, kind, save.item_id).await? {
+            if let Some(node) = resolve_node(scope, kind, save.item_id).await? {
                 out.push(node);
             }
         }

@@ -1,19 +1,24 @@
 //! What residents add to places, as the graph shows it: tips, check-ins, the public figures
-//! of a place, and the people behind them (only their display name, unless they chose to
-//! share their check-ins).
+//! of a place, its mayor, and the people behind them (only their display name, unless they
+//! chose to share their check-ins). A place's `tips` and `mayor` are read here.
 
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
+use capitole_domain::community::MAYOR_WINDOW;
+use capitole_persistence::community;
 use capitole_persistence::entities::{check_in, place_stat, tip};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::connection::{connection, page_size_at_most};
-use super::place::Place;
+use super::Place;
+use super::connection::{
+    CountQuery, connection, page_info, page_size, page_size_at_most, unwrap_cursor, wrap_cursor,
+};
 use crate::context::scope;
 use crate::error::{ApiResult, to_gql};
 use crate::ids::{self, Kind};
 use crate::loaders::{
-    HereNow, LATEST_CHECK_INS, LatestCheckInsOfPerson, PlaceId, ProfileOf, StatsOfPlace,
+    HereNow, LATEST_CHECK_INS, LATEST_TIPS, LatestCheckInsOfPerson, LatestTipsOfPlace, PlaceId,
+    ProfileOf, StatsOfPlace,
 };
 
 /// What a person thinks of a place.
@@ -117,6 +122,70 @@ connection!(
     /// A page of tips, latest first.
     TipConnection, TipEdge, Tip
 );
+
+/// A place's tips: the first page of up to 10 comes from the batch of the whole list.
+pub(crate) async fn tips_of(
+    ctx: &Context<'_>,
+    place_id: Uuid,
+    first: i32,
+    after: Option<String>,
+) -> ApiResult<TipConnection> {
+    let scope = scope(ctx)?;
+    let first = page_size(first).map_err(to_gql)?;
+    let raw_after = unwrap_cursor(after.as_deref()).map_err(to_gql)?;
+    let page = if raw_after.is_none() && first <= LATEST_TIPS {
+        let mut latest = scope
+            .load(LatestTipsOfPlace(place_id))
+            .await?
+            .unwrap_or_default();
+        let has_next_page = latest.len() > first;
+        latest.truncate(first);
+        capitole_persistence::Page {
+            rows: latest
+                .into_iter()
+                .map(|t| {
+                    let cursor = community::tip_cursor(&t);
+                    (t, cursor)
+                })
+                .collect(),
+            has_next_page,
+        }
+    } else {
+        community::tips_of_place(&scope.db, place_id, first, raw_after.as_deref())
+            .await
+            .map_err(to_gql)?
+    };
+    let info = page_info(&page, after.is_some());
+    Ok(TipConnection {
+        edges: page
+            .rows
+            .into_iter()
+            .map(|(t, cursor)| TipEdge {
+                cursor: wrap_cursor(&cursor),
+                node: Tip(t),
+            })
+            .collect(),
+        page_info: info,
+        count: CountQuery::TipsOfPlace(place_id),
+    })
+}
+
+/// The mayor of a place.
+pub(crate) async fn mayor_of(ctx: &Context<'_>, place_id: Uuid) -> ApiResult<Option<Mayor>> {
+    let scope = scope(ctx)?;
+    let found = community::mayor(
+        &scope.db,
+        place_id,
+        scope.now - MAYOR_WINDOW,
+        scope.timezone,
+    )
+    .await
+    .map_err(to_gql)?;
+    Ok(found.map(|(user, days)| Mayor {
+        person: Person(user.id),
+        days,
+    }))
+}
 
 /// A check-in of a person at a place.
 #[derive(Clone)]

@@ -8,8 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::catalog::{Category, Neighborhood, Organization};
 use super::connection::{CountQuery, connection, page_info, page_size, unwrap_cursor, wrap_cursor};
-use super::place::Place;
-use super::{Accessibility, Audience, TextFormat, accessibility_of, audiences_of};
+use super::{Accessibility, Audience, Place, TextFormat, accessibility_of, audiences_of};
 use crate::context::scope;
 use crate::error::{ApiError, ApiResult, to_gql};
 use crate::ids::{self, Kind};

@@ -8,6 +8,7 @@ pub(crate) mod change;
 pub(crate) mod community;
 pub(crate) mod connection;
 pub(crate) mod event;
+pub(crate) mod node;
 pub(crate) mod place;
 
 use async_graphql::{Enum, InputObject, SimpleObject};
@@ -16,6 +17,14 @@ use capitole_domain::text::decode_codes;
 
 use crate::error::ApiError;
 use crate::text;
+
+/// A place of the city: a museum, a market, a pool, a park, a café…
+///
+/// Its fields are resolved in `place.rs`. It is declared here because events, tips and
+/// check-ins point at their place while a place lists its events, tips and mayor: the files
+/// of both sides import this one instead of each other.
+#[derive(Clone)]
+pub(crate) struct Place(pub capitole_persistence::entities::place::Model);
 
 /// Who a piece of news or an event is meant for.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]

@@ -3,11 +3,10 @@
 use async_graphql::{Context, ID, Object, SimpleObject};
 use capitole_domain::agenda::PlaceClosure as DomainClosure;
 use capitole_domain::opening_hours::OpeningHours as DomainHours;
-use capitole_persistence::entities::place;
 use capitole_persistence::places::opening_hours;
 
 use super::catalog::{Category, Neighborhood, Organization};
-use super::community::{Mayor, PlaceStats, TipConnection};
+use super::community::{Mayor, PlaceStats, TipConnection, mayor_of, tips_of};
 use super::connection::{connection, page_size_at_most};
 use super::event::Event;
 use super::{Accessibility, Contact, Location, accessibility_of};
@@ -18,9 +17,8 @@ use crate::loaders::{
     CategoriesOfPlace, NeighborhoodId, OrganizationId, UPCOMING_PER_PLACE, UpcomingAtPlace,
 };
 
-/// A place of the city: a museum, a market, a pool, a park, a café…
-#[derive(Clone)]
-pub(crate) struct Place(pub place::Model);
+// `Place` itself is declared in the parent module (which says why); its fields are here.
+pub(crate) use super::Place;
 
 /// Whether a place receives visitors.
 #[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq)]
@@ -131,12 +129,12 @@ impl Place {
         #[graphql(desc = "How many tips, 1 to 100.", default = 10)] first: i32,
         #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
     ) -> ApiResult<TipConnection> {
-        crate::query::community::tips_of(ctx, self.0.id, first, after).await
+        tips_of(ctx, self.0.id, first, after).await
     }
     /// Who checked in here on the most days in the last 60, among the people who share
     /// their check-ins and do not hide from mayorships; null when nobody did.
     async fn mayor(&self, ctx: &Context<'_>) -> ApiResult<Option<Mayor>> {
-        crate::query::community::mayor_of(ctx, self.0.id).await
+        mayor_of(ctx, self.0.id).await
     }
     /// Global id.
     pub(crate) async fn id(&self) -> ID {

@@ -1,0 +1,133 @@
+//! The answers of the front handler that carry no data: request errors, refusals with a
+//! stable `extensions.code`, and the caller's budget in `extensions.rateLimit` and in the
+//! `RateLimit` headers. Every answer says its media type and varies on `Accept`.
+
+use async_graphql::ServerError;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::negotiate::MediaType;
+use crate::error::ErrorCode;
+use crate::http::observability::record_rate_limited;
+use crate::rate_limit::RateStatus;
+
+/// An answer with this JSON body.
+pub(super) fn reply(status: StatusCode, media: MediaType, body: &Value) -> Response {
+    reply_text(status, media, body.to_string())
+}
+
+/// An answer with this body, already serialised.
+pub(super) fn reply_text(status: StatusCode, media: MediaType, body: String) -> Response {
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(media.content_type()),
+    );
+    // The body's media type depends on Accept.
+    headers.append(header::VARY, HeaderValue::from_static("accept"));
+    response
+}
+
+/// A 4xx answer in GraphQL's error shape.
+pub(super) fn request_error(status: StatusCode, media: MediaType, message: &str) -> Response {
+    coded_error(status, media, ErrorCode::BadUserInput, message, None)
+}
+
+/// 406 for a client whose `Accept` allows neither media type.
+pub(super) fn not_acceptable() -> Response {
+    let message =
+        "the Accept header allows neither application/graphql-response+json nor application/json";
+    request_error(StatusCode::NOT_ACCEPTABLE, MediaType::Json, message)
+}
+
+/// An answer with one error of `code` and no data, with the caller's budget if known.
+pub(super) fn coded_error(
+    status: StatusCode,
+    media: MediaType,
+    code: ErrorCode,
+    message: &str,
+    rate: Option<(&RateStatus, u64)>,
+) -> Response {
+    let mut body =
+        json!({ "errors": [{ "message": message, "extensions": { "code": code.as_str() } }] });
+    if let Some((rate, _)) = rate {
+        body["extensions"] = json!({ "rateLimit": rate_extension(rate) });
+    }
+    let mut response = reply(status, media, &body);
+    if let Some((rate, window)) = rate {
+        rate_headers(&mut response, rate, window);
+    }
+    response
+}
+
+/// 400 for a query that does not parse or validate: its errors, and the caller's budget.
+pub(super) fn invalid(
+    media: MediaType,
+    errors: Vec<Value>,
+    rate: &RateStatus,
+    window: u64,
+) -> Response {
+    let body = json!({ "errors": errors, "extensions": { "rateLimit": rate_extension(rate) } });
+    let mut response = reply(StatusCode::BAD_REQUEST, media, &body);
+    rate_headers(&mut response, rate, window);
+    response
+}
+
+/// 429 for a caller whose budget does not cover what it asks: `Retry-After` says when the
+/// budget refills.
+pub(super) fn rate_limited(
+    media: MediaType,
+    rate: &RateStatus,
+    window: u64,
+    message: &str,
+) -> Response {
+    record_rate_limited(rate.policy);
+    let mut response = coded_error(
+        StatusCode::TOO_MANY_REQUESTS,
+        media,
+        ErrorCode::RateLimited,
+        message,
+        Some((rate, window)),
+    );
+    if let Ok(value) = HeaderValue::from_str(&rate.reset_seconds.to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
+}
+
+/// `extensions.rateLimit` of a response.
+pub(super) fn rate_extension(rate: &RateStatus) -> Value {
+    json!({
+        "cost": rate.cost,
+        "limit": rate.limit,
+        "remaining": rate.remaining,
+        "resetAt": rate.reset_at.to_rfc3339(),
+    })
+}
+
+/// The `RateLimit-Policy` and `RateLimit` headers (draft-ietf-httpapi-ratelimit-headers).
+pub(super) fn rate_headers(response: &mut Response, rate: &RateStatus, window: u64) {
+    let headers = response.headers_mut();
+    let policy = format!("\"{}\";q={};w={window}", rate.policy, rate.limit);
+    let state = format!(
+        "\"{}\";r={};t={}",
+        rate.policy, rate.remaining, rate.reset_seconds
+    );
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        headers.insert("ratelimit-policy", value);
+    }
+    if let Ok(value) = HeaderValue::from_str(&state) {
+        headers.insert("ratelimit", value);
+    }
+}
+
+/// An error as JSON, with a code even for the errors async-graphql makes itself.
+pub(super) fn with_code(error: ServerError) -> Value {
+    let mut value = serde_json::to_value(&error).unwrap_or_else(|_| json!({ "message": "error" }));
+    if value.pointer("/extensions/code").is_none() {
+        value["extensions"]["code"] = Value::String(ErrorCode::BadUserInput.as_str().to_owned());
+    }
+    value
+}

@@ -1,0 +1,352 @@
+//! The stages a GraphQL request goes through once its body is read: who is calling, what
+//! it asks, whether that is within the limits, whether its budget covers it, running it,
+//! and the answer. Each stage either hands the request on or answers it (`Err`).
+
+use std::net::IpAddr;
+use std::time::Instant;
+
+use async_graphql::Variables;
+use async_graphql::parser::types::{DocumentOperations, OperationType};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::answers::{
+    coded_error, invalid, rate_extension, rate_headers, rate_limited, reply, reply_text,
+    request_error, with_code,
+};
+use super::negotiate::MediaType;
+use super::state::GraphqlState;
+use crate::auth::Principal;
+use crate::context::RequestScope;
+use crate::error::ErrorCode;
+use crate::http::observability::{record_operation, record_rejection};
+use crate::limits::{Analysis, Violation};
+use crate::rate_limit::{RateStatus, RateSubject};
+
+/// The parameters of a GraphQL request, from a query string or a JSON body.
+#[derive(Deserialize)]
+pub(super) struct Params {
+    pub query: Option<Value>,
+    #[serde(rename = "operationName")]
+    pub operation_name: Option<Value>,
+    pub variables: Option<Value>,
+    pub extensions: Option<Value>,
+}
+
+/// What a request asks, once its parameters have the right types.
+pub(super) struct Operation {
+    query: String,
+    name: Option<String>,
+    variables: Variables,
+}
+
+/// A request within the limits, ready to run.
+pub(super) struct Checked {
+    /// The operation with its parsed document and variables.
+    pub request: async_graphql::Request,
+    /// What it costs.
+    pub analysis: Analysis,
+    /// Its name as the metrics label it.
+    pub label: String,
+}
+
+/// One request on its way through the stages: the service that answers it, the media type
+/// of its answer, and when it arrived (for the metrics).
+#[derive(Clone, Copy)]
+pub(super) struct Call<'a> {
+    state: &'a GraphqlState,
+    media: MediaType,
+    started: Instant,
+}
+
+impl<'a> Call<'a> {
+    /// A request that arrives now.
+    pub(super) fn new(state: &'a GraphqlState, media: MediaType) -> Self {
+        Self {
+            state,
+            media,
+            started: Instant::now(),
+        }
+    }
+
+    /// Who is calling, or the answer that refuses their credentials.
+    pub(super) async fn identify_caller(
+        self,
+        headers: &HeaderMap,
+        client: Option<IpAddr>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Principal, Response> {
+        self.state
+            .identifier
+            .identify(self.media, headers, client, now)
+            .await
+            .inspect_err(|_| record_operation("unauthenticated", "request_error", self.started))
+    }
+
+    /// The query, operation name and variables of a request; 400 when a parameter is
+    /// missing or has the wrong type.
+    #[expect(
+        clippy::result_large_err,
+        reason = "like every stage, it answers the request it stops; a box would only add an allocation to a path that ends the request"
+    )]
+    pub(super) fn parse_request(self, params: Params) -> Result<Operation, Response> {
+        let bad = |message: &str| request_error(StatusCode::BAD_REQUEST, self.media, message);
+        let Some(Value::String(query)) = params.query else {
+            return Err(bad("`query` is required and must be a string"));
+        };
+        let name = match params.operation_name {
+            None | Some(Value::Null) => None,
+            Some(Value::String(name)) => Some(name),
+            Some(_) => return Err(bad("`operationName` must be a string")),
+        };
+        let variables = match params.variables {
+            None | Some(Value::Null) => Variables::default(),
+            Some(value @ Value::Object(_)) => Variables::from_json(value),
+            Some(_) => return Err(bad("`variables` must be an object")),
+        };
+        if !matches!(
+            params.extensions,
+            None | Some(Value::Null) | Some(Value::Object(_))
+        ) {
+            return Err(bad("`extensions` must be an object"));
+        }
+        Ok(Operation {
+            query,
+            name,
+            variables,
+        })
+    }
+
+    /// Checks the query against the limits before anything runs: its size, then, once
+    /// parsed (or found among the documents parsed before), its shape and its cost. A query
+    /// that does not parse or goes over a limit is charged 1 point; a mutation over GET is
+    /// refused here too.
+    pub(super) async fn check_limits(
+        self,
+        operation: Operation,
+        subject: &RateSubject,
+        over_get: bool,
+    ) -> Result<Checked, Response> {
+        let Operation {
+            query,
+            name,
+            variables,
+        } = operation;
+        let state = self.state;
+        if let Err(violation) = state.analyzer.check_size(&query) {
+            return Err(self.refuse(subject, &violation).await);
+        }
+        let cached = state.documents.get(&query);
+        // A query parsed for the first time is kept once it parses.
+        let fresh = cached.is_none().then(|| query.clone());
+        let mut request = async_graphql::Request::new(query);
+        if let Some(name) = &name {
+            request = request.operation_name(name.clone());
+        }
+        if let Some(document) = cached {
+            request.set_parsed_query(document);
+        }
+        let (label, operation_type, analysis) = match request.parsed_query() {
+            Ok(document) => {
+                if let Some(text) = &fresh {
+                    state.documents.insert(text, document);
+                }
+                let (operation, operation_type) = describe(&document.operations, name.as_deref());
+                let label = state.operation_labels.label(&operation);
+                let analysis = state
+                    .analyzer
+                    .analyse(document, name.as_deref(), &variables);
+                (label, operation_type, analysis)
+            }
+            Err(error) => {
+                record_operation("invalid", "request_error", self.started);
+                // A request that does not parse is charged the minimum, like one over a limit.
+                let rate = state.limiter.charge(subject, 1).await;
+                let window = state.limiter.window_seconds();
+                return Err(invalid(self.media, vec![with_code(error)], &rate, window));
+            }
+        };
+        let analysis = match analysis {
+            Ok(analysis) => analysis,
+            Err(violation) => return Err(self.refuse(subject, &violation).await),
+        };
+        let request = request.variables(variables);
+        if over_get && operation_type == Some(OperationType::Mutation) {
+            let mut response = request_error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                self.media,
+                "mutations are only accepted over POST",
+            );
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("POST"));
+            return Err(response);
+        }
+        Ok(Checked {
+            request,
+            analysis,
+            label,
+        })
+    }
+
+    /// Charges what the query costs to its caller's budget; 429 when the budget does not
+    /// cover it.
+    pub(super) async fn charge_budget(
+        self,
+        subject: &RateSubject,
+        cost: u64,
+        label: &str,
+    ) -> Result<RateStatus, Response> {
+        let limiter = &self.state.limiter;
+        let rate = limiter.charge(subject, cost).await;
+        if rate.allowed {
+            return Ok(rate);
+        }
+        record_operation(label, "rate_limited", self.started);
+        let message = format!(
+            "the query costs {} points and {} of the {} points of this minute's budget are left; the budget refills in {} s",
+            rate.cost, rate.remaining, rate.limit, rate.reset_seconds
+        );
+        Err(rate_limited(
+            self.media,
+            &rate,
+            limiter.window_seconds(),
+            &message,
+        ))
+    }
+
+    /// Runs the operation in the caller's scope, with its cost and the budget it was
+    /// charged to, within the execution timeout; 503 when it takes longer.
+    pub(super) async fn run(
+        self,
+        request: async_graphql::Request,
+        scope: RequestScope,
+        analysis: Analysis,
+        rate: &RateStatus,
+        label: &str,
+    ) -> Result<async_graphql::Response, Response> {
+        let timeout = self.state.analyzer.limits().execution_timeout;
+        let run = self
+            .state
+            .schema
+            .execute(request.data(scope).data(rate.clone()).data(analysis));
+        if let Ok(response) = tokio::time::timeout(timeout, run).await {
+            return Ok(response);
+        }
+        record_operation(label, "timeout", self.started);
+        record_rejection("timeout");
+        let message = format!(
+            "the query did not finish within {} s; ask for less, or try again later",
+            timeout.as_secs_f64()
+        );
+        Err(coded_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            self.media,
+            ErrorCode::ServiceUnavailable,
+            &message,
+            Some((rate, self.state.limiter.window_seconds())),
+        ))
+    }
+
+    /// The answer to an operation that ran: its data and errors with the caller's budget,
+    /// or 400 when async-graphql refused the document before running it.
+    pub(super) fn respond(
+        self,
+        mut response: async_graphql::Response,
+        rate: &RateStatus,
+        label: &str,
+    ) -> Response {
+        let window = self.state.limiter.window_seconds();
+        // Parse and validation errors stop a request before it runs: no data and no error
+        // with a path. Errors of a running operation always have a path.
+        let rejected = response.data == async_graphql::Value::Null
+            && !response.errors.is_empty()
+            && response.errors.iter().all(|e| e.path.is_empty());
+        if rejected {
+            record_operation(label, "request_error", self.started);
+            let errors = response.errors.into_iter().map(with_code).collect();
+            return invalid(self.media, errors, rate, window);
+        }
+        if let Ok(extension) = async_graphql::Value::from_json(rate_extension(rate)) {
+            response
+                .extensions
+                .insert("rateLimit".to_owned(), extension);
+        }
+        let outcome = if response.errors.is_empty() {
+            "ok"
+        } else {
+            "error"
+        };
+        record_operation(label, outcome, self.started);
+        // Serialised straight from async-graphql's values, without an intermediate JSON tree.
+        #[derive(serde::Serialize)]
+        struct Body<'a> {
+            data: &'a async_graphql::Value,
+            #[serde(skip_serializing_if = "Vec::is_empty")]
+            errors: Vec<Value>,
+            #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+            extensions: &'a std::collections::BTreeMap<String, async_graphql::Value>,
+        }
+        let errors = response.errors.into_iter().map(with_code).collect();
+        let body = Body {
+            data: &response.data,
+            errors,
+            extensions: &response.extensions,
+        };
+        match serde_json::to_string(&body) {
+            Ok(text) => {
+                let mut answer = reply_text(StatusCode::OK, self.media, text);
+                rate_headers(&mut answer, rate, window);
+                answer
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot serialise a response");
+                reply(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    self.media,
+                    &json!({ "errors": [{ "message": "internal error", "extensions": { "code": ErrorCode::Internal.as_str() } }] }),
+                )
+            }
+        }
+    }
+
+    /// Answers a request over one of the limits: 400, charged the minimum of 1 point so
+    /// that a stream of refused queries still spends a budget.
+    async fn refuse(self, subject: &RateSubject, violation: &Violation) -> Response {
+        record_operation("refused", "request_error", self.started);
+        record_rejection(violation.limit());
+        let rate = self.state.limiter.charge(subject, 1).await;
+        coded_error(
+            StatusCode::BAD_REQUEST,
+            self.media,
+            violation.code(),
+            &violation.message(),
+            Some((&rate, self.state.limiter.window_seconds())),
+        )
+    }
+}
+
+/// The operation a request runs: its name for metrics and its type.
+fn describe(
+    operations: &DocumentOperations,
+    wanted: Option<&str>,
+) -> (String, Option<OperationType>) {
+    match (operations, wanted) {
+        (DocumentOperations::Single(op), _) => ("anonymous".to_owned(), Some(op.node.ty)),
+        (DocumentOperations::Multiple(ops), Some(name)) => (
+            name.to_owned(),
+            ops.iter()
+                .find(|(n, _)| n.as_str() == name)
+                .map(|(_, op)| op.node.ty),
+        ),
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops
+            .iter()
+            .next()
+            .map_or(("anonymous".to_owned(), None), |(n, op)| {
+                (n.to_string(), Some(op.node.ty))
+            }),
+        (DocumentOperations::Multiple(_), None) => ("anonymous".to_owned(), None),
+    }
+}

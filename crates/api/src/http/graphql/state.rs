@@ -1,0 +1,27 @@
+//! What every GraphQL request shares, built once with the routes.
+
+use super::documents::DocumentCache;
+use super::identify::Identifier;
+use crate::context::ApiContext;
+use crate::http::client::TrustedProxies;
+use crate::http::observability::OperationLabels;
+use crate::limits::Analyzer;
+use crate::rate_limit::RateLimiter;
+use crate::schema::AppSchema;
+
+/// What the GraphQL handlers share, behind one `Arc`: a request clones one pointer, not
+/// each of the fields.
+pub(crate) struct GraphqlState {
+    pub schema: AppSchema,
+    pub api: ApiContext,
+    pub body_limit: usize,
+    pub analyzer: Analyzer,
+    /// Parsed documents of the queries clients keep sending.
+    pub documents: DocumentCache,
+    pub limiter: RateLimiter,
+    pub proxies: TrustedProxies,
+    /// Who is calling, with the credentials refused or accepted lately.
+    pub identifier: Identifier,
+    /// The metric label of each operation name.
+    pub operation_labels: OperationLabels,
+}

@@ -1,0 +1,29 @@
+//! What each command of `capitole` does, with the arguments that belong to it alone; the
+//! settings that several commands share are in `settings`, and which command runs is
+//! decided in `main`.
+
+pub(crate) mod accounts;
+pub(crate) mod healthcheck;
+pub(crate) mod import;
+pub(crate) mod keys;
+pub(crate) mod seed;
+pub(crate) mod serve;
+
+use anyhow::Context;
+use capitole_persistence::{ConnectSettings, Database};
+
+use crate::settings::DatabaseArgs;
+
+/// Connects to the database and brings its schema up to date.
+pub(crate) async fn connect(args: &DatabaseArgs) -> anyhow::Result<Database> {
+    let db = Database::connect(&ConnectSettings::from(args))
+        .await
+        .context("cannot connect to the database")?;
+    db.migrate().await.context("cannot migrate the database")?;
+    Ok(db)
+}
+
+/// A refusal of the API's rules, as the command line reports it.
+fn refused(error: capitole_api::ApiError) -> anyhow::Error {
+    anyhow::anyhow!("{}", error.message())
+}

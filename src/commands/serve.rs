@@ -1,0 +1,103 @@
+//! `capitole serve`: the demo city if asked for, authentication, account mail, the HTTP
+//! service and the scheduler beside it, until SIGINT or SIGTERM.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use capitole_api::auth::Auth;
+use capitole_api::auth::keystore::KeyStore;
+use capitole_api::mail::Mailer;
+use capitole_api::{ApiContext, Application};
+use capitole_persistence::{Database, seed};
+use chrono::{DateTime, Utc};
+
+use crate::settings::{KeyArgs, ServeArgs, Settings};
+
+/// Serves the graph until the process is asked to stop, then finishes the requests in
+/// flight.
+pub(crate) async fn serve(
+    db: &Database,
+    settings: &Settings,
+    args: &ServeArgs,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    if args.demo {
+        let report = seed::demo(db, now, settings.timezone).await?;
+        if !report.already_present {
+            tracing::info!(
+                places = report.places,
+                events = report.events,
+                articles = report.articles,
+                "demo city loaded"
+            );
+        }
+    }
+    let auth = authentication(db, &settings.database.database_url, &args.keys).await?;
+    tokio::spawn(auth.clone().keep_keys_current());
+    let mailer = Mailer::new(&args.mail()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    tracing::info!(to = %mailer.describe(), "account mail");
+    let api = ApiContext {
+        db: db.clone(),
+        timezone: settings.timezone,
+        batch_delay: args.batch_delay(),
+        auth,
+        caches: Default::default(),
+        accounts: args.accounts(mailer),
+    };
+    let app = Application::build(api, &args.http())
+        .await
+        .context("cannot start serving")?;
+    if let Some(schedule) = args.schedule(settings.timezone) {
+        tokio::spawn(capitole_api::scheduler::run(db.clone(), schedule));
+    }
+    let addr = app.local_addr()?;
+    tracing::info!("listening on http://{addr}/graphql; GraphiQL at http://{addr}/graphiql");
+    if let Some(metrics) = app.metrics_addr() {
+        tracing::info!("metrics on http://{}/metrics", metrics?);
+    }
+    app.run_until(shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Authentication with the configured signing keys, or else with keys generated and kept
+/// beside the database.
+async fn authentication(
+    db: &Database,
+    database_url: &str,
+    keys: &KeyArgs,
+) -> anyhow::Result<Arc<Auth>> {
+    let auth = if keys.jwt_keys.is_empty() {
+        let store = KeyStore::beside(db, database_url, keys.allow_generated_key)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        tracing::info!(store = %store.describe(), "access tokens are signed with generated keys");
+        Auth::stored(store).await
+    } else {
+        Auth::load(keys.jwt_keys.clone()).await
+    }
+    .map_err(|e| anyhow::anyhow!("cannot set up authentication: {e}"))?;
+    Ok(Arc::new(auth))
+}
+
+/// Completes on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down; finishing requests in flight");
+}

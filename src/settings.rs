@@ -1,0 +1,403 @@
+//! Every setting of the `capitole` command, read once from its flags and their `CAPITOLE_*`
+//! environment variables (a flag overrides its variable), in groups by concern. Each group
+//! says once how it becomes the settings of the crate it configures; README's
+//! "Configuration" section documents every variable.
+//!
+//! The arguments that belong to one command alone (what to seed, whose account to create)
+//! are with that command, in `commands`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use capitole_api::accounts::AccountSettings;
+use capitole_api::auth::jwt::SigningKey;
+use capitole_api::mail::{MailSettings, Mailer};
+use capitole_api::scheduler::Schedule;
+use capitole_api::{
+    HttpSettings, IpNetwork, QueryLimits, RateLimitSettings, TierBudgets, TrustedProxies,
+};
+use capitole_persistence::ConnectSettings;
+use chrono_tz::Tz;
+use clap::Args;
+
+/// The settings of every command: the database, the city's timezone and the log.
+#[derive(Args, Debug)]
+pub(crate) struct Settings {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// The city's timezone: windows, opening hours and local times are computed in it.
+    #[arg(
+        long,
+        env = "CAPITOLE_TIMEZONE",
+        default_value = "Europe/Paris",
+        global = true
+    )]
+    pub timezone: Tz,
+    /// Log filter (`info`, `capitole=debug,info`…).
+    #[arg(long, env = "CAPITOLE_LOG", default_value = "info", global = true)]
+    pub log: String,
+}
+
+/// Where the database is and how it is used.
+#[derive(Args, Debug)]
+pub(crate) struct DatabaseArgs {
+    /// Database URL: `sqlite://capitole.db?mode=rwc` (embedded) or `postgres://user@host/db`.
+    #[arg(
+        long,
+        env = "CAPITOLE_DATABASE_URL",
+        default_value = "sqlite://capitole.db?mode=rwc",
+        global = true
+    )]
+    pub database_url: String,
+    /// Size of the database connection pool (a few connections per core of the database
+    /// server).
+    #[arg(
+        long,
+        env = "CAPITOLE_DB_MAX_CONNECTIONS",
+        default_value_t = 8,
+        global = true
+    )]
+    db_max_connections: u32,
+    /// How long a request waits for a pooled connection, in milliseconds.
+    #[arg(
+        long,
+        env = "CAPITOLE_DB_ACQUIRE_TIMEOUT_MS",
+        default_value_t = 3000,
+        global = true
+    )]
+    db_acquire_timeout_ms: u64,
+    /// How long one SQL statement may run on PostgreSQL, in milliseconds.
+    #[arg(
+        long,
+        env = "CAPITOLE_DB_STATEMENT_TIMEOUT_MS",
+        default_value_t = 5000,
+        global = true
+    )]
+    db_statement_timeout_ms: u64,
+}
+
+impl From<&DatabaseArgs> for ConnectSettings {
+    fn from(args: &DatabaseArgs) -> Self {
+        Self {
+            url: args.database_url.clone(),
+            max_connections: args.db_max_connections,
+            acquire_timeout: Duration::from_millis(args.db_acquire_timeout_ms),
+            statement_timeout: Duration::from_millis(args.db_statement_timeout_ms),
+        }
+    }
+}
+
+/// The settings of `capitole serve`.
+#[derive(Args, Debug)]
+pub(crate) struct ServeArgs {
+    /// Where to listen.
+    #[arg(long, env = "CAPITOLE_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Load the demo city first if the database does not have it.
+    #[arg(long, env = "CAPITOLE_DEMO")]
+    pub demo: bool,
+    /// The largest request body accepted, in bytes.
+    #[arg(long, env = "CAPITOLE_BODY_LIMIT", default_value_t = 1_048_576)]
+    body_limit: usize,
+    /// Serve GraphiQL's assets from this folder instead of the public CDN.
+    #[arg(long, env = "CAPITOLE_GRAPHIQL_ASSETS")]
+    graphiql_assets: Option<PathBuf>,
+    /// How long, in milliseconds, a batch of related lookups collects keys before it runs.
+    #[arg(long, env = "CAPITOLE_BATCH_DELAY_MS", default_value_t = 2)]
+    batch_delay_ms: u64,
+    /// Web origins allowed to call the API from a browser, comma-separated.
+    #[arg(long, env = "CAPITOLE_CORS_ORIGINS", value_delimiter = ',')]
+    cors_origins: Vec<String>,
+    #[command(flatten)]
+    pub keys: KeyArgs,
+    #[command(flatten)]
+    scheduler: SchedulerArgs,
+    #[command(flatten)]
+    mail: MailArgs,
+    /// Accounts one client address may create per hour (IPv6 per /64 block).
+    #[arg(long, env = "CAPITOLE_SIGN_UPS_PER_ADDRESS", default_value_t = 10)]
+    sign_ups_per_address: u32,
+    #[command(flatten)]
+    connections: ConnectionArgs,
+    #[command(flatten)]
+    metrics: MetricsArgs,
+    #[command(flatten)]
+    limits: LimitArgs,
+    #[command(flatten)]
+    rate: RateArgs,
+}
+
+impl ServeArgs {
+    /// The settings of the HTTP service.
+    pub(crate) fn http(&self) -> HttpSettings {
+        HttpSettings {
+            listen: self.listen,
+            body_limit: self.body_limit,
+            graphiql_assets: self.graphiql_assets.clone(),
+            cors_origins: self
+                .cors_origins
+                .iter()
+                .filter(|o| !o.trim().is_empty())
+                .cloned()
+                .collect(),
+            limits: QueryLimits::from(&self.limits),
+            rate_limit: RateLimitSettings::from(&self.rate),
+            trusted_proxies: TrustedProxies::new(self.rate.trusted_proxies.clone()),
+            header_read_timeout: Duration::from_millis(self.connections.header_read_timeout_ms),
+            body_read_timeout: Duration::from_millis(self.connections.body_read_timeout_ms),
+            idle_timeout: Duration::from_millis(self.connections.idle_timeout_ms),
+            metrics_listen: self.metrics.metrics_listen,
+            metrics_operations: self
+                .metrics
+                .metrics_operations
+                .iter()
+                .map(|name| name.trim().to_owned())
+                .filter(|name| !name.is_empty())
+                .collect(),
+            metrics_unlisted_operations: self.metrics.metrics_unlisted_operations,
+        }
+    }
+
+    /// How long a batch of related lookups collects keys.
+    pub(crate) fn batch_delay(&self) -> Duration {
+        Duration::from_millis(self.batch_delay_ms)
+    }
+
+    /// Where account mail goes.
+    pub(crate) fn mail(&self) -> MailSettings {
+        MailSettings::from(&self.mail)
+    }
+
+    /// The limits of the account flows, with the mailer that sends their mail.
+    pub(crate) fn accounts(&self, mailer: Mailer) -> AccountSettings {
+        AccountSettings {
+            sign_ups_per_address: self.sign_ups_per_address,
+            mailer,
+        }
+    }
+
+    /// The scheduler's jobs in this city's timezone, unless this replica leaves them to
+    /// others.
+    pub(crate) fn schedule(&self, timezone: Tz) -> Option<Schedule> {
+        (self.scheduler.scheduler_interval_seconds > 0).then(|| Schedule {
+            interval: Duration::from_secs(self.scheduler.scheduler_interval_seconds),
+            timezone,
+            retention: chrono::Duration::days(i64::from(self.scheduler.retention_days)),
+        })
+    }
+}
+
+/// The keys that sign access tokens (README: "Accounts, sessions and app tokens").
+#[derive(Args, Debug)]
+pub(crate) struct KeyArgs {
+    /// Keys that sign access tokens, comma-separated `kid:base64-secret` (32 bytes or more);
+    /// the first signs, all verify. Without any, a key is generated and kept in the database.
+    #[arg(long, env = "CAPITOLE_JWT_KEYS", value_delimiter = ',', hide_env_values = true, value_parser = SigningKey::parse)]
+    pub jwt_keys: Vec<SigningKey>,
+    /// On PostgreSQL without `CAPITOLE_JWT_KEYS`: generate a key and keep it in the
+    /// database (where anyone with a backup can sign access tokens) instead of refusing to
+    /// start.
+    #[arg(long, env = "CAPITOLE_ALLOW_GENERATED_KEY")]
+    pub allow_generated_key: bool,
+}
+
+/// When the scheduler runs and what it keeps.
+#[derive(Args, Debug)]
+struct SchedulerArgs {
+    /// How often, in seconds, scheduled articles due for publication are published and new
+    /// check-ins are folded into places' popularity (0: never, for replicas that should
+    /// leave it to others).
+    #[arg(
+        long,
+        env = "CAPITOLE_SCHEDULER_INTERVAL_SECONDS",
+        default_value_t = 15
+    )]
+    scheduler_interval_seconds: u64,
+    /// How many days sign-in attempt counters (client addresses, mistyped emails) and
+    /// expired refresh tokens are kept before the scheduler deletes them.
+    #[arg(long, env = "CAPITOLE_RETENTION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    retention_days: u32,
+}
+
+/// Where account mail goes (README: "Mail").
+#[derive(Args, Debug)]
+struct MailArgs {
+    /// An SMTP server for account mail: `smtps://user:password@host` (TLS) or
+    /// `smtp://user:password@host:587?tls=required` (STARTTLS). Without it, mail is written
+    /// to `CAPITOLE_MAIL_DIR`.
+    #[arg(long, env = "CAPITOLE_SMTP_URL", hide_env_values = true)]
+    smtp_url: Option<String>,
+    /// The sender of account mail.
+    #[arg(
+        long,
+        env = "CAPITOLE_MAIL_FROM",
+        default_value = "Capitole <no-reply@localhost>"
+    )]
+    mail_from: String,
+    /// The folder account mail is written to when no SMTP server is configured.
+    #[arg(long, env = "CAPITOLE_MAIL_DIR", default_value = "mail")]
+    mail_dir: PathBuf,
+    /// The app that opens the links of account mails (`https://m.toulouse.fr`): links go
+    /// to `/verify-email?token=…` and `/reset-password?token=…` under it.
+    #[arg(long, env = "CAPITOLE_APP_URL")]
+    app_url: Option<String>,
+}
+
+impl From<&MailArgs> for MailSettings {
+    fn from(args: &MailArgs) -> Self {
+        Self {
+            smtp_url: args.smtp_url.clone(),
+            from: args.mail_from.clone(),
+            folder: args.mail_dir.clone(),
+            app_url: args.app_url.clone(),
+        }
+    }
+}
+
+/// How long clients may take over a connection (README: "Connections and timeouts").
+#[derive(Args, Debug)]
+struct ConnectionArgs {
+    /// How long a client has to send a request's head, in milliseconds: from the
+    /// connection's start for its first request, from the first byte for later ones.
+    #[arg(long, env = "CAPITOLE_HEADER_READ_TIMEOUT_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    header_read_timeout_ms: u64,
+    /// How long a client has to send a request's body once its head has arrived, in
+    /// milliseconds; a slower body gets 408.
+    #[arg(long, env = "CAPITOLE_BODY_READ_TIMEOUT_MS", default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(1..))]
+    body_read_timeout_ms: u64,
+    /// How long a kept-alive connection may wait for its next request, in milliseconds.
+    #[arg(long, env = "CAPITOLE_IDLE_TIMEOUT_MS", default_value_t = 60_000, value_parser = clap::value_parser!(u64).range(1..))]
+    idle_timeout_ms: u64,
+}
+
+/// Where metrics are served and how operations are labelled (README: "Metrics and logs").
+#[derive(Args, Debug)]
+struct MetricsArgs {
+    /// Serve `/metrics` on this address only, away from the public listener
+    /// (`127.0.0.1:9090`); unset, it is served on the main listener.
+    #[arg(long, env = "CAPITOLE_METRICS_LISTEN")]
+    metrics_listen: Option<SocketAddr>,
+    /// The app's operation names, labelled by name in the metrics, comma-separated
+    /// (`CityHome,PlacePage`).
+    #[arg(long, env = "CAPITOLE_METRICS_OPERATIONS", value_delimiter = ',')]
+    metrics_operations: Vec<String>,
+    /// How many other operation names get a label of their own, first seen first; later
+    /// ones are labelled `other`.
+    #[arg(
+        long,
+        env = "CAPITOLE_METRICS_UNLISTED_OPERATIONS",
+        default_value_t = 50
+    )]
+    metrics_unlisted_operations: usize,
+}
+
+/// What one query may ask for (README: "Limits and rate limits").
+#[derive(Args, Debug)]
+struct LimitArgs {
+    /// The largest query document, in bytes.
+    #[arg(long, env = "CAPITOLE_MAX_DOCUMENT_BYTES", default_value_t = 32_768)]
+    max_document_bytes: usize,
+    /// The deepest field, with fragments expanded.
+    #[arg(long, env = "CAPITOLE_MAX_DEPTH", default_value_t = 12)]
+    max_depth: usize,
+    /// The deepest field under `__schema` or `__type`.
+    #[arg(long, env = "CAPITOLE_MAX_INTROSPECTION_DEPTH", default_value_t = 20)]
+    max_introspection_depth: usize,
+    /// Aliases in one document.
+    #[arg(long, env = "CAPITOLE_MAX_ALIASES", default_value_t = 30)]
+    max_aliases: usize,
+    /// Root fields in one operation.
+    #[arg(long, env = "CAPITOLE_MAX_ROOT_FIELDS", default_value_t = 20)]
+    max_root_fields: usize,
+    /// Directives on one field or fragment.
+    #[arg(long, env = "CAPITOLE_MAX_DIRECTIVES", default_value_t = 4)]
+    max_directives: usize,
+    /// Items of one list argument or variable.
+    #[arg(long, env = "CAPITOLE_MAX_LIST_LENGTH", default_value_t = 100)]
+    max_list_length: usize,
+    /// Fields of one query once its fragments are expanded.
+    #[arg(long, env = "CAPITOLE_MAX_FIELDS", default_value_t = 2_000)]
+    max_fields: usize,
+    /// Objects one query may return, over all its lists and connections.
+    #[arg(long, env = "CAPITOLE_MAX_NODES", default_value_t = 50_000)]
+    max_nodes: u64,
+    /// The largest cost of one query, in points.
+    #[arg(long, env = "CAPITOLE_MAX_COST", default_value_t = 500)]
+    max_cost: u64,
+    /// How long one query may run, in milliseconds.
+    #[arg(long, env = "CAPITOLE_EXECUTION_TIMEOUT_MS", default_value_t = 10_000)]
+    execution_timeout_ms: u64,
+}
+
+impl From<&LimitArgs> for QueryLimits {
+    fn from(args: &LimitArgs) -> Self {
+        Self {
+            max_document_bytes: args.max_document_bytes,
+            max_depth: args.max_depth,
+            max_introspection_depth: args.max_introspection_depth,
+            max_aliases: args.max_aliases,
+            max_root_fields: args.max_root_fields,
+            max_directives_per_field: args.max_directives,
+            max_list_length: args.max_list_length,
+            max_fields: args.max_fields,
+            max_nodes: args.max_nodes,
+            max_cost: args.max_cost,
+            execution_timeout: Duration::from_millis(args.execution_timeout_ms),
+        }
+    }
+}
+
+/// Budgets of points per caller and where they are kept.
+#[derive(Args, Debug)]
+struct RateArgs {
+    /// Points per window of anonymous callers (per client address).
+    #[arg(long, env = "CAPITOLE_RATE_ANONYMOUS", default_value_t = 1_000)]
+    rate_anonymous: u64,
+    /// Points per window of signed-in people.
+    #[arg(long, env = "CAPITOLE_RATE_USER", default_value_t = 5_000)]
+    rate_user: u64,
+    /// Points per window of third-party apps on the standard plan.
+    #[arg(long, env = "CAPITOLE_RATE_STANDARD", default_value_t = 5_000)]
+    rate_standard: u64,
+    /// Points per window of partner apps.
+    #[arg(long, env = "CAPITOLE_RATE_PARTNER", default_value_t = 20_000)]
+    rate_partner: u64,
+    /// The length of a budget window, in seconds.
+    #[arg(long, env = "CAPITOLE_RATE_WINDOW_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    rate_window_seconds: u64,
+    /// A Redis server where replicas share budgets (`redis://host:6379`).
+    #[arg(long, env = "CAPITOLE_REDIS_URL")]
+    redis_url: Option<String>,
+    /// The prefix of Capitole's Redis keys.
+    #[arg(
+        long,
+        env = "CAPITOLE_REDIS_KEY_PREFIX",
+        default_value = "capitole:rate:"
+    )]
+    redis_key_prefix: String,
+    /// Proxies whose X-Forwarded-For names the client: IPs or CIDR blocks, comma-separated.
+    #[arg(long, env = "CAPITOLE_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_network)]
+    trusted_proxies: Vec<IpNetwork>,
+}
+
+impl From<&RateArgs> for RateLimitSettings {
+    fn from(args: &RateArgs) -> Self {
+        Self {
+            budgets: TierBudgets {
+                anonymous: args.rate_anonymous,
+                user: args.rate_user,
+                standard: args.rate_standard,
+                partner: args.rate_partner,
+            },
+            window: Duration::from_secs(args.rate_window_seconds),
+            redis_url: args.redis_url.clone().filter(|u| !u.trim().is_empty()),
+            redis_key_prefix: args.redis_key_prefix.clone(),
+            ..Self::default()
+        }
+    }
+}
+
+fn parse_network(text: &str) -> Result<IpNetwork, String> {
+    text.parse()
+}
