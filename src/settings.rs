@@ -17,6 +17,7 @@ use capitole_api::scheduler::Schedule;
 use capitole_api::{
     HttpSettings, IpNetwork, QueryLimits, RateLimitSettings, TierBudgets, TrustedProxies,
 };
+use capitole_domain::change::{DEFAULT_RETENTION_DAYS, Retention};
 use capitole_persistence::ConnectSettings;
 use chrono_tz::Tz;
 use clap::Args;
@@ -184,7 +185,13 @@ impl ServeArgs {
             interval: Duration::from_secs(self.scheduler.scheduler_interval_seconds),
             timezone,
             retention: chrono::Duration::days(i64::from(self.scheduler.retention_days)),
+            change_retention: self.change_retention(),
         })
+    }
+
+    /// How long the change log keeps its entries.
+    pub(crate) fn change_retention(&self) -> Retention {
+        Retention::days(self.scheduler.changes_retention_days)
     }
 }
 
@@ -218,6 +225,10 @@ struct SchedulerArgs {
     /// expired refresh tokens are kept before the scheduler deletes them.
     #[arg(long, env = "CAPITOLE_RETENTION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3650))]
     retention_days: u32,
+    /// How many days the change log keeps its entries: an offline copy whose cursor is
+    /// older reads everything again.
+    #[arg(long, env = "CAPITOLE_CHANGES_RETENTION_DAYS", default_value_t = DEFAULT_RETENTION_DAYS, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    changes_retention_days: u32,
 }
 
 /// Where account mail goes (README: "Mail").

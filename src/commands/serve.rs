@@ -43,6 +43,7 @@ pub(crate) async fn serve(
         auth,
         caches: Default::default(),
         accounts: args.accounts(mailer),
+        change_retention: args.change_retention(),
     };
     let app = Application::build(api, &args.http())
         .await

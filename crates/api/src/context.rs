@@ -32,6 +32,8 @@ pub struct ApiContext {
     pub caches: Caches,
     /// Limits of the account flows.
     pub accounts: crate::accounts::AccountSettings,
+    /// How long the change log keeps its entries, so how old a `changes` cursor may be.
+    pub change_retention: capitole_domain::change::Retention,
 }
 
 /// What one request holds.
@@ -53,6 +55,8 @@ pub(crate) struct RequestScope {
     pub caches: Caches,
     /// Limits of the account flows.
     pub accounts: crate::accounts::AccountSettings,
+    /// How long the change log keeps its entries.
+    pub change_retention: capitole_domain::change::Retention,
 }
 
 impl RequestScope {
@@ -76,8 +80,19 @@ impl RequestScope {
             auth: api.auth.clone(),
             caches: api.caches.clone(),
             accounts: api.accounts.clone(),
+            change_retention: api.change_retention,
             loader: DataLoader::with_cache(batcher, tokio::spawn, HashMapCache::default())
                 .delay(api.batch_delay),
+        }
+    }
+}
+
+impl RequestScope {
+    /// The application services, acting on this request's database.
+    pub(crate) fn services(&self) -> capitole_services::Services {
+        capitole_services::Services {
+            db: self.db.clone(),
+            timezone: self.timezone,
         }
     }
 }

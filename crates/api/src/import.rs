@@ -75,6 +75,7 @@ pub async fn import_events(
         auth: Arc::new(auth),
         caches: Default::default(),
         accounts: Default::default(),
+        change_retention: Default::default(),
     };
     // The command line acts with the rights of an administrator of the organization.
     let principal = Principal::User(SignedIn {

@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use capitole_domain::change::Retention;
 use capitole_persistence::{Database, editorial};
 
 /// Publishes what is due now; returns how many articles it published.
@@ -73,6 +74,18 @@ pub async fn purge_protection_data(db: &Database, retention: chrono::Duration) {
     }
 }
 
+/// Deletes the change log's entries past its retention.
+pub async fn compact_change_log(db: &Database, retention: Retention) {
+    match capitole_persistence::changes::compact(db, retention.compact_before(chrono::Utc::now()))
+        .await
+    {
+        Ok(removed) => tracing::info!(removed, "compacted the change log"),
+        Err(error) => {
+            tracing::warn!(%error, "cannot compact the change log; trying again later");
+        }
+    }
+}
+
 /// What the background task does and how often.
 #[derive(Debug, Clone)]
 pub struct Schedule {
@@ -82,14 +95,16 @@ pub struct Schedule {
     pub timezone: chrono_tz::Tz,
     /// How long protection data is kept.
     pub retention: chrono::Duration,
+    /// How long the change log keeps its entries.
+    pub change_retention: Retention,
 }
 
 /// How often protection data past its retention is looked for.
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
 
 /// Runs [`publish_due`] and [`fold_popularity`] every interval, [`extend_recurrences`] at
-/// start and then once a day, and [`purge_protection_data`] at start and then every hour,
-/// until the process stops.
+/// start and then once a day, and [`purge_protection_data`] and [`compact_change_log`] at
+/// start and then every hour, until the process stops.
 pub async fn run(db: Database, schedule: Schedule) {
     let mut ticker = tokio::time::interval(schedule.interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -108,6 +123,7 @@ pub async fn run(db: Database, schedule: Schedule) {
         }
         if purged_at.is_none_or(|at| at.elapsed() >= PURGE_EVERY) {
             purge_protection_data(&db, schedule.retention).await;
+            compact_change_log(&db, schedule.change_retention).await;
             purged_at = Some(std::time::Instant::now());
         }
     }

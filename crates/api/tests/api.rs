@@ -52,6 +52,7 @@ async fn context(db: &Database, mail: &std::path::Path) -> ApiContext {
             })
             .unwrap(),
         },
+        change_retention: Default::default(),
     }
 }
 

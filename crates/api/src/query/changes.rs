@@ -3,8 +3,8 @@
 //! current with one request.
 
 use async_graphql::{Context, Object};
-use capitole_domain::change::{ItemKind as DomainKind, Retention};
-use capitole_services::{Services, changes};
+use capitole_domain::change::ItemKind as DomainKind;
+use capitole_services::changes;
 
 use crate::context::scope;
 use crate::error::{ApiResult, to_gql};
@@ -40,17 +40,13 @@ impl ChangeQuery {
             .into_iter()
             .map(DomainKind::from)
             .collect();
-        let services = Services {
-            db: scope.db.clone(),
-            timezone: scope.timezone,
-        };
         let page = changes::read(
-            &services,
+            &scope.services(),
             &scope.principal,
             raw_after.as_deref(),
             &kinds,
             first,
-            Retention::default(),
+            scope.change_retention,
             scope.now,
         )
         .await
@@ -71,11 +67,9 @@ impl ChangeQuery {
     /// copy, then pass it as `changes(after:)` to read what changed since.
     async fn change_cursor(&self, ctx: &Context<'_>) -> ApiResult<String> {
         let scope = scope(ctx)?;
-        let services = Services {
-            db: scope.db.clone(),
-            timezone: scope.timezone,
-        };
-        let head = changes::head(&services, scope.now).await.map_err(to_gql)?;
+        let head = changes::head(&scope.services(), scope.now)
+            .await
+            .map_err(to_gql)?;
         Ok(wrap_cursor(&head))
     }
 }

@@ -186,16 +186,14 @@ fn instagram_posts_and_reels_share_one_canonical_form() {
     let shared = image("https://www.instagram.com/toulouse/p/C1a2B3c4D5e/").unwrap();
     assert_eq!(shared.url, "https://www.instagram.com/p/C1a2B3c4D5e/");
     // A post may be a video or a carousel: the editor says which.
-    let carousel =
-        as_kind("https://www.instagram.com/p/C1a2B3c4D5e/", MediaKind::Album).unwrap();
+    let carousel = as_kind("https://www.instagram.com/p/C1a2B3c4D5e/", MediaKind::Album).unwrap();
     assert_eq!(carousel.kind, MediaKind::Album);
 }
 
 #[test]
 fn other_https_addresses_are_web_images_unless_declared_otherwise() {
     let photo = check_media(MediaInput {
-        url: " https://Static.Toulouse.FR/photos/capitole%20nuit.jpg?w=1200&utm_source=nl "
-            .into(),
+        url: " https://Static.Toulouse.FR/photos/capitole%20nuit.jpg?w=1200&utm_source=nl ".into(),
         alt: Some("  La place du Capitole de nuit ".into()),
         caption: Some("Le Capitole illuminé".into()),
         credit: Some("Photo : Ville de Toulouse".into()),
