@@ -8,16 +8,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use capitole_api::auth::Auth;
-use capitole_api::auth::jwt::SigningKey;
-use capitole_api::auth::keystore::KeyStore;
-use capitole_api::mail::{MailSettings, Mailer};
 use capitole_api::{
     ApiContext, Application, HttpSettings, IpNetwork, QueryLimits, RateLimitSettings, TierBudgets,
-    TrustedProxies, accounts,
+    TrustedProxies,
 };
 use capitole_domain::access::{RateTier, Role, Scope};
 use capitole_persistence::{ConnectSettings, Database, seed};
+use capitole_services::auth::Auth;
+use capitole_services::auth::jwt::SigningKey;
+use capitole_services::auth::keystore::KeyStore;
+use capitole_services::mail::{MailSettings, Mailer};
+use capitole_services::{accounts, tokens};
 use chrono_tz::Tz;
 use clap::{Args, Parser, Subcommand};
 
@@ -669,8 +670,8 @@ async fn run(command: Command, database: DatabaseArgs, timezone: Tz) -> anyhow::
     Ok(())
 }
 
-fn refused(error: capitole_api::ApiError) -> anyhow::Error {
-    anyhow::anyhow!("{}", error.message())
+fn refused(error: impl Into<capitole_api::ApiError>) -> anyhow::Error {
+    anyhow::anyhow!("{}", error.into().message())
 }
 
 async fn user_command(
@@ -725,7 +726,7 @@ async fn token_command(
             tier,
         } => {
             let (token, row) =
-                accounts::create_api_token(db, &app, &contact, &scopes, tier, None, now)
+                tokens::create_api_token(db, &app, &contact, &scopes, tier, None, now)
                     .await
                     .map_err(refused)?;
             eprintln!(
@@ -753,7 +754,7 @@ async fn token_command(
             }
         }
         TokenCommand::Revoke { id } => {
-            let row = accounts::revoke_api_token(db, id, now)
+            let row = tokens::revoke_api_token(db, id, now)
                 .await
                 .map_err(refused)?;
             println!("revoked {} ({})", row.id, row.app_name);

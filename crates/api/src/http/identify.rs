@@ -16,13 +16,14 @@ use std::time::Duration;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use capitole_domain::access::api_token;
+use capitole_services::auth::Refused;
 use moka::sync::Cache;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::AppState;
 use super::graphql::{MediaType, rate_limited, rate_subject, respond};
-use crate::auth::{Principal, Refused};
+use crate::auth::Principal;
 use crate::error::{ApiError, ErrorCode};
 
 /// How long a credential's outcome is remembered.

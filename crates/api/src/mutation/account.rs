@@ -1,14 +1,11 @@
 //! Signing up, in and out, sessions, passwords and the erasure of one's own account.
 
 use async_graphql::{Context, InputObject, Object};
-use capitole_domain::access::check_new_password;
-use capitole_persistence::accounts as storage;
-use capitole_persistence::{privacy, sessions};
-use uuid::Uuid;
+use capitole_services::Services;
+use capitole_services::accounts::{self, NewSession};
 
-use crate::accounts::{self, SessionTokens};
 use crate::context::{RequestScope, scope};
-use crate::error::{ApiError, ApiResult, ErrorCode, to_gql};
+use crate::error::{ApiResult, to_gql};
 use crate::types::account::{RegisterPayload, Session, User};
 
 /// A new account.
@@ -22,42 +19,21 @@ pub(crate) struct RegisterInput {
     pub display_name: String,
 }
 
-async fn session(scope: &RequestScope, tokens: SessionTokens, user_id: Uuid) -> ApiResult<Session> {
-    let user = storage::user_by_id(&scope.db, user_id)
-        .await
-        .map_err(to_gql)?
-        .ok_or_else(|| {
-            to_gql(ApiError::new(
-                ErrorCode::Unauthenticated,
-                "the account no longer exists",
-            ))
-        })?;
-    Ok(Session {
-        access_token: tokens.access_token,
-        access_token_expires_at: tokens.access_expires_at,
-        refresh_token: tokens.refresh_token,
-        user: User(user),
-    })
-}
-
-fn session_of(
-    tokens: SessionTokens,
-    person: capitole_persistence::entities::user::Model,
-) -> Session {
-    Session {
-        access_token: tokens.access_token,
-        access_token_expires_at: tokens.access_expires_at,
-        refresh_token: tokens.refresh_token,
-        user: User(person),
+/// What the services of a request act on.
+pub(crate) fn services(scope: &RequestScope) -> Services {
+    Services {
+        db: scope.db.clone(),
+        timezone: scope.timezone,
     }
 }
 
-/// Opens a new session for a person who just proved who they are.
-async fn signed_in(scope: &RequestScope, user_id: Uuid) -> ApiResult<Session> {
-    let tokens = accounts::open_session(&scope.db, &scope.auth, user_id, scope.now)
-        .await
-        .map_err(to_gql)?;
-    session(scope, tokens, user_id).await
+fn session(new: NewSession) -> Session {
+    Session {
+        access_token: new.tokens.access_token,
+        access_token_expires_at: new.tokens.access_expires_at,
+        refresh_token: new.tokens.refresh_token,
+        user: User(new.user),
+    }
 }
 
 #[derive(Default)]
@@ -77,7 +53,7 @@ impl AccountMutation {
     ) -> ApiResult<RegisterPayload> {
         let scope = scope(ctx)?;
         let email = accounts::register(
-            &scope.db,
+            &services(scope),
             &scope.accounts,
             &input.email,
             &input.password,
@@ -104,10 +80,10 @@ impl AccountMutation {
         #[graphql(desc = "The token of the link in the mail (`ev_…`).")] token: String,
     ) -> ApiResult<Session> {
         let scope = scope(ctx)?;
-        let (tokens, person) = accounts::verify_email(&scope.db, &scope.auth, &token, scope.now)
+        accounts::verify_email(&services(scope), &scope.auth, &token, scope.now)
             .await
-            .map_err(to_gql)?;
-        Ok(session_of(tokens, person))
+            .map(session)
+            .map_err(to_gql)
     }
 
     /// Mails a new link to confirm an address whose account waits for it. Always answers
@@ -118,7 +94,7 @@ impl AccountMutation {
         #[graphql(desc = "The address of the account.")] email: String,
     ) -> ApiResult<bool> {
         let scope = scope(ctx)?;
-        accounts::request_verification(&scope.db, &scope.accounts, &email, scope.now)
+        accounts::request_verification(&services(scope), &scope.accounts, &email, scope.now)
             .await
             .map_err(to_gql)?;
         Ok(true)
@@ -132,7 +108,7 @@ impl AccountMutation {
         #[graphql(desc = "The address of the account.")] email: String,
     ) -> ApiResult<bool> {
         let scope = scope(ctx)?;
-        accounts::request_password_reset(&scope.db, &scope.accounts, &email, scope.now)
+        accounts::request_password_reset(&services(scope), &scope.accounts, &email, scope.now)
             .await
             .map_err(to_gql)?;
         Ok(true)
@@ -148,11 +124,16 @@ impl AccountMutation {
         new_password: String,
     ) -> ApiResult<Session> {
         let scope = scope(ctx)?;
-        let (tokens, person) =
-            accounts::reset_password(&scope.db, &scope.auth, &token, &new_password, scope.now)
-                .await
-                .map_err(to_gql)?;
-        Ok(session_of(tokens, person))
+        accounts::reset_password(
+            &services(scope),
+            &scope.auth,
+            &token,
+            &new_password,
+            scope.now,
+        )
+        .await
+        .map(session)
+        .map_err(to_gql)
     }
 
     /// Signs in with email and password. A wrong email and a wrong password get the same
@@ -165,8 +146,8 @@ impl AccountMutation {
         #[graphql(desc = "Its password.")] password: String,
     ) -> ApiResult<Session> {
         let scope = scope(ctx)?;
-        let user = accounts::check_credentials(
-            &scope.db,
+        accounts::sign_in(
+            &services(scope),
             &scope.auth,
             &email,
             &password,
@@ -174,8 +155,8 @@ impl AccountMutation {
             scope.now,
         )
         .await
-        .map_err(to_gql)?;
-        signed_in(scope, user.id).await
+        .map(session)
+        .map_err(to_gql)
     }
 
     /// Trades a refresh token for a new access token and a new refresh token. Each refresh
@@ -186,11 +167,10 @@ impl AccountMutation {
         #[graphql(desc = "The refresh token of the last `Session`.")] refresh_token: String,
     ) -> ApiResult<Session> {
         let scope = scope(ctx)?;
-        let (tokens, user_id) =
-            accounts::refresh(&scope.db, &scope.auth, &refresh_token, scope.now)
-                .await
-                .map_err(to_gql)?;
-        session(scope, tokens, user_id).await
+        accounts::refresh(&services(scope), &scope.auth, &refresh_token, scope.now)
+            .await
+            .map(session)
+            .map_err(to_gql)
     }
 
     /// Closes this session (or, with `everywhere`, every session of the account): its access
@@ -201,13 +181,9 @@ impl AccountMutation {
         #[graphql(desc = "Close every session of the account.", default = false)] everywhere: bool,
     ) -> ApiResult<bool> {
         let scope = scope(ctx)?;
-        let user = scope.principal.user().map_err(to_gql)?;
-        if everywhere {
-            sessions::revoke_all(&scope.db, user.user_id, scope.now).await
-        } else {
-            sessions::revoke(&scope.db, user.session, scope.now).await
-        }
-        .map_err(to_gql)?;
+        accounts::sign_out(&services(scope), &scope.principal, everywhere, scope.now)
+            .await
+            .map_err(to_gql)?;
         Ok(true)
     }
 
@@ -220,29 +196,18 @@ impl AccountMutation {
         new_password: String,
     ) -> ApiResult<Session> {
         let scope = scope(ctx)?;
-        let user = scope.principal.user().map_err(to_gql)?;
-        accounts::confirm_password(
-            &scope.db,
+        accounts::change_password(
+            &services(scope),
             &scope.auth,
-            user.user_id,
+            &scope.principal,
             &current_password,
+            &new_password,
             scope.client,
             scope.now,
         )
         .await
-        .map_err(to_gql)?;
-        check_new_password(&new_password)
-            .map_err(|e| to_gql(ApiError::bad_input(e.to_string())))?;
-        let hash = crate::auth::secrets::hash_password(new_password)
-            .await
-            .map_err(|error| {
-                tracing::error!(%error, "cannot hash a password");
-                to_gql(ApiError::new(ErrorCode::Internal, "internal error"))
-            })?;
-        storage::set_password(&scope.db, user.user_id, hash, scope.now)
-            .await
-            .map_err(to_gql)?;
-        signed_in(scope, user.user_id).await
+        .map(session)
+        .map_err(to_gql)
     }
 
     /// Erases the signed-in person's account and personal data (their right to erasure
@@ -254,19 +219,15 @@ impl AccountMutation {
         #[graphql(desc = "The account's password.")] password: String,
     ) -> ApiResult<bool> {
         let scope = scope(ctx)?;
-        let user = scope.principal.user().map_err(to_gql)?;
-        accounts::confirm_password(
-            &scope.db,
+        accounts::erase(
+            &services(scope),
             &scope.auth,
-            user.user_id,
+            &scope.principal,
             &password,
             scope.client,
             scope.now,
         )
         .await
-        .map_err(to_gql)?;
-        privacy::delete_user(&scope.db, user.user_id)
-            .await
-            .map_err(to_gql)
+        .map_err(to_gql)
     }
 }
