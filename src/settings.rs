@@ -10,15 +10,15 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use capitole_api::accounts::AccountSettings;
-use capitole_api::auth::jwt::SigningKey;
-use capitole_api::mail::{MailSettings, Mailer};
 use capitole_api::scheduler::Schedule;
 use capitole_api::{
     HttpSettings, IpNetwork, QueryLimits, RateLimitSettings, TierBudgets, TrustedProxies,
 };
 use capitole_domain::change::{DEFAULT_RETENTION_DAYS, Retention};
 use capitole_persistence::ConnectSettings;
+use capitole_services::accounts::AccountSettings;
+use capitole_services::auth::jwt::SigningKey;
+use capitole_services::mail::{MailSettings, Mailer};
 use chrono_tz::Tz;
 use clap::Args;
 

@@ -2,9 +2,9 @@
 //! with the account operations that the GraphQL mutations use too.
 
 use anyhow::Context;
-use capitole_api::accounts;
 use capitole_domain::access::{RateTier, Role, Scope};
 use capitole_persistence::Database;
+use capitole_services::{accounts, tokens};
 use chrono::{DateTime, Utc};
 use clap::Subcommand;
 
@@ -135,7 +135,7 @@ pub(crate) async fn token(
             tier,
         } => {
             let (token, row) =
-                accounts::create_api_token(db, &app, &contact, &scopes, tier, None, now)
+                tokens::create_api_token(db, &app, &contact, &scopes, tier, None, now)
                     .await
                     .map_err(refused)?;
             eprintln!(
@@ -163,7 +163,7 @@ pub(crate) async fn token(
             }
         }
         TokenCommand::Revoke { id } => {
-            let row = accounts::revoke_api_token(db, id, now)
+            let row = tokens::revoke_api_token(db, id, now)
                 .await
                 .map_err(refused)?;
             println!("revoked {} ({})", row.id, row.app_name);

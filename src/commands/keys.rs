@@ -2,8 +2,8 @@
 //! once the tokens they signed have expired.
 
 use anyhow::bail;
-use capitole_api::auth::keystore::KeyStore;
 use capitole_persistence::Database;
+use capitole_services::auth::keystore::KeyStore;
 use chrono::{DateTime, Utc};
 use clap::Subcommand;
 

@@ -23,7 +23,7 @@ pub(crate) async fn connect(args: &DatabaseArgs) -> anyhow::Result<Database> {
     Ok(db)
 }
 
-/// A refusal of the API's rules, as the command line reports it.
-fn refused(error: capitole_api::ApiError) -> anyhow::Error {
-    anyhow::anyhow!("{}", error.message())
+/// A refusal of Capitole's rules, as the command line reports it.
+fn refused(error: impl Into<capitole_api::ApiError>) -> anyhow::Error {
+    anyhow::anyhow!("{}", error.into().message())
 }

@@ -4,11 +4,11 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use capitole_api::auth::Auth;
-use capitole_api::auth::keystore::KeyStore;
-use capitole_api::mail::Mailer;
 use capitole_api::{ApiContext, Application};
 use capitole_persistence::{Database, seed};
+use capitole_services::auth::Auth;
+use capitole_services::auth::keystore::KeyStore;
+use capitole_services::mail::Mailer;
 use chrono::{DateTime, Utc};
 
 use crate::settings::{KeyArgs, ServeArgs, Settings};

@@ -8,10 +8,11 @@ use std::net::IpAddr;
 use async_graphql::Context;
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use capitole_persistence::Database;
+use capitole_services::auth::Auth;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use crate::auth::{Auth, Principal};
+use crate::auth::Principal;
 use crate::caches::Caches;
 use crate::error::{ApiError, ApiResult, ErrorCode, to_gql};
 use crate::loaders::{Batcher, LoadError};
@@ -31,7 +32,7 @@ pub struct ApiContext {
     /// Answers worth sharing between requests for a few seconds.
     pub caches: Caches,
     /// Limits of the account flows.
-    pub accounts: crate::accounts::AccountSettings,
+    pub accounts: capitole_services::accounts::AccountSettings,
     /// How long the change log keeps its entries, so how old a `changes` cursor may be.
     pub change_retention: capitole_domain::change::Retention,
 }
@@ -54,7 +55,7 @@ pub(crate) struct RequestScope {
     /// The service's shared answers.
     pub caches: Caches,
     /// Limits of the account flows.
-    pub accounts: crate::accounts::AccountSettings,
+    pub accounts: capitole_services::accounts::AccountSettings,
     /// How long the change log keeps its entries.
     pub change_retention: capitole_domain::change::Retention,
 }

@@ -9,15 +9,16 @@ use async_graphql::InputType;
 use capitole_domain::access::Role;
 use capitole_persistence::audit::Actor;
 use capitole_persistence::{Database, catalog};
+use capitole_services::auth::jwt::SigningKey;
+use capitole_services::auth::{Auth, secrets};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use crate::auth::jwt::SigningKey;
-use crate::auth::{Auth, Principal, SignedIn};
+use crate::ApiContext;
+use crate::auth::{Principal, SignedIn};
 use crate::context::RequestScope;
 use crate::error::{ApiError, ErrorCode};
 use crate::mutation::agenda::{EventInput, UpsertOutcome, upsert_one_event};
-use crate::{ApiContext, auth::secrets};
 
 /// What an import did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]

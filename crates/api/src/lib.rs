@@ -1,10 +1,10 @@
 //! Capitole on the wire: the GraphQL schema (types, queries, loaders, errors) and the HTTP
 //! service around it (the GraphQL-over-HTTP front handler, GraphiQL, health, metrics).
-//! Resolvers are thin: they read the caller's request context, call a repository of
-//! `capitole-persistence`, and convert what comes back.
+//! Resolvers are thin: they read the caller's request context, call a service of
+//! `capitole-services` or a repository of `capitole-persistence`, and convert what comes
+//! back.
 
-pub mod accounts;
-pub mod auth;
+mod auth;
 mod caches;
 mod context;
 mod error;
@@ -13,7 +13,6 @@ mod ids;
 pub mod import;
 mod limits;
 mod loaders;
-pub mod mail;
 mod mutation;
 mod query;
 mod rate_limit;

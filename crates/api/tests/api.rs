@@ -6,13 +6,13 @@
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
-use capitole_api::auth::Auth;
-use capitole_api::auth::jwt::SigningKey;
 use capitole_api::{ApiContext, HttpSettings, build_schema};
 use capitole_persistence::entities::article;
 use capitole_persistence::sea_orm::EntityTrait;
 use capitole_persistence::testing::{TestDatabase, databases};
 use capitole_persistence::{Database, seed};
+use capitole_services::auth::Auth;
+use capitole_services::auth::jwt::SigningKey;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -44,11 +44,11 @@ async fn context(db: &Database, mail: &std::path::Path) -> ApiContext {
         batch_delay: BATCH_DELAY,
         auth: std::sync::Arc::new(Auth::load(vec![key]).await.unwrap()),
         caches: Default::default(),
-        accounts: capitole_api::accounts::AccountSettings {
+        accounts: capitole_services::accounts::AccountSettings {
             sign_ups_per_address: SIGN_UPS_PER_ADDRESS,
-            mailer: capitole_api::mail::Mailer::new(&capitole_api::mail::MailSettings {
+            mailer: capitole_services::mail::Mailer::new(&capitole_services::mail::MailSettings {
                 folder: mail.to_owned(),
-                ..capitole_api::mail::MailSettings::default()
+                ..capitole_services::mail::MailSettings::default()
             })
             .unwrap(),
         },

@@ -3,10 +3,19 @@
 //! and call storage in one transaction, in which the change log gets its entry. GraphQL
 //! resolvers, the importer and the scheduler all write through them; nothing here knows
 //! GraphQL or HTTP.
+//!
+//! People's accounts are here too: [`accounts`] (signing up, in and out, passwords and their
+//! throttles), [`admin`] (roles), [`tokens`] (third-party apps' tokens), with the [`auth`]
+//! that signs and checks credentials and the [`mail`] that carries account links.
 
+pub mod accounts;
+pub mod admin;
+pub mod auth;
 pub mod changes;
 pub mod error;
+pub mod mail;
 pub mod principal;
+pub mod tokens;
 
 use capitole_persistence::Database;
 use chrono_tz::Tz;

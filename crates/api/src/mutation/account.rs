@@ -1,14 +1,10 @@
 //! Signing up, in and out, sessions, passwords and the erasure of one's own account.
 
 use async_graphql::{Context, InputObject, Object};
-use capitole_domain::access::check_new_password;
-use capitole_persistence::accounts as storage;
-use capitole_persistence::{privacy, sessions};
-use uuid::Uuid;
+use capitole_services::accounts::{self, NewSession};
 
-use crate::accounts::{self, SessionTokens};
-use crate::context::{RequestScope, scope};
-use crate::error::{ApiError, ApiResult, ErrorCode, to_gql};
+use crate::context::scope;
+use crate::error::{ApiResult, to_gql};
 use crate::types::account::{RegisterPayload, Session, User};
 
 /// A new account.
@@ -22,42 +18,14 @@ pub(crate) struct RegisterInput {
     pub display_name: String,
 }
 
-async fn session(scope: &RequestScope, tokens: SessionTokens, user_id: Uuid) -> ApiResult<Session> {
-    let user = storage::user_by_id(&scope.db, user_id)
-        .await
-        .map_err(to_gql)?
-        .ok_or_else(|| {
-            to_gql(ApiError::new(
-                ErrorCode::Unauthenticated,
-                "the account no longer exists",
-            ))
-        })?;
-    Ok(Session {
-        access_token: tokens.access_token,
-        access_token_expires_at: tokens.access_expires_at,
-        refresh_token: tokens.refresh_token,
-        user: User(user),
-    })
-}
-
-fn session_of(
-    tokens: SessionTokens,
-    person: capitole_persistence::entities::user::Model,
-) -> Session {
+/// What the services of a request act on.
+fn session(new: NewSession) -> Session {
     Session {
-        access_token: tokens.access_token,
-        access_token_expires_at: tokens.access_expires_at,
-        refresh_token: tokens.refresh_token,
-        user: User(person),
+        access_token: new.tokens.access_token,
+        access_token_expires_at: new.tokens.access_expires_at,
+        refresh_token: new.tokens.refresh_token,
+        user: User(new.user),
     }
-}
-
-/// Opens a new session for a person who just proved who they are.
-async fn signed_in(scope: &RequestScope, user_id: Uuid) -> ApiResult<Session> {
-    let tokens = accounts::open_session(&scope.db, &scope.auth, user_id, scope.now)
-        .await
-        .map_err(to_gql)?;
-    session(scope, tokens, user_id).await
 }
 
 #[derive(Default)]
@@ -77,7 +45,7 @@ impl AccountMutation {
     ) -> ApiResult<RegisterPayload> {
         let scope = scope(ctx)?;
         let email = accounts::register(
-            &scope.db,
+            &scope.services(),
             &scope.accounts,
             &input.email,
             &input.password,
@@ -104,10 +72,10 @@ impl AccountMutation {
         #[graphql(desc = "The token of the link in the mail (`ev_…`).")] token: String,
     ) -> ApiResult<Session> {
         let scope = scope(ctx)?;
-        let (tokens, person) = accounts::verify_email(&scope.db, &scope.auth, &token, scope.now)
+        accounts::verify_email(&scope.services(), &scope.auth, &token, scope.now)
             .await
-            .map_err(to_gql)?;
-        Ok(session_of(tokens, person))
+            .map(session)
+            .map_err(to_gql)
     }
 
     /// Mails a new link to confirm an address whose account waits for it. Always answers
@@ -118,7 +86,7 @@ impl AccountMutation {
         #[graphql(desc = "The address of the account.")] email: String,
     ) -> ApiResult<bool> {
         let scope = scope(ctx)?;
-        accounts::request_verification(&scope.db, &scope.accounts, &email, scope.now)
+        accounts::request_verification(&scope.services(), &scope.accounts, &email, scope.now)
             .await
             .map_err(to_gql)?;
         Ok(true)
@@ -132,7 +100,7 @@ impl AccountMutation {
         #[graphql(desc = "The address of the account.")] email: String,
     ) -> ApiResult<bool> {
         let scope = scope(ctx)?;
-        accounts::request_password_reset(&scope.db, &scope.accounts, &email, scope.now)
+        accounts::request_password_reset(&scope.services(), &scope.accounts, &email, scope.now)
             .await
             .map_err(to_gql)?;
         Ok(true)
@@ -148,11 +116,16 @@ impl AccountMutation {
         new_password: String,
     ) -> ApiResult<Session> {
         let scope = scope(ctx)?;
-        let (tokens, person) =
-            accounts::reset_password(&scope.db, &scope.auth, &token, &new_password, scope.now)
-                .await
-                .map_err(to_gql)?;
-        Ok(session_of(tokens, person))
+        accounts::reset_password(
+            &scope.services(),
+            &scope.auth,
+            &token,
+            &new_password,
+            scope.now,
+        )
+        .await
+        .map(session)
+        .map_err(to_gql)
     }
 
     /// Signs in with email and password. A wrong email and a wrong password get the same
@@ -165,8 +138,8 @@ impl AccountMutation {
         #[graphql(desc = "Its password.")] password: String,
     ) -> ApiResult<Session> {
         let scope = scope(ctx)?;
-        let user = accounts::check_credentials(
-            &scope.db,
+        accounts::sign_in(
+            &scope.services(),
             &scope.auth,
             &email,
             &password,
@@ -174,8 +147,8 @@ impl AccountMutation {
             scope.now,
         )
         .await
-        .map_err(to_gql)?;
-        signed_in(scope, user.id).await
+        .map(session)
+        .map_err(to_gql)
     }
 
     /// Trades a refresh token for a new access token and a new refresh token. Each refresh
@@ -186,11 +159,10 @@ impl AccountMutation {
         #[graphql(desc = "The refresh token of the last `Session`.")] refresh_token: String,
     ) -> ApiResult<Session> {
         let scope = scope(ctx)?;
-        let (tokens, user_id) =
-            accounts::refresh(&scope.db, &scope.auth, &refresh_token, scope.now)
-                .await
-                .map_err(to_gql)?;
-        session(scope, tokens, user_id).await
+        accounts::refresh(&scope.services(), &scope.auth, &refresh_token, scope.now)
+            .await
+            .map(session)
+            .map_err(to_gql)
     }
 
     /// Closes this session (or, with `everywhere`, every session of the account): its access
@@ -201,13 +173,9 @@ impl AccountMutation {
         #[graphql(desc = "Close every session of the account.", default = false)] everywhere: bool,
     ) -> ApiResult<bool> {
         let scope = scope(ctx)?;
-        let user = scope.principal.user().map_err(to_gql)?;
-        if everywhere {
-            sessions::revoke_all(&scope.db, user.user_id, scope.now).await
-        } else {
-            sessions::revoke(&scope.db, user.session, scope.now).await
-        }
-        .map_err(to_gql)?;
+        accounts::sign_out(&scope.services(), &scope.principal, everywhere, scope.now)
+            .await
+            .map_err(to_gql)?;
         Ok(true)
     }
 
@@ -220,29 +188,18 @@ impl AccountMutation {
         new_password: String,
     ) -> ApiResult<Session> {
         let scope = scope(ctx)?;
-        let user = scope.principal.user().map_err(to_gql)?;
-        accounts::confirm_password(
-            &scope.db,
+        accounts::change_password(
+            &scope.services(),
             &scope.auth,
-            user.user_id,
+            &scope.principal,
             &current_password,
+            &new_password,
             scope.client,
             scope.now,
         )
         .await
-        .map_err(to_gql)?;
-        check_new_password(&new_password)
-            .map_err(|e| to_gql(ApiError::bad_input(e.to_string())))?;
-        let hash = crate::auth::secrets::hash_password(new_password)
-            .await
-            .map_err(|error| {
-                tracing::error!(%error, "cannot hash a password");
-                to_gql(ApiError::new(ErrorCode::Internal, "internal error"))
-            })?;
-        storage::set_password(&scope.db, user.user_id, hash, scope.now)
-            .await
-            .map_err(to_gql)?;
-        signed_in(scope, user.user_id).await
+        .map(session)
+        .map_err(to_gql)
     }
 
     /// Erases the signed-in person's account and personal data (their right to erasure
@@ -254,19 +211,15 @@ impl AccountMutation {
         #[graphql(desc = "The account's password.")] password: String,
     ) -> ApiResult<bool> {
         let scope = scope(ctx)?;
-        let user = scope.principal.user().map_err(to_gql)?;
-        accounts::confirm_password(
-            &scope.db,
+        accounts::erase(
+            &scope.services(),
             &scope.auth,
-            user.user_id,
+            &scope.principal,
             &password,
             scope.client,
             scope.now,
         )
         .await
-        .map_err(to_gql)?;
-        privacy::delete_user(&scope.db, user.user_id)
-            .await
-            .map_err(to_gql)
+        .map_err(to_gql)
     }
 }

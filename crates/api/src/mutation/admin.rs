@@ -2,7 +2,8 @@
 
 use async_graphql::{Context, ID, InputObject, Object};
 
-use crate::accounts;
+use capitole_services::{admin, tokens};
+
 use crate::context::scope;
 use crate::error::{ApiResult, to_gql};
 use crate::ids::{self, Kind};
@@ -39,12 +40,18 @@ impl AdminMutation {
         >,
     ) -> ApiResult<User> {
         let scope = scope(ctx)?;
-        scope.principal.administrator().map_err(to_gql)?;
         crate::types::check_list("organizations", &organizations).map_err(to_gql)?;
-        accounts::set_role(&scope.db, &email, role.into(), &organizations, scope.now)
-            .await
-            .map(User)
-            .map_err(to_gql)
+        admin::set_role(
+            &scope.services(),
+            &scope.principal,
+            &email,
+            role.into(),
+            &organizations,
+            scope.now,
+        )
+        .await
+        .map(User)
+        .map_err(to_gql)
     }
 
     /// Makes a token for a third-party app. Its secret is in the answer and nowhere else.
@@ -55,15 +62,14 @@ impl AdminMutation {
         input: CreateApiTokenInput,
     ) -> ApiResult<CreatedApiToken> {
         let scope = scope(ctx)?;
-        let admin = scope.principal.administrator().map_err(to_gql)?;
         let scopes: Vec<_> = input.scopes.into_iter().map(Into::into).collect();
-        let (token, row) = accounts::create_api_token(
-            &scope.db,
+        let (token, row) = tokens::create(
+            &scope.services(),
+            &scope.principal,
             &input.app,
             &input.contact,
             &scopes,
             input.tier.into(),
-            Some(admin.user_id),
             scope.now,
         )
         .await
@@ -81,9 +87,8 @@ impl AdminMutation {
         #[graphql(desc = "The token's global id.")] id: ID,
     ) -> ApiResult<ApiToken> {
         let scope = scope(ctx)?;
-        scope.principal.administrator().map_err(to_gql)?;
         let uuid = ids::decode_as(Kind::ApiToken, &id).map_err(to_gql)?;
-        accounts::revoke_api_token(&scope.db, uuid, scope.now)
+        tokens::revoke(&scope.services(), &scope.principal, uuid, scope.now)
             .await
             .map(ApiToken)
             .map_err(to_gql)

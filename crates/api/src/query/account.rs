@@ -3,13 +3,15 @@
 use async_graphql::types::Json;
 use async_graphql::{Context, Object};
 use capitole_persistence::accounts;
+use capitole_services::{admin, tokens};
 use serde_json::Value;
 
 use crate::auth::Principal;
 use crate::context::scope;
-use crate::error::{ApiError, ApiResult, ErrorCode, to_gql};
+use crate::error::{ApiResult, to_gql};
 use crate::types::account::{ApiToken, User, Viewer};
 
+/// What the services of a request act on.
 #[derive(Default)]
 pub(crate) struct AccountQuery;
 
@@ -31,24 +33,16 @@ impl AccountQuery {
     /// right of access under the GDPR). Secrets (password and token hashes) are left out.
     async fn export_my_data(&self, ctx: &Context<'_>) -> ApiResult<Json<Value>> {
         let scope = scope(ctx)?;
-        let user = scope.principal.user().map_err(to_gql)?;
-        capitole_persistence::privacy::export_user(&scope.db, user.user_id)
+        capitole_services::accounts::export(&scope.services(), &scope.principal)
             .await
-            .map_err(to_gql)?
             .map(Json)
-            .ok_or_else(|| {
-                to_gql(ApiError::new(
-                    ErrorCode::NotFound,
-                    "the account no longer exists",
-                ))
-            })
+            .map_err(to_gql)
     }
 
     /// Every account, by email (administrators only).
     async fn users(&self, ctx: &Context<'_>) -> ApiResult<Vec<User>> {
         let scope = scope(ctx)?;
-        scope.principal.administrator().map_err(to_gql)?;
-        Ok(accounts::users(&scope.db)
+        Ok(admin::users(&scope.services(), &scope.principal)
             .await
             .map_err(to_gql)?
             .into_iter()
@@ -59,8 +53,7 @@ impl AccountQuery {
     /// Every third-party app token, newest first, without secrets (administrators only).
     async fn api_tokens(&self, ctx: &Context<'_>) -> ApiResult<Vec<ApiToken>> {
         let scope = scope(ctx)?;
-        scope.principal.administrator().map_err(to_gql)?;
-        Ok(accounts::api_tokens(&scope.db)
+        Ok(tokens::list(&scope.services(), &scope.principal)
             .await
             .map_err(to_gql)?
             .into_iter()

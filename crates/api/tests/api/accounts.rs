@@ -5,12 +5,12 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use capitole_api::accounts as account_ops;
 use capitole_domain::access::{RateTier, Role, Scope};
 use capitole_persistence::entities::{article, article_organization, organization, user};
 use capitole_persistence::sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
 };
+use capitole_services::accounts as account_ops;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 
@@ -310,7 +310,7 @@ pub(super) async fn app_token(
 ) -> (String, capitole_persistence::entities::api_token::Model) {
     let now = chrono::Utc::now();
     let scopes = [Scope::Read];
-    account_ops::create_api_token(
+    capitole_services::tokens::create_api_token(
         &app.db,
         name,
         "dev@example.org",
@@ -514,7 +514,7 @@ async fn app_tokens_work_until_revoked_and_their_secret_is_shown_once() {
         let (status, _) = run(&app, Some(&token), "{ organizations { slug } }", json!({})).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{label}");
         // A well-formed token nobody issued is refused the same way.
-        let stranger = capitole_api::auth::secrets::new_api_token();
+        let stranger = capitole_services::auth::secrets::new_api_token();
         assert_eq!(
             run(
                 &app,

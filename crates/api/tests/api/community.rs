@@ -409,7 +409,7 @@ async fn moderating_a_tip_leaves_audit_entries_naming_the_moderator_and_the_tip(
         for (email, name, role, organizations) in staff {
             let organizations: Vec<String> =
                 organizations.iter().map(|o| (*o).to_owned()).collect();
-            capitole_api::accounts::create_user(
+            capitole_services::accounts::create_user(
                 &app.db,
                 email,
                 super::accounts::PASSWORD,

@@ -279,7 +279,7 @@ async fn a_forgotten_password_is_reset_once_within_thirty_minutes() {
             Purpose::ResetPassword,
             digest,
             chrono::Utc::now() - chrono::Duration::minutes(31),
-            capitole_api::accounts::RESET_LIFETIME,
+            capitole_services::accounts::RESET_LIFETIME,
         )
         .await
         .unwrap();
@@ -401,11 +401,11 @@ async fn account_mail_leaves_through_a_real_smtp_conversation() {
         let seen = smtp.received.lock().unwrap().len();
         let mut context = super::context(&app.db, app.mail.path()).await;
         context.accounts.mailer =
-            capitole_api::mail::Mailer::new(&capitole_api::mail::MailSettings {
+            capitole_services::mail::Mailer::new(&capitole_services::mail::MailSettings {
                 smtp_url: Some(format!("smtp://127.0.0.1:{}", smtp.port)),
                 from: "Mairie de Toulouse <ne-pas-repondre@toulouse.example>".into(),
                 app_url: Some("https://m.toulouse.example/".into()),
-                ..capitole_api::mail::MailSettings::default()
+                ..capitole_services::mail::MailSettings::default()
             })
             .unwrap();
         let router = capitole_api::http::router(context, &capitole_api::HttpSettings::default());

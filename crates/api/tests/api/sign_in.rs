@@ -7,9 +7,9 @@ use std::net::SocketAddr;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode};
-use capitole_api::accounts as account_ops;
 use capitole_persistence::entities::user;
 use capitole_persistence::sea_orm::{EntityTrait, PaginatorTrait};
+use capitole_services::accounts as account_ops;
 use futures_util::future::join_all;
 use serde_json::{Value, json};
 
@@ -325,7 +325,7 @@ async fn made_up_credentials_cost_their_address_and_stop_reaching_the_database()
         let mut lookups = Vec::new();
         for _ in 0..15 {
             let before = app.db.statement_count();
-            statuses.push(ask(capitole_api::auth::secrets::new_api_token(), attacker).await);
+            statuses.push(ask(capitole_services::auth::secrets::new_api_token(), attacker).await);
             lookups.push(app.db.statement_count() - before);
         }
         assert!(
@@ -350,7 +350,7 @@ async fn made_up_credentials_cost_their_address_and_stop_reaching_the_database()
         );
         // Another address is not affected; a token refused once is refused again without a
         // lookup.
-        let fake = capitole_api::auth::secrets::new_api_token();
+        let fake = capitole_services::auth::secrets::new_api_token();
         assert_eq!(
             ask(fake.clone(), "198.51.100.50:7000").await,
             StatusCode::UNAUTHORIZED
@@ -388,10 +388,10 @@ async fn made_up_credentials_cost_their_address_and_stop_reaching_the_database()
 
 #[tokio::test]
 async fn a_key_an_earlier_version_kept_in_an_sqlite_database_moves_into_the_key_file() {
-    use capitole_api::auth::Auth;
-    use capitole_api::auth::keystore::KeyStore;
     use capitole_persistence::accounts::{insert_signing_key, signing_keys};
     use capitole_persistence::entities::signing_key;
+    use capitole_services::auth::Auth;
+    use capitole_services::auth::keystore::KeyStore;
 
     let test_db = capitole_persistence::testing::sqlite().await;
     let now = chrono::Utc::now();

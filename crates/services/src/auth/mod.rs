@@ -1,6 +1,7 @@
-//! Who is calling, and what they may see and do. The front handler turns the
-//! `Authorization` header into a [`Principal`]; resolvers never read credentials themselves,
-//! they ask the principal's policy methods, which are the one place access is decided.
+//! Authentication: the keys that sign access tokens, password checks, and the turning of a
+//! bearer credential into a [`Principal`]. The HTTP front handler calls
+//! [`Auth::authenticate`]; the account services sign people in with its keys and check
+//! passwords through it. What a principal may do is decided by its policy methods, not here.
 
 pub mod jwt;
 pub mod keystore;
@@ -15,11 +16,11 @@ use chrono::{DateTime, Utc};
 
 use jwt::{Keys, SigningKey};
 
-pub use capitole_services::principal::{App, Principal, SignedIn};
+use crate::principal::{App, Principal, SignedIn};
 
 /// Why credentials were refused; every case answers 401 alike.
 #[derive(Debug)]
-pub(crate) enum Refused {
+pub enum Refused {
     /// The credentials are not valid (malformed, forged, expired, revoked).
     Invalid,
     /// Storage failed while checking them.
@@ -131,7 +132,7 @@ impl Auth {
     /// Turns a bearer credential into a principal. A `cap_` token is checked for shape and
     /// checksum before any lookup; anything else must be a valid access token of an open
     /// session.
-    pub(crate) async fn authenticate(
+    pub async fn authenticate(
         &self,
         db: &Database,
         credential: &str,

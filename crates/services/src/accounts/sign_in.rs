@@ -1,5 +1,6 @@
-//! Signing in and staying signed in: password checks guarded by attempt counters, sessions
-//! with rotating refresh tokens, and the counter of sign-ups per address.
+//! Signing in, staying signed in and out: password checks guarded by attempt counters,
+//! sessions with rotating refresh tokens, password changes, and the counter of sign-ups per
+//! address.
 //!
 //! Every password check is counted *before* it runs, in three counters:
 //! - the account from this address (the hard limit: a guesser's address is refused);
@@ -15,15 +16,16 @@
 use std::net::IpAddr;
 use std::time::Duration as StdDuration;
 
-use capitole_domain::access::{Email, PASSWORD_MAX_BYTES, address_key};
+use capitole_domain::access::{Email, PASSWORD_MAX_BYTES, address_key, check_new_password};
 use capitole_persistence::entities::user;
 use capitole_persistence::sessions::{self, Spent};
 use capitole_persistence::{Database, accounts, throttle};
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
+use super::{NewSession, hash};
 use crate::auth::{Auth, secrets};
-use crate::error::{ApiError, ErrorCode};
+use crate::{ErrorCode, Principal, ServiceError, ServiceResult, Services};
 
 /// How long a refresh token works.
 pub const REFRESH_LIFETIME: Duration = Duration::days(30);
@@ -75,8 +77,8 @@ pub(crate) fn slow_down(attempt: u32) -> StdDuration {
         .min(SLOW_DOWN_MAX)
 }
 
-fn too_many_attempts() -> ApiError {
-    ApiError::new(
+fn too_many_attempts() -> ServiceError {
+    ServiceError::new(
         ErrorCode::RateLimited,
         format!(
             "too many failed sign-ins for this account or from this address; try again in {} minutes",
@@ -100,7 +102,7 @@ impl Attempt {
         email: &str,
         client: Option<IpAddr>,
         now: DateTime<Utc>,
-    ) -> Result<Self, ApiError> {
+    ) -> ServiceResult<Self> {
         let since = now - THROTTLE_WINDOW;
         let key = address_key(client);
         let attempt = Self {
@@ -125,7 +127,7 @@ impl Attempt {
     }
 
     /// The password was right: the owner is not guessing.
-    async fn succeeded(self, db: &Database) -> Result<(), ApiError> {
+    async fn succeeded(self, db: &Database) -> ServiceResult<()> {
         throttle::forget(db, &[&self.pair, &self.account]).await?;
         throttle::refund_attempt(db, &self.address).await?;
         Ok(())
@@ -133,16 +135,16 @@ impl Attempt {
 }
 
 /// Counts a sign-up from `client`; refuses it past the hourly limit of its address.
-pub(crate) async fn count_sign_up(
+pub(super) async fn count_sign_up(
     db: &Database,
     settings: &AccountSettings,
     client: Option<IpAddr>,
     now: DateTime<Utc>,
-) -> Result<(), ApiError> {
+) -> ServiceResult<()> {
     let subject = throttle::sign_up_subject(&address_key(client));
     let count = throttle::count_attempt(db, &subject, now, now - SIGN_UP_WINDOW).await?;
     if count > settings.sign_ups_per_address {
-        return Err(ApiError::new(
+        return Err(ServiceError::new(
             ErrorCode::RateLimited,
             format!(
                 "at most {} accounts are created from one address per hour; try again later",
@@ -153,8 +155,8 @@ pub(crate) async fn count_sign_up(
     Ok(())
 }
 
-fn wrong_credentials() -> ApiError {
-    ApiError::new(
+fn wrong_credentials() -> ServiceError {
+    ServiceError::new(
         ErrorCode::Unauthenticated,
         "the email or the password is wrong, or the address is not confirmed yet (follow the link mailed to it)",
     )
@@ -162,14 +164,14 @@ fn wrong_credentials() -> ApiError {
 
 /// Checks an email and password, with the same answer and about the same time whether the
 /// account exists or not, counted per account and per client address.
-pub async fn check_credentials(
+async fn check_credentials(
     db: &Database,
     auth: &Auth,
     raw_email: &str,
     password: &str,
     client: Option<IpAddr>,
     now: DateTime<Utc>,
-) -> Result<user::Model, ApiError> {
+) -> ServiceResult<user::Model> {
     let Ok(email) = Email::parse(raw_email) else {
         return Err(wrong_credentials());
     };
@@ -193,24 +195,27 @@ pub async fn check_credentials(
 
 /// Checks a signed-in person's password again (for sensitive changes), counted in the
 /// same throttle as sign-in: a stolen session cannot guess the password either.
-pub async fn confirm_password(
+pub(super) async fn confirm_password(
     db: &Database,
     auth: &Auth,
     user_id: Uuid,
     password: &str,
     client: Option<IpAddr>,
     now: DateTime<Utc>,
-) -> Result<user::Model, ApiError> {
-    let found = accounts::user_by_id(db, user_id)
-        .await?
-        .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated, "the account no longer exists"))?;
+) -> ServiceResult<user::Model> {
+    let found = accounts::user_by_id(db, user_id).await?.ok_or_else(|| {
+        ServiceError::new(ErrorCode::Unauthenticated, "the account no longer exists")
+    })?;
     let attempt = Attempt::begin(db, &found.email, client, now).await?;
     if password.len() > PASSWORD_MAX_BYTES
         || !auth
             .check_password(password, found.password_hash.clone())
             .await
     {
-        return Err(ApiError::new(ErrorCode::Forbidden, "the password is wrong"));
+        return Err(ServiceError::new(
+            ErrorCode::Forbidden,
+            "the password is wrong",
+        ));
     }
     attempt.succeeded(db).await?;
     Ok(found)
@@ -232,13 +237,13 @@ fn access(
     session_id: Uuid,
     refresh_token: String,
     now: DateTime<Utc>,
-) -> Result<SessionTokens, ApiError> {
+) -> ServiceResult<SessionTokens> {
     let (access_token, access_expires_at) =
         auth.keys()
             .issue(user_id, session_id, now)
             .map_err(|error| {
                 tracing::error!(%error, "cannot sign an access token");
-                ApiError::new(ErrorCode::Internal, "internal error")
+                ServiceError::new(ErrorCode::Internal, "internal error")
             })?;
     Ok(SessionTokens {
         access_token,
@@ -248,12 +253,12 @@ fn access(
 }
 
 /// Opens a new session for a person.
-pub async fn open_session(
+pub(super) async fn open_session(
     db: &Database,
     auth: &Auth,
     user_id: Uuid,
     now: DateTime<Utc>,
-) -> Result<SessionTokens, ApiError> {
+) -> ServiceResult<SessionTokens> {
     let refresh_token = secrets::new_refresh_token();
     let session_id = sessions::open(
         db,
@@ -266,15 +271,56 @@ pub async fn open_session(
     access(auth, user_id, session_id, refresh_token, now)
 }
 
+/// Opens a new session for a person who just proved who they are, with their account as
+/// it is now.
+async fn signed_in(
+    db: &Database,
+    auth: &Auth,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> ServiceResult<NewSession> {
+    let tokens = open_session(db, auth, user_id, now).await?;
+    with_account(db, tokens, user_id).await
+}
+
+/// A session's tokens with the account they are for, read now.
+async fn with_account(
+    db: &Database,
+    tokens: SessionTokens,
+    user_id: Uuid,
+) -> ServiceResult<NewSession> {
+    let user = accounts::user_by_id(db, user_id).await?.ok_or_else(|| {
+        ServiceError::new(ErrorCode::Unauthenticated, "the account no longer exists")
+    })?;
+    Ok(NewSession { tokens, user })
+}
+
+/// Signs in with email and password and opens a session. An unknown account, a wrong
+/// password and an address not confirmed yet get the same answer, in about the same time;
+/// the attempt is counted per account and per client address before the password is
+/// checked.
+pub async fn sign_in(
+    services: &Services,
+    auth: &Auth,
+    raw_email: &str,
+    password: &str,
+    client: Option<IpAddr>,
+    now: DateTime<Utc>,
+) -> ServiceResult<NewSession> {
+    let user = check_credentials(&services.db, auth, raw_email, password, client, now).await?;
+    signed_in(&services.db, auth, user.id, now).await
+}
+
 /// Spends a refresh token and issues the next pair of its session.
 pub async fn refresh(
-    db: &Database,
+    services: &Services,
     auth: &Auth,
     refresh_token: &str,
     now: DateTime<Utc>,
-) -> Result<(SessionTokens, Uuid), ApiError> {
+) -> ServiceResult<NewSession> {
+    let db = &services.db;
     if !refresh_token.starts_with("rt_") || refresh_token.len() > 64 {
-        return Err(ApiError::new(
+        return Err(ServiceError::new(
             ErrorCode::Unauthenticated,
             "this refresh token is not valid; sign in again",
         ));
@@ -292,16 +338,56 @@ pub async fn refresh(
         Spent::Rotated {
             user_id,
             session_id,
-        } => Ok((access(auth, user_id, session_id, next, now)?, user_id)),
-        Spent::Reused => Err(ApiError::new(
+        } => {
+            let tokens = access(auth, user_id, session_id, next, now)?;
+            with_account(db, tokens, user_id).await
+        }
+        Spent::Reused => Err(ServiceError::new(
             ErrorCode::Unauthenticated,
             "this refresh token was already used, so the session is closed for safety; sign in again",
         )),
-        Spent::Invalid => Err(ApiError::new(
+        Spent::Invalid => Err(ServiceError::new(
             ErrorCode::Unauthenticated,
             "this refresh token is not valid or has expired; sign in again",
         )),
     }
+}
+
+/// Closes the signed-in person's session (or, `everywhere`, every session of their
+/// account): its access and refresh tokens stop working at once.
+pub async fn sign_out(
+    services: &Services,
+    by: &Principal,
+    everywhere: bool,
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
+    let user = by.user()?;
+    if everywhere {
+        sessions::revoke_all(&services.db, user.user_id, now).await?;
+    } else {
+        sessions::revoke(&services.db, user.session, now).await?;
+    }
+    Ok(())
+}
+
+/// Changes the signed-in person's password once they gave the current one: every session
+/// of the account closes, and a new one opens.
+pub async fn change_password(
+    services: &Services,
+    auth: &Auth,
+    by: &Principal,
+    current_password: &str,
+    new_password: &str,
+    client: Option<IpAddr>,
+    now: DateTime<Utc>,
+) -> ServiceResult<NewSession> {
+    let user = by.user()?;
+    let db = &services.db;
+    confirm_password(db, auth, user.user_id, current_password, client, now).await?;
+    check_new_password(new_password).map_err(|e| ServiceError::bad_input(e.to_string()))?;
+    let password_hash = hash(new_password).await?;
+    accounts::set_password(db, user.user_id, password_hash, now).await?;
+    signed_in(db, auth, user.user_id, now).await
 }
 
 #[cfg(test)]

@@ -89,7 +89,7 @@ pub fn new_api_token() -> String {
 }
 
 /// A new random signing secret, base64url.
-pub(crate) fn new_signing_secret() -> String {
+pub fn new_signing_secret() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill(&mut bytes);
     URL_SAFE_NO_PAD.encode(bytes)

@@ -18,11 +18,11 @@ use capitole_persistence::entities::user;
 use capitole_persistence::{Database, StorageError, throttle};
 use chrono::{DateTime, Duration, Utc};
 
-use super::sign_in::{AccountSettings, SessionTokens, count_sign_up, open_session};
-use super::{check_new_account, hash};
+use super::sign_in::{AccountSettings, count_sign_up, open_session};
+use super::{NewSession, check_new_account, email, hash};
 use crate::auth::{Auth, secrets};
-use crate::error::{ApiError, ErrorCode};
 use crate::mail::Mail;
+use crate::{ErrorCode, ServiceError, ServiceResult, Services};
 
 /// How long the link that verifies an address works.
 pub const VERIFICATION_LIFETIME: Duration = Duration::hours(24);
@@ -35,7 +35,7 @@ const VERIFY_PREFIX: &str = "ev_";
 const RESET_PREFIX: &str = "pw_";
 
 /// Whether `email` may receive one more account mail this hour (and counts it).
-async fn mail_allowed(db: &Database, email: &str, now: DateTime<Utc>) -> Result<bool, ApiError> {
+async fn mail_allowed(db: &Database, email: &str, now: DateTime<Utc>) -> ServiceResult<bool> {
     let subject = throttle::mail_subject(email);
     let count = throttle::count_attempt(db, &subject, now, now - Duration::hours(1)).await?;
     if count > MAILS_PER_ADDRESS_PER_HOUR {
@@ -80,7 +80,7 @@ async fn mail_link(
     now: DateTime<Utc>,
     kind: &Link,
     write: impl FnOnce(&user::Model, &str) -> Mail,
-) -> Result<(), ApiError> {
+) -> ServiceResult<()> {
     if !mail_allowed(db, &person.email, now).await? {
         return Ok(());
     }
@@ -106,7 +106,7 @@ async fn mail_verification(
     settings: &AccountSettings,
     person: &user::Model,
     now: DateTime<Utc>,
-) -> Result<(), ApiError> {
+) -> ServiceResult<()> {
     mail_link(db, settings, person, now, &VERIFY, |person, open| Mail {
         subject: "Confirm your address".to_owned(),
         body: format!(
@@ -124,7 +124,7 @@ async fn mail_reset(
     person: &user::Model,
     now: DateTime<Utc>,
     why: &str,
-) -> Result<(), ApiError> {
+) -> ServiceResult<()> {
     mail_link(db, settings, person, now, &RESET, |person, open| Mail {
         subject: "Your account".to_owned(),
         body: format!(
@@ -138,15 +138,16 @@ async fn mail_reset(
 
 /// Signs someone up: the same answer (the normalised address) whether or not the address
 /// already has an account; a mail to the address says what happens next.
-pub(crate) async fn register(
-    db: &Database,
+pub async fn register(
+    services: &Services,
     settings: &AccountSettings,
     raw_email: &str,
     password: &str,
     display_name: &str,
     client: Option<IpAddr>,
     now: DateTime<Utc>,
-) -> Result<Email, ApiError> {
+) -> ServiceResult<Email> {
+    let db = &services.db;
     let (email, display_name) = check_new_account(raw_email, password, display_name)?;
     count_sign_up(db, settings, client, now).await?;
     // Hashed in every case, so that a taken address answers as late as a free one.
@@ -164,7 +165,7 @@ pub(crate) async fn register(
         Err(StorageError::Conflict { .. }) => {
             let existing = accounts::user_by_email(db, email.as_str())
                 .await?
-                .ok_or_else(|| ApiError::new(ErrorCode::Conflict, "try again"))?;
+                .ok_or_else(|| ServiceError::new(ErrorCode::Conflict, "try again"))?;
             if accounts::replace_unverified(db, existing.id, password_hash, display_name, now)
                 .await?
             {
@@ -182,8 +183,8 @@ pub(crate) async fn register(
     Ok(email)
 }
 
-fn link_refused() -> ApiError {
-    ApiError::bad_input(
+fn link_refused() -> ServiceError {
+    ServiceError::bad_input(
         "this link is not valid, was used already or has expired; ask for a new one",
     )
 }
@@ -193,30 +194,33 @@ fn looks_like(token: &str, prefix: &str) -> bool {
 }
 
 /// Verifies an address with the token mailed to it, and signs its owner in.
-pub(crate) async fn verify_email(
-    db: &Database,
+pub async fn verify_email(
+    services: &Services,
     auth: &Auth,
     token: &str,
     now: DateTime<Utc>,
-) -> Result<(SessionTokens, user::Model), ApiError> {
+) -> ServiceResult<NewSession> {
+    let db = &services.db;
     if !looks_like(token, VERIFY_PREFIX) {
         return Err(link_refused());
     }
-    let person = account_tokens::verify_email(db, &secrets::digest(token), now)
+    let user = account_tokens::verify_email(db, &secrets::digest(token), now)
         .await?
         .ok_or_else(link_refused)?;
-    Ok((open_session(db, auth, person.id, now).await?, person))
+    let tokens = open_session(db, auth, user.id, now).await?;
+    Ok(NewSession { tokens, user })
 }
 
 /// Mails a new verification link to an account that is waiting for one. Says nothing about
 /// whether there is such an account.
-pub(crate) async fn request_verification(
-    db: &Database,
+pub async fn request_verification(
+    services: &Services,
     settings: &AccountSettings,
     raw_email: &str,
     now: DateTime<Utc>,
-) -> Result<(), ApiError> {
-    let email = Email::parse(raw_email).map_err(|e| ApiError::bad_input(e.to_string()))?;
+) -> ServiceResult<()> {
+    let db = &services.db;
+    let email = email(raw_email)?;
     if let Some(person) = accounts::user_by_email(db, email.as_str()).await?
         && person.email_verified_at.is_none()
     {
@@ -227,13 +231,14 @@ pub(crate) async fn request_verification(
 
 /// Mails a link that resets the password of the account of `raw_email`, if there is one.
 /// Says nothing about whether there is.
-pub(crate) async fn request_password_reset(
-    db: &Database,
+pub async fn request_password_reset(
+    services: &Services,
     settings: &AccountSettings,
     raw_email: &str,
     now: DateTime<Utc>,
-) -> Result<(), ApiError> {
-    let email = Email::parse(raw_email).map_err(|e| ApiError::bad_input(e.to_string()))?;
+) -> ServiceResult<()> {
+    let db = &services.db;
+    let email = email(raw_email)?;
     if let Some(person) = accounts::user_by_email(db, email.as_str()).await? {
         let why = "Someone, perhaps you, asked to reset the password of your account.";
         mail_reset(db, settings, &person, now, why).await?;
@@ -243,20 +248,22 @@ pub(crate) async fn request_password_reset(
 
 /// Gives the account of a reset token a new password: every session closes, and a new one
 /// opens.
-pub(crate) async fn reset_password(
-    db: &Database,
+pub async fn reset_password(
+    services: &Services,
     auth: &Auth,
     token: &str,
     new_password: &str,
     now: DateTime<Utc>,
-) -> Result<(SessionTokens, user::Model), ApiError> {
+) -> ServiceResult<NewSession> {
+    let db = &services.db;
     if !looks_like(token, RESET_PREFIX) {
         return Err(link_refused());
     }
-    check_new_password(new_password).map_err(|e| ApiError::bad_input(e.to_string()))?;
+    check_new_password(new_password).map_err(|e| ServiceError::bad_input(e.to_string()))?;
     let password_hash = hash(new_password).await?;
-    let person = account_tokens::reset_password(db, &secrets::digest(token), password_hash, now)
+    let user = account_tokens::reset_password(db, &secrets::digest(token), password_hash, now)
         .await?
         .ok_or_else(link_refused)?;
-    Ok((open_session(db, auth, person.id, now).await?, person))
+    let tokens = open_session(db, auth, user.id, now).await?;
+    Ok(NewSession { tokens, user })
 }
