@@ -4,6 +4,7 @@
 //! resolvers, the importer and the scheduler all write through them; nothing here knows
 //! GraphQL or HTTP.
 
+pub mod articles;
 pub mod error;
 pub mod principal;
 

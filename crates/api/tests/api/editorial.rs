@@ -8,7 +8,8 @@ use capitole_persistence::entities::{article, audit_entry};
 use capitole_persistence::sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
 };
-use capitole_persistence::{ConnectSettings, Database, editorial};
+use capitole_persistence::{ConnectSettings, Database};
+use capitole_services::articles;
 use serde_json::{Value, json};
 
 use super::accounts::{access_of, app_token, create, register, run};
@@ -585,7 +586,7 @@ async fn scheduled_articles_are_published_once_by_competing_replicas() {
             );
         }
         let now = chrono::Utc::now();
-        let runs = replicas.iter().map(|db| editorial::publish_due(db, now));
+        let runs = replicas.iter().map(|db| articles::publish_due(db, now));
         let published: usize = futures_util::future::join_all(runs)
             .await
             .into_iter()
@@ -607,7 +608,7 @@ async fn scheduled_articles_are_published_once_by_competing_replicas() {
         }
         // Nothing is left to publish.
         assert!(
-            editorial::publish_due(&replicas[0], chrono::Utc::now())
+            articles::publish_due(&replicas[0], chrono::Utc::now())
                 .await
                 .unwrap()
                 .is_empty()
