@@ -23,10 +23,7 @@ use uuid::Uuid;
 
 use crate::audit::{Actor, audit};
 use crate::changes::{self, NewChange};
-use crate::entities::{
-    article, article_event, article_neighborhood, article_organization, article_place,
-    article_revision, slug_history,
-};
+use crate::entities::{article, article_organization, article_revision, slug_history};
 use crate::slugs;
 use crate::sql::Sql;
 use crate::{Database, StorageError};
@@ -557,71 +554,60 @@ fn media_column(media: &[Media]) -> String {
     serde_json::to_string(media).unwrap_or_else(|_| "[]".into())
 }
 
+/// Replaces the lists of links `links` gives.
 async fn replace_links(
     txn: &DatabaseTransaction,
     article_id: Uuid,
     links: &LinkIds,
 ) -> Result<(), StorageError> {
-    if let Some(ids) = &links.organizations {
-        article_organization::Entity::delete_many()
-            .filter(article_organization::Column::ArticleId.eq(article_id))
-            .exec(txn)
-            .await?;
-        if !ids.is_empty() {
-            let rows = ids.iter().enumerate().map(|(position, &organization_id)| {
-                article_organization::ActiveModel {
-                    article_id: Set(article_id),
-                    organization_id: Set(organization_id),
-                    position: Set(i64::try_from(position).unwrap_or(0)),
-                }
-            });
-            article_organization::Entity::insert_many(rows)
-                .exec(txn)
-                .await?;
+    let lists = [
+        (
+            "article_organizations",
+            "organization_id",
+            &links.organizations,
+        ),
+        (
+            "article_neighborhoods",
+            "neighborhood_id",
+            &links.neighborhoods,
+        ),
+        ("article_events", "event_id", &links.events),
+        ("article_places", "place_id", &links.places),
+    ];
+    for (table, column, ids) in lists {
+        let Some(ids) = ids else { continue };
+        let mut delete = Sql::new(txn.get_database_backend());
+        delete
+            .push("DELETE FROM ")
+            .push(table)
+            .push(" WHERE article_id = ")
+            .bind(article_id);
+        txn.execute_raw(delete.build()).await?;
+        if ids.is_empty() {
+            continue;
         }
-    }
-    if let Some(ids) = &links.neighborhoods {
-        article_neighborhood::Entity::delete_many()
-            .filter(article_neighborhood::Column::ArticleId.eq(article_id))
-            .exec(txn)
-            .await?;
-        if !ids.is_empty() {
-            let rows = ids
-                .iter()
-                .map(|&neighborhood_id| article_neighborhood::ActiveModel {
-                    article_id: Set(article_id),
-                    neighborhood_id: Set(neighborhood_id),
-                });
-            article_neighborhood::Entity::insert_many(rows)
-                .exec(txn)
-                .await?;
+        // Publishers keep their order: the first is the one the change log names.
+        let ordered = table == "article_organizations";
+        let mut insert = Sql::new(txn.get_database_backend());
+        insert
+            .push("INSERT INTO ")
+            .push(table)
+            .push(" (article_id, ")
+            .push(column);
+        insert.push(if ordered {
+            ", position) VALUES "
+        } else {
+            ") VALUES "
+        });
+        for (position, id) in ids.iter().enumerate() {
+            insert.push(if position == 0 { "(" } else { ", (" });
+            insert.bind(article_id).push(", ").bind(*id);
+            if ordered {
+                insert.push(", ").bind(i64::try_from(position).unwrap_or(0));
+            }
+            insert.push(")");
         }
-    }
-    if let Some(ids) = &links.events {
-        article_event::Entity::delete_many()
-            .filter(article_event::Column::ArticleId.eq(article_id))
-            .exec(txn)
-            .await?;
-        if !ids.is_empty() {
-            let rows = ids.iter().map(|&event_id| article_event::ActiveModel {
-                article_id: Set(article_id),
-                event_id: Set(event_id),
-            });
-            article_event::Entity::insert_many(rows).exec(txn).await?;
-        }
-    }
-    if let Some(ids) = &links.places {
-        article_place::Entity::delete_many()
-            .filter(article_place::Column::ArticleId.eq(article_id))
-            .exec(txn)
-            .await?;
-        if !ids.is_empty() {
-            let rows = ids.iter().map(|&place_id| article_place::ActiveModel {
-                article_id: Set(article_id),
-                place_id: Set(place_id),
-            });
-            article_place::Entity::insert_many(rows).exec(txn).await?;
-        }
+        txn.execute_raw(insert.build()).await?;
     }
     Ok(())
 }
