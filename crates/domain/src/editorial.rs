@@ -80,8 +80,8 @@ impl<T> Checked<T> {
         Self { value, errors }
     }
 
-    /// The fields that failed before these checks (ids the caller's reader could not
-    /// read), listed first.
+    /// Adds the fields that failed before these checks (ids the caller could not read),
+    /// listed first.
     pub fn after(mut self, mut earlier: FieldErrors) -> Self {
         earlier.0.append(&mut self.errors.0);
         self.errors = earlier;

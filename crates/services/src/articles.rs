@@ -83,7 +83,7 @@ pub async fn update(
     now: DateTime<Utc>,
 ) -> ServiceResult<Option<article::Model>> {
     let db = &services.db;
-    let (_, current, actor) = editable(db, by, id, now).await?;
+    let (current, actor) = editable(db, by, id, now).await?;
     let names = patch.value().links.clone();
     let organizations = match &names.organizations {
         Some(slugs) => {
@@ -117,7 +117,7 @@ pub async fn transition(
     now: DateTime<Utc>,
 ) -> ServiceResult<article::Model> {
     let db = &services.db;
-    let (_, _, actor) = editable(db, by, id, now).await?;
+    let (_, actor) = editable(db, by, id, now).await?;
     Ok(capitole_persistence::article::transition(db, id, version, step, &actor, now).await?)
 }
 
@@ -131,7 +131,7 @@ pub async fn delete_draft(
     now: DateTime<Utc>,
 ) -> ServiceResult<()> {
     let db = &services.db;
-    let (_, _, actor) = editable(db, by, id, now).await?;
+    let (_, actor) = editable(db, by, id, now).await?;
     Ok(capitole_persistence::article::delete_draft(db, id, version, &actor, now).await?)
 }
 
@@ -155,7 +155,7 @@ pub async fn record_social_post(
     now: DateTime<Utc>,
 ) -> ServiceResult<social_post::Model> {
     let db = &services.db;
-    let (_, _, actor) = editable(db, by, article_id, now).await?;
+    let (_, actor) = editable(db, by, article_id, now).await?;
     let post = post.into_result()?;
     let posted_at = posted_at.unwrap_or(now);
     Ok(social_posts::record(
@@ -181,19 +181,20 @@ pub async fn remove_social_post(
     let post = social_posts::find(db, id)
         .await?
         .ok_or_else(|| ServiceError::not_found("no social post has this id"))?;
-    let (_, _, actor) = editable(db, by, post.item_id, now).await?;
+    let (_, actor) = editable(db, by, post.item_id, now).await?;
     Ok(social_posts::remove(db, &post, &actor, now).await?)
 }
 
-/// Loads an article for an editorial write: it must exist and `by` must edit for one of its
-/// publishers. Articles `by` may not see are reported as not found (anonymous callers are
-/// asked to sign in first), so that nobody learns of another organization's drafts.
+/// The publishers of an article about to be written, and who writes it: the article must
+/// exist and `by` must edit for one of its publishers. Articles `by` may not see are
+/// reported as not found (anonymous callers are asked to sign in first), so that nobody
+/// learns of another organization's drafts.
 async fn editable(
     db: &Database,
     by: &Principal,
     id: Uuid,
     now: DateTime<Utc>,
-) -> ServiceResult<(article::Model, Vec<Uuid>, Actor)> {
+) -> ServiceResult<(Vec<Uuid>, Actor)> {
     let not_found = || ServiceError::not_found("no article has this id");
     let row = capitole_persistence::article::find(db, id)
         .await?
@@ -206,7 +207,7 @@ async fn editable(
         return Err(not_found());
     }
     let actor = by.editor_of(&publishers)?;
-    Ok((row, publishers, actor))
+    Ok((publishers, actor))
 }
 
 /// The organizations a new article is published for when it names none: the editor's own.
