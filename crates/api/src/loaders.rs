@@ -150,7 +150,7 @@ grouped_loader!(
 
 grouped_loader!(
     /// The social posts that announced an article or event.
-    SocialPostsOf => Vec<social_post::Model>, |db, _b, ids| capitole_persistence::editorial::social_posts_of(db, &ids)
+    SocialPostsOf => Vec<social_post::Model>, |db, _b, ids| capitole_persistence::social_posts::of_items(db, &ids)
 );
 
 /// The counters of a place (absent when nothing happened there yet).

@@ -1,17 +1,18 @@
 //! The background task that publishes scheduled articles when their time comes, folds
 //! new check-ins into places' popularity, and deletes protection data past its retention. Every replica may run it: each article is
-//! switched by exactly one of them (see `capitole_persistence::editorial::publish_due`), a
+//! switched by exactly one of them (see `capitole_services::articles::publish_due`), a
 //! fold is safe to repeat (see `capitole_persistence::community::fold_popularity`), and a
 //! restart loses nothing, since the schedule and the counts live in the database.
 
 use std::time::Duration;
 
 use capitole_domain::change::Retention;
-use capitole_persistence::{Database, editorial};
+use capitole_persistence::Database;
+use capitole_services::articles;
 
 /// Publishes what is due now; returns how many articles it published.
 pub async fn publish_due(db: &Database) -> usize {
-    match editorial::publish_due(db, chrono::Utc::now()).await {
+    match articles::publish_due(db, chrono::Utc::now()).await {
         Ok(ids) => {
             for id in &ids {
                 tracing::info!(article = %id, "published a scheduled article");
@@ -20,7 +21,10 @@ pub async fn publish_due(db: &Database) -> usize {
             ids.len()
         }
         Err(error) => {
-            tracing::warn!(%error, "cannot publish scheduled articles; trying again later");
+            tracing::warn!(
+                code = error.code().as_str(),
+                "cannot publish scheduled articles; trying again later"
+            );
             0
         }
     }

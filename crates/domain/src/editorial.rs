@@ -1,8 +1,6 @@
 //! The rules of editorial input: how long each text may be, what characters it may hold,
-//! how many items each list takes, and which status changes an article may go through.
-//! Every failed field is reported at once, so an editor fixes a form in one go.
-
-use crate::article::ArticleStatus;
+//! and how many items each list takes. Every failed field is reported at once, so an editor
+//! fixes a form in one go.
 
 /// One field that failed its check, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +34,15 @@ impl FieldErrors {
         &self.0
     }
 
+    /// Whether `field`, or one of its items (`field[2]`) or parts (`field.url`), failed.
+    pub fn concern(&self, field: &str) -> bool {
+        self.0.iter().any(|e| {
+            e.field
+                .strip_prefix(field)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with(['[', '.']))
+        })
+    }
+
     /// `Ok(value)` when every field passed, the errors otherwise.
     pub fn into_result<T>(self, value: T) -> Result<T, FieldErrors> {
         if self.is_empty() {
@@ -54,6 +61,51 @@ impl std::fmt::Display for FieldErrors {
             .map(|e| format!("`{}`: {}", e.field, e.message))
             .collect();
         write!(f, "{}", parts.join("; "))
+    }
+}
+
+/// An editor's input after the domain's checks: the value made of what was given (texts
+/// trimmed, a list over its limit left empty) and every field that failed. A service adds
+/// the failures only storage can see (a slug that names nothing, an id of nothing), and
+/// takes the value only when no field failed, so that an editor fixes a form in one go.
+#[derive(Debug, Clone)]
+pub struct Checked<T> {
+    value: T,
+    errors: FieldErrors,
+}
+
+impl<T> Checked<T> {
+    /// The value built from an input, with the fields that failed on the way.
+    pub fn new(value: T, errors: FieldErrors) -> Self {
+        Self { value, errors }
+    }
+
+    /// Adds the fields that failed before these checks (ids the caller could not read),
+    /// listed first.
+    pub fn after(mut self, mut earlier: FieldErrors) -> Self {
+        earlier.0.append(&mut self.errors.0);
+        self.errors = earlier;
+        self
+    }
+
+    /// What was given, for the checks that remain; trustworthy only if no field failed.
+    pub fn value(&self) -> &T {
+        &self.value
+    }
+
+    /// Notes a field that failed a check made after parsing.
+    pub fn refuse(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.errors.add(field, message);
+    }
+
+    /// Whether `field`, one of its items or one of its parts failed.
+    pub fn failed(&self, field: &str) -> bool {
+        self.errors.concern(field)
+    }
+
+    /// The value when every field passed, the failed fields otherwise.
+    pub fn into_result(self) -> Result<T, FieldErrors> {
+        self.errors.into_result(self.value)
     }
 }
 
@@ -188,64 +240,6 @@ pub fn check_url(errors: &mut FieldErrors, field: &str, url: &str) -> String {
     url.to_owned()
 }
 
-/// A change of an article's publication status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Transition {
-    /// Ask for a review (a draft stays a draft, marked for review).
-    SubmitForReview,
-    /// Publish now.
-    Publish,
-    /// Publish later, at the given time.
-    Schedule,
-    /// Back to draft: no longer public, no longer scheduled.
-    Unpublish,
-    /// Keep a published article for the record.
-    Archive,
-}
-
-impl Transition {
-    /// The status an article goes to, or why it cannot from `from`.
-    pub fn apply(self, from: ArticleStatus) -> Result<ArticleStatus, String> {
-        use ArticleStatus::{Archived, Draft, Published, Scheduled};
-        let to = match (self, from) {
-            (Transition::SubmitForReview, Draft) => Draft,
-            (Transition::Publish, Draft | Scheduled | Archived) => Published,
-            (Transition::Schedule, Draft | Scheduled) => Scheduled,
-            (Transition::Unpublish, Published | Scheduled | Archived) => Draft,
-            (Transition::Archive, Published) => Archived,
-            (transition, from) => {
-                return Err(format!(
-                    "a {} article cannot be {}",
-                    from.code(),
-                    transition.past_tense()
-                ));
-            }
-        };
-        Ok(to)
-    }
-
-    fn past_tense(self) -> &'static str {
-        match self {
-            Transition::SubmitForReview => "submitted for review (only drafts are)",
-            Transition::Publish => "published again",
-            Transition::Schedule => "scheduled (only drafts and scheduled articles are)",
-            Transition::Unpublish => "unpublished (it is not public)",
-            Transition::Archive => "archived (only published articles are)",
-        }
-    }
-
-    /// The audit log's name of this change.
-    pub fn action(self) -> &'static str {
-        match self {
-            Transition::SubmitForReview => "SUBMIT_FOR_REVIEW",
-            Transition::Publish => "PUBLISH",
-            Transition::Schedule => "SCHEDULE",
-            Transition::Unpublish => "UNPUBLISH",
-            Transition::Archive => "ARCHIVE",
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -331,21 +325,22 @@ mod tests {
     }
 
     #[test]
-    fn articles_move_only_along_the_workflow() {
-        use ArticleStatus::*;
-        assert_eq!(Transition::Publish.apply(Draft), Ok(Published));
-        assert_eq!(Transition::Schedule.apply(Draft), Ok(Scheduled));
-        assert_eq!(Transition::Unpublish.apply(Published), Ok(Draft));
-        assert_eq!(Transition::Archive.apply(Published), Ok(Archived));
-        assert_eq!(Transition::SubmitForReview.apply(Draft), Ok(Draft));
-        assert!(
-            Transition::Archive
-                .apply(Draft)
-                .unwrap_err()
-                .contains("DRAFT")
-        );
-        assert!(Transition::Publish.apply(Published).is_err());
-        assert!(Transition::Schedule.apply(Published).is_err());
-        assert!(Transition::Unpublish.apply(Draft).is_err());
+    fn a_checked_input_gives_its_value_only_when_no_field_failed() {
+        let mut errors = FieldErrors::default();
+        errors.add("relatedEvents[1]", "nothing has this id");
+        let mut checked = Checked::new("draft", FieldErrors::default()).after(errors);
+        assert!(checked.failed("relatedEvents"));
+        assert!(!checked.failed("related"));
+        checked.refuse("organizations", "name at least one publisher");
+        assert_eq!(*checked.value(), "draft");
+        let fields: Vec<String> = checked
+            .into_result()
+            .unwrap_err()
+            .fields()
+            .iter()
+            .map(|e| e.field.clone())
+            .collect();
+        assert_eq!(fields, ["relatedEvents[1]", "organizations"]);
+        assert_eq!(Checked::new(1, FieldErrors::default()).into_result(), Ok(1));
     }
 }

@@ -6,6 +6,7 @@
 pub mod access;
 pub mod agenda;
 pub mod article;
+pub mod article_draft;
 pub mod change;
 pub mod community;
 pub mod editorial;

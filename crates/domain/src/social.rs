@@ -2,6 +2,7 @@
 
 use url::Url;
 
+use crate::editorial::{Checked, FieldErrors};
 use crate::weblink::{self, LinkProblem};
 use crate::{coded_enum, coded_serde};
 
@@ -186,6 +187,28 @@ pub fn check_post_url(network: Network, url: &str) -> Result<String, SocialError
     }
     weblink::drop_tracking(&mut parsed, network.tracking());
     Ok(weblink::within_length(parsed)?.into())
+}
+
+/// A post that announced an item, as an editor names it: its network and its address,
+/// checked and normalised by [`check_post_url`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostLink {
+    /// The network.
+    pub network: Network,
+    /// The post's address, without tracking parameters.
+    pub url: String,
+}
+
+impl PostLink {
+    /// Checks the address of a post on `network`; a failure names the `url` field.
+    pub fn parse(network: Network, url: &str) -> Checked<PostLink> {
+        let mut errors = FieldErrors::default();
+        let url = check_post_url(network, url).unwrap_or_else(|e| {
+            errors.add("url", e.to_string());
+            url.to_owned()
+        });
+        Checked::new(PostLink { network, url }, errors)
+    }
 }
 
 /// Guesses the network of an address, such as the link to an organization's account;
@@ -505,5 +528,22 @@ mod tests {
         }
         assert_eq!(Network::from_code("TWITTER"), None);
         assert!(serde_json::from_str::<Network>("\"MYSPACE\"").is_err());
+    }
+
+    #[test]
+    fn a_post_link_names_its_address_when_it_fails() {
+        let post = PostLink::parse(
+            Network::Facebook,
+            "https://www.facebook.com/toulouse/posts/123?fbclid=abc",
+        );
+        assert_eq!(
+            post.into_result().map(|p| p.url),
+            Ok("https://www.facebook.com/toulouse/posts/123".to_owned())
+        );
+        let wrong = PostLink::parse(
+            Network::Instagram,
+            "https://www.facebook.com/toulouse/posts/1",
+        );
+        assert!(wrong.failed("url"));
     }
 }

@@ -1,5 +1,6 @@
-//! News articles: the latest first, keyset-paged, and the links of articles to their
-//! publishers, neighbourhoods, events and places.
+//! News articles: the latest first, keyset-paged, the links of articles to their
+//! publishers, neighbourhoods, events and places, and their revisions. Writes are in
+//! `crate::article`.
 //!
 //! Who may read which article is decided here once, by [`ArticleVisibility`], and every
 //! query that returns articles applies it: lists, lookups by id or slug, and batch loads.
@@ -9,12 +10,16 @@ use std::sync::OnceLock;
 
 use capitole_domain::Audience;
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryResult};
+use sea_orm::{
+    ColumnTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QueryResult,
+};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::cursor::{self, Page};
-use crate::entities::{article, article_event, article_neighborhood, article_place, organization};
+use crate::entities::{
+    article, article_event, article_neighborhood, article_place, article_revision, organization,
+};
 use crate::places::count_of;
 use crate::rows::{ByPosition, Positional, Reader, column_list};
 use crate::sql::Sql;
@@ -317,6 +322,18 @@ pub async fn places_of(
         .all(db.connection())
         .await?;
     Ok(group(links.into_iter().map(|l| (l.article_id, l.place_id))))
+}
+
+/// The revisions of an article, newest first.
+pub async fn revisions(
+    db: &Database,
+    article_id: Uuid,
+) -> Result<Vec<article_revision::Model>, StorageError> {
+    Ok(article_revision::Entity::find()
+        .filter(article_revision::Column::ArticleId.eq(article_id))
+        .order_by_desc(article_revision::Column::Version)
+        .all(db.connection())
+        .await?)
 }
 
 fn group(pairs: impl Iterator<Item = (Uuid, Uuid)>) -> HashMap<Uuid, Vec<Uuid>> {

@@ -16,6 +16,8 @@ use sea_orm::{EntityTrait, PaginatorTrait};
 
 const PARIS: chrono_tz::Tz = chrono_tz::Europe::Paris;
 
+#[path = "persistence/article_writes.rs"]
+mod article_writes;
 #[path = "persistence/changes.rs"]
 mod changes;
 #[path = "persistence/privacy.rs"]

@@ -3,8 +3,8 @@
 mod account;
 mod admin;
 pub(crate) mod agenda;
+mod articles;
 mod community;
-mod editorial;
 
 use async_graphql::MergedObject;
 
@@ -13,7 +13,7 @@ use async_graphql::MergedObject;
 pub struct Mutation(
     account::AccountMutation,
     admin::AdminMutation,
-    editorial::EditorialMutation,
+    articles::ArticleMutation,
     community::CommunityMutation,
     agenda::AgendaMutation,
 );

@@ -5,8 +5,8 @@ use async_graphql::types::Json;
 use async_graphql::{Context, ID, Object, SimpleObject};
 use capitole_domain::change::ItemKind;
 use capitole_persistence::audit::{self, AuditFilter};
-use capitole_persistence::editorial;
 use capitole_persistence::entities::{article_revision, audit_entry};
+use capitole_persistence::{article, articles};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
@@ -139,9 +139,7 @@ pub(crate) struct FieldChange {
 
 async fn revisions_of(scope: &RequestScope, id: &ID) -> ApiResult<Vec<article_revision::Model>> {
     let uuid = ids::decode_as(Kind::NewsArticle, id).map_err(to_gql)?;
-    let organizations = editorial::organizations_of(&scope.db, uuid)
-        .await
-        .map_err(to_gql)?;
+    let organizations = article::publishers(&scope.db, uuid).await.map_err(to_gql)?;
     if !scope.principal.may_preview(&organizations) {
         scope.principal.user().map_err(to_gql)?;
         return Err(to_gql(ApiError::new(
@@ -149,7 +147,7 @@ async fn revisions_of(scope: &RequestScope, id: &ID) -> ApiResult<Vec<article_re
             "revisions are for the editors of the article's publishers",
         )));
     }
-    editorial::revisions(&scope.db, uuid).await.map_err(to_gql)
+    articles::revisions(&scope.db, uuid).await.map_err(to_gql)
 }
 
 #[derive(Default)]

@@ -6,9 +6,11 @@ use axum::http::StatusCode;
 use capitole_domain::access::Role;
 use capitole_persistence::entities::{article, audit_entry};
 use capitole_persistence::sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, Statement,
 };
-use capitole_persistence::{ConnectSettings, Database, editorial};
+use capitole_persistence::{ConnectSettings, Database};
+use capitole_services::articles;
 use serde_json::{Value, json};
 
 use super::accounts::{access_of, app_token, create, register, run};
@@ -585,7 +587,7 @@ async fn scheduled_articles_are_published_once_by_competing_replicas() {
             );
         }
         let now = chrono::Utc::now();
-        let runs = replicas.iter().map(|db| editorial::publish_due(db, now));
+        let runs = replicas.iter().map(|db| articles::publish_due(db, now));
         let published: usize = futures_util::future::join_all(runs)
             .await
             .into_iter()
@@ -602,12 +604,27 @@ async fn scheduled_articles_are_published_once_by_competing_replicas() {
             entries as usize, due_count,
             "{label}: one publication entry per article"
         );
+        let sql = "SELECT COUNT(*) AS n FROM change_log WHERE change = 'PUBLISHED' AND public";
+        let backend = app.db.connection().get_database_backend();
+        let logged: i64 = app
+            .db
+            .connection()
+            .query_one_raw(Statement::from_string(backend, sql))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get("", "n")
+            .unwrap();
+        assert_eq!(
+            logged as usize, due_count,
+            "{label}: one change log entry per article"
+        );
         for id in &ids {
             assert!(node_title(&app, None, id).await.is_string(), "{label}");
         }
         // Nothing is left to publish.
         assert!(
-            editorial::publish_due(&replicas[0], chrono::Utc::now())
+            articles::publish_due(&replicas[0], chrono::Utc::now())
                 .await
                 .unwrap()
                 .is_empty()

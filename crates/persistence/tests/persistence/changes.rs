@@ -218,7 +218,11 @@ async fn the_head_is_where_new_changes_begin_and_compaction_drops_old_entries() 
         // while an older transaction of the server is still open), never miss one after it.
         let ids = settled(db, &ChangeReader::Public, Some(head), 1).await;
         assert_eq!(ids.last(), Some(&new), "{}", test_db.label);
-        assert!(ids.iter().all(|id| *id == new || *id == old), "{}", test_db.label);
+        assert!(
+            ids.iter().all(|id| *id == new || *id == old),
+            "{}",
+            test_db.label
+        );
         let removed = changes::compact(db, now() - chrono::Duration::days(30))
             .await
             .unwrap();

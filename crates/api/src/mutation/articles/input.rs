@@ -1,0 +1,258 @@
+//! The inputs of the article mutations and their conversion into the domain's drafts: ids
+//! are read here (an id that is not one is a failed field like any other), and every rule
+//! of an article is the domain's.
+
+use async_graphql::{ID, InputObject, MaybeUndefined, SimpleObject};
+use capitole_domain::article_draft::{
+    self as draft, ArticleChanges, ArticleDraft, CoverInput as DomainCover, NewArticle,
+};
+use capitole_domain::editorial::{Checked, FieldErrors};
+use capitole_persistence::entities::article;
+use uuid::Uuid;
+
+use crate::ids::{self, Kind};
+use crate::types::Audience;
+use crate::types::article::NewsArticle;
+
+/// An article's cover image.
+#[derive(InputObject)]
+pub(crate) struct CoverInput {
+    /// An https address of the image.
+    pub url: String,
+    /// What it shows, for people who cannot see it (required).
+    pub alt: String,
+    /// Who made it.
+    pub credit: Option<String>,
+}
+
+impl From<CoverInput> for DomainCover {
+    fn from(cover: CoverInput) -> Self {
+        Self {
+            url: cover.url,
+            alt: cover.alt,
+            credit: cover.credit,
+        }
+    }
+}
+
+/// Kinds of media.
+#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "capitole_domain::article::MediaKind")]
+pub(crate) enum MediaKind {
+    /// A photograph or illustration.
+    Image,
+    /// A video.
+    Video,
+    /// A photo album.
+    Album,
+}
+
+/// A photo, video or album, by address. Dailymotion, YouTube, Flickr and Instagram
+/// addresses are recognised, checked and normalised (provider, id, embed address); other
+/// https addresses are kept as they are. Images need a text alternative.
+#[derive(InputObject)]
+pub(crate) struct MediaInput {
+    /// Its https address.
+    pub url: String,
+    /// Its kind; guessed from the address when absent.
+    pub kind: Option<MediaKind>,
+    /// What it shows, for people who cannot see it (required for images).
+    pub alt: Option<String>,
+    /// A caption (up to 500 characters).
+    pub caption: Option<String>,
+    /// Who made it (up to 200 characters).
+    pub credit: Option<String>,
+}
+
+impl From<MediaInput> for capitole_domain::media::MediaInput {
+    fn from(media: MediaInput) -> Self {
+        Self {
+            url: media.url,
+            kind: media.kind.map(Into::into),
+            alt: media.alt,
+            caption: media.caption,
+            credit: media.credit,
+        }
+    }
+}
+
+/// A new article (a draft until it is published).
+#[derive(InputObject)]
+pub(crate) struct ArticleInput {
+    /// 1 to 200 characters.
+    pub title: String,
+    /// Up to 600 characters.
+    #[graphql(default)]
+    pub summary: String,
+    /// An optional easy-to-read summary (up to 1,200 characters).
+    pub easy_read_summary: Option<String>,
+    /// Markdown, up to 100,000 characters.
+    #[graphql(default)]
+    pub body: String,
+    /// The author's name as shown.
+    pub author_name: Option<String>,
+    /// The cover image.
+    pub cover: Option<CoverInput>,
+    /// Up to 20 tags of 1 to 40 characters.
+    #[graphql(default)]
+    pub tags: Vec<String>,
+    /// Who it is meant for.
+    #[graphql(default)]
+    pub audiences: Vec<Audience>,
+    /// The publishers' slugs; by default the organizations the editor edits for. Both
+    /// publishers may co-publish one article.
+    pub organizations: Option<Vec<String>>,
+    /// Slugs of the neighbourhoods it concerns (up to 20).
+    #[graphql(default)]
+    pub neighborhoods: Vec<String>,
+    /// Ids of events it is about (up to 20).
+    #[graphql(default)]
+    pub related_events: Vec<ID>,
+    /// Ids of places it is about (up to 20).
+    #[graphql(default)]
+    pub related_places: Vec<ID>,
+    /// Photos, videos and albums (up to 30).
+    #[graphql(default)]
+    pub media: Vec<MediaInput>,
+}
+
+impl ArticleInput {
+    /// The draft this input describes, with every field that failed.
+    pub(crate) fn into_draft(self) -> Checked<ArticleDraft> {
+        let mut unreadable = FieldErrors::default();
+        let related_events = read(
+            &mut unreadable,
+            "relatedEvents",
+            Kind::Event,
+            &self.related_events,
+        );
+        let related_places = read(
+            &mut unreadable,
+            "relatedPlaces",
+            Kind::Place,
+            &self.related_places,
+        );
+        ArticleDraft::parse(NewArticle {
+            title: self.title,
+            summary: self.summary,
+            easy_read_summary: self.easy_read_summary,
+            body: self.body,
+            author_name: self.author_name,
+            cover: self.cover.map(Into::into),
+            tags: self.tags,
+            audiences: self.audiences.into_iter().map(Into::into).collect(),
+            media: self.media.into_iter().map(Into::into).collect(),
+            organizations: self.organizations,
+            neighborhoods: self.neighborhoods,
+            related_events,
+            related_places,
+        })
+        .after(unreadable)
+    }
+}
+
+/// A change to an article: only the fields given change; `null` clears an optional one.
+#[derive(InputObject, Default)]
+#[graphql(name = "ArticlePatch")]
+pub(crate) struct ArticlePatchInput {
+    /// 1 to 200 characters. The slug does not follow the title.
+    pub title: Option<String>,
+    /// Up to 600 characters.
+    pub summary: Option<String>,
+    /// Up to 1,200 characters; null removes it.
+    pub easy_read_summary: MaybeUndefined<String>,
+    /// Markdown, up to 100,000 characters.
+    pub body: Option<String>,
+    /// The author's name; null removes it.
+    pub author_name: MaybeUndefined<String>,
+    /// The cover image; null removes it.
+    pub cover: MaybeUndefined<CoverInput>,
+    /// Replaces the tags.
+    pub tags: Option<Vec<String>>,
+    /// Replaces the audiences.
+    pub audiences: Option<Vec<Audience>>,
+    /// A new slug; the old one keeps leading to the article.
+    pub slug: Option<String>,
+    /// Replaces the publishers (slugs). Publishers the editor does not edit for stay.
+    pub organizations: Option<Vec<String>>,
+    /// Replaces the neighbourhoods (slugs).
+    pub neighborhoods: Option<Vec<String>>,
+    /// Replaces the related events (ids).
+    pub related_events: Option<Vec<ID>>,
+    /// Replaces the related places (ids).
+    pub related_places: Option<Vec<ID>>,
+    /// Replaces the media.
+    pub media: Option<Vec<MediaInput>>,
+}
+
+impl ArticlePatchInput {
+    /// The patch this input describes, with every field that failed.
+    pub(crate) fn into_patch(self) -> Checked<draft::ArticlePatch> {
+        let mut unreadable = FieldErrors::default();
+        let related_events = self
+            .related_events
+            .map(|given| read(&mut unreadable, "relatedEvents", Kind::Event, &given));
+        let related_places = self
+            .related_places
+            .map(|given| read(&mut unreadable, "relatedPlaces", Kind::Place, &given));
+        draft::ArticlePatch::parse(ArticleChanges {
+            title: self.title,
+            summary: self.summary,
+            easy_read_summary: optional(self.easy_read_summary),
+            body: self.body,
+            author_name: optional(self.author_name),
+            cover: optional(self.cover).map(|c| c.map(Into::into)),
+            tags: self.tags,
+            audiences: self
+                .audiences
+                .map(|a| a.into_iter().map(Into::into).collect()),
+            media: self.media.map(|m| m.into_iter().map(Into::into).collect()),
+            slug: self.slug,
+            organizations: self.organizations,
+            neighborhoods: self.neighborhoods,
+            related_events,
+            related_places,
+        })
+        .after(unreadable)
+    }
+}
+
+/// What an editorial write returns.
+#[derive(SimpleObject)]
+pub(crate) struct ArticlePayload {
+    /// The article as stored; null when only validated.
+    pub article: Option<NewsArticle>,
+    /// True when the input was only checked and nothing was stored.
+    pub validated_only: bool,
+}
+
+impl ArticlePayload {
+    /// The payload of a write that stored `article`, or only validated its input (`None`).
+    pub(crate) fn of(article: Option<article::Model>) -> Self {
+        Self {
+            validated_only: article.is_none(),
+            article: article.map(NewsArticle),
+        }
+    }
+}
+
+/// `Some(None)` for null, `None` for a field left out.
+fn optional<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
+    match value {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => Some(None),
+        MaybeUndefined::Value(v) => Some(Some(v)),
+    }
+}
+
+/// Reads ids of one kind, noting each one that is not as `field[i]`.
+fn read(errors: &mut FieldErrors, field: &str, kind: Kind, given: &[ID]) -> Vec<Uuid> {
+    let mut ids = Vec::with_capacity(given.len());
+    for (i, id) in given.iter().enumerate() {
+        match ids::decode_as(kind, id) {
+            Ok(uuid) => ids.push(uuid),
+            Err(e) => errors.add(format!("{field}[{i}]"), e.message().to_owned()),
+        }
+    }
+    ids
+}
