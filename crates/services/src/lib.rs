@@ -4,8 +4,12 @@
 //! resolvers, the importer and the scheduler all write through them; nothing here knows
 //! GraphQL or HTTP.
 
+pub mod check_ins;
 pub mod error;
 pub mod principal;
+pub mod profiles;
+pub mod reactions;
+pub mod tips;
 
 use capitole_persistence::Database;
 use chrono_tz::Tz;

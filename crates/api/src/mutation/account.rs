@@ -265,7 +265,7 @@ impl AccountMutation {
         )
         .await
         .map_err(to_gql)?;
-        privacy::delete_user(&scope.db, user.user_id)
+        privacy::delete_user(&scope.db, user.user_id, scope.now)
             .await
             .map_err(to_gql)
     }

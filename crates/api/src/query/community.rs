@@ -3,7 +3,7 @@
 
 use async_graphql::{Context, Object};
 use capitole_domain::community::{MAYOR_WINDOW, TRENDING_WINDOW};
-use capitole_persistence::community;
+use capitole_persistence::{check_ins, tips};
 use uuid::Uuid;
 
 use crate::context::scope;
@@ -35,14 +35,14 @@ pub(crate) async fn tips_of(
             rows: latest
                 .into_iter()
                 .map(|t| {
-                    let cursor = community::tip_cursor(&t);
+                    let cursor = tips::tip_cursor(&t);
                     (t, cursor)
                 })
                 .collect(),
             has_next_page,
         }
     } else {
-        community::tips_of_place(&scope.db, place_id, first, raw_after.as_deref())
+        tips::tips_of_place(&scope.db, place_id, first, raw_after.as_deref())
             .await
             .map_err(to_gql)?
     };
@@ -64,7 +64,7 @@ pub(crate) async fn tips_of(
 /// The mayor of a place.
 pub(crate) async fn mayor_of(ctx: &Context<'_>, place_id: Uuid) -> ApiResult<Option<Mayor>> {
     let scope = scope(ctx)?;
-    let found = community::mayor(
+    let found = check_ins::mayor(
         &scope.db,
         place_id,
         scope.now - MAYOR_WINDOW,
@@ -128,7 +128,7 @@ impl CommunityQuery {
         let found = match cached {
             Some(entry) => entry.found,
             None => {
-                let rows = community::trending(
+                let rows = check_ins::trending(
                     &scope.db,
                     center,
                     radius,
@@ -185,7 +185,7 @@ impl CommunityQuery {
             )));
         }
         let first = page_size(first).map_err(to_gql)?;
-        Ok(community::report_queue(&scope.db, first)
+        Ok(tips::report_queue(&scope.db, first)
             .await
             .map_err(to_gql)?
             .into_iter()

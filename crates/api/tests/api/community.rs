@@ -584,12 +584,16 @@ async fn the_mayor_and_trending_places_come_from_the_history() {
             .exec(app.db.connection())
             .await
             .unwrap();
+        let share = |public, hidden| capitole_domain::community::PrivacyChoices {
+            check_ins_public: public,
+            hidden_from_mayor: hidden,
+        };
         for person in &people {
-            capitole_persistence::community::set_privacy(&app.db, *person, Some(true), None)
+            capitole_persistence::profiles::set_privacy(&app.db, *person, share(Some(true), None))
                 .await
                 .unwrap();
         }
-        capitole_persistence::community::set_privacy(&app.db, people[2], None, Some(true))
+        capitole_persistence::profiles::set_privacy(&app.db, people[2], share(None, Some(true)))
             .await
             .unwrap();
         let (_, mayor) = run(&app, None, "query($id: ID!) { node(id: $id) { ... on Place { mayor { days person { displayName } } } } }", json!({ "id": place })).await;
