@@ -106,11 +106,6 @@ pub async fn add_tip(
     Ok(row)
 }
 
-/// The tip with this id, hidden or not.
-pub async fn tip(db: &Database, id: Uuid) -> Result<Option<tip::Model>, StorageError> {
-    Ok(tip::Entity::find_by_id(id).one(db.connection()).await?)
-}
-
 /// The tip with this id, hidden or not, and the owner of its place.
 pub async fn tip_and_owner(
     db: &Database,

@@ -362,7 +362,15 @@ async fn an_erasure_deletes_the_tips_and_its_check_ins_leave_popularity_at_the_n
         assert_eq!(deleted.len(), 2, "{label}: {deleted:?}");
         assert!(deleted.contains(&gone(shown.id, true)), "{label}");
         assert!(deleted.contains(&gone(hidden.id, false)), "{label}");
-        assert!(tips::tip(db, kept.id).await.unwrap().is_some());
+        let left: Vec<Uuid> = tip::Entity::find()
+            .all(db.connection())
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|t| t.id)
+            .collect();
+        assert!(left.contains(&kept.id), "{label}");
+        assert!(!left.contains(&shown.id) && !left.contains(&hidden.id));
         // Her check-in leaves the counters at once and the popularity at the next fold,
         // which records the place.
         let stats = place_stat::Entity::find_by_id(here.id)
