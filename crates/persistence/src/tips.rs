@@ -106,6 +106,18 @@ pub async fn add_tip(
     Ok(row)
 }
 
+/// Visible tips with these ids.
+pub async fn visible_tips(db: &Database, ids: &[Uuid]) -> Result<Vec<tip::Model>, StorageError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(tip::Entity::find()
+        .filter(tip::Column::Id.is_in(ids.iter().copied()))
+        .filter(tip::Column::HiddenAt.is_null())
+        .all(db.connection())
+        .await?)
+}
+
 /// The tip with this id, hidden or not, and the owner of its place.
 pub async fn tip_and_owner(
     db: &Database,
