@@ -12,7 +12,9 @@ use capitole_persistence::entities::{
     place_stat, social_post, tip,
 };
 use capitole_persistence::events::{self, AgendaRow, OccurrenceWindow};
-use capitole_persistence::{Database, Page, StorageError, catalog, community, places};
+use capitole_persistence::{
+    Database, Page, StorageError, catalog, check_ins, places, profiles, reactions, tips,
+};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -78,7 +80,7 @@ by_id_loader!(
 );
 by_id_loader!(
     /// A tip by id, unless a moderator hid it.
-    TipId => tip::Model, |db, _b, ids| community::visible_tips(db, &ids)
+    TipId => tip::Model, |db, _b, ids| tips::visible_tips(db, &ids)
 );
 by_id_loader!(
     /// An organization by id.
@@ -166,7 +168,7 @@ impl Loader<StatsOfPlace> for Batcher {
         keys: &[StatsOfPlace],
     ) -> Result<HashMap<StatsOfPlace, place_stat::Model>, LoadError> {
         let ids = uuids(keys, |k| k.0);
-        let rows = community::stats_of(&self.db, &ids)
+        let rows = check_ins::stats_of(&self.db, &ids)
             .await
             .map_err(Arc::new)?;
         Ok(keyed(rows, |s| s.place_id, StatsOfPlace))
@@ -175,24 +177,24 @@ impl Loader<StatsOfPlace> for Batcher {
 
 grouped_loader!(
     /// How many different people checked in at a place in the last hours.
-    HereNow => i64, |db, b, ids| community::here_now(db, &ids, b.now - capitole_domain::community::HERE_NOW_WINDOW)
+    HereNow => i64, |db, b, ids| check_ins::here_now(db, &ids, b.now - capitole_domain::community::HERE_NOW_WINDOW)
 );
 grouped_loader!(
     /// The latest visible tips of a place.
-    LatestTipsOfPlace => Vec<tip::Model>, |db, _b, ids| community::latest_tips_of_places(db, &ids, LATEST_TIPS + 1)
+    LatestTipsOfPlace => Vec<tip::Model>, |db, _b, ids| tips::latest_tips_of_places(db, &ids, LATEST_TIPS + 1)
 );
 grouped_loader!(
     /// What others may know of a person (their name, whether they share their check-ins).
-    ProfileOf => community::PublicProfile, |db, _b, ids| community::public_profiles(db, &ids)
+    ProfileOf => profiles::PublicProfile, |db, _b, ids| profiles::public_profiles(db, &ids)
 );
 grouped_loader!(
     /// A person's latest check-ins, latest first (whether the caller may read them is the
     /// field's to decide).
-    LatestCheckInsOfPerson => Vec<check_in::Model>, |db, _b, ids| community::latest_check_ins_of_people(db, &ids, LATEST_CHECK_INS)
+    LatestCheckInsOfPerson => Vec<check_in::Model>, |db, _b, ids| check_ins::latest_check_ins_of_people(db, &ids, LATEST_CHECK_INS)
 );
 grouped_loader!(
     /// How many people are going to a date.
-    AttendeesOf => i64, |db, _b, ids| community::attendees_of(db, &ids)
+    AttendeesOf => i64, |db, _b, ids| reactions::attendees_of(db, &ids)
 );
 
 /// The longest first page of a place's tips read in one batch with the other places of a

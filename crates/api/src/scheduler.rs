@@ -1,7 +1,7 @@
 //! The background task that publishes scheduled articles when their time comes, folds
 //! new check-ins into places' popularity, and deletes protection data past its retention. Every replica may run it: each article is
 //! switched by exactly one of them (see `capitole_services::articles::publish_due`), a
-//! fold is safe to repeat (see `capitole_persistence::community::fold_popularity`), and a
+//! fold is safe to repeat (see `capitole_persistence::check_ins::fold_popularity`), and a
 //! restart loses nothing, since the schedule and the counts live in the database.
 
 use std::time::Duration;
@@ -33,7 +33,7 @@ pub async fn publish_due(db: &Database) -> usize {
 /// Brings places' popularity up to date with their check-ins; returns how many places
 /// changed.
 pub async fn fold_popularity(db: &Database) -> u64 {
-    match capitole_persistence::community::fold_popularity(db).await {
+    match capitole_persistence::check_ins::fold_popularity(db, chrono::Utc::now()).await {
         Ok(changed) => {
             tracing::debug!(changed, "folded check-ins into popularity");
             changed

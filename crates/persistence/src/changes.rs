@@ -33,25 +33,43 @@ pub struct NewChange {
 
 /// Appends `change` to the log, on the connection (a transaction) of the write it records.
 pub async fn append(conn: &impl ConnectionTrait, change: &NewChange) -> Result<(), StorageError> {
-    let mut sql = Sql::new(conn.get_database_backend());
-    sql.push(
-        "INSERT INTO change_log (item_kind, item_id, change, version, organization_id, public, at) VALUES (",
-    )
-    .bind(change.kind.code())
-    .push(", ")
-    .bind(change.id)
-    .push(", ")
-    .bind(change.change.code())
-    .push(", ")
-    .bind(change.version)
-    .push(", ")
-    .bind(change.organization)
-    .push(", ")
-    .bind(change.public)
-    .push(", ")
-    .bind(change.at)
-    .push(")");
-    conn.execute_raw(sql.build()).await?;
+    append_all(conn, std::slice::from_ref(change)).await
+}
+
+/// Entries one statement appends at most (7 values each, well within both engines' limits
+/// on bound values).
+const PER_STATEMENT: usize = 500;
+
+/// Appends `changes` to the log, in their order, on the connection (a transaction) of the
+/// write that records them all (one entry per item it changed).
+pub async fn append_all(
+    conn: &impl ConnectionTrait,
+    changes: &[NewChange],
+) -> Result<(), StorageError> {
+    for chunk in changes.chunks(PER_STATEMENT) {
+        let mut sql = Sql::new(conn.get_database_backend());
+        sql.push(
+            "INSERT INTO change_log (item_kind, item_id, change, version, organization_id, public, at) VALUES ",
+        );
+        for (i, change) in chunk.iter().enumerate() {
+            sql.push(if i == 0 { "(" } else { ", (" })
+                .bind(change.kind.code())
+                .push(", ")
+                .bind(change.id)
+                .push(", ")
+                .bind(change.change.code())
+                .push(", ")
+                .bind(change.version)
+                .push(", ")
+                .bind(change.organization)
+                .push(", ")
+                .bind(change.public)
+                .push(", ")
+                .bind(change.at)
+                .push(")");
+        }
+        conn.execute_raw(sql.build()).await?;
+    }
     Ok(())
 }
 

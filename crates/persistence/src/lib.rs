@@ -5,13 +5,14 @@
 
 pub mod account_tokens;
 pub mod accounts;
+mod activity;
 pub mod agenda;
 pub mod article;
 pub mod articles;
 pub mod audit;
 pub mod catalog;
 pub mod changes;
-pub mod community;
+pub mod check_ins;
 mod cursor;
 mod db;
 pub mod entities;
@@ -19,6 +20,8 @@ mod error;
 pub mod events;
 pub mod places;
 pub mod privacy;
+pub mod profiles;
+pub mod reactions;
 mod rows;
 pub mod seed;
 pub mod sessions;
@@ -27,7 +30,9 @@ pub mod social_posts;
 mod sql;
 pub mod testing;
 pub mod throttle;
+pub mod tips;
 
+pub use activity::ActivityError;
 pub use cursor::Page;
 pub use db::{Backend, ConnectSettings, Database};
 pub use error::StorageError;

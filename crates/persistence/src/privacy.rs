@@ -11,10 +11,11 @@ use uuid::Uuid;
 
 use crate::accounts::{organizations_of_user, user_by_id};
 use crate::entities::{
-    api_token, article_revision, audit_entry, refresh_token, session, social_post, tip, user,
+    api_token, article_revision, attendance, audit_entry, check_in, place_vote, refresh_token,
+    save, session, social_post, tip, tip_like, tip_report, user,
 };
 use crate::sql::Sql;
-use crate::{Database, StorageError, throttle};
+use crate::{Database, StorageError, activity, throttle, tips};
 
 /// How the audit trail names an erased person's past actions.
 pub const ERASED_ACTOR: &str = "erased account";
@@ -91,7 +92,7 @@ pub async fn export_user(db: &Database, user_id: Uuid) -> Result<Option<Value>, 
             "count": a.failures,
             "since": a.window_started_at,
         })).collect::<Vec<_>>(),
-        "community": crate::community::export(db, user_id).await?,
+        "community": activity_of(db, user_id).await?,
         "editorial": {
             "auditEntries": audit.iter().map(|a| json!({
                 "at": a.at,
@@ -124,12 +125,62 @@ pub async fn export_user(db: &Database, user_id: Uuid) -> Result<Option<Value>, 
     })))
 }
 
+/// A person's activity at places and events, for the export of their data.
+async fn activity_of(db: &Database, user_id: Uuid) -> Result<Value, StorageError> {
+    let conn = db.connection();
+    let check_ins = check_in::Entity::find()
+        .filter(check_in::Column::UserId.eq(user_id))
+        .order_by_asc(check_in::Column::CreatedAt)
+        .all(conn)
+        .await?;
+    let tips = tip::Entity::find()
+        .filter(tip::Column::UserId.eq(user_id))
+        .order_by_asc(tip::Column::CreatedAt)
+        .all(conn)
+        .await?;
+    let votes = place_vote::Entity::find()
+        .filter(place_vote::Column::UserId.eq(user_id))
+        .all(conn)
+        .await?;
+    let likes = tip_like::Entity::find()
+        .filter(tip_like::Column::UserId.eq(user_id))
+        .all(conn)
+        .await?;
+    let reports = tip_report::Entity::find()
+        .filter(tip_report::Column::UserId.eq(user_id))
+        .all(conn)
+        .await?;
+    let saves = save::Entity::find()
+        .filter(save::Column::UserId.eq(user_id))
+        .all(conn)
+        .await?;
+    let going = attendance::Entity::find()
+        .filter(attendance::Column::UserId.eq(user_id))
+        .all(conn)
+        .await?;
+    Ok(json!({
+        "checkIns": check_ins.iter().map(|c| json!({ "place": c.place_id, "at": c.created_at, "message": c.message })).collect::<Vec<_>>(),
+        "tips": tips.iter().map(|t| json!({ "place": t.place_id, "text": t.text, "at": t.created_at, "hidden": t.hidden_at.is_some() })).collect::<Vec<_>>(),
+        "placeVotes": votes.iter().map(|v| json!({ "place": v.place_id, "vote": v.vote, "at": v.updated_at })).collect::<Vec<_>>(),
+        "tipLikes": likes.iter().map(|l| json!({ "tip": l.tip_id, "at": l.created_at })).collect::<Vec<_>>(),
+        "tipReports": reports.iter().map(|r| json!({ "tip": r.tip_id, "reason": r.reason, "at": r.created_at })).collect::<Vec<_>>(),
+        "saved": saves.iter().map(|s| json!({ "kind": s.item_kind, "id": s.item_id, "at": s.created_at })).collect::<Vec<_>>(),
+        "going": going.iter().map(|g| json!({ "date": g.occurrence_id, "at": g.created_at })).collect::<Vec<_>>(),
+    }))
+}
+
 /// Erases an account and its personal data, in one transaction: sessions, attempt counters
-/// and editor links go with it, and what its activity counted is recounted. What the person
+/// and editor links go with it, its tips are deleted (the change log records each
+/// `DELETED`), and what its activity counted is recounted (places' popularity follows at
+/// the next fold of check-ins, which records the places that changed). What the person
 /// did for an organization stays (an article's revisions, the audit trail, recorded social
 /// posts, moderated tips) but no longer names them. App tokens it created stay, since they
 /// belong to the apps.
-pub async fn delete_user(db: &Database, user_id: Uuid) -> Result<bool, StorageError> {
+pub async fn delete_user(
+    db: &Database,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, StorageError> {
     let Some(found) = user_by_id(db, user_id).await? else {
         return Ok(false);
     };
@@ -165,13 +216,14 @@ pub async fn delete_user(db: &Database, user_id: Uuid) -> Result<bool, StorageEr
         .filter(tip::Column::HiddenBy.eq(user_id))
         .exec(&txn)
         .await?;
-    // What their check-ins, tips and votes counted goes with them.
-    let touched = crate::community::touched_by(&txn, db, user_id).await?;
+    // Their tips go with them; what their check-ins, tips and votes counted too.
+    tips::record_deletion_of_tips_by(&txn, user_id, now).await?;
+    let touched = activity::touched_by(&txn, user_id).await?;
     let deleted = user::Entity::delete_by_id(user_id)
         .exec(&txn)
         .await?
         .rows_affected;
-    crate::community::recount(&txn, db, &touched).await?;
+    activity::recount(&txn, &touched).await?;
     txn.commit().await?;
     Ok(deleted > 0)
 }

@@ -20,6 +20,8 @@ const PARIS: chrono_tz::Tz = chrono_tz::Europe::Paris;
 mod article_writes;
 #[path = "persistence/changes.rs"]
 mod changes;
+#[path = "persistence/community.rs"]
+mod community;
 #[path = "persistence/privacy.rs"]
 mod privacy;
 
@@ -684,124 +686,6 @@ async fn synthetic_residents_and_their_activity_add_up_on_both_engines() {
                 .collect();
             assert_eq!(s.visitors, visitors.len() as i64);
         }
-        test_db.remove().await;
-    }
-}
-
-#[tokio::test]
-async fn check_in_rules_hold_on_both_engines() {
-    use capitole_domain::access::Role;
-    use capitole_persistence::accounts::{NewUser, create_user};
-    use capitole_persistence::community::{self, CHECK_INS_PER_DAY, CommunityError};
-    use capitole_persistence::entities::{check_in, place_stat};
-    for (test_db, now) in demo_databases().await {
-        let (db, label) = (&test_db.db, &test_db.label);
-        let person = create_user(
-            db,
-            NewUser {
-                email: "lea@example.org".into(),
-                display_name: "Léa".into(),
-                password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
-                role: Role::Citizen,
-                organizations: Vec::new(),
-                verified: true,
-            },
-            now,
-        )
-        .await
-        .unwrap()
-        .id;
-        let all = places::list(db, &PlaceFilter::default(), PlaceOrder::Name, 60, None)
-            .await
-            .unwrap();
-        let spots: Vec<place::Model> = all.rows.into_iter().map(|(r, _)| r.place).collect();
-        let (here, there) = (&spots[0], &spots[1]);
-        let key = |k: &str| Some(k.to_owned());
-        let check = |place: uuid::Uuid, k: Option<String>, at: DateTime<Utc>| {
-            community::check_in(db, person, place, Some("Bonjour".into()), k, at)
-        };
-
-        let first = check(here.id, key("k-1"), now).await.unwrap();
-        assert!(!first.replayed, "{label}");
-        // The same key again returns the first check-in, whatever the time.
-        let again = check(here.id, key("k-1"), now + Duration::minutes(1))
-            .await
-            .unwrap();
-        assert!(again.replayed, "{label}");
-        assert_eq!(again.check_in.id, first.check_in.id);
-        assert_eq!(again.check_in.created_at, first.check_in.created_at);
-        assert_eq!(again.check_in.message.as_deref(), Some("Bonjour"));
-        // ... but not at another place.
-        assert!(matches!(
-            check(there.id, key("k-1"), now).await,
-            Err(CommunityError::KeyReused)
-        ));
-        // Within 30 minutes at the same place: refused, with the time it opens again.
-        match check(here.id, key("k-2"), now + Duration::minutes(29)).await {
-            Err(CommunityError::TooSoon(opens)) => {
-                assert_eq!(opens, now + Duration::minutes(30), "{label}")
-            }
-            other => panic!("{label}: {:?}", other.map(|c| c.replayed)),
-        }
-        // Elsewhere, or 30 minutes later, it goes through.
-        check(there.id, key("k-3"), now).await.unwrap();
-        check(here.id, None, now + Duration::minutes(30))
-            .await
-            .unwrap();
-        // A place that does not exist.
-        assert!(matches!(
-            check(uuid::Uuid::nil(), None, now).await,
-            Err(CommunityError::UnknownPlace)
-        ));
-        // The daily limit counts the last 24 hours, every place together.
-        let later = now + Duration::hours(2);
-        let per_day = usize::try_from(CHECK_INS_PER_DAY).unwrap();
-        for spot in &spots[2..per_day - 1] {
-            check(spot.id, None, later).await.unwrap();
-        }
-        let over = &spots[per_day - 1];
-        assert!(
-            matches!(
-                check(over.id, None, later).await,
-                Err(CommunityError::Limit(_))
-            ),
-            "{label}"
-        );
-        check(
-            over.id,
-            None,
-            now + Duration::days(1) + Duration::minutes(1),
-        )
-        .await
-        .unwrap();
-
-        // Refusals stored nothing; each check-in counted once, each visitor once.
-        let conn = db.connection();
-        let rows = check_in::Entity::find().all(conn).await.unwrap();
-        assert_eq!(rows.len(), per_day + 1, "{label}");
-        let stats = place_stat::Entity::find_by_id(here.id)
-            .one(conn)
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!((stats.check_ins, stats.visitors), (2, 1), "{label}");
-        // Popularity takes the check-ins in when they are folded, once however many folds.
-        let popularity = |id| async move {
-            place::Entity::find_by_id(id)
-                .one(conn)
-                .await
-                .unwrap()
-                .unwrap()
-                .popularity
-        };
-        assert_eq!(popularity(here.id).await, here.popularity, "{label}");
-        assert_eq!(
-            community::fold_popularity(db).await.unwrap(),
-            per_day as u64
-        );
-        assert_eq!(community::fold_popularity(db).await.unwrap(), 0);
-        assert_eq!(popularity(here.id).await, here.popularity + 2, "{label}");
-        assert_eq!(popularity(there.id).await, there.popularity + 1, "{label}");
         test_db.remove().await;
     }
 }

@@ -6,8 +6,9 @@
 //! [`ServiceError`] deliberately has no `Display`: async-graphql turns any `Display` error
 //! into a GraphQL error without a code, so the api crate converts it explicitly instead.
 
+use capitole_domain::community::Refusal;
 use capitole_domain::editorial::{FieldError, FieldErrors};
-use capitole_persistence::StorageError;
+use capitole_persistence::{ActivityError, StorageError};
 
 /// The stable codes of `extensions.code`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -167,6 +168,29 @@ impl From<&StorageError> for ServiceError {
                     "internal error; the request id in the response headers identifies it",
                 )
             }
+        }
+    }
+}
+
+impl From<Refusal> for ServiceError {
+    fn from(refusal: Refusal) -> Self {
+        let code = match refusal {
+            Refusal::TooSoon { .. } | Refusal::DailyLimit(_) => ErrorCode::RateLimited,
+            Refusal::KeyReused => ErrorCode::Conflict,
+            Refusal::UnknownPlace
+            | Refusal::UnknownTip
+            | Refusal::UnknownDate
+            | Refusal::NothingReadable => ErrorCode::NotFound,
+        };
+        ServiceError::new(code, refusal.to_string())
+    }
+}
+
+impl From<ActivityError> for ServiceError {
+    fn from(error: ActivityError) -> Self {
+        match error {
+            ActivityError::Refused(refusal) => refusal.into(),
+            ActivityError::Storage(storage) => storage.into(),
         }
     }
 }

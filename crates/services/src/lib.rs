@@ -13,9 +13,13 @@ pub mod admin;
 pub mod articles;
 pub mod auth;
 pub mod changes;
+pub mod check_ins;
 pub mod error;
 pub mod mail;
 pub mod principal;
+pub mod profiles;
+pub mod reactions;
+pub mod tips;
 pub mod tokens;
 
 use capitole_persistence::Database;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use async_graphql::{Context, Object};
 use capitole_domain::community::TRENDING_WINDOW;
-use capitole_persistence::community;
+use capitole_persistence::{check_ins, tips};
 
 use crate::caches::TrendingKey;
 use crate::context::scope;
@@ -35,7 +35,7 @@ impl CommunityQuery {
         let found = match scope.caches.trending.lookup(&key) {
             Some(found) => found,
             None => {
-                let rows = community::trending(
+                let rows = check_ins::trending(
                     &scope.db,
                     center,
                     radius,
@@ -81,7 +81,7 @@ impl CommunityQuery {
             )));
         }
         let first = page_size(first).map_err(to_gql)?;
-        Ok(community::report_queue(&scope.db, first)
+        Ok(tips::report_queue(&scope.db, first)
             .await
             .map_err(to_gql)?
             .into_iter()

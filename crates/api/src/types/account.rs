@@ -15,7 +15,7 @@ use crate::types::community::{CheckIn, CheckInConnection, CheckInEdge, Tip};
 use crate::types::connection::{CountQuery, page_info, page_size, unwrap_cursor, wrap_cursor};
 use crate::types::event::Occurrence;
 use crate::types::node::{Node, resolve_node};
-use capitole_persistence::community;
+use capitole_persistence::{check_ins, reactions, tips};
 
 /// What a signed-in person may do.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -278,7 +278,7 @@ impl Viewer {
         let scope = scope(ctx)?;
         let first = page_size(first).map_err(to_gql)?;
         let raw_after = unwrap_cursor(after.as_deref()).map_err(to_gql)?;
-        let page = community::check_ins_of(&scope.db, self.0.0.id, first, raw_after.as_deref())
+        let page = check_ins::check_ins_of(&scope.db, self.0.0.id, first, raw_after.as_deref())
             .await
             .map_err(to_gql)?;
         let info = page_info(&page, after.is_some());
@@ -304,7 +304,7 @@ impl Viewer {
     ) -> ApiResult<Vec<Tip>> {
         let scope = scope(ctx)?;
         let first = page_size(first).map_err(to_gql)?;
-        Ok(community::tips_of_user(&scope.db, self.0.0.id, first)
+        Ok(tips::tips_of_user(&scope.db, self.0.0.id, first)
             .await
             .map_err(to_gql)?
             .into_iter()
@@ -321,7 +321,7 @@ impl Viewer {
     ) -> ApiResult<Vec<Node>> {
         let scope = scope(ctx)?;
         let first = page_size(first).map_err(to_gql)?;
-        let saves = community::saves_of(&scope.db, self.0.0.id, first)
+        let saves = reactions::saves_of(&scope.db, self.0.0.id, first)
             .await
             .map_err(to_gql)?;
         let mut out = Vec::with_capacity(saves.len());
@@ -348,7 +348,7 @@ impl Viewer {
         let scope = scope(ctx)?;
         let first = page_size(first).map_err(to_gql)?;
         Ok(
-            community::going_of(&scope.db, self.0.0.id, scope.now, first)
+            reactions::going_of(&scope.db, self.0.0.id, scope.now, first)
                 .await
                 .map_err(to_gql)?
                 .into_iter()

@@ -4,8 +4,8 @@
 
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use capitole_domain::community::MAYOR_WINDOW;
-use capitole_persistence::community;
 use capitole_persistence::entities::{check_in, place_stat, tip};
+use capitole_persistence::{check_ins, tips};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -144,14 +144,14 @@ pub(crate) async fn tips_of(
             rows: latest
                 .into_iter()
                 .map(|t| {
-                    let cursor = community::tip_cursor(&t);
+                    let cursor = tips::tip_cursor(&t);
                     (t, cursor)
                 })
                 .collect(),
             has_next_page,
         }
     } else {
-        community::tips_of_place(&scope.db, place_id, first, raw_after.as_deref())
+        tips::tips_of_place(&scope.db, place_id, first, raw_after.as_deref())
             .await
             .map_err(to_gql)?
     };
@@ -173,7 +173,7 @@ pub(crate) async fn tips_of(
 /// The mayor of a place.
 pub(crate) async fn mayor_of(ctx: &Context<'_>, place_id: Uuid) -> ApiResult<Option<Mayor>> {
     let scope = scope(ctx)?;
-    let found = community::mayor(
+    let found = check_ins::mayor(
         &scope.db,
         place_id,
         scope.now - MAYOR_WINDOW,

@@ -92,10 +92,10 @@ impl CountQuery {
                 events::occurrence_count(db, *event_id, *window).await
             }
             CountQuery::TipsOfPlace(place_id) => {
-                capitole_persistence::community::tip_count(db, *place_id).await
+                capitole_persistence::tips::tip_count(db, *place_id).await
             }
             CountQuery::CheckInsOf(user_id) => {
-                capitole_persistence::community::check_in_count(db, *user_id).await
+                capitole_persistence::check_ins::check_in_count(db, *user_id).await
             }
             CountQuery::Audit(filter) => capitole_persistence::audit::audit_count(db, filter).await,
         }

@@ -584,12 +584,16 @@ async fn the_mayor_and_trending_places_come_from_the_history() {
             .exec(app.db.connection())
             .await
             .unwrap();
+        let share = |public, hidden| capitole_domain::community::PrivacyChoices {
+            check_ins_public: public,
+            hidden_from_mayor: hidden,
+        };
         for person in &people {
-            capitole_persistence::community::set_privacy(&app.db, *person, Some(true), None)
+            capitole_persistence::profiles::set_privacy(&app.db, *person, share(Some(true), None))
                 .await
                 .unwrap();
         }
-        capitole_persistence::community::set_privacy(&app.db, people[2], None, Some(true))
+        capitole_persistence::profiles::set_privacy(&app.db, people[2], share(None, Some(true)))
             .await
             .unwrap();
         let (_, mayor) = run(&app, None, "query($id: ID!) { node(id: $id) { ... on Place { mayor { days person { displayName } } } } }", json!({ "id": place })).await;
@@ -875,6 +879,93 @@ async fn check_ins_show_to_others_only_when_their_author_shares_them() {
             "{body}"
         );
         assert_eq!(six_authors, one_author, "{}", app.test_db.label);
+        app.test_db.remove().await;
+    }
+}
+
+/// The schema's descriptions are written out by hand; they state the rules' figures as
+/// the domain defines them, so that a changed figure cannot leave its description behind.
+#[test]
+fn the_schema_states_the_rules_figures_as_the_domain_defines_them() {
+    use capitole_domain::community::{
+        CHECK_IN_COOLDOWN, CHECK_IN_MESSAGE_MAX, CHECK_INS_A_DAY, HERE_NOW_WINDOW, MAYOR_WINDOW,
+        RATING_MIN_VOTES, REPORT_REASON_MAX, REPORTS_A_DAY, TIP_MAX, TIP_MIN, TIPS_A_DAY,
+        TRENDING_WINDOW, in_words,
+    };
+    let sdl = capitole_api::build_schema()
+        .sdl()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let stated = [
+        format!("with an optional short message (up to {CHECK_IN_MESSAGE_MAX} characters)"),
+        format!(
+            "At most once per place every {}, and {} times a day",
+            in_words(CHECK_IN_COOLDOWN),
+            CHECK_INS_A_DAY.per_day
+        ),
+        format!(
+            "Leaves a tip on a place ({TIP_MIN} to {TIP_MAX} characters; {} a day)",
+            TIPS_A_DAY.per_day
+        ),
+        format!(
+            "(once per person, {} reports a day), with an optional reason (up to {REPORT_REASON_MAX} characters)",
+            REPORTS_A_DAY.per_day
+        ),
+        format!("(null until {RATING_MIN_VOTES} people voted)"),
+        format!(
+            "Different people who checked in during the last {}",
+            in_words(HERE_NOW_WINDOW)
+        ),
+        format!(
+            "with the most check-ins in the last {}",
+            in_words(TRENDING_WINDOW)
+        ),
+        format!("Check-ins in the last {}", in_words(TRENDING_WINDOW)),
+        format!(
+            "who checked in there on the most days in the last {},",
+            MAYOR_WINDOW.num_days()
+        ),
+        format!(
+            "On how many days of the last {} they checked in",
+            MAYOR_WINDOW.num_days()
+        ),
+    ];
+    for phrase in stated {
+        assert!(
+            sdl.contains(&phrase),
+            "the schema no longer says {phrase:?}: write the rule's figure into its description"
+        );
+    }
+}
+
+/// A check-in is the service's hottest write: beyond the caller's authentication, one
+/// statement on PostgreSQL (the function that applies the rules and writes), and on SQLite
+/// the rules' read, the row and the counters in one transaction. The change log costs it
+/// nothing: check-ins reach the log at the fold.
+#[tokio::test]
+async fn a_check_in_costs_one_statement_on_postgresql() {
+    for app in apps().await {
+        let label = &app.test_db.label;
+        let slug = any_place_slug(&app, 0).await;
+        let (place, _) = place_id(&app, &slug).await;
+        let (ana, _) = register(&app, "ana@example.org").await;
+        let statements = |query: &'static str, variables: Value| {
+            let (app, ana) = (&app, &ana);
+            async move {
+                let before = app.db.statement_count();
+                let (_, body) = run(app, Some(ana), query, variables).await;
+                assert!(body.get("errors").is_none(), "{body}");
+                app.db.statement_count() - before
+            }
+        };
+        let authentication = statements("{ __typename }", json!({})).await;
+        let check_in = statements(CHECK_IN, json!({ "p": place, "k": "k-1" })).await;
+        let expected = match app.db.backend() {
+            capitole_persistence::Backend::Postgres => 1,
+            capitole_persistence::Backend::Sqlite => 3,
+        };
+        assert_eq!(check_in - authentication, expected, "{label}");
         app.test_db.remove().await;
     }
 }

@@ -158,7 +158,10 @@ async fn the_export_holds_everything_about_a_person_and_erasure_leaves_nothing_t
         );
         assert!(!export.to_string().contains("argon2"), "{label}");
 
-        assert!(privacy::delete_user(db, camille).await.unwrap(), "{label}");
+        assert!(
+            privacy::delete_user(db, camille, now).await.unwrap(),
+            "{label}"
+        );
         let entries = audit_entry::Entity::find().all(conn).await.unwrap();
         assert!(
             entries.iter().all(|e| e.actor_id != Some(camille)),

@@ -103,5 +103,5 @@ pub async fn erase(
 ) -> ServiceResult<bool> {
     let user = by.user()?;
     confirm_password(&services.db, auth, user.user_id, password, client, now).await?;
-    Ok(privacy::delete_user(&services.db, user.user_id).await?)
+    Ok(privacy::delete_user(&services.db, user.user_id, now).await?)
 }

@@ -1,0 +1,185 @@
+//! What a person says of places and events without writing anything: likes and dislikes of
+//! places (whose counts make the place's rating), saved items, and the dates they are going
+//! to. None of it reaches the change log: saves and "going" are the person's own, and
+//! votes are counters behind a figure (the rating) that readers read again, as they read a
+//! place's other figures.
+
+use std::collections::HashMap;
+
+use capitole_domain::community::{Refusal, SavedKind, Vote};
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+use uuid::Uuid;
+
+use crate::activity::{ActivityError, PlaceCounter, add_to_place, count_per_key, refresh_rating};
+use crate::entities::{attendance, event_occurrence, place_vote, save};
+use crate::sql::Sql;
+use crate::{Database, StorageError};
+
+/// Sets (or, with `None`, withdraws) a person's vote on a place; the place's counts and
+/// rating follow in the same transaction. Returns the place's (likes, dislikes).
+pub async fn vote(
+    db: &Database,
+    user_id: Uuid,
+    place_id: Uuid,
+    vote: Option<Vote>,
+    now: DateTime<Utc>,
+) -> Result<(i64, i64), ActivityError> {
+    #[derive(FromQueryResult)]
+    struct Before {
+        vote: Option<String>,
+    }
+    let txn = db.begin_write().await?;
+    // The place and the person's vote on it, in one statement.
+    let mut sql = Sql::new(db.db_backend());
+    sql.push(
+        "SELECT v.vote FROM places p LEFT JOIN place_votes v ON v.place_id = p.id AND v.user_id = ",
+    )
+    .bind(user_id)
+    .push(" WHERE p.id = ")
+    .bind(place_id);
+    let before = Before::find_by_statement(sql.build())
+        .one(&txn)
+        .await?
+        .ok_or(Refusal::UnknownPlace)?
+        .vote
+        .and_then(|v| Vote::from_code(&v));
+    if before != vote {
+        if let Some(old) = before {
+            add_to_place(&txn, place_id, &[(PlaceCounter::of(old), -1)]).await?;
+        }
+        place_vote::Entity::delete_by_id((place_id, user_id))
+            .exec(&txn)
+            .await?;
+        if let Some(new) = vote {
+            place_vote::Entity::insert(place_vote::ActiveModel {
+                place_id: Set(place_id),
+                user_id: Set(user_id),
+                vote: Set(new.code().to_owned()),
+                updated_at: Set(now),
+            })
+            .exec(&txn)
+            .await?;
+            add_to_place(&txn, place_id, &[(PlaceCounter::of(new), 1)]).await?;
+        }
+    }
+    let counts = refresh_rating(&txn, place_id).await?;
+    txn.commit().await?;
+    Ok(counts)
+}
+
+/// Saves an item to a person's list (or, with `saved` false, removes it).
+pub async fn set_saved(
+    db: &Database,
+    user_id: Uuid,
+    kind: SavedKind,
+    item_id: Uuid,
+    saved: bool,
+    now: DateTime<Utc>,
+) -> Result<(), StorageError> {
+    if saved {
+        save::Entity::insert(save::ActiveModel {
+            user_id: Set(user_id),
+            item_kind: Set(kind.code().to_owned()),
+            item_id: Set(item_id),
+            created_at: Set(now),
+        })
+        .on_conflict_do_nothing_on([
+            save::Column::UserId,
+            save::Column::ItemKind,
+            save::Column::ItemId,
+        ])
+        .exec(db.connection())
+        .await?;
+    } else {
+        save::Entity::delete_by_id((user_id, kind.code().to_owned(), item_id))
+            .exec(db.connection())
+            .await?;
+    }
+    Ok(())
+}
+
+/// A person's saved items, latest first.
+pub async fn saves_of(
+    db: &Database,
+    user_id: Uuid,
+    first: usize,
+) -> Result<Vec<save::Model>, StorageError> {
+    Ok(save::Entity::find()
+        .filter(save::Column::UserId.eq(user_id))
+        .order_by_desc(save::Column::CreatedAt)
+        .limit(u64::try_from(first).unwrap_or(100))
+        .all(db.connection())
+        .await?)
+}
+
+/// Says a person is going (or, with `going` false, no longer going) to a date of an event
+/// that exists.
+pub async fn set_going(
+    db: &Database,
+    user_id: Uuid,
+    occurrence_id: Uuid,
+    going: bool,
+    now: DateTime<Utc>,
+) -> Result<(), ActivityError> {
+    let exists = event_occurrence::Entity::find_by_id(occurrence_id)
+        .one(db.connection())
+        .await?
+        .is_some();
+    if !exists {
+        return Err(Refusal::UnknownDate.into());
+    }
+    if going {
+        attendance::Entity::insert(attendance::ActiveModel {
+            user_id: Set(user_id),
+            occurrence_id: Set(occurrence_id),
+            created_at: Set(now),
+        })
+        .on_conflict_do_nothing_on([attendance::Column::UserId, attendance::Column::OccurrenceId])
+        .exec(db.connection())
+        .await?;
+    } else {
+        attendance::Entity::delete_by_id((user_id, occurrence_id))
+            .exec(db.connection())
+            .await?;
+    }
+    Ok(())
+}
+
+/// How many people are going to each of these dates, in one statement.
+pub async fn attendees_of(
+    db: &Database,
+    occurrence_ids: &[Uuid],
+) -> Result<HashMap<Uuid, i64>, StorageError> {
+    count_per_key(
+        db,
+        "attendances",
+        "occurrence_id",
+        "COUNT(*)",
+        occurrence_ids,
+        None,
+    )
+    .await
+}
+
+/// The dates a person is going to that have not started, soonest first.
+pub async fn going_of(
+    db: &Database,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+    first: usize,
+) -> Result<Vec<event_occurrence::Model>, StorageError> {
+    let mut sql = Sql::new(db.db_backend());
+    sql.push("SELECT o.* FROM event_occurrences o JOIN attendances a ON a.occurrence_id = o.id WHERE a.user_id = ")
+        .bind(user_id)
+        .push(" AND o.starts_at >= ")
+        .bind(now)
+        .push(" ORDER BY o.starts_at, o.id LIMIT ")
+        .number(first);
+    Ok(event_occurrence::Model::find_by_statement(sql.build())
+        .all(db.connection())
+        .await?)
+}

@@ -1,0 +1,389 @@
+//! Tips: leaving one (with a daily limit), likes and reports (once per person), the
+//! moderators' hiding and restoring with its audit entry, the deletion of an erased
+//! person's tips, and the pages and lists tips are read in.
+//!
+//! The change log records a tip's public content: `CREATED` when it is left, `HIDDEN` when
+//! a moderator hides it, `UPDATED` when one restores it, `DELETED` when it goes with its
+//! author's account; each under its place's owner, version 0 (tips have no versions),
+//! public unless the tip was hidden both before and after. Likes and reports record
+//! nothing: the like count is a counter that moves with every reader's tap, like a place's
+//! figures, and reports are input for the moderators, not something the public reads; an
+//! offline copy shows the like count it last read.
+
+use std::collections::HashMap;
+
+use capitole_domain::change::{ChangeKind, ItemKind};
+use capitole_domain::community::{
+    Moderation, REPORTS_A_DAY, Refusal, TIPS_A_DAY, TipDraft, TipReport,
+};
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::activity::{
+    ActivityError, Latest, PlaceCounter, add_to_place, count_one_more, latest_cursor, latest_first,
+    latest_of_each, within_daily_limit,
+};
+use crate::audit::{Actor, audit};
+use crate::changes::{NewChange, append, append_all};
+use crate::cursor::Page;
+use crate::entities::{tip, tip_like, tip_report};
+use crate::sql::Sql;
+use crate::{Database, StorageError};
+
+/// The change log's entry for a change of `tip`, at a place run by `owner`.
+fn entry(
+    tip: Uuid,
+    change: ChangeKind,
+    owner: Option<Uuid>,
+    public: bool,
+    at: DateTime<Utc>,
+) -> NewChange {
+    NewChange {
+        kind: ItemKind::Tip,
+        id: tip,
+        change,
+        version: 0,
+        organization: owner,
+        public,
+        at,
+    }
+}
+
+#[derive(FromQueryResult)]
+struct Owner {
+    owner_organization_id: Option<Uuid>,
+}
+
+/// The owner of a place, or `UnknownPlace`.
+async fn owner_of_place(
+    txn: &DatabaseTransaction,
+    place_id: Uuid,
+) -> Result<Option<Uuid>, ActivityError> {
+    let mut sql = Sql::new(txn.get_database_backend());
+    sql.push("SELECT owner_organization_id FROM places WHERE id = ")
+        .bind(place_id);
+    Owner::find_by_statement(sql.build())
+        .one(txn)
+        .await?
+        .map(|p| p.owner_organization_id)
+        .ok_or(ActivityError::Refused(Refusal::UnknownPlace))
+}
+
+/// Leaves a tip on a place, at most [`TIPS_A_DAY`]; the place's tip count follows and the
+/// change log records it `CREATED`, in the same transaction.
+pub async fn add_tip(
+    db: &Database,
+    user_id: Uuid,
+    place_id: Uuid,
+    draft: &TipDraft,
+    now: DateTime<Utc>,
+) -> Result<tip::Model, ActivityError> {
+    let txn = db.begin_write().await?;
+    let owner = owner_of_place(&txn, place_id).await?;
+    within_daily_limit(&txn, user_id, "tips", TIPS_A_DAY, now).await?;
+    let row = tip::Model {
+        id: capitole_domain::ids::new_id(),
+        place_id,
+        user_id,
+        text: draft.text.as_str().to_owned(),
+        created_at: now,
+        like_count: 0,
+        report_count: 0,
+        hidden_at: None,
+        hidden_by: None,
+    };
+    tip::Entity::insert(tip::ActiveModel::from(row.clone()))
+        .exec(&txn)
+        .await?;
+    add_to_place(&txn, place_id, &[(PlaceCounter::Tips, 1)]).await?;
+    append(&txn, &entry(row.id, ChangeKind::Created, owner, true, now)).await?;
+    txn.commit().await?;
+    Ok(row)
+}
+
+/// Visible tips with these ids.
+pub async fn visible_tips(db: &Database, ids: &[Uuid]) -> Result<Vec<tip::Model>, StorageError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(tip::Entity::find()
+        .filter(tip::Column::Id.is_in(ids.iter().copied()))
+        .filter(tip::Column::HiddenAt.is_null())
+        .all(db.connection())
+        .await?)
+}
+
+/// The tip with this id, hidden or not, and the owner of its place.
+pub async fn tip_and_owner(
+    db: &Database,
+    id: Uuid,
+) -> Result<Option<(tip::Model, Option<Uuid>)>, StorageError> {
+    with_owner(db.connection(), id).await
+}
+
+async fn with_owner(
+    conn: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<Option<(tip::Model, Option<Uuid>)>, StorageError> {
+    let mut sql = Sql::new(conn.get_database_backend());
+    sql.push(
+        "SELECT t.*, p.owner_organization_id FROM tips t JOIN places p ON p.id = t.place_id \
+         WHERE t.id = ",
+    )
+    .bind(id);
+    let Some(row) = conn.query_one_raw(sql.build()).await? else {
+        return Ok(None);
+    };
+    let found = tip::Model::from_query_result(&row, "")?;
+    let owner = Owner::from_query_result(&row, "")?;
+    Ok(Some((found, owner.owner_organization_id)))
+}
+
+/// A tip its reader may act on: a visible one, or a hidden one for moderators.
+async fn tip_for(
+    txn: &DatabaseTransaction,
+    tip_id: Uuid,
+    sees_hidden: bool,
+) -> Result<tip::Model, ActivityError> {
+    tip::Entity::find_by_id(tip_id)
+        .one(txn)
+        .await?
+        .filter(|t| t.hidden_at.is_none() || sees_hidden)
+        .ok_or(ActivityError::Refused(Refusal::UnknownTip))
+}
+
+/// Likes a tip the person may see (`sees_hidden`: moderators see hidden ones too), once per
+/// person; returns the tip with its count.
+pub async fn like_tip(
+    db: &Database,
+    user_id: Uuid,
+    tip_id: Uuid,
+    sees_hidden: bool,
+    now: DateTime<Utc>,
+) -> Result<tip::Model, ActivityError> {
+    let txn = db.begin_write().await?;
+    let liked = tip_for(&txn, tip_id, sees_hidden).await?;
+    let inserted = tip_like::Entity::insert(tip_like::ActiveModel {
+        tip_id: Set(tip_id),
+        user_id: Set(user_id),
+        created_at: Set(now),
+    })
+    .on_conflict_do_nothing_on([tip_like::Column::TipId, tip_like::Column::UserId])
+    .exec(&txn)
+    .await?;
+    let fresh = if matches!(inserted, sea_orm::TryInsertResult::Conflicted) {
+        liked
+    } else {
+        count_one_more(&txn, tip_id, "like_count").await?;
+        tip_for(&txn, tip_id, true).await?
+    };
+    txn.commit().await?;
+    Ok(fresh)
+}
+
+/// Reports a tip the person may see for moderation, once per person and at most
+/// [`REPORTS_A_DAY`]; false when they had reported it already.
+pub async fn report_tip(
+    db: &Database,
+    user_id: Uuid,
+    tip_id: Uuid,
+    report: &TipReport,
+    sees_hidden: bool,
+    now: DateTime<Utc>,
+) -> Result<bool, ActivityError> {
+    let txn = db.begin_write().await?;
+    tip_for(&txn, tip_id, sees_hidden).await?;
+    within_daily_limit(&txn, user_id, "tip_reports", REPORTS_A_DAY, now).await?;
+    let inserted = tip_report::Entity::insert(tip_report::ActiveModel {
+        tip_id: Set(tip_id),
+        user_id: Set(user_id),
+        reason: Set(report.reason.as_ref().map(|r| r.as_str().to_owned())),
+        created_at: Set(now),
+    })
+    .on_conflict_do_nothing_on([tip_report::Column::TipId, tip_report::Column::UserId])
+    .exec(&txn)
+    .await?;
+    let added = !matches!(inserted, sea_orm::TryInsertResult::Conflicted);
+    if added {
+        count_one_more(&txn, tip_id, "report_count").await?;
+    }
+    txn.commit().await?;
+    Ok(added)
+}
+
+/// Hides or restores a tip; the place's tip count follows, and the audit log (the
+/// moderator's `HIDE` or `RESTORE`) and the change log (`HIDDEN` or `UPDATED`) record it in
+/// the same transaction. A tip already in that state is left as it is, with no entry.
+pub async fn moderate_tip(
+    db: &Database,
+    tip_id: Uuid,
+    moderation: Moderation,
+    moderator: &Actor,
+    now: DateTime<Utc>,
+) -> Result<tip::Model, StorageError> {
+    let hidden = moderation.hides();
+    let txn = db.begin_write().await?;
+    let (row, owner) = with_owner(&txn, tip_id)
+        .await?
+        .ok_or(StorageError::NotFound)?;
+    if row.hidden_at.is_some() == hidden {
+        return Ok(row);
+    }
+    let mut updated = row.clone();
+    updated.hidden_at = hidden.then_some(now);
+    updated.hidden_by = moderator.user_id.filter(|_| hidden);
+    tip::Entity::update(tip::ActiveModel {
+        id: Set(row.id),
+        hidden_at: Set(updated.hidden_at),
+        hidden_by: Set(updated.hidden_by),
+        ..Default::default()
+    })
+    .exec(&txn)
+    .await?;
+    add_to_place(
+        &txn,
+        row.place_id,
+        &[(PlaceCounter::Tips, if hidden { -1 } else { 1 })],
+    )
+    .await?;
+    audit(
+        &txn,
+        moderator,
+        ItemKind::Tip,
+        row.id,
+        moderation.code(),
+        json!({ "hidden": { "from": !hidden, "to": hidden } }),
+        now,
+    )
+    .await?;
+    let change = if hidden {
+        ChangeKind::Hidden
+    } else {
+        ChangeKind::Updated
+    };
+    append(&txn, &entry(row.id, change, owner, true, now)).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Records in the change log, in the transaction of an erasure and before it, that the
+/// tips of `user_id` are deleted (they go with the account); a tip that was hidden is
+/// recorded as not public.
+pub(crate) async fn record_deletion_of_tips_by(
+    txn: &DatabaseTransaction,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), StorageError> {
+    #[derive(FromQueryResult)]
+    struct Gone {
+        id: Uuid,
+        hidden: bool,
+        owner_organization_id: Option<Uuid>,
+    }
+    let mut sql = Sql::new(txn.get_database_backend());
+    sql.push(
+        "SELECT t.id, t.hidden_at IS NOT NULL AS hidden, p.owner_organization_id \
+         FROM tips t JOIN places p ON p.id = t.place_id WHERE t.user_id = ",
+    )
+    .bind(user_id)
+    .push(" ORDER BY t.created_at, t.id");
+    let gone = Gone::find_by_statement(sql.build()).all(txn).await?;
+    let entries: Vec<NewChange> = gone
+        .iter()
+        .map(|t| {
+            entry(
+                t.id,
+                ChangeKind::Deleted,
+                t.owner_organization_id,
+                !t.hidden,
+                now,
+            )
+        })
+        .collect();
+    append_all(txn, &entries).await
+}
+
+/// The cursor of a tip in its place's list.
+pub fn tip_cursor(tip: &tip::Model) -> String {
+    latest_cursor(tip.created_at, tip.id)
+}
+
+/// How many visible tips a place has.
+pub async fn tip_count(db: &Database, place_id: Uuid) -> Result<u64, StorageError> {
+    Ok(tip::Entity::find()
+        .filter(tip::Column::PlaceId.eq(place_id))
+        .filter(tip::Column::HiddenAt.is_null())
+        .count(db.connection())
+        .await?)
+}
+
+/// A page of a place's visible tips, latest first.
+pub async fn tips_of_place(
+    db: &Database,
+    place_id: Uuid,
+    first: usize,
+    after: Option<&str>,
+) -> Result<Page<tip::Model>, StorageError> {
+    let mut sql = Sql::new(db.db_backend());
+    sql.push("SELECT t.* FROM tips t WHERE t.place_id = ")
+        .bind(place_id)
+        .push(" AND t.hidden_at IS NULL");
+    latest_first(db, sql, "t", first, after, |t: &tip::Model| {
+        (t.created_at, t.id)
+    })
+    .await
+}
+
+/// The latest visible tips of each of these places (at most `per_place` each), in one
+/// statement: one index range per place, however many tips the busiest places have.
+pub async fn latest_tips_of_places(
+    db: &Database,
+    place_ids: &[Uuid],
+    per_place: usize,
+) -> Result<HashMap<Uuid, Vec<tip::Model>>, StorageError> {
+    latest_of_each(
+        db,
+        Latest {
+            select: "SELECT id, place_id, user_id, text, created_at, like_count, report_count, \
+                     hidden_at, hidden_by FROM tips",
+            key_column: "place_id",
+            condition: " AND hidden_at IS NULL",
+        },
+        place_ids,
+        per_place,
+        |t: &tip::Model| (t.place_id, t.created_at, t.id),
+    )
+    .await
+}
+
+/// A person's tips (visible ones), latest first.
+pub async fn tips_of_user(
+    db: &Database,
+    user_id: Uuid,
+    first: usize,
+) -> Result<Vec<tip::Model>, StorageError> {
+    Ok(tip::Entity::find()
+        .filter(tip::Column::UserId.eq(user_id))
+        .filter(tip::Column::HiddenAt.is_null())
+        .order_by_desc(tip::Column::CreatedAt)
+        .limit(u64::try_from(first).unwrap_or(100))
+        .all(db.connection())
+        .await?)
+}
+
+/// Visible tips with reports, most reported first: the moderators' queue.
+pub async fn report_queue(db: &Database, first: usize) -> Result<Vec<tip::Model>, StorageError> {
+    Ok(tip::Entity::find()
+        .filter(tip::Column::ReportCount.gt(0))
+        .filter(tip::Column::HiddenAt.is_null())
+        .order_by_desc(tip::Column::ReportCount)
+        .order_by_asc(tip::Column::CreatedAt)
+        .limit(u64::try_from(first).unwrap_or(100))
+        .all(db.connection())
+        .await?)
+}
