@@ -5,7 +5,6 @@
 
 pub mod account_tokens;
 pub mod accounts;
-pub mod agenda;
 pub mod articles;
 pub mod audit;
 pub mod catalog;
@@ -14,9 +13,12 @@ pub mod community;
 mod cursor;
 mod db;
 pub mod editorial;
+mod edits;
 pub mod entities;
 mod error;
+pub mod event;
 pub mod events;
+pub mod place;
 pub mod places;
 pub mod privacy;
 mod rows;
@@ -29,6 +31,7 @@ pub mod throttle;
 
 pub use cursor::Page;
 pub use db::{Backend, ConnectSettings, Database};
+pub use edits::Outcome;
 pub use error::StorageError;
 /// The ORM, for callers that read entities directly (tests, tools).
 pub use sea_orm;

@@ -5,7 +5,10 @@
 //! GraphQL or HTTP.
 
 pub mod error;
+pub mod events;
+pub mod places;
 pub mod principal;
+pub mod references;
 
 use capitole_persistence::Database;
 use chrono_tz::Tz;
