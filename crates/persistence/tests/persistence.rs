@@ -16,6 +16,8 @@ use sea_orm::{EntityTrait, PaginatorTrait};
 
 const PARIS: chrono_tz::Tz = chrono_tz::Europe::Paris;
 
+#[path = "persistence/agenda_changes.rs"]
+mod agenda_changes;
 #[path = "persistence/privacy.rs"]
 mod privacy;
 
