@@ -12,6 +12,7 @@ mod ids;
 pub mod import;
 mod limits;
 mod loaders;
+mod lookup;
 pub mod mail;
 mod mutation;
 mod query;

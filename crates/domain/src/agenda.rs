@@ -213,6 +213,16 @@ impl Names {
                 .extend(slugs.iter().map(|s| s.trim().to_owned()));
         }
     }
+
+    /// Adds a neighbourhood slug, if any.
+    pub(crate) fn add_neighborhood(&mut self, slug: Option<&str>) {
+        self.neighborhoods.extend(slug.map(|s| s.trim().to_owned()));
+    }
+
+    /// Adds an organization slug, if any.
+    pub(crate) fn add_organization(&mut self, slug: Option<&str>) {
+        self.organizations.extend(slug.map(|s| s.trim().to_owned()));
+    }
 }
 
 /// Who publishes an item whose form names no organization.

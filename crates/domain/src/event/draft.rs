@@ -480,5 +480,13 @@ mod tests {
         assert!(names.categories.is_empty());
         assert_eq!(names.neighborhoods.len(), 1);
         assert_eq!(names.places.len(), 1);
+        let patch = EventPatchForm {
+            organizer: Some(" ville-de-toulouse ".into()),
+            neighborhoods: Some(vec![" capitole".into()]),
+            ..EventPatchForm::default()
+        };
+        patch.names(&mut names);
+        assert!(names.organizations.contains("ville-de-toulouse"));
+        assert_eq!(names.neighborhoods.len(), 1);
     }
 }

@@ -117,7 +117,7 @@ impl EventForm {
     pub fn names(&self, names: &mut Names) {
         names.add_categories(CategoryKind::Event, &self.categories);
         names.add_neighborhoods(&self.neighborhoods);
-        names.organizations.extend(self.organizer.clone());
+        names.add_organization(self.organizer.as_deref());
         names.places.extend(self.venue);
     }
 }
@@ -131,7 +131,7 @@ impl EventPatchForm {
         if let Some(neighborhoods) = &self.neighborhoods {
             names.add_neighborhoods(neighborhoods);
         }
-        names.organizations.extend(self.organizer.clone());
+        names.add_organization(self.organizer.as_deref());
         names.places.extend(self.venue.flatten());
     }
 }

@@ -100,8 +100,8 @@ impl PlaceForm {
     /// Adds the names this form uses to `names`.
     pub fn names(&self, names: &mut Names) {
         names.add_categories(CategoryKind::Place, &self.categories);
-        names.neighborhoods.extend(self.neighborhood.clone());
-        names.organizations.extend(self.owner.clone());
+        names.add_neighborhood(self.neighborhood.as_deref());
+        names.add_organization(self.owner.as_deref());
     }
 }
 
@@ -111,10 +111,8 @@ impl PlacePatchForm {
         if let Some(categories) = &self.categories {
             names.add_categories(CategoryKind::Place, categories);
         }
-        names
-            .neighborhoods
-            .extend(self.neighborhood.clone().flatten());
-        names.organizations.extend(self.owner.clone());
+        names.add_neighborhood(self.neighborhood.clone().flatten().as_deref());
+        names.add_organization(self.owner.as_deref());
     }
 }
 
