@@ -334,4 +334,39 @@ mod tests {
             Err(ErrorCode::Unauthenticated)
         );
     }
+
+    fn editor(organizations: &[Uuid]) -> Principal {
+        Principal::User(SignedIn {
+            user_id: Uuid::from_u128(1),
+            session: Uuid::from_u128(2),
+            role: Role::Editor,
+            organizations: Arc::from(organizations),
+            display_name: Arc::from("Camille"),
+        })
+    }
+
+    #[test]
+    fn places_without_an_owner_are_the_administrators_and_an_editor_of_one_publishes_for_it() {
+        let ville = Uuid::from_u128(7);
+        let editor = editor(&[ville]);
+        assert!(editor.publisher().is_ok());
+        assert_eq!(editor.sole_organization(), Some(ville));
+        assert_eq!(
+            editor
+                .editor_of_place(None)
+                .map(|_| ())
+                .map_err(|e| e.code()),
+            Err(ErrorCode::Forbidden)
+        );
+        assert!(editor.editor_of_place(Some(ville)).is_ok());
+        let operator = Principal::operator("import:agenda");
+        assert!(operator.editor_of_place(None).is_ok());
+        assert_eq!(operator.sole_organization(), None);
+        let both = self::editor(&[ville, Uuid::from_u128(8)]);
+        assert_eq!(both.sole_organization(), None);
+        assert_eq!(
+            Principal::Anonymous.publisher().map_err(|e| e.code()),
+            Err(ErrorCode::Unauthenticated)
+        );
+    }
 }
