@@ -1,28 +1,16 @@
-//! The rules of editing the agenda: how far ahead a recurring event's dates are stored, how
-//! many dates one event holds, which contacts are acceptable, how an item synchronised from a
-//! publisher's system is named, when a place is closed, and how the names a form uses
-//! (categories, neighbourhoods, organizations, venues) are resolved.
+//! The rules of editing the agenda that events and places share: which contacts are
+//! acceptable, how an item synchronised from a publisher's system is named, when a place is
+//! closed, and how the names a form uses (categories, neighbourhoods, organizations,
+//! venues) are resolved. When events take place is [`crate::schedule`].
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
-use chrono_tz::Tz;
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::coded_enum;
 use crate::editorial::{FieldErrors, check_count, check_url, limits};
 use crate::event::CategoryKind;
-use crate::recurrence::{RecurrenceError, RecurrenceRule};
-use crate::windows::start_of_day;
-
-/// How far ahead the dates of a recurring event are stored: 18 months from today (city time).
-pub const RECURRENCE_HORIZON_DAYS: i64 = 549;
-/// The most dates one event holds, explicit and recurring together.
-pub const MAX_DATES: usize = 500;
-/// The longest one date may last: 31 days.
-pub const MAX_DATE_MINUTES: i64 = 31 * 24 * 60;
-/// Local dates a recurrence may skip.
-pub const MAX_EXCEPTIONS: usize = 500;
 
 coded_enum! {
     /// Whether a place receives visitors.
@@ -46,43 +34,6 @@ impl PlaceClosure {
             PlaceClosure::TemporarilyClosed => until.is_none_or(|until| at < until),
         }
     }
-}
-
-/// The end (excluded) of the stored dates of a recurring event, for a write made at `now`:
-/// the start of the local day [`RECURRENCE_HORIZON_DAYS`] after today, so that the same
-/// recurrence written twice on one day yields the same dates.
-pub fn horizon(now: DateTime<Utc>, tz: Tz) -> DateTime<Utc> {
-    let today = now.with_timezone(&tz).date_naive();
-    start_of_day(today + Duration::days(RECURRENCE_HORIZON_DAYS), tz)
-}
-
-/// When one date starts and ends.
-pub type Span = (DateTime<Utc>, DateTime<Utc>);
-
-/// The dates of a recurrence: its starts from `first_start` (local wall-clock time in `tz`)
-/// until `until`, skipping every start on one of the local dates of `exceptions`, each lasting
-/// `duration`, at most [`MAX_DATES`].
-pub fn expand(
-    rule: &RecurrenceRule,
-    first_start: NaiveDateTime,
-    duration: Duration,
-    exceptions: &[NaiveDate],
-    tz: Tz,
-    until: DateTime<Utc>,
-) -> Result<Vec<Span>, RecurrenceError> {
-    let starts = rule.starts(
-        first_start,
-        tz,
-        &[],
-        until,
-        MAX_DATES.saturating_add(exceptions.len().saturating_mul(24)),
-    )?;
-    Ok(starts
-        .into_iter()
-        .filter(|s| !exceptions.contains(&s.with_timezone(&tz).date_naive()))
-        .take(MAX_DATES)
-        .map(|s| (s, s + duration))
-        .collect())
 }
 
 /// Checks a telephone number: 3 to 30 characters, digits and `+ ( ) . -` and spaces.
@@ -392,53 +343,9 @@ pub(crate) fn set_of<T: Ord + Copy>(
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use chrono_tz::Europe::Paris;
 
     fn utc(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
-    }
-
-    #[test]
-    fn a_saturday_market_keeps_eight_o_clock_across_both_switches_and_skips_its_exceptions() {
-        let rule = RecurrenceRule::parse("FREQ=WEEKLY;BYDAY=SA").unwrap();
-        let first = NaiveDate::from_ymd_opt(2026, 3, 21)
-            .unwrap()
-            .and_hms_opt(8, 0, 0)
-            .unwrap();
-        let skipped = NaiveDate::from_ymd_opt(2026, 4, 4).unwrap();
-        let dates = expand(
-            &rule,
-            first,
-            Duration::hours(5),
-            &[skipped],
-            Paris,
-            utc("2026-11-08T00:00:00Z"),
-        )
-        .unwrap();
-        assert_eq!(dates[0].0, utc("2026-03-21T07:00:00Z"));
-        assert_eq!(dates[1].0, utc("2026-03-28T07:00:00Z"));
-        assert_eq!(dates[2].0, utc("2026-04-11T06:00:00Z"));
-        assert_eq!(dates[2].1, utc("2026-04-11T11:00:00Z"));
-        assert!(dates.iter().any(|d| d.0 == utc("2026-10-24T06:00:00Z")));
-        assert!(dates.iter().any(|d| d.0 == utc("2026-10-31T07:00:00Z")));
-        for (start, _) in &dates {
-            assert_eq!(
-                start.with_timezone(&Paris).format("%H:%M").to_string(),
-                "08:00"
-            );
-        }
-    }
-
-    #[test]
-    fn a_daily_rule_stops_at_five_hundred_dates() {
-        let rule = RecurrenceRule::parse("FREQ=DAILY").unwrap();
-        let first = NaiveDate::from_ymd_opt(2026, 1, 1)
-            .unwrap()
-            .and_hms_opt(9, 0, 0)
-            .unwrap();
-        let far = utc("2030-01-01T00:00:00Z");
-        let dates = expand(&rule, first, Duration::hours(1), &[], Paris, far).unwrap();
-        assert_eq!(dates.len(), MAX_DATES);
     }
 
     #[test]

@@ -5,13 +5,61 @@
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, SubsecRound, Utc};
 use chrono_tz::Tz;
 
-use crate::agenda::{MAX_DATE_MINUTES, MAX_DATES, MAX_EXCEPTIONS, Span, expand, horizon};
 use crate::editorial::{FieldErrors, check_count};
 use crate::event::OccurrenceStatus;
 use crate::recurrence::{RecurrenceError, RecurrenceRule};
+use crate::windows::start_of_day;
+
+/// How far ahead the dates of a recurring event are stored: 18 months from today (city time).
+pub const RECURRENCE_HORIZON_DAYS: i64 = 549;
+/// The horizon as messages name it.
+const HORIZON_IN_WORDS: &str = "18 months";
+/// The most dates one event holds, explicit and recurring together.
+pub const MAX_DATES: usize = 500;
+/// The longest one date may last: 31 days.
+pub const MAX_DATE_MINUTES: i64 = 31 * 24 * 60;
+/// Local dates a recurrence may skip.
+pub const MAX_EXCEPTIONS: usize = 500;
 
 /// How long a date lasts when nothing says otherwise, in minutes.
 pub const DEFAULT_DURATION_MINUTES: i64 = 60;
+
+/// The end (excluded) of the stored dates of a recurring event, for a write made at `now`:
+/// the start of the local day [`RECURRENCE_HORIZON_DAYS`] after today, so that the same
+/// recurrence written twice on one day yields the same dates.
+pub fn horizon(now: DateTime<Utc>, tz: Tz) -> DateTime<Utc> {
+    let today = now.with_timezone(&tz).date_naive();
+    start_of_day(today + Duration::days(RECURRENCE_HORIZON_DAYS), tz)
+}
+
+/// When one date starts and ends.
+pub type Span = (DateTime<Utc>, DateTime<Utc>);
+
+/// The dates of a recurrence: its starts from `first_start` (local wall-clock time in `tz`)
+/// until `until`, skipping every start on one of the local dates of `exceptions`, each lasting
+/// `duration`, at most [`MAX_DATES`].
+pub fn expand(
+    rule: &RecurrenceRule,
+    first_start: NaiveDateTime,
+    duration: Duration,
+    exceptions: &[NaiveDate],
+    tz: Tz,
+    until: DateTime<Utc>,
+) -> Result<Vec<Span>, RecurrenceError> {
+    let starts = rule.starts(
+        first_start,
+        tz,
+        &[],
+        until,
+        MAX_DATES.saturating_add(exceptions.len().saturating_mul(24)),
+    )?;
+    Ok(starts
+        .into_iter()
+        .filter(|s| !exceptions.contains(&s.with_timezone(&tz).date_naive()))
+        .take(MAX_DATES)
+        .map(|s| (s, s + duration))
+        .collect())
+}
 
 /// One date as an editor gives it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -144,7 +192,7 @@ impl Schedule {
             match checked.dates(tz, horizon(now, tz)) {
                 Ok(expanded) if expanded.is_empty() => errors.add(
                     "recurrence",
-                    "the recurrence yields no date within the next 18 months",
+                    format!("the recurrence yields no date within the next {HORIZON_IN_WORDS}"),
                 ),
                 Ok(expanded) => {
                     for (starts_at, ends_at) in expanded {
@@ -200,7 +248,7 @@ fn explicit_dates(errors: &mut FieldErrors, given: &[DateForm]) -> Vec<PlannedDa
         } else if ends_at - starts_at > Duration::minutes(MAX_DATE_MINUTES) {
             errors.add(
                 format!("occurrences[{i}].endsAt"),
-                "a date lasts at most 31 days",
+                format!("a date lasts at most {} days", MAX_DATE_MINUTES / (24 * 60)),
             );
         }
         if dates.iter().any(|d| d.starts_at == starts_at) {
@@ -422,5 +470,48 @@ mod tests {
         assert!(fresh.iter().all(|(starts, _)| Some(*starts) > last));
         let full = recurrence.new_dates(last, MAX_DATES, later, Paris).unwrap();
         assert!(full.is_empty());
+    }
+
+    #[test]
+    fn a_saturday_market_keeps_eight_o_clock_across_both_switches_and_skips_its_exceptions() {
+        let rule = RecurrenceRule::parse("FREQ=WEEKLY;BYDAY=SA").unwrap();
+        let first = NaiveDate::from_ymd_opt(2026, 3, 21)
+            .unwrap()
+            .and_hms_opt(8, 0, 0)
+            .unwrap();
+        let skipped = NaiveDate::from_ymd_opt(2026, 4, 4).unwrap();
+        let dates = expand(
+            &rule,
+            first,
+            Duration::hours(5),
+            &[skipped],
+            Paris,
+            utc("2026-11-08T00:00:00Z"),
+        )
+        .unwrap();
+        assert_eq!(dates[0].0, utc("2026-03-21T07:00:00Z"));
+        assert_eq!(dates[1].0, utc("2026-03-28T07:00:00Z"));
+        assert_eq!(dates[2].0, utc("2026-04-11T06:00:00Z"));
+        assert_eq!(dates[2].1, utc("2026-04-11T11:00:00Z"));
+        assert!(dates.iter().any(|d| d.0 == utc("2026-10-24T06:00:00Z")));
+        assert!(dates.iter().any(|d| d.0 == utc("2026-10-31T07:00:00Z")));
+        for (start, _) in &dates {
+            assert_eq!(
+                start.with_timezone(&Paris).format("%H:%M").to_string(),
+                "08:00"
+            );
+        }
+    }
+
+    #[test]
+    fn a_daily_rule_stops_at_five_hundred_dates() {
+        let rule = RecurrenceRule::parse("FREQ=DAILY").unwrap();
+        let first = NaiveDate::from_ymd_opt(2026, 1, 1)
+            .unwrap()
+            .and_hms_opt(9, 0, 0)
+            .unwrap();
+        let far = utc("2030-01-01T00:00:00Z");
+        let dates = expand(&rule, first, Duration::hours(1), &[], Paris, far).unwrap();
+        assert_eq!(dates.len(), MAX_DATES);
     }
 }
