@@ -221,13 +221,8 @@ impl EventInput {
 
     /// The checked event of this input.
     pub(crate) async fn draft(self, scope: &RequestScope) -> ApiResult<EventDraft> {
-        let mut errors = FieldErrors::default();
-        let form = self.into_form(&mut errors);
-        let mut names = Names::default();
-        form.names(&mut names);
-        let references = references(scope, &names).await?;
-        let parsed = EventDraft::parse(form, &references, scope.timezone, scope.now);
-        checked(parsed, errors)
+        let ((), draft) = self.keyed(scope, Ok(())).await?;
+        Ok(draft)
     }
 
     /// The key and the checked event of this input sent as (`source`, `external_id`).
@@ -237,12 +232,21 @@ impl EventInput {
         source: &str,
         external_id: &str,
     ) -> ApiResult<(ExternalKey, EventDraft)> {
+        let key = ExternalKey::parse(source, external_id);
+        self.keyed(scope, key).await
+    }
+
+    /// `key` and the checked event of this input, or every field that failed in either.
+    async fn keyed<K>(
+        self,
+        scope: &RequestScope,
+        key: Result<K, FieldErrors>,
+    ) -> ApiResult<(K, EventDraft)> {
         let mut errors = FieldErrors::default();
         let form = self.into_form(&mut errors);
         let mut names = Names::default();
         form.names(&mut names);
         let references = references(scope, &names).await?;
-        let key = ExternalKey::parse(source, external_id);
         let parsed = EventDraft::parse(form, &references, scope.timezone, scope.now);
         checked(both(key, parsed), errors)
     }

@@ -4,6 +4,7 @@
 
 use async_graphql::{InputObject, MaybeUndefined};
 use capitole_domain::agenda::{ExternalKey, Names};
+use capitole_domain::editorial::FieldErrors;
 use capitole_domain::place::{
     ContactForm, ExceptionForm, LocationForm, OpeningHoursForm, PlaceDraft, PlaceForm, PlacePatch,
     PlacePatchForm, WeeklyForm,
@@ -183,11 +184,8 @@ impl PlaceInput {
 
     /// The checked place of this input.
     pub(crate) async fn draft(self, scope: &RequestScope) -> ApiResult<PlaceDraft> {
-        let form = self.into_form();
-        let mut names = Names::default();
-        form.names(&mut names);
-        let references = references(scope, &names).await?;
-        PlaceDraft::parse(form, &references).map_err(refuse)
+        let ((), draft) = self.keyed(scope, Ok(())).await?;
+        Ok(draft)
     }
 
     /// The key and the checked place of this input sent as (`source`, `external_id`).
@@ -197,11 +195,20 @@ impl PlaceInput {
         source: &str,
         external_id: &str,
     ) -> ApiResult<(ExternalKey, PlaceDraft)> {
+        let key = ExternalKey::parse(source, external_id);
+        self.keyed(scope, key).await
+    }
+
+    /// `key` and the checked place of this input, or every field that failed in either.
+    async fn keyed<K>(
+        self,
+        scope: &RequestScope,
+        key: Result<K, FieldErrors>,
+    ) -> ApiResult<(K, PlaceDraft)> {
         let form = self.into_form();
         let mut names = Names::default();
         form.names(&mut names);
         let references = references(scope, &names).await?;
-        let key = ExternalKey::parse(source, external_id);
         both(key, PlaceDraft::parse(form, &references)).map_err(refuse)
     }
 }
