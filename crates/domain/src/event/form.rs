@@ -58,7 +58,8 @@ pub struct EventForm {
     pub venue: Option<Uuid>,
     /// Where it happens, in words.
     pub location_text: Option<String>,
-    /// The organizer's slug; by default the publisher of [`References::publisher`].
+    /// The organizer's slug; by default the publisher of
+    /// [`crate::agenda::References::publisher`].
     pub organizer: Option<String>,
     /// Where it stands (scheduled when not said).
     pub status: Option<EventStatus>,
