@@ -12,10 +12,10 @@ use capitole_services::auth::Auth;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use crate::auth::Principal;
 use crate::caches::Caches;
 use crate::error::{ApiError, ApiResult, ErrorCode, to_gql};
 use crate::loaders::{Batcher, LoadError};
+use capitole_services::Principal;
 
 /// What every request of one running service shares.
 #[derive(Clone)]

@@ -1,24 +1,22 @@
 //! Importing a publisher's agenda from a JSON file: an array of events in the shape of
-//! `upsertEvent`'s input, each with its `externalId`, upserted one by one with the same
-//! checks as the API. An invalid item is reported with its index and fields and nothing of
-//! it is stored; the others are imported.
-
-use std::sync::Arc;
+//! `upsertEvent`'s input, each with its `externalId`, read as the API reads that input,
+//! checked by the domain and upserted one by one through the events service by the command
+//! line's operator (`import:<source>` in the audit log). An invalid item is reported with
+//! its index and fields and nothing of it is stored; the others are imported.
 
 use async_graphql::InputType;
-use capitole_domain::access::Role;
-use capitole_persistence::audit::Actor;
-use capitole_persistence::{Database, catalog};
-use capitole_services::auth::jwt::SigningKey;
-use capitole_services::auth::{Auth, secrets};
+use capitole_domain::agenda::{DefaultPublisher, ExternalKey, Names};
+use capitole_domain::editorial::FieldErrors;
+use capitole_domain::event::{EventDraft, EventForm};
+use capitole_persistence::{Database, Outcome, catalog};
+use capitole_services::references::references;
+use capitole_services::{Principal, Services, events};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use crate::ApiContext;
-use crate::auth::{Principal, SignedIn};
-use crate::context::RequestScope;
-use crate::error::{ApiError, ErrorCode};
-use crate::mutation::agenda::{EventInput, UpsertOutcome, upsert_one_event};
+use crate::error::ApiError;
+use crate::mutation::agenda::both;
+use crate::mutation::events::input::EventInput;
 
 /// What an import did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -35,6 +33,33 @@ pub struct ImportReport {
 
 /// The most items one file may hold.
 pub const MAX_ITEMS: usize = 10_000;
+
+/// One item of the file as read: its id in the publisher's system and its form (with the
+/// fields that failed while reading it), or why it cannot be read.
+type Item = Result<(String, EventForm, FieldErrors), String>;
+
+/// Reads the item at `index` of a file from `source`.
+fn read(index: usize, mut item: serde_json::Value, source: &str) -> Item {
+    let external_id = match item.as_object_mut().map(|o| o.remove("externalId")) {
+        Some(Some(serde_json::Value::String(id))) => id,
+        Some(Some(serde_json::Value::Number(n))) => n.to_string(),
+        _ => {
+            return Err(format!(
+                "item {index}: externalId: give the event's id in {source}"
+            ));
+        }
+    };
+    let value = async_graphql::Value::from_json(item).map_err(|e| format!("item {index}: {e}"))?;
+    let input = EventInput::parse(Some(value)).map_err(|e| {
+        format!(
+            "item {index}: {}",
+            e.into_server_error(Default::default()).message
+        )
+    })?;
+    let mut errors = FieldErrors::default();
+    let form = input.into_form(&mut errors);
+    Ok((external_id, form, errors))
+}
 
 /// Upserts the events of `json` for `source`, organized by `organization` (a slug) unless an
 /// item names its own `organizer`.
@@ -64,88 +89,53 @@ pub async fn import_events(
             items.len()
         )));
     }
-    let key = SigningKey::parse(&format!("import:{}", secrets::new_signing_secret()))
-        .map_err(|e| ApiError::new(ErrorCode::Internal, e))?;
-    let auth = Auth::load(vec![key])
-        .await
-        .map_err(|e| ApiError::new(ErrorCode::Internal, e))?;
-    let api = ApiContext {
+    let services = Services {
         db: db.clone(),
         timezone,
-        batch_delay: std::time::Duration::from_millis(1),
-        auth: Arc::new(auth),
-        caches: Default::default(),
-        accounts: Default::default(),
-        change_retention: Default::default(),
     };
-    // The command line acts with the rights of an administrator of the organization.
-    let principal = Principal::User(SignedIn {
-        user_id: uuid::Uuid::nil(),
-        session: uuid::Uuid::nil(),
-        role: Role::Administrator,
-        organizations: Arc::from(vec![organization.id]),
-        display_name: Arc::from(format!("import from {source}")),
-    });
-    let scope = RequestScope::new(&api, now, principal, None);
-    let actor = Actor {
-        user_id: None,
-        label: format!("import from {source}"),
-        organization: Some(organization.id),
-    };
+    let operator = Principal::operator(&format!("import:{source}"));
+    let items: Vec<Item> = items
+        .into_iter()
+        .enumerate()
+        .map(|(index, item)| read(index, item, source))
+        .collect();
+    // The names of the whole file are looked up at once.
+    let mut names = Names::default();
+    for (_, form, _) in items.iter().flatten() {
+        form.names(&mut names);
+    }
+    let mut references = references(&services, &operator, &names).await?;
+    references.publisher = DefaultPublisher::Organization(organization.id);
     let mut report = ImportReport::default();
-    for (index, mut item) in items.into_iter().enumerate() {
-        let external_id = match item.as_object_mut().map(|o| o.remove("externalId")) {
-            Some(Some(serde_json::Value::String(id))) => id,
-            Some(Some(serde_json::Value::Number(n))) => n.to_string(),
-            _ => {
-                report.refused.push(format!(
-                    "item {index}: externalId: give the event's id in {source}"
-                ));
+    for (index, item) in items.into_iter().enumerate() {
+        let (external_id, form, errors) = match item {
+            Ok(read) => read,
+            Err(refusal) => {
+                report.refused.push(refusal);
                 continue;
             }
         };
-        let value = match async_graphql::Value::from_json(item) {
-            Ok(value) => value,
-            Err(e) => {
-                report.refused.push(format!("item {index}: {e}"));
-                continue;
-            }
-        };
-        let input = match EventInput::parse(Some(value)) {
-            Ok(input) => input,
-            Err(e) => {
-                report.refused.push(format!(
-                    "item {index}: {}",
-                    e.into_server_error(Default::default()).message
-                ));
-                continue;
-            }
-        };
-        let result = upsert_one_event(
-            &scope,
-            source,
-            &external_id,
-            input,
-            Some(organization.id),
-            false,
-            Some(actor.clone()),
-        )
-        .await;
-        match result {
-            Ok(Ok((_, UpsertOutcome::Created))) => report.created += 1,
-            Ok(Ok((_, UpsertOutcome::Updated))) => report.updated += 1,
-            Ok(Ok((_, _))) => report.unchanged += 1,
-            Ok(Err(errors)) => {
+        let key = ExternalKey::parse(source, &external_id);
+        let draft = EventDraft::parse(form, &references, timezone, now);
+        let (key, draft) = match both(both(key, draft), errors.into_result(())) {
+            Ok((keyed, ())) => keyed,
+            Err(errors) => {
                 for e in errors.fields() {
                     report.refused.push(format!(
                         "item {index} ({external_id}): {}: {}",
                         e.field, e.message
                     ));
                 }
+                continue;
             }
+        };
+        match events::upsert(&services, &operator, &key, draft, false, now).await {
+            Ok(Some((_, Outcome::Created))) => report.created += 1,
+            Ok(Some((_, Outcome::Updated))) => report.updated += 1,
+            Ok(_) => report.unchanged += 1,
             Err(e) => report
                 .refused
-                .push(format!("item {index} ({external_id}): {}", e.message)),
+                .push(format!("item {index} ({external_id}): {}", e.message())),
         }
     }
     Ok(report)

@@ -4,7 +4,6 @@
 //! `capitole-services` or a repository of `capitole-persistence`, and convert what comes
 //! back.
 
-mod auth;
 mod caches;
 mod context;
 mod error;
@@ -13,6 +12,7 @@ mod ids;
 pub mod import;
 mod limits;
 mod loaders;
+mod lookup;
 mod mutation;
 mod query;
 mod rate_limit;

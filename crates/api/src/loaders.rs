@@ -139,7 +139,7 @@ grouped_loader!(
 );
 grouped_loader!(
     /// The neighbourhoods of an event, as ids.
-    NeighborhoodsOfEvent => Vec<Uuid>, |db, _b, ids| capitole_persistence::agenda::neighborhoods_of_events(db, &ids)
+    NeighborhoodsOfEvent => Vec<Uuid>, |db, _b, ids| capitole_persistence::events::neighborhoods_of_events(db, &ids)
 );
 grouped_loader!(
     /// The events an article is about, as ids.

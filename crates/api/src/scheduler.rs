@@ -46,9 +46,16 @@ pub async fn fold_popularity(db: &Database) -> u64 {
 }
 
 /// Stores the dates recurring events gain as time passes (their horizon moves on by a
-/// day each day).
+/// day each day), as the scheduler's operator.
 pub async fn extend_recurrences(db: &Database, tz: chrono_tz::Tz) -> usize {
-    match capitole_persistence::agenda::extend_recurrences(db, chrono::Utc::now(), tz).await {
+    let services = capitole_services::Services {
+        db: db.clone(),
+        timezone: tz,
+    };
+    let operator = capitole_services::Principal::operator("scheduler");
+    match capitole_services::events::extend_recurrences(&services, &operator, chrono::Utc::now())
+        .await
+    {
         Ok(added) => {
             if added > 0 {
                 tracing::info!(added, "stored the new dates of recurring events");
@@ -56,7 +63,8 @@ pub async fn extend_recurrences(db: &Database, tz: chrono_tz::Tz) -> usize {
             added
         }
         Err(error) => {
-            tracing::warn!(%error, "cannot extend recurring events; trying again later");
+            let error = error.message();
+            tracing::warn!(error, "cannot extend recurring events; trying again later");
             0
         }
     }

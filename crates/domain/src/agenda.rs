@@ -1,23 +1,16 @@
-//! The rules of editing the agenda: how far ahead a recurring event's dates are stored, how
-//! many dates one event holds, which contacts are acceptable, how an item synchronised from a
-//! publisher's system is named, and when a place is closed.
+//! The rules of editing the agenda that events and places share: which contacts are
+//! acceptable, how an item synchronised from a publisher's system is named, when a place is
+//! closed, and how the names a form uses (categories, neighbourhoods, organizations,
+//! venues) are resolved. When events take place is [`crate::schedule`].
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
-use chrono_tz::Tz;
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
 
 use crate::coded_enum;
-use crate::editorial::FieldErrors;
-use crate::recurrence::{RecurrenceError, RecurrenceRule};
-use crate::windows::start_of_day;
-
-/// How far ahead the dates of a recurring event are stored: 18 months from today (city time).
-pub const RECURRENCE_HORIZON_DAYS: i64 = 549;
-/// The most dates one event holds, explicit and recurring together.
-pub const MAX_DATES: usize = 500;
-/// The longest one date may last: 31 days.
-pub const MAX_DATE_MINUTES: i64 = 31 * 24 * 60;
-/// Local dates a recurrence may skip.
-pub const MAX_EXCEPTIONS: usize = 500;
+use crate::editorial::{FieldErrors, check_count, check_url, limits};
+use crate::event::CategoryKind;
 
 coded_enum! {
     /// Whether a place receives visitors.
@@ -41,43 +34,6 @@ impl PlaceClosure {
             PlaceClosure::TemporarilyClosed => until.is_none_or(|until| at < until),
         }
     }
-}
-
-/// The end (excluded) of the stored dates of a recurring event, for a write made at `now`:
-/// the start of the local day [`RECURRENCE_HORIZON_DAYS`] after today, so that the same
-/// recurrence written twice on one day yields the same dates.
-pub fn horizon(now: DateTime<Utc>, tz: Tz) -> DateTime<Utc> {
-    let today = now.with_timezone(&tz).date_naive();
-    start_of_day(today + Duration::days(RECURRENCE_HORIZON_DAYS), tz)
-}
-
-/// When one date starts and ends.
-pub type Span = (DateTime<Utc>, DateTime<Utc>);
-
-/// The dates of a recurrence: its starts from `first_start` (local wall-clock time in `tz`)
-/// until `until`, skipping every start on one of the local dates of `exceptions`, each lasting
-/// `duration`, at most [`MAX_DATES`].
-pub fn expand(
-    rule: &RecurrenceRule,
-    first_start: NaiveDateTime,
-    duration: Duration,
-    exceptions: &[NaiveDate],
-    tz: Tz,
-    until: DateTime<Utc>,
-) -> Result<Vec<Span>, RecurrenceError> {
-    let starts = rule.starts(
-        first_start,
-        tz,
-        &[],
-        until,
-        MAX_DATES.saturating_add(exceptions.len().saturating_mul(24)),
-    )?;
-    Ok(starts
-        .into_iter()
-        .filter(|s| !exceptions.contains(&s.with_timezone(&tz).date_naive()))
-        .take(MAX_DATES)
-        .map(|s| (s, s + duration))
-        .collect())
 }
 
 /// Checks a telephone number: 3 to 30 characters, digits and `+ ( ) . -` and spaces.
@@ -146,57 +102,250 @@ pub fn check_external_id(errors: &mut FieldErrors, field: &str, id: &str) -> Str
     id.to_owned()
 }
 
+/// The item a publisher's own system knows as `external_id`: such items are created or
+/// updated by (source, external id), without a version, that system being their reference.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ExternalKey {
+    source: String,
+    external_id: String,
+}
+
+impl ExternalKey {
+    /// Checks a source (field `source`) and an id in it (field `externalId`).
+    pub fn parse(source: &str, external_id: &str) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let source = check_source(&mut errors, "source", source);
+        let external_id = check_external_id(&mut errors, "externalId", external_id);
+        errors.into_result(Self {
+            source,
+            external_id,
+        })
+    }
+
+    /// The publisher's system, such as `openagenda-toulouse`.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// The item's id in that system.
+    pub fn external_id(&self) -> &str {
+        &self.external_id
+    }
+}
+
+/// The names forms use for other items of the city, gathered so that one look-up in the
+/// catalog answers them all (one form's, or a whole import's).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Names {
+    /// Category slugs, with the tree each is looked for in.
+    pub categories: BTreeSet<(CategoryKind, String)>,
+    /// Neighbourhood slugs.
+    pub neighborhoods: BTreeSet<String>,
+    /// Organization slugs.
+    pub organizations: BTreeSet<String>,
+    /// Place ids (venues).
+    pub places: BTreeSet<Uuid>,
+}
+
+impl Names {
+    /// Adds the category slugs of a list that stays within its limit (a longer list is
+    /// refused without looking anything up).
+    pub(crate) fn add_categories(&mut self, kind: CategoryKind, slugs: &[String]) {
+        if slugs.len() <= limits::LINKS {
+            self.categories
+                .extend(slugs.iter().map(|s| (kind, s.trim().to_owned())));
+        }
+    }
+
+    /// Adds the neighbourhood slugs of a list that stays within its limit.
+    pub(crate) fn add_neighborhoods(&mut self, slugs: &[String]) {
+        if slugs.len() <= limits::LINKS {
+            self.neighborhoods
+                .extend(slugs.iter().map(|s| s.trim().to_owned()));
+        }
+    }
+
+    /// Adds a neighbourhood slug, if any.
+    pub(crate) fn add_neighborhood(&mut self, slug: Option<&str>) {
+        self.neighborhoods.extend(slug.map(|s| s.trim().to_owned()));
+    }
+
+    /// Adds an organization slug, if any.
+    pub(crate) fn add_organization(&mut self, slug: Option<&str>) {
+        self.organizations.extend(slug.map(|s| s.trim().to_owned()));
+    }
+}
+
+/// Who publishes an item whose form names no organization.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum DefaultPublisher {
+    /// This organization: the only one the editor edits for, or the one an import is for.
+    Organization(Uuid),
+    /// None, and a place may stay without an owner (administrators and operators make such
+    /// places); an event must still name its organizer.
+    Unowned,
+    /// None: the form must name one.
+    #[default]
+    Unknown,
+}
+
+/// What the names of forms refer to, as the catalog answered, and who publishes what a form
+/// does not say. Parsing a form resolves its names here.
+#[derive(Debug, Clone, Default)]
+pub struct References {
+    /// Categories by tree and slug.
+    pub categories: HashMap<(CategoryKind, String), Uuid>,
+    /// Neighbourhoods by slug.
+    pub neighborhoods: HashMap<String, Uuid>,
+    /// Organizations by slug.
+    pub organizations: HashMap<String, Uuid>,
+    /// The places that exist among those named.
+    pub places: HashSet<Uuid>,
+    /// The publisher of what a form does not say.
+    pub publisher: DefaultPublisher,
+}
+
+/// Up to 60 characters of a name, to quote it in a message.
+fn quoted(name: &str) -> String {
+    name.chars().take(60).collect()
+}
+
+impl References {
+    /// The categories of `slugs` in the tree `kind`, in order and once each (field
+    /// `categories`, `categories[i]` for an unknown one).
+    pub(crate) fn categories(
+        &self,
+        errors: &mut FieldErrors,
+        kind: CategoryKind,
+        slugs: &[String],
+    ) -> Vec<Uuid> {
+        if !check_count(errors, "categories", slugs.len(), limits::LINKS) {
+            return Vec::new();
+        }
+        let mut ids = Vec::new();
+        for (i, slug) in slugs.iter().enumerate() {
+            match self.categories.get(&(kind, slug.trim().to_owned())) {
+                Some(id) if !ids.contains(id) => ids.push(*id),
+                Some(_) => {}
+                None => errors.add(
+                    format!("categories[{i}]"),
+                    format!(
+                        "unknown {} category `{}`",
+                        kind.code().to_lowercase(),
+                        quoted(slug)
+                    ),
+                ),
+            }
+        }
+        ids
+    }
+
+    /// The neighbourhood of `slug`, noted as `field` when unknown.
+    pub(crate) fn neighborhood(
+        &self,
+        errors: &mut FieldErrors,
+        field: &str,
+        slug: &str,
+    ) -> Option<Uuid> {
+        let found = self.neighborhoods.get(slug.trim()).copied();
+        if found.is_none() {
+            errors.add(field, format!("unknown neighbourhood `{}`", quoted(slug)));
+        }
+        found
+    }
+
+    /// The neighbourhoods of `slugs`, once each, in id order (field `neighborhoods`).
+    pub(crate) fn neighborhood_list(
+        &self,
+        errors: &mut FieldErrors,
+        slugs: &[String],
+    ) -> Vec<Uuid> {
+        if !check_count(errors, "neighborhoods", slugs.len(), limits::LINKS) {
+            return Vec::new();
+        }
+        let mut ids = Vec::new();
+        for (i, slug) in slugs.iter().enumerate() {
+            if let Some(id) = self.neighborhood(errors, &format!("neighborhoods[{i}]"), slug)
+                && !ids.contains(&id)
+            {
+                ids.push(id);
+            }
+        }
+        ids.sort_unstable();
+        ids
+    }
+
+    /// The organization of `slug`, noted as `field` when unknown.
+    pub(crate) fn organization(
+        &self,
+        errors: &mut FieldErrors,
+        field: &str,
+        slug: &str,
+    ) -> Option<Uuid> {
+        let found = self.organizations.get(slug.trim()).copied();
+        if found.is_none() {
+            errors.add(field, format!("unknown organization `{}`", quoted(slug)));
+        }
+        found
+    }
+
+    /// A venue, noted when no place has its id.
+    pub(crate) fn venue(&self, errors: &mut FieldErrors, id: Uuid) -> Uuid {
+        if !self.places.contains(&id) {
+            errors.add("venue", "no place has this id");
+        }
+        id
+    }
+}
+
+/// Checks an optional https address; empty counts as absent.
+pub(crate) fn optional_url(
+    errors: &mut FieldErrors,
+    field: &str,
+    url: Option<&str>,
+) -> Option<String> {
+    let url = url.map(str::trim).filter(|u| !u.is_empty())?;
+    Some(check_url(errors, field, url))
+}
+
+/// Checks an optional telephone number; empty counts as absent.
+pub(crate) fn optional_phone(
+    errors: &mut FieldErrors,
+    field: &str,
+    phone: Option<&str>,
+) -> Option<String> {
+    let phone = phone.filter(|p| !p.trim().is_empty())?;
+    Some(check_phone(errors, field, phone))
+}
+
+/// Checks an optional email address; empty counts as absent.
+pub(crate) fn optional_email(
+    errors: &mut FieldErrors,
+    field: &str,
+    email: Option<&str>,
+) -> Option<String> {
+    let email = email.filter(|e| !e.trim().is_empty())?;
+    Some(check_email(errors, field, email))
+}
+
+/// The set of `values` when the list has at most one of each possible value (field
+/// `field`); `None` when it is longer.
+pub(crate) fn set_of<T: Ord + Copy>(
+    errors: &mut FieldErrors,
+    field: &str,
+    values: &[T],
+    all: &[T],
+) -> Option<BTreeSet<T>> {
+    check_count(errors, field, values.len(), all.len()).then(|| values.iter().copied().collect())
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use chrono_tz::Europe::Paris;
 
     fn utc(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
-    }
-
-    #[test]
-    fn a_saturday_market_keeps_eight_o_clock_across_both_switches_and_skips_its_exceptions() {
-        let rule = RecurrenceRule::parse("FREQ=WEEKLY;BYDAY=SA").unwrap();
-        let first = NaiveDate::from_ymd_opt(2026, 3, 21)
-            .unwrap()
-            .and_hms_opt(8, 0, 0)
-            .unwrap();
-        let skipped = NaiveDate::from_ymd_opt(2026, 4, 4).unwrap();
-        let dates = expand(
-            &rule,
-            first,
-            Duration::hours(5),
-            &[skipped],
-            Paris,
-            utc("2026-11-08T00:00:00Z"),
-        )
-        .unwrap();
-        assert_eq!(dates[0].0, utc("2026-03-21T07:00:00Z"));
-        assert_eq!(dates[1].0, utc("2026-03-28T07:00:00Z"));
-        assert_eq!(dates[2].0, utc("2026-04-11T06:00:00Z"));
-        assert_eq!(dates[2].1, utc("2026-04-11T11:00:00Z"));
-        assert!(dates.iter().any(|d| d.0 == utc("2026-10-24T06:00:00Z")));
-        assert!(dates.iter().any(|d| d.0 == utc("2026-10-31T07:00:00Z")));
-        for (start, _) in &dates {
-            assert_eq!(
-                start.with_timezone(&Paris).format("%H:%M").to_string(),
-                "08:00"
-            );
-        }
-    }
-
-    #[test]
-    fn a_daily_rule_stops_at_five_hundred_dates() {
-        let rule = RecurrenceRule::parse("FREQ=DAILY").unwrap();
-        let first = NaiveDate::from_ymd_opt(2026, 1, 1)
-            .unwrap()
-            .and_hms_opt(9, 0, 0)
-            .unwrap();
-        let far = utc("2030-01-01T00:00:00Z");
-        let dates = expand(&rule, first, Duration::hours(1), &[], Paris, far).unwrap();
-        assert_eq!(dates.len(), MAX_DATES);
     }
 
     #[test]

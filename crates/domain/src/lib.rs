@@ -18,6 +18,7 @@ pub mod opening_hours;
 pub mod paging;
 pub mod place;
 pub mod recurrence;
+pub mod schedule;
 pub mod social;
 pub mod text;
 pub mod values;

@@ -1,13 +1,17 @@
 //! The small, slowly changing lists every screen refers to: organizations, categories and
-//! neighbourhoods, with batch loads by id and the category links of places and events.
+//! neighbourhoods, with batch loads by id, the category links of places and events, and
+//! what the names of forms refer to.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
+use capitole_domain::agenda::{Names, References};
 use capitole_domain::event::CategoryKind;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
-use crate::entities::{category, event_category, neighborhood, organization, place_category};
+use crate::entities::{
+    category, event_category, neighborhood, organization, place, place_category,
+};
 use crate::{Database, StorageError};
 
 /// Every organization, by name.
@@ -178,4 +182,65 @@ pub async fn neighborhood_by_slug(
         .filter(neighborhood::Column::Slug.eq(slug))
         .one(db.connection())
         .await?)
+}
+
+/// The most names one look-up statement binds.
+const NAMES_PER_STATEMENT: usize = 500;
+
+/// What `names` refer to: the categories, neighbourhoods and organizations that have those
+/// slugs, and the places that have those ids, in one statement per kind of name (more for
+/// long lists). The default publisher is left for the caller to say.
+pub async fn references(db: &Database, names: &Names) -> Result<References, StorageError> {
+    let mut found = References::default();
+    let kinds: BTreeSet<CategoryKind> = names.categories.iter().map(|(kind, _)| *kind).collect();
+    for kind in kinds {
+        let slugs: Vec<&str> = names
+            .categories
+            .iter()
+            .filter(|(k, _)| *k == kind)
+            .map(|(_, slug)| slug.as_str())
+            .collect();
+        for chunk in slugs.chunks(NAMES_PER_STATEMENT) {
+            let rows = category::Entity::find()
+                .filter(category::Column::Kind.eq(kind.code()))
+                .filter(category::Column::Slug.is_in(chunk.iter().copied()))
+                .all(db.connection())
+                .await?;
+            found
+                .categories
+                .extend(rows.into_iter().map(|c| ((kind, c.slug), c.id)));
+        }
+    }
+    let neighborhoods: Vec<&String> = names.neighborhoods.iter().collect();
+    for chunk in neighborhoods.chunks(NAMES_PER_STATEMENT) {
+        let rows = neighborhood::Entity::find()
+            .filter(neighborhood::Column::Slug.is_in(chunk.iter().copied()))
+            .all(db.connection())
+            .await?;
+        found
+            .neighborhoods
+            .extend(rows.into_iter().map(|n| (n.slug, n.id)));
+    }
+    let organizations: Vec<&String> = names.organizations.iter().collect();
+    for chunk in organizations.chunks(NAMES_PER_STATEMENT) {
+        let rows = organization::Entity::find()
+            .filter(organization::Column::Slug.is_in(chunk.iter().copied()))
+            .all(db.connection())
+            .await?;
+        found
+            .organizations
+            .extend(rows.into_iter().map(|o| (o.slug, o.id)));
+    }
+    let places: Vec<Uuid> = names.places.iter().copied().collect();
+    for chunk in places.chunks(NAMES_PER_STATEMENT) {
+        let ids: Vec<Uuid> = place::Entity::find()
+            .select_only()
+            .column(place::Column::Id)
+            .filter(place::Column::Id.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(db.connection())
+            .await?;
+        found.places.extend(ids);
+    }
+    Ok(found)
 }

@@ -1,5 +1,6 @@
-//! Events and their occurrences: the agenda ordered by each event's first matching date,
-//! an event's dates paged, the next date of many events at once.
+//! Events and their occurrences as readers see them: the agenda ordered by each event's
+//! first matching date, an event's dates paged, the next date of many events at once.
+//! Writing events is [`crate::event`].
 //!
 //! The agenda walks occurrences in start order over an index and keeps an occurrence only
 //! when no earlier matching occurrence of the same event exists (an anti-join probed by
@@ -18,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::cursor::{self, Page};
-use crate::entities::{event, event_occurrence, place};
+use crate::entities::{event, event_neighborhood, event_occurrence, place};
 use crate::places::count_of;
 use crate::rows::{ByPosition, Positional, Reader, column_list};
 use crate::sql::Sql;
@@ -475,6 +476,28 @@ pub async fn upcoming_at_places(
                 venue: None,
             });
         }
+    }
+    Ok(grouped)
+}
+
+/// The neighbourhoods each of these events concerns, as ids, in one statement.
+pub async fn neighborhoods_of_events(
+    db: &Database,
+    event_ids: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<Uuid>>, StorageError> {
+    let mut grouped: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    if event_ids.is_empty() {
+        return Ok(grouped);
+    }
+    let links = event_neighborhood::Entity::find()
+        .filter(event_neighborhood::Column::EventId.is_in(event_ids.iter().copied()))
+        .all(db.connection())
+        .await?;
+    for link in links {
+        grouped
+            .entry(link.event_id)
+            .or_default()
+            .push(link.neighborhood_id);
     }
     Ok(grouped)
 }

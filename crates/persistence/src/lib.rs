@@ -6,7 +6,6 @@
 pub mod account_tokens;
 pub mod accounts;
 mod activity;
-pub mod agenda;
 pub mod article;
 pub mod articles;
 pub mod audit;
@@ -15,9 +14,12 @@ pub mod changes;
 pub mod check_ins;
 mod cursor;
 mod db;
+mod edits;
 pub mod entities;
 mod error;
+pub mod event;
 pub mod events;
+pub mod place;
 pub mod places;
 pub mod privacy;
 pub mod profiles;
@@ -35,6 +37,7 @@ pub mod tips;
 pub use activity::ActivityError;
 pub use cursor::Page;
 pub use db::{Backend, ConnectSettings, Database};
+pub use edits::Outcome;
 pub use error::StorageError;
 /// The ORM, for callers that read entities directly (tests, tools).
 pub use sea_orm;

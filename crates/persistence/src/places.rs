@@ -1,5 +1,6 @@
-//! Places: keyset-paged lists ordered by name, popularity, rating or distance; exact
-//! nearest-neighbour search; batch loads by id.
+//! Places as readers see them: keyset-paged lists ordered by name, popularity, rating or
+//! distance; exact nearest-neighbour search; batch loads by id. Writing places is
+//! [`crate::place`].
 //!
 //! Nearest search walks an index in distance order and measures only the places it hands
 //! back: PostgreSQL's GiST index over `earth` points orders by `<->`; on SQLite an R*Tree

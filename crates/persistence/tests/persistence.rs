@@ -16,6 +16,8 @@ use sea_orm::{EntityTrait, PaginatorTrait};
 
 const PARIS: chrono_tz::Tz = chrono_tz::Europe::Paris;
 
+#[path = "persistence/agenda_changes.rs"]
+mod agenda_changes;
 #[path = "persistence/article_writes.rs"]
 mod article_writes;
 #[path = "persistence/changes.rs"]

@@ -15,10 +15,13 @@ pub mod auth;
 pub mod changes;
 pub mod check_ins;
 pub mod error;
+pub mod events;
 pub mod mail;
+pub mod places;
 pub mod principal;
 pub mod profiles;
 pub mod reactions;
+pub mod references;
 pub mod tips;
 pub mod tokens;
 

@@ -103,17 +103,30 @@ impl Principal {
         }
     }
 
+    /// Whether the caller publishes at all: editors, administrators and operators; an
+    /// anonymous caller must sign in, others are refused. Which items they may publish is
+    /// [`Principal::editor_of`]'s question.
+    pub fn publisher(&self) -> Result<(), ServiceError> {
+        match self {
+            Principal::App(_) => Err(ServiceError::new(
+                ErrorCode::Forbidden,
+                "app tokens cannot publish; sign in as an editor",
+            )),
+            Principal::Operator(_) => Ok(()),
+            other if other.user()?.role == Role::Citizen => Err(ServiceError::new(
+                ErrorCode::Forbidden,
+                "only editors and administrators publish",
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// The actor of an editorial write on an item published by `organizations`: an
     /// administrator, or an editor of at least one of them. The audit log records the
     /// first organization they share with the item.
     pub fn editor_of(&self, organizations: &[Uuid]) -> Result<Actor, ServiceError> {
+        self.publisher()?;
         let user = match self {
-            Principal::App(_) => {
-                return Err(ServiceError::new(
-                    ErrorCode::Forbidden,
-                    "app tokens cannot publish; sign in as an editor",
-                ));
-            }
             Principal::Operator(label) => {
                 return Ok(Self::operator_actor(label, organizations.first().copied()));
             }
@@ -124,22 +137,43 @@ impl Principal {
             label: user.display_name.to_string(),
             organization,
         };
-        match user.role {
-            Role::Administrator => Ok(actor(organizations.first().copied())),
-            Role::Editor => organizations
-                .iter()
-                .find(|o| user.organizations.contains(o))
-                .map(|o| actor(Some(*o)))
-                .ok_or_else(|| {
-                    ServiceError::new(
-                        ErrorCode::Forbidden,
-                        "you do not edit for the organizations that publish this",
-                    )
-                }),
-            Role::Citizen => Err(ServiceError::new(
+        if user.role == Role::Administrator {
+            return Ok(actor(organizations.first().copied()));
+        }
+        organizations
+            .iter()
+            .find(|o| user.organizations.contains(o))
+            .map(|o| actor(Some(*o)))
+            .ok_or_else(|| {
+                ServiceError::new(
+                    ErrorCode::Forbidden,
+                    "you do not edit for the organizations that publish this",
+                )
+            })
+    }
+
+    /// The actor of an editorial write on a place run by `owner`: as
+    /// [`Principal::editor_of`]; places without an owner are the administrators' (and the
+    /// operators').
+    pub fn editor_of_place(&self, owner: Option<Uuid>) -> Result<Actor, ServiceError> {
+        match (self, owner) {
+            (Principal::User(user), None) if user.role == Role::Editor => Err(ServiceError::new(
                 ErrorCode::Forbidden,
-                "only editors and administrators publish",
+                "only administrators edit places without an owner",
             )),
+            (principal, owner) => principal.editor_of(&owner.into_iter().collect::<Vec<_>>()),
+        }
+    }
+
+    /// The organization an editor edits for when they edit for exactly one: what they
+    /// publish is that organization's unless they name another.
+    pub fn sole_organization(&self) -> Option<Uuid> {
+        match self {
+            Principal::User(user) if user.role == Role::Editor => match *user.organizations {
+                [only] => Some(only),
+                _ => None,
+            },
+            _ => None,
         }
     }
 
@@ -313,6 +347,41 @@ mod tests {
                 .editor_of(&[])
                 .map(|_| ())
                 .map_err(|e| e.code()),
+            Err(ErrorCode::Unauthenticated)
+        );
+    }
+
+    fn editor(organizations: &[Uuid]) -> Principal {
+        Principal::User(SignedIn {
+            user_id: Uuid::from_u128(1),
+            session: Uuid::from_u128(2),
+            role: Role::Editor,
+            organizations: Arc::from(organizations),
+            display_name: Arc::from("Camille"),
+        })
+    }
+
+    #[test]
+    fn places_without_an_owner_are_the_administrators_and_an_editor_of_one_publishes_for_it() {
+        let ville = Uuid::from_u128(7);
+        let editor = editor(&[ville]);
+        assert!(editor.publisher().is_ok());
+        assert_eq!(editor.sole_organization(), Some(ville));
+        assert_eq!(
+            editor
+                .editor_of_place(None)
+                .map(|_| ())
+                .map_err(|e| e.code()),
+            Err(ErrorCode::Forbidden)
+        );
+        assert!(editor.editor_of_place(Some(ville)).is_ok());
+        let operator = Principal::operator("import:agenda");
+        assert!(operator.editor_of_place(None).is_ok());
+        assert_eq!(operator.sole_organization(), None);
+        let both = self::editor(&[ville, Uuid::from_u128(8)]);
+        assert_eq!(both.sole_organization(), None);
+        assert_eq!(
+            Principal::Anonymous.publisher().map_err(|e| e.code()),
             Err(ErrorCode::Unauthenticated)
         );
     }

@@ -5,6 +5,8 @@ mod admin;
 pub(crate) mod agenda;
 mod articles;
 mod community;
+pub(crate) mod events;
+mod places;
 
 use async_graphql::MergedObject;
 
@@ -15,5 +17,6 @@ pub struct Mutation(
     admin::AdminMutation,
     articles::ArticleMutation,
     community::CommunityMutation,
-    agenda::AgendaMutation,
+    events::EventMutation,
+    places::PlaceMutation,
 );

@@ -6,10 +6,10 @@ use capitole_persistence::accounts;
 use capitole_services::{admin, tokens};
 use serde_json::Value;
 
-use crate::auth::Principal;
 use crate::context::scope;
 use crate::error::{ApiResult, to_gql};
 use crate::types::account::{ApiToken, User, Viewer};
+use capitole_services::Principal;
 
 /// What the services of a request act on.
 #[derive(Default)]

@@ -1,6 +1,7 @@
 //! Root fields for the agenda.
 
 use async_graphql::{Context, Enum, ID, InputObject, Object};
+use capitole_domain::change::ItemKind;
 use capitole_domain::windows::TimeWindow as DomainWindow;
 use capitole_persistence::events::{self, EventFilter as StorageFilter};
 use chrono::{DateTime, Utc};
@@ -10,6 +11,7 @@ use crate::context::{RequestScope, scope};
 use crate::error::{ApiError, ApiResult, to_gql};
 use crate::ids::{self, Kind};
 use crate::loaders::{EventId, PlaceId};
+use crate::lookup::by_id_or_slug;
 use crate::types::connection::{CountQuery, page_info, page_size, unwrap_cursor, wrap_cursor};
 use crate::types::event::{Event, EventConnection, EventEdge, Occurrence};
 use crate::types::{Accessibility, Audience, GeoCircleInput, check_list, search_text};
@@ -154,31 +156,9 @@ impl EventQuery {
         #[graphql(desc = "Its slug.")] slug: Option<String>,
     ) -> ApiResult<Option<Event>> {
         let scope = scope(ctx)?;
-        match (id, slug) {
-            (Some(id), None) => {
-                let uuid = ids::decode_as(Kind::Event, &id).map_err(to_gql)?;
-                Ok(scope.load(EventId(uuid)).await?.map(Event))
-            }
-            (None, Some(slug)) => {
-                if let Some(found) = events::by_slug(&scope.db, &slug).await.map_err(to_gql)? {
-                    return Ok(Some(Event(found)));
-                }
-                // A slug the event had before still leads to it.
-                let retired = capitole_persistence::slugs::retired(
-                    &scope.db,
-                    capitole_domain::change::ItemKind::Event,
-                    &slug,
-                )
-                .await
-                .map_err(to_gql)?;
-                match retired {
-                    Some(id) => Ok(scope.load(EventId(id)).await?.map(Event)),
-                    None => Ok(None),
-                }
-            }
-            _ => Err(to_gql(ApiError::bad_input(
-                "give exactly one of `id` and `slug`",
-            ))),
-        }
+        let by_slug = |slug: String| async move { events::by_slug(&scope.db, &slug).await };
+        let named = (Kind::Event, ItemKind::Event);
+        let found = by_id_or_slug(scope, (id, slug), named, EventId, by_slug).await?;
+        Ok(found.map(Event))
     }
 }

@@ -7,8 +7,9 @@ use capitole_persistence::articles::{self, NewsFilter as StorageFilter};
 use super::filters;
 use crate::context::{RequestScope, scope};
 use crate::error::{ApiError, ApiResult, to_gql};
-use crate::ids::{self, Kind};
+use crate::ids::Kind;
 use crate::loaders::{ArticleId, PublishersOfArticle};
+use crate::lookup::by_id_or_slug;
 use crate::types::article::{ArticleStatus, NewsArticle, NewsArticleConnection, NewsArticleEdge};
 use crate::types::connection::{CountQuery, page_info, page_size, unwrap_cursor, wrap_cursor};
 use crate::types::{Audience, check_list, search_text};
@@ -123,31 +124,12 @@ impl NewsQuery {
         #[graphql(desc = "Its slug.")] slug: Option<String>,
     ) -> ApiResult<Option<NewsArticle>> {
         let scope = scope(ctx)?;
-        match (id, slug) {
-            (Some(id), None) => {
-                let uuid = ids::decode_as(Kind::NewsArticle, &id).map_err(to_gql)?;
-                Ok(scope.load(ArticleId(uuid)).await?.map(NewsArticle))
-            }
-            (None, Some(slug)) => {
-                let visibility = scope.principal.article_visibility(scope.now);
-                if let Some(found) = articles::by_slug(&scope.db, &visibility, &slug)
-                    .await
-                    .map_err(to_gql)?
-                {
-                    return Ok(Some(NewsArticle(found)));
-                }
-                // A slug the article had before still leads to it.
-                match capitole_persistence::slugs::retired(&scope.db, ItemKind::Article, &slug)
-                    .await
-                    .map_err(to_gql)?
-                {
-                    Some(id) => Ok(scope.load(ArticleId(id)).await?.map(NewsArticle)),
-                    None => Ok(None),
-                }
-            }
-            _ => Err(to_gql(ApiError::bad_input(
-                "give exactly one of `id` and `slug`",
-            ))),
-        }
+        let by_slug = |slug: String| async move {
+            let visibility = scope.principal.article_visibility(scope.now);
+            articles::by_slug(&scope.db, &visibility, &slug).await
+        };
+        let named = (Kind::NewsArticle, ItemKind::Article);
+        let found = by_id_or_slug(scope, (id, slug), named, ArticleId, by_slug).await?;
+        Ok(found.map(NewsArticle))
     }
 }

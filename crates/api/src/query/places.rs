@@ -1,14 +1,16 @@
 //! Root fields for places.
 
 use async_graphql::{Context, Enum, ID, InputObject, Object};
+use capitole_domain::change::ItemKind;
 use capitole_domain::place::PlaceOrder as DomainOrder;
 use capitole_persistence::places::{self, PlaceFilter as StorageFilter};
 
 use super::filters;
 use crate::context::{RequestScope, scope};
 use crate::error::{ApiError, ApiResult, to_gql};
-use crate::ids::{self, Kind};
+use crate::ids::Kind;
 use crate::loaders::PlaceId;
+use crate::lookup::by_id_or_slug;
 use crate::types::connection::{CountQuery, page_info, page_size, unwrap_cursor, wrap_cursor};
 use crate::types::place::{Place, PlaceConnection, PlaceEdge};
 use crate::types::{Accessibility, GeoCircleInput, check_list, search_text};
@@ -120,31 +122,9 @@ impl PlaceQuery {
         #[graphql(desc = "Its slug.")] slug: Option<String>,
     ) -> ApiResult<Option<Place>> {
         let scope = scope(ctx)?;
-        match (id, slug) {
-            (Some(id), None) => {
-                let uuid = ids::decode_as(Kind::Place, &id).map_err(to_gql)?;
-                Ok(scope.load(PlaceId(uuid)).await?.map(Place))
-            }
-            (None, Some(slug)) => {
-                if let Some(found) = places::by_slug(&scope.db, &slug).await.map_err(to_gql)? {
-                    return Ok(Some(Place(found)));
-                }
-                // A slug the place had before still leads to it.
-                let retired = capitole_persistence::slugs::retired(
-                    &scope.db,
-                    capitole_domain::change::ItemKind::Place,
-                    &slug,
-                )
-                .await
-                .map_err(to_gql)?;
-                match retired {
-                    Some(id) => Ok(scope.load(PlaceId(id)).await?.map(Place)),
-                    None => Ok(None),
-                }
-            }
-            _ => Err(to_gql(ApiError::bad_input(
-                "give exactly one of `id` and `slug`",
-            ))),
-        }
+        let by_slug = |slug: String| async move { places::by_slug(&scope.db, &slug).await };
+        let named = (Kind::Place, ItemKind::Place);
+        let found = by_id_or_slug(scope, (id, slug), named, PlaceId, by_slug).await?;
+        Ok(found.map(Place))
     }
 }

@@ -707,18 +707,18 @@ async fn recurring_dates_keep_coming_as_the_horizon_moves_on() {
         let before = dates(&app).await;
         let last = before.iter().map(|o| o.starts_at).max().unwrap();
         // Nothing to add today.
-        let today = capitole_persistence::agenda::extend_recurrences(&app.db, Utc::now(), PARIS)
+        let today = capitole_persistence::event::extend_recurrences(&app.db, Utc::now(), PARIS)
             .await
             .unwrap();
         assert_eq!(today, 0, "{label}");
         // Sixty days later, about eight more Tuesdays are within the horizon, once.
         let later = Utc::now() + Duration::days(60);
-        let added = capitole_persistence::agenda::extend_recurrences(&app.db, later, PARIS)
+        let added = capitole_persistence::event::extend_recurrences(&app.db, later, PARIS)
             .await
             .unwrap();
         assert!((8..=9).contains(&added), "{label}: {added}");
         assert_eq!(
-            capitole_persistence::agenda::extend_recurrences(&app.db, later, PARIS)
+            capitole_persistence::event::extend_recurrences(&app.db, later, PARIS)
                 .await
                 .unwrap(),
             0

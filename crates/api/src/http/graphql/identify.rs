@@ -24,11 +24,11 @@ use sha2::{Digest, Sha256};
 
 use super::answers::{rate_limited, reply};
 use super::negotiate::MediaType;
-use crate::auth::Principal;
 use crate::context::ApiContext;
 use crate::error::{ApiError, ErrorCode};
 use crate::http::client::address_key;
 use crate::rate_limit::{RateLimiter, RateSubject};
+use capitole_services::Principal;
 use capitole_services::auth::{Auth, Refused};
 
 /// How long a credential's outcome is remembered.

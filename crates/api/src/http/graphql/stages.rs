@@ -18,12 +18,12 @@ use super::answers::{
 };
 use super::negotiate::MediaType;
 use super::state::GraphqlState;
-use crate::auth::Principal;
 use crate::context::RequestScope;
 use crate::error::ErrorCode;
 use crate::http::observability::{record_operation, record_rejection};
 use crate::limits::{Analysis, Violation};
 use crate::rate_limit::{RateStatus, RateSubject};
+use capitole_services::Principal;
 
 /// The parameters of a GraphQL request, from a query string or a JSON body.
 #[derive(Deserialize)]

@@ -1,0 +1,242 @@
+//! The inputs of the place mutations and their reading into the domain's forms: absent and
+//! `null` become kept and cleared fields, and the names an input uses are looked up before
+//! the domain parses it.
+
+use async_graphql::{InputObject, MaybeUndefined};
+use capitole_domain::agenda::{ExternalKey, Names};
+use capitole_domain::editorial::FieldErrors;
+use capitole_domain::place::{
+    ContactForm, ExceptionForm, LocationForm, OpeningHoursForm, PlaceDraft, PlaceForm, PlacePatch,
+    PlacePatchForm, WeeklyForm,
+};
+
+use crate::context::RequestScope;
+use crate::error::ApiResult;
+use crate::mutation::agenda::{both, clearable, references, refuse};
+use crate::types::Accessibility;
+use crate::types::place::DayOfWeek;
+
+/// Where a place is.
+#[derive(InputObject, Clone)]
+pub(crate) struct PlaceLocationInput {
+    /// −90 to 90.
+    pub latitude: f64,
+    /// −180 to 180.
+    pub longitude: f64,
+    /// Street address (up to 300 characters).
+    #[graphql(default)]
+    pub address: String,
+    /// Postal code (up to 10 characters).
+    #[graphql(default)]
+    pub postal_code: String,
+    /// City (up to 100 characters).
+    #[graphql(default)]
+    pub city: String,
+}
+
+/// How to reach a place.
+#[derive(InputObject, Clone)]
+pub(crate) struct ContactInput {
+    /// A telephone number.
+    pub phone: Option<String>,
+    /// An email address.
+    pub email: Option<String>,
+    /// An https website.
+    pub website: Option<String>,
+}
+
+/// One weekly opening range (`HH:MM`); when `closes` is not after `opens` it runs past
+/// midnight.
+#[derive(InputObject, Clone)]
+pub(crate) struct WeeklyOpeningInput {
+    pub day: DayOfWeek,
+    pub opens: String,
+    pub closes: String,
+}
+
+/// Hours of one date that differ from the weekly ones; no ranges means closed all day.
+#[derive(InputObject, Clone)]
+pub(crate) struct OpeningExceptionInput {
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    /// Ranges as `HH:MM-HH:MM`.
+    #[graphql(default)]
+    pub ranges: Vec<String>,
+    /// Why (up to 200 characters).
+    pub note: Option<String>,
+}
+
+/// When a place is open.
+#[derive(InputObject, Clone)]
+pub(crate) struct OpeningHoursInput {
+    #[graphql(default)]
+    pub weekly: Vec<WeeklyOpeningInput>,
+    #[graphql(default)]
+    pub exceptions: Vec<OpeningExceptionInput>,
+}
+
+/// A new place, or the whole of a place a publisher's system sends.
+#[derive(InputObject, Clone)]
+pub(crate) struct PlaceInput {
+    /// 1 to 200 characters.
+    pub name: String,
+    /// Up to 5,000 characters.
+    #[graphql(default)]
+    pub description: String,
+    /// Where it is.
+    pub location: PlaceLocationInput,
+    /// Slugs of place categories (up to 20).
+    #[graphql(default)]
+    pub categories: Vec<String>,
+    /// The slug of its neighbourhood.
+    pub neighborhood: Option<String>,
+    /// How to reach it.
+    pub contact: Option<ContactInput>,
+    /// When it is open.
+    pub opening_hours: Option<OpeningHoursInput>,
+    /// Who it is prepared for.
+    #[graphql(default)]
+    pub accessibility: Vec<Accessibility>,
+    /// The organization that runs it (slug); by default the editor's, when they edit for
+    /// one. Only administrators edit places without an owner.
+    pub owner: Option<String>,
+}
+
+/// A change to a place: only the fields given change.
+#[derive(InputObject, Default)]
+#[graphql(name = "PlacePatch")]
+pub(crate) struct PlacePatchInput {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub location: Option<PlaceLocationInput>,
+    pub categories: Option<Vec<String>>,
+    pub neighborhood: MaybeUndefined<String>,
+    pub contact: MaybeUndefined<ContactInput>,
+    pub opening_hours: Option<OpeningHoursInput>,
+    pub accessibility: Option<Vec<Accessibility>>,
+    /// A new owner (slug) the editor also edits for.
+    pub owner: Option<String>,
+    /// A new slug; the old one keeps leading to the place.
+    pub slug: Option<String>,
+}
+
+impl PlaceLocationInput {
+    fn into_form(self) -> LocationForm {
+        LocationForm {
+            latitude: self.latitude,
+            longitude: self.longitude,
+            address: self.address,
+            postal_code: self.postal_code,
+            city: self.city,
+        }
+    }
+}
+
+impl ContactInput {
+    fn into_form(self) -> ContactForm {
+        ContactForm {
+            phone: self.phone,
+            email: self.email,
+            website: self.website,
+        }
+    }
+}
+
+impl OpeningHoursInput {
+    fn into_form(self) -> OpeningHoursForm {
+        OpeningHoursForm {
+            weekly: self
+                .weekly
+                .into_iter()
+                .map(|r| WeeklyForm {
+                    day: r.day.into(),
+                    opens: r.opens,
+                    closes: r.closes,
+                })
+                .collect(),
+            exceptions: self
+                .exceptions
+                .into_iter()
+                .map(|e| ExceptionForm {
+                    date: e.date,
+                    ranges: e.ranges,
+                    note: e.note,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl PlaceInput {
+    fn into_form(self) -> PlaceForm {
+        PlaceForm {
+            name: self.name,
+            description: self.description,
+            location: self.location.into_form(),
+            categories: self.categories,
+            neighborhood: self.neighborhood,
+            contact: self.contact.map(ContactInput::into_form),
+            opening_hours: self.opening_hours.map(OpeningHoursInput::into_form),
+            accessibility: self.accessibility.into_iter().map(Into::into).collect(),
+            owner: self.owner,
+        }
+    }
+
+    /// The checked place of this input.
+    pub(crate) async fn draft(self, scope: &RequestScope) -> ApiResult<PlaceDraft> {
+        let ((), draft) = self.keyed(scope, Ok(())).await?;
+        Ok(draft)
+    }
+
+    /// The key and the checked place of this input sent as (`source`, `external_id`).
+    pub(crate) async fn keyed_draft(
+        self,
+        scope: &RequestScope,
+        source: &str,
+        external_id: &str,
+    ) -> ApiResult<(ExternalKey, PlaceDraft)> {
+        let key = ExternalKey::parse(source, external_id);
+        self.keyed(scope, key).await
+    }
+
+    /// `key` and the checked place of this input, or every field that failed in either.
+    async fn keyed<K>(
+        self,
+        scope: &RequestScope,
+        key: Result<K, FieldErrors>,
+    ) -> ApiResult<(K, PlaceDraft)> {
+        let form = self.into_form();
+        let mut names = Names::default();
+        form.names(&mut names);
+        let references = references(scope, &names).await?;
+        both(key, PlaceDraft::parse(form, &references)).map_err(refuse)
+    }
+}
+
+impl PlacePatchInput {
+    fn into_form(self) -> PlacePatchForm {
+        PlacePatchForm {
+            name: self.name,
+            description: self.description,
+            location: self.location.map(PlaceLocationInput::into_form),
+            categories: self.categories,
+            neighborhood: clearable(self.neighborhood),
+            contact: clearable(self.contact.map_value(ContactInput::into_form)),
+            opening_hours: self.opening_hours.map(OpeningHoursInput::into_form),
+            accessibility: self
+                .accessibility
+                .map(|a| a.into_iter().map(Into::into).collect()),
+            owner: self.owner,
+            slug: self.slug,
+        }
+    }
+
+    /// The checked change of this input.
+    pub(crate) async fn patch(self, scope: &RequestScope) -> ApiResult<PlacePatch> {
+        let form = self.into_form();
+        let mut names = Names::default();
+        form.names(&mut names);
+        let references = references(scope, &names).await?;
+        PlacePatch::parse(form, &references).map_err(refuse)
+    }
+}

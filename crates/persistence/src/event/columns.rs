@@ -1,0 +1,209 @@
+//! How an event's content and schedule are stored: codes as `|CODE|…|` lists, the
+//! recurrence as its rule, local first start and skipped dates, and back. The column sets
+//! are also what the audit log compares, field by field.
+
+use capitole_domain::Audience;
+use capitole_domain::event::{
+    Accessibility, AgeRange, AttendanceMode, EventContent, EventStatus, Registration,
+};
+use capitole_domain::recurrence::RecurrenceRule;
+use capitole_domain::schedule::{Recurrence, Schedule};
+use capitole_domain::text::{decode_codes, encode_codes, fold};
+use chrono::{NaiveDate, NaiveDateTime};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::edits::encode_set;
+use crate::entities::event;
+
+/// How the local first start of a recurrence is stored.
+const LOCAL_START: &str = "%Y-%m-%dT%H:%M:%S";
+
+/// The columns of an event's content, as stored (links included).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Columns {
+    title: String,
+    summary: String,
+    easy_read_summary: Option<String>,
+    description: String,
+    pub(super) status: String,
+    attendance_mode: String,
+    online_url: Option<String>,
+    age_min: Option<i64>,
+    age_max: Option<i64>,
+    accessibility: String,
+    audiences: String,
+    is_free: bool,
+    price: Option<String>,
+    registration_url: Option<String>,
+    registration_phone: Option<String>,
+    registration_email: Option<String>,
+    place_id: Option<Uuid>,
+    location_text: Option<String>,
+    organization_id: Uuid,
+    /// Category ids, in order.
+    pub(super) categories: Vec<Uuid>,
+    /// Neighbourhood ids, in id order.
+    pub(super) neighborhoods: Vec<Uuid>,
+}
+
+impl Columns {
+    /// The columns that store `content`.
+    pub(super) fn of(content: &EventContent) -> Self {
+        let mut neighborhoods = content.neighborhoods.clone();
+        neighborhoods.sort_unstable();
+        Self {
+            title: content.title.clone(),
+            summary: content.summary.clone(),
+            easy_read_summary: content.easy_read_summary.clone(),
+            description: content.description.clone(),
+            status: content.status.code().to_owned(),
+            attendance_mode: content.attendance.code().to_owned(),
+            online_url: content.online_url.clone(),
+            age_min: content.ages.min.map(i64::from),
+            age_max: content.ages.max.map(i64::from),
+            accessibility: encode_set(content.accessibility.iter().map(|a| a.code())),
+            audiences: encode_set(content.audiences.iter().map(|a| a.code())),
+            is_free: content.is_free,
+            price: content.price.clone(),
+            registration_url: content.registration.url.clone(),
+            registration_phone: content.registration.phone.clone(),
+            registration_email: content.registration.email.clone(),
+            place_id: content.venue,
+            location_text: content.location_text.clone(),
+            organization_id: content.organizer,
+            categories: content.categories.clone(),
+            neighborhoods,
+        }
+    }
+
+    /// Writes these columns into `row` (with the folded text search reads).
+    pub(super) fn apply(&self, row: &mut event::Model) {
+        row.title = self.title.clone();
+        row.summary = self.summary.clone();
+        row.easy_read_summary = self.easy_read_summary.clone();
+        row.description = self.description.clone();
+        row.search_text = fold(&format!("{} {}", self.title, self.summary));
+        row.status = self.status.clone();
+        row.attendance_mode = self.attendance_mode.clone();
+        row.online_url = self.online_url.clone();
+        row.age_min = self.age_min;
+        row.age_max = self.age_max;
+        row.accessibility = self.accessibility.clone();
+        row.audiences = self.audiences.clone();
+        row.is_free = self.is_free;
+        row.price = self.price.clone();
+        row.registration_url = self.registration_url.clone();
+        row.registration_phone = self.registration_phone.clone();
+        row.registration_email = self.registration_email.clone();
+        row.place_id = self.place_id;
+        row.location_text = self.location_text.clone();
+        row.organization_id = self.organization_id;
+    }
+}
+
+/// The content of a stored event; codes this version does not know are left out.
+pub(super) fn content_of(
+    row: &event::Model,
+    categories: Vec<Uuid>,
+    mut neighborhoods: Vec<Uuid>,
+) -> EventContent {
+    neighborhoods.sort_unstable();
+    let age = |a: Option<i64>| a.and_then(|a| u8::try_from(a).ok());
+    EventContent {
+        title: row.title.clone(),
+        summary: row.summary.clone(),
+        easy_read_summary: row.easy_read_summary.clone(),
+        description: row.description.clone(),
+        categories,
+        audiences: decode_codes(&row.audiences)
+            .filter_map(Audience::from_code)
+            .collect(),
+        neighborhoods,
+        ages: AgeRange {
+            min: age(row.age_min),
+            max: age(row.age_max),
+        },
+        accessibility: decode_codes(&row.accessibility)
+            .filter_map(Accessibility::from_code)
+            .collect(),
+        is_free: row.is_free,
+        price: row.price.clone(),
+        registration: Registration {
+            url: row.registration_url.clone(),
+            phone: row.registration_phone.clone(),
+            email: row.registration_email.clone(),
+        },
+        attendance: AttendanceMode::from_code(&row.attendance_mode)
+            .unwrap_or(AttendanceMode::InPerson),
+        online_url: row.online_url.clone(),
+        venue: row.place_id,
+        location_text: row.location_text.clone(),
+        organizer: row.organization_id,
+        status: EventStatus::from_code(&row.status).unwrap_or(EventStatus::Scheduled),
+    }
+}
+
+/// The columns of an event's recurrence, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct RecurrenceColumns {
+    recurrence_rule: Option<String>,
+    recurrence_start: Option<String>,
+    recurrence_exceptions: String,
+    duration_minutes: i64,
+}
+
+impl RecurrenceColumns {
+    /// The columns that store `schedule`'s recurrence.
+    pub(super) fn of(schedule: &Schedule) -> Self {
+        let recurrence = schedule.recurrence.as_ref();
+        let skipped: Vec<String> = recurrence
+            .map(|r| r.exceptions.iter().map(NaiveDate::to_string).collect())
+            .unwrap_or_default();
+        Self {
+            recurrence_rule: recurrence.map(|r| r.rule.as_str().to_owned()),
+            recurrence_start: recurrence.map(|r| r.first_start.format(LOCAL_START).to_string()),
+            recurrence_exceptions: encode_codes(skipped.iter().map(String::as_str)),
+            duration_minutes: schedule.duration_minutes,
+        }
+    }
+
+    /// The columns stored in `row`.
+    pub(super) fn read(row: &event::Model) -> Self {
+        Self {
+            recurrence_rule: row.recurrence_rule.clone(),
+            recurrence_start: row.recurrence_start.clone(),
+            recurrence_exceptions: row.recurrence_exceptions.clone(),
+            duration_minutes: row.duration_minutes,
+        }
+    }
+
+    /// Writes these columns into `row`.
+    pub(super) fn apply(&self, row: &mut event::Model) {
+        row.recurrence_rule = self.recurrence_rule.clone();
+        row.recurrence_start = self.recurrence_start.clone();
+        row.recurrence_exceptions = self.recurrence_exceptions.clone();
+        row.duration_minutes = self.duration_minutes;
+    }
+}
+
+/// The recurrence stored with an event, if it has one that can be read.
+pub(super) fn recurrence_of(row: &event::Model) -> Option<Recurrence> {
+    let (rule, start) = (
+        row.recurrence_rule.as_ref()?,
+        row.recurrence_start.as_ref()?,
+    );
+    let rule = RecurrenceRule::parse(rule).ok()?;
+    let first_start = NaiveDateTime::parse_from_str(start, LOCAL_START).ok()?;
+    let exceptions = decode_codes(&row.recurrence_exceptions)
+        .filter_map(|d| d.parse().ok())
+        .collect();
+    Some(Recurrence {
+        rule,
+        first_start,
+        duration_minutes: row.duration_minutes,
+        exceptions,
+    })
+}

@@ -1,0 +1,26 @@
+//! What the names of forms refer to, looked up for those who publish: the catalog's
+//! categories, neighbourhoods, organizations and places, and the organization that
+//! publishes what a form does not name.
+
+use capitole_domain::agenda::{DefaultPublisher, Names, References};
+use capitole_persistence::catalog;
+
+use crate::{Principal, ServiceResult, Services};
+
+/// What `names` refer to, for `by`, who must publish (anyone else is refused before anything
+/// is looked up). What `by` publishes by default is the only organization an editor edits
+/// for; administrators and operators may leave a place without an owner.
+pub async fn references(
+    services: &Services,
+    by: &Principal,
+    names: &Names,
+) -> ServiceResult<References> {
+    by.publisher()?;
+    let mut references = catalog::references(&services.db, names).await?;
+    references.publisher = match by.sole_organization() {
+        Some(organization) => DefaultPublisher::Organization(organization),
+        None if by.editor_of_place(None).is_ok() => DefaultPublisher::Unowned,
+        None => DefaultPublisher::Unknown,
+    };
+    Ok(references)
+}
