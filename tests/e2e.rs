@@ -527,6 +527,51 @@ async fn an_agenda_file_imported_twice_changes_nothing_the_second_time() {
             entries,
             "{label}"
         );
+
+        // An offline copy hears of the two imported events, once each, over a plain GET;
+        // the second run, which changed nothing, told it nothing.
+        let server = Server::start(url);
+        let sync = "{ changes(first: 100, kinds: [EVENT]) { edges { node { change node { ... on Event { title } } } } pageInfo { hasNextPage } } }";
+        // On PostgreSQL an entry is readable once every older transaction of the server has
+        // ended (other tests share it), so the copy may wait a moment.
+        let mut heard: Vec<(String, String)> = Vec::new();
+        let mut body = Value::Null;
+        for _ in 0..100 {
+            let response = reqwest::Client::new()
+                .get(format!("{}/graphql", server.base))
+                .query(&[("query", sync)])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status().as_u16(), 200, "{label}");
+            body = response.json().await.unwrap();
+            heard = body["data"]["changes"]["edges"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{label}: {body}"))
+                .iter()
+                .map(|e| {
+                    (
+                        e["node"]["change"].as_str().unwrap().to_owned(),
+                        e["node"]["node"]["title"].as_str().unwrap().to_owned(),
+                    )
+                })
+                .collect();
+            if heard.len() >= 2 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        heard.sort();
+        assert_eq!(
+            heard,
+            vec![
+                ("CREATED".to_owned(), "Marché bio".to_owned()),
+                ("CREATED".to_owned(), "Visite guidée du Capitole".to_owned()),
+            ],
+            "{label}: {body}"
+        );
+        server.stop();
+
         // An invalid item is reported with its index and field; nothing of it is stored.
         let bad = folder.join(format!("bad-{label}.json"));
         std::fs::write(

@@ -58,6 +58,8 @@ async fn context(db: &Database, mail: &std::path::Path) -> ApiContext {
 
 #[path = "api/accounts.rs"]
 mod accounts;
+#[path = "api/changes.rs"]
+mod changes;
 #[path = "api/community.rs"]
 mod community;
 #[path = "api/editorial.rs"]

@@ -221,6 +221,11 @@ impl NewsArticle {
     async fn version(&self) -> i64 {
         self.0.version
     }
+    /// When its content, status or links last changed (an offline copy compares it with
+    /// its own).
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
     /// When a draft was submitted for review (null when it is not awaiting review).
     async fn review_requested_at(&self) -> Option<DateTime<Utc>> {
         self.0.review_requested_at

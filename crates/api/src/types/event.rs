@@ -211,6 +211,10 @@ impl Event {
     async fn version(&self) -> i64 {
         self.0.version
     }
+    /// When its content, status or dates last changed (an offline copy compares it with its own).
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
     /// The system the event is synchronised from, when another system owns it.
     async fn source(&self) -> Option<&str> {
         self.0.source.as_deref()

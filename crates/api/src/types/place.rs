@@ -223,6 +223,10 @@ impl Place {
     async fn version(&self) -> i64 {
         self.0.version
     }
+    /// When its content, hours or closure last changed (an offline copy compares it with its own).
+    async fn updated_at(&self) -> chrono::DateTime<chrono::Utc> {
+        self.0.updated_at
+    }
     /// The system the place is synchronised from, when another system owns it.
     async fn source(&self) -> Option<&str> {
         self.0.source.as_deref()
