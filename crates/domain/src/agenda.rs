@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::coded_enum;
-use crate::editorial::{FieldErrors, check_count, check_url, limits};
+use crate::editorial::{FieldErrors, check_count, limits};
 use crate::event::CategoryKind;
 
 coded_enum! {
@@ -296,16 +296,6 @@ impl References {
         }
         id
     }
-}
-
-/// Checks an optional https address; empty counts as absent.
-pub(crate) fn optional_url(
-    errors: &mut FieldErrors,
-    field: &str,
-    url: Option<&str>,
-) -> Option<String> {
-    let url = url.map(str::trim).filter(|u| !u.is_empty())?;
-    Some(check_url(errors, field, url))
 }
 
 /// Checks an optional telephone number; empty counts as absent.

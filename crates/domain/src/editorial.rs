@@ -225,6 +225,16 @@ pub fn check_tags(errors: &mut FieldErrors, field: &str, tags: &[String]) -> Vec
     out
 }
 
+/// Checks an optional https address; empty counts as absent.
+pub(crate) fn optional_url(
+    errors: &mut FieldErrors,
+    field: &str,
+    url: Option<&str>,
+) -> Option<String> {
+    let url = url.map(str::trim).filter(|u| !u.is_empty())?;
+    Some(check_url(errors, field, url))
+}
+
 /// Checks an https URL of at most [`limits::URL`] bytes without credentials.
 pub fn check_url(errors: &mut FieldErrors, field: &str, url: &str) -> String {
     let url = url.trim();

@@ -5,10 +5,22 @@
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, SubsecRound, Utc};
 use chrono_tz::Tz;
 
+use crate::coded_enum;
 use crate::editorial::{FieldErrors, check_count};
-use crate::event::OccurrenceStatus;
 use crate::recurrence::{RecurrenceError, RecurrenceRule};
 use crate::windows::start_of_day;
+
+coded_enum! {
+    /// Where one date of an event stands.
+    pub enum OccurrenceStatus {
+        /// Going ahead.
+        Scheduled = "SCHEDULED",
+        /// No places left on this date.
+        Full = "FULL",
+        /// This date is off; the others stand.
+        Cancelled = "CANCELLED",
+    }
+}
 
 /// How far ahead the dates of a recurring event are stored: 18 months from today (city time).
 pub const RECURRENCE_HORIZON_DAYS: i64 = 549;

@@ -9,8 +9,9 @@
 use std::collections::HashMap;
 
 use capitole_domain::Audience;
-use capitole_domain::event::{Accessibility, OccurrenceStatus};
+use capitole_domain::event::Accessibility;
 use capitole_domain::geo::{Coordinates, RadiusMeters};
+use capitole_domain::schedule::OccurrenceStatus;
 use chrono::{DateTime, Utc};
 use std::sync::OnceLock;
 

@@ -7,8 +7,9 @@
 
 use capitole_domain::agenda::ExternalKey;
 use capitole_domain::event::{
-    EventContent, EventDraft, EventEdit, EventPatch, EventStatus, OccurrenceStatus, StatusChange,
+    EventContent, EventDraft, EventEdit, EventPatch, EventStatus, StatusChange,
 };
+use capitole_domain::schedule::OccurrenceStatus;
 use capitole_domain::schedule::Schedule;
 use capitole_persistence::audit::Actor;
 use capitole_persistence::entities::event;

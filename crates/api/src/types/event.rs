@@ -36,7 +36,7 @@ pub(crate) enum EventStatus {
 
 /// Where one date of an event stands.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "capitole_domain::event::OccurrenceStatus")]
+#[graphql(remote = "capitole_domain::schedule::OccurrenceStatus")]
 pub(crate) enum OccurrenceStatus {
     /// Going ahead.
     Scheduled,

@@ -13,10 +13,8 @@ use super::{
     Accessibility, AttendanceMode, CategoryKind, EventContent, EventEdit, EventStatus,
     MAX_LOCATION_TEXT_CHARS, MAX_PRICE_CHARS, Registration,
 };
-use crate::agenda::{
-    DefaultPublisher, References, optional_email, optional_phone, optional_url, set_of,
-};
-use crate::editorial::{FieldErrors, Lines, check_optional_text, check_text, limits};
+use crate::agenda::{DefaultPublisher, References, optional_email, optional_phone, set_of};
+use crate::editorial::{FieldErrors, Lines, check_optional_text, check_text, limits, optional_url};
 use crate::schedule::Schedule;
 use crate::values::{Audience, Slug};
 

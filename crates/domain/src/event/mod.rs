@@ -9,9 +9,8 @@ use std::collections::BTreeSet;
 
 use uuid::Uuid;
 
-use crate::agenda::optional_url;
 use crate::coded_enum;
-use crate::editorial::FieldErrors;
+use crate::editorial::{FieldErrors, optional_url};
 use crate::schedule::Schedule;
 use crate::values::{Audience, Slug};
 
@@ -32,18 +31,6 @@ coded_enum! {
         /// No places left.
         Full = "FULL",
         /// Not taking place.
-        Cancelled = "CANCELLED",
-    }
-}
-
-coded_enum! {
-    /// Where one date of an event stands.
-    pub enum OccurrenceStatus {
-        /// Going ahead.
-        Scheduled = "SCHEDULED",
-        /// No places left on this date.
-        Full = "FULL",
-        /// This date is off; the others stand.
         Cancelled = "CANCELLED",
     }
 }
@@ -339,6 +326,7 @@ impl StatusChange {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::schedule::OccurrenceStatus;
 
     #[test]
     fn statuses_round_trip_through_their_codes() {

@@ -12,10 +12,8 @@ use super::{
     Contact, Location, MAX_ADDRESS_CHARS, MAX_CITY_CHARS, MAX_DESCRIPTION_CHARS,
     MAX_POSTAL_CODE_CHARS, PlaceContent, PlaceEdit,
 };
-use crate::agenda::{
-    DefaultPublisher, Names, References, optional_email, optional_phone, optional_url, set_of,
-};
-use crate::editorial::{FieldErrors, Lines, check_text, limits};
+use crate::agenda::{DefaultPublisher, Names, References, optional_email, optional_phone, set_of};
+use crate::editorial::{FieldErrors, Lines, check_text, limits, optional_url};
 use crate::event::{Accessibility, CategoryKind};
 use crate::geo::{Coordinates, Latitude, Longitude};
 use crate::opening_hours::OpeningHours;

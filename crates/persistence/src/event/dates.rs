@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 
 use capitole_domain::change::{ChangeKind, ItemKind};
-use capitole_domain::event::OccurrenceStatus;
 use capitole_domain::ids::new_id;
+use capitole_domain::schedule::OccurrenceStatus;
 use capitole_domain::schedule::PlannedDate;
 use chrono::{DateTime, Utc};
 use sea_orm::{

@@ -11,8 +11,9 @@ mod dates;
 
 use capitole_domain::agenda::ExternalKey;
 use capitole_domain::change::{ChangeKind, ItemKind};
-use capitole_domain::event::{EventContent, EventDraft, EventEdit, EventStatus, OccurrenceStatus};
+use capitole_domain::event::{EventContent, EventDraft, EventEdit, EventStatus};
 use capitole_domain::ids::new_id;
+use capitole_domain::schedule::OccurrenceStatus;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait,

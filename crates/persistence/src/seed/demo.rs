@@ -2,10 +2,11 @@
 
 use std::collections::HashMap;
 
-use capitole_domain::event::{Accessibility, OccurrenceStatus};
+use capitole_domain::event::Accessibility;
 use capitole_domain::ids::new_id;
 use capitole_domain::opening_hours::{DayOfWeek, OpeningHours, WeeklyRange};
 use capitole_domain::recurrence::RecurrenceRule;
+use capitole_domain::schedule::OccurrenceStatus;
 use capitole_domain::text::{encode_codes, fold};
 use chrono::{DateTime, Duration, NaiveDateTime, NaiveTime, SubsecRound, Utc};
 use chrono_tz::Tz;

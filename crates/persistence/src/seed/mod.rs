@@ -7,8 +7,8 @@ mod demo;
 mod demo_data;
 mod synthetic;
 
-use capitole_domain::event::OccurrenceStatus;
 use capitole_domain::recurrence::RecurrenceRule;
+use capitole_domain::schedule::OccurrenceStatus;
 use capitole_domain::windows::local_instant;
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use chrono_tz::Tz;

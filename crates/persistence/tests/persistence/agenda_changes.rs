@@ -5,11 +5,12 @@
 
 use capitole_domain::agenda::{DefaultPublisher, ExternalKey, References};
 use capitole_domain::event::{
-    EventDraft, EventForm, EventPatch, EventPatchForm, EventStatus, OccurrenceStatus, StatusChange,
+    EventDraft, EventForm, EventPatch, EventPatchForm, EventStatus, StatusChange,
 };
 use capitole_domain::place::{
     Closure, LocationForm, PlaceDraft, PlaceForm, PlacePatch, PlacePatchForm,
 };
+use capitole_domain::schedule::OccurrenceStatus;
 use capitole_domain::schedule::{DateForm, RecurrenceForm, ScheduleForm};
 use capitole_persistence::audit::Actor;
 use capitole_persistence::{Database, Outcome, StorageError, catalog, event, place};
