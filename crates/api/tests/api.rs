@@ -157,6 +157,68 @@ fn schema_graphql_is_the_exported_schema() {
     );
 }
 
+/// The introspection query's part that names every described thing of the schema.
+const DESCRIPTIONS: &str = r#"{ __schema { types {
+  name kind description
+  fields(includeDeprecated: true) { name description args { name description } }
+  inputFields { name description }
+  enumValues(includeDeprecated: true) { name description }
+} } }"#;
+
+#[tokio::test]
+async fn every_type_field_argument_input_field_and_enum_value_is_documented() {
+    let response = build_schema().execute(DESCRIPTIONS).await;
+    assert!(response.errors.is_empty(), "{:?}", response.errors);
+    let data = response.data.into_json().unwrap();
+    let described = |item: &Value| {
+        item["description"]
+            .as_str()
+            .is_some_and(|d| !d.trim().is_empty())
+    };
+    let mut missing = Vec::new();
+    for ty in data["__schema"]["types"].as_array().unwrap() {
+        let name = ty["name"].as_str().unwrap();
+        // GraphQL's own types and scalars are documented by the specification.
+        if name.starts_with("__") || ["String", "Int", "Float", "Boolean", "ID"].contains(&name) {
+            continue;
+        }
+        if !described(ty) {
+            missing.push(name.to_owned());
+        }
+        let empty = Vec::new();
+        for field in ty["fields"].as_array().unwrap_or(&empty) {
+            let field_name = field["name"].as_str().unwrap();
+            if !described(field) {
+                missing.push(format!("{name}.{field_name}"));
+            }
+            for arg in field["args"].as_array().unwrap_or(&empty) {
+                if !described(arg) {
+                    missing.push(format!(
+                        "{name}.{field_name}({})",
+                        arg["name"].as_str().unwrap()
+                    ));
+                }
+            }
+        }
+        for input in ty["inputFields"].as_array().unwrap_or(&empty) {
+            if !described(input) {
+                missing.push(format!("{name}.{}", input["name"].as_str().unwrap()));
+            }
+        }
+        for value in ty["enumValues"].as_array().unwrap_or(&empty) {
+            if !described(value) {
+                missing.push(format!("{name}.{}", value["name"].as_str().unwrap()));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "{} undocumented: {}",
+        missing.len(),
+        missing.join(", ")
+    );
+}
+
 #[tokio::test]
 async fn a_page_costs_the_same_number_of_statements_whatever_its_size() {
     let events = "query($n: Int!) { events(first: $n, filter: { startsAfter: \"2000-01-01T00:00:00Z\" }) { edges { occurrence { startsAt } node { title venue { name location { latitude longitude } } organizer { name } categories { name parent { name } } neighborhoods { name } nextOccurrence { startsAt attendeeCount } } } } }";

@@ -41,6 +41,7 @@ impl AccountMutation {
     async fn register(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The new account: email, password and display name.")]
         input: RegisterInput,
     ) -> ApiResult<RegisterPayload> {
         let scope = scope(ctx)?;

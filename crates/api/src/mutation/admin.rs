@@ -59,6 +59,7 @@ impl AdminMutation {
     async fn create_api_token(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The app, its contact and what its token allows.")]
         input: CreateApiTokenInput,
     ) -> ApiResult<CreatedApiToken> {
         let scope = scope(ctx)?;

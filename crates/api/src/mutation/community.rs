@@ -53,7 +53,11 @@ impl CommunityMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The place's id.")] place_id: ID,
+        #[graphql(desc = "A short message shown with the check-in (up to 140 characters).")]
         message: Option<String>,
+        #[graphql(
+            desc = "A key of the client's choosing (a UUID): the same key again returns the first check-in instead of making a second one."
+        )]
         idempotency_key: Option<String>,
     ) -> ApiResult<CheckInPayload> {
         let scope = scope(ctx)?;
@@ -72,7 +76,12 @@ impl CommunityMutation {
     }
 
     /// Leaves a tip on a place (1 to 500 characters; 20 a day).
-    async fn add_tip(&self, ctx: &Context<'_>, place_id: ID, text: String) -> ApiResult<Tip> {
+    async fn add_tip(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The global id of the place.")] place_id: ID,
+        #[graphql(desc = "What the tip says (1 to 500 characters).")] text: String,
+    ) -> ApiResult<Tip> {
         let scope = scope(ctx)?;
         let draft = TipDraft::parse(&text).map_err(|e| to_gql(ApiError::fields(e)))?;
         let place = place(&place_id)?;
@@ -83,7 +92,11 @@ impl CommunityMutation {
     }
 
     /// Likes a tip (once per person).
-    async fn like_tip(&self, ctx: &Context<'_>, tip_id: ID) -> ApiResult<Tip> {
+    async fn like_tip(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The global id of the tip.")] tip_id: ID,
+    ) -> ApiResult<Tip> {
         let scope = scope(ctx)?;
         let tip = tip(&tip_id)?;
         tips::like(&scope.services(), &scope.principal, tip, scope.now)
@@ -97,8 +110,10 @@ impl CommunityMutation {
     async fn report_tip(
         &self,
         ctx: &Context<'_>,
-        tip_id: ID,
-        reason: Option<String>,
+        #[graphql(desc = "The global id of the tip.")] tip_id: ID,
+        #[graphql(desc = "Why it should be looked at (up to 300 characters).")] reason: Option<
+            String,
+        >,
     ) -> ApiResult<bool> {
         let scope = scope(ctx)?;
         let report =
@@ -111,12 +126,20 @@ impl CommunityMutation {
     }
 
     /// Hides a tip from every public path (moderators: editors and administrators).
-    async fn hide_tip(&self, ctx: &Context<'_>, tip_id: ID) -> ApiResult<Tip> {
+    async fn hide_tip(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The global id of the tip.")] tip_id: ID,
+    ) -> ApiResult<Tip> {
         moderate(ctx, &tip_id, Moderation::Hide).await
     }
 
     /// Shows a hidden tip again (moderators).
-    async fn restore_tip(&self, ctx: &Context<'_>, tip_id: ID) -> ApiResult<Tip> {
+    async fn restore_tip(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The global id of the tip.")] tip_id: ID,
+    ) -> ApiResult<Tip> {
         moderate(ctx, &tip_id, Moderation::Restore).await
     }
 
@@ -125,8 +148,8 @@ impl CommunityMutation {
     async fn rate_place(
         &self,
         ctx: &Context<'_>,
-        place_id: ID,
-        vote: Option<Vote>,
+        #[graphql(desc = "The global id of the place.")] place_id: ID,
+        #[graphql(desc = "`LIKE` or `DISLIKE`; null withdraws the vote.")] vote: Option<Vote>,
     ) -> ApiResult<PlaceStats> {
         let scope = scope(ctx)?;
         let place = place(&place_id)?;
@@ -142,8 +165,12 @@ impl CommunityMutation {
     async fn set_saved(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        #[graphql(default = true)] saved: bool,
+        #[graphql(desc = "The global id of the place, event or article.")] id: ID,
+        #[graphql(
+            default = true,
+            desc = "Whether to keep it in the list (`false` removes it)."
+        )]
+        saved: bool,
     ) -> ApiResult<bool> {
         let scope = scope(ctx)?;
         let (kind, item) = saved_item(&id)?;
@@ -166,7 +193,11 @@ impl CommunityMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The date's id (`Occurrence.id`).")] occurrence_id: ID,
-        #[graphql(default = true)] going: bool,
+        #[graphql(
+            default = true,
+            desc = "Whether the person goes (`false`: no longer going)."
+        )]
+        going: bool,
     ) -> ApiResult<bool> {
         let scope = scope(ctx)?;
         let date = ids::decode_as(Kind::Occurrence, &occurrence_id).map_err(to_gql)?;

@@ -23,6 +23,7 @@ use crate::types::connection::{
 #[derive(Clone)]
 pub(crate) struct AuditEntry(pub audit_entry::Model);
 
+/// One editorial write, or a moderator hiding or restoring a tip.
 #[Object]
 impl AuditEntry {
     /// When it happened.
@@ -201,7 +202,7 @@ impl EditorialQuery {
     async fn article_revisions(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The global id of the article.")] id: ID,
     ) -> ApiResult<Vec<ArticleRevision>> {
         let scope = scope(ctx)?;
         Ok(revisions_of(scope, &id)
@@ -215,7 +216,7 @@ impl EditorialQuery {
     async fn compare_article_revisions(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The global id of the article.")] id: ID,
         #[graphql(desc = "The older version.")] from: i32,
         #[graphql(desc = "The newer version.")] to: i32,
     ) -> ApiResult<Vec<FieldChange>> {

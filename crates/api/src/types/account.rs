@@ -72,6 +72,7 @@ impl User {
     }
 }
 
+/// A person's account, as they (or an administrator) see it.
 #[Object]
 impl User {
     /// Global id.
@@ -154,6 +155,7 @@ pub(crate) struct RegisterPayload {
 /// A third-party app's token, without its secret.
 pub(crate) struct ApiToken(pub api_token::Model);
 
+/// A third-party app's token, without its secret.
 #[Object]
 impl ApiToken {
     /// Global id.
@@ -220,6 +222,7 @@ pub(crate) struct CreatedApiToken {
 /// The signed-in person and what only they see.
 pub(crate) struct Viewer(pub User);
 
+/// The signed-in person and what only they see.
 #[Object]
 impl Viewer {
     /// Their account's global id.

@@ -104,6 +104,7 @@ pub(crate) enum Network {
 #[derive(Clone)]
 pub(crate) struct SocialPost(pub capitole_persistence::entities::social_post::Model);
 
+/// A post on a social network that announced an item.
 #[async_graphql::Object]
 impl SocialPost {
     /// The record's id (to remove it).
@@ -128,6 +129,7 @@ impl SocialPost {
 #[derive(Clone)]
 pub(crate) struct NewsArticle(pub article::Model);
 
+/// A news article.
 #[Object]
 impl NewsArticle {
     /// Global id.

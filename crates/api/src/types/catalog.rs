@@ -22,6 +22,7 @@ pub(crate) struct SocialAccount {
     pub url: String,
 }
 
+/// A publisher: the city, the metropolitan authority.
 #[Object]
 impl Organization {
     /// Global id.
@@ -58,6 +59,7 @@ impl Organization {
 #[derive(Clone)]
 pub(crate) struct Category(pub category::Model);
 
+/// A category of places or events, in a tree (culture → museum).
 #[Object]
 impl Category {
     /// Global id.
@@ -91,6 +93,7 @@ impl Category {
 #[derive(Clone)]
 pub(crate) struct Neighborhood(pub neighborhood::Model);
 
+/// A neighbourhood (quartier) of the city.
 #[Object]
 impl Neighborhood {
     /// Global id.

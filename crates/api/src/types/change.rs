@@ -100,6 +100,7 @@ pub(crate) enum ChangedItem {
 /// One change of one item.
 pub(crate) struct Change(pub ChangeEntry);
 
+/// One change of one item.
 #[Object]
 impl Change {
     /// The kind of item that changed.

@@ -34,6 +34,7 @@ pub(crate) enum Vote {
 /// A person as others see them: a name.
 pub(crate) struct Person(pub Uuid);
 
+/// A person as others see them: a name.
 #[Object]
 impl Person {
     /// How their name is shown.
@@ -67,6 +68,7 @@ impl Person {
 #[derive(Clone)]
 pub(crate) struct Tip(pub tip::Model);
 
+/// A tip left on a place.
 #[Object]
 impl Tip {
     /// Global id.
@@ -191,6 +193,7 @@ pub(crate) async fn mayor_of(ctx: &Context<'_>, place_id: Uuid) -> ApiResult<Opt
 #[derive(Clone)]
 pub(crate) struct CheckIn(pub check_in::Model);
 
+/// A check-in of a person at a place.
 #[Object]
 impl CheckIn {
     /// Global id.
@@ -245,6 +248,7 @@ impl PlaceStats {
     }
 }
 
+/// The public figures of a place, read for all places of a list in one statement.
 #[Object]
 impl PlaceStats {
     /// Check-ins, all time.

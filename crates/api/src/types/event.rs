@@ -82,6 +82,7 @@ pub(crate) struct Registration {
     pub email: Option<String>,
 }
 
+/// An event of the city's agenda.
 #[Object]
 impl Event {
     /// Global id.
@@ -282,6 +283,7 @@ impl Event {
 #[derive(Clone)]
 pub(crate) struct Occurrence(pub event_occurrence::Model);
 
+/// One date of an event.
 #[Object]
 impl Occurrence {
     /// How many people said they are going.

@@ -113,6 +113,11 @@ impl From<DomainHours> for OpeningHours {
     }
 }
 
+/// A place of the city: a museum, a market, a pool, a park, a café…
+///
+/// Its fields are resolved in `place.rs`. It is declared here because events, tips and
+/// check-ins point at their place while a place lists its events, tips and mayor: the files
+/// of both sides import this one instead of each other.
 #[Object]
 impl Place {
     /// Its public figures: check-ins, visitors, tips, likes, rating, people here now.

@@ -30,7 +30,7 @@ impl ArticleMutation {
     async fn create_article(
         &self,
         ctx: &Context<'_>,
-        input: ArticleInput,
+        #[graphql(desc = "The new article, stored as a draft.")] input: ArticleInput,
         #[graphql(desc = "Only check the input; store nothing.", default = false)]
         validate_only: bool,
     ) -> ApiResult<ArticlePayload> {
@@ -50,6 +50,7 @@ impl ArticleMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The article's id.")] id: ID,
         #[graphql(desc = "The version being edited.")] version: i32,
+        #[graphql(desc = "The fields to change; the others stay as they are.")]
         patch: ArticlePatchInput,
         #[graphql(desc = "Only check the input; store nothing.", default = false)]
         validate_only: bool,
@@ -76,7 +77,10 @@ impl ArticleMutation {
     async fn submit_article_for_review(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The global id of the article.")] id: ID,
+        #[graphql(
+            desc = "The `version` you read; a stale one is refused with `CONFLICT` and changes nothing."
+        )]
         version: i32,
     ) -> ApiResult<NewsArticle> {
         step(ctx, &id, version, Transition::SubmitForReview).await
@@ -86,7 +90,10 @@ impl ArticleMutation {
     async fn publish_article(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The global id of the article.")] id: ID,
+        #[graphql(
+            desc = "The `version` you read; a stale one is refused with `CONFLICT` and changes nothing."
+        )]
         version: i32,
     ) -> ApiResult<NewsArticle> {
         step(ctx, &id, version, Transition::Publish).await
@@ -97,7 +104,10 @@ impl ArticleMutation {
     async fn schedule_article(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The global id of the article.")] id: ID,
+        #[graphql(
+            desc = "The `version` you read; a stale one is refused with `CONFLICT` and changes nothing."
+        )]
         version: i32,
         #[graphql(desc = "When to publish it.")] publish_at: DateTime<Utc>,
     ) -> ApiResult<NewsArticle> {
@@ -110,7 +120,10 @@ impl ArticleMutation {
     async fn unpublish_article(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The global id of the article.")] id: ID,
+        #[graphql(
+            desc = "The `version` you read; a stale one is refused with `CONFLICT` and changes nothing."
+        )]
         version: i32,
     ) -> ApiResult<NewsArticle> {
         step(ctx, &id, version, Transition::Unpublish).await
@@ -121,7 +134,10 @@ impl ArticleMutation {
     async fn archive_article(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The global id of the article.")] id: ID,
+        #[graphql(
+            desc = "The `version` you read; a stale one is refused with `CONFLICT` and changes nothing."
+        )]
         version: i32,
     ) -> ApiResult<NewsArticle> {
         step(ctx, &id, version, Transition::Archive).await
@@ -134,7 +150,7 @@ impl ArticleMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The article's id.")] article_id: ID,
-        network: Network,
+        #[graphql(desc = "The network it was posted on.")] network: Network,
         #[graphql(desc = "The post's address.")] url: String,
         #[graphql(desc = "When it was posted (default: now).")] posted_at: Option<DateTime<Utc>>,
     ) -> ApiResult<SocialPost> {
@@ -149,7 +165,11 @@ impl ArticleMutation {
     }
 
     /// Removes a recorded social post.
-    async fn remove_social_post(&self, ctx: &Context<'_>, id: ID) -> ApiResult<bool> {
+    async fn remove_social_post(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The global id of the social post.")] id: ID,
+    ) -> ApiResult<bool> {
         let scope = scope(ctx)?;
         let id = ids::decode_as(Kind::SocialPost, &id).map_err(to_gql)?;
         articles::remove_social_post(&scope.services(), &scope.principal, id, scope.now)
@@ -159,7 +179,15 @@ impl ArticleMutation {
     }
 
     /// Deletes a draft. Published articles are unpublished or archived instead.
-    async fn delete_article(&self, ctx: &Context<'_>, id: ID, version: i32) -> ApiResult<bool> {
+    async fn delete_article(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The global id of the article.")] id: ID,
+        #[graphql(
+            desc = "The `version` you read; a stale one is refused with `CONFLICT` and changes nothing."
+        )]
+        version: i32,
+    ) -> ApiResult<bool> {
         let scope = scope(ctx)?;
         let (id, version) = (article_id(&id)?, i64::from(version));
         articles::delete_draft(&scope.services(), &scope.principal, id, version, scope.now)

@@ -115,22 +115,40 @@ pub(crate) struct EventInput {
 #[derive(InputObject, Default)]
 #[graphql(name = "EventPatch")]
 pub(crate) struct EventPatchInput {
+    /// 1 to 200 characters.
     pub title: Option<String>,
+    /// Up to 600 characters.
     pub summary: Option<String>,
+    /// Up to 1,200 characters.
     pub easy_read_summary: MaybeUndefined<String>,
+    /// Markdown, up to 100,000 characters.
     pub description: Option<String>,
+    /// Slugs of event categories (up to 20).
     pub categories: Option<Vec<String>>,
+    /// Who it is meant for.
     pub audiences: Option<Vec<Audience>>,
+    /// Slugs of the neighbourhoods it concerns (up to 20).
     pub neighborhoods: Option<Vec<String>>,
+    /// Youngest age, 0 to 120.
     pub age_min: MaybeUndefined<i32>,
+    /// Oldest age, 0 to 120, not below `ageMin`.
     pub age_max: MaybeUndefined<i32>,
+    /// Who it is prepared for.
     pub accessibility: Option<Vec<Accessibility>>,
+    /// Whether it costs nothing (a free event has no price).
     pub is_free: Option<bool>,
+    /// Prices as worded for the public (up to 200 characters).
     pub price: MaybeUndefined<String>,
+    /// How to register, when needed.
     pub registration: MaybeUndefined<RegistrationInput>,
+    /// How people attend (in person by default).
     pub attendance_mode: Option<AttendanceMode>,
+    /// Where to follow it online: an https address, required for ONLINE and MIXED.
     pub online_url: MaybeUndefined<String>,
+    /// The id of the place it happens at.
     pub venue: MaybeUndefined<ID>,
+    /// Where it happens, in words (up to 300 characters); in-person events need this or a
+    /// venue.
     pub location_text: MaybeUndefined<String>,
     /// A new organizer (slug) the editor also edits for.
     pub organizer: Option<String>,

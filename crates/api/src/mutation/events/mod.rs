@@ -80,7 +80,7 @@ impl EventMutation {
     async fn create_event(
         &self,
         ctx: &Context<'_>,
-        input: EventInput,
+        #[graphql(desc = "The new event.")] input: EventInput,
         #[graphql(desc = "Only check the input; store nothing.", default = false)]
         validate_only: bool,
     ) -> ApiResult<EventPayload> {
@@ -96,8 +96,9 @@ impl EventMutation {
     async fn update_event(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The global id of the event.")] id: ID,
         #[graphql(desc = "The version being edited.")] version: i32,
+        #[graphql(desc = "The fields to change; the others stay as they are.")]
         patch: EventPatchInput,
         #[graphql(desc = "Only check the input; store nothing.", default = false)]
         validate_only: bool,
@@ -120,7 +121,15 @@ impl EventMutation {
     }
 
     /// Cancels the whole event; it stays in the agenda, marked cancelled.
-    async fn cancel_event(&self, ctx: &Context<'_>, id: ID, version: i32) -> ApiResult<Event> {
+    async fn cancel_event(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The global id of the event.")] id: ID,
+        #[graphql(
+            desc = "The `version` you read; a stale one is refused with `CONFLICT` and changes nothing."
+        )]
+        version: i32,
+    ) -> ApiResult<Event> {
         let scope = scope(ctx)?;
         let (id, version) = (event_id(&id)?, i64::from(version));
         let stored = events::cancel(&scope.services(), &scope.principal, id, version, scope.now)
@@ -130,7 +139,15 @@ impl EventMutation {
     }
 
     /// Puts the event off to dates not yet known.
-    async fn postpone_event(&self, ctx: &Context<'_>, id: ID, version: i32) -> ApiResult<Event> {
+    async fn postpone_event(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The global id of the event.")] id: ID,
+        #[graphql(
+            desc = "The `version` you read; a stale one is refused with `CONFLICT` and changes nothing."
+        )]
+        version: i32,
+    ) -> ApiResult<Event> {
         let scope = scope(ctx)?;
         let (id, version) = (event_id(&id)?, i64::from(version));
         let stored = events::postpone(&scope.services(), &scope.principal, id, version, scope.now)
@@ -144,10 +161,17 @@ impl EventMutation {
     async fn reschedule_event(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The global id of the event.")] id: ID,
+        #[graphql(
+            desc = "The `version` you read; a stale one is refused with `CONFLICT` and changes nothing."
+        )]
         version: i32,
-        #[graphql(default)] occurrences: Vec<DateInput>,
-        recurrence: Option<RecurrenceInput>,
+        #[graphql(
+            default,
+            desc = "The new explicit dates: the event's dates become exactly these and the recurrence's; dates that stay keep their status."
+        )]
+        occurrences: Vec<DateInput>,
+        #[graphql(desc = "The new recurrence, if any.")] recurrence: Option<RecurrenceInput>,
     ) -> ApiResult<Event> {
         let scope = scope(ctx)?;
         let (id, version) = (event_id(&id)?, i64::from(version));
@@ -165,9 +189,15 @@ impl EventMutation {
     async fn set_event_status(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The global id of the event.")] id: ID,
+        #[graphql(
+            desc = "The `version` you read; a stale one is refused with `CONFLICT` and changes nothing."
+        )]
         version: i32,
-        status: EventStatus,
+        #[graphql(desc = "The event's new status.")] status: EventStatus,
+        #[graphql(
+            desc = "Where to follow it online (an https address): needed when it moves online."
+        )]
         online_url: Option<String>,
     ) -> ApiResult<Event> {
         let scope = scope(ctx)?;
@@ -185,10 +215,13 @@ impl EventMutation {
     async fn set_occurrence_status(
         &self,
         ctx: &Context<'_>,
-        event_id: ID,
+        #[graphql(desc = "The global id of the event.")] event_id: ID,
+        #[graphql(
+            desc = "The `version` you read; a stale one is refused with `CONFLICT` and changes nothing."
+        )]
         version: i32,
         #[graphql(desc = "When the date starts.")] starts_at: DateTime<Utc>,
-        status: OccurrenceStatus,
+        #[graphql(desc = "The date's new status.")] status: OccurrenceStatus,
     ) -> ApiResult<Event> {
         let scope = scope(ctx)?;
         let (id, version) = (self::event_id(&event_id)?, i64::from(version));
@@ -216,7 +249,7 @@ impl EventMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The publisher's system, such as `openagenda-toulouse`.")] source: String,
         #[graphql(desc = "The event's id in that system.")] external_id: String,
-        input: EventInput,
+        #[graphql(desc = "The whole event, as the publisher's system has it.")] input: EventInput,
         #[graphql(desc = "Only check the input; store nothing.", default = false)]
         validate_only: bool,
     ) -> ApiResult<EventUpsertPayload> {

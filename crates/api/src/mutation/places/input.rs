@@ -49,8 +49,11 @@ pub(crate) struct ContactInput {
 /// midnight.
 #[derive(InputObject, Clone)]
 pub(crate) struct WeeklyOpeningInput {
+    /// The day the range starts on.
     pub day: DayOfWeek,
+    /// When it opens, `HH:MM` in city time.
     pub opens: String,
+    /// When it closes, `HH:MM` in city time (the next day when not after `opens`).
     pub closes: String,
 }
 
@@ -69,8 +72,10 @@ pub(crate) struct OpeningExceptionInput {
 /// When a place is open.
 #[derive(InputObject, Clone)]
 pub(crate) struct OpeningHoursInput {
+    /// The usual week: every range it opens in (none: closed every day).
     #[graphql(default)]
     pub weekly: Vec<WeeklyOpeningInput>,
+    /// Dates whose hours differ from the usual week (public holidays, closures).
     #[graphql(default)]
     pub exceptions: Vec<OpeningExceptionInput>,
 }
@@ -106,13 +111,21 @@ pub(crate) struct PlaceInput {
 #[derive(InputObject, Default)]
 #[graphql(name = "PlacePatch")]
 pub(crate) struct PlacePatchInput {
+    /// 1 to 200 characters.
     pub name: Option<String>,
+    /// Up to 5,000 characters.
     pub description: Option<String>,
+    /// Where it is.
     pub location: Option<PlaceLocationInput>,
+    /// Slugs of place categories (up to 20).
     pub categories: Option<Vec<String>>,
+    /// The slug of its neighbourhood.
     pub neighborhood: MaybeUndefined<String>,
+    /// How to reach it.
     pub contact: MaybeUndefined<ContactInput>,
+    /// When it is open.
     pub opening_hours: Option<OpeningHoursInput>,
+    /// Who it is prepared for.
     pub accessibility: Option<Vec<Accessibility>>,
     /// A new owner (slug) the editor also edits for.
     pub owner: Option<String>,

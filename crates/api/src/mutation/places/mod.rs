@@ -77,7 +77,7 @@ impl PlaceMutation {
     async fn create_place(
         &self,
         ctx: &Context<'_>,
-        input: PlaceInput,
+        #[graphql(desc = "The new place.")] input: PlaceInput,
         #[graphql(desc = "Only check the input; store nothing.", default = false)]
         validate_only: bool,
     ) -> ApiResult<PlacePayload> {
@@ -92,8 +92,12 @@ impl PlaceMutation {
     async fn update_place(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The global id of the place.")] id: ID,
+        #[graphql(
+            desc = "The `version` you read; a stale one is refused with `CONFLICT` and changes nothing."
+        )]
         version: i32,
+        #[graphql(desc = "The fields to change; the others stay as they are.")]
         patch: PlacePatchInput,
         #[graphql(desc = "Only check the input; store nothing.", default = false)]
         validate_only: bool,
@@ -120,8 +124,14 @@ impl PlaceMutation {
     async fn close_place(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The global id of the place.")] id: ID,
+        #[graphql(
+            desc = "The `version` you read; a stale one is refused with `CONFLICT` and changes nothing."
+        )]
         version: i32,
+        #[graphql(
+            desc = "When it reopens (in the future) for a temporary closure; null closes it for good."
+        )]
         until: Option<DateTime<Utc>>,
     ) -> ApiResult<Place> {
         let scope = scope(ctx)?;
@@ -135,7 +145,15 @@ impl PlaceMutation {
     }
 
     /// Reopens a closed place: its opening hours apply again.
-    async fn reopen_place(&self, ctx: &Context<'_>, id: ID, version: i32) -> ApiResult<Place> {
+    async fn reopen_place(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The global id of the place.")] id: ID,
+        #[graphql(
+            desc = "The `version` you read; a stale one is refused with `CONFLICT` and changes nothing."
+        )]
+        version: i32,
+    ) -> ApiResult<Place> {
         let scope = scope(ctx)?;
         let (id, version) = (place_id(&id)?, i64::from(version));
         let stored = places::reopen(&scope.services(), &scope.principal, id, version, scope.now)
@@ -149,9 +167,12 @@ impl PlaceMutation {
     async fn upsert_place(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "The publisher's system that owns the place (e.g. `openagenda-toulouse`)."
+        )]
         source: String,
-        external_id: String,
-        input: PlaceInput,
+        #[graphql(desc = "The place's id in that system.")] external_id: String,
+        #[graphql(desc = "The whole place, as the publisher's system has it.")] input: PlaceInput,
         #[graphql(desc = "Only check the input; store nothing.", default = false)]
         validate_only: bool,
     ) -> ApiResult<PlaceUpsertPayload> {
