@@ -62,7 +62,10 @@ pub(super) fn coded_error(
     response
 }
 
-/// 400 for a query that does not parse or validate: its errors, and the caller's budget.
+/// A query that does not parse or validate, or whose variables do not fit: its errors and
+/// the caller's budget. Under `application/graphql-response+json` that is 400; clients that
+/// only accept `application/json` predate that media type and, as the GraphQL-over-HTTP
+/// specification asks, get 200 with the errors in the body.
 pub(super) fn invalid(
     media: MediaType,
     errors: Vec<Value>,
@@ -70,7 +73,11 @@ pub(super) fn invalid(
     window: u64,
 ) -> Response {
     let body = json!({ "errors": errors, "extensions": { "rateLimit": rate_extension(rate) } });
-    let mut response = reply(StatusCode::BAD_REQUEST, media, &body);
+    let status = match media {
+        MediaType::GraphqlResponseJson => StatusCode::BAD_REQUEST,
+        MediaType::Json => StatusCode::OK,
+    };
+    let mut response = reply(status, media, &body);
     rate_headers(&mut response, rate, window);
     response
 }
