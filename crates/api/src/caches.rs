@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use capitole_domain::geo::{Coordinates, RadiusMeters};
-use capitole_persistence::entities::place;
+use capitole_persistence::check_ins::TrendingRow;
 
 /// Answers shared between the requests of one service for a short time.
 #[derive(Clone, Default)]
@@ -22,16 +22,16 @@ const TRENDING_FRESH_FOR: Duration = Duration::from_secs(15);
 /// Areas remembered at most; past it the cache starts afresh.
 const TRENDING_AREAS: usize = 1_000;
 
-/// Places with their check-ins of the last hours, most first, as storage found them.
-pub(crate) type Trending = Arc<Vec<(place::Model, i64)>>;
+/// Places with their check-ins of the last hours, most first, as storage ranked them.
+pub(crate) type Trending = Arc<Vec<TrendingRow>>;
 
-/// An area asked for: its centre (to about 10 m), radius and page size.
+/// An area asked for: its centre (to about 10 m) and radius.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) struct TrendingKey(i64, i64, u32, usize);
+pub(crate) struct TrendingKey(i64, i64, u32);
 
 impl TrendingKey {
-    /// The key of the first `first` trending places within `radius` of `center`.
-    pub(crate) fn new(center: Coordinates, radius: RadiusMeters, first: usize) -> Self {
+    /// The key of the trending places within `radius` of `center`.
+    pub(crate) fn new(center: Coordinates, radius: RadiusMeters) -> Self {
         #[allow(
             clippy::cast_possible_truncation,
             reason = "degrees times 10,000 are far inside an i64"
@@ -41,7 +41,6 @@ impl TrendingKey {
             round(center.latitude.degrees()),
             round(center.longitude.degrees()),
             radius.meters(),
-            first,
         )
     }
 }

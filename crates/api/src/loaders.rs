@@ -12,6 +12,7 @@ use capitole_persistence::entities::{
     place_stat, social_post, tip,
 };
 use capitole_persistence::events::{self, AgendaRow, OccurrenceWindow};
+use capitole_persistence::PageRequest;
 use capitole_persistence::{
     Database, Page, StorageError, catalog, check_ins, places, profiles, reactions, tips,
 };
@@ -150,11 +151,6 @@ grouped_loader!(
     PlacesOfArticle => Vec<Uuid>, |db, _b, ids| articles::places_of(db, &ids)
 );
 
-grouped_loader!(
-    /// The social posts that announced an article or event.
-    SocialPostsOf => Vec<social_post::Model>, |db, _b, ids| capitole_persistence::social_posts::of_items(db, &ids)
-);
-
 /// The counters of a place (absent when nothing happened there yet).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct StatsOfPlace(pub Uuid);
@@ -190,7 +186,7 @@ grouped_loader!(
 grouped_loader!(
     /// A person's latest check-ins, latest first (whether the caller may read them is the
     /// field's to decide).
-    LatestCheckInsOfPerson => Vec<check_in::Model>, |db, _b, ids| check_ins::latest_check_ins_of_people(db, &ids, LATEST_CHECK_INS)
+    LatestCheckInsOfPerson => Vec<check_in::Model>, |db, _b, ids| check_ins::latest_check_ins_of_people(db, &ids, LATEST_CHECK_INS + 1)
 );
 grouped_loader!(
     /// How many people are going to a date.
@@ -198,18 +194,20 @@ grouped_loader!(
 );
 
 /// The longest first page of a place's tips read in one batch with the other places of a
-/// list (one more is read to know whether a next page exists).
-pub(crate) const LATEST_TIPS: usize = 10;
+/// list (one more is read to know whether a next page exists): the default page.
+pub(crate) const LATEST_TIPS: usize = 20;
 
-/// The most check-ins a person's profile lists.
+/// The longest first page of a person's check-ins read in one batch with other people's
+/// (one more is read to know whether a next page exists).
 pub(crate) const LATEST_CHECK_INS: usize = 20;
 
-/// The most upcoming events one place lists.
+/// The longest first page of a place's upcoming events read in one batch with the other
+/// places of a list (one more is read to know whether a next page exists).
 pub(crate) const UPCOMING_PER_PLACE: usize = 20;
 
 grouped_loader!(
     /// The upcoming events at a place, soonest first.
-    UpcomingAtPlace => Vec<AgendaRow>, |db, b, ids| events::upcoming_at_places(db, &ids, b.now, UPCOMING_PER_PLACE)
+    UpcomingAtPlace => Vec<AgendaRow>, |db, b, ids| events::upcoming_at_places(db, &ids, b.now, UPCOMING_PER_PLACE + 1)
 );
 
 /// One page of an event's dates; keys asking the same page of different events share a
@@ -218,8 +216,7 @@ grouped_loader!(
 pub(crate) struct OccurrencePage {
     pub event_id: Uuid,
     pub window: OccurrenceWindow,
-    pub first: usize,
-    pub after: Option<String>,
+    pub request: PageRequest,
 }
 
 impl Loader<OccurrencePage> for Batcher {
@@ -230,29 +227,65 @@ impl Loader<OccurrencePage> for Batcher {
         &self,
         keys: &[OccurrencePage],
     ) -> Result<HashMap<OccurrencePage, Self::Value>, LoadError> {
-        let mut groups: HashMap<(OccurrenceWindow, usize, Option<String>), Vec<Uuid>> =
-            HashMap::new();
+        let mut groups: HashMap<(OccurrenceWindow, PageRequest), Vec<Uuid>> = HashMap::new();
         for key in keys {
             groups
-                .entry((key.window, key.first, key.after.clone()))
+                .entry((key.window, key.request.clone()))
                 .or_default()
                 .push(key.event_id);
         }
         let mut out = HashMap::new();
-        for ((window, first, after), ids) in groups {
-            let pages = events::occurrences_of(&self.db, &ids, window, first, after.as_deref())
+        for ((window, request), ids) in groups {
+            let pages = events::occurrences_of(&self.db, &ids, window, &request)
                 .await
                 .map_err(Arc::new)?;
             for (event_id, page) in pages {
-                out.insert(
-                    OccurrencePage {
-                        event_id,
-                        window,
-                        first,
-                        after: after.clone(),
-                    },
-                    page,
-                );
+                let key = OccurrencePage {
+                    event_id,
+                    window,
+                    request: request.clone(),
+                };
+                out.insert(key, page);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// One page of the social posts of an article; keys asking the same page of different
+/// articles share a statement.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct SocialPostPage {
+    pub article_id: Uuid,
+    pub request: PageRequest,
+}
+
+impl Loader<SocialPostPage> for Batcher {
+    type Value = Page<social_post::Model>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[SocialPostPage],
+    ) -> Result<HashMap<SocialPostPage, Self::Value>, LoadError> {
+        let mut groups: HashMap<PageRequest, Vec<Uuid>> = HashMap::new();
+        for key in keys {
+            groups
+                .entry(key.request.clone())
+                .or_default()
+                .push(key.article_id);
+        }
+        let mut out = HashMap::new();
+        for (request, ids) in groups {
+            let pages = capitole_persistence::social_posts::of_items(&self.db, &ids, &request)
+                .await
+                .map_err(Arc::new)?;
+            for (article_id, page) in pages {
+                let key = SocialPostPage {
+                    article_id,
+                    request: request.clone(),
+                };
+                out.insert(key, page);
             }
         }
         Ok(out)

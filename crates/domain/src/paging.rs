@@ -1,9 +1,12 @@
-//! Page sizes of lists: every list is paged, 1 to 100 items at a time.
+//! Page sizes of lists: every list is paged, 1 to 100 items at a time, 20 unless the
+//! client asks for another size.
 
 /// Why a page size was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`first` must be between {min} and {max}, got {got}")]
+#[error("`{argument}` must be between {min} and {max}, got {got}")]
 pub struct PageSizeError {
+    /// The argument that held it (`first` or `last`).
+    pub argument: &'static str,
     /// Smallest page.
     pub min: i64,
     /// Largest page.
@@ -24,22 +27,16 @@ impl PageSize {
     /// The page size when the client names none.
     pub const DEFAULT: PageSize = PageSize(20);
 
-    /// Checks a page size; out of range is an error, never silently clamped.
-    pub fn parse(first: i64) -> Result<Self, PageSizeError> {
-        Self::parse_at_most(first, Self::MAX.into())
-    }
-
-    /// Checks a page size for a list with a smaller page than the rule's (a place's next
-    /// events): 1 to `max`, which never goes past [`PageSize::MAX`]; the error states that
-    /// range.
-    pub fn parse_at_most(first: i64, max: usize) -> Result<Self, PageSizeError> {
-        let max = u8::try_from(max).map_or(Self::MAX, |m| m.min(Self::MAX));
-        match u8::try_from(first) {
-            Ok(size) if (Self::MIN..=max).contains(&size) => Ok(Self(size)),
+    /// Checks the page size given as `argument`; out of range is an error naming the
+    /// argument and the range, never silently clamped.
+    pub fn parse(argument: &'static str, size: i64) -> Result<Self, PageSizeError> {
+        match u8::try_from(size) {
+            Ok(size) if (Self::MIN..=Self::MAX).contains(&size) => Ok(Self(size)),
             _ => Err(PageSizeError {
+                argument,
                 min: Self::MIN.into(),
-                max: max.into(),
-                got: first,
+                max: Self::MAX.into(),
+                got: size,
             }),
         }
     }
@@ -57,29 +54,25 @@ mod tests {
 
     #[test]
     fn page_sizes_run_from_one_to_one_hundred() {
-        assert_eq!(PageSize::parse(1).map(PageSize::get), Ok(1));
-        assert_eq!(PageSize::parse(100).map(PageSize::get), Ok(100));
-        let error = PageSize::parse(101).unwrap_err();
+        assert_eq!(PageSize::parse("first", 1).map(PageSize::get), Ok(1));
+        assert_eq!(PageSize::parse("first", 100).map(PageSize::get), Ok(100));
+        let error = PageSize::parse("first", 101).unwrap_err();
         assert_eq!(
             error.to_string(),
             "`first` must be between 1 and 100, got 101"
         );
-        assert!(PageSize::parse(0).is_err());
-        assert!(PageSize::parse(-1).is_err());
-        assert!(PageSize::parse(1_000_000).is_err());
-        assert!(PageSize::parse(i64::MIN).is_err());
+        assert!(PageSize::parse("first", 0).is_err());
+        assert!(PageSize::parse("first", -1).is_err());
+        assert!(PageSize::parse("first", 1_000_000).is_err());
+        assert!(PageSize::parse("first", i64::MIN).is_err());
+        assert_eq!(PageSize::DEFAULT.get(), 20);
     }
 
     #[test]
-    fn smaller_pages_state_their_own_range() {
-        assert_eq!(PageSize::parse_at_most(20, 20).map(PageSize::get), Ok(20));
+    fn the_error_names_the_argument_that_held_the_size() {
         assert_eq!(
-            PageSize::parse_at_most(1_000_000, 20)
-                .unwrap_err()
-                .to_string(),
-            "`first` must be between 1 and 20, got 1000000"
+            PageSize::parse("last", 0).unwrap_err().to_string(),
+            "`last` must be between 1 and 100, got 0"
         );
-        // A list's own maximum never lifts the rule's.
-        assert_eq!(PageSize::parse_at_most(101, 500).unwrap_err().max, 100);
     }
 }

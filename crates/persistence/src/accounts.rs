@@ -8,10 +8,12 @@ use capitole_domain::access::Role;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait,
+    QueryFilter, QueryOrder,
 };
 use uuid::Uuid;
 
+use crate::cursor::{self, Keyset, Page, PageRequest, Sort};
 use crate::entities::{api_token, organization, signing_key, user, user_organization};
 use crate::sql::Sql;
 use crate::{Database, StorageError};
@@ -104,12 +106,28 @@ pub async fn user_by_id(db: &Database, id: Uuid) -> Result<Option<user::Model>, 
     Ok(user::Entity::find_by_id(id).one(db.connection()).await?)
 }
 
-/// Every account, by address.
-pub async fn users(db: &Database) -> Result<Vec<user::Model>, StorageError> {
-    Ok(user::Entity::find()
-        .order_by_asc(user::Column::Email)
+#[derive(serde::Serialize, serde::Deserialize)]
+struct UserKey(String, Uuid);
+
+/// A page of the accounts, by address.
+pub async fn users(db: &Database, request: &PageRequest) -> Result<Page<user::Model>, StorageError> {
+    let mut sql = Sql::new(db.db_backend());
+    sql.push("SELECT u.* FROM users u WHERE 1 = 1");
+    let keyset = Keyset(&[("u.email", Sort::Ascending), ("u.id", Sort::Ascending)]);
+    keyset.push_page(&mut sql, request, |UserKey(email, id)| {
+        vec![email.into(), id.into()]
+    })?;
+    let rows = user::Model::find_by_statement(sql.build())
         .all(db.connection())
-        .await?)
+        .await?;
+    Ok(Page::from_rows(rows, request, |u| {
+        cursor::encode(&UserKey(u.email.clone(), u.id))
+    }))
+}
+
+/// How many accounts there are.
+pub async fn user_count(db: &Database) -> Result<u64, StorageError> {
+    Ok(user::Entity::find().count(db.connection()).await?)
 }
 
 /// The organizations a person edits for, by name.
@@ -322,13 +340,31 @@ pub async fn touch_api_token(
     Ok(())
 }
 
-/// Every app token, newest first.
-pub async fn api_tokens(db: &Database) -> Result<Vec<api_token::Model>, StorageError> {
-    Ok(api_token::Entity::find()
-        .order_by_desc(api_token::Column::CreatedAt)
-        .order_by_desc(api_token::Column::Id)
+#[derive(serde::Serialize, serde::Deserialize)]
+struct TokenKey(DateTime<Utc>, Uuid);
+
+/// A page of the app tokens, newest first.
+pub async fn api_tokens(
+    db: &Database,
+    request: &PageRequest,
+) -> Result<Page<api_token::Model>, StorageError> {
+    let mut sql = Sql::new(db.db_backend());
+    sql.push("SELECT t.* FROM api_tokens t WHERE 1 = 1");
+    let keyset = Keyset(&[("t.created_at", Sort::Descending), ("t.id", Sort::Descending)]);
+    keyset.push_page(&mut sql, request, |TokenKey(at, id)| {
+        vec![at.into(), id.into()]
+    })?;
+    let rows = api_token::Model::find_by_statement(sql.build())
         .all(db.connection())
-        .await?)
+        .await?;
+    Ok(Page::from_rows(rows, request, |t| {
+        cursor::encode(&TokenKey(t.created_at, t.id))
+    }))
+}
+
+/// How many app tokens there are, revoked ones included.
+pub async fn api_token_count(db: &Database) -> Result<u64, StorageError> {
+    Ok(api_token::Entity::find().count(db.connection()).await?)
 }
 
 /// The app token with this id, revoked or not.

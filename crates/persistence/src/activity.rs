@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, FromQueryResult};
 use uuid::Uuid;
 
-use crate::cursor::{self, Page};
+use crate::cursor::{self, Keyset, Page, PageRequest, Sort};
 use crate::entities::place_stat;
 use crate::sql::Sql;
 use crate::{Database, StorageError};
@@ -404,35 +404,18 @@ pub(crate) async fn latest_first<M: FromQueryResult>(
     db: &Database,
     mut sql: Sql,
     alias: &str,
-    first: usize,
-    after: Option<&str>,
+    request: &PageRequest,
     at_and_id: impl Fn(&M) -> (DateTime<Utc>, Uuid),
 ) -> Result<Page<M>, StorageError> {
-    if let Some(LatestKey(at, id)) = after.map(cursor::decode::<LatestKey>).transpose()? {
-        sql.push(" AND (")
-            .push(alias)
-            .push(".created_at < ")
-            .bind(at)
-            .push(" OR (")
-            .push(alias)
-            .push(".created_at = ")
-            .bind(at)
-            .push(" AND ")
-            .push(alias)
-            .push(".id < ")
-            .bind(id)
-            .push("))");
-    }
-    sql.push(" ORDER BY ")
-        .push(alias)
-        .push(".created_at DESC, ")
-        .push(alias)
-        .push(".id DESC LIMIT ")
-        .number(first + 1);
+    let (at, id) = (format!("{alias}.created_at"), format!("{alias}.id"));
+    let keyset = [(at.as_str(), Sort::Descending), (id.as_str(), Sort::Descending)];
+    Keyset(&keyset).push_page(&mut sql, request, |LatestKey(at, id)| {
+        vec![at.into(), id.into()]
+    })?;
     let rows = M::find_by_statement(sql.build())
         .all(db.connection())
         .await?;
-    Ok(Page::from_rows(rows, first, |row| {
+    Ok(Page::from_rows(rows, request, |row| {
         let (at, id) = at_and_id(row);
         latest_cursor(at, id)
     }))

@@ -11,12 +11,13 @@ use std::sync::OnceLock;
 use capitole_domain::Audience;
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ColumnTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QueryResult,
+    ColumnTrait, DbErr, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder,
+    QueryResult,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::cursor::{self, Page};
+use crate::cursor::{self, Keyset, Page, PageRequest, Sort};
 use crate::entities::{
     article, article_event, article_neighborhood, article_place, article_revision, organization,
 };
@@ -117,37 +118,24 @@ async fn fetch(db: &Database, sql: Sql) -> Result<Vec<article::Model>, StorageEr
         .collect())
 }
 
-/// One page of news, latest first, after `after`.
+/// One page of news, latest first.
 pub async fn list(
     db: &Database,
     visibility: &ArticleVisibility,
     filter: &NewsFilter,
-    first: usize,
-    after: Option<&str>,
+    request: &PageRequest,
 ) -> Result<Page<article::Model>, StorageError> {
-    let after = after.map(cursor::decode::<NewsKey>).transpose()?;
     let mut sql = Sql::new(db.db_backend());
     sql.push("SELECT ")
         .push(columns())
         .push(" FROM articles a WHERE ");
     push_conditions(&mut sql, visibility, filter);
-    let key = filter.sort_key();
-    if let Some(NewsKey(published_at, id)) = after {
-        sql.push(" AND (").push(key).push(" < ").bind(published_at);
-        sql.push(" OR (")
-            .push(key)
-            .push(" = ")
-            .bind(published_at)
-            .push(" AND a.id < ")
-            .bind(id)
-            .push("))");
-    }
-    sql.push(" ORDER BY ")
-        .push(key)
-        .push(" DESC, a.id DESC LIMIT ")
-        .number(first + 1);
+    let keyset = [(filter.sort_key(), Sort::Descending), ("a.id", Sort::Descending)];
+    Keyset(&keyset).push_page(&mut sql, request, |NewsKey(at, id)| {
+        vec![at.into(), id.into()]
+    })?;
     let rows = fetch(db, sql).await?;
-    Ok(Page::from_rows(rows, first, |a| {
+    Ok(Page::from_rows(rows, request, |a| {
         cursor::encode(&NewsKey(a.published_at.unwrap_or(a.updated_at), a.id))
     }))
 }
@@ -324,8 +312,26 @@ pub async fn places_of(
     Ok(group(links.into_iter().map(|l| (l.article_id, l.place_id))))
 }
 
-/// The revisions of an article, newest first.
+/// A page of the revisions of an article, newest first.
 pub async fn revisions(
+    db: &Database,
+    article_id: Uuid,
+    request: &PageRequest,
+) -> Result<Page<article_revision::Model>, StorageError> {
+    let mut sql = Sql::new(db.db_backend());
+    sql.push("SELECT r.* FROM article_revisions r WHERE r.article_id = ")
+        .bind(article_id);
+    Keyset(&[("r.version", Sort::Descending)]).push_page(&mut sql, request, |v: i64| {
+        vec![v.into()]
+    })?;
+    let rows = article_revision::Model::find_by_statement(sql.build())
+        .all(db.connection())
+        .await?;
+    Ok(Page::from_rows(rows, request, |r| cursor::encode(&r.version)))
+}
+
+/// Every revision of an article, newest first.
+pub async fn all_revisions(
     db: &Database,
     article_id: Uuid,
 ) -> Result<Vec<article_revision::Model>, StorageError> {
@@ -333,6 +339,14 @@ pub async fn revisions(
         .filter(article_revision::Column::ArticleId.eq(article_id))
         .order_by_desc(article_revision::Column::Version)
         .all(db.connection())
+        .await?)
+}
+
+/// How many revisions an article has.
+pub async fn revision_count(db: &Database, article_id: Uuid) -> Result<u64, StorageError> {
+    Ok(article_revision::Entity::find()
+        .filter(article_revision::Column::ArticleId.eq(article_id))
+        .count(db.connection())
         .await?)
 }
 

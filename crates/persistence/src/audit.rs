@@ -8,7 +8,7 @@ use sea_orm::{ActiveValue::Set, DatabaseTransaction, EntityTrait, FromQueryResul
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::cursor::{self, Page};
+use crate::cursor::{self, Keyset, Page, PageRequest, Sort};
 use crate::entities::audit_entry;
 use crate::sql::Sql;
 use crate::{Database, StorageError};
@@ -81,27 +81,19 @@ struct AuditKey(DateTime<Utc>, Uuid);
 pub async fn audit_log(
     db: &Database,
     filter: &AuditFilter,
-    first: usize,
-    after: Option<&str>,
+    request: &PageRequest,
 ) -> Result<Page<audit_entry::Model>, StorageError> {
-    let after = after.map(cursor::decode::<AuditKey>).transpose()?;
     let mut sql = Sql::new(db.db_backend());
     sql.push("SELECT l.* FROM audit_log l WHERE 1 = 1");
     push_audit_filter(&mut sql, filter);
-    if let Some(AuditKey(at, id)) = after {
-        sql.push(" AND (l.at < ").bind(at);
-        sql.push(" OR (l.at = ")
-            .bind(at)
-            .push(" AND l.id < ")
-            .bind(id)
-            .push("))");
-    }
-    sql.push(" ORDER BY l.at DESC, l.id DESC LIMIT ")
-        .number(first + 1);
+    let keyset = Keyset(&[("l.at", Sort::Descending), ("l.id", Sort::Descending)]);
+    keyset.push_page(&mut sql, request, |AuditKey(at, id)| {
+        vec![at.into(), id.into()]
+    })?;
     let rows = audit_entry::Model::find_by_statement(sql.build())
         .all(db.connection())
         .await?;
-    Ok(Page::from_rows(rows, first, |e| {
+    Ok(Page::from_rows(rows, request, |e| {
         cursor::encode(&AuditKey(e.at, e.id))
     }))
 }

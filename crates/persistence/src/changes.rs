@@ -8,6 +8,7 @@ use sea_orm::{ConnectionTrait, FromQueryResult};
 use uuid::Uuid;
 
 use crate::sql::Sql;
+use crate::cursor::{Keyset, PageRequest, Sort};
 use crate::{Database, Page, StorageError};
 
 /// One entry to append.
@@ -192,44 +193,57 @@ fn push_reader(sql: &mut Sql, reader: &ChangeReader) {
     }
 }
 
-/// Entries after `after` (from the oldest kept when none), in log order, that `reader` may
-/// read, of the `kinds` given (every kind when empty): up to `first`, and whether more
-/// follow.
+/// The log's order: by transaction, then by position.
+const LOG_ORDER: Keyset<'static> =
+    Keyset(&[("c.tx", Sort::Ascending), ("c.position", Sort::Ascending)]);
+
+/// A page of the entries that `reader` may read, of the `kinds` given (every kind when
+/// empty), in log order: forward from the oldest kept or from the request's position,
+/// backward from the log's end or from the request's position.
 pub async fn page(
     db: &Database,
     reader: &ChangeReader,
-    after: Option<ChangePosition>,
+    request: &PageRequest,
     kinds: &[ItemKind],
-    first: usize,
 ) -> Result<Page<ChangeEntry>, StorageError> {
     let mut sql = Sql::new(db.db_backend());
     sql.push(
         "SELECT c.position, c.tx, c.item_kind, c.item_id, c.change, c.version, c.organization_id, c.at FROM change_log c WHERE 1 = 1",
     );
-    if let Some(after) = after {
-        sql.push(" AND (c.tx > ")
-            .bind(after.tx)
-            .push(" OR (c.tx = ")
-            .bind(after.tx)
-            .push(" AND c.position > ")
-            .bind(after.position)
-            .push("))");
-    }
     push_horizon(&mut sql);
     push_reader(&mut sql, reader);
-    if !kinds.is_empty() {
-        sql.push(" AND c.item_kind IN ")
-            .bind_list(kinds.iter().map(|k| k.code()));
-    }
-    sql.push(" ORDER BY c.tx, c.position LIMIT ")
-        .number(first + 1);
+    push_kinds(&mut sql, kinds);
+    LOG_ORDER.push_page(&mut sql, request, |p: ChangePosition| {
+        vec![p.tx.into(), p.position.into()]
+    })?;
     let rows = Row::find_by_statement(sql.build())
         .all(db.connection())
         .await?;
     let entries = rows.into_iter().filter_map(Row::entry).collect();
-    Ok(Page::from_rows(entries, first, |e: &ChangeEntry| {
+    Ok(Page::from_rows(entries, request, |e: &ChangeEntry| {
         e.position.encode()
     }))
+}
+
+fn push_kinds(sql: &mut Sql, kinds: &[ItemKind]) {
+    if !kinds.is_empty() {
+        sql.push(" AND c.item_kind IN ")
+            .bind_list(kinds.iter().map(|k| k.code()));
+    }
+}
+
+/// How many entries of the log `reader` may read, of the `kinds` given.
+pub async fn count(
+    db: &Database,
+    reader: &ChangeReader,
+    kinds: &[ItemKind],
+) -> Result<u64, StorageError> {
+    let mut sql = Sql::new(db.db_backend());
+    sql.push("SELECT COUNT(*) AS n FROM change_log c WHERE 1 = 1");
+    push_horizon(&mut sql);
+    push_reader(&mut sql, reader);
+    push_kinds(&mut sql, kinds);
+    crate::places::count_of(db, sql).await
 }
 
 /// The end of the log as of now: reading after it gives every change that commits from

@@ -19,8 +19,8 @@ use crate::activity::{
     ActivityError, Latest, PlaceCounter, add_to_place, count_per_key, latest_first, latest_of_each,
 };
 use crate::changes::{NewChange, append_all};
-use crate::cursor::Page;
-use crate::entities::{check_in, place, place_stat, user};
+use crate::cursor::{Page, PageRequest};
+use crate::entities::{check_in, place_stat, user};
 use crate::sql::Sql;
 use crate::{Backend, Database, StorageError};
 
@@ -307,17 +307,27 @@ pub async fn here_now(
     .await
 }
 
+/// A place in the trending ranking.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrendingRow {
+    /// The place.
+    pub place_id: Uuid,
+    /// Its check-ins in the window.
+    pub recent_check_ins: i64,
+    /// Metres from the centre asked about.
+    pub distance_meters: f64,
+}
+
 /// Places within `radius` of `center` ordered by their check-ins since `since` (most
-/// first), with that count; places without check-ins in the window are left out. The
-/// places in the circle's box are counted one by one through the (place, time) index, which
-/// costs far less than reading every recent check-in of the city.
+/// first, then by id), with that count; places without check-ins in the window are left
+/// out. The places in the circle's box are counted one by one through the (place, time)
+/// index, which costs far less than reading every recent check-in of the city.
 pub async fn trending(
     db: &Database,
     center: Coordinates,
     radius: RadiusMeters,
     since: DateTime<Utc>,
-    first: usize,
-) -> Result<Vec<(place::Model, i64)>, StorageError> {
+) -> Result<Vec<TrendingRow>, StorageError> {
     #[derive(FromQueryResult)]
     struct Row {
         place_id: Uuid,
@@ -342,25 +352,20 @@ pub async fn trending(
     .float(bbox.max_longitude)
     .push(") counted WHERE n > 0 ORDER BY n DESC, place_id");
     let limit = f64::from(radius.meters());
-    let counts: Vec<Row> = Row::find_by_statement(sql.build())
+    Ok(Row::find_by_statement(sql.build())
         .all(db.connection())
         .await?
         .into_iter()
-        .filter(|r| {
-            Coordinates::parse(r.latitude, r.longitude)
-                .is_ok_and(|c| c.distance_meters(center) <= limit)
+        .filter_map(|r| {
+            let distance = Coordinates::parse(r.latitude, r.longitude)
+                .ok()?
+                .distance_meters(center);
+            (distance <= limit).then_some(TrendingRow {
+                place_id: r.place_id,
+                recent_check_ins: r.n,
+                distance_meters: distance,
+            })
         })
-        .take(first)
-        .collect();
-    let ids: Vec<Uuid> = counts.iter().map(|r| r.place_id).collect();
-    let mut places: HashMap<Uuid, place::Model> = crate::places::by_ids(db, &ids)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p))
-        .collect();
-    Ok(counts
-        .into_iter()
-        .filter_map(|r| places.remove(&r.place_id).map(|p| (p, r.n)))
         .collect())
 }
 
@@ -436,16 +441,20 @@ pub async fn mayor(
 pub async fn check_ins_of(
     db: &Database,
     user_id: Uuid,
-    first: usize,
-    after: Option<&str>,
+    request: &PageRequest,
 ) -> Result<Page<check_in::Model>, StorageError> {
     let mut sql = Sql::new(db.db_backend());
     sql.push("SELECT c.* FROM check_ins c WHERE c.user_id = ")
         .bind(user_id);
-    latest_first(db, sql, "c", first, after, |c: &check_in::Model| {
+    latest_first(db, sql, "c", request, |c: &check_in::Model| {
         (c.created_at, c.id)
     })
     .await
+}
+
+/// The cursor of a check-in in its person's list.
+pub fn check_in_cursor(check_in: &check_in::Model) -> String {
+    crate::activity::latest_cursor(check_in.created_at, check_in.id)
 }
 
 /// How many check-ins a person made.

@@ -19,7 +19,7 @@ use sea_orm::{ColumnTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, Que
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::cursor::{self, Page};
+use crate::cursor::{self, Keyset, Page, PageRequest, Sort};
 use crate::entities::{event, event_neighborhood, event_occurrence, place};
 use crate::places::count_of;
 use crate::rows::{ByPosition, Positional, Reader, column_list};
@@ -129,28 +129,30 @@ pub struct AgendaRow {
 struct AgendaKey(DateTime<Utc>, Uuid);
 
 #[derive(Serialize, Deserialize)]
-struct OccurrenceKey(DateTime<Utc>, Uuid);
+pub(crate) struct OccurrenceKey(DateTime<Utc>, Uuid);
+
+/// The values of a date's sort key, in [`OCCURRENCE_ORDER`]'s columns.
+pub(crate) fn occurrence_key_values(OccurrenceKey(starts_at, id): OccurrenceKey) -> Vec<sea_orm::Value> {
+    vec![starts_at.into(), id.into()]
+}
 
 /// Written into the text, not bound, so that the planner sees which rows it excludes.
 const CANCELLED: &str = "'CANCELLED'";
 
-/// One page of the agenda, after `after`.
+/// One page of the agenda.
 pub async fn list(
     db: &Database,
     filter: &EventFilter,
-    first: usize,
-    after: Option<&str>,
+    request: &PageRequest,
 ) -> Result<Page<AgendaRow>, StorageError> {
-    let after = after.map(cursor::decode::<AgendaKey>).transpose()?;
     let near_places = match filter.near {
         Some(near) => Some(places_within(db, near).await?),
         None => None,
     };
     if matches!(&near_places, Some(NearPlaces::Ids(ids)) if ids.is_empty()) {
-        return Ok(Page {
-            rows: Vec::new(),
-            has_next_page: false,
-        });
+        return Ok(Page::from_rows(Vec::new(), request, |_: &AgendaRow| {
+            String::new()
+        }));
     }
     // The venue comes with each row: an agenda screen shows it with every event.
     let mut sql = Sql::new(db.db_backend());
@@ -159,25 +161,27 @@ pub async fn list(
              LEFT JOIN places v ON v.id = e.place_id WHERE ",
     );
     push_first_matching(&mut sql, filter, near_places.as_ref());
-    if let Some(AgendaKey(starts_at, event_id)) = after {
-        sql.push(" AND (o.starts_at > ").bind(starts_at);
-        sql.push(" OR (o.starts_at = ")
-            .bind(starts_at)
-            .push(" AND o.event_id > ")
-            .bind(event_id)
-            .push("))");
-    }
-    sql.push(" ORDER BY o.starts_at, o.event_id LIMIT ")
-        .number(first + 1);
+    AGENDA_ORDER.push_page(&mut sql, request, |AgendaKey(starts_at, event_id)| {
+        vec![starts_at.into(), event_id.into()]
+    })?;
     let rows: Vec<AgendaRow> = WithVenue::find_by_statement(sql.build())
         .all(db.connection())
         .await?
         .into_iter()
         .map(|row| row.0)
         .collect();
-    Ok(Page::from_rows(rows, first, |row| {
-        cursor::encode(&AgendaKey(row.occurrence.starts_at, row.event.id))
-    }))
+    Ok(Page::from_rows(rows, request, agenda_cursor))
+}
+
+/// The agenda's order: by the date that placed each event there, then by event.
+const AGENDA_ORDER: Keyset<'static> = Keyset(&[
+    ("o.starts_at", Sort::Ascending),
+    ("o.event_id", Sort::Ascending),
+]);
+
+/// The cursor of an agenda row (in the agenda or in a place's upcoming events).
+pub fn agenda_cursor(row: &AgendaRow) -> String {
+    cursor::encode(&AgendaKey(row.occurrence.starts_at, row.event.id))
 }
 
 /// How many events the agenda holds.
@@ -280,7 +284,8 @@ async fn places_within(
     let mut after: Option<String> = None;
     loop {
         let order = capitole_domain::place::PlaceOrder::Distance;
-        let page = crate::places::list(db, &filter, order, 1_000, after.as_deref()).await?;
+        let request = PageRequest::after(1_000, after.take());
+        let page = crate::places::list(db, &filter, order, &request).await?;
         after = page.rows.last().map(|(_, cursor)| cursor.clone());
         ids.extend(page.rows.into_iter().map(|(row, _)| row.place.id));
         if ids.len() > MAX_NEAR_PLACES {
@@ -358,22 +363,26 @@ pub struct OccurrenceWindow {
     pub to: Option<DateTime<Utc>>,
 }
 
-/// One page of dates for each of these events, all with the same window, size and cursor,
+/// The order of an event's dates: earliest first.
+pub(crate) const OCCURRENCE_ORDER: Keyset<'static> =
+    Keyset(&[("o.starts_at", Sort::Ascending), ("o.id", Sort::Ascending)]);
+
+/// One page of dates for each of these events, all with the same window and page request,
 /// in one statement.
 pub async fn occurrences_of(
     db: &Database,
     event_ids: &[Uuid],
     window: OccurrenceWindow,
-    first: usize,
-    after: Option<&str>,
+    request: &PageRequest,
 ) -> Result<HashMap<Uuid, Page<event_occurrence::Model>>, StorageError> {
     if event_ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let after = after.map(cursor::decode::<OccurrenceKey>).transpose()?;
     let mut sql = Sql::new(db.db_backend());
     sql.push("SELECT id, event_id, starts_at, ends_at, status FROM (SELECT o.id, o.event_id, o.starts_at, o.ends_at, o.status, ");
-    sql.push("ROW_NUMBER() OVER (PARTITION BY o.event_id ORDER BY o.starts_at, o.id) AS position FROM event_occurrences o WHERE o.event_id IN ");
+    sql.push("ROW_NUMBER() OVER (PARTITION BY o.event_id ORDER BY ");
+    OCCURRENCE_ORDER.push_order(&mut sql, request.direction);
+    sql.push(") AS position FROM event_occurrences o WHERE o.event_id IN ");
     sql.bind_list(event_ids.iter().copied());
     if let Some(from) = window.from {
         sql.push(" AND o.starts_at >= ").bind(from);
@@ -381,16 +390,12 @@ pub async fn occurrences_of(
     if let Some(to) = window.to {
         sql.push(" AND o.starts_at < ").bind(to);
     }
-    if let Some(OccurrenceKey(starts_at, id)) = after {
-        sql.push(" AND (o.starts_at > ").bind(starts_at);
-        sql.push(" OR (o.starts_at = ")
-            .bind(starts_at)
-            .push(" AND o.id > ")
-            .bind(id)
-            .push("))");
+    if let Some(OccurrenceKey(starts_at, id)) = request.key()? {
+        OCCURRENCE_ORDER.push_beyond(&mut sql, &[starts_at.into(), id.into()], request.direction);
     }
-    sql.push(") numbered WHERE position <= ").number(first + 1);
-    sql.push(" ORDER BY event_id, starts_at, id");
+    sql.push(") numbered WHERE position <= ")
+        .number(request.fetch());
+    sql.push(" ORDER BY event_id, position");
     let rows = ByPosition::<event_occurrence::Model>::find_by_statement(sql.build())
         .all(db.connection())
         .await?
@@ -405,14 +410,14 @@ pub async fn occurrences_of(
         .iter()
         .map(|id| {
             let rows = grouped.remove(id).unwrap_or_default();
-            (
-                *id,
-                Page::from_rows(rows, first, |o| {
-                    cursor::encode(&OccurrenceKey(o.starts_at, o.id))
-                }),
-            )
+            (*id, Page::from_rows(rows, request, occurrence_cursor))
         })
         .collect())
+}
+
+/// The cursor of a date in a list of dates, earliest first.
+pub fn occurrence_cursor(occurrence: &event_occurrence::Model) -> String {
+    cursor::encode(&OccurrenceKey(occurrence.starts_at, occurrence.id))
 }
 
 /// How many dates an event has in a window.

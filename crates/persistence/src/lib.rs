@@ -35,7 +35,7 @@ pub mod throttle;
 pub mod tips;
 
 pub use activity::ActivityError;
-pub use cursor::Page;
+pub use cursor::{Direction, Page, PageRequest};
 pub use db::{Backend, ConnectSettings, Database};
 pub use edits::Outcome;
 pub use error::StorageError;

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use std::sync::OnceLock;
 use uuid::Uuid;
 
-use crate::cursor::{self, Page};
+use crate::cursor::{self, Direction, Keyset, Page, PageRequest, Sort};
 use crate::entities::place;
 use crate::rows::{ByPosition, column_list};
 use crate::sql::Sql;
@@ -67,28 +67,31 @@ fn key_of(order: PlaceOrder, row: &PlaceRow) -> PlaceKey {
     }
 }
 
-/// One page of places in `order`, after `after` (a cursor of the same list).
+/// One page of places in `order`.
 pub async fn list(
     db: &Database,
     filter: &PlaceFilter,
     order: PlaceOrder,
-    first: usize,
-    after: Option<&str>,
+    request: &PageRequest,
 ) -> Result<Page<PlaceRow>, StorageError> {
-    let after = after.map(cursor::decode::<PlaceKey>).transpose()?;
+    let key = request.key::<PlaceKey>()?;
+    let want = request.fetch();
+    let postgres = db.db_backend() == DbBackend::Postgres;
     let rows = match (order, filter.near) {
         (PlaceOrder::Distance, None) => {
             return Err(StorageError::BadRequest(
                 "ordering by DISTANCE needs `near`".into(),
             ));
         }
-        (PlaceOrder::Distance, Some(near)) => match db.db_backend() {
-            DbBackend::Postgres => nearest_postgres(db, filter, near, first + 1, after).await?,
-            _ => nearest_sqlite(db, filter, near, first + 1, after).await?,
+        (PlaceOrder::Distance, Some(near)) => match (request.direction, postgres) {
+            (Direction::Forward, true) => nearest_postgres(db, filter, near, want, key).await?,
+            (Direction::Forward, false) => nearest_sqlite(db, filter, near, want, key).await?,
+            (Direction::Backward, true) => farthest_postgres(db, filter, near, want, key).await?,
+            (Direction::Backward, false) => farthest_sqlite(db, filter, near, want, key).await?,
         },
-        (order, _) => ordered(db, filter, order, first + 1, after).await?,
+        (order, _) => ordered(db, filter, order, want, key, request.direction).await?,
     };
-    Ok(Page::from_rows(rows, first, |row| {
+    Ok(Page::from_rows(rows, request, |row| {
         cursor::encode(&key_of(order, row))
     }))
 }
@@ -124,7 +127,8 @@ pub async fn count(db: &Database, filter: &PlaceFilter) -> Result<u64, StorageEr
         let mut total = 0u64;
         let mut after = None;
         loop {
-            let page = list(db, filter, PlaceOrder::Name, 500, after.as_deref()).await?;
+            let request = PageRequest::after(500, after);
+            let page = list(db, filter, PlaceOrder::Name, &request).await?;
             total += page.rows.len() as u64;
             if !page.has_next_page {
                 return Ok(total);
@@ -236,17 +240,34 @@ fn measured(filter: &PlaceFilter, place: place::Model) -> PlaceRow {
     }
 }
 
-/// Name, popularity or rating order, by index, in batches until the page is full (opening
-/// hours and exact distance are checked in Rust, so a batch may come back thinner).
+/// The sort key of an order other than distance, in SQL.
+fn keyset_of(order: PlaceOrder) -> Keyset<'static> {
+    match order {
+        PlaceOrder::Popularity => {
+            Keyset(&[("p.popularity", Sort::Descending), ("p.id", Sort::Descending)])
+        }
+        PlaceOrder::Rating => Keyset(&[
+            ("COALESCE(p.rating, -1)", Sort::Descending),
+            ("p.id", Sort::Descending),
+        ]),
+        _ => Keyset(&[("p.name_folded", Sort::Ascending), ("p.id", Sort::Ascending)]),
+    }
+}
+
+/// Name, popularity or rating order (read either way), by index, in batches until the page
+/// is full (opening hours and exact distance are checked in Rust, so a batch may come back
+/// thinner).
 async fn ordered(
     db: &Database,
     filter: &PlaceFilter,
     order: PlaceOrder,
     want: usize,
-    mut after: Option<PlaceKey>,
+    mut beyond: Option<PlaceKey>,
+    direction: Direction,
 ) -> Result<Vec<PlaceRow>, StorageError> {
     let post_filtered = filter.near.is_some() || filter.open_at.is_some();
     let batch = if post_filtered { want.max(200) } else { want };
+    let keyset = keyset_of(order);
     let mut rows = Vec::with_capacity(want);
     loop {
         let mut sql = Sql::new(db.db_backend());
@@ -265,39 +286,24 @@ async fn ordered(
                 .push(" AND ")
                 .bind(b.max_longitude);
         }
-        match &after {
+        let values: Option<Vec<sea_orm::Value>> = match &beyond {
             Some(PlaceKey::Name(name, id)) if order == PlaceOrder::Name => {
-                sql.push(" AND (p.name_folded > ").bind(name.clone());
-                sql.push(" OR (p.name_folded = ")
-                    .bind(name.clone())
-                    .push(" AND p.id > ")
-                    .bind(*id)
-                    .push("))");
+                Some(vec![name.clone().into(), (*id).into()])
             }
             Some(PlaceKey::Popularity(popularity, id)) if order == PlaceOrder::Popularity => {
-                sql.push(" AND (p.popularity < ").bind(*popularity);
-                sql.push(" OR (p.popularity = ")
-                    .bind(*popularity)
-                    .push(" AND p.id < ")
-                    .bind(*id)
-                    .push("))");
+                Some(vec![(*popularity).into(), (*id).into()])
             }
             Some(PlaceKey::Rating(rating, id)) if order == PlaceOrder::Rating => {
-                sql.push(" AND (COALESCE(p.rating, -1) < ").bind(*rating);
-                sql.push(" OR (COALESCE(p.rating, -1) = ")
-                    .bind(*rating)
-                    .push(" AND p.id < ")
-                    .bind(*id)
-                    .push("))");
+                Some(vec![(*rating).into(), (*id).into()])
             }
             Some(_) => return Err(StorageError::BadCursor),
-            None => {}
+            None => None,
+        };
+        if let Some(values) = values {
+            keyset.push_beyond(&mut sql, &values, direction);
         }
-        sql.push(match order {
-            PlaceOrder::Popularity => " ORDER BY p.popularity DESC, p.id DESC",
-            PlaceOrder::Rating => " ORDER BY COALESCE(p.rating, -1) DESC, p.id DESC",
-            _ => " ORDER BY p.name_folded, p.id",
-        });
+        sql.push(" ORDER BY ");
+        keyset.push_order(&mut sql, direction);
         sql.push(" LIMIT ").number(batch);
         let fetched = ByPosition::<place::Model>::find_by_statement(sql.build())
             .all(db.connection())
@@ -307,7 +313,7 @@ async fn ordered(
             .collect::<Vec<_>>();
         let exhausted = fetched.len() < batch;
         if let Some(last) = fetched.last() {
-            after = Some(key_of(
+            beyond = Some(key_of(
                 order,
                 &PlaceRow {
                     place: last.clone(),
@@ -508,4 +514,163 @@ async fn nearest_sqlite(
         }
         reach = (reach * 2.0).min(limit);
     }
+}
+
+/// Whether a row comes strictly before a cursor key in (distance, id) order.
+fn before_key(row: &PlaceRow, before: &Option<PlaceKey>) -> bool {
+    match before {
+        Some(PlaceKey::Distance(distance, id)) => {
+            let d = row.distance_meters.unwrap_or(0.0);
+            d < *distance || (d == *distance && row.place.id < *id)
+        }
+        _ => true,
+    }
+}
+
+/// Where a backward page by distance starts looking: at the cursor's distance, or at the
+/// circle's edge.
+fn farthest_bound(
+    radius: RadiusMeters,
+    before: &Option<PlaceKey>,
+) -> Result<f64, StorageError> {
+    let limit = f64::from(radius.meters());
+    match before {
+        Some(PlaceKey::Distance(distance, _)) => Ok(distance.min(limit)),
+        None => Ok(limit),
+        Some(_) => Err(StorageError::BadCursor),
+    }
+}
+
+/// A backward page by distance on PostgreSQL: farthest first from the cursor (or from the
+/// circle's edge), in batches ordered by the index's measure, settled by the exact one.
+async fn farthest_postgres(
+    db: &Database,
+    filter: &PlaceFilter,
+    (point, radius): (Coordinates, RadiusMeters),
+    want: usize,
+    before: Option<PlaceKey>,
+) -> Result<Vec<PlaceRow>, StorageError> {
+    let mut bound = farthest_bound(radius, &before)?;
+    let (lat, lon) = (point.latitude.degrees(), point.longitude.degrees());
+    let mut batch = if filter.open_at.is_some() {
+        want.max(200)
+    } else {
+        want + 1
+    };
+    let mut rows = Vec::with_capacity(want);
+    let mut before = before;
+    loop {
+        let mut sql = Sql::new(DbBackend::Postgres);
+        sql.push("SELECT ")
+            .push(columns())
+            .push(" FROM places p WHERE earth_box(ll_to_earth(");
+        sql.bind(lat)
+            .push(", ")
+            .bind(lon)
+            .push("), ")
+            .bind(f64::from(radius.meters()))
+            .push(") @> p.earth_point");
+        push_conditions(&mut sql, filter);
+        sql.push(" AND p.earth_point <-> ll_to_earth(")
+            .bind(lat)
+            .push(", ")
+            .bind(lon)
+            .push(") <= ");
+        sql.bind(chord_of(bound) * 1.000_001);
+        sql.push(" ORDER BY p.earth_point <-> ll_to_earth(")
+            .bind(lat)
+            .push(", ")
+            .bind(lon)
+            .push(") DESC");
+        sql.push(" LIMIT ").number(batch);
+        let fetched = ByPosition::<place::Model>::find_by_statement(sql.build())
+            .all(db.connection())
+            .await?
+            .into_iter()
+            .map(|row| row.0)
+            .collect::<Vec<_>>();
+        let exhausted = fetched.len() < batch;
+        let mut measured_rows: Vec<PlaceRow> =
+            fetched.into_iter().map(|p| measured(filter, p)).collect();
+        sort_by_distance(&mut measured_rows);
+        measured_rows.reverse();
+        if !exhausted {
+            // Places as near as the nearest one fetched may not all have been fetched: keep
+            // only the farther ones, and take the rest up in the next round.
+            let nearest = measured_rows
+                .last()
+                .and_then(|row| row.distance_meters)
+                .unwrap_or(0.0);
+            let farther = measured_rows
+                .iter()
+                .take_while(|row| row.distance_meters.unwrap_or(0.0) > nearest + 1e-6)
+                .count();
+            if farther == 0 {
+                batch *= 2;
+                continue;
+            }
+            measured_rows.truncate(farther);
+            if !measured_rows.iter().any(|row| before_key(row, &before)) {
+                batch *= 2;
+                continue;
+            }
+        }
+        let last = measured_rows
+            .last()
+            .map(|row| PlaceKey::Distance(row.distance_meters.unwrap_or(0.0), row.place.id));
+        rows.extend(
+            measured_rows
+                .into_iter()
+                .filter(|row| before_key(row, &before) && passes(filter, row)),
+        );
+        if rows.len() >= want || exhausted {
+            rows.truncate(want);
+            return Ok(rows);
+        }
+        if let Some(PlaceKey::Distance(distance, id)) = last {
+            bound = distance;
+            before = Some(PlaceKey::Distance(distance, id));
+        }
+    }
+}
+
+/// A backward page by distance on SQLite: every place of the box around the cursor's
+/// distance (or the circle), measured, farthest first.
+async fn farthest_sqlite(
+    db: &Database,
+    filter: &PlaceFilter,
+    (point, radius): (Coordinates, RadiusMeters),
+    want: usize,
+    before: Option<PlaceKey>,
+) -> Result<Vec<PlaceRow>, StorageError> {
+    let bound = farthest_bound(radius, &before)?;
+    let reach = RadiusMeters::parse(bound.ceil() as i64).unwrap_or(radius);
+    let b = point.bounding_box(reach);
+    let mut sql = Sql::new(DbBackend::Sqlite);
+    sql.push("SELECT ").push(columns()).push(
+        " FROM places_rtree r JOIN places p ON p.id = r.place_id WHERE r.max_latitude >= ",
+    );
+    sql.bind(b.min_latitude)
+        .push(" AND r.min_latitude <= ")
+        .bind(b.max_latitude);
+    sql.push(" AND r.max_longitude >= ")
+        .bind(b.min_longitude)
+        .push(" AND r.min_longitude <= ")
+        .bind(b.max_longitude);
+    push_conditions(&mut sql, filter);
+    let mut rows: Vec<PlaceRow> = ByPosition::<place::Model>::find_by_statement(sql.build())
+        .all(db.connection())
+        .await?
+        .into_iter()
+        .map(|row| measured(filter, row.0))
+        .filter(|row| {
+            row.distance_meters.is_some_and(|d| d <= bound)
+                && before_key(row, &before)
+                && passes(filter, row)
+        })
+        .collect();
+    sort_by_distance(&mut rows);
+    rows.reverse();
+    rows.truncate(want);
+    Ok(rows)
 }

@@ -9,12 +9,12 @@ use std::collections::HashMap;
 use capitole_domain::community::{Refusal, SavedKind, Vote};
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    QuerySelect,
+    ActiveValue::Set, ColumnTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
 };
 use uuid::Uuid;
 
 use crate::activity::{ActivityError, PlaceCounter, add_to_place, count_per_key, refresh_rating};
+use crate::cursor::{self, Keyset, Page, PageRequest, Sort};
 use crate::entities::{attendance, event_occurrence, place_vote, save};
 use crate::sql::Sql;
 use crate::{Database, StorageError};
@@ -102,17 +102,39 @@ pub async fn set_saved(
     Ok(())
 }
 
-/// A person's saved items, latest first.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SaveKey(DateTime<Utc>, Uuid, String);
+
+/// A page of a person's saved items, latest first.
 pub async fn saves_of(
     db: &Database,
     user_id: Uuid,
-    first: usize,
-) -> Result<Vec<save::Model>, StorageError> {
+    request: &PageRequest,
+) -> Result<Page<save::Model>, StorageError> {
+    let mut sql = Sql::new(db.db_backend());
+    sql.push("SELECT s.* FROM saves s WHERE s.user_id = ")
+        .bind(user_id);
+    let keyset = Keyset(&[
+        ("s.created_at", Sort::Descending),
+        ("s.item_id", Sort::Descending),
+        ("s.item_kind", Sort::Descending),
+    ]);
+    keyset.push_page(&mut sql, request, |SaveKey(at, id, kind)| {
+        vec![at.into(), id.into(), kind.into()]
+    })?;
+    let rows = save::Model::find_by_statement(sql.build())
+        .all(db.connection())
+        .await?;
+    Ok(Page::from_rows(rows, request, |s| {
+        cursor::encode(&SaveKey(s.created_at, s.item_id, s.item_kind.clone()))
+    }))
+}
+
+/// How many items a person saved.
+pub async fn save_count(db: &Database, user_id: Uuid) -> Result<u64, StorageError> {
     Ok(save::Entity::find()
         .filter(save::Column::UserId.eq(user_id))
-        .order_by_desc(save::Column::CreatedAt)
-        .limit(u64::try_from(first).unwrap_or(100))
-        .all(db.connection())
+        .count(db.connection())
         .await?)
 }
 
@@ -165,21 +187,39 @@ pub async fn attendees_of(
     .await
 }
 
-/// The dates a person is going to that have not started, soonest first.
+/// A page of the dates a person is going to that have not started, soonest first.
 pub async fn going_of(
     db: &Database,
     user_id: Uuid,
     now: DateTime<Utc>,
-    first: usize,
-) -> Result<Vec<event_occurrence::Model>, StorageError> {
+    request: &PageRequest,
+) -> Result<Page<event_occurrence::Model>, StorageError> {
     let mut sql = Sql::new(db.db_backend());
-    sql.push("SELECT o.* FROM event_occurrences o JOIN attendances a ON a.occurrence_id = o.id WHERE a.user_id = ")
+    push_going(&mut sql, "SELECT o.*", user_id, now);
+    crate::events::OCCURRENCE_ORDER.push_page(&mut sql, request, |key| {
+        crate::events::occurrence_key_values(key)
+    })?;
+    let rows = event_occurrence::Model::find_by_statement(sql.build())
+        .all(db.connection())
+        .await?;
+    Ok(Page::from_rows(rows, request, crate::events::occurrence_cursor))
+}
+
+/// How many dates that have not started a person is going to.
+pub async fn going_count(
+    db: &Database,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<u64, StorageError> {
+    let mut sql = Sql::new(db.db_backend());
+    push_going(&mut sql, "SELECT COUNT(*) AS n", user_id, now);
+    crate::places::count_of(db, sql).await
+}
+
+fn push_going(sql: &mut Sql, select: &str, user_id: Uuid, now: DateTime<Utc>) {
+    sql.push(select)
+        .push(" FROM event_occurrences o JOIN attendances a ON a.occurrence_id = o.id WHERE a.user_id = ")
         .bind(user_id)
         .push(" AND o.starts_at >= ")
-        .bind(now)
-        .push(" ORDER BY o.starts_at, o.id LIMIT ")
-        .number(first);
-    Ok(event_occurrence::Model::find_by_statement(sql.build())
-        .all(db.connection())
-        .await?)
+        .bind(now);
 }

@@ -8,13 +8,17 @@ use std::collections::HashMap;
 use capitole_domain::change::ItemKind;
 use capitole_domain::social::Network;
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ColumnTrait, DatabaseTransaction, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
+};
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::article::{first_publisher, log, publication};
 use crate::audit::{Actor, audit};
+use crate::cursor::{self, Keyset, Page, PageRequest, Sort};
 use crate::entities::{article, social_post};
+use crate::sql::Sql;
 use crate::{Database, StorageError};
 
 /// Records a post on `network` at `url` (already checked and normalised) announcing an
@@ -125,23 +129,57 @@ async fn article_updated(
     log(txn, &row, change, public, organization, now).await
 }
 
-/// The posts announcing each of these items, oldest first, in one statement.
+/// The order of an item's posts: oldest first.
+const POST_ORDER: Keyset<'static> =
+    Keyset(&[("s.posted_at", Sort::Ascending), ("s.id", Sort::Ascending)]);
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct PostKey(DateTime<Utc>, Uuid);
+
+/// One page of the posts announcing each of these items, oldest first, all with the same
+/// page request, in one statement.
 pub async fn of_items(
     db: &Database,
     item_ids: &[Uuid],
-) -> Result<HashMap<Uuid, Vec<social_post::Model>>, StorageError> {
-    let mut grouped: HashMap<Uuid, Vec<social_post::Model>> = HashMap::new();
+    request: &PageRequest,
+) -> Result<HashMap<Uuid, Page<social_post::Model>>, StorageError> {
     if item_ids.is_empty() {
-        return Ok(grouped);
+        return Ok(HashMap::new());
     }
-    let rows = social_post::Entity::find()
-        .filter(social_post::Column::ItemId.is_in(item_ids.iter().copied()))
-        .order_by_asc(social_post::Column::PostedAt)
-        .order_by_asc(social_post::Column::Id)
+    let mut sql = Sql::new(db.db_backend());
+    sql.push("SELECT id, item_kind, item_id, network, url, posted_at, recorded_by, created_at FROM (SELECT s.*, ROW_NUMBER() OVER (PARTITION BY s.item_id ORDER BY ");
+    POST_ORDER.push_order(&mut sql, request.direction);
+    sql.push(") AS position FROM social_posts s WHERE s.item_id IN ")
+        .bind_list(item_ids.iter().copied());
+    if let Some(PostKey(at, id)) = request.key()? {
+        POST_ORDER.push_beyond(&mut sql, &[at.into(), id.into()], request.direction);
+    }
+    sql.push(") numbered WHERE position <= ")
+        .number(request.fetch())
+        .push(" ORDER BY item_id, position");
+    let mut grouped: HashMap<Uuid, Vec<social_post::Model>> = HashMap::new();
+    for row in social_post::Model::find_by_statement(sql.build())
         .all(db.connection())
-        .await?;
-    for row in rows {
+        .await?
+    {
         grouped.entry(row.item_id).or_default().push(row);
     }
-    Ok(grouped)
+    Ok(item_ids
+        .iter()
+        .map(|id| {
+            let rows = grouped.remove(id).unwrap_or_default();
+            let page = Page::from_rows(rows, request, |p| {
+                cursor::encode(&PostKey(p.posted_at, p.id))
+            });
+            (*id, page)
+        })
+        .collect())
+}
+
+/// How many posts announced an item.
+pub async fn count_of_item(db: &Database, item_id: Uuid) -> Result<u64, StorageError> {
+    Ok(social_post::Entity::find()
+        .filter(social_post::Column::ItemId.eq(item_id))
+        .count(db.connection())
+        .await?)
 }

@@ -19,7 +19,7 @@ use capitole_domain::community::{
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    FromQueryResult, PaginatorTrait, QueryFilter,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -30,7 +30,7 @@ use crate::activity::{
 };
 use crate::audit::{Actor, audit};
 use crate::changes::{NewChange, append, append_all};
-use crate::cursor::Page;
+use crate::cursor::{self, Keyset, Page, PageRequest, Sort};
 use crate::entities::{tip, tip_like, tip_report};
 use crate::sql::Sql;
 use crate::{Database, StorageError};
@@ -326,14 +326,13 @@ pub async fn tip_count(db: &Database, place_id: Uuid) -> Result<u64, StorageErro
 pub async fn tips_of_place(
     db: &Database,
     place_id: Uuid,
-    first: usize,
-    after: Option<&str>,
+    request: &PageRequest,
 ) -> Result<Page<tip::Model>, StorageError> {
     let mut sql = Sql::new(db.db_backend());
     sql.push("SELECT t.* FROM tips t WHERE t.place_id = ")
         .bind(place_id)
         .push(" AND t.hidden_at IS NULL");
-    latest_first(db, sql, "t", first, after, |t: &tip::Model| {
+    latest_first(db, sql, "t", request, |t: &tip::Model| {
         (t.created_at, t.id)
     })
     .await
@@ -361,29 +360,60 @@ pub async fn latest_tips_of_places(
     .await
 }
 
-/// A person's tips (visible ones), latest first.
+/// A page of a person's tips (visible ones), latest first.
 pub async fn tips_of_user(
     db: &Database,
     user_id: Uuid,
-    first: usize,
-) -> Result<Vec<tip::Model>, StorageError> {
+    request: &PageRequest,
+) -> Result<Page<tip::Model>, StorageError> {
+    let mut sql = Sql::new(db.db_backend());
+    sql.push("SELECT t.* FROM tips t WHERE t.user_id = ")
+        .bind(user_id)
+        .push(" AND t.hidden_at IS NULL");
+    latest_first(db, sql, "t", request, |t: &tip::Model| (t.created_at, t.id)).await
+}
+
+/// How many visible tips a person left.
+pub async fn tip_count_of_user(db: &Database, user_id: Uuid) -> Result<u64, StorageError> {
     Ok(tip::Entity::find()
         .filter(tip::Column::UserId.eq(user_id))
         .filter(tip::Column::HiddenAt.is_null())
-        .order_by_desc(tip::Column::CreatedAt)
-        .limit(u64::try_from(first).unwrap_or(100))
-        .all(db.connection())
+        .count(db.connection())
         .await?)
 }
 
-/// Visible tips with reports, most reported first: the moderators' queue.
-pub async fn report_queue(db: &Database, first: usize) -> Result<Vec<tip::Model>, StorageError> {
+#[derive(serde::Serialize, serde::Deserialize)]
+struct ReportKey(i64, DateTime<Utc>, Uuid);
+
+/// A page of the moderators' queue: visible tips with reports, most reported first, then
+/// the oldest first.
+pub async fn report_queue(
+    db: &Database,
+    request: &PageRequest,
+) -> Result<Page<tip::Model>, StorageError> {
+    let mut sql = Sql::new(db.db_backend());
+    sql.push("SELECT t.* FROM tips t WHERE t.report_count > 0 AND t.hidden_at IS NULL");
+    let keyset = Keyset(&[
+        ("t.report_count", Sort::Descending),
+        ("t.created_at", Sort::Ascending),
+        ("t.id", Sort::Ascending),
+    ]);
+    keyset.push_page(&mut sql, request, |ReportKey(n, at, id)| {
+        vec![n.into(), at.into(), id.into()]
+    })?;
+    let rows = tip::Model::find_by_statement(sql.build())
+        .all(db.connection())
+        .await?;
+    Ok(Page::from_rows(rows, request, |t| {
+        cursor::encode(&ReportKey(t.report_count, t.created_at, t.id))
+    }))
+}
+
+/// How many visible tips have reports.
+pub async fn report_queue_count(db: &Database) -> Result<u64, StorageError> {
     Ok(tip::Entity::find()
         .filter(tip::Column::ReportCount.gt(0))
         .filter(tip::Column::HiddenAt.is_null())
-        .order_by_desc(tip::Column::ReportCount)
-        .order_by_asc(tip::Column::CreatedAt)
-        .limit(u64::try_from(first).unwrap_or(100))
-        .all(db.connection())
+        .count(db.connection())
         .await?)
 }

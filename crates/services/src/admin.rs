@@ -3,15 +3,20 @@
 
 use capitole_domain::access::Role;
 use capitole_persistence::accounts;
+use capitole_persistence::{Page, PageRequest};
 use capitole_persistence::entities::user;
 use chrono::{DateTime, Utc};
 
 use crate::{Principal, ServiceResult, Services};
 
 /// Every account, by email.
-pub async fn users(services: &Services, by: &Principal) -> ServiceResult<Vec<user::Model>> {
+pub async fn users(
+    services: &Services,
+    by: &Principal,
+    request: &PageRequest,
+) -> ServiceResult<Page<user::Model>> {
     by.administrator()?;
-    Ok(accounts::users(&services.db).await?)
+    Ok(accounts::users(&services.db, request).await?)
 }
 
 /// Gives the account with this email a role and, for editors, the organizations they edit

@@ -6,29 +6,34 @@
 
 use capitole_domain::change::{ItemKind, Retention};
 use capitole_persistence::changes::{self, ChangeEntry, ChangePosition};
-use capitole_persistence::{Page, StorageError};
+use capitole_persistence::{Page, PageRequest, StorageError};
 use chrono::{DateTime, Utc};
 
 use crate::{Principal, ServiceError, ServiceResult, Services};
 
-/// Up to `first` entries after `after` (an encoded [`ChangePosition`]; from the oldest kept
-/// when none) of the `kinds` asked for (all when empty), that `by` may read.
+/// A page of the entries of the `kinds` asked for (all when empty) that `by` may read:
+/// the request's cursor is an encoded [`ChangePosition`]; a forward page without one starts
+/// at the oldest entry kept, a backward one at the log's end.
 pub async fn read(
     services: &Services,
     by: &Principal,
-    after: Option<&str>,
+    request: &PageRequest,
     kinds: &[ItemKind],
-    first: usize,
     retention: Retention,
     now: DateTime<Utc>,
 ) -> ServiceResult<Page<ChangeEntry>> {
-    let after = after.map(ChangePosition::decode).transpose()?;
-    if let Some(after) = after
-        && retention.expired(after.at(), now)
+    let position = request.cursor.as_deref().map(ChangePosition::decode).transpose()?;
+    if let Some(position) = position
+        && retention.expired(position.at(), now)
     {
         return Err(ServiceError::from(StorageError::CursorExpired));
     }
-    Ok(changes::page(&services.db, &by.change_reader(), after, kinds, first).await?)
+    Ok(changes::page(&services.db, &by.change_reader(), request, kinds).await?)
+}
+
+/// How many entries of the `kinds` asked for (all when empty) `by` may read.
+pub async fn count(services: &Services, by: &Principal, kinds: &[ItemKind]) -> ServiceResult<u64> {
+    Ok(changes::count(&services.db, &by.change_reader(), kinds).await?)
 }
 
 /// The position of the log's end now, to read everything once and then follow the log

@@ -147,7 +147,7 @@ impl From<&StorageError> for ServiceError {
                 ),
             ),
             StorageError::BadCursor => {
-                ServiceError::bad_input("`after` is not a cursor of this list")
+                ServiceError::bad_input("the cursor (`after` or `before`) is not a cursor of this list")
             }
             StorageError::CursorExpired => ServiceError::new(
                 ErrorCode::CursorExpired,

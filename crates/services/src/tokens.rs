@@ -4,7 +4,7 @@
 
 use capitole_domain::access::{RateTier, Scope, api_token};
 use capitole_domain::text::encode_codes;
-use capitole_persistence::Database;
+use capitole_persistence::{Database, Page, PageRequest};
 use capitole_persistence::accounts::{self, NewApiToken};
 use capitole_persistence::entities::api_token as api_token_row;
 use chrono::{DateTime, Utc};
@@ -33,9 +33,13 @@ pub async fn create(
 }
 
 /// Every app token, newest first, for an administrator.
-pub async fn list(services: &Services, by: &Principal) -> ServiceResult<Vec<api_token_row::Model>> {
+pub async fn list(
+    services: &Services,
+    by: &Principal,
+    request: &PageRequest,
+) -> ServiceResult<Page<api_token_row::Model>> {
     by.administrator()?;
-    Ok(accounts::api_tokens(&services.db).await?)
+    Ok(accounts::api_tokens(&services.db, request).await?)
 }
 
 /// Revokes an app token for an administrator: it stops working with the next request.

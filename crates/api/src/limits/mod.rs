@@ -557,11 +557,11 @@ impl<'a> Walk<'a> {
     }
 
     /// How many objects a field returns for each parent, when it returns a list: `first`
-    /// for connections and paginated lists, the number of ids for `nodes(ids:)`, an estimate
+    /// or `last` for connections (20 when neither is given), the number of ids for `nodes(ids:)`, an estimate
     /// for other lists of objects. The `edges` and `nodes` of a connection are the
     /// connection's own items, already counted at the connection.
     ///
-    /// A `first` outside the paging rules ([`PageSize`]) returns nothing: the field refuses
+    /// A `first` or `last` outside the paging rules ([`PageSize`]) returns nothing: the field refuses
     /// it with `BAD_USER_INPUT` and the range, whatever the value. Counting `first: 1000000`
     /// as a million objects would refuse the query for its cost instead, so that one mistake
     /// would get two answers depending on how far out of range it is.
@@ -573,13 +573,23 @@ impl<'a> Walk<'a> {
         field: &async_graphql::parser::types::Field,
     ) -> Option<u64> {
         if info.has_first {
-            let given = self.argument(field, "first").and_then(|v| match v {
-                ConstValue::Number(n) => n.as_i64(),
-                _ => None,
-            });
-            let size = match given {
-                Some(first) => PageSize::parse(first).map_or(0, |size| size.get() as u64),
-                None => info.first_default.unwrap_or(1),
+            let given = |name: &str| {
+                self.argument(field, name).and_then(|v| match v {
+                    ConstValue::Number(n) => n.as_i64(),
+                    _ => None,
+                })
+            };
+            let checked = |name: &'static str, n: i64| {
+                PageSize::parse(name, n).map_or(0, |size| size.get() as u64)
+            };
+            let size = match (given("first"), given("last")) {
+                // Both at once are refused, like any size out of range.
+                (Some(_), Some(_)) => 0,
+                (Some(first), None) => checked("first", first),
+                (None, Some(last)) => checked("last", last),
+                (None, None) => info
+                    .first_default
+                    .unwrap_or(PageSize::DEFAULT.get() as u64),
             };
             return Some(size);
         }

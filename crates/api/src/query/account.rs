@@ -8,7 +8,10 @@ use serde_json::Value;
 
 use crate::context::scope;
 use crate::error::{ApiResult, to_gql};
-use crate::types::account::{ApiToken, User, Viewer};
+use crate::types::account::{
+    ApiToken, ApiTokenConnection, ApiTokenEdge, User, UserConnection, UserEdge, Viewer,
+};
+use crate::types::connection::{CountQuery, edges, page_request};
 use capitole_services::Principal;
 
 /// What the services of a request act on.
@@ -40,24 +43,72 @@ impl AccountQuery {
     }
 
     /// Every account, by email (administrators only).
-    async fn users(&self, ctx: &Context<'_>) -> ApiResult<Vec<User>> {
+    async fn users(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "How many items from the start of the list, or after `after`: 1 to 100 (20 when neither `first` nor `last` is given)."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Page forward from this cursor (the `endCursor` of the page before).")]
+        after: Option<String>,
+        #[graphql(
+            desc = "How many items from the end of the list, or before `before`: 1 to 100."
+        )]
+        last: Option<i32>,
+        #[graphql(
+            desc = "Page backward from this cursor (the `startCursor` of the page after)."
+        )]
+        before: Option<String>,
+    ) -> ApiResult<UserConnection> {
         let scope = scope(ctx)?;
-        Ok(admin::users(&scope.services(), &scope.principal)
+        let request = page_request(first, after, last, before).map_err(to_gql)?;
+        let page = admin::users(&scope.services(), &scope.principal, &request)
             .await
-            .map_err(to_gql)?
-            .into_iter()
-            .map(User)
-            .collect())
+            .map_err(to_gql)?;
+        let (edges, page_info) = edges(page, |u, cursor| UserEdge {
+            cursor,
+            node: User(u),
+        });
+        Ok(UserConnection {
+            edges,
+            page_info,
+            count: CountQuery::Users,
+        })
     }
 
     /// Every third-party app token, newest first, without secrets (administrators only).
-    async fn api_tokens(&self, ctx: &Context<'_>) -> ApiResult<Vec<ApiToken>> {
+    async fn api_tokens(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "How many items from the start of the list, or after `after`: 1 to 100 (20 when neither `first` nor `last` is given)."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Page forward from this cursor (the `endCursor` of the page before).")]
+        after: Option<String>,
+        #[graphql(
+            desc = "How many items from the end of the list, or before `before`: 1 to 100."
+        )]
+        last: Option<i32>,
+        #[graphql(
+            desc = "Page backward from this cursor (the `startCursor` of the page after)."
+        )]
+        before: Option<String>,
+    ) -> ApiResult<ApiTokenConnection> {
         let scope = scope(ctx)?;
-        Ok(tokens::list(&scope.services(), &scope.principal)
+        let request = page_request(first, after, last, before).map_err(to_gql)?;
+        let page = tokens::list(&scope.services(), &scope.principal, &request)
             .await
-            .map_err(to_gql)?
-            .into_iter()
-            .map(ApiToken)
-            .collect())
+            .map_err(to_gql)?;
+        let (edges, page_info) = edges(page, |t, cursor| ApiTokenEdge {
+            cursor,
+            node: ApiToken(t),
+        });
+        Ok(ApiTokenConnection {
+            edges,
+            page_info,
+            count: CountQuery::ApiTokens,
+        })
     }
 }

@@ -9,7 +9,7 @@ use capitole_services::changes;
 use crate::context::scope;
 use crate::error::{ApiResult, to_gql};
 use crate::types::change::{Change, ChangeConnection, ChangeEdge, ItemKind};
-use crate::types::connection::{page_info, page_size, unwrap_cursor, wrap_cursor};
+use crate::types::connection::{CountQuery, edges, page_request, wrap_cursor};
 
 #[derive(Default)]
 pub(crate) struct ChangeQuery;
@@ -22,19 +22,30 @@ impl ChangeQuery {
     /// public items; editors also those of their organizations' drafts. Without `after`,
     /// the list starts at the oldest change the log keeps (30 days by default); a cursor
     /// older than that is refused with `CURSOR_EXPIRED`: read everything again, then follow
-    /// the log from `changeCursor`.
+    /// the log from `changeCursor`. `last` and `before` read the log backward from its end
+    /// or from a cursor.
     async fn changes(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The `endCursor` of the previous page, or a `changeCursor`.")]
+        #[graphql(
+            desc = "How many items from the start of the list, or after `after`: 1 to 100 (20 when neither `first` nor `last` is given)."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Page forward from this cursor: the `endCursor` of the page before, or a `changeCursor`.")]
         after: Option<String>,
-        #[graphql(default = 100, desc = "How many changes (1 to 100).")] first: i32,
+        #[graphql(
+            desc = "How many items from the end of the list, or before `before`: 1 to 100."
+        )]
+        last: Option<i32>,
+        #[graphql(
+            desc = "Page backward from this cursor (the `startCursor` of the page after)."
+        )]
+        before: Option<String>,
         #[graphql(desc = "Only changes of these kinds of items (every kind when omitted).")]
         kinds: Option<Vec<ItemKind>>,
     ) -> ApiResult<ChangeConnection> {
         let scope = scope(ctx)?;
-        let first = page_size(first).map_err(to_gql)?;
-        let raw_after = unwrap_cursor(after.as_deref()).map_err(to_gql)?;
+        let request = page_request(first, after, last, before).map_err(to_gql)?;
         let kinds: Vec<DomainKind> = kinds
             .unwrap_or_default()
             .into_iter()
@@ -43,24 +54,22 @@ impl ChangeQuery {
         let page = changes::read(
             &scope.services(),
             &scope.principal,
-            raw_after.as_deref(),
+            &request,
             &kinds,
-            first,
             scope.change_retention,
             scope.now,
         )
         .await
         .map_err(to_gql)?;
-        let page_info = page_info(&page, raw_after.is_some());
-        let edges = page
-            .rows
-            .into_iter()
-            .map(|(entry, cursor)| ChangeEdge {
-                cursor: wrap_cursor(&cursor),
-                node: Change(entry),
-            })
-            .collect();
-        Ok(ChangeConnection { edges, page_info })
+        let (edges, page_info) = edges(page, |entry, cursor| ChangeEdge {
+            cursor,
+            node: Change(entry),
+        });
+        Ok(ChangeConnection {
+            edges,
+            page_info,
+            count: CountQuery::Changes(kinds),
+        })
     }
 
     /// Where the change log ends now. Ask for it before reading everything for an offline

@@ -15,9 +15,7 @@ use crate::error::{ApiError, ApiResult, ErrorCode, to_gql};
 use crate::ids::{self, Kind};
 use crate::loaders::OrganizationId;
 use crate::types::catalog::Organization;
-use crate::types::connection::{
-    CountQuery, connection, page_info, page_size, unwrap_cursor, wrap_cursor,
-};
+use crate::types::connection::{CountQuery, connection, edges, page_request};
 
 /// One editorial write, or a moderator hiding or restoring a tip.
 #[derive(Clone)]
@@ -78,7 +76,7 @@ impl AuditEntry {
 /// An entry in the audit log.
 #[derive(SimpleObject, Clone)]
 pub(crate) struct AuditEntryEdge {
-    /// The cursor to resume the list after this entry.
+    /// The cursor of this entry in the list.
     pub cursor: String,
     /// The entry.
     pub node: AuditEntry,
@@ -138,7 +136,8 @@ pub(crate) struct FieldChange {
     pub to: Option<String>,
 }
 
-async fn revisions_of(scope: &RequestScope, id: &ID) -> ApiResult<Vec<article_revision::Model>> {
+/// The article with this global id, when the caller may read its revisions.
+async fn revised_article(scope: &RequestScope, id: &ID) -> ApiResult<uuid::Uuid> {
     let uuid = ids::decode_as(Kind::NewsArticle, id).map_err(to_gql)?;
     let organizations = article::publishers(&scope.db, uuid).await.map_err(to_gql)?;
     if !scope.principal.may_preview(&organizations) {
@@ -148,8 +147,22 @@ async fn revisions_of(scope: &RequestScope, id: &ID) -> ApiResult<Vec<article_re
             "revisions are for the editors of the article's publishers",
         )));
     }
-    articles::revisions(&scope.db, uuid).await.map_err(to_gql)
+    Ok(uuid)
 }
+
+/// A revision in a list.
+#[derive(SimpleObject, Clone)]
+pub(crate) struct ArticleRevisionEdge {
+    /// The cursor of this revision in the list.
+    pub cursor: String,
+    /// The revision.
+    pub node: ArticleRevision,
+}
+
+connection!(
+    /// A page of an article's revisions, newest first.
+    ArticleRevisionConnection, ArticleRevisionEdge, ArticleRevision
+);
 
 #[derive(Default)]
 pub(crate) struct EditorialQuery;
@@ -163,14 +176,25 @@ impl EditorialQuery {
     async fn audit_log(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "How many entries, 1 to 100.", default = 20)] first: i32,
-        #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
+        #[graphql(
+            desc = "How many items from the start of the list, or after `after`: 1 to 100 (20 when neither `first` nor `last` is given)."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Page forward from this cursor (the `endCursor` of the page before).")]
+        after: Option<String>,
+        #[graphql(
+            desc = "How many items from the end of the list, or before `before`: 1 to 100."
+        )]
+        last: Option<i32>,
+        #[graphql(
+            desc = "Page backward from this cursor (the `startCursor` of the page after)."
+        )]
+        before: Option<String>,
         #[graphql(desc = "Only entries about this item.")] item_id: Option<ID>,
     ) -> ApiResult<AuditEntryConnection> {
         let scope = scope(ctx)?;
         let organizations = scope.principal.audit_scope().map_err(to_gql)?;
-        let first = page_size(first).map_err(to_gql)?;
-        let raw_after = unwrap_cursor(after.as_deref()).map_err(to_gql)?;
+        let request = page_request(first, after, last, before).map_err(to_gql)?;
         let item = item_id
             .map(|id| ids::decode(&id).map(|(_, uuid)| uuid))
             .transpose()
@@ -179,20 +203,16 @@ impl EditorialQuery {
             organizations,
             item,
         };
-        let page = audit::audit_log(&scope.db, &filter, first, raw_after.as_deref())
+        let page = audit::audit_log(&scope.db, &filter, &request)
             .await
             .map_err(to_gql)?;
-        let info = page_info(&page, after.is_some());
+        let (edges, page_info) = edges(page, |e, cursor| AuditEntryEdge {
+            cursor,
+            node: AuditEntry(e),
+        });
         Ok(AuditEntryConnection {
-            edges: page
-                .rows
-                .into_iter()
-                .map(|(e, cursor)| AuditEntryEdge {
-                    cursor: wrap_cursor(&cursor),
-                    node: AuditEntry(e),
-                })
-                .collect(),
-            page_info: info,
+            edges,
+            page_info,
             count: CountQuery::Audit(Box::new(filter)),
         })
     }
@@ -203,13 +223,36 @@ impl EditorialQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The global id of the article.")] id: ID,
-    ) -> ApiResult<Vec<ArticleRevision>> {
+        #[graphql(
+            desc = "How many items from the start of the list, or after `after`: 1 to 100 (20 when neither `first` nor `last` is given)."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Page forward from this cursor (the `endCursor` of the page before).")]
+        after: Option<String>,
+        #[graphql(
+            desc = "How many items from the end of the list, or before `before`: 1 to 100."
+        )]
+        last: Option<i32>,
+        #[graphql(
+            desc = "Page backward from this cursor (the `startCursor` of the page after)."
+        )]
+        before: Option<String>,
+    ) -> ApiResult<ArticleRevisionConnection> {
         let scope = scope(ctx)?;
-        Ok(revisions_of(scope, &id)
-            .await?
-            .into_iter()
-            .map(Into::into)
-            .collect())
+        let request = page_request(first, after, last, before).map_err(to_gql)?;
+        let article_id = revised_article(scope, &id).await?;
+        let page = articles::revisions(&scope.db, article_id, &request)
+            .await
+            .map_err(to_gql)?;
+        let (edges, page_info) = edges(page, |r, cursor| ArticleRevisionEdge {
+            cursor,
+            node: r.into(),
+        });
+        Ok(ArticleRevisionConnection {
+            edges,
+            page_info,
+            count: CountQuery::Revisions(article_id),
+        })
     }
 
     /// The fields that differ between two revisions of an article.
@@ -221,7 +264,10 @@ impl EditorialQuery {
         #[graphql(desc = "The newer version.")] to: i32,
     ) -> ApiResult<Vec<FieldChange>> {
         let scope = scope(ctx)?;
-        let all = revisions_of(scope, &id).await?;
+        let article_id = revised_article(scope, &id).await?;
+        let all = articles::all_revisions(&scope.db, article_id)
+            .await
+            .map_err(to_gql)?;
         let find = |v: i32| {
             all.iter()
                 .find(|r| r.version == i64::from(v))

@@ -12,7 +12,7 @@ use crate::error::{ApiError, ApiResult, to_gql};
 use crate::ids::{self, Kind};
 use crate::loaders::{EventId, PlaceId};
 use crate::lookup::by_id_or_slug;
-use crate::types::connection::{CountQuery, page_info, page_size, unwrap_cursor, wrap_cursor};
+use crate::types::connection::{CountQuery, edges, page_request};
 use crate::types::event::{Event, EventConnection, EventEdge, Occurrence};
 use crate::types::{Accessibility, Audience, GeoCircleInput, check_list, search_text};
 
@@ -109,17 +109,28 @@ impl EventQuery {
     async fn events(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "How many events, 1 to 100.", default = 20)] first: i32,
-        #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
+        #[graphql(
+            desc = "How many items from the start of the list, or after `after`: 1 to 100 (20 when neither `first` nor `last` is given)."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Page forward from this cursor (the `endCursor` of the page before).")]
+        after: Option<String>,
+        #[graphql(
+            desc = "How many items from the end of the list, or before `before`: 1 to 100."
+        )]
+        last: Option<i32>,
+        #[graphql(
+            desc = "Page backward from this cursor (the `startCursor` of the page after)."
+        )]
+        before: Option<String>,
         #[graphql(desc = "Which events.")] filter: Option<EventFilter>,
     ) -> ApiResult<EventConnection> {
         let scope = scope(ctx)?;
-        let first = page_size(first).map_err(to_gql)?;
-        let raw_after = unwrap_cursor(after.as_deref()).map_err(to_gql)?;
+        let request = page_request(first, after, last, before).map_err(to_gql)?;
         let filter = storage_filter(scope, filter.unwrap_or_default())
             .await
             .map_err(to_gql)?;
-        let page = events::list(&scope.db, &filter, first, raw_after.as_deref())
+        let page = events::list(&scope.db, &filter, &request)
             .await
             .map_err(to_gql)?;
         // Venues came with the page: answer the events' `venue` fields without a batch.
@@ -132,18 +143,14 @@ impl EventQuery {
         if !venues.is_empty() {
             scope.feed(venues).await;
         }
-        let info = page_info(&page, after.is_some());
+        let (edges, page_info) = edges(page, |row, cursor| EventEdge {
+            cursor,
+            node: Event(row.event),
+            occurrence: Occurrence(row.occurrence),
+        });
         Ok(EventConnection {
-            edges: page
-                .rows
-                .into_iter()
-                .map(|(row, cursor)| EventEdge {
-                    cursor: wrap_cursor(&cursor),
-                    node: Event(row.event),
-                    occurrence: Occurrence(row.occurrence),
-                })
-                .collect(),
-            page_info: info,
+            edges,
+            page_info,
             count: CountQuery::Events(Box::new(filter)),
         })
     }

@@ -11,7 +11,7 @@ use crate::ids::Kind;
 use crate::loaders::{ArticleId, PublishersOfArticle};
 use crate::lookup::by_id_or_slug;
 use crate::types::article::{ArticleStatus, NewsArticle, NewsArticleConnection, NewsArticleEdge};
-use crate::types::connection::{CountQuery, page_info, page_size, unwrap_cursor, wrap_cursor};
+use crate::types::connection::{CountQuery, edges, page_request};
 use crate::types::{Audience, check_list, search_text};
 
 /// Which news a list holds.
@@ -66,18 +66,29 @@ impl NewsQuery {
     async fn news(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "How many articles, 1 to 100.", default = 20)] first: i32,
-        #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
+        #[graphql(
+            desc = "How many items from the start of the list, or after `after`: 1 to 100 (20 when neither `first` nor `last` is given)."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Page forward from this cursor (the `endCursor` of the page before).")]
+        after: Option<String>,
+        #[graphql(
+            desc = "How many items from the end of the list, or before `before`: 1 to 100."
+        )]
+        last: Option<i32>,
+        #[graphql(
+            desc = "Page backward from this cursor (the `startCursor` of the page after)."
+        )]
+        before: Option<String>,
         #[graphql(desc = "Which articles.")] filter: Option<NewsFilter>,
     ) -> ApiResult<NewsArticleConnection> {
         let scope = scope(ctx)?;
-        let first = page_size(first).map_err(to_gql)?;
-        let raw_after = unwrap_cursor(after.as_deref()).map_err(to_gql)?;
+        let request = page_request(first, after, last, before).map_err(to_gql)?;
         let filter = storage_filter(scope, filter.unwrap_or_default())
             .await
             .map_err(to_gql)?;
         let visibility = scope.principal.article_visibility(scope.now);
-        let page = articles::list(&scope.db, &visibility, &filter, first, raw_after.as_deref())
+        let page = articles::list(&scope.db, &visibility, &filter, &request)
             .await
             .map_err(to_gql)?;
         // Every news card names its publishers: fetch them with the page.
@@ -101,17 +112,13 @@ impl NewsQuery {
             });
             scope.feed(fed).await;
         }
-        let info = page_info(&page, after.is_some());
+        let (edges, page_info) = edges(page, |a, cursor| NewsArticleEdge {
+            cursor,
+            node: NewsArticle(a),
+        });
         Ok(NewsArticleConnection {
-            edges: page
-                .rows
-                .into_iter()
-                .map(|(a, cursor)| NewsArticleEdge {
-                    cursor: wrap_cursor(&cursor),
-                    node: NewsArticle(a),
-                })
-                .collect(),
-            page_info: info,
+            edges,
+            page_info,
             count: CountQuery::News(visibility, Box::new(filter)),
         })
     }

@@ -11,7 +11,7 @@ use crate::error::{ApiError, ApiResult, to_gql};
 use crate::ids::Kind;
 use crate::loaders::PlaceId;
 use crate::lookup::by_id_or_slug;
-use crate::types::connection::{CountQuery, page_info, page_size, unwrap_cursor, wrap_cursor};
+use crate::types::connection::{CountQuery, edges, page_request};
 use crate::types::place::{Place, PlaceConnection, PlaceEdge};
 use crate::types::{Accessibility, GeoCircleInput, check_list, search_text};
 
@@ -75,16 +75,27 @@ impl PlaceQuery {
     async fn places(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "How many places, 1 to 100.", default = 20)] first: i32,
-        #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
+        #[graphql(
+            desc = "How many items from the start of the list, or after `after`: 1 to 100 (20 when neither `first` nor `last` is given)."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Page forward from this cursor (the `endCursor` of the page before).")]
+        after: Option<String>,
+        #[graphql(
+            desc = "How many items from the end of the list, or before `before`: 1 to 100."
+        )]
+        last: Option<i32>,
+        #[graphql(
+            desc = "Page backward from this cursor (the `startCursor` of the page after)."
+        )]
+        before: Option<String>,
         #[graphql(desc = "Which places.")] filter: Option<PlaceFilter>,
         #[graphql(desc = "The order (default: DISTANCE with `near`, else NAME).")] order_by: Option<
             PlaceOrder,
         >,
     ) -> ApiResult<PlaceConnection> {
         let scope = scope(ctx)?;
-        let first = page_size(first).map_err(to_gql)?;
-        let raw_after = unwrap_cursor(after.as_deref()).map_err(to_gql)?;
+        let request = page_request(first, after, last, before).map_err(to_gql)?;
         let filter = storage_filter(scope, filter.unwrap_or_default())
             .await
             .map_err(to_gql)?;
@@ -95,21 +106,17 @@ impl PlaceQuery {
             } else {
                 DomainOrder::Name
             });
-        let page = places::list(&scope.db, &filter, order, first, raw_after.as_deref())
+        let page = places::list(&scope.db, &filter, order, &request)
             .await
             .map_err(to_gql)?;
-        let info = page_info(&page, after.is_some());
+        let (edges, page_info) = edges(page, |row, cursor| PlaceEdge {
+            cursor,
+            node: Place(row.place),
+            distance_meters: row.distance_meters.map(|d| (d * 10.0).round() / 10.0),
+        });
         Ok(PlaceConnection {
-            edges: page
-                .rows
-                .into_iter()
-                .map(|(row, cursor)| PlaceEdge {
-                    cursor: wrap_cursor(&cursor),
-                    node: Place(row.place),
-                    distance_meters: row.distance_meters.map(|d| (d * 10.0).round() / 10.0),
-                })
-                .collect(),
-            page_info: info,
+            edges,
+            page_info,
             count: CountQuery::Places(Box::new(filter)),
         })
     }

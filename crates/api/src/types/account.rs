@@ -11,9 +11,11 @@ use crate::context::scope;
 use crate::error::{ApiError, ApiResult, ErrorCode, to_gql};
 use crate::ids::{self, Kind};
 use crate::types::catalog::Organization;
-use crate::types::community::{CheckIn, CheckInConnection, CheckInEdge, Tip};
-use crate::types::connection::{CountQuery, page_info, page_size, unwrap_cursor, wrap_cursor};
-use crate::types::event::Occurrence;
+use crate::types::community::{
+    CheckIn, CheckInConnection, CheckInEdge, Tip, TipConnection, TipEdge,
+};
+use crate::types::connection::{CountQuery, connection, edges, page_request};
+use crate::types::event::{Occurrence, OccurrenceConnection, OccurrenceEdge};
 use crate::types::node::{Node, resolve_node};
 use capitole_persistence::{check_ins, reactions, tips};
 
@@ -52,6 +54,7 @@ pub(crate) enum RateTier {
 }
 
 /// A person's account, as they (or an administrator) see it.
+#[derive(Clone)]
 pub(crate) struct User(pub user::Model);
 
 impl User {
@@ -153,6 +156,7 @@ pub(crate) struct RegisterPayload {
 }
 
 /// A third-party app's token, without its secret.
+#[derive(Clone)]
 pub(crate) struct ApiToken(pub api_token::Model);
 
 /// A third-party app's token, without its secret.
@@ -275,26 +279,33 @@ impl Viewer {
     async fn check_ins(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "How many, 1 to 100.", default = 20)] first: i32,
-        #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
+        #[graphql(
+            desc = "How many items from the start of the list, or after `after`: 1 to 100 (20 when neither `first` nor `last` is given)."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Page forward from this cursor (the `endCursor` of the page before).")]
+        after: Option<String>,
+        #[graphql(
+            desc = "How many items from the end of the list, or before `before`: 1 to 100."
+        )]
+        last: Option<i32>,
+        #[graphql(
+            desc = "Page backward from this cursor (the `startCursor` of the page after)."
+        )]
+        before: Option<String>,
     ) -> ApiResult<CheckInConnection> {
         let scope = scope(ctx)?;
-        let first = page_size(first).map_err(to_gql)?;
-        let raw_after = unwrap_cursor(after.as_deref()).map_err(to_gql)?;
-        let page = check_ins::check_ins_of(&scope.db, self.0.0.id, first, raw_after.as_deref())
+        let request = page_request(first, after, last, before).map_err(to_gql)?;
+        let page = check_ins::check_ins_of(&scope.db, self.0.0.id, &request)
             .await
             .map_err(to_gql)?;
-        let info = page_info(&page, after.is_some());
+        let (edges, page_info) = edges(page, |c, cursor| CheckInEdge {
+            cursor,
+            node: CheckIn(c),
+        });
         Ok(CheckInConnection {
-            edges: page
-                .rows
-                .into_iter()
-                .map(|(c, cursor)| CheckInEdge {
-                    cursor: wrap_cursor(&cursor),
-                    node: CheckIn(c),
-                })
-                .collect(),
-            page_info: info,
+            edges,
+            page_info,
             count: CountQuery::CheckInsOf(self.0.0.id),
         })
     }
@@ -303,32 +314,66 @@ impl Viewer {
     async fn tips(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "How many, 1 to 100.", default = 20)] first: i32,
-    ) -> ApiResult<Vec<Tip>> {
+        #[graphql(
+            desc = "How many items from the start of the list, or after `after`: 1 to 100 (20 when neither `first` nor `last` is given)."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Page forward from this cursor (the `endCursor` of the page before).")]
+        after: Option<String>,
+        #[graphql(
+            desc = "How many items from the end of the list, or before `before`: 1 to 100."
+        )]
+        last: Option<i32>,
+        #[graphql(
+            desc = "Page backward from this cursor (the `startCursor` of the page after)."
+        )]
+        before: Option<String>,
+    ) -> ApiResult<TipConnection> {
         let scope = scope(ctx)?;
-        let first = page_size(first).map_err(to_gql)?;
-        Ok(tips::tips_of_user(&scope.db, self.0.0.id, first)
+        let request = page_request(first, after, last, before).map_err(to_gql)?;
+        let page = tips::tips_of_user(&scope.db, self.0.0.id, &request)
             .await
-            .map_err(to_gql)?
-            .into_iter()
-            .map(Tip)
-            .collect())
+            .map_err(to_gql)?;
+        let (edges, page_info) = edges(page, |t, cursor| TipEdge {
+            cursor,
+            node: Tip(t),
+        });
+        Ok(TipConnection {
+            edges,
+            page_info,
+            count: CountQuery::TipsOfUser(self.0.0.id),
+        })
     }
 
-    /// What they saved (places, events, articles), latest first; items no longer
-    /// readable are left out.
+    /// What they saved (places, events, articles), latest first. Items no longer readable
+    /// are left out of the page, which may then hold fewer items than asked for (its
+    /// cursors and `totalCount` still count them).
     async fn saved(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "How many, 1 to 100.", default = 20)] first: i32,
-    ) -> ApiResult<Vec<Node>> {
+        #[graphql(
+            desc = "How many items from the start of the list, or after `after`: 1 to 100 (20 when neither `first` nor `last` is given)."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Page forward from this cursor (the `endCursor` of the page before).")]
+        after: Option<String>,
+        #[graphql(
+            desc = "How many items from the end of the list, or before `before`: 1 to 100."
+        )]
+        last: Option<i32>,
+        #[graphql(
+            desc = "Page backward from this cursor (the `startCursor` of the page after)."
+        )]
+        before: Option<String>,
+    ) -> ApiResult<SavedConnection> {
         let scope = scope(ctx)?;
-        let first = page_size(first).map_err(to_gql)?;
-        let saves = reactions::saves_of(&scope.db, self.0.0.id, first)
+        let request = page_request(first, after, last, before).map_err(to_gql)?;
+        let page = reactions::saves_of(&scope.db, self.0.0.id, &request)
             .await
             .map_err(to_gql)?;
-        let mut out = Vec::with_capacity(saves.len());
-        for save in saves {
+        let (saves, page_info) = edges(page, |save, cursor| (save, cursor));
+        let mut edges = Vec::with_capacity(saves.len());
+        for (save, cursor) in saves {
             let kind = match capitole_domain::community::SavedKind::from_code(&save.item_kind) {
                 Some(capitole_domain::community::SavedKind::Place) => Kind::Place,
                 Some(capitole_domain::community::SavedKind::Event) => Kind::Event,
@@ -336,27 +381,96 @@ impl Viewer {
                 None => continue,
             };
             if let Some(node) = resolve_node(scope, kind, save.item_id).await? {
-                out.push(node);
+                edges.push(SavedEdge {
+                    cursor,
+                    node,
+                    saved_at: save.created_at,
+                });
             }
         }
-        Ok(out)
+        Ok(SavedConnection {
+            edges,
+            page_info,
+            count: CountQuery::SavedBy(self.0.0.id),
+        })
     }
 
     /// The dates they are going to that have not started, soonest first.
     async fn going(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "How many, 1 to 100.", default = 20)] first: i32,
-    ) -> ApiResult<Vec<Occurrence>> {
+        #[graphql(
+            desc = "How many items from the start of the list, or after `after`: 1 to 100 (20 when neither `first` nor `last` is given)."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Page forward from this cursor (the `endCursor` of the page before).")]
+        after: Option<String>,
+        #[graphql(
+            desc = "How many items from the end of the list, or before `before`: 1 to 100."
+        )]
+        last: Option<i32>,
+        #[graphql(
+            desc = "Page backward from this cursor (the `startCursor` of the page after)."
+        )]
+        before: Option<String>,
+    ) -> ApiResult<OccurrenceConnection> {
         let scope = scope(ctx)?;
-        let first = page_size(first).map_err(to_gql)?;
-        Ok(
-            reactions::going_of(&scope.db, self.0.0.id, scope.now, first)
-                .await
-                .map_err(to_gql)?
-                .into_iter()
-                .map(Occurrence)
-                .collect(),
-        )
+        let request = page_request(first, after, last, before).map_err(to_gql)?;
+        let page = reactions::going_of(&scope.db, self.0.0.id, scope.now, &request)
+            .await
+            .map_err(to_gql)?;
+        let (edges, page_info) = edges(page, |o, cursor| OccurrenceEdge {
+            cursor,
+            node: Occurrence(o),
+        });
+        Ok(OccurrenceConnection {
+            edges,
+            page_info,
+            count: CountQuery::GoingOf(self.0.0.id, scope.now),
+        })
     }
 }
+
+/// An item they saved.
+#[derive(SimpleObject, Clone)]
+pub(crate) struct SavedEdge {
+    /// The cursor of this item in the list.
+    pub cursor: String,
+    /// The place, event or article.
+    pub node: Node,
+    /// When they saved it.
+    pub saved_at: DateTime<Utc>,
+}
+
+connection!(
+    /// A page of saved items, latest first.
+    SavedConnection, SavedEdge, Node
+);
+
+/// An account in a list.
+#[derive(SimpleObject, Clone)]
+pub(crate) struct UserEdge {
+    /// The cursor of this account in the list.
+    pub cursor: String,
+    /// The account.
+    pub node: User,
+}
+
+connection!(
+    /// A page of accounts, by email.
+    UserConnection, UserEdge, User
+);
+
+/// An app token in a list.
+#[derive(SimpleObject, Clone)]
+pub(crate) struct ApiTokenEdge {
+    /// The cursor of this token in the list.
+    pub cursor: String,
+    /// The token.
+    pub node: ApiToken,
+}
+
+connection!(
+    /// A page of app tokens, newest first.
+    ApiTokenConnection, ApiTokenEdge, ApiToken
+);

@@ -6,16 +6,16 @@ use capitole_persistence::entities::article;
 use chrono::{DateTime, Utc};
 
 use super::catalog::{Neighborhood, Organization};
-use super::connection::connection;
+use super::connection::{CountQuery, connection, edges, page_request};
 use super::event::Event;
 use super::place::Place;
 use super::{Audience, TextFormat, audiences_of};
 use crate::context::scope;
-use crate::error::ApiResult;
+use crate::error::{ApiResult, to_gql};
 use crate::ids::{self, Kind};
 use crate::loaders::{
     EventId, EventsOfArticle, NeighborhoodId, NeighborhoodsOfArticle, PlaceId, PlacesOfArticle,
-    PublishersOfArticle, SocialPostsOf,
+    PublishersOfArticle, SocialPostPage,
 };
 
 /// Where an article stands in its publication.
@@ -246,14 +246,44 @@ impl NewsArticle {
             .map(Event)
             .collect())
     }
-    /// Where it was announced on social networks, oldest first.
-    async fn social_posts(&self, ctx: &Context<'_>) -> ApiResult<Vec<SocialPost>> {
-        let posts = scope(ctx)?.load(SocialPostsOf(self.0.id)).await?;
-        Ok(posts
-            .unwrap_or_default()
-            .into_iter()
-            .map(SocialPost)
-            .collect())
+    /// Where it was announced on social networks, oldest first. The same page of the
+    /// articles of a list is read in one statement.
+    async fn social_posts(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "How many items from the start of the list, or after `after`: 1 to 100 (20 when neither `first` nor `last` is given)."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Page forward from this cursor (the `endCursor` of the page before).")]
+        after: Option<String>,
+        #[graphql(
+            desc = "How many items from the end of the list, or before `before`: 1 to 100."
+        )]
+        last: Option<i32>,
+        #[graphql(
+            desc = "Page backward from this cursor (the `startCursor` of the page after)."
+        )]
+        before: Option<String>,
+    ) -> ApiResult<SocialPostConnection> {
+        let request = page_request(first, after, last, before).map_err(to_gql)?;
+        let key = SocialPostPage {
+            article_id: self.0.id,
+            request,
+        };
+        let page = scope(ctx)?
+            .load(key)
+            .await?
+            .unwrap_or_else(capitole_persistence::Page::empty);
+        let (edges, page_info) = edges(page, |p, cursor| SocialPostEdge {
+            cursor,
+            node: SocialPost(p),
+        });
+        Ok(SocialPostConnection {
+            edges,
+            page_info,
+            count: CountQuery::SocialPostsOf(self.0.id),
+        })
     }
     /// Places it is about.
     async fn related_places(&self, ctx: &Context<'_>) -> ApiResult<Vec<Place>> {
@@ -274,7 +304,7 @@ impl NewsArticle {
 /// An article in a list.
 #[derive(SimpleObject, Clone)]
 pub(crate) struct NewsArticleEdge {
-    /// The cursor to resume the list after this article.
+    /// The cursor of this article in the list.
     pub cursor: String,
     /// The article.
     pub node: NewsArticle,
@@ -283,4 +313,18 @@ pub(crate) struct NewsArticleEdge {
 connection!(
     /// A page of news.
     NewsArticleConnection, NewsArticleEdge, NewsArticle
+);
+
+/// A social post in a list.
+#[derive(SimpleObject, Clone)]
+pub(crate) struct SocialPostEdge {
+    /// The cursor of this post in the list.
+    pub cursor: String,
+    /// The post.
+    pub node: SocialPost,
+}
+
+connection!(
+    /// A page of social posts, oldest first.
+    SocialPostConnection, SocialPostEdge, SocialPost
 );

@@ -12,7 +12,7 @@ use crate::ids::{self, Kind};
 use crate::loaders::{ArticleId, EventId, PlaceId, TipId};
 use crate::types::article::NewsArticle;
 use crate::types::community::Tip;
-use crate::types::connection::PageInfo;
+use crate::types::connection::connection;
 use crate::types::event::Event;
 use crate::types::place::Place;
 
@@ -98,6 +98,7 @@ pub(crate) enum ChangedItem {
 }
 
 /// One change of one item.
+#[derive(Clone)]
 pub(crate) struct Change(pub ChangeEntry);
 
 /// One change of one item.
@@ -162,28 +163,17 @@ impl Change {
 }
 
 /// A change in the log, with its cursor.
-#[derive(SimpleObject)]
+#[derive(SimpleObject, Clone)]
 pub(crate) struct ChangeEdge {
-    /// Pass it as `after` to read the changes that follow this one.
+    /// Pass it as `after` to read the changes that follow this one (or as `before` for
+    /// those that precede it).
     pub cursor: String,
     /// The change.
     pub node: Change,
 }
 
-/// A page of the change log.
-#[derive(SimpleObject)]
-#[graphql(complex)]
-pub(crate) struct ChangeConnection {
-    /// The changes of this page, in log order, with their cursors.
-    pub edges: Vec<ChangeEdge>,
-    /// Where this page stands; keep `endCursor` (when not null) for the next call.
-    pub page_info: PageInfo,
-}
-
-#[async_graphql::ComplexObject]
-impl ChangeConnection {
-    /// The changes of this page, without cursors.
-    async fn nodes(&self) -> Vec<&Change> {
-        self.edges.iter().map(|edge| &edge.node).collect()
-    }
-}
+connection!(
+    /// A page of the change log, in log order; keep `endCursor` (when not null) for the
+    /// next call.
+    ChangeConnection, ChangeEdge, Change
+);

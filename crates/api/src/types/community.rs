@@ -5,14 +5,12 @@
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use capitole_domain::community::MAYOR_WINDOW;
 use capitole_persistence::entities::{check_in, place_stat, tip};
-use capitole_persistence::{check_ins, tips};
+use capitole_persistence::{Page, PageRequest, check_ins, tips};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::Place;
-use super::connection::{
-    CountQuery, connection, page_info, page_size, page_size_at_most, unwrap_cursor, wrap_cursor,
-};
+use super::connection::{CountQuery, connection, edges, page_request};
 use crate::context::scope;
 use crate::error::{ApiResult, to_gql};
 use crate::ids::{self, Kind};
@@ -42,25 +40,56 @@ impl Person {
         let profile = scope(ctx)?.load(ProfileOf(self.0)).await?;
         Ok(profile.map_or_else(|| "—".to_owned(), |p| p.display_name))
     }
-    /// Their latest check-ins, if they chose to share them (null otherwise).
+    /// Their check-ins, latest first, if they chose to share them (null otherwise). The
+    /// first page of up to 20 is read with the other people of a list in one statement.
     async fn check_ins(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "How many, 1 to 20.", default = 10)] first: i32,
-    ) -> ApiResult<Option<Vec<CheckIn>>> {
+        #[graphql(
+            desc = "How many items from the start of the list, or after `after`: 1 to 100 (20 when neither `first` nor `last` is given)."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Page forward from this cursor (the `endCursor` of the page before).")]
+        after: Option<String>,
+        #[graphql(
+            desc = "How many items from the end of the list, or before `before`: 1 to 100."
+        )]
+        last: Option<i32>,
+        #[graphql(
+            desc = "Page backward from this cursor (the `startCursor` of the page after)."
+        )]
+        before: Option<String>,
+    ) -> ApiResult<Option<CheckInConnection>> {
         let scope = scope(ctx)?;
-        let first = page_size_at_most(first, LATEST_CHECK_INS).map_err(to_gql)?;
+        let request = page_request(first, after, last, before).map_err(to_gql)?;
         let Some(profile) = scope.load(ProfileOf(self.0)).await? else {
             return Ok(None);
         };
         if !profile.check_ins_public && !scope.principal.may_read_private_of(profile.id) {
             return Ok(None);
         }
-        let latest = scope
-            .load(LatestCheckInsOfPerson(profile.id))
-            .await?
-            .unwrap_or_default();
-        Ok(Some(latest.into_iter().take(first).map(CheckIn).collect()))
+        let page = if request.is_first_page() && request.size <= LATEST_CHECK_INS {
+            let latest = scope
+                .load(LatestCheckInsOfPerson(profile.id))
+                .await?
+                .unwrap_or_default();
+            Page::from_rows(latest, &request, |c| {
+                check_ins::check_in_cursor(c)
+            })
+        } else {
+            check_ins::check_ins_of(&scope.db, profile.id, &request)
+                .await
+                .map_err(to_gql)?
+        };
+        let (edges, page_info) = edges(page, |c, cursor| CheckInEdge {
+            cursor,
+            node: CheckIn(c),
+        });
+        Ok(Some(CheckInConnection {
+            edges,
+            page_info,
+            count: CountQuery::CheckInsOf(profile.id),
+        }))
     }
 }
 
@@ -114,7 +143,7 @@ impl Tip {
 /// A tip in a list.
 #[derive(SimpleObject, Clone)]
 pub(crate) struct TipEdge {
-    /// The cursor to resume the list after this tip.
+    /// The cursor of this tip in the list.
     pub cursor: String,
     /// The tip.
     pub node: Tip,
@@ -125,49 +154,31 @@ connection!(
     TipConnection, TipEdge, Tip
 );
 
-/// A place's tips: the first page of up to 10 comes from the batch of the whole list.
+/// A place's tips: the first page of up to 20 comes from the batch of the whole list.
 pub(crate) async fn tips_of(
     ctx: &Context<'_>,
     place_id: Uuid,
-    first: i32,
-    after: Option<String>,
+    request: PageRequest,
 ) -> ApiResult<TipConnection> {
     let scope = scope(ctx)?;
-    let first = page_size(first).map_err(to_gql)?;
-    let raw_after = unwrap_cursor(after.as_deref()).map_err(to_gql)?;
-    let page = if raw_after.is_none() && first <= LATEST_TIPS {
-        let mut latest = scope
+    let page = if request.is_first_page() && request.size <= LATEST_TIPS {
+        let latest = scope
             .load(LatestTipsOfPlace(place_id))
             .await?
             .unwrap_or_default();
-        let has_next_page = latest.len() > first;
-        latest.truncate(first);
-        capitole_persistence::Page {
-            rows: latest
-                .into_iter()
-                .map(|t| {
-                    let cursor = tips::tip_cursor(&t);
-                    (t, cursor)
-                })
-                .collect(),
-            has_next_page,
-        }
+        Page::from_rows(latest, &request, tips::tip_cursor)
     } else {
-        tips::tips_of_place(&scope.db, place_id, first, raw_after.as_deref())
+        tips::tips_of_place(&scope.db, place_id, &request)
             .await
             .map_err(to_gql)?
     };
-    let info = page_info(&page, after.is_some());
+    let (edges, page_info) = edges(page, |t, cursor| TipEdge {
+        cursor,
+        node: Tip(t),
+    });
     Ok(TipConnection {
-        edges: page
-            .rows
-            .into_iter()
-            .map(|(t, cursor)| TipEdge {
-                cursor: wrap_cursor(&cursor),
-                node: Tip(t),
-            })
-            .collect(),
-        page_info: info,
+        edges,
+        page_info,
         count: CountQuery::TipsOfPlace(place_id),
     })
 }
@@ -217,7 +228,7 @@ impl CheckIn {
 /// A check-in in a list.
 #[derive(SimpleObject, Clone)]
 pub(crate) struct CheckInEdge {
-    /// The cursor to resume the list after this check-in.
+    /// The cursor of this check-in in the list.
     pub cursor: String,
     /// The check-in.
     pub node: CheckIn,
@@ -299,12 +310,19 @@ pub(crate) struct Mayor {
 }
 
 /// A place trending now, with its recent check-ins.
-#[derive(SimpleObject)]
-pub(crate) struct TrendingPlace {
+#[derive(SimpleObject, Clone)]
+pub(crate) struct TrendingPlaceEdge {
+    /// The cursor of this place in the ranking.
+    pub cursor: String,
     /// The place.
-    pub place: Place,
+    pub node: Place,
     /// Check-ins in the last 3 hours.
     pub recent_check_ins: i64,
     /// Its distance from the given point, in metres.
     pub distance_meters: f64,
 }
+
+connection!(
+    /// A page of trending places, most check-ins first.
+    TrendingPlaceConnection, TrendingPlaceEdge, Place
+);

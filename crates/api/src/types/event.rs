@@ -7,7 +7,7 @@ use capitole_persistence::events::{OccurrenceWindow, occurrence_status};
 use chrono::{DateTime, Utc};
 
 use super::catalog::{Category, Neighborhood, Organization};
-use super::connection::{CountQuery, connection, page_info, page_size, unwrap_cursor, wrap_cursor};
+use super::connection::{CountQuery, connection, edges, page_request};
 use super::{Accessibility, Audience, Place, TextFormat, accessibility_of, audiences_of};
 use crate::context::scope;
 use crate::error::{ApiError, ApiResult, to_gql};
@@ -235,45 +235,48 @@ impl Event {
     async fn occurrences(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "How many dates, 1 to 100.", default = 20)] first: i32,
-        #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
+        #[graphql(
+            desc = "How many items from the start of the list, or after `after`: 1 to 100 (20 when neither `first` nor `last` is given)."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Page forward from this cursor (the `endCursor` of the page before).")]
+        after: Option<String>,
+        #[graphql(
+            desc = "How many items from the end of the list, or before `before`: 1 to 100."
+        )]
+        last: Option<i32>,
+        #[graphql(
+            desc = "Page backward from this cursor (the `startCursor` of the page after)."
+        )]
+        before: Option<String>,
         #[graphql(desc = "Only dates starting at or after this instant.")] from: Option<
             DateTime<Utc>,
         >,
         #[graphql(desc = "Only dates starting before this instant.")] to: Option<DateTime<Utc>>,
     ) -> ApiResult<OccurrenceConnection> {
-        let first = page_size(first).map_err(to_gql)?;
+        let request = page_request(first, after, last, before).map_err(to_gql)?;
         if let (Some(from), Some(to)) = (from, to)
             && to < from
         {
             return Err(to_gql(ApiError::bad_input("`to` is before `from`")));
         }
         let window = OccurrenceWindow { from, to };
-        let raw_after = unwrap_cursor(after.as_deref()).map_err(to_gql)?;
         let key = OccurrencePage {
             event_id: self.0.id,
             window,
-            first,
-            after: raw_after,
+            request,
         };
         let page = scope(ctx)?
             .load(key)
             .await?
-            .unwrap_or(capitole_persistence::Page {
-                rows: Vec::new(),
-                has_next_page: false,
-            });
-        let info = page_info(&page, after.is_some());
+            .unwrap_or_else(capitole_persistence::Page::empty);
+        let (edges, page_info) = edges(page, |o, cursor| OccurrenceEdge {
+            cursor,
+            node: Occurrence(o),
+        });
         Ok(OccurrenceConnection {
-            edges: page
-                .rows
-                .into_iter()
-                .map(|(o, cursor)| OccurrenceEdge {
-                    cursor: wrap_cursor(&cursor),
-                    node: Occurrence(o),
-                })
-                .collect(),
-            page_info: info,
+            edges,
+            page_info,
             count: CountQuery::Occurrences(self.0.id, window),
         })
     }
@@ -330,21 +333,21 @@ impl Occurrence {
 /// A date in a list.
 #[derive(SimpleObject, Clone)]
 pub(crate) struct OccurrenceEdge {
-    /// The cursor to resume the list after this date.
+    /// The cursor of this date in the list.
     pub cursor: String,
     /// The date.
     pub node: Occurrence,
 }
 
 connection!(
-    /// A page of an event's dates.
+    /// A page of dates, earliest first.
     OccurrenceConnection, OccurrenceEdge, Occurrence
 );
 
 /// An event in the agenda, with the date that placed it there.
 #[derive(SimpleObject, Clone)]
 pub(crate) struct EventEdge {
-    /// The cursor to resume the agenda after this event.
+    /// The cursor of this event in the list.
     pub cursor: String,
     /// The event.
     pub node: Event,

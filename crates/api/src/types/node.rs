@@ -13,7 +13,7 @@ use crate::ids::Kind;
 use crate::loaders::{ArticleId, CategoryId, EventId, NeighborhoodId, OrganizationId, PlaceId};
 
 /// An object with a global id.
-#[derive(Interface)]
+#[derive(Interface, Clone)]
 #[graphql(field(name = "id", ty = "ID", desc = "Global id, unique across every type."))]
 pub(crate) enum Node {
     /// A publisher.

@@ -3,15 +3,17 @@
 use async_graphql::{Context, ID, Object, SimpleObject};
 use capitole_domain::agenda::PlaceClosure as DomainClosure;
 use capitole_domain::opening_hours::OpeningHours as DomainHours;
+use capitole_persistence::Page;
+use capitole_persistence::events::{self, EventFilter};
 use capitole_persistence::places::opening_hours;
 
 use super::catalog::{Category, Neighborhood, Organization};
 use super::community::{Mayor, PlaceStats, TipConnection, mayor_of, tips_of};
-use super::connection::{connection, page_size_at_most};
-use super::event::Event;
+use super::connection::{CountQuery, connection, edges, page_request};
+use super::event::{Event, EventConnection, EventEdge, Occurrence};
 use super::{Accessibility, Contact, Location, accessibility_of};
 use crate::context::scope;
-use crate::error::ApiResult;
+use crate::error::{ApiResult, to_gql};
 use crate::ids::{self, Kind};
 use crate::loaders::{
     CategoriesOfPlace, NeighborhoodId, OrganizationId, UPCOMING_PER_PLACE, UpcomingAtPlace,
@@ -126,15 +128,28 @@ impl Place {
             place_id: self.0.id,
         }
     }
-    /// Tips, latest first (hidden ones never show). The first page of up to 10 is read
+    /// Tips, latest first (hidden ones never show). The first page of up to 20 is read
     /// with the other places of a list in one statement.
     async fn tips(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "How many tips, 1 to 100.", default = 10)] first: i32,
-        #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
+        #[graphql(
+            desc = "How many items from the start of the list, or after `after`: 1 to 100 (20 when neither `first` nor `last` is given)."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Page forward from this cursor (the `endCursor` of the page before).")]
+        after: Option<String>,
+        #[graphql(
+            desc = "How many items from the end of the list, or before `before`: 1 to 100."
+        )]
+        last: Option<i32>,
+        #[graphql(
+            desc = "Page backward from this cursor (the `startCursor` of the page after)."
+        )]
+        before: Option<String>,
     ) -> ApiResult<TipConnection> {
-        tips_of(ctx, self.0.id, first, after).await
+        let request = page_request(first, after, last, before).map_err(to_gql)?;
+        tips_of(ctx, self.0.id, request).await
     }
     /// Who checked in here on the most days in the last 60, among the people who share
     /// their check-ins and do not hide from mayorships; null when nobody did.
@@ -264,29 +279,60 @@ impl Place {
     async fn rating(&self) -> Option<f64> {
         self.0.rating
     }
-    /// Its next events, soonest first (at most 20).
+    /// Its next events, soonest first, each with its next date on its edge. The first
+    /// page of up to 20 is read with the other places of a list in one statement.
     async fn upcoming_events(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "How many events, 1 to 20.", default = 5)] first: i32,
-    ) -> ApiResult<Vec<Event>> {
-        let first = page_size_at_most(first, UPCOMING_PER_PLACE).map_err(crate::error::to_gql)?;
-        let rows = scope(ctx)?
-            .load(UpcomingAtPlace(self.0.id))
-            .await?
-            .unwrap_or_default();
-        Ok(rows
-            .into_iter()
-            .take(first)
-            .map(|row| Event(row.event))
-            .collect())
+        #[graphql(
+            desc = "How many items from the start of the list, or after `after`: 1 to 100 (20 when neither `first` nor `last` is given)."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Page forward from this cursor (the `endCursor` of the page before).")]
+        after: Option<String>,
+        #[graphql(
+            desc = "How many items from the end of the list, or before `before`: 1 to 100."
+        )]
+        last: Option<i32>,
+        #[graphql(
+            desc = "Page backward from this cursor (the `startCursor` of the page after)."
+        )]
+        before: Option<String>,
+    ) -> ApiResult<EventConnection> {
+        let scope = scope(ctx)?;
+        let request = page_request(first, after, last, before).map_err(to_gql)?;
+        let filter = EventFilter {
+            place: Some(self.0.id),
+            ..EventFilter::from(scope.now)
+        };
+        let page = if request.is_first_page() && request.size <= UPCOMING_PER_PLACE {
+            let rows = scope
+                .load(UpcomingAtPlace(self.0.id))
+                .await?
+                .unwrap_or_default();
+            Page::from_rows(rows, &request, events::agenda_cursor)
+        } else {
+            events::list(&scope.db, &filter, &request)
+                .await
+                .map_err(to_gql)?
+        };
+        let (edges, page_info) = edges(page, |row, cursor| EventEdge {
+            cursor,
+            node: Event(row.event),
+            occurrence: Occurrence(row.occurrence),
+        });
+        Ok(EventConnection {
+            edges,
+            page_info,
+            count: CountQuery::Events(Box::new(filter)),
+        })
     }
 }
 
 /// A place in a list, with its distance when the list is measured from a point.
 #[derive(SimpleObject, Clone)]
 pub(crate) struct PlaceEdge {
-    /// The cursor to resume the list after this place.
+    /// The cursor of this place in the list.
     pub cursor: String,
     /// The place.
     pub node: Place,
