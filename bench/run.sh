@@ -178,7 +178,7 @@ queries=(
   '{ places(first: 20, filter: { near: { latitude: 43.6045, longitude: 1.4440, radiusMeters: 1000 } }, orderBy: DISTANCE) { edges { distanceMeters node { name } } } }'
   '{ news(first: 20) { nodes { title summary publishers { name } } } }'
   'query($id: ID!) { node(id: $id) { ... on Place { name stats { checkInCount visitorCount tipCount rating hereNow } tips(first: 10) { nodes { text createdAt author { displayName } } } } } }'
-  '{ trendingPlaces(near: { latitude: 43.6045, longitude: 1.4440, radiusMeters: 2000 }, first: 10) { recentCheckIns place { name } } }'
+  '{ trendingPlaces(near: { latitude: 43.6045, longitude: 1.4440, radiusMeters: 2000 }, first: 10) { edges { recentCheckIns node { name } } } }'
 )
 variables=(
   '{}'

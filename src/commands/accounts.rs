@@ -145,21 +145,31 @@ pub(crate) async fn token(
             println!("{token}");
         }
         TokenCommand::List => {
-            for row in capitole_persistence::accounts::api_tokens(db).await? {
-                let state = row.revoked_at.map_or_else(
-                    || "live".to_owned(),
-                    |at| format!("revoked {}", at.format("%Y-%m-%d %H:%M")),
-                );
-                println!(
-                    "{}\t{}\t{}\t{}\t{}\t{}\t{}",
-                    row.id,
-                    row.app_name,
-                    row.hint,
-                    row.scopes.trim_matches('|').replace('|', ","),
-                    row.tier,
-                    row.contact,
-                    state
-                );
+            // Every token, newest first, a page at a time.
+            let mut after = None;
+            loop {
+                let request = capitole_persistence::PageRequest::after(100, after.take());
+                let page = capitole_persistence::accounts::api_tokens(db, &request).await?;
+                for (row, _) in &page.rows {
+                    let state = row.revoked_at.map_or_else(
+                        || "live".to_owned(),
+                        |at| format!("revoked {}", at.format("%Y-%m-%d %H:%M")),
+                    );
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                        row.id,
+                        row.app_name,
+                        row.hint,
+                        row.scopes.trim_matches('|').replace('|', ","),
+                        row.tier,
+                        row.contact,
+                        state
+                    );
+                }
+                if !page.has_next_page {
+                    break;
+                }
+                after = page.rows.last().map(|(_, cursor)| cursor.clone());
             }
         }
         TokenCommand::Revoke { id } => {

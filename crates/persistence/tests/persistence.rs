@@ -10,7 +10,7 @@ use capitole_persistence::entities::{article, event_occurrence, place};
 use capitole_persistence::events::{self, EventFilter};
 use capitole_persistence::places::{self, PlaceFilter};
 use capitole_persistence::testing::{TestDatabase, databases};
-use capitole_persistence::{Database, seed};
+use capitole_persistence::{Database, PageRequest, seed};
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use sea_orm::{EntityTrait, PaginatorTrait};
 
@@ -87,7 +87,7 @@ async fn all_pages(
     let mut out = Vec::new();
     let mut after: Option<String> = None;
     loop {
-        let page = places::list(db, filter, order, size, after.as_deref())
+        let page = places::list(db, filter, order, &PageRequest::after(size, after.clone()))
             .await
             .unwrap();
         out.extend(
@@ -172,7 +172,7 @@ async fn nearest_places_are_exact_ordered_and_paged_alike_on_every_engine() {
 async fn a_distance_order_without_a_point_and_a_foreign_cursor_are_refused() {
     for (test_db, _) in demo_databases().await {
         let db = &test_db.db;
-        let error = places::list(db, &PlaceFilter::default(), PlaceOrder::Distance, 5, None)
+        let error = places::list(db, &PlaceFilter::default(), PlaceOrder::Distance, &PageRequest::first(5))
             .await
             .unwrap_err();
         assert!(error.to_string().contains("near"), "{error}");
@@ -181,13 +181,12 @@ async fn a_distance_order_without_a_point_and_a_foreign_cursor_are_refused() {
                 db,
                 &PlaceFilter::default(),
                 PlaceOrder::Name,
-                5,
-                Some("garbage")
+                &PageRequest::after(5, Some("garbage".into()))
             )
             .await
             .is_err()
         );
-        let page = places::list(db, &PlaceFilter::default(), PlaceOrder::Popularity, 5, None)
+        let page = places::list(db, &PlaceFilter::default(), PlaceOrder::Popularity, &PageRequest::first(5))
             .await
             .unwrap();
         let popularity_cursor = page.rows[0].1.clone();
@@ -196,8 +195,7 @@ async fn a_distance_order_without_a_point_and_a_foreign_cursor_are_refused() {
                 db,
                 &PlaceFilter::default(),
                 PlaceOrder::Name,
-                5,
-                Some(&popularity_cursor)
+                &PageRequest::after(5, Some(popularity_cursor.clone()))
             )
             .await
             .is_err()
@@ -225,7 +223,7 @@ async fn name_search_ignores_accents_and_case() {
             search: Some(fold("marche noel")),
             ..EventFilter::from(now - Duration::days(30))
         };
-        let page = events::list(db, &events_filter, 20, None).await.unwrap();
+        let page = events::list(db, &events_filter, &PageRequest::first(20)).await.unwrap();
         assert!(
             page.rows
                 .iter()
@@ -245,7 +243,7 @@ async fn the_agenda_lists_each_event_once_at_its_first_date_and_skips_cancelled_
         let mut seen = Vec::new();
         let mut after: Option<String> = None;
         loop {
-            let page = events::list(db, &filter, 4, after.as_deref())
+            let page = events::list(db, &filter, &PageRequest::after(4, after.clone()))
                 .await
                 .unwrap();
             for (row, _) in &page.rows {
@@ -300,8 +298,7 @@ async fn a_weekly_market_keeps_its_local_time_and_one_date_is_cancelled() {
                 from: None,
                 to: None,
             },
-            100,
-            None,
+            &PageRequest::first(100),
         )
         .await
         .unwrap();
@@ -351,7 +348,7 @@ async fn drafts_and_scheduled_articles_never_reach_the_public() {
             include_archived: true,
             ..Default::default()
         };
-        let page = articles::list(db, &visibility, &filter, 100, None)
+        let page = articles::list(db, &visibility, &filter, &PageRequest::first(100))
             .await
             .unwrap();
         for a in &hidden {
@@ -390,13 +387,13 @@ async fn news_pages_run_latest_first_without_gaps() {
         let db = &test_db.db;
         let visibility = ArticleVisibility::Public { now };
         let filter = NewsFilter::default();
-        let whole = articles::list(db, &visibility, &filter, 100, None)
+        let whole = articles::list(db, &visibility, &filter, &PageRequest::first(100))
             .await
             .unwrap();
         let mut paged = Vec::new();
         let mut after: Option<String> = None;
         loop {
-            let page = articles::list(db, &visibility, &filter, 7, after.as_deref())
+            let page = articles::list(db, &visibility, &filter, &PageRequest::after(7, after.clone()))
                 .await
                 .unwrap();
             paged.extend(page.rows.iter().map(|(a, _)| a.id));
@@ -426,7 +423,7 @@ async fn the_city_time_window_today_holds_the_events_starting_today() {
             starts_before: Some(end),
             ..EventFilter::from(start)
         };
-        let page = events::list(db, &filter, 100, None).await.unwrap();
+        let page = events::list(db, &filter, &PageRequest::first(100)).await.unwrap();
         for (row, _) in &page.rows {
             assert!(row.occurrence.starts_at >= start && row.occurrence.starts_at < end);
         }
@@ -574,7 +571,7 @@ async fn the_agenda_near_a_point_holds_exactly_the_events_at_places_inside_the_c
     for (test_db, now) in demo_databases().await {
         let db = &test_db.db;
         let radius = RadiusMeters::parse(800).unwrap();
-        let all = events::list(db, &EventFilter::from(now), 100, None)
+        let all = events::list(db, &EventFilter::from(now), &PageRequest::first(100))
             .await
             .unwrap();
         let places: std::collections::HashMap<_, _> = place::Entity::find()
@@ -603,7 +600,7 @@ async fn the_agenda_near_a_point_holds_exactly_the_events_at_places_inside_the_c
             near: Some((capitole(), radius)),
             ..EventFilter::from(now)
         };
-        let near = events::list(db, &filter, 100, None).await.unwrap();
+        let near = events::list(db, &filter, &PageRequest::first(100)).await.unwrap();
         let mut got: Vec<_> = near.rows.iter().map(|(row, _)| row.event.id).collect();
         expected.sort();
         got.sort();

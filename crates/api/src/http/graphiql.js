@@ -11,6 +11,7 @@
 query CityHome {
   upcoming: events(first: 5) {
     totalCount
+    pageInfo { hasNextPage endCursor }
     edges {
       occurrence { startsAt localStartsAt }
       node { title isFree venue { name location { latitude longitude } } }

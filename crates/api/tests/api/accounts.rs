@@ -490,13 +490,13 @@ async fn app_tokens_work_until_revoked_and_their_secret_is_shown_once() {
         let (_, listed) = run(
             &app,
             Some(&admin),
-            "{ apiTokens { id hint revokedAt } }",
+            "{ apiTokens { nodes { id hint revokedAt } } }",
             json!({}),
         )
         .await;
         assert!(!listed.to_string().contains(&token[4..]), "{listed}");
         assert_eq!(
-            listed["data"]["apiTokens"][0]["hint"],
+            listed["data"]["apiTokens"]["nodes"][0]["hint"],
             format!("cap_…{}", &token[36..])
         );
         // Revoked: refused with the next request.
@@ -685,7 +685,7 @@ async fn every_principal_sees_exactly_what_it_may_on_every_path() {
             assert!(!list.to_string().contains(&draft_slug), "{label} {who}");
 
             // Administrators' fields.
-            let (_, users) = run(&app, token.as_deref(), "{ users { email } }", json!({})).await;
+            let (_, users) = run(&app, token.as_deref(), "{ users { nodes { email } } }", json!({})).await;
             let expected = match *who {
                 "administrator" => "",
                 "anonymous" => "UNAUTHENTICATED",
@@ -693,7 +693,7 @@ async fn every_principal_sees_exactly_what_it_may_on_every_path() {
             };
             assert_eq!(code(&users), expected, "{label} {who}: {users}");
             let (_, tokens) =
-                run(&app, token.as_deref(), "{ apiTokens { hint } }", json!({})).await;
+                run(&app, token.as_deref(), "{ apiTokens { nodes { hint } } }", json!({})).await;
             assert_eq!(code(&tokens), expected, "{label} {who}: {tokens}");
             let (_, made) = run(&app, token.as_deref(), "mutation { createApiToken(input: { app: \"x\", contact: \"x@example.org\", scopes: [READ] }) { token } }", json!({})).await;
             assert_eq!(code(&made), expected, "{label} {who}: {made}");

@@ -292,15 +292,15 @@ async fn hidden_tips_disappear_from_every_public_path() {
         let (_, queue) = run(
             &app,
             Some(&moderator),
-            "{ reportedTips { id reportCount } }",
+            "{ reportedTips { nodes { id reportCount } } }",
             json!({}),
         )
         .await;
         assert_eq!(
-            queue["data"]["reportedTips"][0]["reportCount"], 1,
+            queue["data"]["reportedTips"]["nodes"][0]["reportCount"], 1,
             "{queue}"
         );
-        let (_, refused) = run(&app, Some(&bob), "{ reportedTips { id } }", json!({})).await;
+        let (_, refused) = run(&app, Some(&bob), "{ reportedTips { nodes { id } } }", json!({})).await;
         assert_eq!(code(&refused), "FORBIDDEN");
         let (_, hid_by_citizen) = run(
             &app,
@@ -328,7 +328,7 @@ async fn hidden_tips_disappear_from_every_public_path() {
         );
         assert!(!public.to_string().contains(&tip_id));
         assert_eq!(stats(&app, &place).await["tipCount"], 0);
-        let (_, own) = run(&app, Some(&ana), "{ viewer { tips { id } } }", json!({})).await;
+        let (_, own) = run(&app, Some(&ana), "{ viewer { tips { nodes { id } } } }", json!({})).await;
         assert!(!own.to_string().contains(&tip_id), "{own}");
         let (_, like_hidden) = run(
             &app,
@@ -628,14 +628,14 @@ async fn the_mayor_and_trending_places_come_from_the_history() {
             .exec(app.db.connection())
             .await
             .unwrap();
-        let (_, trending) = run(&app, None, "{ trendingPlaces(near: { latitude: 43.6045, longitude: 1.444, radiusMeters: 50000 }) { recentCheckIns place { id } } }", json!({})).await;
-        let list = trending["data"]["trendingPlaces"]
+        let (_, trending) = run(&app, None, "{ trendingPlaces(near: { latitude: 43.6045, longitude: 1.444, radiusMeters: 50000 }) { edges { recentCheckIns node { id } } } }", json!({})).await;
+        let list = trending["data"]["trendingPlaces"]["edges"]
             .as_array()
             .unwrap_or_else(|| panic!("{trending}"));
         assert!(list.len() >= 2, "{label}: {trending}");
-        assert_eq!(list[0]["place"]["id"], other.as_str());
+        assert_eq!(list[0]["node"]["id"], other.as_str());
         assert_eq!(list[0]["recentCheckIns"], 3);
-        assert_eq!(list[1]["place"]["id"], place.as_str());
+        assert_eq!(list[1]["node"]["id"], place.as_str());
         assert_eq!(
             list[1]["recentCheckIns"], 1,
             "the 5-hour-old visit is not trending"
@@ -763,13 +763,13 @@ async fn saves_and_going_belong_to_the_viewer() {
         )
         .await;
         assert_eq!(going["data"]["setGoing"], true, "{going}");
-        let (_, viewer) = run(&app, Some(&ana), "{ viewer { saved { ... on Place { slug } ... on Event { id } } going { id attendeeCount } } }", json!({})).await;
+        let (_, viewer) = run(&app, Some(&ana), "{ viewer { saved { nodes { ... on Place { slug } ... on Event { id } } } going { nodes { id attendeeCount } } } }", json!({})).await;
         assert_eq!(
-            viewer["data"]["viewer"]["saved"].as_array().map(Vec::len),
+            viewer["data"]["viewer"]["saved"]["nodes"].as_array().map(Vec::len),
             Some(2),
             "{viewer}"
         );
-        assert_eq!(viewer["data"]["viewer"]["going"][0]["attendeeCount"], 1);
+        assert_eq!(viewer["data"]["viewer"]["going"]["nodes"][0]["attendeeCount"], 1);
         let (status, anonymous) = run(
             &app,
             None,
@@ -814,7 +814,7 @@ async fn check_ins_show_to_others_only_when_their_author_shares_them() {
         run(&app, Some(&ana), CHECK_IN, json!({ "p": place })).await;
         let add = "mutation($p: ID!) { addTip(placeId: $p, text: \"Bon plan\") { id } }";
         run(&app, Some(&ana), add, json!({ "p": place })).await;
-        let seen = "query($s: String!) { place(slug: $s) { tips { nodes { author { displayName checkIns { place { slug } } } } } } }";
+        let seen = "query($s: String!) { place(slug: $s) { tips { nodes { author { displayName checkIns { nodes { place { slug } } } } } } } }";
         let (_, private) = run(&app, Some(&bob), seen, json!({ "s": slug })).await;
         let author = &private["data"]["place"]["tips"]["nodes"][0]["author"];
         assert_eq!(author["displayName"], "Ana", "{private}");
@@ -824,7 +824,7 @@ async fn check_ins_show_to_others_only_when_their_author_shares_them() {
         );
         let (_, own) = run(&app, Some(&ana), seen, json!({ "s": slug })).await;
         assert_eq!(
-            own["data"]["place"]["tips"]["nodes"][0]["author"]["checkIns"]
+            own["data"]["place"]["tips"]["nodes"][0]["author"]["checkIns"]["nodes"]
                 .as_array()
                 .map(Vec::len),
             Some(1)
@@ -838,17 +838,22 @@ async fn check_ins_show_to_others_only_when_their_author_shares_them() {
         .await;
         let (_, shared) = run(&app, Some(&bob), seen, json!({ "s": slug })).await;
         assert_eq!(
-            shared["data"]["place"]["tips"]["nodes"][0]["author"]["checkIns"][0]["place"]["slug"],
+            shared["data"]["place"]["tips"]["nodes"][0]["author"]["checkIns"]["nodes"][0]["place"]["slug"],
             slug.as_str(),
             "{shared}"
         );
-        // Their latest 20 at most: a larger page is refused with the range, not cut short.
-        let (_, too_many) = run(&app, Some(&bob), "query($s: String!) { place(slug: $s) { tips { nodes { author { checkIns(first: 21) { id } } } } } }", json!({ "s": slug })).await;
+        // Pages of 1 to 100, as every list: a larger page is refused with the range, not cut
+        // short; a page past the first batch is read on its own.
+        let (_, too_many) = run(&app, Some(&bob), "query($s: String!) { place(slug: $s) { tips { nodes { author { checkIns(first: 101) { nodes { id } } } } } } }", json!({ "s": slug })).await;
         assert_eq!(code(&too_many), "BAD_USER_INPUT", "{too_many}");
         assert_eq!(
             too_many["errors"][0]["message"],
-            "`first` must be between 1 and 20, got 21"
+            "`first` must be between 1 and 100, got 101"
         );
+        let (_, larger) = run(&app, Some(&bob), "query($s: String!) { place(slug: $s) { tips { nodes { author { checkIns(first: 21) { totalCount nodes { place { slug } } } } } } } }", json!({ "s": slug })).await;
+        let checked_in = &larger["data"]["place"]["tips"]["nodes"][0]["author"]["checkIns"];
+        assert_eq!(checked_in["totalCount"], 1, "{larger}");
+        assert_eq!(checked_in["nodes"][0]["place"]["slug"], slug.as_str());
         // However many authors a place's tips have, their check-ins cost the same
         // statements: profiles and check-ins are read for all authors at once.
         let statements = || async {
@@ -875,7 +880,7 @@ async fn check_ins_show_to_others_only_when_their_author_shares_them() {
         assert!(
             authors
                 .iter()
-                .all(|t| t["author"]["checkIns"].as_array().map(Vec::len) == Some(1)),
+                .all(|t| t["author"]["checkIns"]["nodes"].as_array().map(Vec::len) == Some(1)),
             "{body}"
         );
         assert_eq!(six_authors, one_author, "{}", app.test_db.label);

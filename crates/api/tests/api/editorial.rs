@@ -282,11 +282,11 @@ async fn revisions_are_listed_and_compared() {
         let (_, revisions) = run(
             &app,
             Some(&ville),
-            "query($id: ID!) { articleRevisions(id: $id) { version title tags } }",
+            "query($id: ID!) { articleRevisions(id: $id) { nodes { version title tags } } }",
             json!({ "id": id }),
         )
         .await;
-        let versions: Vec<i64> = revisions["data"]["articleRevisions"]
+        let versions: Vec<i64> = revisions["data"]["articleRevisions"]["nodes"]
             .as_array()
             .unwrap()
             .iter()
@@ -304,7 +304,7 @@ async fn revisions_are_listed_and_compared() {
         let (_, refused) = run(
             &app,
             Some(&metropole),
-            "query($id: ID!) { articleRevisions(id: $id) { version } }",
+            "query($id: ID!) { articleRevisions(id: $id) { nodes { version } } }",
             json!({ "id": id }),
         )
         .await;
@@ -714,8 +714,8 @@ async fn media_are_recognised_and_social_posts_are_recorded() {
         .await;
         assert_eq!(code(&other), "NOT_FOUND", "{label}: {other}");
         run(&app, Some(&ville), record, json!({ "id": id, "n": "DAILYMOTION", "u": "https://www.dailymotion.com/video/x8q4k2m" })).await;
-        let (_, listed) = run(&app, Some(&ville), "query($id: ID!) { node(id: $id) { ... on NewsArticle { socialPosts { id network } } } }", json!({ "id": id })).await;
-        let posts = listed["data"]["node"]["socialPosts"]
+        let (_, listed) = run(&app, Some(&ville), "query($id: ID!) { node(id: $id) { ... on NewsArticle { socialPosts { nodes { id network } } } } }", json!({ "id": id })).await;
+        let posts = listed["data"]["node"]["socialPosts"]["nodes"]
             .as_array()
             .unwrap()
             .clone();
@@ -731,12 +731,12 @@ async fn media_are_recognised_and_social_posts_are_recorded() {
         let (_, listed) = run(
             &app,
             Some(&ville),
-            "query($id: ID!) { node(id: $id) { ... on NewsArticle { socialPosts { network } } } }",
+            "query($id: ID!) { node(id: $id) { ... on NewsArticle { socialPosts { nodes { network } } } } }",
             json!({ "id": id }),
         )
         .await;
         assert_eq!(
-            listed["data"]["node"]["socialPosts"]
+            listed["data"]["node"]["socialPosts"]["nodes"]
                 .as_array()
                 .map(Vec::len),
             Some(1)

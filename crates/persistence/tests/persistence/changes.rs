@@ -9,7 +9,7 @@ use std::time::Duration as StdDuration;
 use capitole_domain::change::{ChangeKind, ItemKind};
 use capitole_persistence::changes::{self, ChangePosition, ChangeReader, NewChange};
 use capitole_persistence::testing::databases;
-use capitole_persistence::{Database, StorageError};
+use capitole_persistence::{Database, PageRequest, StorageError};
 use sea_orm::TransactionTrait;
 use uuid::Uuid;
 
@@ -34,7 +34,8 @@ async fn everything_after(
 ) -> (Vec<Uuid>, Option<ChangePosition>) {
     let mut ids = Vec::new();
     loop {
-        let page = changes::page(db, reader, after, &[], 7).await.unwrap();
+        let request = PageRequest::after(7, after.map(|a| a.encode()));
+        let page = changes::page(db, reader, &request, &[]).await.unwrap();
         for (entry, cursor) in &page.rows {
             ids.push(entry.id);
             after = Some(ChangePosition::decode(cursor).unwrap());
@@ -122,7 +123,7 @@ async fn readers_read_public_entries_and_editors_those_of_their_organizations() 
             vec![public, city_draft]
         );
         let only_events =
-            changes::page(db, &ChangeReader::Everything, None, &[ItemKind::Event], 10)
+            changes::page(db, &ChangeReader::Everything, &PageRequest::first(10), &[ItemKind::Event])
                 .await
                 .unwrap();
         assert!(only_events.rows.is_empty(), "{}", test_db.label);

@@ -13,7 +13,9 @@ use capitole_persistence::accounts::{NewUser, create_user};
 use capitole_persistence::audit::Actor;
 use capitole_persistence::entities::{check_in, event_occurrence, place, place_stat, tip};
 use capitole_persistence::places::{self, PlaceFilter};
-use capitole_persistence::{ActivityError, Database, check_ins, privacy, reactions, tips};
+use capitole_persistence::{
+    ActivityError, Database, PageRequest, check_ins, privacy, reactions, tips,
+};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{EntityTrait, FromQueryResult, Statement};
 use uuid::Uuid;
@@ -68,7 +70,7 @@ async fn resident(db: &Database, email: &str, role: Role, now: DateTime<Utc>) ->
 
 /// Places by name, the first of them run by an organization.
 async fn spots(db: &Database) -> Vec<place::Model> {
-    let all = places::list(db, &PlaceFilter::default(), PlaceOrder::Name, 60, None)
+    let all = places::list(db, &PlaceFilter::default(), PlaceOrder::Name, &PageRequest::first(60))
         .await
         .unwrap();
     let mut spots: Vec<place::Model> = all.rows.into_iter().map(|(r, _)| r.place).collect();
