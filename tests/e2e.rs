@@ -276,7 +276,12 @@ async fn administrators_and_app_tokens_are_managed_from_the_command_line() {
             .as_str()
             .unwrap()
             .to_owned();
-        let (_, users) = graphql(&server.base, Some(&access), "{ users { nodes { email role } } }").await;
+        let (_, users) = graphql(
+            &server.base,
+            Some(&access),
+            "{ users { nodes { email role } } }",
+        )
+        .await;
         assert_eq!(
             users["data"]["users"]["nodes"].as_array().map(Vec::len),
             Some(2),

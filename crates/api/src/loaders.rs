@@ -6,13 +6,13 @@ use std::hash::Hash;
 use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
+use capitole_persistence::PageRequest;
 use capitole_persistence::articles::{self, ArticleVisibility};
 use capitole_persistence::entities::{
     article, category, check_in, event, event_occurrence, neighborhood, organization, place,
     place_stat, social_post, tip,
 };
 use capitole_persistence::events::{self, AgendaRow, OccurrenceWindow};
-use capitole_persistence::PageRequest;
 use capitole_persistence::{
     Database, Page, StorageError, catalog, check_ins, places, profiles, reactions, tips,
 };

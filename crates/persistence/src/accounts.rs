@@ -110,7 +110,10 @@ pub async fn user_by_id(db: &Database, id: Uuid) -> Result<Option<user::Model>, 
 struct UserKey(String, Uuid);
 
 /// A page of the accounts, by address.
-pub async fn users(db: &Database, request: &PageRequest) -> Result<Page<user::Model>, StorageError> {
+pub async fn users(
+    db: &Database,
+    request: &PageRequest,
+) -> Result<Page<user::Model>, StorageError> {
     let mut sql = Sql::new(db.db_backend());
     sql.push("SELECT u.* FROM users u WHERE 1 = 1");
     let keyset = Keyset(&[("u.email", Sort::Ascending), ("u.id", Sort::Ascending)]);
@@ -350,7 +353,10 @@ pub async fn api_tokens(
 ) -> Result<Page<api_token::Model>, StorageError> {
     let mut sql = Sql::new(db.db_backend());
     sql.push("SELECT t.* FROM api_tokens t WHERE 1 = 1");
-    let keyset = Keyset(&[("t.created_at", Sort::Descending), ("t.id", Sort::Descending)]);
+    let keyset = Keyset(&[
+        ("t.created_at", Sort::Descending),
+        ("t.id", Sort::Descending),
+    ]);
     keyset.push_page(&mut sql, request, |TokenKey(at, id)| {
         vec![at.into(), id.into()]
     })?;

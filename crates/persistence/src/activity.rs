@@ -408,7 +408,10 @@ pub(crate) async fn latest_first<M: FromQueryResult>(
     at_and_id: impl Fn(&M) -> (DateTime<Utc>, Uuid),
 ) -> Result<Page<M>, StorageError> {
     let (at, id) = (format!("{alias}.created_at"), format!("{alias}.id"));
-    let keyset = [(at.as_str(), Sort::Descending), (id.as_str(), Sort::Descending)];
+    let keyset = [
+        (at.as_str(), Sort::Descending),
+        (id.as_str(), Sort::Descending),
+    ];
     Keyset(&keyset).push_page(&mut sql, request, |LatestKey(at, id)| {
         vec![at.into(), id.into()]
     })?;

@@ -130,7 +130,10 @@ pub async fn list(
         .push(columns())
         .push(" FROM articles a WHERE ");
     push_conditions(&mut sql, visibility, filter);
-    let keyset = [(filter.sort_key(), Sort::Descending), ("a.id", Sort::Descending)];
+    let keyset = [
+        (filter.sort_key(), Sort::Descending),
+        ("a.id", Sort::Descending),
+    ];
     Keyset(&keyset).push_page(&mut sql, request, |NewsKey(at, id)| {
         vec![at.into(), id.into()]
     })?;
@@ -321,13 +324,14 @@ pub async fn revisions(
     let mut sql = Sql::new(db.db_backend());
     sql.push("SELECT r.* FROM article_revisions r WHERE r.article_id = ")
         .bind(article_id);
-    Keyset(&[("r.version", Sort::Descending)]).push_page(&mut sql, request, |v: i64| {
-        vec![v.into()]
-    })?;
+    Keyset(&[("r.version", Sort::Descending)])
+        .push_page(&mut sql, request, |v: i64| vec![v.into()])?;
     let rows = article_revision::Model::find_by_statement(sql.build())
         .all(db.connection())
         .await?;
-    Ok(Page::from_rows(rows, request, |r| cursor::encode(&r.version)))
+    Ok(Page::from_rows(rows, request, |r| {
+        cursor::encode(&r.version)
+    }))
 }
 
 /// Every revision of an article, newest first.

@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, FromQueryResult};
 use uuid::Uuid;
 
-use crate::sql::Sql;
 use crate::cursor::{Keyset, PageRequest, Sort};
+use crate::sql::Sql;
 use crate::{Database, Page, StorageError};
 
 /// One entry to append.

@@ -214,7 +214,10 @@ impl Keyset<'_> {
             }
             sql.push("(");
             for (equal, value) in self.0.iter().zip(values).take(i) {
-                sql.push(equal.0).push(" = ").bind(value.clone()).push(" AND ");
+                sql.push(equal.0)
+                    .push(" = ")
+                    .bind(value.clone())
+                    .push(" AND ");
             }
             let op = if Self::ascending(*sort, direction) {
                 " > "
@@ -285,7 +288,11 @@ mod tests {
         assert_eq!(rows, [7, 8, 9]);
         assert!(page.has_previous_page);
         assert!(!page.has_next_page);
-        let start = Page::from_rows(vec![2, 1], &PageRequest::before(3, Some("3".into())), cursor);
+        let start = Page::from_rows(
+            vec![2, 1],
+            &PageRequest::before(3, Some("3".into())),
+            cursor,
+        );
         assert_eq!(start.rows.len(), 2);
         assert!(!start.has_previous_page);
         assert!(start.has_next_page);
@@ -294,12 +301,20 @@ mod tests {
     #[test]
     fn a_list_in_memory_pages_both_ways_around_a_cursor() {
         let list: Vec<i32> = (1..=5).collect();
-        let after = Page::of_list(list.clone(), &PageRequest::after(2, Some("2".into())), cursor)
-            .unwrap();
+        let after = Page::of_list(
+            list.clone(),
+            &PageRequest::after(2, Some("2".into())),
+            cursor,
+        )
+        .unwrap();
         assert_eq!(after.rows.iter().map(|r| r.0).collect::<Vec<_>>(), [3, 4]);
         assert!(after.has_next_page && after.has_previous_page);
-        let before = Page::of_list(list.clone(), &PageRequest::before(2, Some("2".into())), cursor)
-            .unwrap();
+        let before = Page::of_list(
+            list.clone(),
+            &PageRequest::before(2, Some("2".into())),
+            cursor,
+        )
+        .unwrap();
         assert_eq!(before.rows.iter().map(|r| r.0).collect::<Vec<_>>(), [1]);
         assert!(!before.has_previous_page && before.has_next_page);
         assert!(Page::of_list(list, &PageRequest::after(2, Some("9".into())), cursor).is_err());

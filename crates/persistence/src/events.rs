@@ -132,7 +132,9 @@ struct AgendaKey(DateTime<Utc>, Uuid);
 pub(crate) struct OccurrenceKey(DateTime<Utc>, Uuid);
 
 /// The values of a date's sort key, in [`OCCURRENCE_ORDER`]'s columns.
-pub(crate) fn occurrence_key_values(OccurrenceKey(starts_at, id): OccurrenceKey) -> Vec<sea_orm::Value> {
+pub(crate) fn occurrence_key_values(
+    OccurrenceKey(starts_at, id): OccurrenceKey,
+) -> Vec<sea_orm::Value> {
     vec![starts_at.into(), id.into()]
 }
 

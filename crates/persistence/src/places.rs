@@ -243,14 +243,18 @@ fn measured(filter: &PlaceFilter, place: place::Model) -> PlaceRow {
 /// The sort key of an order other than distance, in SQL.
 fn keyset_of(order: PlaceOrder) -> Keyset<'static> {
     match order {
-        PlaceOrder::Popularity => {
-            Keyset(&[("p.popularity", Sort::Descending), ("p.id", Sort::Descending)])
-        }
+        PlaceOrder::Popularity => Keyset(&[
+            ("p.popularity", Sort::Descending),
+            ("p.id", Sort::Descending),
+        ]),
         PlaceOrder::Rating => Keyset(&[
             ("COALESCE(p.rating, -1)", Sort::Descending),
             ("p.id", Sort::Descending),
         ]),
-        _ => Keyset(&[("p.name_folded", Sort::Ascending), ("p.id", Sort::Ascending)]),
+        _ => Keyset(&[
+            ("p.name_folded", Sort::Ascending),
+            ("p.id", Sort::Ascending),
+        ]),
     }
 }
 
@@ -529,10 +533,7 @@ fn before_key(row: &PlaceRow, before: &Option<PlaceKey>) -> bool {
 
 /// Where a backward page by distance starts looking: at the cursor's distance, or at the
 /// circle's edge.
-fn farthest_bound(
-    radius: RadiusMeters,
-    before: &Option<PlaceKey>,
-) -> Result<f64, StorageError> {
+fn farthest_bound(radius: RadiusMeters, before: &Option<PlaceKey>) -> Result<f64, StorageError> {
     let limit = f64::from(radius.meters());
     match before {
         Some(PlaceKey::Distance(distance, _)) => Ok(distance.min(limit)),
@@ -647,9 +648,9 @@ async fn farthest_sqlite(
     let reach = RadiusMeters::parse(bound.ceil() as i64).unwrap_or(radius);
     let b = point.bounding_box(reach);
     let mut sql = Sql::new(DbBackend::Sqlite);
-    sql.push("SELECT ").push(columns()).push(
-        " FROM places_rtree r JOIN places p ON p.id = r.place_id WHERE r.max_latitude >= ",
-    );
+    sql.push("SELECT ")
+        .push(columns())
+        .push(" FROM places_rtree r JOIN places p ON p.id = r.place_id WHERE r.max_latitude >= ");
     sql.bind(b.min_latitude)
         .push(" AND r.min_latitude <= ")
         .bind(b.max_latitude);

@@ -202,7 +202,11 @@ pub async fn going_of(
     let rows = event_occurrence::Model::find_by_statement(sql.build())
         .all(db.connection())
         .await?;
-    Ok(Page::from_rows(rows, request, crate::events::occurrence_cursor))
+    Ok(Page::from_rows(
+        rows,
+        request,
+        crate::events::occurrence_cursor,
+    ))
 }
 
 /// How many dates that have not started a person is going to.

@@ -332,10 +332,7 @@ pub async fn tips_of_place(
     sql.push("SELECT t.* FROM tips t WHERE t.place_id = ")
         .bind(place_id)
         .push(" AND t.hidden_at IS NULL");
-    latest_first(db, sql, "t", request, |t: &tip::Model| {
-        (t.created_at, t.id)
-    })
-    .await
+    latest_first(db, sql, "t", request, |t: &tip::Model| (t.created_at, t.id)).await
 }
 
 /// The latest visible tips of each of these places (at most `per_place` each), in one

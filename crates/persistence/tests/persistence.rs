@@ -172,9 +172,14 @@ async fn nearest_places_are_exact_ordered_and_paged_alike_on_every_engine() {
 async fn a_distance_order_without_a_point_and_a_foreign_cursor_are_refused() {
     for (test_db, _) in demo_databases().await {
         let db = &test_db.db;
-        let error = places::list(db, &PlaceFilter::default(), PlaceOrder::Distance, &PageRequest::first(5))
-            .await
-            .unwrap_err();
+        let error = places::list(
+            db,
+            &PlaceFilter::default(),
+            PlaceOrder::Distance,
+            &PageRequest::first(5),
+        )
+        .await
+        .unwrap_err();
         assert!(error.to_string().contains("near"), "{error}");
         assert!(
             places::list(
@@ -186,9 +191,14 @@ async fn a_distance_order_without_a_point_and_a_foreign_cursor_are_refused() {
             .await
             .is_err()
         );
-        let page = places::list(db, &PlaceFilter::default(), PlaceOrder::Popularity, &PageRequest::first(5))
-            .await
-            .unwrap();
+        let page = places::list(
+            db,
+            &PlaceFilter::default(),
+            PlaceOrder::Popularity,
+            &PageRequest::first(5),
+        )
+        .await
+        .unwrap();
         let popularity_cursor = page.rows[0].1.clone();
         assert!(
             places::list(
@@ -223,7 +233,9 @@ async fn name_search_ignores_accents_and_case() {
             search: Some(fold("marche noel")),
             ..EventFilter::from(now - Duration::days(30))
         };
-        let page = events::list(db, &events_filter, &PageRequest::first(20)).await.unwrap();
+        let page = events::list(db, &events_filter, &PageRequest::first(20))
+            .await
+            .unwrap();
         assert!(
             page.rows
                 .iter()
@@ -393,9 +405,14 @@ async fn news_pages_run_latest_first_without_gaps() {
         let mut paged = Vec::new();
         let mut after: Option<String> = None;
         loop {
-            let page = articles::list(db, &visibility, &filter, &PageRequest::after(7, after.clone()))
-                .await
-                .unwrap();
+            let page = articles::list(
+                db,
+                &visibility,
+                &filter,
+                &PageRequest::after(7, after.clone()),
+            )
+            .await
+            .unwrap();
             paged.extend(page.rows.iter().map(|(a, _)| a.id));
             if !page.has_next_page {
                 break;
@@ -423,7 +440,9 @@ async fn the_city_time_window_today_holds_the_events_starting_today() {
             starts_before: Some(end),
             ..EventFilter::from(start)
         };
-        let page = events::list(db, &filter, &PageRequest::first(100)).await.unwrap();
+        let page = events::list(db, &filter, &PageRequest::first(100))
+            .await
+            .unwrap();
         for (row, _) in &page.rows {
             assert!(row.occurrence.starts_at >= start && row.occurrence.starts_at < end);
         }
@@ -600,7 +619,9 @@ async fn the_agenda_near_a_point_holds_exactly_the_events_at_places_inside_the_c
             near: Some((capitole(), radius)),
             ..EventFilter::from(now)
         };
-        let near = events::list(db, &filter, &PageRequest::first(100)).await.unwrap();
+        let near = events::list(db, &filter, &PageRequest::first(100))
+            .await
+            .unwrap();
         let mut got: Vec<_> = near.rows.iter().map(|(row, _)| row.event.id).collect();
         expected.sort();
         got.sort();

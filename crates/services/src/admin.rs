@@ -3,8 +3,8 @@
 
 use capitole_domain::access::Role;
 use capitole_persistence::accounts;
-use capitole_persistence::{Page, PageRequest};
 use capitole_persistence::entities::user;
+use capitole_persistence::{Page, PageRequest};
 use chrono::{DateTime, Utc};
 
 use crate::{Principal, ServiceResult, Services};

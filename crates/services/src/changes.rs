@@ -22,7 +22,11 @@ pub async fn read(
     retention: Retention,
     now: DateTime<Utc>,
 ) -> ServiceResult<Page<ChangeEntry>> {
-    let position = request.cursor.as_deref().map(ChangePosition::decode).transpose()?;
+    let position = request
+        .cursor
+        .as_deref()
+        .map(ChangePosition::decode)
+        .transpose()?;
     if let Some(position) = position
         && retention.expired(position.at(), now)
     {

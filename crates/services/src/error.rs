@@ -146,9 +146,9 @@ impl From<&StorageError> for ServiceError {
                     "this was changed by someone else since version {expected}; it is now at version {current}: reload it and apply your change again"
                 ),
             ),
-            StorageError::BadCursor => {
-                ServiceError::bad_input("the cursor (`after` or `before`) is not a cursor of this list")
-            }
+            StorageError::BadCursor => ServiceError::bad_input(
+                "the cursor (`after` or `before`) is not a cursor of this list",
+            ),
             StorageError::CursorExpired => ServiceError::new(
                 ErrorCode::CursorExpired,
                 "this cursor is older than the change log keeps; read everything again, then follow the log from `changeCursor`",

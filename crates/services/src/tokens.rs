@@ -4,9 +4,9 @@
 
 use capitole_domain::access::{RateTier, Scope, api_token};
 use capitole_domain::text::encode_codes;
-use capitole_persistence::{Database, Page, PageRequest};
 use capitole_persistence::accounts::{self, NewApiToken};
 use capitole_persistence::entities::api_token as api_token_row;
+use capitole_persistence::{Database, Page, PageRequest};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 

@@ -587,9 +587,7 @@ impl<'a> Walk<'a> {
                 (Some(_), Some(_)) => 0,
                 (Some(first), None) => checked("first", first),
                 (None, Some(last)) => checked("last", last),
-                (None, None) => info
-                    .first_default
-                    .unwrap_or(PageSize::DEFAULT.get() as u64),
+                (None, None) => info.first_default.unwrap_or(PageSize::DEFAULT.get() as u64),
             };
             return Some(size);
         }

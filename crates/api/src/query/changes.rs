@@ -31,15 +31,13 @@ impl ChangeQuery {
             desc = "How many items from the start of the list, or after `after`: 1 to 100 (20 when neither `first` nor `last` is given)."
         )]
         first: Option<i32>,
-        #[graphql(desc = "Page forward from this cursor: the `endCursor` of the page before, or a `changeCursor`.")]
+        #[graphql(
+            desc = "Page forward from this cursor: the `endCursor` of the page before, or a `changeCursor`."
+        )]
         after: Option<String>,
-        #[graphql(
-            desc = "How many items from the end of the list, or before `before`: 1 to 100."
-        )]
+        #[graphql(desc = "How many items from the end of the list, or before `before`: 1 to 100.")]
         last: Option<i32>,
-        #[graphql(
-            desc = "Page backward from this cursor (the `startCursor` of the page after)."
-        )]
+        #[graphql(desc = "Page backward from this cursor (the `startCursor` of the page after).")]
         before: Option<String>,
         #[graphql(desc = "Only changes of these kinds of items (every kind when omitted).")]
         kinds: Option<Vec<ItemKind>>,

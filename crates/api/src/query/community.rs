@@ -10,8 +10,8 @@ use capitole_persistence::{Page, check_ins, tips};
 use crate::caches::TrendingKey;
 use crate::context::scope;
 use crate::error::{ApiError, ApiResult, ErrorCode, to_gql};
-use crate::types::GeoCircleInput;
 use crate::loaders::PlaceId;
+use crate::types::GeoCircleInput;
 use crate::types::community::{
     Tip, TipConnection, TipEdge, TrendingPlaceConnection, TrendingPlaceEdge,
 };
@@ -36,13 +36,9 @@ impl CommunityQuery {
         first: Option<i32>,
         #[graphql(desc = "Page forward from this cursor (the `endCursor` of the page before).")]
         after: Option<String>,
-        #[graphql(
-            desc = "How many items from the end of the list, or before `before`: 1 to 100."
-        )]
+        #[graphql(desc = "How many items from the end of the list, or before `before`: 1 to 100.")]
         last: Option<i32>,
-        #[graphql(
-            desc = "Page backward from this cursor (the `startCursor` of the page after)."
-        )]
+        #[graphql(desc = "Page backward from this cursor (the `startCursor` of the page after).")]
         before: Option<String>,
     ) -> ApiResult<TrendingPlaceConnection> {
         let scope = scope(ctx)?;
@@ -64,8 +60,17 @@ impl CommunityQuery {
         let total = ranking.len() as u64;
         let page = Page::of_list(ranking.to_vec(), &request, |row| row.place_id.to_string())
             .map_err(to_gql)?;
-        let ids = page.rows.iter().map(|(row, _)| PlaceId(row.place_id)).collect();
-        let mut places = scope.load_all(ids).await?.into_iter().map(|p| (p.id, p)).collect::<std::collections::HashMap<_, _>>();
+        let ids = page
+            .rows
+            .iter()
+            .map(|(row, _)| PlaceId(row.place_id))
+            .collect();
+        let mut places = scope
+            .load_all(ids)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect::<std::collections::HashMap<_, _>>();
         let (found, page_info) = edges(page, |row, cursor| (row, cursor));
         let edges = found
             .into_iter()
@@ -97,13 +102,9 @@ impl CommunityQuery {
         first: Option<i32>,
         #[graphql(desc = "Page forward from this cursor (the `endCursor` of the page before).")]
         after: Option<String>,
-        #[graphql(
-            desc = "How many items from the end of the list, or before `before`: 1 to 100."
-        )]
+        #[graphql(desc = "How many items from the end of the list, or before `before`: 1 to 100.")]
         last: Option<i32>,
-        #[graphql(
-            desc = "Page backward from this cursor (the `startCursor` of the page after)."
-        )]
+        #[graphql(desc = "Page backward from this cursor (the `startCursor` of the page after).")]
         before: Option<String>,
     ) -> ApiResult<TipConnection> {
         let scope = scope(ctx)?;

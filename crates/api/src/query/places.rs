@@ -72,6 +72,10 @@ pub(crate) struct PlaceQuery;
 #[Object]
 impl PlaceQuery {
     /// Places, by name unless `orderBy` says otherwise (by distance when `near` is given).
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "a GraphQL field's arguments: the four of paging, a filter and an order"
+    )]
     async fn places(
         &self,
         ctx: &Context<'_>,
@@ -81,13 +85,9 @@ impl PlaceQuery {
         first: Option<i32>,
         #[graphql(desc = "Page forward from this cursor (the `endCursor` of the page before).")]
         after: Option<String>,
-        #[graphql(
-            desc = "How many items from the end of the list, or before `before`: 1 to 100."
-        )]
+        #[graphql(desc = "How many items from the end of the list, or before `before`: 1 to 100.")]
         last: Option<i32>,
-        #[graphql(
-            desc = "Page backward from this cursor (the `startCursor` of the page after)."
-        )]
+        #[graphql(desc = "Page backward from this cursor (the `startCursor` of the page after).")]
         before: Option<String>,
         #[graphql(desc = "Which places.")] filter: Option<PlaceFilter>,
         #[graphql(desc = "The order (default: DISTANCE with `near`, else NAME).")] order_by: Option<

@@ -285,13 +285,9 @@ impl Viewer {
         first: Option<i32>,
         #[graphql(desc = "Page forward from this cursor (the `endCursor` of the page before).")]
         after: Option<String>,
-        #[graphql(
-            desc = "How many items from the end of the list, or before `before`: 1 to 100."
-        )]
+        #[graphql(desc = "How many items from the end of the list, or before `before`: 1 to 100.")]
         last: Option<i32>,
-        #[graphql(
-            desc = "Page backward from this cursor (the `startCursor` of the page after)."
-        )]
+        #[graphql(desc = "Page backward from this cursor (the `startCursor` of the page after).")]
         before: Option<String>,
     ) -> ApiResult<CheckInConnection> {
         let scope = scope(ctx)?;
@@ -320,13 +316,9 @@ impl Viewer {
         first: Option<i32>,
         #[graphql(desc = "Page forward from this cursor (the `endCursor` of the page before).")]
         after: Option<String>,
-        #[graphql(
-            desc = "How many items from the end of the list, or before `before`: 1 to 100."
-        )]
+        #[graphql(desc = "How many items from the end of the list, or before `before`: 1 to 100.")]
         last: Option<i32>,
-        #[graphql(
-            desc = "Page backward from this cursor (the `startCursor` of the page after)."
-        )]
+        #[graphql(desc = "Page backward from this cursor (the `startCursor` of the page after).")]
         before: Option<String>,
     ) -> ApiResult<TipConnection> {
         let scope = scope(ctx)?;
@@ -357,13 +349,9 @@ impl Viewer {
         first: Option<i32>,
         #[graphql(desc = "Page forward from this cursor (the `endCursor` of the page before).")]
         after: Option<String>,
-        #[graphql(
-            desc = "How many items from the end of the list, or before `before`: 1 to 100."
-        )]
+        #[graphql(desc = "How many items from the end of the list, or before `before`: 1 to 100.")]
         last: Option<i32>,
-        #[graphql(
-            desc = "Page backward from this cursor (the `startCursor` of the page after)."
-        )]
+        #[graphql(desc = "Page backward from this cursor (the `startCursor` of the page after).")]
         before: Option<String>,
     ) -> ApiResult<SavedConnection> {
         let scope = scope(ctx)?;
@@ -405,13 +393,9 @@ impl Viewer {
         first: Option<i32>,
         #[graphql(desc = "Page forward from this cursor (the `endCursor` of the page before).")]
         after: Option<String>,
-        #[graphql(
-            desc = "How many items from the end of the list, or before `before`: 1 to 100."
-        )]
+        #[graphql(desc = "How many items from the end of the list, or before `before`: 1 to 100.")]
         last: Option<i32>,
-        #[graphql(
-            desc = "Page backward from this cursor (the `startCursor` of the page after)."
-        )]
+        #[graphql(desc = "Page backward from this cursor (the `startCursor` of the page after).")]
         before: Option<String>,
     ) -> ApiResult<OccurrenceConnection> {
         let scope = scope(ctx)?;

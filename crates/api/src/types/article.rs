@@ -257,13 +257,9 @@ impl NewsArticle {
         first: Option<i32>,
         #[graphql(desc = "Page forward from this cursor (the `endCursor` of the page before).")]
         after: Option<String>,
-        #[graphql(
-            desc = "How many items from the end of the list, or before `before`: 1 to 100."
-        )]
+        #[graphql(desc = "How many items from the end of the list, or before `before`: 1 to 100.")]
         last: Option<i32>,
-        #[graphql(
-            desc = "Page backward from this cursor (the `startCursor` of the page after)."
-        )]
+        #[graphql(desc = "Page backward from this cursor (the `startCursor` of the page after).")]
         before: Option<String>,
     ) -> ApiResult<SocialPostConnection> {
         let request = page_request(first, after, last, before).map_err(to_gql)?;

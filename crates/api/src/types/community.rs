@@ -51,13 +51,9 @@ impl Person {
         first: Option<i32>,
         #[graphql(desc = "Page forward from this cursor (the `endCursor` of the page before).")]
         after: Option<String>,
-        #[graphql(
-            desc = "How many items from the end of the list, or before `before`: 1 to 100."
-        )]
+        #[graphql(desc = "How many items from the end of the list, or before `before`: 1 to 100.")]
         last: Option<i32>,
-        #[graphql(
-            desc = "Page backward from this cursor (the `startCursor` of the page after)."
-        )]
+        #[graphql(desc = "Page backward from this cursor (the `startCursor` of the page after).")]
         before: Option<String>,
     ) -> ApiResult<Option<CheckInConnection>> {
         let scope = scope(ctx)?;
@@ -73,9 +69,7 @@ impl Person {
                 .load(LatestCheckInsOfPerson(profile.id))
                 .await?
                 .unwrap_or_default();
-            Page::from_rows(latest, &request, |c| {
-                check_ins::check_in_cursor(c)
-            })
+            Page::from_rows(latest, &request, check_ins::check_in_cursor)
         } else {
             check_ins::check_ins_of(&scope.db, profile.id, &request)
                 .await

@@ -5,10 +5,10 @@ use async_graphql::{Context, SimpleObject};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use capitole_domain::paging::PageSize;
-use capitole_persistence::{Page, PageRequest};
 use capitole_persistence::articles::{self, ArticleVisibility, NewsFilter};
 use capitole_persistence::events::{self, EventFilter, OccurrenceWindow};
 use capitole_persistence::places::{self, PlaceFilter};
+use capitole_persistence::{Page, PageRequest};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -103,7 +103,10 @@ pub(crate) fn page_info<T>(page: &Page<T>) -> PageInfo {
 
 /// The edges and page info of a storage page: `edge` makes an edge of a row and its
 /// wrapped cursor.
-pub(crate) fn edges<T, E>(page: Page<T>, mut edge: impl FnMut(T, String) -> E) -> (Vec<E>, PageInfo) {
+pub(crate) fn edges<T, E>(
+    page: Page<T>,
+    mut edge: impl FnMut(T, String) -> E,
+) -> (Vec<E>, PageInfo) {
     let info = page_info(&page);
     let edges = page
         .rows
@@ -160,9 +163,10 @@ impl CountQuery {
             CountQuery::ApiTokens => accounts::api_token_count(db).await,
             CountQuery::Audit(filter) => capitole_persistence::audit::audit_count(db, filter).await,
             CountQuery::Changes(kinds) => {
-                let n = capitole_services::changes::count(&scope.services(), &scope.principal, kinds)
-                    .await
-                    .map_err(to_gql)?;
+                let n =
+                    capitole_services::changes::count(&scope.services(), &scope.principal, kinds)
+                        .await
+                        .map_err(to_gql)?;
                 return Ok(i64::try_from(n).unwrap_or(i64::MAX));
             }
             CountQuery::Known(n) => Ok(*n),

@@ -232,6 +232,10 @@ impl Event {
             .map(Occurrence))
     }
     /// Its dates, cancelled ones included, earliest first.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "a GraphQL field's arguments: the four of paging and a window"
+    )]
     async fn occurrences(
         &self,
         ctx: &Context<'_>,
@@ -241,13 +245,9 @@ impl Event {
         first: Option<i32>,
         #[graphql(desc = "Page forward from this cursor (the `endCursor` of the page before).")]
         after: Option<String>,
-        #[graphql(
-            desc = "How many items from the end of the list, or before `before`: 1 to 100."
-        )]
+        #[graphql(desc = "How many items from the end of the list, or before `before`: 1 to 100.")]
         last: Option<i32>,
-        #[graphql(
-            desc = "Page backward from this cursor (the `startCursor` of the page after)."
-        )]
+        #[graphql(desc = "Page backward from this cursor (the `startCursor` of the page after).")]
         before: Option<String>,
         #[graphql(desc = "Only dates starting at or after this instant.")] from: Option<
             DateTime<Utc>,

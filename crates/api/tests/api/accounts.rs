@@ -685,15 +685,26 @@ async fn every_principal_sees_exactly_what_it_may_on_every_path() {
             assert!(!list.to_string().contains(&draft_slug), "{label} {who}");
 
             // Administrators' fields.
-            let (_, users) = run(&app, token.as_deref(), "{ users { nodes { email } } }", json!({})).await;
+            let (_, users) = run(
+                &app,
+                token.as_deref(),
+                "{ users { nodes { email } } }",
+                json!({}),
+            )
+            .await;
             let expected = match *who {
                 "administrator" => "",
                 "anonymous" => "UNAUTHENTICATED",
                 _ => "FORBIDDEN",
             };
             assert_eq!(code(&users), expected, "{label} {who}: {users}");
-            let (_, tokens) =
-                run(&app, token.as_deref(), "{ apiTokens { nodes { hint } } }", json!({})).await;
+            let (_, tokens) = run(
+                &app,
+                token.as_deref(),
+                "{ apiTokens { nodes { hint } } }",
+                json!({}),
+            )
+            .await;
             assert_eq!(code(&tokens), expected, "{label} {who}: {tokens}");
             let (_, made) = run(&app, token.as_deref(), "mutation { createApiToken(input: { app: \"x\", contact: \"x@example.org\", scopes: [READ] }) { token } }", json!({})).await;
             assert_eq!(code(&made), expected, "{label} {who}: {made}");

@@ -300,7 +300,13 @@ async fn hidden_tips_disappear_from_every_public_path() {
             queue["data"]["reportedTips"]["nodes"][0]["reportCount"], 1,
             "{queue}"
         );
-        let (_, refused) = run(&app, Some(&bob), "{ reportedTips { nodes { id } } }", json!({})).await;
+        let (_, refused) = run(
+            &app,
+            Some(&bob),
+            "{ reportedTips { nodes { id } } }",
+            json!({}),
+        )
+        .await;
         assert_eq!(code(&refused), "FORBIDDEN");
         let (_, hid_by_citizen) = run(
             &app,
@@ -328,7 +334,13 @@ async fn hidden_tips_disappear_from_every_public_path() {
         );
         assert!(!public.to_string().contains(&tip_id));
         assert_eq!(stats(&app, &place).await["tipCount"], 0);
-        let (_, own) = run(&app, Some(&ana), "{ viewer { tips { nodes { id } } } }", json!({})).await;
+        let (_, own) = run(
+            &app,
+            Some(&ana),
+            "{ viewer { tips { nodes { id } } } }",
+            json!({}),
+        )
+        .await;
         assert!(!own.to_string().contains(&tip_id), "{own}");
         let (_, like_hidden) = run(
             &app,
@@ -765,11 +777,16 @@ async fn saves_and_going_belong_to_the_viewer() {
         assert_eq!(going["data"]["setGoing"], true, "{going}");
         let (_, viewer) = run(&app, Some(&ana), "{ viewer { saved { nodes { ... on Place { slug } ... on Event { id } } } going { nodes { id attendeeCount } } } }", json!({})).await;
         assert_eq!(
-            viewer["data"]["viewer"]["saved"]["nodes"].as_array().map(Vec::len),
+            viewer["data"]["viewer"]["saved"]["nodes"]
+                .as_array()
+                .map(Vec::len),
             Some(2),
             "{viewer}"
         );
-        assert_eq!(viewer["data"]["viewer"]["going"]["nodes"][0]["attendeeCount"], 1);
+        assert_eq!(
+            viewer["data"]["viewer"]["going"]["nodes"][0]["attendeeCount"],
+            1
+        );
         let (status, anonymous) = run(
             &app,
             None,
@@ -838,7 +855,8 @@ async fn check_ins_show_to_others_only_when_their_author_shares_them() {
         .await;
         let (_, shared) = run(&app, Some(&bob), seen, json!({ "s": slug })).await;
         assert_eq!(
-            shared["data"]["place"]["tips"]["nodes"][0]["author"]["checkIns"]["nodes"][0]["place"]["slug"],
+            shared["data"]["place"]["tips"]["nodes"][0]["author"]["checkIns"]["nodes"][0]["place"]
+                ["slug"],
             slug.as_str(),
             "{shared}"
         );

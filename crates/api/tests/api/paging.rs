@@ -83,7 +83,11 @@ async fn fixture(app: &TestApp) -> Fixture {
         let at = now - Duration::minutes(n * 5);
         let id = Uuid::now_v7();
         // Two rows share a time, so that ties are ordered by id both ways.
-        let tied = if n == 2 { now - Duration::minutes(5) } else { at };
+        let tied = if n == 2 {
+            now - Duration::minutes(5)
+        } else {
+            at
+        };
         check_in::ActiveModel {
             id: Set(id),
             user_id: Set(ana_id),
@@ -230,7 +234,8 @@ struct Case {
     token: Option<String>,
 }
 
-const PAGE: &str = "edges { cursor } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } totalCount";
+const PAGE: &str =
+    "edges { cursor } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } totalCount";
 const ARGS: &str = "first: $first, after: $after, last: $last, before: $before";
 const VARS: &str = "$first: Int, $after: String, $last: Int, $before: String";
 
@@ -262,6 +267,10 @@ fn cases(f: &Fixture) -> Vec<Case> {
         ("places by popularity", "orderBy: POPULARITY"),
         ("places by rating", "orderBy: RATING"),
         ("places by distance", &format!("filter: {{ {near} }}")),
+        (
+            "places near, by name",
+            &format!("filter: {{ {near} }}, orderBy: NAME"),
+        ),
     ] {
         cases.push(Case {
             name,
@@ -271,6 +280,13 @@ fn cases(f: &Fixture) -> Vec<Case> {
             token: None,
         });
     }
+    cases.push(Case {
+        name: "events near",
+        document: format!("query({VARS}) {{ events(filter: {{ {near} }}, {ARGS}) {{ {PAGE} }} }}"),
+        path: vec!["events"],
+        variables: json!({}),
+        token: None,
+    });
     cases.push(Case {
         name: "trendingPlaces",
         document: format!(
@@ -346,12 +362,13 @@ fn cases(f: &Fixture) -> Vec<Case> {
 
 /// The connection of an answer.
 fn at<'a>(body: &'a Value, path: &[&str]) -> &'a Value {
-    path.iter().fold(body.get("data").unwrap_or(&Value::Null), |v, key| {
-        match key.parse::<usize>() {
+    path.iter().fold(
+        body.get("data").unwrap_or(&Value::Null),
+        |v, key| match key.parse::<usize>() {
             Ok(i) => &v[i],
             Err(_) => &v[*key],
-        }
-    })
+        },
+    )
 }
 
 /// One page of a case.
@@ -394,7 +411,10 @@ async fn every_connection_walks_forward_and_backward_through_the_same_items() {
                 let connection = page(&app, &case, json!({ "first": size, "after": after })).await;
                 let items = cursors(&connection);
                 if pages == 0 {
-                    assert!(!flag(&connection, "hasPreviousPage"), "{name}: {connection}");
+                    assert!(
+                        !flag(&connection, "hasPreviousPage"),
+                        "{name}: {connection}"
+                    );
                 } else {
                     assert!(flag(&connection, "hasPreviousPage"), "{name}: {connection}");
                 }
@@ -430,7 +450,10 @@ async fn every_connection_walks_forward_and_backward_through_the_same_items() {
                 } else {
                     assert!(flag(&connection, "hasNextPage"), "{name}: {connection}");
                 }
-                assert!(!items.is_empty() && items.len() <= size, "{name}: {connection}");
+                assert!(
+                    !items.is_empty() && items.len() <= size,
+                    "{name}: {connection}"
+                );
                 backward.splice(0..0, items);
                 pages += 1;
                 assert!(pages < 1_000, "{name}: the walk does not end");
@@ -467,15 +490,26 @@ async fn pages_hold_twenty_items_unless_asked_and_refuse_sizes_outside_one_to_on
         assert_eq!(end["edges"].as_array().map(Vec::len), Some(3), "{body}");
         assert_eq!(end["pageInfo"]["hasPreviousPage"], true);
         assert_eq!(end["pageInfo"]["hasNextPage"], false);
-        let (_, whole) = run(&app, None, "{ places(first: 100) { edges { cursor } } }", json!({}))
-            .await;
+        let (_, whole) = run(
+            &app,
+            None,
+            "{ places(first: 100) { edges { cursor } } }",
+            json!({}),
+        )
+        .await;
         let all = cursors(&whole["data"]["places"]);
         if all.len() < 100 {
             assert_eq!(cursors(end), all[all.len() - 3..].to_vec(), "{label}");
         }
         let refused = [
-            ("{ places(last: 0) { totalCount } }", "`last` must be between 1 and 100, got 0"),
-            ("{ news(last: 101) { totalCount } }", "`last` must be between 1 and 100, got 101"),
+            (
+                "{ places(last: 0) { totalCount } }",
+                "`last` must be between 1 and 100, got 0",
+            ),
+            (
+                "{ news(last: 101) { totalCount } }",
+                "`last` must be between 1 and 100, got 101",
+            ),
             (
                 "{ changes(first: 1000) { totalCount } }",
                 "`first` must be between 1 and 100, got 1000",

@@ -122,10 +122,14 @@ async fn readers_read_public_entries_and_editors_those_of_their_organizations() 
             read(ChangeReader::Editor(Arc::from(vec![city])), 2).await,
             vec![public, city_draft]
         );
-        let only_events =
-            changes::page(db, &ChangeReader::Everything, &PageRequest::first(10), &[ItemKind::Event])
-                .await
-                .unwrap();
+        let only_events = changes::page(
+            db,
+            &ChangeReader::Everything,
+            &PageRequest::first(10),
+            &[ItemKind::Event],
+        )
+        .await
+        .unwrap();
         assert!(only_events.rows.is_empty(), "{}", test_db.label);
         test_db.remove().await;
     }

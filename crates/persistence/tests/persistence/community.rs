@@ -70,9 +70,14 @@ async fn resident(db: &Database, email: &str, role: Role, now: DateTime<Utc>) ->
 
 /// Places by name, the first of them run by an organization.
 async fn spots(db: &Database) -> Vec<place::Model> {
-    let all = places::list(db, &PlaceFilter::default(), PlaceOrder::Name, &PageRequest::first(60))
-        .await
-        .unwrap();
+    let all = places::list(
+        db,
+        &PlaceFilter::default(),
+        PlaceOrder::Name,
+        &PageRequest::first(60),
+    )
+    .await
+    .unwrap();
     let mut spots: Vec<place::Model> = all.rows.into_iter().map(|(r, _)| r.place).collect();
     let owned = spots
         .iter()
