@@ -264,9 +264,17 @@ fn parse(sdl: Sdl<'_>) -> Result<ServiceDocument, MalformedSdl> {
             .next()
             .map(|pos| format!("line {}, column {}: ", pos.line, pos.column))
             .unwrap_or_default();
+        // A syntax error's text draws the line it is on; its last line says what was
+        // expected there, which with the position is all a reader needs.
+        let text = error.to_string();
+        let what = text
+            .lines()
+            .rev()
+            .find_map(|line| line.trim().strip_prefix("= "))
+            .unwrap_or(text.trim());
         MalformedSdl {
             label: sdl.label.to_owned(),
-            message: format!("{at}{}", error.to_string().trim_end()),
+            message: format!("{at}{what}"),
         }
     })
 }
