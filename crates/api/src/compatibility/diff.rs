@@ -285,13 +285,12 @@ impl Changes<'_> {
                     format!("type changed from `{old_type}` to `{new_type}`{why}"),
                 );
             }
-            let field = format!("{type_name}.{}", old.name.node);
             self.compare_input_values(
                 &coordinate,
                 "argument",
                 &old.arguments,
                 &new.arguments,
-                |arg| format!("{field}({arg}:)"),
+                |arg| format!("{coordinate}({arg}:)"),
             );
         }
     }
@@ -420,7 +419,7 @@ impl Changes<'_> {
     }
 }
 
-fn find<'a, T>(items: &'a [Positioned<T>], matches: impl Fn(&T) -> bool) -> Option<&'a T> {
+fn find<T>(items: &[Positioned<T>], matches: impl Fn(&T) -> bool) -> Option<&T> {
     items
         .iter()
         .map(|item| &item.node)
