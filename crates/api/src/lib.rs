@@ -7,6 +7,7 @@
 mod caches;
 mod context;
 mod error;
+mod field_order;
 pub mod http;
 mod ids;
 pub mod import;
