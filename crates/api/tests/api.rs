@@ -66,6 +66,8 @@ mod community;
 mod editorial;
 #[path = "api/events_editorial.rs"]
 mod events_editorial;
+#[path = "api/field_order.rs"]
+mod field_order;
 #[path = "api/mail.rs"]
 mod mail;
 #[path = "api/sign_in.rs"]
