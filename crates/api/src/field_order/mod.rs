@@ -350,13 +350,33 @@ struct Plans<'a>(Vec<(Option<String>, Vec<Entry<'a>>)>);
 /// One response key of an object, in its place, with the fields asked under it.
 struct Entry<'a> {
     key: &'a str,
-    /// The field's name (the same for every occurrence of a key, by validation).
-    name: &'a str,
     /// The selection sets of its occurrences, merged below it.
     sets: Vec<&'a SelectionSet>,
     /// Whether a selection is asked below it.
     composite: bool,
+    /// The type the field returns, when known.
+    declared: Option<&'a str>,
     below: Plans<'a>,
+}
+
+/// The fields one value answers, with the type they return.
+struct Shape<'a, 's> {
+    sets: &'s [&'a SelectionSet],
+    declared: Option<&'a str>,
+    /// Whether `declared` is an interface or a union, whose objects carry their type.
+    is_abstract: bool,
+}
+
+/// Whether the keys of `map` already come in the order of `plan` (the usual case for
+/// objects whose fields all finished at once).
+fn in_order(map: &async_graphql::indexmap::IndexMap<Name, Value>, plan: &[Entry<'_>]) -> bool {
+    let mut keys = map.keys().peekable();
+    for entry in plan {
+        if keys.peek().is_some_and(|key| key.as_str() == entry.key) {
+            keys.next();
+        }
+    }
+    keys.peek().is_none()
 }
 
 impl<'a> Walk<'a> {
@@ -368,13 +388,23 @@ impl<'a> Walk<'a> {
         declared: Option<&'a str>,
         plans: &mut Plans<'a>,
     ) {
+        let shape = Shape {
+            sets,
+            declared,
+            is_abstract: declared.is_some_and(|ty| self.order.is_abstract(ty)),
+        };
+        self.each(value, &shape, plans);
+    }
+
+    /// Arranges every object of `value`, which may be a list (of lists) of them.
+    fn each(&self, value: &mut Value, shape: &Shape<'a, '_>, plans: &mut Plans<'a>) {
         match value {
             Value::List(items) => {
                 for item in items {
-                    self.value(item, sets, declared, plans);
+                    self.each(item, shape, plans);
                 }
             }
-            Value::Object(map) => self.object(map, sets, declared, plans),
+            Value::Object(map) => self.object(map, shape, plans),
             _ => {}
         }
     }
@@ -382,41 +412,41 @@ impl<'a> Walk<'a> {
     fn object(
         &self,
         map: &mut async_graphql::indexmap::IndexMap<Name, Value>,
-        sets: &[&'a SelectionSet],
-        declared: Option<&'a str>,
+        shape: &Shape<'a, '_>,
         plans: &mut Plans<'a>,
     ) {
-        let concrete: Option<Cow<'a, str>> = match map.shift_remove(self.type_key) {
-            Some(Value::String(name)) => Some(Cow::Owned(name)),
-            _ => declared
-                .filter(|ty| !self.order.is_abstract(ty))
-                .map(Cow::Borrowed),
+        let concrete: Option<Cow<'a, str>> = if shape.is_abstract {
+            match map.shift_remove(self.type_key) {
+                Some(Value::String(name)) => Some(Cow::Owned(name)),
+                _ => None,
+            }
+        } else {
+            shape.declared.map(Cow::Borrowed)
         };
         let concrete = concrete.as_deref();
         let index = match plans.0.iter().position(|(ty, _)| ty.as_deref() == concrete) {
             Some(index) => index,
             None => {
-                let plan = self.plan(sets, concrete);
+                let plan = self.plan(shape.sets, concrete);
                 plans.0.push((concrete.map(str::to_owned), plan));
                 plans.0.len() - 1
             }
         };
         let plan = &mut plans.0[index].1;
-        let mut next = 0;
-        for entry in plan.iter() {
-            if let Some(at) = map.get_index_of(entry.key) {
-                if at != next {
-                    map.move_index(at, next);
-                }
-                next += 1;
-            }
+        if !in_order(map, plan) {
+            // Keys the plan does not know (none, unless async-graphql adds some) keep their
+            // order after the others: the sort is stable.
+            map.sort_by_cached_key(|key, _| {
+                plan.iter()
+                    .position(|entry| entry.key == key.as_str())
+                    .unwrap_or(usize::MAX)
+            });
         }
         for entry in plan.iter_mut().filter(|entry| entry.composite) {
             let Some(value) = map.get_mut(entry.key) else {
                 continue;
             };
-            let declared = concrete.and_then(|ty| self.order.field_type(ty, entry.name));
-            self.value(value, &entry.sets, declared, &mut entry.below);
+            self.value(value, &entry.sets, entry.declared, &mut entry.below);
         }
     }
 
@@ -454,9 +484,10 @@ impl<'a> Walk<'a> {
                         }
                         None => entries.push(Entry {
                             key,
-                            name: field.name.node.as_str(),
                             sets: vec![below],
                             composite: !below.items.is_empty(),
+                            declared: concrete
+                                .and_then(|ty| self.order.field_type(ty, &field.name.node)),
                             below: Plans::default(),
                         }),
                     }
