@@ -1010,3 +1010,103 @@ async fn a_check_in_costs_one_statement_on_postgresql() {
         app.test_db.remove().await;
     }
 }
+
+/// How many rows the residents' reactions left: votes, saves, dates going to and reports.
+async fn reaction_rows(app: &TestApp) -> [u64; 4] {
+    use capitole_persistence::entities::{attendance, place_vote, save, tip_report};
+    let db = app.db.connection();
+    [
+        place_vote::Entity::find().count(db).await.unwrap(),
+        save::Entity::find().count(db).await.unwrap(),
+        attendance::Entity::find().count(db).await.unwrap(),
+        tip_report::Entity::find().count(db).await.unwrap(),
+    ]
+}
+
+#[tokio::test]
+async fn refused_reactions_answer_an_error_code_and_store_nothing() {
+    for app in apps().await {
+        let label = &app.test_db.label;
+        let slug = any_place_slug(&app, 1).await;
+        let (place, _) = place_id(&app, &slug).await;
+        let (ana, _) = register(&app, "ana@example.org").await;
+        let (_, tip) = run(
+            &app,
+            Some(&ana),
+            "mutation($p: ID!) { addTip(placeId: $p, text: \"Terrasse au soleil\") { tip { id } } }",
+            json!({ "p": place }),
+        )
+        .await;
+        let tip_id = tip["data"]["addTip"]["tip"]["id"].clone();
+        let before = reaction_rows(&app).await;
+        let privacy = "{ viewer { checkInsPublic hiddenFromMayor } }";
+        let choices = run(&app, Some(&ana), privacy, json!({})).await.1["data"].clone();
+        // A place id where a tip's is expected, and the other way round.
+        let wrong_kind = [
+            (
+                "mutation($id: ID!) { ratePlace(placeId: $id, vote: LIKE) { place { id } } }",
+                tip_id.clone(),
+            ),
+            (
+                "mutation($id: ID!) { setGoing(occurrenceId: $id) { going } }",
+                json!(place),
+            ),
+            (
+                "mutation($id: ID!) { reportTip(tipId: $id) { tip { id } } }",
+                json!(place),
+            ),
+            (
+                "mutation($id: ID!) { setSaved(id: $id) { saved } }",
+                tip_id.clone(),
+            ),
+        ];
+        for (text, id) in &wrong_kind {
+            let (status, body) = run(&app, Some(&ana), text, json!({ "id": id })).await;
+            assert_eq!(status, StatusCode::OK, "{label}: {body}");
+            assert_eq!(code(&body), "BAD_USER_INPUT", "{label} {text}: {body}");
+            assert!(body["data"].is_null(), "{label}: {body}");
+            // Anonymous callers are refused before anything else.
+            let (_, body) = run(&app, None, text, json!({ "id": id })).await;
+            assert!(
+                ["UNAUTHENTICATED", "BAD_USER_INPUT"].contains(&code(&body)),
+                "{label} {text}: {body}"
+            );
+        }
+        for text in [
+            "mutation($id: ID!) { ratePlace(placeId: $id, vote: LIKE) { place { id } } }",
+            "mutation($id: ID!) { setSaved(id: $id) { saved } }",
+        ] {
+            let (_, body) = run(&app, None, text, json!({ "id": place })).await;
+            assert_eq!(code(&body), "UNAUTHENTICATED", "{label} {text}: {body}");
+            assert!(body["data"].is_null(), "{label}: {body}");
+        }
+        let (_, body) = run(
+            &app,
+            None,
+            "mutation { updatePrivacy(checkInsPublic: true) { viewer { checkInsPublic } } }",
+            json!({}),
+        )
+        .await;
+        assert_eq!(code(&body), "UNAUTHENTICATED", "{label}: {body}");
+        // A reason over 300 characters: refused with the field named.
+        let (_, body) = run(
+            &app,
+            Some(&ana),
+            "mutation($id: ID!, $r: String) { reportTip(tipId: $id, reason: $r) { tip { id } } }",
+            json!({ "id": tip_id, "r": "x".repeat(301) }),
+        )
+        .await;
+        assert_eq!(code(&body), "BAD_USER_INPUT", "{label}: {body}");
+        assert_eq!(
+            body["errors"][0]["extensions"]["fields"][0]["field"],
+            "reason"
+        );
+        assert_eq!(reaction_rows(&app).await, before, "{label}");
+        assert_eq!(
+            run(&app, Some(&ana), privacy, json!({})).await.1["data"],
+            choices,
+            "{label}"
+        );
+        app.test_db.remove().await;
+    }
+}
