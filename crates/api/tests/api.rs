@@ -70,6 +70,8 @@ mod events_editorial;
 mod mail;
 #[path = "api/sign_in.rs"]
 mod sign_in;
+#[path = "api/vocabulary.rs"]
+mod vocabulary;
 
 struct TestApp {
     router: Router,

@@ -6,12 +6,13 @@ use capitole_services::accounts::{self, NewSession};
 use crate::context::scope;
 use crate::error::{ApiResult, to_gql};
 use crate::types::account::{RegisterPayload, Session, User};
+use crate::types::scalars::Email;
 
 /// A new account.
 #[derive(InputObject)]
 pub(crate) struct RegisterInput {
     /// Their email address (one account per address; a link to confirm it is mailed to it).
-    pub email: String,
+    pub email: Email,
     /// At least 12 characters, not one of the most common passwords.
     pub password: String,
     /// How their name is shown (1 to 80 characters).
@@ -48,7 +49,7 @@ impl AccountMutation {
         let email = accounts::register(
             &scope.services(),
             &scope.accounts,
-            &input.email,
+            &input.email.0,
             &input.password,
             &input.display_name,
             scope.client,
@@ -61,7 +62,7 @@ impl AccountMutation {
                 "We sent a mail to {}: follow its link to confirm the address, then sign in.",
                 email.as_str()
             ),
-            email: email.as_str().to_owned(),
+            email: Email(email.as_str().to_owned()),
         })
     }
 
@@ -84,10 +85,10 @@ impl AccountMutation {
     async fn request_email_verification(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The address of the account.")] email: String,
+        #[graphql(desc = "The address of the account.")] email: Email,
     ) -> ApiResult<bool> {
         let scope = scope(ctx)?;
-        accounts::request_verification(&scope.services(), &scope.accounts, &email, scope.now)
+        accounts::request_verification(&scope.services(), &scope.accounts, &email.0, scope.now)
             .await
             .map_err(to_gql)?;
         Ok(true)
@@ -98,10 +99,10 @@ impl AccountMutation {
     async fn request_password_reset(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The address of the account.")] email: String,
+        #[graphql(desc = "The address of the account.")] email: Email,
     ) -> ApiResult<bool> {
         let scope = scope(ctx)?;
-        accounts::request_password_reset(&scope.services(), &scope.accounts, &email, scope.now)
+        accounts::request_password_reset(&scope.services(), &scope.accounts, &email.0, scope.now)
             .await
             .map_err(to_gql)?;
         Ok(true)
@@ -135,14 +136,14 @@ impl AccountMutation {
     async fn login(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The account's email address.")] email: String,
+        #[graphql(desc = "The account's email address.")] email: Email,
         #[graphql(desc = "Its password.")] password: String,
     ) -> ApiResult<Session> {
         let scope = scope(ctx)?;
         accounts::sign_in(
             &scope.services(),
             &scope.auth,
-            &email,
+            &email.0,
             &password,
             scope.client,
             scope.now,

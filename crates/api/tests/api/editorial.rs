@@ -326,7 +326,7 @@ async fn hostile_input_is_refused_field_by_field_and_nothing_is_stored() {
             "tags": tags,
             "neighborhoods": ["atlantis"],
             "relatedEvents": ["not-an-id"],
-            "cover": { "url": "http://insecure.example/image.jpg", "alt": "" },
+            "coverImage": { "url": "http://insecure.example/image.jpg", "alt": "" },
             "organizations": ["ville-de-toulouse", "toulouse-metropole"],
         });
         let (status, body) = run(&app, Some(&ville), CREATE, json!({ "input": input })).await;
@@ -344,8 +344,8 @@ async fn hostile_input_is_refused_field_by_field_and_nothing_is_stored() {
             "tags",
             "neighborhoods[0]",
             "relatedEvents[0]",
-            "cover.url",
-            "cover.alt",
+            "coverImage.url",
+            "coverImage.alt",
             "organizations[1]",
         ] {
             assert!(
@@ -688,7 +688,7 @@ async fn media_are_recognised_and_social_posts_are_recorded() {
         assert_eq!(fields, ["media[0]", "media[1]", "media[2]"], "{label}");
 
         // Syndication: posts recorded per article, checked against their network.
-        let record = "mutation($id: ID!, $n: Network!, $u: String!) { recordSocialPost(articleId: $id, network: $n, url: $u) { id network url } }";
+        let record = "mutation($id: ID!, $n: Network!, $u: URL!) { recordSocialPost(articleId: $id, network: $n, url: $u) { id network url } }";
         let (_, posted) = run(&app, Some(&ville), record, json!({ "id": id, "n": "FACEBOOK", "u": "https://www.facebook.com/toulouse/posts/123?fbclid=abc" })).await;
         assert_eq!(
             posted["data"]["recordSocialPost"]["url"],

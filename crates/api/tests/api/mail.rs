@@ -207,7 +207,7 @@ async fn a_forgotten_password_is_reset_once_within_thirty_minutes() {
             let (_, asked) = run(
                 &app,
                 None,
-                "mutation($e: String!) { requestPasswordReset(email: $e) }",
+                "mutation($e: Email!) { requestPasswordReset(email: $e) }",
                 json!({ "e": email }),
             )
             .await;

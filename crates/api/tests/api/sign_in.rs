@@ -17,7 +17,7 @@ use super::accounts::{PASSWORD, register, request, run};
 use super::{TestApp, apps, code, send};
 
 const LOGIN: &str =
-    "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }";
+    "mutation($e: Email!, $p: String!) { login(email: $e, password: $p) { accessToken } }";
 const REFRESH: &str =
     "mutation($t: String!) { refreshSession(refreshToken: $t) { accessToken refreshToken } }";
 
