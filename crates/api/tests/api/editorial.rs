@@ -282,7 +282,7 @@ async fn revisions_are_listed_and_compared() {
         let (_, revisions) = run(
             &app,
             Some(&ville),
-            "query($id: ID!) { articleRevisions(id: $id) { version title tags } }",
+            "query($id: ID!) { articleRevisions(id: $id) { version status title tags } }",
             json!({ "id": id }),
         )
         .await;
@@ -293,6 +293,9 @@ async fn revisions_are_listed_and_compared() {
             .map(|r| r["version"].as_i64().unwrap())
             .collect();
         assert_eq!(versions, [2, 1], "{revisions}");
+        for revision in revisions["data"]["articleRevisions"].as_array().unwrap() {
+            assert_eq!(revision["status"], "DRAFT", "{revisions}");
+        }
         let (_, compared) = run(&app, Some(&ville), "query($id: ID!) { compareArticleRevisions(id: $id, from: 1, to: 2) { field from to } }", json!({ "id": id })).await;
         let fields: Vec<&str> = compared["data"]["compareArticleRevisions"]
             .as_array()

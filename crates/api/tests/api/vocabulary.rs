@@ -219,6 +219,41 @@ async fn neighborhoods_have_a_center_and_publishers_a_kind_and_their_networks() 
                 "{label}: every demo network maps"
             );
         }
+        // Every media item the demo stores reads back, with its kind and host.
+        let (_, body) = run(
+            &app,
+            None,
+            "{ news(first: 100) { totalCount nodes { slug media { kind provider url embedUrl } } } }",
+            json!({}),
+        )
+        .await;
+        let nodes = body["data"]["news"]["nodes"].as_array().unwrap();
+        let listed: Vec<&str> = nodes.iter().map(|n| n["slug"].as_str().unwrap()).collect();
+        let stored: usize = article::Entity::find()
+            .all(app.db.connection())
+            .await
+            .unwrap()
+            .iter()
+            .filter(|a| listed.contains(&a.slug.as_str()))
+            .map(|a| serde_json::from_str::<Vec<Value>>(&a.media).unwrap().len())
+            .sum();
+        let media: Vec<&Value> = nodes
+            .iter()
+            .flat_map(|n| n["media"].as_array().unwrap())
+            .collect();
+        assert!(
+            body["data"]["news"]["totalCount"].as_i64() < Some(100),
+            "{body}"
+        );
+        assert!(stored > 0, "{label}: the demo has videos");
+        assert_eq!(media.len(), stored, "{label}: {body}");
+        for item in media {
+            assert_eq!(item["kind"], "VIDEO", "{item}");
+            assert!(
+                item["provider"].is_string() && item["embedUrl"].is_string(),
+                "{item}"
+            );
+        }
         // A place's figures live in its stats only.
         let (_, body) = run(
             &app,
