@@ -1162,7 +1162,7 @@ async fn graphiql_introspection_passes_the_limits() {
 }
 
 #[tokio::test]
-async fn known_queries_cost_what_the_readme_says() {
+async fn known_queries_cost_what_the_limits_guide_says() {
     let (router, test_db) = limited_app(HttpSettings::default()).await;
     let page = include_str!("../src/http/graphiql.js");
     let start = page.find("query CityHome").unwrap();
