@@ -1040,6 +1040,115 @@ fn the_schema_command_needs_no_database_and_matches_schema_graphql() {
 }
 
 #[test]
+fn the_schema_command_prints_the_same_sdl_every_run() {
+    let run = || Command::new(BINARY).arg("schema").output().unwrap();
+    let (first, second) = (run(), run());
+    assert!(first.status.success() && second.status.success());
+    assert!(!first.stdout.is_empty());
+    assert!(
+        first.stdout == second.stdout,
+        "two runs of `capitole schema` print different SDL"
+    );
+}
+
+/// Runs `capitole schema check` in `dir` with these arguments.
+fn schema_check(dir: &std::path::Path, args: &[&str]) -> (bool, String, String) {
+    let output = Command::new(BINARY)
+        .args(["schema", "check"])
+        .args(args)
+        .current_dir(dir)
+        .env(
+            "CAPITOLE_DATABASE_URL",
+            "postgres://nobody@127.0.0.1:1/none",
+        )
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_schema_keeps_the_promises_of_its_newest_release() {
+    let (passed, stdout, stderr) =
+        schema_check(std::path::Path::new(env!("CARGO_MANIFEST_DIR")), &[]);
+    assert!(passed, "{stdout}{stderr}");
+    assert!(
+        stdout.starts_with("The current schema against release "),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("\nbreaking: "), "{stdout}");
+}
+
+#[test]
+fn the_schema_check_fails_on_a_breaking_change_until_the_changelog_lists_it() {
+    // A release that had one more root field than the current schema.
+    let dir = tempfile::tempdir().unwrap();
+    let releases = dir.path().join("releases");
+    std::fs::create_dir(&releases).unwrap();
+    let current =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql")).unwrap();
+    assert_eq!(current.matches("type Query {\n").count(), 1);
+    let release = current.replace(
+        "type Query {\n",
+        "type Query {\n\t\"Gone since.\"\n\tretired: String\n",
+    );
+    std::fs::write(releases.join("1.0.graphql"), &current).unwrap();
+    std::fs::write(releases.join("1.10.graphql"), &release).unwrap();
+    std::fs::write(releases.join("notes.txt"), "not a release").unwrap();
+    let changelog = dir.path().join("CHANGELOG.md");
+    let args = ["--releases", "releases", "--changelog", "CHANGELOG.md"];
+
+    std::fs::write(
+        &changelog,
+        "# Changelog\n\n## [Unreleased]\n\n### Breaking\n",
+    )
+    .unwrap();
+    let (passed, stdout, stderr) = schema_check(dir.path(), &args);
+    assert!(!passed, "{stdout}");
+    assert!(
+        stdout.starts_with(
+            "The current schema against release 1.10 (releases/1.10.graphql):\n\
+             breaking: Query.retired: field removed, without being @deprecated in the release \
+             first"
+        ),
+        "{stdout}"
+    );
+    assert_eq!(stdout.matches("breaking: ").count(), 1, "{stdout}");
+    assert!(
+        stderr.contains("the schema breaks release 1.10"),
+        "{stderr}"
+    );
+
+    std::fs::write(
+        &changelog,
+        "# Changelog\n\n## [Unreleased]\n\n### Breaking\n\n- `Query.retired` is gone.\n",
+    )
+    .unwrap();
+    let (passed, stdout, stderr) = schema_check(dir.path(), &args);
+    assert!(passed, "{stdout}{stderr}");
+    assert!(
+        stdout.contains(
+            "allowed: Query.retired: field removed, without being @deprecated in the release \
+             first (renames and removals go through @deprecated(reason:)); listed at \
+             CHANGELOG.md:7 under [Unreleased] Breaking: `Query.retired` is gone."
+        ),
+        "{stdout}"
+    );
+
+    std::fs::write(releases.join("2.0.graphql"), "type Query {\n").unwrap();
+    let (passed, _, stderr) = schema_check(dir.path(), &args);
+    assert!(!passed);
+    assert!(
+        stderr.contains("releases/2.0.graphql is not a GraphQL schema: line 2, column 1: "),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn every_setting_is_documented_in_the_configuration_guide() {
     let guide = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
