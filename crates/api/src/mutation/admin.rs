@@ -4,10 +4,11 @@ use async_graphql::{Context, ID, InputObject, Object};
 
 use capitole_services::{admin, tokens};
 
+use super::payloads::{CreateApiTokenPayload, RevokeApiTokenPayload, SetUserRolePayload};
 use crate::context::scope;
 use crate::error::{ApiResult, to_gql};
 use crate::ids::{self, Kind};
-use crate::types::account::{ApiToken, CreatedApiToken, RateTier, Role, Scope, User};
+use crate::types::account::{ApiToken, RateTier, Role, Scope};
 use crate::types::scalars::Email;
 
 /// A new app token.
@@ -39,7 +40,7 @@ impl AdminMutation {
         #[graphql(desc = "For editors: the organizations' slugs.", default)] organizations: Vec<
             String,
         >,
-    ) -> ApiResult<User> {
+    ) -> ApiResult<SetUserRolePayload> {
         let scope = scope(ctx)?;
         crate::types::check_list("organizations", &organizations).map_err(to_gql)?;
         admin::set_role(
@@ -51,7 +52,7 @@ impl AdminMutation {
             scope.now,
         )
         .await
-        .map(User)
+        .map(Into::into)
         .map_err(to_gql)
     }
 
@@ -62,7 +63,7 @@ impl AdminMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The app, its contact and what its token allows.")]
         input: CreateApiTokenInput,
-    ) -> ApiResult<CreatedApiToken> {
+    ) -> ApiResult<CreateApiTokenPayload> {
         let scope = scope(ctx)?;
         let scopes: Vec<_> = input.scopes.into_iter().map(Into::into).collect();
         let (token, row) = tokens::create(
@@ -76,7 +77,7 @@ impl AdminMutation {
         )
         .await
         .map_err(to_gql)?;
-        Ok(CreatedApiToken {
+        Ok(CreateApiTokenPayload {
             token,
             api_token: ApiToken(row),
         })
@@ -87,12 +88,12 @@ impl AdminMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The token's global id.")] id: ID,
-    ) -> ApiResult<ApiToken> {
+    ) -> ApiResult<RevokeApiTokenPayload> {
         let scope = scope(ctx)?;
         let uuid = ids::decode_as(Kind::ApiToken, &id).map_err(to_gql)?;
         tokens::revoke(&scope.services(), &scope.principal, uuid, scope.now)
             .await
-            .map(ApiToken)
+            .map(Into::into)
             .map_err(to_gql)
     }
 }

@@ -210,16 +210,6 @@ impl ApiToken {
     }
 }
 
-/// A token just made: the only time its secret is shown.
-#[derive(SimpleObject)]
-pub(crate) struct CreatedApiToken {
-    /// The secret, to send as `Authorization: Bearer <token>`. Shown once; only its hash is
-    /// kept.
-    pub token: String,
-    /// The token's record.
-    pub api_token: ApiToken,
-}
-
 /// The signed-in person and what only they see.
 pub(crate) struct Viewer(pub User);
 

@@ -2,17 +2,16 @@
 //! are read here (an id that is not one is a failed field like any other), and every rule
 //! of an article is the domain's.
 
-use async_graphql::{ID, InputObject, MaybeUndefined, SimpleObject};
+use async_graphql::{ID, InputObject, MaybeUndefined};
 use capitole_domain::article_draft::{
     self as draft, ArticleChanges, ArticleDraft, CoverInput as DomainCover, NewArticle,
 };
 use capitole_domain::editorial::{Checked, FieldErrors};
-use capitole_persistence::entities::article;
 use uuid::Uuid;
 
 use crate::ids::{self, Kind};
 use crate::types::Audience;
-use crate::types::article::{MediaKind, NewsArticle};
+use crate::types::article::MediaKind;
 use crate::types::scalars::Url;
 
 /// An image with its text alternative.
@@ -203,25 +202,6 @@ impl ArticlePatchInput {
             related_places,
         })
         .after(unreadable)
-    }
-}
-
-/// What an editorial write returns.
-#[derive(SimpleObject)]
-pub(crate) struct ArticlePayload {
-    /// The article as stored; null when only validated.
-    pub article: Option<NewsArticle>,
-    /// True when the input was only checked and nothing was stored.
-    pub validated_only: bool,
-}
-
-impl ArticlePayload {
-    /// The payload of a write that stored `article`, or only validated its input (`None`).
-    pub(crate) fn of(article: Option<article::Model>) -> Self {
-        Self {
-            validated_only: article.is_none(),
-            article: article.map(NewsArticle),
-        }
     }
 }
 
