@@ -75,6 +75,8 @@ mod mail;
 mod paging;
 #[path = "api/sign_in.rs"]
 mod sign_in;
+#[path = "api/vocabulary.rs"]
+mod vocabulary;
 
 struct TestApp {
     router: Router,

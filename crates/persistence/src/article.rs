@@ -5,6 +5,7 @@
 //! encode the columns here: tags and audiences as `|CODE|` lists, media as JSON, the cover
 //! as three columns. The lists of news and their visibility are in `crate::articles`.
 
+use capitole_domain::audit::AuditAction;
 use std::collections::BTreeMap;
 
 use capitole_domain::Audience;
@@ -98,7 +99,7 @@ pub async fn create(
         actor,
         ItemKind::Article,
         row.id,
-        "CREATE",
+        AuditAction::Create,
         json!({ "title": row.title, "slug": row.slug, "organizations": organizations }),
         now,
     )
@@ -174,7 +175,7 @@ pub async fn update(
         actor,
         ItemKind::Article,
         id,
-        "UPDATE",
+        AuditAction::Update,
         json!(changes),
         now,
     )
@@ -380,7 +381,7 @@ pub async fn delete_draft(
         actor,
         ItemKind::Article,
         id,
-        "DELETE",
+        AuditAction::Delete,
         json!({ "title": before.title, "slug": before.slug }),
         now,
     )
@@ -432,7 +433,7 @@ pub async fn publish_due(db: &Database, now: DateTime<Utc>) -> Result<Vec<Uuid>,
             &actor,
             ItemKind::Article,
             article.id,
-            "PUBLISH",
+            AuditAction::Publish,
             json!({ "status": { "from": "SCHEDULED", "to": "PUBLISHED" } }),
             now,
         )

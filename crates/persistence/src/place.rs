@@ -6,6 +6,7 @@
 //! Reading places is [`crate::places`].
 
 use capitole_domain::agenda::{ExternalKey, PlaceClosure};
+use capitole_domain::audit::AuditAction;
 use capitole_domain::change::{ChangeKind, ItemKind};
 use capitole_domain::event::Accessibility;
 use capitole_domain::geo::Coordinates;
@@ -45,7 +46,7 @@ pub async fn edit<E: From<StorageError>>(
     db: &Database,
     id: Uuid,
     expected_version: i64,
-    action: &str,
+    action: AuditAction,
     now: DateTime<Utc>,
     decide: impl FnOnce(&PlaceContent) -> Result<(Actor, PlaceEdit), E>,
 ) -> Result<place::Model, E> {
@@ -313,7 +314,7 @@ impl Versioned for Places {
             actor,
             ItemKind::Place,
             row.id,
-            "CREATE",
+            AuditAction::Create,
             json!({ "name": row.name, "slug": row.slug, "owner": row.owner_organization_id, "source": row.source, "externalId": row.external_id }),
             now,
         )
@@ -336,7 +337,7 @@ impl Versioned for Places {
         before: &place::Model,
         current: &PlaceContent,
         edit: PlaceEdit,
-        action: &str,
+        action: AuditAction,
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<Option<place::Model>, StorageError> {

@@ -259,7 +259,7 @@ pub async fn moderate_tip(
         moderator,
         ItemKind::Tip,
         row.id,
-        moderation.code(),
+        moderation.action(),
         json!({ "hidden": { "from": !hidden, "to": hidden } }),
         now,
     )

@@ -6,6 +6,7 @@
 //! the domain; `check_only` runs every check and stores nothing.
 
 use capitole_domain::agenda::ExternalKey;
+use capitole_domain::audit::AuditAction;
 use capitole_domain::event::{
     EventContent, EventDraft, EventEdit, EventPatch, EventStatus, StatusChange,
 };
@@ -72,7 +73,7 @@ pub async fn update(
         make(&current)?;
         return Ok(None);
     }
-    edit(services, by, id, version, "UPDATE", now, make)
+    edit(services, by, id, version, AuditAction::Update, now, make)
         .await
         .map(Some)
 }
@@ -86,7 +87,7 @@ pub async fn cancel(
     now: DateTime<Utc>,
 ) -> ServiceResult<event::Model> {
     let change = StatusChange::parse(EventStatus::Cancelled, None)?;
-    set(services, by, id, version, change, "CANCEL", now).await
+    set(services, by, id, version, change, AuditAction::Cancel, now).await
 }
 
 /// Puts the event off to dates not yet known.
@@ -98,7 +99,16 @@ pub async fn postpone(
     now: DateTime<Utc>,
 ) -> ServiceResult<event::Model> {
     let change = StatusChange::parse(EventStatus::Postponed, None)?;
-    set(services, by, id, version, change, "POSTPONE", now).await
+    set(
+        services,
+        by,
+        id,
+        version,
+        change,
+        AuditAction::Postpone,
+        now,
+    )
+    .await
 }
 
 /// Sets where the event stands as a whole.
@@ -110,7 +120,16 @@ pub async fn set_status(
     change: StatusChange,
     now: DateTime<Utc>,
 ) -> ServiceResult<event::Model> {
-    set(services, by, id, version, change, "SET_STATUS", now).await
+    set(
+        services,
+        by,
+        id,
+        version,
+        change,
+        AuditAction::SetStatus,
+        now,
+    )
+    .await
 }
 
 async fn set(
@@ -119,7 +138,7 @@ async fn set(
     id: Uuid,
     version: i64,
     change: StatusChange,
-    action: &str,
+    action: AuditAction,
     now: DateTime<Utc>,
 ) -> ServiceResult<event::Model> {
     edit(services, by, id, version, action, now, |current| {
@@ -138,9 +157,15 @@ pub async fn reschedule(
     schedule: Schedule,
     now: DateTime<Utc>,
 ) -> ServiceResult<event::Model> {
-    edit(services, by, id, version, "RESCHEDULE", now, |current| {
-        Ok(EventEdit::reschedule(current, schedule))
-    })
+    edit(
+        services,
+        by,
+        id,
+        version,
+        AuditAction::Reschedule,
+        now,
+        |current| Ok(EventEdit::reschedule(current, schedule)),
+    )
     .await
 }
 
@@ -150,7 +175,7 @@ async fn edit(
     by: &Principal,
     id: Uuid,
     version: i64,
-    action: &str,
+    action: AuditAction,
     now: DateTime<Utc>,
     make: impl FnOnce(&EventContent) -> ServiceResult<EventEdit>,
 ) -> ServiceResult<event::Model> {

@@ -11,12 +11,13 @@ use super::payloads::{
 use crate::context::scope;
 use crate::error::{ApiResult, to_gql};
 use crate::types::account::{RegisterPayload, Session, User};
+use crate::types::scalars::Email;
 
 /// A new account.
 #[derive(InputObject)]
 pub(crate) struct RegisterInput {
     /// Their email address (one account per address; a link to confirm it is mailed to it).
-    pub email: String,
+    pub email: Email,
     /// At least 12 characters, not one of the most common passwords.
     pub password: String,
     /// How their name is shown (1 to 80 characters).
@@ -53,7 +54,7 @@ impl AccountMutation {
         let email = accounts::register(
             &scope.services(),
             &scope.accounts,
-            &input.email,
+            &input.email.0,
             &input.password,
             &input.display_name,
             scope.client,
@@ -66,7 +67,7 @@ impl AccountMutation {
                 "We sent a mail to {}: follow its link to confirm the address, then sign in.",
                 email.as_str()
             ),
-            email: email.as_str().to_owned(),
+            email: Email(email.as_str().to_owned()),
         })
     }
 
@@ -89,13 +90,13 @@ impl AccountMutation {
     async fn request_email_verification(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The address of the account.")] email: String,
+        #[graphql(desc = "The address of the account.")] email: Email,
     ) -> ApiResult<RequestEmailVerificationPayload> {
         let scope = scope(ctx)?;
-        accounts::request_verification(&scope.services(), &scope.accounts, &email, scope.now)
+        accounts::request_verification(&scope.services(), &scope.accounts, &email.0, scope.now)
             .await
             .map(|email| RequestEmailVerificationPayload {
-                email: email.as_str().to_owned(),
+                email: Email(email.as_str().to_owned()),
             })
             .map_err(to_gql)
     }
@@ -106,13 +107,13 @@ impl AccountMutation {
     async fn request_password_reset(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The address of the account.")] email: String,
+        #[graphql(desc = "The address of the account.")] email: Email,
     ) -> ApiResult<RequestPasswordResetPayload> {
         let scope = scope(ctx)?;
-        accounts::request_password_reset(&scope.services(), &scope.accounts, &email, scope.now)
+        accounts::request_password_reset(&scope.services(), &scope.accounts, &email.0, scope.now)
             .await
             .map(|email| RequestPasswordResetPayload {
-                email: email.as_str().to_owned(),
+                email: Email(email.as_str().to_owned()),
             })
             .map_err(to_gql)
     }
@@ -145,14 +146,14 @@ impl AccountMutation {
     async fn login(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The account's email address.")] email: String,
+        #[graphql(desc = "The account's email address.")] email: Email,
         #[graphql(desc = "Its password.")] password: String,
     ) -> ApiResult<LoginPayload> {
         let scope = scope(ctx)?;
         accounts::sign_in(
             &scope.services(),
             &scope.auth,
-            &email,
+            &email.0,
             &password,
             scope.client,
             scope.now,

@@ -9,6 +9,7 @@ use crate::context::scope;
 use crate::error::{ApiResult, to_gql};
 use crate::ids::{self, Kind};
 use crate::types::account::{ApiToken, RateTier, Role, Scope};
+use crate::types::scalars::Email;
 
 /// A new app token.
 #[derive(InputObject)]
@@ -16,7 +17,7 @@ pub(crate) struct CreateApiTokenInput {
     /// The app's name.
     pub app: String,
     /// The email address of whoever answers for the app.
-    pub contact: String,
+    pub contact: Email,
     /// What it may do (at least one).
     pub scopes: Vec<Scope>,
     /// Its budget.
@@ -34,7 +35,7 @@ impl AdminMutation {
     async fn set_user_role(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The account's email address.")] email: String,
+        #[graphql(desc = "The account's email address.")] email: Email,
         #[graphql(desc = "The new role.")] role: Role,
         #[graphql(desc = "For editors: the organizations' slugs.", default)] organizations: Vec<
             String,
@@ -45,7 +46,7 @@ impl AdminMutation {
         admin::set_role(
             &scope.services(),
             &scope.principal,
-            &email,
+            &email.0,
             role.into(),
             &organizations,
             scope.now,
@@ -69,7 +70,7 @@ impl AdminMutation {
             &scope.services(),
             &scope.principal,
             &input.app,
-            &input.contact,
+            &input.contact.0,
             &scopes,
             input.tier.into(),
             scope.now,

@@ -27,6 +27,7 @@ use crate::types::article::{NewsArticle, SocialPost};
 use crate::types::community::Tip;
 use crate::types::event::{Event, Occurrence};
 use crate::types::node::{Node, resolve_node};
+use crate::types::scalars::Email;
 
 /// The payload of a mutation that writes one item and answers it as stored: `$field`
 /// holds the item (`$item`, made from the stored row `$model` when one is given).
@@ -184,7 +185,7 @@ item_payload!(
 pub(crate) struct RequestEmailVerificationPayload {
     /// The address, as Capitole normalised it: a new link is mailed to it if it has an
     /// account waiting for confirmation.
-    pub email: String,
+    pub email: Email,
 }
 
 /// What `requestPasswordReset` answers. It is the same whether or not the address has an
@@ -193,7 +194,7 @@ pub(crate) struct RequestEmailVerificationPayload {
 pub(crate) struct RequestPasswordResetPayload {
     /// The address, as Capitole normalised it: a link to choose a new password is mailed to
     /// it if it has an account.
-    pub email: String,
+    pub email: Email,
 }
 
 /// What `logout` answers.

@@ -87,7 +87,7 @@ pub(super) async fn login(app: &TestApp, email: &str, password: &str) -> Value {
     run(
         app,
         None,
-        &format!("mutation($e: String!, $p: String!) {{ login(email: $e, password: $p) {{ session {{ {SESSION} }} }} }}"),
+        &format!("mutation($e: Email!, $p: String!) {{ login(email: $e, password: $p) {{ session {{ {SESSION} }} }} }}"),
         json!({ "e": email, "p": password }),
     )
     .await
@@ -915,7 +915,7 @@ async fn guessing_from_one_address_is_slowed_down_across_accounts() {
             let router = app.router.clone();
             async move {
                 let body = json!({
-                    "query": "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { session { accessToken } } }",
+                    "query": "mutation($e: Email!, $p: String!) { login(email: $e, password: $p) { session { accessToken } } }",
                     "variables": { "e": email, "p": password }
                 });
                 let mut request = request(None, &body);

@@ -288,7 +288,7 @@ async fn revisions_are_listed_and_compared() {
         let (_, revisions) = run(
             &app,
             Some(&ville),
-            "query($id: ID!) { articleRevisions(id: $id) { nodes { version title tags } } }",
+            "query($id: ID!) { articleRevisions(id: $id) { nodes { version status title tags } } }",
             json!({ "id": id }),
         )
         .await;
@@ -299,6 +299,12 @@ async fn revisions_are_listed_and_compared() {
             .map(|r| r["version"].as_i64().unwrap())
             .collect();
         assert_eq!(versions, [2, 1], "{revisions}");
+        for revision in revisions["data"]["articleRevisions"]["nodes"]
+            .as_array()
+            .unwrap()
+        {
+            assert_eq!(revision["status"], "DRAFT", "{revisions}");
+        }
         let (_, compared) = run(&app, Some(&ville), "query($id: ID!) { compareArticleRevisions(id: $id, from: 1, to: 2) { field from to } }", json!({ "id": id })).await;
         let fields: Vec<&str> = compared["data"]["compareArticleRevisions"]
             .as_array()
@@ -332,7 +338,7 @@ async fn hostile_input_is_refused_field_by_field_and_nothing_is_stored() {
             "tags": tags,
             "neighborhoods": ["atlantis"],
             "relatedEvents": ["not-an-id"],
-            "cover": { "url": "http://insecure.example/image.jpg", "alt": "" },
+            "coverImage": { "url": "http://insecure.example/image.jpg", "alt": "" },
             "organizations": ["ville-de-toulouse", "toulouse-metropole"],
         });
         let (status, body) = run(&app, Some(&ville), CREATE, json!({ "input": input })).await;
@@ -350,8 +356,8 @@ async fn hostile_input_is_refused_field_by_field_and_nothing_is_stored() {
             "tags",
             "neighborhoods[0]",
             "relatedEvents[0]",
-            "cover.url",
-            "cover.alt",
+            "coverImage.url",
+            "coverImage.alt",
             "organizations[1]",
         ] {
             assert!(
@@ -693,7 +699,7 @@ async fn media_are_recognised_and_social_posts_are_recorded() {
         assert_eq!(fields, ["media[0]", "media[1]", "media[2]"], "{label}");
 
         // Syndication: posts recorded per article, checked against their network.
-        let record = "mutation($id: ID!, $n: Network!, $u: String!) { recordSocialPost(articleId: $id, network: $n, url: $u) { socialPost { id network url } } }";
+        let record = "mutation($id: ID!, $n: Network!, $u: URL!) { recordSocialPost(articleId: $id, network: $n, url: $u) { socialPost { id network url } } }";
         let (_, posted) = run(&app, Some(&ville), record, json!({ "id": id, "n": "FACEBOOK", "u": "https://www.facebook.com/toulouse/posts/123?fbclid=abc" })).await;
         assert_eq!(
             posted["data"]["recordSocialPost"]["socialPost"]["url"],

@@ -210,7 +210,7 @@ async fn a_forgotten_password_is_reset_once_within_thirty_minutes() {
             let (_, asked) = run(
                 &app,
                 None,
-                "mutation($e: String!) { requestPasswordReset(email: $e) { email } }",
+                "mutation($e: Email!) { requestPasswordReset(email: $e) { email } }",
                 json!({ "e": email }),
             )
             .await;

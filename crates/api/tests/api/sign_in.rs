@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use super::accounts::{PASSWORD, register, request, run};
 use super::{TestApp, apps, code, send};
 
-const LOGIN: &str = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { session { accessToken } } }";
+const LOGIN: &str = "mutation($e: Email!, $p: String!) { login(email: $e, password: $p) { session { accessToken } } }";
 const REFRESH: &str = "mutation($t: String!) { refreshSession(refreshToken: $t) { session { accessToken refreshToken } } }";
 
 /// A request as if it came from `peer`.

@@ -26,6 +26,7 @@ use crate::context::scope;
 use crate::error::{ApiError, ApiResult, to_gql};
 use crate::ids::{self, Kind};
 use crate::types::article::Network;
+use crate::types::scalars::Url;
 
 #[derive(Default)]
 pub(crate) struct ArticleMutation;
@@ -157,12 +158,12 @@ impl ArticleMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The article's id.")] article_id: ID,
         #[graphql(desc = "The network it was posted on.")] network: Network,
-        #[graphql(desc = "The post's address.")] url: String,
+        #[graphql(desc = "The post's address.")] url: Url,
         #[graphql(desc = "When it was posted (default: now).")] posted_at: Option<DateTime<Utc>>,
     ) -> ApiResult<RecordSocialPostPayload> {
         let scope = scope(ctx)?;
         let id = self::article_id(&article_id)?;
-        let post = PostLink::parse(network.into(), &url);
+        let post = PostLink::parse(network.into(), &url.0);
         let by = &scope.principal;
         articles::record_social_post(&scope.services(), by, id, post, posted_at, scope.now)
             .await

@@ -24,6 +24,7 @@ use crate::context::scope;
 use crate::error::{ApiResult, to_gql};
 use crate::ids::{self, Kind};
 use crate::types::event::{EventStatus, OccurrenceStatus};
+use crate::types::scalars::Url;
 
 fn event_id(id: &ID) -> ApiResult<Uuid> {
     ids::decode_as(Kind::Event, id).map_err(to_gql)
@@ -158,11 +159,12 @@ impl EventMutation {
         #[graphql(
             desc = "Where to follow it online (an https address): needed when it moves online."
         )]
-        online_url: Option<String>,
+        online_url: Option<Url>,
     ) -> ApiResult<SetEventStatusPayload> {
         let scope = scope(ctx)?;
         let (id, version) = (event_id(&id)?, i64::from(version));
-        let change = StatusChange::parse(status.into(), online_url.as_deref()).map_err(refuse)?;
+        let change = StatusChange::parse(status.into(), online_url.as_ref().map(|u| u.0.as_str()))
+            .map_err(refuse)?;
         let (by, now) = (&scope.principal, scope.now);
         let stored = events::set_status(&scope.services(), by, id, version, change, now)
             .await
