@@ -23,7 +23,7 @@ use uuid::Uuid;
 
 use crate::audit::{Actor, audit};
 use crate::changes::{self, NewChange};
-use crate::entities::{article, article_category, article_revision, slug_history};
+use crate::entities::{article, article_category, article_revision, category, slug_history};
 use crate::publishers::{self, Published};
 use crate::slugs;
 use crate::sql::Sql;
@@ -637,7 +637,16 @@ async fn revision(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<(), StorageError> {
-    let categories: Vec<String> = categories.iter().map(Uuid::to_string).collect();
+    // The revision keeps the categories' slugs, in order, as it keeps tags.
+    let found = category::Entity::find()
+        .filter(category::Column::Id.is_in(categories.iter().copied()))
+        .all(txn)
+        .await?;
+    let slugs: Vec<&str> = categories
+        .iter()
+        .filter_map(|id| found.iter().find(|c| c.id == *id))
+        .map(|c| c.slug.as_str())
+        .collect();
     article_revision::Entity::insert(article_revision::ActiveModel {
         id: Set(capitole_domain::ids::new_id()),
         article_id: Set(row.id),
@@ -651,7 +660,7 @@ async fn revision(
         status: Set(row.status.clone()),
         author_id: Set(actor.user_id),
         created_at: Set(now),
-        categories: Set(encode_codes(categories.iter().map(String::as_str))),
+        categories: Set(encode_codes(slugs)),
     })
     .exec(txn)
     .await?;

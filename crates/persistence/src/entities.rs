@@ -424,7 +424,7 @@ pub mod article_revision {
         pub status: String,
         pub author_id: Option<Uuid>,
         pub created_at: DateTimeUtc,
-        /// The ids of its categories, encoded `|id|…|`, in order.
+        /// The slugs of its categories, encoded `|slug|…|`, in order.
         pub categories: String,
     }
     no_relations!();

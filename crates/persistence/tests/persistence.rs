@@ -459,7 +459,6 @@ async fn places_at_the_very_same_spot_are_all_paged_through_once() {
                 website: None,
                 opening_hours: "{}".into(),
                 accessibility: "|".into(),
-                owner_organization_id: None,
                 popularity: 0,
                 rating: None,
                 created_at: now,
