@@ -258,7 +258,8 @@ pub async fn fold_popularity(db: &Database, now: DateTime<Utc>) -> Result<u64, S
     .all(&txn)
     .await?;
     let ids: Vec<Uuid> = folded.iter().map(|p| p.id).collect();
-    let publishers = crate::publishers::ids_of(&txn, crate::publishers::Published::Place, &ids).await?;
+    let publishers =
+        crate::publishers::ids_of(&txn, crate::publishers::Published::Place, &ids).await?;
     let entries: Vec<NewChange> = folded
         .iter()
         .map(|p| NewChange {

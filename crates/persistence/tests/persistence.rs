@@ -26,6 +26,8 @@ mod changes;
 mod community;
 #[path = "persistence/privacy.rs"]
 mod privacy;
+#[path = "persistence/publishers.rs"]
+mod publishers;
 
 fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(0)

@@ -97,11 +97,12 @@ async fn an_importer_upserts_the_events_of_every_organization_under_its_own_name
         assert_eq!(entries.len(), 1, "{label}");
         assert_eq!(entries[0].actor, "import:openagenda-toulouse", "{label}");
         assert_eq!(entries[0].actor_id, None, "{label}");
-        let ville = capitole_persistence::catalog::organization_by_slug(&test_db.db, "ville-de-toulouse")
-            .await
-            .unwrap()
-            .unwrap()
-            .id;
+        let ville =
+            capitole_persistence::catalog::organization_by_slug(&test_db.db, "ville-de-toulouse")
+                .await
+                .unwrap()
+                .unwrap()
+                .id;
         assert_eq!(entries[0].organization_id, Some(ville), "{label}");
         let publishers = capitole_persistence::publishers::of(
             &test_db.db,
@@ -110,7 +111,10 @@ async fn an_importer_upserts_the_events_of_every_organization_under_its_own_name
         )
         .await
         .unwrap();
-        let slugs: Vec<&str> = publishers[&row.id].iter().map(|o| o.slug.as_str()).collect();
+        let slugs: Vec<&str> = publishers[&row.id]
+            .iter()
+            .map(|o| o.slug.as_str())
+            .collect();
         assert_eq!(slugs, ["ville-de-toulouse"], "{label}");
         // The same item again changes nothing.
         let again = draft(
@@ -142,8 +146,15 @@ async fn an_importer_upserts_the_events_of_every_organization_under_its_own_name
         )
         .await
         .unwrap();
-        let slugs: Vec<&str> = publishers[&row.id].iter().map(|o| o.slug.as_str()).collect();
-        assert_eq!(slugs, ["toulouse-metropole", "ville-de-toulouse"], "{label}");
+        let slugs: Vec<&str> = publishers[&row.id]
+            .iter()
+            .map(|o| o.slug.as_str())
+            .collect();
+        assert_eq!(
+            slugs,
+            ["toulouse-metropole", "ville-de-toulouse"],
+            "{label}"
+        );
         // Nobody signed in may.
         let refused = references(&services, &Principal::Anonymous, &Names::default()).await;
         assert_eq!(

@@ -396,7 +396,8 @@ async fn every_article_mutation_checks_who_asks() {
         let (citizen, _) = register(&app, "citizen@example.org").await;
         let (token, _) = app_token(&app, "Reader").await;
         let before = article_count(&app).await;
-        let input = json!({ "input": { "title": "Pour la Ville", "publishers": ["ville-de-toulouse"] } });
+        let input =
+            json!({ "input": { "title": "Pour la Ville", "publishers": ["ville-de-toulouse"] } });
         for (who, caller, expected) in [
             ("anonymous", None, "UNAUTHENTICATED"),
             ("citizen", Some(citizen.as_str()), "FORBIDDEN"),

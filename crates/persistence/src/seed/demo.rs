@@ -20,8 +20,8 @@ use super::demo_data::{
 use super::{Batch, SeedReport, occurrences_of};
 use crate::entities::{
     article, article_category, article_event, article_neighborhood, article_organization,
-    article_place, category, event, event_category, event_organization, neighborhood, organization,
-    place, place_category, place_organization,
+    article_place, category, event, event_category, event_neighborhood, event_organization,
+    neighborhood, organization, place, place_category, place_organization,
 };
 use crate::{Database, StorageError};
 
@@ -332,6 +332,17 @@ fn add_events(
                 .map(|_| at(e.day_offset).format("%Y-%m-%dT%H:%M:%S").to_string()),
             recurrence_exceptions: "|".to_owned(),
         });
+        // An event at a venue concerns the venue's neighbourhood.
+        let neighborhood = e
+            .place
+            .and_then(|slug| PLACES.iter().find(|p| p.slug == slug))
+            .and_then(|p| catalog.neighborhoods.get(p.neighborhood));
+        if let Some(neighborhood_id) = neighborhood {
+            batch.event_neighborhoods.push(event_neighborhood::Model {
+                event_id: id,
+                neighborhood_id: *neighborhood_id,
+            });
+        }
         for (position, organization_id) in publishers.into_iter().enumerate() {
             batch.event_organizations.push(event_organization::Model {
                 event_id: id,

@@ -22,8 +22,8 @@ pub use synthetic::{SyntheticSize, synthetic, synthetic_sized};
 use crate::StorageError;
 use crate::entities::{
     article, article_category, article_event, article_neighborhood, article_organization,
-    article_place, category, event, event_category, event_occurrence, event_organization,
-    neighborhood, organization, place, place_category, place_organization,
+    article_place, category, event, event_category, event_neighborhood, event_occurrence,
+    event_organization, neighborhood, organization, place, place_category, place_organization,
 };
 
 /// What a seeding run wrote.
@@ -65,6 +65,7 @@ pub(crate) struct Batch {
     pub events: Vec<event::Model>,
     pub event_categories: Vec<event_category::Model>,
     pub event_organizations: Vec<event_organization::Model>,
+    pub event_neighborhoods: Vec<event_neighborhood::Model>,
     pub occurrences: Vec<event_occurrence::Model>,
     pub articles: Vec<article::Model>,
     pub article_organizations: Vec<article_organization::Model>,
@@ -107,6 +108,7 @@ impl Batch {
         insert_all(tx, &mut self.events).await?;
         insert_all(tx, &mut self.event_categories).await?;
         insert_all(tx, &mut self.event_organizations).await?;
+        insert_all(tx, &mut self.event_neighborhoods).await?;
         insert_all(tx, &mut self.occurrences).await?;
         insert_all(tx, &mut self.articles).await?;
         insert_all(tx, &mut self.article_organizations).await?;
