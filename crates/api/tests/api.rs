@@ -68,6 +68,8 @@ mod editorial;
 mod events_editorial;
 #[path = "api/mail.rs"]
 mod mail;
+#[path = "api/relations.rs"]
+mod relations;
 #[path = "api/sign_in.rs"]
 mod sign_in;
 
