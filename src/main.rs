@@ -1,4 +1,5 @@
-//! The `capitole` command: serve the graph, migrate, seed, print the schema, check health.
+//! The `capitole` command: serve the graph, migrate, seed, print and check the schema, check
+//! health.
 //! Here is the shape of the command line and which command runs; every setting is a flag
 //! and a `CAPITOLE_*` environment variable (see `settings`), and what each command does is
 //! in `commands`.
@@ -11,7 +12,7 @@ use std::net::SocketAddr;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-use commands::{accounts, healthcheck, import, keys, seed, serve};
+use commands::{accounts, healthcheck, import, keys, schema, seed, serve};
 use settings::{ServeArgs, Settings};
 
 // Request handling allocates many small, short-lived values; mimalloc serves them faster
@@ -50,8 +51,9 @@ enum Command {
     Migrate,
     /// Fills the database with the demo city or a synthetic one.
     Seed(seed::SeedArgs),
-    /// Prints the GraphQL schema (SDL); needs no database.
-    Schema,
+    /// Prints the GraphQL schema (SDL), or checks it against the last release; needs no
+    /// database.
+    Schema(schema::SchemaArgs),
     /// Manages people's accounts.
     #[command(subcommand)]
     User(accounts::UserCommand),
@@ -76,10 +78,7 @@ enum Command {
 /// need no database; every other command migrates it first.
 fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
     match command {
-        Command::Schema => {
-            print!("{}", capitole_api::build_schema().sdl());
-            Ok(())
-        }
+        Command::Schema(args) => schema::run(args),
         Command::Healthcheck { listen } => healthcheck::check(listen),
         command => {
             let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -105,7 +104,7 @@ async fn with_database(command: Command, settings: Settings) -> anyhow::Result<(
         Command::User(command) => accounts::user(&db, command, now).await,
         Command::Token(command) => accounts::token(&db, command, now).await,
         Command::Import(command) => import::run(&db, command, settings.timezone, now).await,
-        Command::Schema | Command::Healthcheck { .. } => Ok(()),
+        Command::Schema(_) | Command::Healthcheck { .. } => Ok(()),
     };
     db.close().await;
     outcome

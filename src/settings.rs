@@ -1,7 +1,7 @@
 //! Every setting of the `capitole` command, read once from its flags and their `CAPITOLE_*`
 //! environment variables (a flag overrides its variable), in groups by concern. Each group
-//! says once how it becomes the settings of the crate it configures; README's
-//! "Configuration" section documents every variable.
+//! says once how it becomes the settings of the crate it configures; `docs/configuration.md`
+//! documents every variable.
 //!
 //! The arguments that belong to one command alone (what to seed, whose account to create)
 //! are with that command, in `commands`.
@@ -195,7 +195,7 @@ impl ServeArgs {
     }
 }
 
-/// The keys that sign access tokens (README: "Accounts, sessions and app tokens").
+/// The keys that sign access tokens (`docs/accounts.md`).
 #[derive(Args, Debug)]
 pub(crate) struct KeyArgs {
     /// Keys that sign access tokens, comma-separated `kid:base64-secret` (32 bytes or more);
@@ -231,7 +231,7 @@ struct SchedulerArgs {
     changes_retention_days: u32,
 }
 
-/// Where account mail goes (README: "Mail").
+/// Where account mail goes (`docs/operations.md`: "Mail").
 #[derive(Args, Debug)]
 struct MailArgs {
     /// An SMTP server for account mail: `smtps://user:password@host` (TLS) or
@@ -266,7 +266,7 @@ impl From<&MailArgs> for MailSettings {
     }
 }
 
-/// How long clients may take over a connection (README: "Connections and timeouts").
+/// How long clients may take over a connection (`docs/http.md`: "Slow clients").
 #[derive(Args, Debug)]
 struct ConnectionArgs {
     /// How long a client has to send a request's head, in milliseconds: from the
@@ -282,7 +282,7 @@ struct ConnectionArgs {
     idle_timeout_ms: u64,
 }
 
-/// Where metrics are served and how operations are labelled (README: "Metrics and logs").
+/// Where metrics are served and how operations are labelled (`docs/operations.md`: "Metrics and logs").
 #[derive(Args, Debug)]
 struct MetricsArgs {
     /// Serve `/metrics` on this address only, away from the public listener
@@ -303,7 +303,7 @@ struct MetricsArgs {
     metrics_unlisted_operations: usize,
 }
 
-/// What one query may ask for (README: "Limits and rate limits").
+/// What one query may ask for (`docs/limits.md`).
 #[derive(Args, Debug)]
 struct LimitArgs {
     /// The largest query document, in bytes.

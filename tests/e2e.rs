@@ -1040,9 +1040,121 @@ fn the_schema_command_needs_no_database_and_matches_schema_graphql() {
 }
 
 #[test]
-fn every_setting_is_documented_in_the_readme() {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+fn the_schema_command_prints_the_same_sdl_every_run() {
+    let run = || Command::new(BINARY).arg("schema").output().unwrap();
+    let (first, second) = (run(), run());
+    assert!(first.status.success() && second.status.success());
+    assert!(!first.stdout.is_empty());
+    assert!(
+        first.stdout == second.stdout,
+        "two runs of `capitole schema` print different SDL"
+    );
+}
+
+/// Runs `capitole schema check` in `dir` with these arguments.
+fn schema_check(dir: &std::path::Path, args: &[&str]) -> (bool, String, String) {
+    let output = Command::new(BINARY)
+        .args(["schema", "check"])
+        .args(args)
+        .current_dir(dir)
+        .env(
+            "CAPITOLE_DATABASE_URL",
+            "postgres://nobody@127.0.0.1:1/none",
+        )
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_schema_keeps_the_promises_of_its_newest_release() {
+    let (passed, stdout, stderr) =
+        schema_check(std::path::Path::new(env!("CARGO_MANIFEST_DIR")), &[]);
+    assert!(passed, "{stdout}{stderr}");
+    assert!(
+        stdout.starts_with("The current schema against release "),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("\nbreaking: "), "{stdout}");
+}
+
+#[test]
+fn the_schema_check_fails_on_a_breaking_change_until_the_changelog_lists_it() {
+    // A release that had one more root field than the current schema.
+    let dir = tempfile::tempdir().unwrap();
+    let releases = dir.path().join("releases");
+    std::fs::create_dir(&releases).unwrap();
+    let current =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql")).unwrap();
+    assert_eq!(current.matches("type Query {\n").count(), 1);
+    let release = current.replace(
+        "type Query {\n",
+        "type Query {\n\t\"Gone since.\"\n\tretired: String\n",
+    );
+    std::fs::write(releases.join("1.0.graphql"), &current).unwrap();
+    std::fs::write(releases.join("1.10.graphql"), &release).unwrap();
+    std::fs::write(releases.join("notes.txt"), "not a release").unwrap();
+    let changelog = dir.path().join("CHANGELOG.md");
+    let args = ["--releases", "releases", "--changelog", "CHANGELOG.md"];
+
+    std::fs::write(
+        &changelog,
+        "# Changelog\n\n## [Unreleased]\n\n### Breaking\n",
+    )
+    .unwrap();
+    let (passed, stdout, stderr) = schema_check(dir.path(), &args);
+    assert!(!passed, "{stdout}");
+    assert!(
+        stdout.starts_with(
+            "The current schema against release 1.10 (releases/1.10.graphql):\n\
+             breaking: Query.retired: field removed, without being @deprecated in the release \
+             first"
+        ),
+        "{stdout}"
+    );
+    assert_eq!(stdout.matches("breaking: ").count(), 1, "{stdout}");
+    assert!(
+        stderr.contains("the schema breaks release 1.10"),
+        "{stderr}"
+    );
+
+    std::fs::write(
+        &changelog,
+        "# Changelog\n\n## [Unreleased]\n\n### Breaking\n\n- `Query.retired` is gone.\n",
+    )
+    .unwrap();
+    let (passed, stdout, stderr) = schema_check(dir.path(), &args);
+    assert!(passed, "{stdout}{stderr}");
+    assert!(
+        stdout.contains(
+            "allowed: Query.retired: field removed, without being @deprecated in the release \
+             first (renames and removals go through @deprecated(reason:)); listed at \
+             CHANGELOG.md:7 under [Unreleased] Breaking: `Query.retired` is gone."
+        ),
+        "{stdout}"
+    );
+
+    std::fs::write(releases.join("2.0.graphql"), "type Query {\n").unwrap();
+    let (passed, _, stderr) = schema_check(dir.path(), &args);
+    assert!(!passed);
+    assert!(
+        stderr.contains("releases/2.0.graphql is not a GraphQL schema: line 2, column 1: "),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn every_setting_is_documented_in_the_configuration_guide() {
+    let guide = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/configuration.md"
+    ))
+    .unwrap();
     let mut help = String::new();
     for args in [
         &["--help"][..],
@@ -1062,8 +1174,305 @@ fn every_setting_is_documented_in_the_readme() {
     assert!(variables.len() >= 10, "{variables:?}");
     for variable in variables {
         assert!(
-            readme.contains(&format!("`{variable}`")),
-            "README.md does not document {variable}"
+            guide.contains(&format!("`{variable}`")),
+            "docs/configuration.md does not document {variable}"
         );
+    }
+}
+
+#[test]
+fn the_readme_sets_up_a_fresh_machine_with_two_commands_and_ci_runs_its_tests_the_same_way() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    assert!(
+        readme.contains("```sh\ncargo run --release -- serve --demo\ncargo test --workspace\n```"),
+        "README.md no longer gives the two set-up commands"
+    );
+    let ci = std::fs::read_to_string(root.join(".ci/run")).unwrap();
+    assert!(
+        ci.lines()
+            .any(|line| line.trim_start().starts_with("cargo test --workspace")),
+        ".ci/run no longer runs the README's test command"
+    );
+}
+
+#[test]
+fn every_relative_link_in_the_readme_and_docs_resolves() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let files = documentation::files(root);
+    assert!(files.len() > 5, "{files:?}");
+    let broken = documentation::broken_links(root, &files);
+    assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
+}
+
+#[test]
+fn the_link_check_reports_missing_files_and_anchors_no_heading_makes() {
+    let root = std::env::temp_dir().join(format!("capitole-links-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(root.join("docs")).unwrap();
+    std::fs::write(
+        root.join("README.md"),
+        "# Capitole\n\n## Quick start: `serve --demo`, then GraphiQL's page!\n\n\
+         [ok](docs/guide.md) [ok](docs/guide.md#rate-budgets) [ok](#quick-start-serve---demo-then-graphiqls-page)\n\
+         [ok](docs/guide.md#limits-1) [missing](docs/gone.md) [missing anchor](docs/guide.md#limits-2)\n\
+         [missing here](#quickstart) `[not a link](nowhere.md)`\n\n\
+         ```md\n[not a link either](nowhere.md)\n# Not a heading\n```\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("docs/guide.md"),
+        "# Guide\n\n## Limits\n\n## Rate budgets\n\n## Limits\n\n\
+         [ok](../README.md#capitole) [missing anchor](../README.md#not-a-heading) [ok](../docs/)\n",
+    )
+    .unwrap();
+    let files = documentation::files(&root);
+    let broken = documentation::broken_links(&root, &files);
+    std::fs::remove_dir_all(&root).unwrap();
+    assert_eq!(
+        broken,
+        [
+            "README.md: docs/gone.md: no such file",
+            "README.md: docs/guide.md#limits-2: no heading of docs/guide.md makes this anchor",
+            "README.md: #quickstart: no heading of README.md makes this anchor",
+            "docs/guide.md: ../README.md#not-a-heading: no heading of README.md makes this anchor",
+        ]
+    );
+}
+
+/// Reading the documentation as GitHub renders it: which headings make which anchors, and
+/// which relative links point nowhere.
+mod documentation {
+    use std::collections::HashMap;
+    use std::path::{Path, PathBuf};
+
+    /// The README and every Markdown file under `docs/`.
+    pub fn files(root: &Path) -> Vec<PathBuf> {
+        let mut files = vec![root.join("README.md")];
+        let mut folders = vec![root.join("docs")];
+        while let Some(folder) = folders.pop() {
+            for entry in std::fs::read_dir(&folder).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    folders.push(path);
+                } else if path.extension().is_some_and(|extension| extension == "md") {
+                    files.push(path);
+                }
+            }
+        }
+        files.sort();
+        files
+    }
+
+    /// Each relative link of `files` whose file does not exist, or whose `#anchor` no
+    /// heading of that Markdown file makes, as "file: target: why".
+    pub fn broken_links(root: &Path, files: &[PathBuf]) -> Vec<String> {
+        let root = root.canonicalize().unwrap();
+        let mut anchors_of: HashMap<PathBuf, Vec<String>> = HashMap::new();
+        let mut broken = Vec::new();
+        let shown = |path: &Path| {
+            let path = path.canonicalize().unwrap();
+            let relative = path.strip_prefix(&root).unwrap_or(&path);
+            relative.to_string_lossy().replace('\\', "/")
+        };
+        for file in files {
+            let text = std::fs::read_to_string(file).unwrap();
+            for target in link_targets(&without_code(&without_fences(&text))) {
+                if target.contains("://") || target.starts_with("mailto:") {
+                    continue;
+                }
+                let (path, anchor) = target.split_once('#').unwrap_or((&target, ""));
+                let linked = if path.is_empty() {
+                    file.clone()
+                } else if let Some(from_root) = path.strip_prefix('/') {
+                    root.join(from_root)
+                } else {
+                    file.parent().unwrap().join(path)
+                };
+                let Ok(linked) = linked.canonicalize() else {
+                    broken.push(format!("{}: {target}: no such file", shown(file)));
+                    continue;
+                };
+                let markdown = linked
+                    .extension()
+                    .is_some_and(|extension| extension == "md");
+                if anchor.is_empty() || !markdown {
+                    continue;
+                }
+                let anchors = anchors_of
+                    .entry(linked.clone())
+                    .or_insert_with(|| anchors(&std::fs::read_to_string(&linked).unwrap()));
+                if !anchors.iter().any(|made| made == anchor) {
+                    broken.push(format!(
+                        "{}: {target}: no heading of {} makes this anchor",
+                        shown(file),
+                        shown(&linked)
+                    ));
+                }
+            }
+        }
+        broken
+    }
+
+    /// The text with every fenced code block blanked, line for line.
+    fn without_fences(text: &str) -> String {
+        let mut fence: Option<String> = None;
+        let mut kept = String::new();
+        for line in text.lines() {
+            let trimmed = line.trim_start();
+            let marker: String = trimmed
+                .chars()
+                .take_while(|c| *c == '`' || *c == '~')
+                .collect();
+            let opens =
+                marker.len() >= 3 && marker.chars().all(|c| c == marker.chars().next().unwrap());
+            match &fence {
+                None if opens => fence = Some(marker),
+                Some(open)
+                    if opens && marker.starts_with(open.as_str()) && trimmed.trim() == marker =>
+                {
+                    fence = None
+                }
+                None => kept.push_str(line),
+                Some(_) => {}
+            }
+            kept.push('\n');
+        }
+        kept
+    }
+
+    /// The text with the inside of every inline code span blanked: `[a](b)` in code is no link.
+    fn without_code(text: &str) -> String {
+        let chars: Vec<char> = text.chars().collect();
+        let run = |at: usize| chars[at..].iter().take_while(|c| **c == '`').count();
+        let mut kept = String::new();
+        let mut at = 0;
+        while at < chars.len() {
+            if chars[at] != '`' {
+                kept.push(chars[at]);
+                at += 1;
+                continue;
+            }
+            let opening = run(at);
+            let mut end = at + opening;
+            let mut closing = None;
+            while end < chars.len() {
+                if chars[end] == '`' {
+                    let length = run(end);
+                    if length == opening {
+                        closing = Some(end);
+                        break;
+                    }
+                    end += length;
+                } else {
+                    end += 1;
+                }
+            }
+            match closing {
+                Some(closing) => {
+                    for c in &chars[at + opening..closing] {
+                        kept.push(if *c == '\n' { '\n' } else { ' ' });
+                    }
+                    at = closing + opening;
+                }
+                None => {
+                    kept.extend(&chars[at..at + opening]);
+                    at += opening;
+                }
+            }
+        }
+        kept
+    }
+
+    /// The targets of inline links and images (`[text](target)`) and of link reference
+    /// definitions (`[label]: target`).
+    fn link_targets(text: &str) -> Vec<String> {
+        let mut targets = Vec::new();
+        let mut rest = text;
+        while let Some(at) = rest.find("](") {
+            rest = &rest[at + 2..];
+            let target = match rest.strip_prefix('<') {
+                Some(bracketed) => bracketed.split('>').next().unwrap_or_default(),
+                None => rest
+                    .split(|c: char| c == ')' || c.is_whitespace())
+                    .next()
+                    .unwrap_or_default(),
+            };
+            targets.push(target.to_owned());
+        }
+        for line in text.lines() {
+            let line = line.trim_start();
+            if line.starts_with('[')
+                && let Some((_, target)) = line.split_once("]: ")
+            {
+                targets.push(
+                    target
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned(),
+                );
+            }
+        }
+        targets
+    }
+
+    /// The anchors GitHub gives the headings of a Markdown text: the heading's text in
+    /// lower case, without punctuation, spaces made hyphens; a repeated anchor gets `-1`,
+    /// `-2`...
+    pub fn anchors(text: &str) -> Vec<String> {
+        let mut anchors: Vec<String> = Vec::new();
+        for line in without_fences(text).lines() {
+            let Some(heading) = heading(line) else {
+                continue;
+            };
+            let slug: String = link_texts(heading)
+                .to_lowercase()
+                .chars()
+                .filter(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_'))
+                .map(|c| if c == ' ' { '-' } else { c })
+                .collect();
+            let mut anchor = slug.clone();
+            let mut repeat = 0;
+            while anchors.contains(&anchor) {
+                repeat += 1;
+                anchor = format!("{slug}-{repeat}");
+            }
+            anchors.push(anchor);
+        }
+        anchors
+    }
+
+    /// The text of an ATX heading (`## Text`), if the line is one.
+    fn heading(line: &str) -> Option<&str> {
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        if indent > 3 {
+            return None;
+        }
+        let line = &line[indent..];
+        let level = line.chars().take_while(|c| *c == '#').count();
+        let text = &line[level..];
+        if !(1..=6).contains(&level) || !(text.is_empty() || text.starts_with(' ')) {
+            return None;
+        }
+        let text = text.trim();
+        let closed = text.trim_end_matches('#');
+        Some(if closed.is_empty() || closed.ends_with(' ') {
+            closed.trim_end()
+        } else {
+            text
+        })
+    }
+
+    /// A heading's text as rendered: links keep their text, not their target.
+    fn link_texts(heading: &str) -> String {
+        let mut text = String::new();
+        let mut rest = heading;
+        while let Some(at) = rest.find("](") {
+            text.push_str(&rest[..at]);
+            rest = &rest[at + 2..];
+            rest = rest.split_once(')').map_or("", |(_, after)| after);
+        }
+        text.push_str(rest);
+        text.replace(['[', ']', '`', '*'], "")
     }
 }

@@ -6,6 +6,7 @@ pub(crate) mod accounts;
 pub(crate) mod healthcheck;
 pub(crate) mod import;
 pub(crate) mod keys;
+pub(crate) mod schema;
 pub(crate) mod seed;
 pub(crate) mod serve;
 

@@ -5,6 +5,7 @@
 //! back.
 
 mod caches;
+pub mod compatibility;
 mod context;
 mod error;
 pub mod http;

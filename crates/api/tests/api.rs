@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
@@ -156,6 +157,81 @@ fn schema_graphql_is_the_exported_schema() {
     assert!(
         on_disk == build_schema().sdl(),
         "schema.graphql is out of date: refresh it with `cargo run -q -- schema > schema.graphql`"
+    );
+}
+
+#[test]
+fn two_schema_builds_print_the_same_sdl_with_types_in_name_order() {
+    let first = build_schema().sdl();
+    assert!(
+        first == build_schema().sdl(),
+        "two builds of the schema print different SDL"
+    );
+    let document = async_graphql::parser::parse_schema(&first).unwrap();
+    let names: Vec<&str> = document
+        .definitions
+        .iter()
+        .filter_map(|definition| match definition {
+            TypeSystemDefinition::Type(ty) => Some(ty.node.name.node.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert!(names.len() > 50, "{names:?}");
+    assert!(
+        names.is_sorted(),
+        "the SDL's types are not in name order: {names:?}"
+    );
+}
+
+#[test]
+fn every_argument_of_a_field_with_documented_arguments_is_on_a_line_of_its_own() {
+    let sdl = build_schema().sdl();
+    let document = async_graphql::parser::parse_schema(&sdl).unwrap();
+    let mut checked = 0;
+    for definition in &document.definitions {
+        let TypeSystemDefinition::Type(ty) = definition else {
+            continue;
+        };
+        let fields = match &ty.node.kind {
+            TypeKind::Object(object) => &object.fields,
+            TypeKind::Interface(interface) => &interface.fields,
+            _ => continue,
+        };
+        for field in fields {
+            let field = &field.node;
+            let arguments = &field.arguments;
+            if !arguments.iter().any(|a| a.node.description.is_some()) {
+                continue;
+            }
+            // Each argument's name starts a line below the field's name and below the end
+            // of the argument before it.
+            let mut previous_line = field.name.pos.line;
+            for argument in arguments {
+                let argument = &argument.node;
+                assert!(
+                    argument.name.pos.line > previous_line,
+                    "{}.{}({}:) shares a line with what comes before it",
+                    ty.node.name.node,
+                    field.name.node,
+                    argument.name.node
+                );
+                previous_line = argument
+                    .default_value
+                    .as_ref()
+                    .map_or(argument.ty.pos.line, |default| default.pos.line);
+            }
+            assert!(
+                field.ty.pos.line > previous_line,
+                "{}.{}: the closing parenthesis shares a line with the last argument",
+                ty.node.name.node,
+                field.name.node
+            );
+            checked += 1;
+        }
+    }
+    assert!(
+        checked > 20,
+        "only {checked} fields with documented arguments"
     );
 }
 
@@ -1162,7 +1238,7 @@ async fn graphiql_introspection_passes_the_limits() {
 }
 
 #[tokio::test]
-async fn known_queries_cost_what_the_readme_says() {
+async fn known_queries_cost_what_the_limits_guide_says() {
     let (router, test_db) = limited_app(HttpSettings::default()).await;
     let page = include_str!("../src/http/graphiql.js");
     let start = page.find("query CityHome").unwrap();
