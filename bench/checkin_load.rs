@@ -121,11 +121,11 @@ async fn main() {
                 let client = client.clone();
                 let base = base.clone();
                 let body = json!({
-                    "query": "mutation($t: String!) { verifyEmail(token: $t) { accessToken } }",
+                    "query": "mutation($t: String!) { verifyEmail(token: $t) { session { accessToken } } }",
                     "variables": { "t": token }
                 });
                 async move {
-                    graphql(&client, &base, None, body).await["data"]["verifyEmail"]["accessToken"]
+                    graphql(&client, &base, None, body).await["data"]["verifyEmail"]["session"]["accessToken"]
                         .as_str()
                         .map(str::to_owned)
                 }

@@ -49,7 +49,7 @@ done
 attempt() {
   curl -sS -o /dev/null -w '%{time_total}\n' "http://$LISTEN/graphql" \
     -H 'content-type: application/json' \
-    --data "{\"query\":\"mutation { login(email: \\\"$1\\\", password: \\\"not-the-passphrase\\\") { accessToken } }\"}"
+    --data "{\"query\":\"mutation { login(email: \\\"$1\\\", password: \\\"not-the-passphrase\\\") { session { accessToken } } }\"}"
 }
 
 # One warm-up of each kind, not counted.

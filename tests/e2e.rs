@@ -264,15 +264,15 @@ async fn administrators_and_app_tokens_are_managed_from_the_command_line() {
         let (status, body) = graphql(
             &server.base,
             None,
-            "mutation { login(email: \"admin@toulouse.example\", password: \"une-phrase-de-passe-longue\") { accessToken user { role } } }",
+            "mutation { login(email: \"admin@toulouse.example\", password: \"une-phrase-de-passe-longue\") { session { accessToken user { role } } } }",
         )
         .await;
         assert_eq!(status, 200);
         assert_eq!(
-            body["data"]["login"]["user"]["role"], "ADMINISTRATOR",
+            body["data"]["login"]["session"]["user"]["role"], "ADMINISTRATOR",
             "{body}"
         );
-        let access = body["data"]["login"]["accessToken"]
+        let access = body["data"]["login"]["session"]["accessToken"]
             .as_str()
             .unwrap()
             .to_owned();
@@ -332,10 +332,10 @@ async fn two_servers_on_one_database_publish_a_scheduled_article_and_fold_a_chec
         let (_, login) = graphql(
             &first.base,
             None,
-            "mutation { login(email: \"com@toulouse.example\", password: \"une-phrase-de-passe-longue\") { accessToken } }",
+            "mutation { login(email: \"com@toulouse.example\", password: \"une-phrase-de-passe-longue\") { session { accessToken } } }",
         )
         .await;
-        let token = login["data"]["login"]["accessToken"]
+        let token = login["data"]["login"]["session"]["accessToken"]
             .as_str()
             .unwrap()
             .to_owned();
@@ -348,11 +348,11 @@ async fn two_servers_on_one_database_publish_a_scheduled_article_and_fold_a_chec
         let (_, scheduled) = graphql(
             &second.base,
             Some(&token),
-            &format!("mutation {{ scheduleArticle(id: \"{id}\", version: 1, publishAt: \"{at}\") {{ status }} }}"),
+            &format!("mutation {{ scheduleArticle(id: \"{id}\", version: 1, publishAt: \"{at}\") {{ article {{ status }} }} }}"),
         )
         .await;
         assert_eq!(
-            scheduled["data"]["scheduleArticle"]["status"], "SCHEDULED",
+            scheduled["data"]["scheduleArticle"]["article"]["status"], "SCHEDULED",
             "{scheduled}"
         );
         // A check-in counts in its place's popularity once, though both servers fold.
@@ -614,12 +614,12 @@ async fn sign_in(base: &str, email: &str, password: &str) -> String {
         base,
         None,
         &format!(
-            "mutation {{ login(email: \"{email}\", password: \"{password}\") {{ accessToken }} }}"
+            "mutation {{ login(email: \"{email}\", password: \"{password}\") {{ session {{ accessToken }} }} }}"
         ),
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    body["data"]["login"]["accessToken"]
+    body["data"]["login"]["session"]["accessToken"]
         .as_str()
         .unwrap_or_else(|| panic!("{body}"))
         .to_owned()

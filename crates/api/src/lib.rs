@@ -8,6 +8,7 @@ mod caches;
 pub mod compatibility;
 mod context;
 mod error;
+mod field_order;
 pub mod http;
 mod ids;
 pub mod import;

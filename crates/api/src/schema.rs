@@ -4,6 +4,7 @@
 use async_graphql::registry::Registry;
 use async_graphql::{EmptySubscription, OutputType, Schema};
 
+use crate::field_order::FieldOrder;
 use crate::limits::{Analyzer, QueryLimits};
 use crate::mutation::Mutation;
 use crate::query::Query;
@@ -32,16 +33,26 @@ pub fn build_schema_with(limits: &QueryLimits) -> AppSchema {
         .finish()
 }
 
-/// The limit checker, with the field types of the schema.
-pub(crate) fn analyzer(limits: QueryLimits) -> Analyzer {
+/// The types of the schema, as the limit checker and the field order read them.
+fn registry() -> Registry {
     let mut registry = Registry::default();
     <Query as OutputType>::create_type_info(&mut registry);
     <Mutation as OutputType>::create_type_info(&mut registry);
     <Node as OutputType>::create_type_info(&mut registry);
+    registry
+}
+
+/// The limit checker, with the field types of the schema.
+pub(crate) fn analyzer(limits: QueryLimits) -> Analyzer {
     Analyzer::new(
-        &registry,
+        &registry(),
         &Query::type_name(),
         &Mutation::type_name(),
         limits,
     )
+}
+
+/// What puts answers in the order their operations asked, with the types of the schema.
+pub(crate) fn field_order() -> FieldOrder {
+    FieldOrder::new(&registry(), &Query::type_name(), &Mutation::type_name())
 }

@@ -67,12 +67,16 @@ mod community;
 mod editorial;
 #[path = "api/events_editorial.rs"]
 mod events_editorial;
+#[path = "api/field_order.rs"]
+mod field_order;
 #[path = "api/mail.rs"]
 mod mail;
 #[path = "api/relations.rs"]
 mod relations;
 #[path = "api/sign_in.rs"]
 mod sign_in;
+#[path = "api/vocabulary.rs"]
+mod vocabulary;
 
 struct TestApp {
     router: Router,
@@ -295,6 +299,80 @@ async fn every_type_field_argument_input_field_and_enum_value_is_documented() {
         missing.len(),
         missing.join(", ")
     );
+}
+
+/// The introspection query's part that says what every field returns and which types
+/// unions gather.
+const FIELD_TYPES: &str = r#"{ __schema { mutationType { name } types {
+  name kind
+  fields(includeDeprecated: true) { name type { ...Ref } }
+  possibleTypes { name }
+} } }
+fragment Ref on __Type {
+  kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } }
+}"#;
+
+/// The named type at the bottom of a field's type (through lists and non-null).
+fn named_type(ty: &Value) -> &str {
+    match ty["name"].as_str() {
+        Some(name) => name,
+        None => named_type(&ty["ofType"]),
+    }
+}
+
+#[tokio::test]
+async fn every_mutation_answers_a_payload_type_of_its_own() {
+    let response = build_schema().execute(FIELD_TYPES).await;
+    assert!(response.errors.is_empty(), "{:?}", response.errors);
+    let data = response.data.into_json().unwrap();
+    let schema = &data["__schema"];
+    let mutation_type = schema["mutationType"]["name"].as_str().unwrap();
+    // Where each type is used: every field returning it, every union gathering it.
+    let mut used_by: std::collections::HashMap<&str, Vec<String>> = Default::default();
+    let mut mutations = Vec::new();
+    let empty = Vec::new();
+    for ty in schema["types"].as_array().unwrap() {
+        let owner = ty["name"].as_str().unwrap();
+        for field in ty["fields"].as_array().unwrap_or(&empty) {
+            let name = field["name"].as_str().unwrap();
+            used_by
+                .entry(named_type(&field["type"]))
+                .or_default()
+                .push(format!("{owner}.{name}"));
+            if owner == mutation_type {
+                mutations.push(field);
+            }
+        }
+        for member in ty["possibleTypes"].as_array().unwrap_or(&empty) {
+            if ty["kind"] == "UNION" {
+                used_by
+                    .entry(member["name"].as_str().unwrap())
+                    .or_default()
+                    .push(format!("union {owner}"));
+            }
+        }
+    }
+    assert!(!mutations.is_empty());
+    let mut broken = Vec::new();
+    for field in mutations {
+        let name = field["name"].as_str().unwrap();
+        let mut chars = name.chars();
+        let first = chars.next().unwrap().to_uppercase();
+        let expected = format!("{first}{}Payload", chars.as_str());
+        let ty = &field["type"];
+        if ty["kind"] != "NON_NULL"
+            || ty["ofType"]["kind"] != "OBJECT"
+            || ty["ofType"]["name"] != expected.as_str()
+        {
+            broken.push(format!("{name} must return {expected}!, not {ty}"));
+            continue;
+        }
+        let users = &used_by[expected.as_str()];
+        if users != &[format!("{mutation_type}.{name}")] {
+            broken.push(format!("{expected} is used elsewhere too: {users:?}"));
+        }
+    }
+    assert!(broken.is_empty(), "{}", broken.join("\n"));
 }
 
 #[tokio::test]

@@ -49,7 +49,7 @@ impl Scope {
 
 /// Why an email address was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`email` must be an address like name@example.org, at most {max} characters", max = Email::MAX_LEN)]
+#[error("an email address is written like name@example.org, with at most {max} characters", max = Email::MAX_LEN)]
 pub struct EmailError;
 
 /// An email address, trimmed and lowercased so that one person has one account.

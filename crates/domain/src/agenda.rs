@@ -8,6 +8,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::access::Email;
 use crate::article_draft::MAX_PUBLISHERS;
 use crate::coded_enum;
 use crate::editorial::{FieldErrors, check_count, limits};
@@ -55,22 +56,16 @@ pub fn check_phone(errors: &mut FieldErrors, field: &str, phone: &str) -> String
     phone.to_owned()
 }
 
-/// Checks an email address: at most 254 characters, one `@`, a domain with a dot, no spaces.
+/// Checks an email address by the rule of [`Email::parse`], and gives it as stored
+/// (trimmed, lowercase).
 pub fn check_email(errors: &mut FieldErrors, field: &str, email: &str) -> String {
-    let email = email.trim();
-    let ok = email.len() <= 254
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
-        && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.contains('@')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-        });
-    if !ok {
-        errors.add(field, "must be an email address such as name@example.org");
+    match Email::parse(email) {
+        Ok(email) => email.as_str().to_owned(),
+        Err(error) => {
+            errors.add(field, error.to_string());
+            email.trim().to_lowercase()
+        }
     }
-    email.to_lowercase()
 }
 
 /// Checks the name of a publisher's system (`openagenda-toulouse`): 1 to 60 characters,

@@ -180,13 +180,14 @@ impl Transition {
     }
 
     /// The audit log's name of this step.
-    pub fn action(self) -> &'static str {
+    pub fn action(self) -> crate::audit::AuditAction {
+        use crate::audit::AuditAction;
         match self {
-            Transition::SubmitForReview => "SUBMIT_FOR_REVIEW",
-            Transition::Publish => "PUBLISH",
-            Transition::Schedule(_) => "SCHEDULE",
-            Transition::Unpublish => "UNPUBLISH",
-            Transition::Archive => "ARCHIVE",
+            Transition::SubmitForReview => AuditAction::SubmitForReview,
+            Transition::Publish => AuditAction::Publish,
+            Transition::Schedule(_) => AuditAction::Schedule,
+            Transition::Unpublish => AuditAction::Unpublish,
+            Transition::Archive => AuditAction::Archive,
         }
     }
 }

@@ -45,10 +45,10 @@ pub struct Cover {
 impl Cover {
     fn parse(errors: &mut FieldErrors, input: &CoverInput) -> Self {
         Self {
-            url: check_url(errors, "cover.url", &input.url),
+            url: check_url(errors, "coverImage.url", &input.url),
             alt: check_text(
                 errors,
-                "cover.alt",
+                "coverImage.alt",
                 &input.alt,
                 1,
                 Media::MAX_ALT_CHARS,
@@ -56,7 +56,7 @@ impl Cover {
             ),
             credit: check_optional_text(
                 errors,
-                "cover.credit",
+                "coverImage.credit",
                 input.credit.as_deref(),
                 Media::MAX_CREDIT_CHARS,
                 Lines::Single,
@@ -463,7 +463,7 @@ mod tests {
             related_places: vec![Uuid::nil(); 21],
             ..NewArticle::default()
         });
-        assert!(checked.failed("cover"));
+        assert!(checked.failed("coverImage"));
         assert_eq!(
             fields(checked),
             [
@@ -471,9 +471,9 @@ mod tests {
                 "title",
                 "summary",
                 "authorName",
-                "cover.url",
-                "cover.alt",
-                "cover.credit",
+                "coverImage.url",
+                "coverImage.alt",
+                "coverImage.credit",
                 "tags",
                 "media[0]",
                 "neighborhoods",

@@ -235,17 +235,20 @@ pub(crate) fn optional_url(
     Some(check_url(errors, field, url))
 }
 
-/// Checks an https URL of at most [`limits::URL`] bytes without credentials.
+/// Checks an address given for publication: the rules of [`crate::weblink`] (https, no
+/// credentials, a public host, at most [`limits::URL`] bytes) and no spaces. The address is
+/// kept as written, trimmed.
 pub fn check_url(errors: &mut FieldErrors, field: &str, url: &str) -> String {
     let url = url.trim();
-    let rest = url.strip_prefix("https://");
-    let host = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or_default());
-    if url.len() > limits::URL {
-        errors.add(field, format!("has at most {} bytes", limits::URL));
-    } else if url.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        errors.add(field, "contains spaces or control characters");
-    } else if host.is_none_or(|h| h.is_empty() || h.contains('@') || !h.contains('.')) {
-        errors.add(field, "must be an https:// address with a host name");
+    if url.chars().any(char::is_whitespace) {
+        errors.add(field, "an address cannot contain spaces");
+    } else if url.len() > limits::URL {
+        errors.add(
+            field,
+            format!("an address has at most {} bytes", limits::URL),
+        );
+    } else if let Err(problem) = crate::weblink::parse_https(url) {
+        errors.add(field, problem.to_string());
     }
     url.to_owned()
 }

@@ -93,8 +93,8 @@ pub struct RecurrenceForm {
     pub first_start: String,
     /// How long each date lasts, in minutes.
     pub duration_minutes: i64,
-    /// Local dates to skip (`2027-04-03`).
-    pub exceptions: Vec<String>,
+    /// Local dates to skip.
+    pub exceptions: Vec<NaiveDate>,
 }
 
 /// When an event takes place, as an editor gives it: explicit dates and/or a recurrence.
@@ -305,14 +305,9 @@ fn check_recurrence(errors: &mut FieldErrors, form: &RecurrenceForm, tz: Tz) -> 
         form.exceptions.len(),
         MAX_EXCEPTIONS,
     ) {
-        for (i, raw) in form.exceptions.iter().enumerate() {
-            match NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d") {
-                Ok(date) if !exceptions.contains(&date) => exceptions.push(date),
-                Ok(_) => {}
-                Err(_) => errors.add(
-                    format!("recurrence.exceptions[{i}]"),
-                    "give a local date such as 2027-04-03",
-                ),
+        for date in &form.exceptions {
+            if !exceptions.contains(date) {
+                exceptions.push(*date);
             }
         }
     }
@@ -351,6 +346,10 @@ mod tests {
         errors.fields().iter().map(|e| e.field.as_str()).collect()
     }
 
+    fn date(text: &str) -> NaiveDate {
+        crate::calendar::parse_date(text).unwrap()
+    }
+
     fn market(first_start: &str) -> ScheduleForm {
         ScheduleForm {
             dates: Vec::new(),
@@ -358,7 +357,7 @@ mod tests {
                 rule: "FREQ=WEEKLY;BYDAY=SA".into(),
                 first_start: first_start.into(),
                 duration_minutes: 300,
-                exceptions: vec!["2026-04-04".into(), "2026-04-04".into()],
+                exceptions: vec![date("2026-04-04"), date("2026-04-04")],
             }),
         }
     }
@@ -426,7 +425,7 @@ mod tests {
                 rule: "FREQ=FORTNIGHTLY".into(),
                 first_start: "soon".into(),
                 duration_minutes: 0,
-                exceptions: vec!["April".into()],
+                exceptions: vec![date("2026-04-04"); MAX_EXCEPTIONS + 1],
             }),
         };
         let errors = Schedule::parse(&form, Paris, now).unwrap_err();
@@ -439,7 +438,7 @@ mod tests {
                 "recurrence.rule",
                 "recurrence.firstStart",
                 "recurrence.durationMinutes",
-                "recurrence.exceptions[0]",
+                "recurrence.exceptions",
             ]
         );
     }

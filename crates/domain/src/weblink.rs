@@ -1,5 +1,7 @@
-//! Rules shared by every web address the city publishes (media, social posts): https only,
-//! no credentials, no control characters, a public host, and no tracking parameters.
+//! Rules shared by every web address the city publishes. Any address in the graph is an
+//! absolute http or https address ([`parse_web_address`]); an address a person gives for
+//! publication (a cover, a website, media, social posts) is moreover https only, without
+//! credentials, on a public host, and loses its tracking parameters.
 
 use url::{Host, Url};
 
@@ -7,31 +9,41 @@ use url::{Host, Url};
 pub const MAX_URL_BYTES: usize = 2048;
 
 /// Why an address was refused, before any rule of its own kind applies.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum LinkProblem {
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LinkProblem {
     /// Nothing but white space.
+    #[error("an address cannot be empty")]
     Empty,
     /// Longer than [`MAX_URL_BYTES`].
+    #[error("an address has at most {MAX_URL_BYTES} bytes")]
     TooLong,
     /// A control character (line break, tab, …) inside the address.
+    #[error("an address cannot contain line breaks, tabs or other control characters")]
     ControlCharacter,
     /// No scheme: `www.example.org/photo.jpg`.
+    #[error("an address must be complete, starting with https://")]
     NotAbsolute,
     /// Not readable as an address.
+    #[error("this address cannot be read; check it for typing mistakes")]
     Malformed,
     /// `http://`, which browsers block on a page served over https.
+    #[error("an address must start with https://, not http://")]
     PlainHttp,
-    /// Another scheme than https (`ftp:`, `data:`, `javascript:`).
+    /// Another scheme than http or https (`ftp:`, `data:`, `javascript:`).
+    #[error("{0}: is not a web address; give an https:// address")]
     UnsupportedScheme(String),
     /// A user name or password in the address.
+    #[error("an address cannot contain a user name or password")]
     Credentials,
     /// An IP address, `localhost` or a name without a dot.
+    #[error("an address must point to a public web site, not to {0}")]
     HostNotPublic(String),
 }
 
-/// Checks an address given by a person and returns it parsed, with its host lowercased
-/// (and in its ASCII form) and without a trailing dot.
-pub(crate) fn parse_https(raw: &str) -> Result<Url, LinkProblem> {
+/// Checks that `raw` is an absolute http or https address with a host, at most
+/// [`MAX_URL_BYTES`] long and without control characters: the rule of every address in the
+/// graph. Returns it parsed.
+pub fn parse_web_address(raw: &str) -> Result<Url, LinkProblem> {
     let raw = raw.trim();
     if raw.is_empty() {
         return Err(LinkProblem::Empty);
@@ -42,15 +54,27 @@ pub(crate) fn parse_https(raw: &str) -> Result<Url, LinkProblem> {
     if raw.chars().any(char::is_control) {
         return Err(LinkProblem::ControlCharacter);
     }
-    let mut url = match Url::parse(raw) {
+    let url = match Url::parse(raw) {
         Ok(url) => url,
         Err(url::ParseError::RelativeUrlWithoutBase) => return Err(LinkProblem::NotAbsolute),
         Err(_) => return Err(LinkProblem::Malformed),
     };
     match url.scheme() {
-        "https" => {}
-        "http" => return Err(LinkProblem::PlainHttp),
+        "https" | "http" => {}
         other => return Err(LinkProblem::UnsupportedScheme(other.to_owned())),
+    }
+    if url.host().is_none() {
+        return Err(LinkProblem::Malformed);
+    }
+    Ok(url)
+}
+
+/// Checks an address given by a person for publication and returns it parsed, with its host
+/// lowercased (and in its ASCII form) and without a trailing dot.
+pub(crate) fn parse_https(raw: &str) -> Result<Url, LinkProblem> {
+    let mut url = parse_web_address(raw)?;
+    if url.scheme() == "http" {
+        return Err(LinkProblem::PlainHttp);
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(LinkProblem::Credentials);
@@ -178,6 +202,26 @@ mod tests {
         );
         let long = format!("https://example.org/{}", "a".repeat(MAX_URL_BYTES));
         assert_eq!(parse_https(&long), Err(LinkProblem::TooLong));
+    }
+
+    #[test]
+    fn every_address_in_the_graph_is_absolute_http_or_https() {
+        assert!(parse_web_address("http://example.org/agenda").is_ok());
+        assert!(parse_web_address("https://www.toulouse.fr").is_ok());
+        assert_eq!(
+            parse_web_address("www.toulouse.fr"),
+            Err(LinkProblem::NotAbsolute)
+        );
+        assert_eq!(
+            parse_web_address("mailto:agenda@toulouse.fr"),
+            Err(LinkProblem::UnsupportedScheme("mailto".into()))
+        );
+        assert_eq!(parse_web_address("https://"), Err(LinkProblem::Malformed));
+        assert_eq!(parse_web_address(""), Err(LinkProblem::Empty));
+        assert_eq!(
+            parse_https("http://example.org/"),
+            Err(LinkProblem::PlainHttp)
+        );
     }
 
     #[test]

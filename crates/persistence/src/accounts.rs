@@ -249,7 +249,8 @@ pub(crate) async fn replace_password(
         .filter(user::Column::Id.eq(user_id))
         .exec(conn)
         .await?;
-    crate::sessions::close_all(conn, user_id, now).await
+    crate::sessions::close_all(conn, user_id, now).await?;
+    Ok(())
 }
 
 /// A third-party app's token to store.

@@ -5,6 +5,7 @@
 //! encode the columns here: tags and audiences as `|CODE|` lists, media as JSON, the cover
 //! as three columns; publishers and categories are link tables, kept in order. The lists of news and their visibility are in `crate::articles`.
 
+use capitole_domain::audit::AuditAction;
 use std::collections::BTreeMap;
 
 use capitole_domain::Audience;
@@ -93,7 +94,7 @@ pub async fn create(
         actor,
         ItemKind::Article,
         row.id,
-        "CREATE",
+        AuditAction::Create,
         json!({ "title": row.title, "slug": row.slug, "publishers": organizations, "categories": categories }),
         now,
     )
@@ -181,7 +182,7 @@ pub async fn update(
         actor,
         ItemKind::Article,
         id,
-        "UPDATE",
+        AuditAction::Update,
         json!(changes),
         now,
     )
@@ -387,7 +388,7 @@ pub async fn delete_draft(
         actor,
         ItemKind::Article,
         id,
-        "DELETE",
+        AuditAction::Delete,
         json!({ "title": before.title, "slug": before.slug }),
         now,
     )
@@ -434,7 +435,7 @@ pub async fn publish_due(db: &Database, now: DateTime<Utc>) -> Result<Vec<Uuid>,
             &actor,
             ItemKind::Article,
             article.id,
-            "PUBLISH",
+            AuditAction::Publish,
             json!({ "status": { "from": "SCHEDULED", "to": "PUBLISHED" } }),
             now,
         )

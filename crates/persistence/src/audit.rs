@@ -2,6 +2,7 @@
 //! every editorial and moderation write; editors read the entries of their organizations,
 //! administrators read them all.
 
+use capitole_domain::audit::AuditAction;
 use capitole_domain::change::ItemKind;
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveValue::Set, DatabaseTransaction, EntityTrait, FromQueryResult};
@@ -42,7 +43,7 @@ pub(crate) async fn audit(
     actor: &Actor,
     item_kind: ItemKind,
     item_id: Uuid,
-    action: &str,
+    action: AuditAction,
     changes: Value,
     now: DateTime<Utc>,
 ) -> Result<(), StorageError> {
@@ -54,7 +55,7 @@ pub(crate) async fn audit(
         organization_id: Set(actor.organization),
         item_kind: Set(item_kind.code().to_owned()),
         item_id: Set(item_id),
-        action: Set(action.to_owned()),
+        action: Set(action.code().to_owned()),
         changes: Set(changes.to_string()),
     })
     .exec(txn)

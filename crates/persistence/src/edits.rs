@@ -5,6 +5,7 @@
 //! publisher's own system owns are found by (source, external id) and created or replaced
 //! whatever their version: replacing an item by itself writes nothing.
 
+use capitole_domain::audit::AuditAction;
 use std::collections::BTreeMap;
 
 use capitole_domain::agenda::ExternalKey;
@@ -143,7 +144,7 @@ pub(crate) trait Versioned {
         before: &Self::Row,
         current: &Self::Content,
         edit: Self::Edit,
-        action: &str,
+        action: AuditAction,
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<Option<Self::Row>, StorageError>;
@@ -169,7 +170,7 @@ pub(crate) async fn edit<T: Versioned, E: From<StorageError>>(
     db: &Database,
     id: Uuid,
     expected_version: i64,
-    action: &str,
+    action: AuditAction,
     now: DateTime<Utc>,
     decide: impl FnOnce(&T::Content) -> Result<(Actor, T::Edit), E>,
 ) -> Result<T::Row, E> {
@@ -203,7 +204,7 @@ pub(crate) async fn upsert<T: Versioned, E: From<StorageError>>(
         ),
         Some((row, current)) => {
             let edit = T::edit_of(draft);
-            match T::save(&txn, &row, &current, edit, "UPSERT", &actor, now).await? {
+            match T::save(&txn, &row, &current, edit, AuditAction::Upsert, &actor, now).await? {
                 Some(row) => (row, Outcome::Updated),
                 None => (row, Outcome::Unchanged),
             }

@@ -6,6 +6,7 @@
 //! Reading places is [`crate::places`].
 
 use capitole_domain::agenda::{ExternalKey, PlaceClosure};
+use capitole_domain::audit::AuditAction;
 use capitole_domain::change::{ChangeKind, ItemKind};
 use capitole_domain::event::Accessibility;
 use capitole_domain::geo::Coordinates;
@@ -46,7 +47,7 @@ pub async fn edit<E: From<StorageError>>(
     db: &Database,
     id: Uuid,
     expected_version: i64,
-    action: &str,
+    action: AuditAction,
     now: DateTime<Utc>,
     decide: impl FnOnce(&PlaceContent) -> Result<(Actor, PlaceEdit), E>,
 ) -> Result<place::Model, E> {
@@ -319,7 +320,7 @@ impl Versioned for Places {
             actor,
             ItemKind::Place,
             row.id,
-            "CREATE",
+            AuditAction::Create,
             json!({ "name": row.name, "slug": row.slug, "publishers": columns.publishers, "source": row.source, "externalId": row.external_id }),
             now,
         )
@@ -342,7 +343,7 @@ impl Versioned for Places {
         before: &place::Model,
         current: &PlaceContent,
         edit: PlaceEdit,
-        action: &str,
+        action: AuditAction,
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<Option<place::Model>, StorageError> {

@@ -11,14 +11,18 @@ use crate::entities::user;
 use crate::sql::Sql;
 use crate::{Database, StorageError};
 
-/// Records a person's privacy choices; a choice left out stays as it was.
+/// Records a person's privacy choices; a choice left out stays as it was. Returns the
+/// person's account as it is now.
 pub async fn set_privacy(
     db: &Database,
     user_id: Uuid,
     choices: PrivacyChoices,
-) -> Result<(), StorageError> {
+) -> Result<user::Model, StorageError> {
     if choices.is_empty() {
-        return Ok(());
+        return user::Entity::find_by_id(user_id)
+            .one(db.connection())
+            .await?
+            .ok_or(StorageError::NotFound);
     }
     let mut model = user::ActiveModel {
         id: Set(user_id),
@@ -30,8 +34,7 @@ pub async fn set_privacy(
     if let Some(v) = choices.hidden_from_mayor {
         model.hidden_from_mayor = Set(v);
     }
-    user::Entity::update(model).exec(db.connection()).await?;
-    Ok(())
+    Ok(user::Entity::update(model).exec(db.connection()).await?)
 }
 
 /// What others may know of a person: their name and whether they share their check-ins.

@@ -117,21 +117,18 @@ pub async fn saves_of(
 }
 
 /// Says a person is going (or, with `going` false, no longer going) to a date of an event
-/// that exists.
+/// that exists; returns the date.
 pub async fn set_going(
     db: &Database,
     user_id: Uuid,
     occurrence_id: Uuid,
     going: bool,
     now: DateTime<Utc>,
-) -> Result<(), ActivityError> {
-    let exists = event_occurrence::Entity::find_by_id(occurrence_id)
+) -> Result<event_occurrence::Model, ActivityError> {
+    let date = event_occurrence::Entity::find_by_id(occurrence_id)
         .one(db.connection())
         .await?
-        .is_some();
-    if !exists {
-        return Err(Refusal::UnknownDate.into());
-    }
+        .ok_or(Refusal::UnknownDate)?;
     if going {
         attendance::Entity::insert(attendance::ActiveModel {
             user_id: Set(user_id),
@@ -146,7 +143,7 @@ pub async fn set_going(
             .exec(db.connection())
             .await?;
     }
-    Ok(())
+    Ok(date)
 }
 
 /// How many people are going to each of these dates, in one statement.

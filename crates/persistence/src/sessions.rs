@@ -147,29 +147,31 @@ pub async fn rotate(
     })
 }
 
-/// Closes one session: its access and refresh tokens stop working at once.
+/// Closes one session: its access and refresh tokens stop working at once. Returns how many
+/// sessions closed (none when it was closed already).
 pub async fn revoke(
     db: &Database,
     session_id: Uuid,
     now: DateTime<Utc>,
-) -> Result<(), StorageError> {
+) -> Result<u64, StorageError> {
     let txn = db.begin_write().await?;
-    close(&txn, session_id, now).await?;
+    let closed = close(&txn, session_id, now).await?;
     txn.commit().await?;
-    Ok(())
+    Ok(closed)
 }
 
 async fn close(
     conn: &impl ConnectionTrait,
     session_id: Uuid,
     now: DateTime<Utc>,
-) -> Result<(), StorageError> {
-    session::Entity::update_many()
+) -> Result<u64, StorageError> {
+    let closed = session::Entity::update_many()
         .col_expr(session::Column::RevokedAt, Expr::value(now))
         .filter(session::Column::Id.eq(session_id))
         .filter(session::Column::RevokedAt.is_null())
         .exec(conn)
-        .await?;
+        .await?
+        .rows_affected;
     // The tokens say when they stopped working, for the person's export.
     refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
@@ -177,38 +179,40 @@ async fn close(
         .filter(refresh_token::Column::RevokedAt.is_null())
         .exec(conn)
         .await?;
-    Ok(())
+    Ok(closed)
 }
 
-/// Closes every session of an account.
+/// Closes every session of an account; returns how many were open.
 pub async fn revoke_all(
     db: &Database,
     user_id: Uuid,
     now: DateTime<Utc>,
-) -> Result<(), StorageError> {
+) -> Result<u64, StorageError> {
     let txn = db.begin_write().await?;
-    close_all(&txn, user_id, now).await?;
+    let closed = close_all(&txn, user_id, now).await?;
     txn.commit().await?;
-    Ok(())
+    Ok(closed)
 }
 
-/// Closes every session of an account, inside the caller's transaction.
+/// Closes every session of an account, inside the caller's transaction; returns how many
+/// were open.
 pub(crate) async fn close_all(
     conn: &impl ConnectionTrait,
     user_id: Uuid,
     now: DateTime<Utc>,
-) -> Result<(), StorageError> {
-    session::Entity::update_many()
+) -> Result<u64, StorageError> {
+    let closed = session::Entity::update_many()
         .col_expr(session::Column::RevokedAt, Expr::value(now))
         .filter(session::Column::UserId.eq(user_id))
         .filter(session::Column::RevokedAt.is_null())
         .exec(conn)
-        .await?;
+        .await?
+        .rows_affected;
     refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
         .filter(refresh_token::Column::UserId.eq(user_id))
         .filter(refresh_token::Column::RevokedAt.is_null())
         .exec(conn)
         .await?;
-    Ok(())
+    Ok(closed)
 }

@@ -3,6 +3,7 @@
 //! (the posts are part of what readers of the article see, so the article is `UPDATED`,
 //! at the version it has), and read in batches for the articles of a page.
 
+use capitole_domain::audit::AuditAction;
 use std::collections::HashMap;
 
 use capitole_domain::change::ItemKind;
@@ -57,7 +58,7 @@ pub async fn record(
         actor,
         ItemKind::Article,
         article_id,
-        "RECORD_SOCIAL_POST",
+        AuditAction::RecordSocialPost,
         json!({ "network": row.network, "url": row.url }),
         now,
     )
@@ -98,7 +99,7 @@ pub async fn remove(
         actor,
         ItemKind::Article,
         post.item_id,
-        "REMOVE_SOCIAL_POST",
+        AuditAction::RemoveSocialPost,
         json!({ "network": post.network, "url": post.url }),
         now,
     )

@@ -181,7 +181,8 @@ pub async fn like_tip(
 }
 
 /// Reports a tip the person may see for moderation, once per person and at most
-/// [`REPORTS_A_DAY`]; false when they had reported it already.
+/// [`REPORTS_A_DAY`]; returns the tip with its count (a second report by the same person
+/// changes nothing).
 pub async fn report_tip(
     db: &Database,
     user_id: Uuid,
@@ -189,9 +190,9 @@ pub async fn report_tip(
     report: &TipReport,
     sees_hidden: bool,
     now: DateTime<Utc>,
-) -> Result<bool, ActivityError> {
+) -> Result<tip::Model, ActivityError> {
     let txn = db.begin_write().await?;
-    tip_for(&txn, tip_id, sees_hidden).await?;
+    let reported = tip_for(&txn, tip_id, sees_hidden).await?;
     within_daily_limit(&txn, user_id, "tip_reports", REPORTS_A_DAY, now).await?;
     let inserted = tip_report::Entity::insert(tip_report::ActiveModel {
         tip_id: Set(tip_id),
@@ -202,12 +203,14 @@ pub async fn report_tip(
     .on_conflict_do_nothing_on([tip_report::Column::TipId, tip_report::Column::UserId])
     .exec(&txn)
     .await?;
-    let added = !matches!(inserted, sea_orm::TryInsertResult::Conflicted);
-    if added {
+    let fresh = if matches!(inserted, sea_orm::TryInsertResult::Conflicted) {
+        reported
+    } else {
         count_one_more(&txn, tip_id, "report_count").await?;
-    }
+        tip_for(&txn, tip_id, true).await?
+    };
     txn.commit().await?;
-    Ok(added)
+    Ok(fresh)
 }
 
 /// Hides or restores a tip; the place's tip count follows, and the audit log (the
@@ -251,7 +254,7 @@ pub async fn moderate_tip(
         moderator,
         ItemKind::Tip,
         row.id,
-        moderation.code(),
+        moderation.action(),
         json!({ "hidden": { "from": !hidden, "to": hidden } }),
         now,
     )

@@ -7,6 +7,7 @@
 //! the domain; `check_only` runs every check and stores nothing.
 
 use capitole_domain::agenda::ExternalKey;
+use capitole_domain::audit::AuditAction;
 use capitole_domain::event::{
     EventContent, EventDraft, EventEdit, EventPatch, EventStatus, StatusChange,
 };
@@ -77,7 +78,7 @@ pub async fn update(
         make(&current)?;
         return Ok(None);
     }
-    edit(services, by, id, version, "UPDATE", now, make)
+    edit(services, by, id, version, AuditAction::Update, now, make)
         .await
         .map(Some)
 }
@@ -91,7 +92,7 @@ pub async fn cancel(
     now: DateTime<Utc>,
 ) -> ServiceResult<event::Model> {
     let change = StatusChange::parse(EventStatus::Cancelled, None)?;
-    set(services, by, id, version, change, "CANCEL", now).await
+    set(services, by, id, version, change, AuditAction::Cancel, now).await
 }
 
 /// Puts the event off to dates not yet known.
@@ -103,7 +104,16 @@ pub async fn postpone(
     now: DateTime<Utc>,
 ) -> ServiceResult<event::Model> {
     let change = StatusChange::parse(EventStatus::Postponed, None)?;
-    set(services, by, id, version, change, "POSTPONE", now).await
+    set(
+        services,
+        by,
+        id,
+        version,
+        change,
+        AuditAction::Postpone,
+        now,
+    )
+    .await
 }
 
 /// Sets where the event stands as a whole.
@@ -115,7 +125,16 @@ pub async fn set_status(
     change: StatusChange,
     now: DateTime<Utc>,
 ) -> ServiceResult<event::Model> {
-    set(services, by, id, version, change, "SET_STATUS", now).await
+    set(
+        services,
+        by,
+        id,
+        version,
+        change,
+        AuditAction::SetStatus,
+        now,
+    )
+    .await
 }
 
 async fn set(
@@ -124,7 +143,7 @@ async fn set(
     id: Uuid,
     version: i64,
     change: StatusChange,
-    action: &str,
+    action: AuditAction,
     now: DateTime<Utc>,
 ) -> ServiceResult<event::Model> {
     edit(services, by, id, version, action, now, |current| {
@@ -143,9 +162,15 @@ pub async fn reschedule(
     schedule: Schedule,
     now: DateTime<Utc>,
 ) -> ServiceResult<event::Model> {
-    edit(services, by, id, version, "RESCHEDULE", now, |current| {
-        Ok(EventEdit::reschedule(current, schedule))
-    })
+    edit(
+        services,
+        by,
+        id,
+        version,
+        AuditAction::Reschedule,
+        now,
+        |current| Ok(EventEdit::reschedule(current, schedule)),
+    )
     .await
 }
 
@@ -156,7 +181,7 @@ async fn edit(
     by: &Principal,
     id: Uuid,
     version: i64,
-    action: &str,
+    action: AuditAction,
     now: DateTime<Utc>,
     make: impl FnOnce(&EventContent) -> ServiceResult<EventEdit>,
 ) -> ServiceResult<event::Model> {

@@ -6,6 +6,7 @@
 //! checked from the domain; `check_only` runs every check and stores nothing.
 
 use capitole_domain::agenda::ExternalKey;
+use capitole_domain::audit::AuditAction;
 use capitole_domain::place::{Closure, PlaceContent, PlaceDraft, PlaceEdit, PlacePatch};
 use capitole_persistence::audit::Actor;
 use capitole_persistence::entities::place;
@@ -75,7 +76,7 @@ pub async fn update(
         make(&current)?;
         return Ok(None);
     }
-    edit(services, by, id, version, "UPDATE", now, make)
+    edit(services, by, id, version, AuditAction::Update, now, make)
         .await
         .map(Some)
 }
@@ -89,9 +90,15 @@ pub async fn close(
     closure: Closure,
     now: DateTime<Utc>,
 ) -> ServiceResult<place::Model> {
-    edit(services, by, id, version, "CLOSE", now, |current| {
-        Ok(PlaceEdit::closure(current, closure))
-    })
+    edit(
+        services,
+        by,
+        id,
+        version,
+        AuditAction::Close,
+        now,
+        |current| Ok(PlaceEdit::closure(current, closure)),
+    )
     .await
 }
 
@@ -103,9 +110,15 @@ pub async fn reopen(
     version: i64,
     now: DateTime<Utc>,
 ) -> ServiceResult<place::Model> {
-    edit(services, by, id, version, "REOPEN", now, |current| {
-        Ok(PlaceEdit::closure(current, Closure::OPEN))
-    })
+    edit(
+        services,
+        by,
+        id,
+        version,
+        AuditAction::Reopen,
+        now,
+        |current| Ok(PlaceEdit::closure(current, Closure::OPEN)),
+    )
     .await
 }
 
@@ -115,7 +128,7 @@ async fn edit(
     by: &Principal,
     id: Uuid,
     version: i64,
-    action: &str,
+    action: AuditAction,
     now: DateTime<Utc>,
     make: impl FnOnce(&PlaceContent) -> ServiceResult<PlaceEdit>,
 ) -> ServiceResult<place::Model> {

@@ -2,6 +2,7 @@
 //! dislikes of places, saved items, and the dates they are going to.
 
 use capitole_domain::community::{Refusal, SavedKind, Vote};
+use capitole_persistence::entities::event_occurrence;
 use capitole_persistence::{articles, events, places, reactions};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -58,14 +59,14 @@ async fn readable(
 }
 
 /// Says the signed-in person is going (or, with `going` false, no longer going) to a date
-/// of an event.
+/// of an event; returns the date.
 pub async fn set_going(
     services: &Services,
     by: &Principal,
     occurrence: Uuid,
     going: bool,
     now: DateTime<Utc>,
-) -> ServiceResult<()> {
+) -> ServiceResult<event_occurrence::Model> {
     let person = by.user()?;
     Ok(reactions::set_going(&services.db, person.user_id, occurrence, going, now).await?)
 }

@@ -32,15 +32,15 @@ pub async fn like(
     Ok(tips::like_tip(&services.db, person.user_id, tip, by.is_moderator(), now).await?)
 }
 
-/// Reports a tip the signed-in person may see to the moderators, once; false when they
-/// had reported it already.
+/// Reports a tip the signed-in person may see to the moderators, once (reporting it again
+/// changes nothing); returns the tip.
 pub async fn report(
     services: &Services,
     by: &Principal,
     tip: Uuid,
     report: TipReport,
     now: DateTime<Utc>,
-) -> ServiceResult<bool> {
+) -> ServiceResult<tip::Model> {
     let person = by.user()?;
     Ok(tips::report_tip(
         &services.db,

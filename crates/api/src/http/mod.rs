@@ -37,7 +37,7 @@ use capitole_persistence::Database;
 use crate::context::ApiContext;
 use crate::limits::QueryLimits;
 use crate::rate_limit::{RateLimitSettings, RateLimiter};
-use crate::schema::{analyzer, build_schema_with};
+use crate::schema::{analyzer, build_schema_with, field_order};
 use graphiql::{GraphiqlPage, LOCAL_ASSETS};
 use graphql::identify::Identifier;
 use graphql::state::GraphqlState;
@@ -121,6 +121,7 @@ fn routes(api: ApiContext, settings: &HttpSettings, limiter: RateLimiter) -> Rou
         schema: build_schema_with(&settings.limits),
         analyzer: analyzer(settings.limits.clone()),
         documents: Default::default(),
+        field_order: field_order(),
         identifier: Identifier::new(&api, limiter.clone()),
         limiter,
         proxies: settings.trusted_proxies.clone(),

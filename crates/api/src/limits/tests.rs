@@ -217,12 +217,18 @@ fn too_many_nodes_are_refused() {
 
 #[test]
 fn credential_mutations_run_one_per_request_and_cost_their_hash() {
-    let login = cost("mutation { login(email: \"a@b.fr\", password: \"x\") { accessToken } }");
+    let login =
+        cost("mutation { login(email: \"a@b.fr\", password: \"x\") { session { accessToken } } }");
     assert_eq!(login.cost, 1 + CREDENTIAL_COST);
-    let refresh = cost("mutation { refreshSession(refreshToken: \"rt_x\") { accessToken } }");
+    let refresh =
+        cost("mutation { refreshSession(refreshToken: \"rt_x\") { session { accessToken } } }");
     assert_eq!(refresh.cost, 1);
     let aliased: Vec<String> = (0..20)
-        .map(|i| format!("r{i}: login(email: \"a@b.fr\", password: \"x\") {{ accessToken }}"))
+        .map(|i| {
+            format!(
+                "r{i}: login(email: \"a@b.fr\", password: \"x\") {{ session {{ accessToken }} }}"
+            )
+        })
         .collect();
     let error = cost_error(&format!("mutation {{ {} }}", aliased.join(" ")));
     assert_eq!(error.code(), ErrorCode::BadUserInput);
@@ -233,7 +239,7 @@ fn credential_mutations_run_one_per_request_and_cost_their_hash() {
             .starts_with("the operation runs 20 of register, login")
     );
     let mixed = cost_error(
-        "mutation { logout register(input: { email: \"a@b.fr\", password: \"x\", displayName: \"A\" }) { accessToken } changePassword(currentPassword: \"x\", newPassword: \"y\") { accessToken } }",
+        "mutation { logout { sessionsClosed } register(input: { email: \"a@b.fr\", password: \"x\", displayName: \"A\" }) { email } changePassword(currentPassword: \"x\", newPassword: \"y\") { session { accessToken } } }",
     );
     assert_eq!(mixed.limit(), "credential_mutations");
     // A query may name a field `login` without being a sign-in.

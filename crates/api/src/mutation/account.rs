@@ -3,15 +3,21 @@
 use async_graphql::{Context, InputObject, Object};
 use capitole_services::accounts::{self, NewSession};
 
+use super::payloads::{
+    ChangePasswordPayload, DeleteMyAccountPayload, LoginPayload, LogoutPayload,
+    RefreshSessionPayload, RequestEmailVerificationPayload, RequestPasswordResetPayload,
+    ResetPasswordPayload, VerifyEmailPayload,
+};
 use crate::context::scope;
 use crate::error::{ApiResult, to_gql};
 use crate::types::account::{RegisterPayload, Session, User};
+use crate::types::scalars::Email;
 
 /// A new account.
 #[derive(InputObject)]
 pub(crate) struct RegisterInput {
     /// Their email address (one account per address; a link to confirm it is mailed to it).
-    pub email: String,
+    pub email: Email,
     /// At least 12 characters, not one of the most common passwords.
     pub password: String,
     /// How their name is shown (1 to 80 characters).
@@ -48,7 +54,7 @@ impl AccountMutation {
         let email = accounts::register(
             &scope.services(),
             &scope.accounts,
-            &input.email,
+            &input.email.0,
             &input.password,
             &input.display_name,
             scope.client,
@@ -61,7 +67,7 @@ impl AccountMutation {
                 "We sent a mail to {}: follow its link to confirm the address, then sign in.",
                 email.as_str()
             ),
-            email: email.as_str().to_owned(),
+            email: Email(email.as_str().to_owned()),
         })
     }
 
@@ -71,40 +77,45 @@ impl AccountMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The token of the link in the mail (`ev_…`).")] token: String,
-    ) -> ApiResult<Session> {
+    ) -> ApiResult<VerifyEmailPayload> {
         let scope = scope(ctx)?;
         accounts::verify_email(&scope.services(), &scope.auth, &token, scope.now)
             .await
-            .map(session)
+            .map(|new| session(new).into())
             .map_err(to_gql)
     }
 
-    /// Mails a new link to confirm an address whose account waits for it. Always answers
-    /// `true`, so it tells nobody whether the address has an account.
+    /// Mails a new link to confirm an address whose account waits for it. The answer is the
+    /// same whether or not it has one, so it tells nobody which addresses do.
     async fn request_email_verification(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The address of the account.")] email: String,
-    ) -> ApiResult<bool> {
+        #[graphql(desc = "The address of the account.")] email: Email,
+    ) -> ApiResult<RequestEmailVerificationPayload> {
         let scope = scope(ctx)?;
-        accounts::request_verification(&scope.services(), &scope.accounts, &email, scope.now)
+        accounts::request_verification(&scope.services(), &scope.accounts, &email.0, scope.now)
             .await
-            .map_err(to_gql)?;
-        Ok(true)
+            .map(|email| RequestEmailVerificationPayload {
+                email: Email(email.as_str().to_owned()),
+            })
+            .map_err(to_gql)
     }
 
     /// Mails a link to choose a new password (valid 30 minutes, once) to the address, if it
-    /// has an account. Always answers `true`, so it tells nobody whether it has one.
+    /// has an account. The answer is the same whether or not it has one, so it tells nobody
+    /// which addresses do.
     async fn request_password_reset(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The address of the account.")] email: String,
-    ) -> ApiResult<bool> {
+        #[graphql(desc = "The address of the account.")] email: Email,
+    ) -> ApiResult<RequestPasswordResetPayload> {
         let scope = scope(ctx)?;
-        accounts::request_password_reset(&scope.services(), &scope.accounts, &email, scope.now)
+        accounts::request_password_reset(&scope.services(), &scope.accounts, &email.0, scope.now)
             .await
-            .map_err(to_gql)?;
-        Ok(true)
+            .map(|email| RequestPasswordResetPayload {
+                email: Email(email.as_str().to_owned()),
+            })
+            .map_err(to_gql)
     }
 
     /// Chooses a new password with the token of a reset link: every session of the account
@@ -115,7 +126,7 @@ impl AccountMutation {
         #[graphql(desc = "The token of the link in the mail (`pw_…`).")] token: String,
         #[graphql(desc = "The new password (at least 12 characters, not a common one).")]
         new_password: String,
-    ) -> ApiResult<Session> {
+    ) -> ApiResult<ResetPasswordPayload> {
         let scope = scope(ctx)?;
         accounts::reset_password(
             &scope.services(),
@@ -125,7 +136,7 @@ impl AccountMutation {
             scope.now,
         )
         .await
-        .map(session)
+        .map(|new| session(new).into())
         .map_err(to_gql)
     }
 
@@ -135,20 +146,20 @@ impl AccountMutation {
     async fn login(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The account's email address.")] email: String,
+        #[graphql(desc = "The account's email address.")] email: Email,
         #[graphql(desc = "Its password.")] password: String,
-    ) -> ApiResult<Session> {
+    ) -> ApiResult<LoginPayload> {
         let scope = scope(ctx)?;
         accounts::sign_in(
             &scope.services(),
             &scope.auth,
-            &email,
+            &email.0,
             &password,
             scope.client,
             scope.now,
         )
         .await
-        .map(session)
+        .map(|new| session(new).into())
         .map_err(to_gql)
     }
 
@@ -158,11 +169,11 @@ impl AccountMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The refresh token of the last `Session`.")] refresh_token: String,
-    ) -> ApiResult<Session> {
+    ) -> ApiResult<RefreshSessionPayload> {
         let scope = scope(ctx)?;
         accounts::refresh(&scope.services(), &scope.auth, &refresh_token, scope.now)
             .await
-            .map(session)
+            .map(|new| session(new).into())
             .map_err(to_gql)
     }
 
@@ -172,12 +183,12 @@ impl AccountMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Close every session of the account.", default = false)] everywhere: bool,
-    ) -> ApiResult<bool> {
+    ) -> ApiResult<LogoutPayload> {
         let scope = scope(ctx)?;
         accounts::sign_out(&scope.services(), &scope.principal, everywhere, scope.now)
             .await
-            .map_err(to_gql)?;
-        Ok(true)
+            .map(Into::into)
+            .map_err(to_gql)
     }
 
     /// Changes the password: every session closes and a new one is returned.
@@ -187,7 +198,7 @@ impl AccountMutation {
         #[graphql(desc = "The password now.")] current_password: String,
         #[graphql(desc = "The new password (at least 12 characters, not a common one).")]
         new_password: String,
-    ) -> ApiResult<Session> {
+    ) -> ApiResult<ChangePasswordPayload> {
         let scope = scope(ctx)?;
         accounts::change_password(
             &scope.services(),
@@ -199,7 +210,7 @@ impl AccountMutation {
             scope.now,
         )
         .await
-        .map(session)
+        .map(|new| session(new).into())
         .map_err(to_gql)
     }
 
@@ -210,7 +221,7 @@ impl AccountMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The account's password.")] password: String,
-    ) -> ApiResult<bool> {
+    ) -> ApiResult<DeleteMyAccountPayload> {
         let scope = scope(ctx)?;
         accounts::erase(
             &scope.services(),
@@ -221,6 +232,7 @@ impl AccountMutation {
             scope.now,
         )
         .await
+        .map(Into::into)
         .map_err(to_gql)
     }
 }

@@ -4,10 +4,12 @@ use async_graphql::{Context, ID, InputObject, Object};
 
 use capitole_services::{admin, tokens};
 
+use super::payloads::{CreateApiTokenPayload, RevokeApiTokenPayload, SetUserRolePayload};
 use crate::context::scope;
 use crate::error::{ApiResult, to_gql};
 use crate::ids::{self, Kind};
-use crate::types::account::{ApiToken, CreatedApiToken, RateTier, Role, Scope, User};
+use crate::types::account::{ApiToken, RateTier, Role, Scope};
+use crate::types::scalars::Email;
 
 /// A new app token.
 #[derive(InputObject)]
@@ -15,7 +17,7 @@ pub(crate) struct CreateApiTokenInput {
     /// The app's name.
     pub app: String,
     /// The email address of whoever answers for the app.
-    pub contact: String,
+    pub contact: Email,
     /// What it may do (at least one).
     pub scopes: Vec<Scope>,
     /// Its budget.
@@ -33,24 +35,24 @@ impl AdminMutation {
     async fn set_user_role(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The account's email address.")] email: String,
+        #[graphql(desc = "The account's email address.")] email: Email,
         #[graphql(desc = "The new role.")] role: Role,
         #[graphql(desc = "For editors: the organizations' slugs.", default)] organizations: Vec<
             String,
         >,
-    ) -> ApiResult<User> {
+    ) -> ApiResult<SetUserRolePayload> {
         let scope = scope(ctx)?;
         crate::types::check_list("organizations", &organizations).map_err(to_gql)?;
         admin::set_role(
             &scope.services(),
             &scope.principal,
-            &email,
+            &email.0,
             role.into(),
             &organizations,
             scope.now,
         )
         .await
-        .map(User)
+        .map(Into::into)
         .map_err(to_gql)
     }
 
@@ -61,21 +63,21 @@ impl AdminMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The app, its contact and what its token allows.")]
         input: CreateApiTokenInput,
-    ) -> ApiResult<CreatedApiToken> {
+    ) -> ApiResult<CreateApiTokenPayload> {
         let scope = scope(ctx)?;
         let scopes: Vec<_> = input.scopes.into_iter().map(Into::into).collect();
         let (token, row) = tokens::create(
             &scope.services(),
             &scope.principal,
             &input.app,
-            &input.contact,
+            &input.contact.0,
             &scopes,
             input.tier.into(),
             scope.now,
         )
         .await
         .map_err(to_gql)?;
-        Ok(CreatedApiToken {
+        Ok(CreateApiTokenPayload {
             token,
             api_token: ApiToken(row),
         })
@@ -86,12 +88,12 @@ impl AdminMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The token's global id.")] id: ID,
-    ) -> ApiResult<ApiToken> {
+    ) -> ApiResult<RevokeApiTokenPayload> {
         let scope = scope(ctx)?;
         let uuid = ids::decode_as(Kind::ApiToken, &id).map_err(to_gql)?;
         tokens::revoke(&scope.services(), &scope.principal, uuid, scope.now)
             .await
-            .map(ApiToken)
+            .map(Into::into)
             .map_err(to_gql)
     }
 }

@@ -8,13 +8,19 @@ use async_graphql::{Context, ID, Object};
 use capitole_domain::community::{
     CheckInDraft, Moderation, PrivacyChoices, SavedKind, TipDraft, TipReport,
 };
+use capitole_persistence::entities::tip as tip_row;
 use capitole_services::{check_ins, profiles, reactions, tips};
 use uuid::Uuid;
 
+use super::payloads::{
+    AddTipPayload, HideTipPayload, LikeTipPayload, RatePlacePayload, ReportTipPayload,
+    RestoreTipPayload, SetGoingPayload, SetSavedPayload, UpdatePrivacyPayload,
+};
 use crate::context::scope;
 use crate::error::{ApiError, ApiResult, to_gql};
 use crate::ids::{self, Kind};
-use crate::types::community::{CheckIn, CheckInPayload, PlaceStats, Tip, Vote};
+use crate::types::community::{CheckIn, CheckInPayload, Vote};
+use crate::types::event::Occurrence;
 
 fn place(id: &ID) -> ApiResult<Uuid> {
     ids::decode_as(Kind::Place, id).map_err(to_gql)
@@ -24,10 +30,11 @@ fn tip(id: &ID) -> ApiResult<Uuid> {
     ids::decode_as(Kind::Tip, id).map_err(to_gql)
 }
 
-/// What may be saved, from its global id.
-fn saved_item(id: &ID) -> ApiResult<(SavedKind, Uuid)> {
+/// What may be saved, from its global id: its kind for the list, its kind of global id,
+/// and its id.
+fn saved_item(id: &ID) -> ApiResult<(SavedKind, Kind, Uuid)> {
     let (kind, uuid) = ids::decode(id).map_err(to_gql)?;
-    let kind = match kind {
+    let saved = match kind {
         Kind::Place => SavedKind::Place,
         Kind::Event => SavedKind::Event,
         Kind::NewsArticle => SavedKind::Article,
@@ -37,7 +44,7 @@ fn saved_item(id: &ID) -> ApiResult<(SavedKind, Uuid)> {
             )));
         }
     };
-    Ok((kind, uuid))
+    Ok((saved, kind, uuid))
 }
 
 #[derive(Default)]
@@ -81,13 +88,13 @@ impl CommunityMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The global id of the place.")] place_id: ID,
         #[graphql(desc = "What the tip says (1 to 500 characters).")] text: String,
-    ) -> ApiResult<Tip> {
+    ) -> ApiResult<AddTipPayload> {
         let scope = scope(ctx)?;
         let draft = TipDraft::parse(&text).map_err(|e| to_gql(ApiError::fields(e)))?;
         let place = place(&place_id)?;
         tips::add(&scope.services(), &scope.principal, place, draft, scope.now)
             .await
-            .map(Tip)
+            .map(Into::into)
             .map_err(to_gql)
     }
 
@@ -96,12 +103,12 @@ impl CommunityMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The global id of the tip.")] tip_id: ID,
-    ) -> ApiResult<Tip> {
+    ) -> ApiResult<LikeTipPayload> {
         let scope = scope(ctx)?;
         let tip = tip(&tip_id)?;
         tips::like(&scope.services(), &scope.principal, tip, scope.now)
             .await
-            .map(Tip)
+            .map(Into::into)
             .map_err(to_gql)
     }
 
@@ -114,15 +121,15 @@ impl CommunityMutation {
         #[graphql(desc = "Why it should be looked at (up to 300 characters).")] reason: Option<
             String,
         >,
-    ) -> ApiResult<bool> {
+    ) -> ApiResult<ReportTipPayload> {
         let scope = scope(ctx)?;
         let report =
             TipReport::parse(reason.as_deref()).map_err(|e| to_gql(ApiError::fields(e)))?;
         let tip = tip(&tip_id)?;
         tips::report(&scope.services(), &scope.principal, tip, report, scope.now)
             .await
-            .map_err(to_gql)?;
-        Ok(true)
+            .map(Into::into)
+            .map_err(to_gql)
     }
 
     /// Hides a tip from every public path (moderators: editors and administrators).
@@ -130,7 +137,7 @@ impl CommunityMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The global id of the tip.")] tip_id: ID,
-    ) -> ApiResult<Tip> {
+    ) -> ApiResult<HideTipPayload> {
         moderate(ctx, &tip_id, Moderation::Hide).await
     }
 
@@ -139,25 +146,25 @@ impl CommunityMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The global id of the tip.")] tip_id: ID,
-    ) -> ApiResult<Tip> {
+    ) -> ApiResult<RestoreTipPayload> {
         moderate(ctx, &tip_id, Moderation::Restore).await
     }
 
-    /// Likes or dislikes a place, or withdraws the vote (`vote: null`). Returns the place's
-    /// figures.
+    /// Likes or dislikes a place, or withdraws the vote (`vote: null`). The place's figures
+    /// (`place.stats`) count the vote.
     async fn rate_place(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The global id of the place.")] place_id: ID,
         #[graphql(desc = "`LIKE` or `DISLIKE`; null withdraws the vote.")] vote: Option<Vote>,
-    ) -> ApiResult<PlaceStats> {
+    ) -> ApiResult<RatePlacePayload> {
         let scope = scope(ctx)?;
         let place = place(&place_id)?;
         let vote = vote.map(Into::into);
         reactions::rate_place(&scope.services(), &scope.principal, place, vote, scope.now)
             .await
-            .map_err(to_gql)?;
-        Ok(PlaceStats { place_id: place })
+            .map(|_| RatePlacePayload { place_id: place })
+            .map_err(to_gql)
     }
 
     /// Saves a place, an event or an article to the signed-in person's list (or removes it
@@ -171,20 +178,24 @@ impl CommunityMutation {
             desc = "Whether to keep it in the list (`false` removes it)."
         )]
         saved: bool,
-    ) -> ApiResult<bool> {
+    ) -> ApiResult<SetSavedPayload> {
         let scope = scope(ctx)?;
-        let (kind, item) = saved_item(&id)?;
+        let (list_kind, kind, item_id) = saved_item(&id)?;
         reactions::set_saved(
             &scope.services(),
             &scope.principal,
-            kind,
-            item,
+            list_kind,
+            item_id,
             saved,
             scope.now,
         )
         .await
-        .map_err(to_gql)?;
-        Ok(saved)
+        .map(|()| SetSavedPayload {
+            kind,
+            item_id,
+            saved,
+        })
+        .map_err(to_gql)
     }
 
     /// Says the signed-in person is going to a date of an event (or, with `going: false`,
@@ -198,13 +209,16 @@ impl CommunityMutation {
             desc = "Whether the person goes (`false`: no longer going)."
         )]
         going: bool,
-    ) -> ApiResult<bool> {
+    ) -> ApiResult<SetGoingPayload> {
         let scope = scope(ctx)?;
         let date = ids::decode_as(Kind::Occurrence, &occurrence_id).map_err(to_gql)?;
         reactions::set_going(&scope.services(), &scope.principal, date, going, scope.now)
             .await
-            .map_err(to_gql)?;
-        Ok(going)
+            .map(|date| SetGoingPayload {
+                occurrence: Occurrence(date),
+                going,
+            })
+            .map_err(to_gql)
     }
 
     /// The signed-in person's privacy choices: whether others may see their check-ins
@@ -219,7 +233,7 @@ impl CommunityMutation {
         check_ins_public: Option<bool>,
         #[graphql(desc = "Never appear as a place's mayor, even while sharing check-ins.")]
         hidden_from_mayor: Option<bool>,
-    ) -> ApiResult<bool> {
+    ) -> ApiResult<UpdatePrivacyPayload> {
         let scope = scope(ctx)?;
         let choices = PrivacyChoices {
             check_ins_public,
@@ -227,13 +241,18 @@ impl CommunityMutation {
         };
         profiles::update_privacy(&scope.services(), &scope.principal, choices)
             .await
-            .map_err(to_gql)?;
-        Ok(true)
+            .map(Into::into)
+            .map_err(to_gql)
     }
 }
 
-/// Hides or restores a tip, with its audit entry, for a moderator.
-async fn moderate(ctx: &Context<'_>, tip_id: &ID, moderation: Moderation) -> ApiResult<Tip> {
+/// Hides or restores a tip, with its audit entry, for a moderator; answers the payload of
+/// the mutation that asked.
+async fn moderate<P: From<tip_row::Model>>(
+    ctx: &Context<'_>,
+    tip_id: &ID,
+    moderation: Moderation,
+) -> ApiResult<P> {
     let scope = scope(ctx)?;
     let tip = tip(tip_id)?;
     tips::moderate(
@@ -244,6 +263,6 @@ async fn moderate(ctx: &Context<'_>, tip_id: &ID, moderation: Moderation) -> Api
         scope.now,
     )
     .await
-    .map(Tip)
+    .map(Into::into)
     .map_err(to_gql)
 }

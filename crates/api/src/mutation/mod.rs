@@ -6,6 +6,7 @@ pub(crate) mod agenda;
 mod articles;
 mod community;
 pub(crate) mod events;
+mod payloads;
 mod places;
 
 use async_graphql::MergedObject;

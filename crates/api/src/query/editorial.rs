@@ -3,6 +3,8 @@
 
 use async_graphql::types::Json;
 use async_graphql::{Context, ID, Object, SimpleObject};
+use capitole_domain::article::ArticleStatus as DomainStatus;
+use capitole_domain::audit::AuditAction as DomainAction;
 use capitole_domain::change::ItemKind;
 use capitole_persistence::audit::{self, AuditFilter};
 use capitole_persistence::entities::{article_revision, audit_entry};
@@ -14,6 +16,7 @@ use crate::context::{RequestScope, scope};
 use crate::error::{ApiError, ApiResult, ErrorCode, to_gql};
 use crate::ids::{self, Kind};
 use crate::loaders::OrganizationId;
+use crate::types::article::ArticleStatus;
 use crate::types::catalog::Organization;
 use crate::types::connection::{
     CountQuery, connection, page_info, page_size, unwrap_cursor, wrap_cursor,
@@ -22,6 +25,63 @@ use crate::types::connection::{
 /// One editorial write, or a moderator hiding or restoring a tip.
 #[derive(Clone)]
 pub(crate) struct AuditEntry(pub audit_entry::Model);
+
+impl AuditEntry {
+    /// The kind of item of the entry. Storage writes only known kinds; an entry from
+    /// elsewhere reads as an article's (and is logged).
+    fn kind(&self) -> ItemKind {
+        ItemKind::from_code(&self.0.item_kind).unwrap_or_else(|| {
+            tracing::warn!(entry = %self.0.id, kind = %self.0.item_kind, "audit entry of an unknown kind read as ARTICLE");
+            ItemKind::Article
+        })
+    }
+}
+
+/// What was done to an item, as the audit log records it.
+#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "capitole_domain::audit::AuditAction")]
+pub(crate) enum AuditAction {
+    /// An item was made.
+    Create,
+    /// An item's content changed.
+    Update,
+    /// A publisher's system sent the whole of an event or place, made or changed by its key.
+    Upsert,
+    /// An article was deleted.
+    Delete,
+    /// A draft was sent for review.
+    SubmitForReview,
+    /// An article became public.
+    Publish,
+    /// An article was set to be published later.
+    Schedule,
+    /// An article stopped being public.
+    Unpublish,
+    /// An article was archived.
+    Archive,
+    /// An event was cancelled.
+    Cancel,
+    /// An event was put off to dates not yet known.
+    Postpone,
+    /// An event was moved to new dates.
+    Reschedule,
+    /// An event's status was set.
+    SetStatus,
+    /// The status of one date of an event was set.
+    SetOccurrenceStatus,
+    /// A place was closed.
+    Close,
+    /// A place was reopened.
+    Reopen,
+    /// A post announcing an article on a social network was recorded.
+    RecordSocialPost,
+    /// A recorded social post was removed.
+    RemoveSocialPost,
+    /// A moderator hid a tip.
+    Hide,
+    /// A moderator showed a hidden tip again.
+    Restore,
+}
 
 /// One editorial write, or a moderator hiding or restoring a tip.
 #[Object]
@@ -46,25 +106,27 @@ impl AuditEntry {
             .await?
             .map(Organization))
     }
-    /// What was done: `CREATE`, `UPDATE`, `SUBMIT_FOR_REVIEW`, `PUBLISH`, `SCHEDULE`,
-    /// `UNPUBLISH`, `ARCHIVE` or `DELETE` for articles; `UPSERT`, `CANCEL`, `POSTPONE`,
-    /// `RESCHEDULE`, `SET_STATUS`, `SET_OCCURRENCE_STATUS`, `CLOSE` or `REOPEN` for events
-    /// and places; `RECORD_SOCIAL_POST` or `REMOVE_SOCIAL_POST`; `HIDE` or `RESTORE` for
-    /// tips.
-    async fn action(&self) -> &str {
-        &self.0.action
+    /// What was done.
+    async fn action(&self) -> AuditAction {
+        DomainAction::from_code(&self.0.action)
+            .unwrap_or_else(|| {
+                // Storage writes only known actions; an entry from elsewhere still reads.
+                tracing::warn!(entry = %self.0.id, action = %self.0.action, "audit entry of an unknown action read as UPDATE");
+                DomainAction::Update
+            })
+            .into()
     }
-    /// The kind of item (`ARTICLE`, `EVENT`, `PLACE` or `TIP`).
-    async fn item_kind(&self) -> &str {
-        &self.0.item_kind
+    /// The kind of item.
+    async fn item_kind(&self) -> crate::types::change::ItemKind {
+        self.kind().into()
     }
     /// The item's global id (it may have been deleted since).
     async fn item_id(&self) -> ID {
-        let kind = match ItemKind::from_code(&self.0.item_kind) {
-            Some(ItemKind::Event) => Kind::Event,
-            Some(ItemKind::Place) => Kind::Place,
-            Some(ItemKind::Tip) => Kind::Tip,
-            Some(ItemKind::Article) | None => Kind::NewsArticle,
+        let kind = match self.kind() {
+            ItemKind::Event => Kind::Event,
+            ItemKind::Place => Kind::Place,
+            ItemKind::Tip => Kind::Tip,
+            ItemKind::Article => Kind::NewsArticle,
         };
         ids::encode(kind, self.0.item_id)
     }
@@ -95,7 +157,7 @@ pub(crate) struct ArticleRevision {
     /// The version number (the article's `version` after that write).
     pub version: i64,
     /// Its status then.
-    pub status: String,
+    pub status: ArticleStatus,
     /// Its title then.
     pub title: String,
     /// Its summary then.
@@ -116,7 +178,12 @@ impl From<article_revision::Model> for ArticleRevision {
     fn from(r: article_revision::Model) -> Self {
         Self {
             version: r.version,
-            status: r.status,
+            status: DomainStatus::from_code(&r.status)
+                .unwrap_or_else(|| {
+                    tracing::warn!(article = %r.article_id, status = %r.status, "revision of an unknown status read as DRAFT");
+                    DomainStatus::Draft
+                })
+                .into(),
             title: r.title,
             summary: r.summary,
             easy_read_summary: r.easy_read_summary,

@@ -15,6 +15,7 @@ use crate::types::community::{CheckIn, CheckInConnection, CheckInEdge, Tip};
 use crate::types::connection::{CountQuery, page_info, page_size, unwrap_cursor, wrap_cursor};
 use crate::types::event::Occurrence;
 use crate::types::node::{Node, resolve_node};
+use crate::types::scalars::Email;
 use capitole_persistence::{check_ins, reactions, tips};
 
 /// What a signed-in person may do.
@@ -81,9 +82,9 @@ impl User {
     }
 
     /// Their email address (private: shown to them and to administrators only).
-    async fn email(&self, ctx: &Context<'_>) -> ApiResult<&str> {
+    async fn email(&self, ctx: &Context<'_>) -> ApiResult<Email> {
         if scope(ctx)?.principal.may_read_private_of(self.0.id) {
-            Ok(&self.0.email)
+            Ok(Email::from(self.0.email.as_str()))
         } else {
             Err(to_gql(ApiError::new(
                 ErrorCode::Forbidden,
@@ -147,7 +148,7 @@ pub(crate) struct Session {
 #[derive(SimpleObject)]
 pub(crate) struct RegisterPayload {
     /// The address the mail goes to, as Capitole normalised it.
-    pub email: String,
+    pub email: Email,
     /// What to tell the person.
     pub message: String,
 }
@@ -169,8 +170,8 @@ impl ApiToken {
     }
 
     /// Who to contact about the app.
-    async fn contact(&self) -> &str {
-        &self.0.contact
+    async fn contact(&self) -> Email {
+        Email::from(self.0.contact.as_str())
     }
 
     /// The token's prefix and last characters, to recognise it.
@@ -209,16 +210,6 @@ impl ApiToken {
     }
 }
 
-/// A token just made: the only time its secret is shown.
-#[derive(SimpleObject)]
-pub(crate) struct CreatedApiToken {
-    /// The secret, to send as `Authorization: Bearer <token>`. Shown once; only its hash is
-    /// kept.
-    pub token: String,
-    /// The token's record.
-    pub api_token: ApiToken,
-}
-
 /// The signed-in person and what only they see.
 pub(crate) struct Viewer(pub User);
 
@@ -231,8 +222,8 @@ impl Viewer {
     }
 
     /// Their email address.
-    async fn email(&self) -> &str {
-        &self.0.0.email
+    async fn email(&self) -> Email {
+        Email::from(self.0.0.email.as_str())
     }
 
     /// Whether they confirmed their email address by following the link mailed to it.

@@ -2,6 +2,7 @@
 
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use capitole_domain::article::ArticleStatus as DomainStatus;
+use capitole_domain::media::Media as DomainMedia;
 use capitole_persistence::entities::article;
 use chrono::{DateTime, Utc};
 
@@ -9,6 +10,7 @@ use super::catalog::{Category, Neighborhood, Organization};
 use super::connection::connection;
 use super::event::Event;
 use super::place::Place;
+use super::scalars::Url;
 use super::{Audience, TextFormat, audiences_of};
 use crate::context::scope;
 use crate::error::ApiResult;
@@ -36,42 +38,101 @@ pub(crate) enum ArticleStatus {
 #[derive(SimpleObject, Clone)]
 pub(crate) struct Image {
     /// Where the image is.
-    pub url: String,
+    pub url: Url,
     /// What it shows, for people who cannot see it.
     pub alt: Option<String>,
     /// Who made it.
     pub credit: Option<String>,
 }
 
+/// Kinds of media.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "capitole_domain::article::MediaKind")]
+pub(crate) enum MediaKind {
+    /// A photograph or illustration.
+    Image,
+    /// A video.
+    Video,
+    /// A photo album.
+    Album,
+}
+
+/// Who hosts a media item.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "capitole_domain::media::Provider")]
+pub(crate) enum MediaProvider {
+    /// Dailymotion videos.
+    Dailymotion,
+    /// YouTube videos.
+    Youtube,
+    /// Flickr photos and albums.
+    Flickr,
+    /// Instagram posts and reels.
+    Instagram,
+    /// Any other https image or page.
+    Web,
+}
+
 /// A photo, video or album attached to an article.
-#[derive(SimpleObject, Clone, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(SimpleObject, Clone)]
 pub(crate) struct Media {
-    /// `IMAGE`, `VIDEO` or `ALBUM`.
-    pub kind: String,
+    /// Whether it is an image, a video or an album.
+    pub kind: MediaKind,
     /// Its canonical address (a Dailymotion or YouTube page for videos, a Flickr album…).
-    pub url: String,
-    /// Who hosts it: `DAILYMOTION`, `YOUTUBE`, `FLICKR`, `INSTAGRAM` or `WEB`.
-    #[serde(default)]
-    pub provider: Option<String>,
+    pub url: Url,
+    /// Who hosts it.
+    pub provider: Option<MediaProvider>,
     /// The host's identifier of the item.
-    #[serde(default)]
     pub provider_id: Option<String>,
     /// An address to show it in an `<iframe>` (YouTube's privacy-enhanced player).
-    #[serde(default)]
-    pub embed_url: Option<String>,
+    pub embed_url: Option<Url>,
     /// A preview image, when the host has a predictable one.
-    #[serde(default)]
-    pub thumbnail_url: Option<String>,
+    pub thumbnail_url: Option<Url>,
     /// A caption.
-    #[serde(default)]
     pub caption: Option<String>,
     /// Who made it.
-    #[serde(default)]
     pub credit: Option<String>,
     /// What it shows, for people who cannot see it.
-    #[serde(default)]
     pub alt: Option<String>,
+}
+
+impl From<DomainMedia> for Media {
+    fn from(media: DomainMedia) -> Self {
+        Media {
+            kind: media.kind.into(),
+            url: Url(media.url),
+            provider: Some(media.provider.into()),
+            provider_id: media.provider_id,
+            embed_url: media.embed_url.map(Url),
+            thumbnail_url: media.thumbnail_url.map(Url),
+            caption: media.caption,
+            credit: media.credit,
+            alt: media.alt,
+        }
+    }
+}
+
+/// Reads an article's stored media. Only checked media are stored; an item that does not
+/// read back (a kind or host this version does not know) is left out and logged rather
+/// than failing the article.
+pub(crate) fn media_of(article: &article::Model) -> Vec<Media> {
+    let items: Vec<serde_json::Value> = match serde_json::from_str(&article.media) {
+        Ok(items) => items,
+        Err(error) => {
+            tracing::warn!(article = %article.id, %error, "unreadable media list");
+            return Vec::new();
+        }
+    };
+    items
+        .into_iter()
+        .filter_map(|item| match serde_json::from_value::<DomainMedia>(item) {
+            Ok(media) => Some(Media::from(media)),
+            Err(error) => {
+                tracing::warn!(article = %article.id, %error, "media item left out");
+                None
+            }
+        })
+        .collect()
 }
 
 /// A social network.
@@ -116,8 +177,8 @@ impl SocialPost {
         capitole_domain::social::Network::from_code(&self.0.network).map(Into::into)
     }
     /// The post's address.
-    async fn url(&self) -> &str {
-        &self.0.url
+    async fn url(&self) -> Url {
+        Url(self.0.url.clone())
     }
     /// When it was posted.
     async fn posted_at(&self) -> DateTime<Utc> {
@@ -162,14 +223,14 @@ impl NewsArticle {
     /// The cover image.
     async fn cover_image(&self) -> Option<Image> {
         self.0.cover_url.as_ref().map(|url| Image {
-            url: url.clone(),
+            url: Url(url.clone()),
             alt: self.0.cover_alt.clone(),
             credit: self.0.cover_credit.clone(),
         })
     }
     /// Photos, videos and albums.
     async fn media(&self) -> Vec<Media> {
-        serde_json::from_str(&self.0.media).unwrap_or_default()
+        media_of(&self.0)
     }
     /// Tags.
     async fn tags(&self) -> Vec<String> {

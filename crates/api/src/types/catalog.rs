@@ -1,9 +1,12 @@
 //! Publishers, categories and neighbourhoods.
 
 use async_graphql::{Context, ID, Object, SimpleObject};
+use capitole_domain::organization::OrganizationKind as DomainKind;
 use capitole_persistence::entities::{category, neighborhood, organization};
 
-use super::CategoryKind;
+use super::article::Network;
+use super::scalars::Url;
+use super::{CategoryKind, GeoPoint};
 use crate::context::scope;
 use crate::error::ApiResult;
 use crate::ids::{self, Kind};
@@ -13,13 +16,76 @@ use crate::loaders::CategoryId;
 #[derive(Clone)]
 pub(crate) struct Organization(pub organization::Model);
 
+/// What kind of public body a publisher is.
+#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "capitole_domain::organization::OrganizationKind")]
+pub(crate) enum OrganizationKind {
+    /// A town hall: the city itself.
+    City,
+    /// A metropolitan authority grouping several towns.
+    Metropolis,
+    /// Another publisher: an agency, a public establishment, an association.
+    Other,
+}
+
 /// An account of a publisher on a social network.
-#[derive(SimpleObject, Clone, serde::Deserialize)]
+#[derive(SimpleObject, Clone)]
 pub(crate) struct SocialAccount {
-    /// The network (`FACEBOOK`, `X`, `INSTAGRAM`, `DAILYMOTION`, `FLICKR`, `SCOOPIT`, `FOURSQUARE`, `YOUTUBE`).
-    pub network: String,
+    /// The network.
+    pub network: Network,
     /// The account's page.
-    pub url: String,
+    pub url: Url,
+}
+
+/// A social account as stored with its organization.
+#[derive(serde::Deserialize)]
+struct StoredAccount {
+    network: String,
+    url: String,
+}
+
+/// Reads an organization's stored social accounts. An account on a network Capitole does
+/// not know is left out (and logged) rather than failing the organization.
+fn social_accounts_of(organization: &organization::Model) -> Vec<SocialAccount> {
+    let stored: Vec<StoredAccount> = match serde_json::from_str(&organization.social_accounts) {
+        Ok(stored) => stored,
+        Err(error) => {
+            tracing::warn!(organization = %organization.slug, %error, "unreadable social accounts");
+            return Vec::new();
+        }
+    };
+    stored
+        .into_iter()
+        .filter_map(|account| {
+            let network = capitole_domain::social::Network::from_code(&account.network);
+            if network.is_none() {
+                tracing::warn!(
+                    organization = %organization.slug,
+                    network = %account.network,
+                    "social account on an unknown network left out"
+                );
+            }
+            Some(SocialAccount {
+                network: network?.into(),
+                url: Url(account.url),
+            })
+        })
+        .collect()
+}
+
+/// What kind of publisher a stored organization is; an unknown stored kind reads as
+/// `OTHER` (and is logged).
+fn kind_of(organization: &organization::Model) -> OrganizationKind {
+    DomainKind::from_code(&organization.kind)
+        .unwrap_or_else(|| {
+            tracing::warn!(
+                organization = %organization.slug,
+                kind = %organization.kind,
+                "organization of an unknown kind read as OTHER"
+            );
+            DomainKind::Other
+        })
+        .into()
 }
 
 /// A publisher: the city, the metropolitan authority.
@@ -37,13 +103,13 @@ impl Organization {
     async fn name(&self) -> &str {
         &self.0.name
     }
-    /// What kind of publisher it is (`CITY`, `METROPOLIS`).
-    async fn kind(&self) -> &str {
-        &self.0.kind
+    /// What kind of publisher it is.
+    async fn kind(&self) -> OrganizationKind {
+        kind_of(&self.0)
     }
     /// Web site.
-    async fn website(&self) -> Option<&str> {
-        self.0.website.as_deref()
+    async fn website(&self) -> Option<Url> {
+        self.0.website.as_deref().map(Url::from)
     }
     /// A short presentation.
     async fn description(&self) -> &str {
@@ -51,7 +117,7 @@ impl Organization {
     }
     /// Its accounts on social networks.
     async fn social_accounts(&self) -> Vec<SocialAccount> {
-        serde_json::from_str(&self.0.social_accounts).unwrap_or_default()
+        social_accounts_of(&self.0)
     }
 }
 
@@ -108,12 +174,11 @@ impl Neighborhood {
     async fn name(&self) -> &str {
         &self.0.name
     }
-    /// Latitude of its centre.
-    async fn latitude(&self) -> Option<f64> {
-        self.0.latitude
-    }
-    /// Longitude of its centre.
-    async fn longitude(&self) -> Option<f64> {
-        self.0.longitude
+    /// Its centre on the map, when known.
+    async fn center(&self) -> Option<GeoPoint> {
+        Some(GeoPoint {
+            latitude: self.0.latitude?,
+            longitude: self.0.longitude?,
+        })
     }
 }

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::catalog::{Category, Neighborhood, Organization};
 use super::connection::{CountQuery, connection, page_info, page_size, unwrap_cursor, wrap_cursor};
+use super::scalars::{Email, LocalDateTime, Url};
 use super::{Accessibility, Audience, Place, TextFormat, accessibility_of, audiences_of};
 use crate::context::scope;
 use crate::error::{ApiError, ApiResult, to_gql};
@@ -75,11 +76,11 @@ pub(crate) struct AgeRange {
 #[derive(SimpleObject, Clone)]
 pub(crate) struct Registration {
     /// Registration page.
-    pub url: Option<String>,
+    pub url: Option<Url>,
     /// Telephone number.
     pub phone: Option<String>,
-    /// E-mail address.
-    pub email: Option<String>,
+    /// Email address.
+    pub email: Option<Email>,
 }
 
 /// An event of the city's agenda.
@@ -151,9 +152,9 @@ impl Event {
             || e.registration_phone.is_some()
             || e.registration_email.is_some())
         .then(|| Registration {
-            url: e.registration_url.clone(),
+            url: e.registration_url.clone().map(Url),
             phone: e.registration_phone.clone(),
-            email: e.registration_email.clone(),
+            email: e.registration_email.clone().map(Email),
         })
     }
     /// How people attend.
@@ -163,8 +164,8 @@ impl Event {
             .into()
     }
     /// Where to follow it online.
-    async fn online_url(&self) -> Option<&str> {
-        self.0.online_url.as_deref()
+    async fn online_url(&self) -> Option<Url> {
+        self.0.online_url.as_deref().map(Url::from)
     }
     /// Where it stands as a whole.
     async fn status(&self) -> EventStatus {
@@ -308,21 +309,14 @@ impl Occurrence {
     async fn ends_at(&self) -> DateTime<Utc> {
         self.0.ends_at
     }
-    /// When it starts, in city time with its offset (`2026-12-05T10:00:00+01:00`).
-    async fn local_starts_at(&self, ctx: &Context<'_>) -> ApiResult<String> {
-        Ok(self
-            .0
-            .starts_at
-            .with_timezone(&scope(ctx)?.timezone)
-            .to_rfc3339())
+    /// When it starts, in city time with the offset in force then
+    /// (`2026-12-05T10:00:00+01:00`).
+    async fn local_starts_at(&self, ctx: &Context<'_>) -> ApiResult<LocalDateTime> {
+        Ok(LocalDateTime::of(self.0.starts_at, &scope(ctx)?.timezone))
     }
-    /// When it ends, in city time with its offset.
-    async fn local_ends_at(&self, ctx: &Context<'_>) -> ApiResult<String> {
-        Ok(self
-            .0
-            .ends_at
-            .with_timezone(&scope(ctx)?.timezone)
-            .to_rfc3339())
+    /// When it ends, in city time with the offset in force then.
+    async fn local_ends_at(&self, ctx: &Context<'_>) -> ApiResult<LocalDateTime> {
+        Ok(LocalDateTime::of(self.0.ends_at, &scope(ctx)?.timezone))
     }
     /// Where this date stands.
     async fn status(&self) -> OccurrenceStatus {

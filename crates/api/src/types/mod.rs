@@ -10,6 +10,7 @@ pub(crate) mod connection;
 pub(crate) mod event;
 pub(crate) mod node;
 pub(crate) mod place;
+pub(crate) mod scalars;
 
 use async_graphql::{Enum, InputObject, SimpleObject};
 use capitole_domain::geo::{Coordinates, RadiusMeters};
@@ -137,10 +138,19 @@ pub(crate) struct Location {
 pub(crate) struct Contact {
     /// Telephone number.
     pub phone: Option<String>,
-    /// E-mail address.
-    pub email: Option<String>,
+    /// Email address.
+    pub email: Option<scalars::Email>,
     /// Web site.
-    pub website: Option<String>,
+    pub website: Option<scalars::Url>,
+}
+
+/// A point on the map.
+#[derive(SimpleObject, Clone, Copy)]
+pub(crate) struct GeoPoint {
+    /// Latitude in degrees (−90 to 90).
+    pub latitude: f64,
+    /// Longitude in degrees (−180 to 180).
+    pub longitude: f64,
 }
 
 /// Reads a stored list of accessibility codes.

@@ -9,6 +9,7 @@ use super::catalog::{Category, Neighborhood, Organization};
 use super::community::{Mayor, PlaceStats, TipConnection, mayor_of, tips_of};
 use super::connection::{connection, page_size_at_most};
 use super::event::Event;
+use super::scalars::{Date, Email, LocalTime, Url};
 use super::{Accessibility, Contact, Location, accessibility_of};
 use crate::context::scope;
 use crate::error::ApiResult;
@@ -52,24 +53,35 @@ pub(crate) enum DayOfWeek {
     Sunday,
 }
 
-/// One opening range on a weekday; when `closes` is not after `opens` it runs past midnight.
+/// One opening range on a weekday, in city time; when `closes` is not after `opens` it runs
+/// past midnight.
 #[derive(SimpleObject, Clone)]
 pub(crate) struct WeeklyOpening {
     /// The day it opens.
     pub day: DayOfWeek,
-    /// Local opening time (`HH:MM`).
-    pub opens: String,
-    /// Local closing time (`HH:MM`).
-    pub closes: String,
+    /// When it opens.
+    pub opens: LocalTime,
+    /// When it closes (the next day when not after `opens`).
+    pub closes: LocalTime,
+}
+
+/// One opening range of a date, in city time; when `closes` is not after `opens` it runs
+/// past midnight.
+#[derive(SimpleObject, Clone)]
+pub(crate) struct TimeRange {
+    /// When it opens.
+    pub opens: LocalTime,
+    /// When it closes (the next day when not after `opens`).
+    pub closes: LocalTime,
 }
 
 /// Hours on a date that differ from the weekly ones; no ranges means closed all day.
 #[derive(SimpleObject, Clone)]
 pub(crate) struct OpeningException {
-    /// The local date (`YYYY-MM-DD`).
-    pub date: String,
-    /// Opening ranges as `HH:MM-HH:MM`.
-    pub ranges: Vec<String>,
+    /// The date, in the city's calendar.
+    pub date: Date,
+    /// The ranges it opens in on that date, replacing the weekday's.
+    pub ranges: Vec<TimeRange>,
     /// Why (bank holiday, works…).
     pub note: Option<String>,
 }
@@ -85,28 +97,30 @@ pub(crate) struct OpeningHours {
 
 impl From<DomainHours> for OpeningHours {
     fn from(hours: DomainHours) -> Self {
-        let hhmm = |t: chrono::NaiveTime| t.format("%H:%M").to_string();
         OpeningHours {
             weekly: hours
                 .weekly
                 .iter()
                 .map(|r| WeeklyOpening {
                     day: DayOfWeek::from(r.day),
-                    opens: hhmm(r.opens),
-                    closes: hhmm(r.closes),
+                    opens: LocalTime(r.opens),
+                    closes: LocalTime(r.closes),
                 })
                 .collect(),
             exceptions: hours
                 .exceptions
-                .iter()
+                .into_iter()
                 .map(|e| OpeningException {
-                    date: e.date.to_string(),
+                    date: Date(e.date),
                     ranges: e
                         .ranges
                         .iter()
-                        .map(|r| format!("{}-{}", hhmm(r.opens), hhmm(r.closes)))
+                        .map(|r| TimeRange {
+                            opens: LocalTime(r.opens),
+                            closes: LocalTime(r.closes),
+                        })
                         .collect(),
-                    note: e.note.clone(),
+                    note: e.note,
                 })
                 .collect(),
         }
@@ -189,8 +203,8 @@ impl Place {
     async fn contact(&self) -> Contact {
         Contact {
             phone: self.0.phone.clone(),
-            email: self.0.email.clone(),
-            website: self.0.website.clone(),
+            email: self.0.email.clone().map(Email),
+            website: self.0.website.clone().map(Url),
         }
     }
     /// When it is open.
@@ -259,10 +273,6 @@ impl Place {
     /// counts them at once.
     async fn popularity(&self) -> i64 {
         self.0.popularity
-    }
-    /// Its rating from 0 to 10, once enough visitors have rated it.
-    async fn rating(&self) -> Option<f64> {
-        self.0.rating
     }
     /// Its next events, soonest first (at most 20).
     async fn upcoming_events(

@@ -69,11 +69,13 @@ pub(super) async fn register_as(app: &TestApp, email: &str, name: &str) -> (Stri
     let (_, body) = run(
         app,
         None,
-        &format!("mutation($t: String!) {{ verifyEmail(token: $t) {{ {SESSION} }} }}"),
+        &format!(
+            "mutation($t: String!) {{ verifyEmail(token: $t) {{ session {{ {SESSION} }} }} }}"
+        ),
         json!({ "t": token_in(&mail.body, "ev_") }),
     )
     .await;
-    let session = &body["data"]["verifyEmail"];
+    let session = &body["data"]["verifyEmail"]["session"];
     assert_eq!(session["user"]["role"], "CITIZEN", "{body}");
     (
         session["accessToken"].as_str().unwrap().to_owned(),
@@ -85,7 +87,7 @@ pub(super) async fn login(app: &TestApp, email: &str, password: &str) -> Value {
     run(
         app,
         None,
-        &format!("mutation($e: String!, $p: String!) {{ login(email: $e, password: $p) {{ {SESSION} }} }}"),
+        &format!("mutation($e: Email!, $p: String!) {{ login(email: $e, password: $p) {{ session {{ {SESSION} }} }} }}"),
         json!({ "e": email, "p": password }),
     )
     .await
@@ -94,7 +96,7 @@ pub(super) async fn login(app: &TestApp, email: &str, password: &str) -> Value {
 
 pub(super) async fn access_of(app: &TestApp, email: &str) -> String {
     let body = login(app, email, PASSWORD).await;
-    body["data"]["login"]["accessToken"]
+    body["data"]["login"]["session"]["accessToken"]
         .as_str()
         .unwrap_or_else(|| panic!("{body}"))
         .to_owned()
@@ -144,17 +146,17 @@ async fn people_sign_up_refresh_their_session_and_sign_out() {
             &app,
             None,
             &format!(
-                "mutation($t: String!) {{ refreshSession(refreshToken: $t) {{ {SESSION} }} }}"
+                "mutation($t: String!) {{ refreshSession(refreshToken: $t) {{ session {{ {SESSION} }} }} }}"
             ),
             json!({ "t": refresh }),
         )
         .await
         .1;
-        let access2 = refreshed["data"]["refreshSession"]["accessToken"]
+        let access2 = refreshed["data"]["refreshSession"]["session"]["accessToken"]
             .as_str()
             .unwrap()
             .to_owned();
-        let refresh2 = refreshed["data"]["refreshSession"]["refreshToken"]
+        let refresh2 = refreshed["data"]["refreshSession"]["session"]["refreshToken"]
             .as_str()
             .unwrap()
             .to_owned();
@@ -168,7 +170,7 @@ async fn people_sign_up_refresh_their_session_and_sign_out() {
         let replay = run(
             &app,
             None,
-            "mutation($t: String!) { refreshSession(refreshToken: $t) { accessToken } }",
+            "mutation($t: String!) { refreshSession(refreshToken: $t) { session { accessToken } } }",
             json!({ "t": refresh }),
         )
         .await
@@ -181,7 +183,7 @@ async fn people_sign_up_refresh_their_session_and_sign_out() {
         let after = run(
             &app,
             None,
-            "mutation($t: String!) { refreshSession(refreshToken: $t) { accessToken } }",
+            "mutation($t: String!) { refreshSession(refreshToken: $t) { session { accessToken } } }",
             json!({ "t": refresh2 }),
         )
         .await
@@ -191,8 +193,14 @@ async fn people_sign_up_refresh_their_session_and_sign_out() {
         // A new sign-in works; logging out ends it at once.
         let access3 = access_of(&app, "ana@example.org").await;
         let other = access_of(&app, "ana@example.org").await;
-        let (_, out) = run(&app, Some(&access3), "mutation { logout }", json!({})).await;
-        assert_eq!(out["data"]["logout"], true, "{out}");
+        let (_, out) = run(
+            &app,
+            Some(&access3),
+            "mutation { logout { sessionsClosed } }",
+            json!({}),
+        )
+        .await;
+        assert_eq!(out["data"]["logout"]["sessionsClosed"], 1, "{out}");
         assert_eq!(
             viewer_email(&app, Some(&access3)).await.0,
             StatusCode::UNAUTHORIZED
@@ -202,11 +210,12 @@ async fn people_sign_up_refresh_their_session_and_sign_out() {
         let (_, out) = run(
             &app,
             Some(&other),
-            "mutation { logout(everywhere: true) }",
+            "mutation { logout(everywhere: true) { sessionsClosed } }",
             json!({}),
         )
         .await;
-        assert_eq!(out["data"]["logout"], true, "{out}");
+        // Only that one was still open: the replay closed the first, logging out the third.
+        assert_eq!(out["data"]["logout"]["sessionsClosed"], 1, "{out}");
         assert_eq!(
             viewer_email(&app, Some(&other)).await.0,
             StatusCode::UNAUTHORIZED
@@ -297,7 +306,7 @@ async fn sign_in_answers_alike_for_unknown_accounts_and_slows_down_guessing() {
         );
         // Other accounts are not affected.
         assert!(
-            login(&app, "bob@example.org", PASSWORD).await["data"]["login"]["accessToken"]
+            login(&app, "bob@example.org", PASSWORD).await["data"]["login"]["session"]["accessToken"]
                 .is_string()
         );
         app.test_db.remove().await;
@@ -503,12 +512,12 @@ async fn app_tokens_work_until_revoked_and_their_secret_is_shown_once() {
         let (_, revoked) = run(
             &app,
             Some(&admin),
-            "mutation($id: ID!) { revokeApiToken(id: $id) { revokedAt } }",
+            "mutation($id: ID!) { revokeApiToken(id: $id) { apiToken { revokedAt } } }",
             json!({ "id": id }),
         )
         .await;
         assert!(
-            revoked["data"]["revokeApiToken"]["revokedAt"].is_string(),
+            revoked["data"]["revokeApiToken"]["apiToken"]["revokedAt"].is_string(),
             "{revoked}"
         );
         let (status, _) = run(&app, Some(&token), "{ organizations { slug } }", json!({})).await;
@@ -724,12 +733,15 @@ async fn every_principal_sees_exactly_what_it_may_on_every_path() {
         assert_eq!(status, StatusCode::FORBIDDEN, "{label}: {body}");
         assert_eq!(code(&body), "FORBIDDEN");
         // Only administrators change roles; a citizen cannot promote themselves.
-        let promote = "mutation { setUserRole(email: \"citizen@example.org\", role: ADMINISTRATOR) { role } }";
+        let promote = "mutation { setUserRole(email: \"citizen@example.org\", role: ADMINISTRATOR) { user { role } } }";
         let (_, refused) = run(&app, Some(&citizen), promote, json!({})).await;
         assert_eq!(code(&refused), "FORBIDDEN", "{refused}");
         let admin = principals[5].1.clone();
-        let (_, done) = run(&app, admin.as_deref(), "mutation { setUserRole(email: \"citizen@example.org\", role: EDITOR, organizations: [\"ville-de-toulouse\"]) { role organizations { slug } } }", json!({})).await;
-        assert_eq!(done["data"]["setUserRole"]["role"], "EDITOR", "{done}");
+        let (_, done) = run(&app, admin.as_deref(), "mutation { setUserRole(email: \"citizen@example.org\", role: EDITOR, organizations: [\"ville-de-toulouse\"]) { user { role organizations { slug } } } }", json!({})).await;
+        assert_eq!(
+            done["data"]["setUserRole"]["user"]["role"], "EDITOR",
+            "{done}"
+        );
         // The new role applies to the next request of the same session.
         let (_, now_sees) = run(&app, Some(&citizen), paths[0].1, json!({ "id": draft_id })).await;
         assert_eq!(
@@ -758,11 +770,11 @@ async fn a_password_change_closes_sessions_and_an_erased_account_is_gone() {
         let (_, changed) = run(
             &app,
             Some(&access),
-            "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) { accessToken } }",
+            "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) { session { accessToken } } }",
             json!({ "c": PASSWORD, "n": new_password }),
         )
         .await;
-        let fresh = changed["data"]["changePassword"]["accessToken"]
+        let fresh = changed["data"]["changePassword"]["session"]["accessToken"]
             .as_str()
             .unwrap_or_else(|| panic!("{changed}"))
             .to_owned();
@@ -774,7 +786,7 @@ async fn a_password_change_closes_sessions_and_an_erased_account_is_gone() {
         let (_, stale) = run(
             &app,
             None,
-            "mutation($t: String!) { refreshSession(refreshToken: $t) { accessToken } }",
+            "mutation($t: String!) { refreshSession(refreshToken: $t) { session { accessToken } } }",
             json!({ "t": refresh }),
         )
         .await;
@@ -788,20 +800,24 @@ async fn a_password_change_closes_sessions_and_an_erased_account_is_gone() {
         let (_, wrong) = run(
             &app,
             Some(&fresh),
-            "mutation { deleteMyAccount(password: \"not-my-password\") }",
+            "mutation { deleteMyAccount(password: \"not-my-password\") { deletedId } }",
             json!({}),
         )
         .await;
         assert_eq!(code(&wrong), "FORBIDDEN");
         assert_eq!(user_count(&app).await, 1);
+        let (_, me) = run(&app, Some(&fresh), "{ viewer { id } }", json!({})).await;
         let (_, erased) = run(
             &app,
             Some(&fresh),
-            "mutation($p: String!) { deleteMyAccount(password: $p) }",
+            "mutation($p: String!) { deleteMyAccount(password: $p) { deletedId } }",
             json!({ "p": new_password }),
         )
         .await;
-        assert_eq!(erased["data"]["deleteMyAccount"], true, "{erased}");
+        assert_eq!(
+            erased["data"]["deleteMyAccount"]["deletedId"], me["data"]["viewer"]["id"],
+            "{erased}"
+        );
         assert_eq!(user_count(&app).await, 0);
         assert_eq!(
             viewer_email(&app, Some(&fresh)).await.0,
@@ -888,7 +904,7 @@ async fn guessing_from_one_address_is_slowed_down_across_accounts() {
             let router = app.router.clone();
             async move {
                 let body = json!({
-                    "query": "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }",
+                    "query": "mutation($e: Email!, $p: String!) { login(email: $e, password: $p) { session { accessToken } } }",
                     "variables": { "e": email, "p": password }
                 });
                 let mut request = request(None, &body);
@@ -913,7 +929,10 @@ async fn guessing_from_one_address_is_slowed_down_across_accounts() {
         assert_eq!(code(&refused), "RATE_LIMITED", "{refused}");
         // Another address signs in.
         let other = attempt("ana@example.org".into(), PASSWORD, "198.51.100.1:4000").await;
-        assert!(other["data"]["login"]["accessToken"].is_string(), "{other}");
+        assert!(
+            other["data"]["login"]["session"]["accessToken"].is_string(),
+            "{other}"
+        );
         app.test_db.remove().await;
     }
 }

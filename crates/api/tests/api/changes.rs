@@ -149,10 +149,10 @@ impl City {
                 let (id, version) = self.articles[i].clone();
                 let (field, query) = match rng.random_range(0..5) {
                     0 => ("updateArticle", format!("mutation($id: ID!, $v: Int!) {{ updateArticle(id: $id, version: $v, patch: {{ title: \"Article {n} revu\" }}) {{ article {{ id version }} }} }}")),
-                    1 => ("publishArticle", "mutation($id: ID!, $v: Int!) { publishArticle(id: $id, version: $v) { id version } }".to_owned()),
-                    2 => ("unpublishArticle", "mutation($id: ID!, $v: Int!) { unpublishArticle(id: $id, version: $v) { id version } }".to_owned()),
-                    3 => ("archiveArticle", "mutation($id: ID!, $v: Int!) { archiveArticle(id: $id, version: $v) { id version } }".to_owned()),
-                    _ => ("deleteArticle", "mutation($id: ID!, $v: Int!) { deleteArticle(id: $id, version: $v) }".to_owned()),
+                    1 => ("publishArticle", "mutation($id: ID!, $v: Int!) { publishArticle(id: $id, version: $v) { article { id version } } }".to_owned()),
+                    2 => ("unpublishArticle", "mutation($id: ID!, $v: Int!) { unpublishArticle(id: $id, version: $v) { article { id version } } }".to_owned()),
+                    3 => ("archiveArticle", "mutation($id: ID!, $v: Int!) { archiveArticle(id: $id, version: $v) { article { id version } } }".to_owned()),
+                    _ => ("deleteArticle", "mutation($id: ID!, $v: Int!) { deleteArticle(id: $id, version: $v) { deletedId } }".to_owned()),
                 };
                 let (_, body) = run(
                     app,
@@ -162,12 +162,10 @@ impl City {
                 )
                 .await;
                 if field == "deleteArticle" {
-                    if body["data"]["deleteArticle"] == true {
+                    if body["data"]["deleteArticle"]["deletedId"] == json!(id) {
                         self.articles.remove(i);
                     }
-                } else if let Some(found) =
-                    written(&body, &[field, "article"]).or_else(|| written(&body, &[field]))
-                {
+                } else if let Some(found) = written(&body, &[field, "article"]) {
                     self.articles[i] = found;
                 }
             }
@@ -195,7 +193,7 @@ impl City {
                         ),
                     )
                 } else {
-                    ("cancelEvent", "mutation($id: ID!, $v: Int!) { cancelEvent(id: $id, version: $v) { id version } }".to_owned())
+                    ("cancelEvent", "mutation($id: ID!, $v: Int!) { cancelEvent(id: $id, version: $v) { event { id version } } }".to_owned())
                 };
                 let (_, body) = run(
                     app,
@@ -204,9 +202,7 @@ impl City {
                     json!({ "id": id, "v": version }),
                 )
                 .await;
-                if let Some(found) =
-                    written(&body, &[field, "event"]).or_else(|| written(&body, &[field]))
-                {
+                if let Some(found) = written(&body, &[field, "event"]) {
                     self.events[i] = found;
                 }
             }
@@ -222,12 +218,15 @@ impl City {
                 let (_, body) = run(
                     app,
                     Some(&self.resident),
-                    "mutation($p: ID!, $t: String!) { addTip(placeId: $p, text: $t) { id } }",
+                    "mutation($p: ID!, $t: String!) { addTip(placeId: $p, text: $t) { tip { id } } }",
                     json!({ "p": self.place, "t": format!("Conseil numéro {n}, à essayer.") }),
                 )
                 .await;
-                self.tips
-                    .extend(body["data"]["addTip"]["id"].as_str().map(str::to_owned));
+                self.tips.extend(
+                    body["data"]["addTip"]["tip"]["id"]
+                        .as_str()
+                        .map(str::to_owned),
+                );
             }
             _ => {
                 if self.tips.is_empty() {

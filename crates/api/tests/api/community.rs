@@ -239,7 +239,7 @@ async fn hidden_tips_disappear_from_every_public_path() {
         )
         .await;
         let moderator = access_of(&app, "moderation@example.org").await;
-        let add = "mutation($p: ID!, $t: String!) { addTip(placeId: $p, text: $t) { id author { displayName } } }";
+        let add = "mutation($p: ID!, $t: String!) { addTip(placeId: $p, text: $t) { tip { id author { displayName } } } }";
         let (_, tip) = run(
             &app,
             Some(&ana),
@@ -247,28 +247,28 @@ async fn hidden_tips_disappear_from_every_public_path() {
             json!({ "p": place, "t": "Le marché du dimanche est plus calme avant 9 h." }),
         )
         .await;
-        let tip_id = tip["data"]["addTip"]["id"]
+        let tip_id = tip["data"]["addTip"]["tip"]["id"]
             .as_str()
             .unwrap_or_else(|| panic!("{tip}"))
             .to_owned();
-        assert_eq!(tip["data"]["addTip"]["author"]["displayName"], "Ana");
+        assert_eq!(tip["data"]["addTip"]["tip"]["author"]["displayName"], "Ana");
         let (_, liked) = run(
             &app,
             Some(&bob),
-            "mutation($t: ID!) { likeTip(tipId: $t) { likeCount } }",
+            "mutation($t: ID!) { likeTip(tipId: $t) { tip { likeCount } } }",
             json!({ "t": tip_id }),
         )
         .await;
-        assert_eq!(liked["data"]["likeTip"]["likeCount"], 1, "{liked}");
+        assert_eq!(liked["data"]["likeTip"]["tip"]["likeCount"], 1, "{liked}");
         let (_, twice) = run(
             &app,
             Some(&bob),
-            "mutation($t: ID!) { likeTip(tipId: $t) { likeCount } }",
+            "mutation($t: ID!) { likeTip(tipId: $t) { tip { likeCount } } }",
             json!({ "t": tip_id }),
         )
         .await;
         assert_eq!(
-            twice["data"]["likeTip"]["likeCount"], 1,
+            twice["data"]["likeTip"]["tip"]["likeCount"], 1,
             "a like counts once"
         );
         // Hostile tips are refused.
@@ -284,11 +284,14 @@ async fn hidden_tips_disappear_from_every_public_path() {
         let (_, reported) = run(
             &app,
             Some(&bob),
-            "mutation($t: ID!) { reportTip(tipId: $t, reason: \"hors sujet\") }",
+            "mutation($t: ID!) { reportTip(tipId: $t, reason: \"hors sujet\") { tip { id } } }",
             json!({ "t": tip_id }),
         )
         .await;
-        assert_eq!(reported["data"]["reportTip"], true, "{reported}");
+        assert_eq!(
+            reported["data"]["reportTip"]["tip"]["id"], tip_id,
+            "{reported}"
+        );
         let (_, queue) = run(
             &app,
             Some(&moderator),
@@ -305,7 +308,7 @@ async fn hidden_tips_disappear_from_every_public_path() {
         let (_, hid_by_citizen) = run(
             &app,
             Some(&bob),
-            "mutation($t: ID!) { hideTip(tipId: $t) { hidden } }",
+            "mutation($t: ID!) { hideTip(tipId: $t) { tip { hidden } } }",
             json!({ "t": tip_id }),
         )
         .await;
@@ -313,11 +316,11 @@ async fn hidden_tips_disappear_from_every_public_path() {
         let (_, hidden) = run(
             &app,
             Some(&moderator),
-            "mutation($t: ID!) { hideTip(tipId: $t) { hidden } }",
+            "mutation($t: ID!) { hideTip(tipId: $t) { tip { hidden } } }",
             json!({ "t": tip_id }),
         )
         .await;
-        assert_eq!(hidden["data"]["hideTip"]["hidden"], true, "{hidden}");
+        assert_eq!(hidden["data"]["hideTip"]["tip"]["hidden"], true, "{hidden}");
         // Gone from the place (first page and later pages), its count, the author's viewer
         // list, and the report queue; it cannot be liked any more.
         let tips_of = "query($s: String!) { place(slug: $s) { tips { totalCount nodes { id } } more: tips(first: 20) { nodes { id } } } }";
@@ -333,7 +336,7 @@ async fn hidden_tips_disappear_from_every_public_path() {
         let (_, like_hidden) = run(
             &app,
             Some(&bob),
-            "mutation($t: ID!) { likeTip(tipId: $t) { likeCount } }",
+            "mutation($t: ID!) { likeTip(tipId: $t) { tip { likeCount } } }",
             json!({ "t": tip_id }),
         )
         .await;
@@ -342,7 +345,7 @@ async fn hidden_tips_disappear_from_every_public_path() {
         run(
             &app,
             Some(&moderator),
-            "mutation($t: ID!) { restoreTip(tipId: $t) { hidden } }",
+            "mutation($t: ID!) { restoreTip(tipId: $t) { tip { hidden } } }",
             json!({ "t": tip_id }),
         )
         .await;
@@ -356,8 +359,8 @@ async fn hidden_tips_disappear_from_every_public_path() {
 #[tokio::test]
 async fn moderating_a_tip_leaves_audit_entries_naming_the_moderator_and_the_tip() {
     const TRAIL: &str = "query($id: ID) { auditLog(itemId: $id, first: 10) { totalCount nodes { actor action itemKind itemId organization { slug } changes } } }";
-    const HIDE: &str = "mutation($t: ID!) { hideTip(tipId: $t) { hidden } }";
-    const RESTORE: &str = "mutation($t: ID!) { restoreTip(tipId: $t) { hidden } }";
+    const HIDE: &str = "mutation($t: ID!) { hideTip(tipId: $t) { tip { hidden } } }";
+    const RESTORE: &str = "mutation($t: ID!) { restoreTip(tipId: $t) { tip { hidden } } }";
     for app in apps().await {
         let label = &app.test_db.label;
         // A place the city runs, so that the entries are written for the city.
@@ -381,11 +384,14 @@ async fn moderating_a_tip_leaves_audit_entries_naming_the_moderator_and_the_tip(
         let (_, tip) = run(
             &app,
             Some(&ana),
-            "mutation($p: ID!) { addTip(placeId: $p, text: \"Hors sujet\") { id } }",
+            "mutation($p: ID!) { addTip(placeId: $p, text: \"Hors sujet\") { tip { id } } }",
             json!({ "p": place }),
         )
         .await;
-        let tip_id = tip["data"]["addTip"]["id"].as_str().unwrap().to_owned();
+        let tip_id = tip["data"]["addTip"]["tip"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         let staff: [(&str, &str, Role, &[&str]); 3] = [
             (
                 "moderation@example.org",
@@ -426,12 +432,12 @@ async fn moderating_a_tip_leaves_audit_entries_naming_the_moderator_and_the_tip(
         let admin = access_of(&app, "admin@example.org").await;
         let (_, hidden) = run(&app, Some(&moderator), HIDE, json!({ "t": tip_id })).await;
         assert_eq!(
-            hidden["data"]["hideTip"]["hidden"], true,
+            hidden["data"]["hideTip"]["tip"]["hidden"], true,
             "{label}: {hidden}"
         );
         let (_, restored) = run(&app, Some(&moderator), RESTORE, json!({ "t": tip_id })).await;
         assert_eq!(
-            restored["data"]["restoreTip"]["hidden"], false,
+            restored["data"]["restoreTip"]["tip"]["hidden"], false,
             "{restored}"
         );
         // Restoring a visible tip changes nothing and records nothing.
@@ -484,7 +490,7 @@ async fn votes_make_a_rating_once_enough_people_voted() {
     for app in apps().await {
         let slug = any_place_slug(&app, 3).await;
         let (place, _) = place_id(&app, &slug).await;
-        let rate = "mutation($p: ID!, $v: Vote) { ratePlace(placeId: $p, vote: $v) { likeCount dislikeCount rating } }";
+        let rate = "mutation($p: ID!, $v: Vote) { ratePlace(placeId: $p, vote: $v) { place { id stats { likeCount dislikeCount rating } } } }";
         let mut last = Value::Null;
         for i in 0..6 {
             let (token, _) = register(&app, &format!("v{i}@example.org")).await;
@@ -494,7 +500,7 @@ async fn votes_make_a_rating_once_enough_people_voted() {
                 .1;
             if i == 3 {
                 assert!(
-                    last["data"]["ratePlace"]["rating"].is_null(),
+                    last["data"]["ratePlace"]["place"]["stats"]["rating"].is_null(),
                     "too few votes: {last}"
                 );
             }
@@ -511,7 +517,8 @@ async fn votes_make_a_rating_once_enough_people_voted() {
                 .1;
             }
         }
-        let figures = &last["data"]["ratePlace"];
+        assert_eq!(last["data"]["ratePlace"]["place"]["id"], place.as_str());
+        let figures = &last["data"]["ratePlace"]["place"]["stats"];
         assert_eq!(figures["likeCount"], 5, "{last}");
         assert_eq!(figures["dislikeCount"], 1);
         let rating = figures["rating"].as_f64().unwrap();
@@ -686,7 +693,7 @@ async fn only_people_who_share_their_check_ins_can_be_mayor() {
             .exec(app.db.connection())
             .await
             .unwrap();
-        let privacy = "mutation($public: Boolean, $hidden: Boolean) { updatePrivacy(checkInsPublic: $public, hiddenFromMayor: $hidden) }";
+        let privacy = "mutation($public: Boolean, $hidden: Boolean) { updatePrivacy(checkInsPublic: $public, hiddenFromMayor: $hidden) { viewer { checkInsPublic hiddenFromMayor } } }";
         for (token, public, hidden) in [(&elie, true, false), (&fanny, true, true)] {
             let (_, set) = run(
                 &app,
@@ -695,8 +702,23 @@ async fn only_people_who_share_their_check_ins_can_be_mayor() {
                 json!({ "public": public, "hidden": hidden }),
             )
             .await;
-            assert_eq!(set["data"]["updatePrivacy"], true, "{label}: {set}");
+            let viewer = &set["data"]["updatePrivacy"]["viewer"];
+            assert_eq!(viewer["checkInsPublic"], public, "{label}: {set}");
+            assert_eq!(viewer["hiddenFromMayor"], hidden, "{label}: {set}");
         }
+        // A choice left out stays as it was.
+        let (_, kept) = run(
+            &app,
+            Some(&fanny),
+            privacy,
+            json!({ "public": null, "hidden": null }),
+        )
+        .await;
+        assert_eq!(
+            kept["data"]["updatePrivacy"]["viewer"],
+            json!({ "checkInsPublic": true, "hiddenFromMayor": true }),
+            "{label}: {kept}"
+        );
 
         let (_, before) = run(&app, None, MAYOR, json!({ "id": place })).await;
         assert_eq!(
@@ -749,20 +771,36 @@ async fn saves_and_going_belong_to_the_viewer() {
             let (_, saved) = run(
                 &app,
                 Some(&ana),
-                "mutation($id: ID!) { setSaved(id: $id) }",
+                "mutation($id: ID!) { setSaved(id: $id) { saved item { id } } }",
                 json!({ "id": id }),
             )
             .await;
-            assert_eq!(saved["data"]["setSaved"], true, "{saved}");
+            assert_eq!(saved["data"]["setSaved"]["saved"], true, "{saved}");
+            assert_eq!(saved["data"]["setSaved"]["item"]["id"], id.as_str());
         }
-        let (_, going) = run(
+        // Only places, events and articles are saved; the refusal stores nothing.
+        let (_, refused) = run(
             &app,
             Some(&ana),
-            "mutation($id: ID!) { setGoing(occurrenceId: $id) }",
+            "mutation($id: ID!) { setSaved(id: $id) { saved } }",
             json!({ "id": date }),
         )
         .await;
-        assert_eq!(going["data"]["setGoing"], true, "{going}");
+        assert_eq!(code(&refused), "BAD_USER_INPUT", "{refused}");
+        assert!(refused["data"].is_null(), "{refused}");
+        let (_, going) = run(
+            &app,
+            Some(&ana),
+            "mutation($id: ID!) { setGoing(occurrenceId: $id) { going occurrence { id attendeeCount } } }",
+            json!({ "id": date }),
+        )
+        .await;
+        assert_eq!(going["data"]["setGoing"]["going"], true, "{going}");
+        assert_eq!(
+            going["data"]["setGoing"]["occurrence"],
+            json!({ "id": date, "attendeeCount": 1 }),
+            "{going}"
+        );
         let (_, viewer) = run(&app, Some(&ana), "{ viewer { saved { ... on Place { slug } ... on Event { id } } going { id attendeeCount } } }", json!({})).await;
         assert_eq!(
             viewer["data"]["viewer"]["saved"].as_array().map(Vec::len),
@@ -773,7 +811,7 @@ async fn saves_and_going_belong_to_the_viewer() {
         let (status, anonymous) = run(
             &app,
             None,
-            "mutation($id: ID!) { setSaved(id: $id) }",
+            "mutation($id: ID!) { setSaved(id: $id) { saved } }",
             json!({ "id": place }),
         )
         .await;
@@ -792,11 +830,14 @@ async fn saves_and_going_belong_to_the_viewer() {
         let (_, erased) = run(
             &app,
             Some(&ana),
-            "mutation($p: String!) { deleteMyAccount(password: $p) }",
+            "mutation($p: String!) { deleteMyAccount(password: $p) { deletedId } }",
             json!({ "p": super::accounts::PASSWORD }),
         )
         .await;
-        assert_eq!(erased["data"]["deleteMyAccount"], true, "{erased}");
+        assert!(
+            erased["data"]["deleteMyAccount"]["deletedId"].is_string(),
+            "{erased}"
+        );
         let figures = stats(&app, &place).await;
         assert_eq!(figures["checkInCount"], 0, "{figures}");
         assert_eq!(figures["visitorCount"], 0);
@@ -812,7 +853,7 @@ async fn check_ins_show_to_others_only_when_their_author_shares_them() {
         let (ana, _) = register(&app, "ana@example.org").await;
         let (bob, _) = register(&app, "bob@example.org").await;
         run(&app, Some(&ana), CHECK_IN, json!({ "p": place })).await;
-        let add = "mutation($p: ID!) { addTip(placeId: $p, text: \"Bon plan\") { id } }";
+        let add = "mutation($p: ID!) { addTip(placeId: $p, text: \"Bon plan\") { tip { id } } }";
         run(&app, Some(&ana), add, json!({ "p": place })).await;
         let seen = "query($s: String!) { place(slug: $s) { tips { nodes { author { displayName checkIns { place { slug } } } } } } }";
         let (_, private) = run(&app, Some(&bob), seen, json!({ "s": slug })).await;
@@ -832,7 +873,7 @@ async fn check_ins_show_to_others_only_when_their_author_shares_them() {
         run(
             &app,
             Some(&ana),
-            "mutation { updatePrivacy(checkInsPublic: true) }",
+            "mutation { updatePrivacy(checkInsPublic: true) { viewer { checkInsPublic } } }",
             json!({}),
         )
         .await;
@@ -864,7 +905,7 @@ async fn check_ins_show_to_others_only_when_their_author_shares_them() {
             run(
                 &app,
                 Some(&token),
-                "mutation { updatePrivacy(checkInsPublic: true) }",
+                "mutation { updatePrivacy(checkInsPublic: true) { viewer { checkInsPublic } } }",
                 json!({}),
             )
             .await;
@@ -966,6 +1007,106 @@ async fn a_check_in_costs_one_statement_on_postgresql() {
             capitole_persistence::Backend::Sqlite => 3,
         };
         assert_eq!(check_in - authentication, expected, "{label}");
+        app.test_db.remove().await;
+    }
+}
+
+/// How many rows the residents' reactions left: votes, saves, dates going to and reports.
+async fn reaction_rows(app: &TestApp) -> [u64; 4] {
+    use capitole_persistence::entities::{attendance, place_vote, save, tip_report};
+    let db = app.db.connection();
+    [
+        place_vote::Entity::find().count(db).await.unwrap(),
+        save::Entity::find().count(db).await.unwrap(),
+        attendance::Entity::find().count(db).await.unwrap(),
+        tip_report::Entity::find().count(db).await.unwrap(),
+    ]
+}
+
+#[tokio::test]
+async fn refused_reactions_answer_an_error_code_and_store_nothing() {
+    for app in apps().await {
+        let label = &app.test_db.label;
+        let slug = any_place_slug(&app, 1).await;
+        let (place, _) = place_id(&app, &slug).await;
+        let (ana, _) = register(&app, "ana@example.org").await;
+        let (_, tip) = run(
+            &app,
+            Some(&ana),
+            "mutation($p: ID!) { addTip(placeId: $p, text: \"Terrasse au soleil\") { tip { id } } }",
+            json!({ "p": place }),
+        )
+        .await;
+        let tip_id = tip["data"]["addTip"]["tip"]["id"].clone();
+        let before = reaction_rows(&app).await;
+        let privacy = "{ viewer { checkInsPublic hiddenFromMayor } }";
+        let choices = run(&app, Some(&ana), privacy, json!({})).await.1["data"].clone();
+        // A place id where a tip's is expected, and the other way round.
+        let wrong_kind = [
+            (
+                "mutation($id: ID!) { ratePlace(placeId: $id, vote: LIKE) { place { id } } }",
+                tip_id.clone(),
+            ),
+            (
+                "mutation($id: ID!) { setGoing(occurrenceId: $id) { going } }",
+                json!(place),
+            ),
+            (
+                "mutation($id: ID!) { reportTip(tipId: $id) { tip { id } } }",
+                json!(place),
+            ),
+            (
+                "mutation($id: ID!) { setSaved(id: $id) { saved } }",
+                tip_id.clone(),
+            ),
+        ];
+        for (text, id) in &wrong_kind {
+            let (status, body) = run(&app, Some(&ana), text, json!({ "id": id })).await;
+            assert_eq!(status, StatusCode::OK, "{label}: {body}");
+            assert_eq!(code(&body), "BAD_USER_INPUT", "{label} {text}: {body}");
+            assert!(body["data"].is_null(), "{label}: {body}");
+            // Anonymous callers are refused before anything else.
+            let (_, body) = run(&app, None, text, json!({ "id": id })).await;
+            assert!(
+                ["UNAUTHENTICATED", "BAD_USER_INPUT"].contains(&code(&body)),
+                "{label} {text}: {body}"
+            );
+        }
+        for text in [
+            "mutation($id: ID!) { ratePlace(placeId: $id, vote: LIKE) { place { id } } }",
+            "mutation($id: ID!) { setSaved(id: $id) { saved } }",
+        ] {
+            let (_, body) = run(&app, None, text, json!({ "id": place })).await;
+            assert_eq!(code(&body), "UNAUTHENTICATED", "{label} {text}: {body}");
+            assert!(body["data"].is_null(), "{label}: {body}");
+        }
+        let (_, body) = run(
+            &app,
+            None,
+            "mutation { updatePrivacy(checkInsPublic: true) { viewer { checkInsPublic } } }",
+            json!({}),
+        )
+        .await;
+        assert_eq!(code(&body), "UNAUTHENTICATED", "{label}: {body}");
+        // A reason over 300 characters: refused with the field named.
+        let (_, body) = run(
+            &app,
+            Some(&ana),
+            "mutation($id: ID!, $r: String) { reportTip(tipId: $id, reason: $r) { tip { id } } }",
+            json!({ "id": tip_id, "r": "x".repeat(301) }),
+        )
+        .await;
+        assert_eq!(code(&body), "BAD_USER_INPUT", "{label}: {body}");
+        assert_eq!(
+            body["errors"][0]["extensions"]["fields"][0]["field"],
+            "reason"
+        );
+        assert_eq!(reaction_rows(&app).await, before, "{label}");
+        assert_eq!(
+            run(&app, Some(&ana), privacy, json!({})).await.1["data"],
+            choices,
+            "{label}"
+        );
         app.test_db.remove().await;
     }
 }

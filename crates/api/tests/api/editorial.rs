@@ -154,7 +154,7 @@ async fn editors_run_the_whole_article_workflow() {
             let (app, token, id) = (&app, ville.clone(), id.clone());
             async move {
                 let text = format!(
-                    "mutation($id: ID!, $v: Int!) {{ x: {mutation}(id: $id, version: $v) {{ status version publishedAt reviewRequestedAt }} }}"
+                    "mutation($id: ID!, $v: Int!) {{ x: {mutation}(id: $id, version: $v) {{ article {{ status version publishedAt reviewRequestedAt }} }} }}"
                 );
                 run(app, Some(&token), &text, json!({ "id": id, "v": version }))
                     .await
@@ -163,13 +163,16 @@ async fn editors_run_the_whole_article_workflow() {
         };
         let reviewed = step("submitArticleForReview", 2).await;
         assert!(
-            reviewed["data"]["x"]["reviewRequestedAt"].is_string(),
+            reviewed["data"]["x"]["article"]["reviewRequestedAt"].is_string(),
             "{reviewed}"
         );
         let archived_draft = step("archiveArticle", 3).await;
         assert_eq!(code(&archived_draft), "BAD_USER_INPUT", "{archived_draft}");
         let published = step("publishArticle", 3).await;
-        assert_eq!(published["data"]["x"]["status"], "PUBLISHED", "{published}");
+        assert_eq!(
+            published["data"]["x"]["article"]["status"], "PUBLISHED",
+            "{published}"
+        );
         assert_eq!(
             node_title(&app, None, &id).await,
             "Fête de la Musique",
@@ -200,22 +203,25 @@ async fn editors_run_the_whole_article_workflow() {
             );
         }
         assert_eq!(
-            step("archiveArticle", 5).await["data"]["x"]["status"],
+            step("archiveArticle", 5).await["data"]["x"]["article"]["status"],
             "ARCHIVED"
         );
         assert_eq!(
-            step("unpublishArticle", 6).await["data"]["x"]["status"],
+            step("unpublishArticle", 6).await["data"]["x"]["article"]["status"],
             "DRAFT"
         );
         assert_eq!(node_title(&app, None, &id).await, Value::Null);
         let (_, deleted) = run(
             &app,
             Some(&ville),
-            "mutation($id: ID!) { deleteArticle(id: $id, version: 7) }",
+            "mutation($id: ID!) { deleteArticle(id: $id, version: 7) { deletedId } }",
             json!({ "id": id }),
         )
         .await;
-        assert_eq!(deleted["data"]["deleteArticle"], true, "{deleted}");
+        assert_eq!(
+            deleted["data"]["deleteArticle"]["deletedId"], id,
+            "{deleted}"
+        );
 
         // The trail: every write, who made it and for which organization; revisions compare.
         let (_, trail) = run(&app, Some(&ville), "query($id: ID!) { auditLog(itemId: $id, first: 50) { totalCount nodes { action actor organization { slug } changes } } }", json!({ "id": id })).await;
@@ -282,7 +288,7 @@ async fn revisions_are_listed_and_compared() {
         let (_, revisions) = run(
             &app,
             Some(&ville),
-            "query($id: ID!) { articleRevisions(id: $id) { version title tags } }",
+            "query($id: ID!) { articleRevisions(id: $id) { version status title tags } }",
             json!({ "id": id }),
         )
         .await;
@@ -293,6 +299,9 @@ async fn revisions_are_listed_and_compared() {
             .map(|r| r["version"].as_i64().unwrap())
             .collect();
         assert_eq!(versions, [2, 1], "{revisions}");
+        for revision in revisions["data"]["articleRevisions"].as_array().unwrap() {
+            assert_eq!(revision["status"], "DRAFT", "{revisions}");
+        }
         let (_, compared) = run(&app, Some(&ville), "query($id: ID!) { compareArticleRevisions(id: $id, from: 1, to: 2) { field from to } }", json!({ "id": id })).await;
         let fields: Vec<&str> = compared["data"]["compareArticleRevisions"]
             .as_array()
@@ -326,7 +335,7 @@ async fn hostile_input_is_refused_field_by_field_and_nothing_is_stored() {
             "tags": tags,
             "neighborhoods": ["atlantis"],
             "relatedEvents": ["not-an-id"],
-            "cover": { "url": "http://insecure.example/image.jpg", "alt": "" },
+            "coverImage": { "url": "http://insecure.example/image.jpg", "alt": "" },
             "publishers": ["ville-de-toulouse", "toulouse-metropole"],
         });
         let (status, body) = run(&app, Some(&ville), CREATE, json!({ "input": input })).await;
@@ -344,8 +353,8 @@ async fn hostile_input_is_refused_field_by_field_and_nothing_is_stored() {
             "tags",
             "neighborhoods[0]",
             "relatedEvents[0]",
-            "cover.url",
-            "cover.alt",
+            "coverImage.url",
+            "coverImage.alt",
             "publishers[1]",
         ] {
             assert!(
@@ -435,11 +444,10 @@ async fn every_article_mutation_checks_who_asks() {
             .await;
             assert_eq!(code(&body), expected, "{label} {who}: {body}");
         }
-        let publish =
-            "mutation($id: ID!, $v: Int!) { publishArticle(id: $id, version: $v) { version } }";
+        let publish = "mutation($id: ID!, $v: Int!) { publishArticle(id: $id, version: $v) { article { version } } }";
         let (_, body) = run(&app, Some(&admin), publish, json!({ "id": ours, "v": 1 })).await;
         assert_eq!(
-            body["data"]["publishArticle"]["version"], 2,
+            body["data"]["publishArticle"]["article"]["version"], 2,
             "{label}: {body}"
         );
         // Public now, but still not theirs to change.
@@ -551,14 +559,14 @@ async fn scheduled_articles_are_published_once_by_competing_replicas() {
                 .unwrap()
                 .to_owned();
             let at = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
-            let (_, scheduled) = run(&app, Some(&ville), "mutation($id: ID!, $at: DateTime!) { scheduleArticle(id: $id, version: 1, publishAt: $at) { status } }", json!({ "id": id, "at": at })).await;
+            let (_, scheduled) = run(&app, Some(&ville), "mutation($id: ID!, $at: DateTime!) { scheduleArticle(id: $id, version: 1, publishAt: $at) { article { status } } }", json!({ "id": id, "at": at })).await;
             assert_eq!(
-                scheduled["data"]["scheduleArticle"]["status"], "SCHEDULED",
+                scheduled["data"]["scheduleArticle"]["article"]["status"], "SCHEDULED",
                 "{scheduled}"
             );
             ids.push(id);
         }
-        let (_, past) = run(&app, Some(&ville), "mutation($id: ID!) { scheduleArticle(id: $id, version: 2, publishAt: \"2020-01-01T00:00:00Z\") { status } }", json!({ "id": ids[0] })).await;
+        let (_, past) = run(&app, Some(&ville), "mutation($id: ID!) { scheduleArticle(id: $id, version: 2, publishAt: \"2020-01-01T00:00:00Z\") { article { status } } }", json!({ "id": ids[0] })).await;
         assert_eq!(
             past["errors"][0]["extensions"]["fields"][0]["field"], "publishAt",
             "{past}"
@@ -689,17 +697,17 @@ async fn media_are_recognised_and_social_posts_are_recorded() {
         assert_eq!(fields, ["media[0]", "media[1]", "media[2]"], "{label}");
 
         // Syndication: posts recorded per article, checked against their network.
-        let record = "mutation($id: ID!, $n: Network!, $u: String!) { recordSocialPost(articleId: $id, network: $n, url: $u) { id network url } }";
+        let record = "mutation($id: ID!, $n: Network!, $u: URL!) { recordSocialPost(articleId: $id, network: $n, url: $u) { socialPost { id network url } } }";
         let (_, posted) = run(&app, Some(&ville), record, json!({ "id": id, "n": "FACEBOOK", "u": "https://www.facebook.com/toulouse/posts/123?fbclid=abc" })).await;
         assert_eq!(
-            posted["data"]["recordSocialPost"]["url"],
+            posted["data"]["recordSocialPost"]["socialPost"]["url"],
             "https://www.facebook.com/toulouse/posts/123",
             "{label}: {posted}"
         );
         let (_, again) = run(&app, Some(&ville), record, json!({ "id": id, "n": "FACEBOOK", "u": "https://www.facebook.com/toulouse/posts/123" })).await;
         assert_eq!(
-            again["data"]["recordSocialPost"]["id"],
-            posted["data"]["recordSocialPost"]["id"]
+            again["data"]["recordSocialPost"]["socialPost"]["id"],
+            posted["data"]["recordSocialPost"]["socialPost"]["id"]
         );
         let (_, wrong) = run(&app, Some(&ville), record, json!({ "id": id, "n": "INSTAGRAM", "u": "https://www.facebook.com/toulouse/posts/456" })).await;
         assert_eq!(
@@ -724,11 +732,14 @@ async fn media_are_recognised_and_social_posts_are_recorded() {
         let (_, removed) = run(
             &app,
             Some(&ville),
-            "mutation($id: ID!) { removeSocialPost(id: $id) }",
+            "mutation($id: ID!) { removeSocialPost(id: $id) { deletedId } }",
             json!({ "id": posts[0]["id"] }),
         )
         .await;
-        assert_eq!(removed["data"]["removeSocialPost"], true, "{removed}");
+        assert_eq!(
+            removed["data"]["removeSocialPost"]["deletedId"], posts[0]["id"],
+            "{removed}"
+        );
         let (_, listed) = run(
             &app,
             Some(&ville),

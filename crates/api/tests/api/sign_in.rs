@@ -16,10 +16,8 @@ use serde_json::{Value, json};
 use super::accounts::{PASSWORD, register, request, run};
 use super::{TestApp, apps, code, send};
 
-const LOGIN: &str =
-    "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }";
-const REFRESH: &str =
-    "mutation($t: String!) { refreshSession(refreshToken: $t) { accessToken refreshToken } }";
+const LOGIN: &str = "mutation($e: Email!, $p: String!) { login(email: $e, password: $p) { session { accessToken } } }";
+const REFRESH: &str = "mutation($t: String!) { refreshSession(refreshToken: $t) { session { accessToken refreshToken } } }";
 
 /// A request as if it came from `peer`.
 fn from(peer: &str, mut request: Request<Body>) -> Request<Body> {
@@ -89,7 +87,7 @@ async fn a_guesser_locks_out_their_own_address_not_the_owner() {
         // The owner, from their own address, signs in (after a short wait).
         let body = login_from(&app, "198.51.100.20:6000", "ana@example.org", PASSWORD).await;
         assert!(
-            body["data"]["login"]["accessToken"].is_string(),
+            body["data"]["login"]["session"]["accessToken"].is_string(),
             "{label}: {body}"
         );
         // An IPv6 guesser gains nothing by moving within its /64.
@@ -113,18 +111,18 @@ async fn concurrent_refreshes_with_one_token_rotate_once_and_close_the_session()
         let answers = join_all((0..8).map(|_| refresh(&app, &token))).await;
         let rotated: Vec<&Value> = answers
             .iter()
-            .filter(|a| a["data"]["refreshSession"]["accessToken"].is_string())
+            .filter(|a| a["data"]["refreshSession"]["session"]["accessToken"].is_string())
             .collect();
         assert_eq!(rotated.len(), 1, "{label}: {answers:?}");
         assert!(
             answers
                 .iter()
-                .filter(|a| a["data"]["refreshSession"]["accessToken"].is_null())
+                .filter(|a| a["data"]["refreshSession"]["session"]["accessToken"].is_null())
                 .all(|a| code(a) == "UNAUTHENTICATED"),
             "{label}"
         );
         // The replays closed the session: what the winner got no longer works.
-        let winner = &rotated[0]["data"]["refreshSession"];
+        let winner = &rotated[0]["data"]["refreshSession"]["session"];
         assert_eq!(
             viewer_status(&app, winner["accessToken"].as_str().unwrap()).await,
             StatusCode::UNAUTHORIZED,
@@ -142,7 +140,7 @@ async fn refresh_loop(app: &TestApp, mut token: String) -> (Option<String>, Stri
     let mut access = None;
     for _ in 0..200 {
         let answer = refresh(app, &token).await;
-        let session = &answer["data"]["refreshSession"];
+        let session = &answer["data"]["refreshSession"]["session"];
         match (
             session["accessToken"].as_str(),
             session["refreshToken"].as_str(),
@@ -165,9 +163,9 @@ async fn a_logout_or_password_change_racing_a_refresh_loop_leaves_no_token_worki
             let email = format!("{ending}@example.org");
             let (access, stolen) = register(&app, &email).await;
             let mutation = match ending {
-                "logout" => "mutation { logout }".to_owned(),
+                "logout" => "mutation { logout { sessionsClosed } }".to_owned(),
                 _ => format!(
-                    "mutation {{ changePassword(currentPassword: \"{PASSWORD}\", newPassword: \"violette-canal-du-midi\") {{ accessToken }} }}"
+                    "mutation {{ changePassword(currentPassword: \"{PASSWORD}\", newPassword: \"violette-canal-du-midi\") {{ session {{ accessToken }} }} }}"
                 ),
             };
             let close = async {
@@ -272,7 +270,7 @@ async fn a_stolen_session_cannot_guess_the_password() {
         let label = app.test_db.label;
         let (access, _) = register(&app, "ana@example.org").await;
         let before = app.auth.password_checks();
-        let change = "mutation { changePassword(currentPassword: \"guess-guess-guess\", newPassword: \"violette-canal-du-midi\") { accessToken } }";
+        let change = "mutation { changePassword(currentPassword: \"guess-guess-guess\", newPassword: \"violette-canal-du-midi\") { session { accessToken } } }";
         for _ in 0..account_ops::MAX_ATTEMPTS_PER_ACCOUNT_AND_ADDRESS {
             let (_, body) = run(&app, Some(&access), change, json!({})).await;
             assert_eq!(code(&body), "FORBIDDEN", "{label}: {body}");
@@ -282,7 +280,7 @@ async fn a_stolen_session_cannot_guess_the_password() {
         let (_, body) = run(
             &app,
             Some(&access),
-            "mutation { deleteMyAccount(password: \"guess-guess-guess\") }",
+            "mutation { deleteMyAccount(password: \"guess-guess-guess\") { deletedId } }",
             json!({}),
         )
         .await;
@@ -367,11 +365,14 @@ async fn made_up_credentials_cost_their_address_and_stop_reaching_the_database()
             &router,
             from(
                 "198.51.100.51:7000",
-                request(Some(&access), &json!({ "query": "mutation { logout }" })),
+                request(
+                    Some(&access),
+                    &json!({ "query": "mutation { logout { sessionsClosed } }" }),
+                ),
             ),
         )
         .await;
-        assert_eq!(out["data"]["logout"], true, "{label}: {out}");
+        assert_eq!(out["data"]["logout"]["sessionsClosed"], 1, "{label}: {out}");
         assert_eq!(
             ask(access.clone(), "198.51.100.51:7000").await,
             StatusCode::UNAUTHORIZED

@@ -97,4 +97,12 @@ impl Moderation {
     pub fn hides(self) -> bool {
         self == Moderation::Hide
     }
+
+    /// The audit log's action of this moderation.
+    pub fn action(self) -> crate::audit::AuditAction {
+        match self {
+            Moderation::Hide => crate::audit::AuditAction::Hide,
+            Moderation::Restore => crate::audit::AuditAction::Restore,
+        }
+    }
 }

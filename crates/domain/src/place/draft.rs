@@ -375,6 +375,7 @@ fn check_location(errors: &mut FieldErrors, form: &LocationForm) -> Option<Locat
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::calendar::{parse_date, parse_time};
     use crate::opening_hours::DayOfWeek;
     use crate::place::{ContactForm, ExceptionForm, WeeklyForm};
 
@@ -414,11 +415,11 @@ mod tests {
             opening_hours: Some(OpeningHoursForm {
                 weekly: vec![WeeklyForm {
                     day: DayOfWeek::Saturday,
-                    opens: "09:00".into(),
-                    closes: "18:00".into(),
+                    opens: parse_time("09:00").unwrap(),
+                    closes: parse_time("18:00").unwrap(),
                 }],
                 exceptions: vec![ExceptionForm {
-                    date: "2026-05-01".into(),
+                    date: parse_date("2026-05-01").unwrap(),
                     ranges: Vec::new(),
                     note: Some("Fête du travail".into()),
                 }],
@@ -458,22 +459,12 @@ mod tests {
             phone: None,
         });
         form.opening_hours = Some(OpeningHoursForm {
-            weekly: vec![WeeklyForm {
-                day: DayOfWeek::Monday,
-                opens: "9h".into(),
-                closes: "18:00".into(),
+            weekly: Vec::new(),
+            exceptions: vec![ExceptionForm {
+                date: parse_date("2026-05-08").unwrap(),
+                ranges: Vec::new(),
+                note: Some("Fermé\nexceptionnellement".into()),
             }],
-            exceptions: vec![
-                ExceptionForm {
-                    date: "May Day".into(),
-                    ..ExceptionForm::default()
-                },
-                ExceptionForm {
-                    date: "2026-05-08".into(),
-                    ranges: vec!["10:00".into()],
-                    note: None,
-                },
-            ],
         });
         form.neighborhood = Some("atlantis".into());
         let errors = PlaceDraft::parse(form, &references(DefaultPublisher::Unknown)).unwrap_err();
@@ -486,9 +477,7 @@ mod tests {
                 "neighborhood",
                 "contact.email",
                 "contact.website",
-                "openingHours.weekly[0]",
-                "openingHours.exceptions[0].date",
-                "openingHours.exceptions[1].ranges[0]",
+                "openingHours.exceptions[0].note",
             ]
         );
     }
@@ -499,8 +488,8 @@ mod tests {
         form.opening_hours = Some(OpeningHoursForm {
             weekly: vec![WeeklyForm {
                 day: DayOfWeek::Monday,
-                opens: "09:00".into(),
-                closes: "09:00".into(),
+                opens: parse_time("09:00").unwrap(),
+                closes: parse_time("09:00").unwrap(),
             }],
             exceptions: Vec::new(),
         });

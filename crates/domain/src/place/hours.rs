@@ -1,5 +1,5 @@
-//! Opening hours as forms give them (`HH:MM` times, `HH:MM-HH:MM` ranges, `YYYY-MM-DD`
-//! dates), checked into [`OpeningHours`], whose own rules then apply.
+//! Opening hours as forms give them (times and dates already read by
+//! [`crate::calendar`]), checked into [`OpeningHours`], whose own rules then apply.
 
 use chrono::{NaiveDate, NaiveTime};
 
@@ -9,24 +9,25 @@ use crate::opening_hours::{
     TimeRange, WeeklyRange,
 };
 
-/// One weekly opening range as a form gives it (`HH:MM`).
+/// One weekly opening range as a form gives it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WeeklyForm {
     /// The day it opens.
     pub day: DayOfWeek,
     /// Opening time.
-    pub opens: String,
+    pub opens: NaiveTime,
     /// Closing time; not after `opens`, it runs past midnight.
-    pub closes: String,
+    pub closes: NaiveTime,
 }
 
 /// Hours of one date that differ from the weekly ones, as a form gives them.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExceptionForm {
-    /// `YYYY-MM-DD`.
-    pub date: String,
-    /// Ranges as `HH:MM-HH:MM`; none means closed all day.
-    pub ranges: Vec<String>,
+    /// The local date.
+    pub date: NaiveDate,
+    /// Opening ranges; none means closed all day. Not after `opens`, `closes` is on the
+    /// next day.
+    pub ranges: Vec<TimeRange>,
     /// Why.
     pub note: Option<String>,
 }
@@ -40,10 +41,6 @@ pub struct OpeningHoursForm {
     pub exceptions: Vec<ExceptionForm>,
 }
 
-fn parse_hhmm(text: &str) -> Option<NaiveTime> {
-    NaiveTime::parse_from_str(text.trim(), "%H:%M").ok()
-}
-
 /// Checks opening hours as a form gives them, then the rules of [`OpeningHours::validate`].
 pub(super) fn check_hours(errors: &mut FieldErrors, form: &OpeningHoursForm) -> OpeningHours {
     let mut hours = OpeningHours::default();
@@ -54,16 +51,15 @@ pub(super) fn check_hours(errors: &mut FieldErrors, form: &OpeningHoursForm) -> 
         form.weekly.len(),
         weekly_most,
     ) {
-        for (i, r) in form.weekly.iter().enumerate() {
-            match (parse_hhmm(&r.opens), parse_hhmm(&r.closes)) {
-                (Some(opens), Some(closes)) => hours.weekly.push(WeeklyRange {
-                    day: r.day,
-                    opens,
-                    closes,
-                }),
-                _ => errors.add(format!("openingHours.weekly[{i}]"), "times are HH:MM"),
-            }
-        }
+        hours.weekly = form
+            .weekly
+            .iter()
+            .map(|r| WeeklyRange {
+                day: r.day,
+                opens: r.opens,
+                closes: r.closes,
+            })
+            .collect();
     }
     let exceptions = form.exceptions.len();
     if check_count(
@@ -74,23 +70,9 @@ pub(super) fn check_hours(errors: &mut FieldErrors, form: &OpeningHoursForm) -> 
     ) {
         for (i, e) in form.exceptions.iter().enumerate() {
             let field = format!("openingHours.exceptions[{i}]");
-            let Ok(date) = NaiveDate::parse_from_str(e.date.trim(), "%Y-%m-%d") else {
-                errors.add(format!("{field}.date"), "give a date such as 2027-05-01");
-                continue;
-            };
             let ranges_field = format!("{field}.ranges");
             if !check_count(errors, &ranges_field, e.ranges.len(), MAX_RANGES_PER_DAY) {
                 continue;
-            }
-            let mut ranges = Vec::new();
-            for (j, range) in e.ranges.iter().enumerate() {
-                let parsed = range
-                    .split_once('-')
-                    .and_then(|(a, b)| Some((parse_hhmm(a)?, parse_hhmm(b)?)));
-                match parsed {
-                    Some((opens, closes)) => ranges.push(TimeRange { opens, closes }),
-                    None => errors.add(format!("{field}.ranges[{j}]"), "a range is HH:MM-HH:MM"),
-                }
             }
             let note = check_optional_text(
                 errors,
@@ -99,7 +81,11 @@ pub(super) fn check_hours(errors: &mut FieldErrors, form: &OpeningHoursForm) -> 
                 MAX_NOTE_CHARS,
                 Lines::Single,
             );
-            hours.exceptions.push(ExceptionDay { date, ranges, note });
+            hours.exceptions.push(ExceptionDay {
+                date: e.date,
+                ranges: e.ranges.clone(),
+                note,
+            });
         }
     }
     if let Err(e) = hours.validate() {
@@ -110,69 +96,73 @@ pub(super) fn check_hours(errors: &mut FieldErrors, form: &OpeningHoursForm) -> 
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::calendar::{parse_date, parse_time};
 
     fn fields(errors: &FieldErrors) -> Vec<&str> {
         errors.fields().iter().map(|e| e.field.as_str()).collect()
+    }
+
+    fn range(opens: &str, closes: &str) -> TimeRange {
+        TimeRange {
+            opens: parse_time(opens).unwrap(),
+            closes: parse_time(closes).unwrap(),
+        }
     }
 
     #[test]
     fn hours_are_read_range_by_range_and_then_checked_as_a_whole() {
         let mut errors = FieldErrors::default();
         let form = OpeningHoursForm {
-            weekly: vec![
-                WeeklyForm {
-                    day: DayOfWeek::Friday,
-                    opens: "22:00".into(),
-                    closes: " 02:00".into(),
-                },
-                WeeklyForm {
-                    day: DayOfWeek::Monday,
-                    opens: "9h".into(),
-                    closes: "18:00".into(),
-                },
-            ],
+            weekly: vec![WeeklyForm {
+                day: DayOfWeek::Friday,
+                opens: parse_time("22:00").unwrap(),
+                closes: parse_time("02:00").unwrap(),
+            }],
             exceptions: vec![
                 ExceptionForm {
-                    date: "2026-12-25".into(),
+                    date: parse_date("2026-12-25").unwrap(),
                     ranges: Vec::new(),
                     note: Some("Noël".into()),
                 },
                 ExceptionForm {
-                    date: "2026-12-31".into(),
-                    ranges: vec!["10:00-16:00".into(), "late".into()],
-                    note: None,
-                },
-                ExceptionForm {
-                    date: "Easter".into(),
-                    ..ExceptionForm::default()
+                    date: parse_date("2026-12-31").unwrap(),
+                    ranges: vec![range("10:00", "16:00"), range("20:00", "01:00")],
+                    note: Some("a\nb".into()),
                 },
             ],
         };
         let hours = check_hours(&mut errors, &form);
-        assert_eq!(
-            fields(&errors),
-            [
-                "openingHours.weekly[1]",
-                "openingHours.exceptions[1].ranges[1]",
-                "openingHours.exceptions[2].date",
-            ]
-        );
+        assert_eq!(fields(&errors), ["openingHours.exceptions[1].note"]);
         assert_eq!(hours.weekly.len(), 1);
         assert!(hours.weekly[0].closes < hours.weekly[0].opens);
         assert_eq!(hours.exceptions.len(), 2);
+        assert!(hours.exceptions[1].ranges[1].is_overnight());
         let mut errors = FieldErrors::default();
         let twice = OpeningHoursForm {
             weekly: Vec::new(),
             exceptions: vec![
                 ExceptionForm {
-                    date: "2026-12-25".into(),
-                    ..ExceptionForm::default()
+                    date: parse_date("2026-12-25").unwrap(),
+                    ranges: Vec::new(),
+                    note: None,
                 };
                 2
             ],
         };
         check_hours(&mut errors, &twice);
         assert_eq!(fields(&errors), ["openingHours"]);
+        let mut errors = FieldErrors::default();
+        let crowded = OpeningHoursForm {
+            weekly: Vec::new(),
+            exceptions: vec![ExceptionForm {
+                date: parse_date("2026-12-24").unwrap(),
+                ranges: vec![range("10:00", "11:00"); MAX_RANGES_PER_DAY + 1],
+                note: None,
+            }],
+        };
+        check_hours(&mut errors, &crowded);
+        assert_eq!(fields(&errors), ["openingHours.exceptions[0].ranges"]);
     }
 }

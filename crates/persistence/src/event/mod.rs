@@ -10,6 +10,7 @@ mod columns;
 mod dates;
 
 use capitole_domain::agenda::ExternalKey;
+use capitole_domain::audit::AuditAction;
 use capitole_domain::change::{ChangeKind, ItemKind};
 use capitole_domain::event::{EventContent, EventDraft, EventEdit, EventStatus};
 use capitole_domain::ids::new_id;
@@ -50,7 +51,7 @@ pub async fn edit<E: From<StorageError>>(
     db: &Database,
     id: Uuid,
     expected_version: i64,
-    action: &str,
+    action: AuditAction,
     now: DateTime<Utc>,
     decide: impl FnOnce(&EventContent) -> Result<(Actor, EventEdit), E>,
 ) -> Result<event::Model, E> {
@@ -147,7 +148,7 @@ pub async fn set_occurrence_status<E: From<StorageError>>(
         &actor,
         ItemKind::Event,
         event_id,
-        "SET_OCCURRENCE_STATUS",
+        AuditAction::SetOccurrenceStatus,
         json!({ "startsAt": starts_at, "status": { "from": date.status, "to": status.code() } }),
         now,
     )
@@ -358,7 +359,7 @@ impl Versioned for Events {
             actor,
             ItemKind::Event,
             row.id,
-            "CREATE",
+            AuditAction::Create,
             json!({ "title": row.title, "slug": row.slug, "publishers": columns.publishers, "source": row.source, "externalId": row.external_id, "dates": dates }),
             now,
         )
@@ -381,7 +382,7 @@ impl Versioned for Events {
         before: &event::Model,
         current: &EventContent,
         edit: EventEdit,
-        action: &str,
+        action: AuditAction,
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<Option<event::Model>, StorageError> {

@@ -4,7 +4,7 @@
 
 mod community;
 mod demo;
-mod demo_data;
+pub mod demo_data;
 mod synthetic;
 
 use capitole_domain::recurrence::RecurrenceRule;

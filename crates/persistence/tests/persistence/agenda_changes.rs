@@ -4,6 +4,7 @@
 //! changes nothing, a stale version and a refused edit append none.
 
 use capitole_domain::agenda::{DefaultPublisher, ExternalKey, References};
+use capitole_domain::audit::AuditAction;
 use capitole_domain::event::{
     EventDraft, EventForm, EventPatch, EventPatchForm, EventStatus, StatusChange,
 };
@@ -120,7 +121,7 @@ async fn edit_event(
     now: DateTime<Utc>,
     patch: EventPatch,
 ) -> Result<capitole_persistence::entities::event::Model, StorageError> {
-    event::edit(db, id, version, "UPDATE", now, |current| {
+    event::edit(db, id, version, AuditAction::Update, now, |current| {
         Ok::<_, StorageError>((actor(), patch.apply(current).unwrap()))
     })
     .await
@@ -152,7 +153,7 @@ async fn every_write_of_an_event_appends_exactly_one_public_entry_and_a_cancella
         // A stale version and a refused edit append nothing.
         let stale = edit_event(db, id, 1, now, retitled(now, "Trop tard")).await;
         assert!(matches!(stale, Err(StorageError::Stale { .. })), "{label}");
-        let refused = event::edit(db, id, 2, "UPDATE", now, |_| {
+        let refused = event::edit(db, id, 2, AuditAction::Update, now, |_| {
             Err::<(Actor, _), _>(StorageError::BadRequest("refused".into()))
         })
         .await;
@@ -165,7 +166,7 @@ async fn every_write_of_an_event_appends_exactly_one_public_entry_and_a_cancella
 
         // Cancelling says CANCELLED; an edit of the cancelled event is an update again.
         let cancel = StatusChange::parse(EventStatus::Cancelled, None).unwrap();
-        let cancelled = event::edit(db, id, 2, "CANCEL", now, |current| {
+        let cancelled = event::edit(db, id, 2, AuditAction::Cancel, now, |current| {
             Ok::<_, StorageError>((actor(), cancel.apply(current).unwrap()))
         })
         .await
@@ -329,7 +330,7 @@ async fn every_write_of_a_place_appends_exactly_one_public_entry() {
             PlacePatch::parse(form, &refs).unwrap()
         };
         let edit = |version: i64, patch: PlacePatch| async move {
-            place::edit(db, id, version, "UPDATE", now, |current| {
+            place::edit(db, id, version, AuditAction::Update, now, |current| {
                 Ok::<_, StorageError>((actor(), patch.apply(current)))
             })
             .await
@@ -340,7 +341,7 @@ async fn every_write_of_a_place_appends_exactly_one_public_entry() {
         let stale = edit(1, rename("Trop tard")).await;
         assert!(matches!(stale, Err(StorageError::Stale { .. })), "{label}");
         let closure = Closure::closing(Some(now + Duration::days(20)), now).unwrap();
-        let closed = place::edit(db, id, 2, "CLOSE", now, |current| {
+        let closed = place::edit(db, id, 2, AuditAction::Close, now, |current| {
             Ok::<_, StorageError>((
                 actor(),
                 capitole_domain::place::PlaceEdit::closure(current, closure),

@@ -257,11 +257,14 @@ async fn tips_record_their_public_content_and_nothing_else() {
         let twice = tips::like_tip(db, bob, left.id, false, now).await.unwrap();
         assert_eq!(twice.like_count, 1, "a like counts once");
         let report = TipReport::parse(Some("hors sujet")).unwrap();
-        assert!(
-            tips::report_tip(db, bob, left.id, &report, false, now)
-                .await
-                .unwrap()
-        );
+        let reported = tips::report_tip(db, bob, left.id, &report, false, now)
+            .await
+            .unwrap();
+        assert_eq!(reported.report_count, 1, "{label}");
+        let again = tips::report_tip(db, bob, left.id, &report, false, now)
+            .await
+            .unwrap();
+        assert_eq!(again.report_count, 1, "a report counts once");
         assert_eq!(change_log(db).await.len(), before + 1, "{label}");
 
         // Hidden: HIDDEN (the public saw it before); hiding again records nothing; hidden,

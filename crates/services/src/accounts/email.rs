@@ -212,13 +212,13 @@ pub async fn verify_email(
 }
 
 /// Mails a new verification link to an account that is waiting for one. Says nothing about
-/// whether there is such an account.
+/// whether there is such an account: returns the address as normalised, whatever happened.
 pub async fn request_verification(
     services: &Services,
     settings: &AccountSettings,
     raw_email: &str,
     now: DateTime<Utc>,
-) -> ServiceResult<()> {
+) -> ServiceResult<Email> {
     let db = &services.db;
     let email = email(raw_email)?;
     if let Some(person) = accounts::user_by_email(db, email.as_str()).await?
@@ -226,24 +226,25 @@ pub async fn request_verification(
     {
         mail_verification(db, settings, &person, now).await?;
     }
-    Ok(())
+    Ok(email)
 }
 
 /// Mails a link that resets the password of the account of `raw_email`, if there is one.
-/// Says nothing about whether there is.
+/// Says nothing about whether there is: returns the address as normalised, whatever
+/// happened.
 pub async fn request_password_reset(
     services: &Services,
     settings: &AccountSettings,
     raw_email: &str,
     now: DateTime<Utc>,
-) -> ServiceResult<()> {
+) -> ServiceResult<Email> {
     let db = &services.db;
     let email = email(raw_email)?;
     if let Some(person) = accounts::user_by_email(db, email.as_str()).await? {
         let why = "Someone, perhaps you, asked to reset the password of your account.";
         mail_reset(db, settings, &person, now, why).await?;
     }
-    Ok(())
+    Ok(email)
 }
 
 /// Gives the account of a reset token a new password: every session closes, and a new one

@@ -28,6 +28,7 @@ use capitole_domain::access::{Email, check_new_password};
 use capitole_persistence::entities::user;
 use capitole_persistence::privacy;
 use chrono::{DateTime, Utc};
+use uuid::Uuid;
 
 use crate::auth::{Auth, secrets};
 use crate::{ErrorCode, Principal, ServiceError, ServiceResult, Services};
@@ -92,7 +93,7 @@ pub async fn export(services: &Services, by: &Principal) -> ServiceResult<serde_
 }
 
 /// Erases the signed-in person's account and personal data (their right to erasure under
-/// the GDPR), once they gave their password again. Whether there was an account to erase.
+/// the GDPR), once they gave their password again. Returns the id of the account erased.
 pub async fn erase(
     services: &Services,
     auth: &Auth,
@@ -100,8 +101,11 @@ pub async fn erase(
     password: &str,
     client: Option<IpAddr>,
     now: DateTime<Utc>,
-) -> ServiceResult<bool> {
+) -> ServiceResult<Uuid> {
     let user = by.user()?;
     confirm_password(&services.db, auth, user.user_id, password, client, now).await?;
-    Ok(privacy::delete_user(&services.db, user.user_id, now).await?)
+    if !privacy::delete_user(&services.db, user.user_id, now).await? {
+        return Err(ServiceError::not_found("the account no longer exists"));
+    }
+    Ok(user.user_id)
 }

@@ -354,20 +354,20 @@ pub async fn refresh(
 }
 
 /// Closes the signed-in person's session (or, `everywhere`, every session of their
-/// account): its access and refresh tokens stop working at once.
+/// account): its access and refresh tokens stop working at once. Returns how many sessions
+/// closed.
 pub async fn sign_out(
     services: &Services,
     by: &Principal,
     everywhere: bool,
     now: DateTime<Utc>,
-) -> ServiceResult<()> {
+) -> ServiceResult<u64> {
     let user = by.user()?;
-    if everywhere {
-        sessions::revoke_all(&services.db, user.user_id, now).await?;
+    Ok(if everywhere {
+        sessions::revoke_all(&services.db, user.user_id, now).await?
     } else {
-        sessions::revoke(&services.db, user.session, now).await?;
-    }
-    Ok(())
+        sessions::revoke(&services.db, user.session, now).await?
+    })
 }
 
 /// Changes the signed-in person's password once they gave the current one: every session

@@ -130,9 +130,13 @@ pub(super) fn rate_headers(response: &mut Response, rate: &RateStatus, window: u
     }
 }
 
-/// An error as JSON, with a code even for the errors async-graphql makes itself.
+/// An error as JSON, with a code even for the errors async-graphql makes itself, and the
+/// form a scalar expects when a value did not fit it.
 pub(super) fn with_code(error: ServerError) -> Value {
     let mut value = serde_json::to_value(&error).unwrap_or_else(|_| json!({ "message": "error" }));
+    if let Some(explained) = crate::types::scalars::explain(&error.message) {
+        value["message"] = Value::String(explained);
+    }
     if value.pointer("/extensions/code").is_none() {
         value["extensions"]["code"] = Value::String(ErrorCode::BadUserInput.as_str().to_owned());
     }

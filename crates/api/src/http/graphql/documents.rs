@@ -1,12 +1,13 @@
-//! Parsed query documents, kept by their text. Clients send the same few queries over and
-//! over; parsing one costs far more than copying its parsed form. The cache is bounded in
-//! entries and in the size of the texts it keeps, and starts over when full, so that a
-//! stream of distinct queries costs it no more than a few hundred small documents.
+//! Parsed query documents, kept by their text, each with the copy of it that runs (see
+//! `field_order`). Clients send the same few queries over and over; parsing and preparing
+//! one costs far more than copying its parsed form. The cache is bounded in entries and in
+//! the size of the texts it keeps, and starts over when full, so that a stream of distinct
+//! queries costs it no more than a few hundred small documents.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use async_graphql::parser::types::ExecutableDocument;
+use crate::field_order::PreparedDocument;
 
 /// How many documents the cache holds before it starts over.
 const CAPACITY: usize = 256;
@@ -17,25 +18,23 @@ const MAX_TEXT_BYTES: usize = 4 * 1024;
 /// Parsed documents by query text.
 #[derive(Default)]
 pub(crate) struct DocumentCache {
-    entries: Mutex<HashMap<Box<str>, Arc<ExecutableDocument>>>,
+    entries: Mutex<HashMap<Box<str>, Arc<PreparedDocument>>>,
 }
 
 impl DocumentCache {
-    /// The parsed document of this query text, if it was parsed before.
-    pub(crate) fn get(&self, query: &str) -> Option<ExecutableDocument> {
+    /// The prepared document of this query text, if it was parsed before.
+    pub(crate) fn get(&self, query: &str) -> Option<Arc<PreparedDocument>> {
         if query.len() > MAX_TEXT_BYTES {
             return None;
         }
-        let found = self.lock().get(query).cloned();
-        found.map(|document| document.as_ref().clone())
+        self.lock().get(query).cloned()
     }
 
-    /// Keeps the parsed document of this query text.
-    pub(crate) fn insert(&self, query: &str, document: &ExecutableDocument) {
+    /// Keeps the prepared document of this query text.
+    pub(crate) fn insert(&self, query: &str, document: Arc<PreparedDocument>) {
         if query.len() > MAX_TEXT_BYTES {
             return;
         }
-        let document = Arc::new(document.clone());
         let mut entries = self.lock();
         if entries.len() >= CAPACITY {
             entries.clear();
@@ -43,7 +42,7 @@ impl DocumentCache {
         entries.insert(query.into(), document);
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Box<str>, Arc<ExecutableDocument>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Box<str>, Arc<PreparedDocument>>> {
         self.entries
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -54,8 +53,9 @@ impl DocumentCache {
 mod tests {
     use super::*;
 
-    fn parse(query: &str) -> ExecutableDocument {
-        async_graphql::parser::parse_query(query).expect("the test query parses")
+    fn parse(query: &str) -> Arc<PreparedDocument> {
+        let document = async_graphql::parser::parse_query(query).expect("the test query parses");
+        Arc::new(crate::schema::field_order().prepare(document))
     }
 
     #[test]
@@ -63,9 +63,12 @@ mod tests {
         let cache = DocumentCache::default();
         let query = "query Q($id: ID!) { node(id: $id) { id } }";
         assert!(cache.get(query).is_none());
-        cache.insert(query, &parse(query));
+        cache.insert(query, parse(query));
         let cached = cache.get(query).expect("cached");
-        assert_eq!(format!("{cached:?}"), format!("{:?}", parse(query)));
+        assert_eq!(
+            format!("{:?}", cached.written()),
+            format!("{:?}", parse(query).written())
+        );
         assert!(cache.get("{ node(id: 1) { id } }").is_none());
     }
 
@@ -74,11 +77,11 @@ mod tests {
         let cache = DocumentCache::default();
         for i in 0..CAPACITY + 10 {
             let query = format!("{{ a{i}: __typename }}");
-            cache.insert(&query, &parse(&query));
+            cache.insert(&query, parse(&query));
         }
         assert!(cache.lock().len() <= CAPACITY);
         let long = format!("{{ {} }}", "__typename ".repeat(MAX_TEXT_BYTES / 10));
-        cache.insert(&long, &parse(&long));
+        cache.insert(&long, parse(&long));
         assert!(cache.get(&long).is_none());
     }
 }

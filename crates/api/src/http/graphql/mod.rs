@@ -175,10 +175,12 @@ async fn execute(
             request,
             analysis,
             label,
+            asked,
         } = call.check_limits(operation, &subject, over_get).await?;
         let rate = call.charge_budget(&subject, analysis.cost, &label).await?;
         let scope = RequestScope::new(&state.api, now, principal, client);
-        let response = call.run(request, scope, analysis, &rate, &label).await?;
+        let mut response = call.run(request, scope, analysis, &rate, &label).await?;
+        call.arrange(&mut response, &asked);
         Ok(call.respond(response, &rate, &label))
     };
     match stages.await {

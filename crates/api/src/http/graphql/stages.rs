@@ -3,6 +3,7 @@
 //! and the answer. Each stage either hands the request on or answers it (`Err`).
 
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Instant;
 
 use async_graphql::Variables;
@@ -20,6 +21,7 @@ use super::negotiate::MediaType;
 use super::state::GraphqlState;
 use crate::context::RequestScope;
 use crate::error::ErrorCode;
+use crate::field_order::Asked;
 use crate::http::observability::{record_operation, record_rejection};
 use crate::limits::{Analysis, Violation};
 use crate::rate_limit::{RateStatus, RateSubject};
@@ -50,6 +52,8 @@ pub(super) struct Checked {
     pub analysis: Analysis,
     /// Its name as the metrics label it.
     pub label: String,
+    /// What it asks, in the order the answer lists it.
+    pub asked: Asked,
 }
 
 /// One request on its way through the stages: the service that answers it, the media type
@@ -138,41 +142,39 @@ impl<'a> Call<'a> {
         if let Err(violation) = state.analyzer.check_size(&query) {
             return Err(self.refuse(subject, &violation).await);
         }
-        let cached = state.documents.get(&query);
-        // A query parsed for the first time is kept once it parses.
-        let fresh = cached.is_none().then(|| query.clone());
-        let mut request = async_graphql::Request::new(query);
-        if let Some(name) = &name {
-            request = request.operation_name(name.clone());
-        }
-        if let Some(document) = cached {
-            request.set_parsed_query(document);
-        }
-        let (label, operation_type, analysis) = match request.parsed_query() {
-            Ok(document) => {
-                if let Some(text) = &fresh {
-                    state.documents.insert(text, document);
+        let prepared = match state.documents.get(&query) {
+            Some(prepared) => prepared,
+            None => match async_graphql::parser::parse_query(&query) {
+                Ok(document) => {
+                    let prepared = Arc::new(state.field_order.prepare(document));
+                    state.documents.insert(&query, Arc::clone(&prepared));
+                    prepared
                 }
-                let (operation, operation_type) = describe(&document.operations, name.as_deref());
-                let label = state.operation_labels.label(&operation);
-                let analysis = state
-                    .analyzer
-                    .analyse(document, name.as_deref(), &variables);
-                (label, operation_type, analysis)
-            }
-            Err(error) => {
-                record_operation("invalid", "request_error", self.started);
-                // A request that does not parse is charged the minimum, like one over a limit.
-                let rate = state.limiter.charge(subject, 1).await;
-                let window = state.limiter.window_seconds();
-                return Err(invalid(self.media, vec![with_code(error)], &rate, window));
-            }
+                Err(error) => {
+                    record_operation("invalid", "request_error", self.started);
+                    // A request that does not parse is charged the minimum, like one over a
+                    // limit.
+                    let rate = state.limiter.charge(subject, 1).await;
+                    let window = state.limiter.window_seconds();
+                    return Err(invalid(
+                        self.media,
+                        vec![with_code(error.into())],
+                        &rate,
+                        window,
+                    ));
+                }
+            },
         };
+        let document = prepared.written();
+        let (operation, operation_type) = describe(&document.operations, name.as_deref());
+        let label = state.operation_labels.label(&operation);
+        let analysis = state
+            .analyzer
+            .analyse(document, name.as_deref(), &variables);
         let analysis = match analysis {
             Ok(analysis) => analysis,
             Err(violation) => return Err(self.refuse(subject, &violation).await),
         };
-        let request = request.variables(variables);
         if over_get && operation_type == Some(OperationType::Mutation) {
             let mut response = request_error(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -184,10 +186,17 @@ impl<'a> Call<'a> {
                 .insert(header::ALLOW, HeaderValue::from_static("POST"));
             return Err(response);
         }
+        let asked = Asked::new(Arc::clone(&prepared), name.clone(), &variables);
+        let mut request = async_graphql::Request::new(query).variables(variables);
+        if let Some(name) = name {
+            request = request.operation_name(name);
+        }
+        request.set_parsed_query(prepared.to_run());
         Ok(Checked {
             request,
             analysis,
             label,
+            asked,
         })
     }
 
@@ -248,6 +257,11 @@ impl<'a> Call<'a> {
             &message,
             Some((rate, self.state.limiter.window_seconds())),
         ))
+    }
+
+    /// Puts the fields of the answer in the order the operation asked for them.
+    pub(super) fn arrange(self, response: &mut async_graphql::Response, asked: &Asked) {
+        self.state.field_order.arrange(&mut response.data, asked);
     }
 
     /// The answer to an operation that ran: its data and errors with the caller's budget,

@@ -3,6 +3,7 @@
 use super::documents::DocumentCache;
 use super::identify::Identifier;
 use crate::context::ApiContext;
+use crate::field_order::FieldOrder;
 use crate::http::client::TrustedProxies;
 use crate::http::observability::OperationLabels;
 use crate::limits::Analyzer;
@@ -18,6 +19,8 @@ pub(crate) struct GraphqlState {
     pub analyzer: Analyzer,
     /// Parsed documents of the queries clients keep sending.
     pub documents: DocumentCache,
+    /// What puts each answer's fields in the order its operation asked for them.
+    pub field_order: FieldOrder,
     pub limiter: RateLimiter,
     pub proxies: TrustedProxies,
     /// Who is calling, with the credentials refused or accepted lately.

@@ -2,49 +2,37 @@
 //! are read here (an id that is not one is a failed field like any other), and every rule
 //! of an article is the domain's.
 
-use async_graphql::{ID, InputObject, MaybeUndefined, SimpleObject};
+use async_graphql::{ID, InputObject, MaybeUndefined};
 use capitole_domain::article_draft::{
     self as draft, ArticleChanges, ArticleDraft, CoverInput as DomainCover, NewArticle,
 };
 use capitole_domain::editorial::{Checked, FieldErrors};
-use capitole_persistence::entities::article;
 use uuid::Uuid;
 
 use crate::ids::{self, Kind};
 use crate::types::Audience;
-use crate::types::article::NewsArticle;
+use crate::types::article::MediaKind;
+use crate::types::scalars::Url;
 
-/// An article's cover image.
+/// An image with its text alternative.
 #[derive(InputObject)]
-pub(crate) struct CoverInput {
-    /// An https address of the image.
-    pub url: String,
+pub(crate) struct ImageInput {
+    /// Where the image is: an https address.
+    pub url: Url,
     /// What it shows, for people who cannot see it (required).
     pub alt: String,
     /// Who made it.
     pub credit: Option<String>,
 }
 
-impl From<CoverInput> for DomainCover {
-    fn from(cover: CoverInput) -> Self {
+impl From<ImageInput> for DomainCover {
+    fn from(image: ImageInput) -> Self {
         Self {
-            url: cover.url,
-            alt: cover.alt,
-            credit: cover.credit,
+            url: image.url.0,
+            alt: image.alt,
+            credit: image.credit,
         }
     }
-}
-
-/// Kinds of media.
-#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "capitole_domain::article::MediaKind")]
-pub(crate) enum MediaKind {
-    /// A photograph or illustration.
-    Image,
-    /// A video.
-    Video,
-    /// A photo album.
-    Album,
 }
 
 /// A photo, video or album, by address. Dailymotion, YouTube, Flickr and Instagram
@@ -53,7 +41,7 @@ pub(crate) enum MediaKind {
 #[derive(InputObject)]
 pub(crate) struct MediaInput {
     /// Its https address.
-    pub url: String,
+    pub url: Url,
     /// Its kind; guessed from the address when absent.
     pub kind: Option<MediaKind>,
     /// What it shows, for people who cannot see it (required for images).
@@ -67,7 +55,7 @@ pub(crate) struct MediaInput {
 impl From<MediaInput> for capitole_domain::media::MediaInput {
     fn from(media: MediaInput) -> Self {
         Self {
-            url: media.url,
+            url: media.url.0,
             kind: media.kind.map(Into::into),
             alt: media.alt,
             caption: media.caption,
@@ -92,7 +80,7 @@ pub(crate) struct ArticleInput {
     /// The author's name as shown.
     pub author_name: Option<String>,
     /// The cover image.
-    pub cover: Option<CoverInput>,
+    pub cover_image: Option<ImageInput>,
     /// Up to 20 tags of 1 to 40 characters.
     #[graphql(default)]
     pub tags: Vec<String>,
@@ -142,7 +130,7 @@ impl ArticleInput {
             easy_read_summary: self.easy_read_summary,
             body: self.body,
             author_name: self.author_name,
-            cover: self.cover.map(Into::into),
+            cover: self.cover_image.map(Into::into),
             tags: self.tags,
             audiences: self.audiences.into_iter().map(Into::into).collect(),
             media: self.media.into_iter().map(Into::into).collect(),
@@ -171,7 +159,7 @@ pub(crate) struct ArticlePatchInput {
     /// The author's name; null removes it.
     pub author_name: MaybeUndefined<String>,
     /// The cover image; null removes it.
-    pub cover: MaybeUndefined<CoverInput>,
+    pub cover_image: MaybeUndefined<ImageInput>,
     /// Replaces the tags.
     pub tags: Option<Vec<String>>,
     /// Replaces the audiences.
@@ -209,7 +197,7 @@ impl ArticlePatchInput {
             easy_read_summary: optional(self.easy_read_summary),
             body: self.body,
             author_name: optional(self.author_name),
-            cover: optional(self.cover).map(|c| c.map(Into::into)),
+            cover: optional(self.cover_image).map(|c| c.map(Into::into)),
             tags: self.tags,
             audiences: self
                 .audiences
@@ -223,25 +211,6 @@ impl ArticlePatchInput {
             related_places,
         })
         .after(unreadable)
-    }
-}
-
-/// What an editorial write returns.
-#[derive(SimpleObject)]
-pub(crate) struct ArticlePayload {
-    /// The article as stored; null when only validated.
-    pub article: Option<NewsArticle>,
-    /// True when the input was only checked and nothing was stored.
-    pub validated_only: bool,
-}
-
-impl ArticlePayload {
-    /// The payload of a write that stored `article`, or only validated its input (`None`).
-    pub(crate) fn of(article: Option<article::Model>) -> Self {
-        Self {
-            validated_only: article.is_none(),
-            article: article.map(NewsArticle),
-        }
     }
 }
 

@@ -11,15 +11,22 @@ mod input;
 use async_graphql::{Context, ID, Object};
 use capitole_domain::article::{PublishAt, Transition};
 use capitole_domain::social::PostLink;
+use capitole_persistence::entities::article;
 use capitole_services::articles;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use self::input::{ArticleInput, ArticlePatchInput, ArticlePayload};
+use self::input::{ArticleInput, ArticlePatchInput};
+use super::payloads::{
+    ArchiveArticlePayload, CreateArticlePayload, DeleteArticlePayload, PublishArticlePayload,
+    RecordSocialPostPayload, RemoveSocialPostPayload, ScheduleArticlePayload,
+    SubmitArticleForReviewPayload, UnpublishArticlePayload, UpdateArticlePayload,
+};
 use crate::context::scope;
 use crate::error::{ApiError, ApiResult, to_gql};
 use crate::ids::{self, Kind};
-use crate::types::article::{Network, NewsArticle, SocialPost};
+use crate::types::article::Network;
+use crate::types::scalars::Url;
 
 #[derive(Default)]
 pub(crate) struct ArticleMutation;
@@ -33,13 +40,13 @@ impl ArticleMutation {
         #[graphql(desc = "The new article, stored as a draft.")] input: ArticleInput,
         #[graphql(desc = "Only check the input; store nothing.", default = false)]
         validate_only: bool,
-    ) -> ApiResult<ArticlePayload> {
+    ) -> ApiResult<CreateArticlePayload> {
         let scope = scope(ctx)?;
         let draft = input.into_draft();
         let by = &scope.principal;
         articles::create(&scope.services(), by, draft, validate_only, scope.now)
             .await
-            .map(ArticlePayload::of)
+            .map(Into::into)
             .map_err(to_gql)
     }
 
@@ -54,7 +61,7 @@ impl ArticleMutation {
         patch: ArticlePatchInput,
         #[graphql(desc = "Only check the input; store nothing.", default = false)]
         validate_only: bool,
-    ) -> ApiResult<ArticlePayload> {
+    ) -> ApiResult<UpdateArticlePayload> {
         let scope = scope(ctx)?;
         let (id, patch) = (article_id(&id)?, patch.into_patch());
         let version = i64::from(version);
@@ -69,7 +76,7 @@ impl ArticleMutation {
             scope.now,
         )
         .await
-        .map(ArticlePayload::of)
+        .map(Into::into)
         .map_err(to_gql)
     }
 
@@ -82,7 +89,7 @@ impl ArticleMutation {
             desc = "The `version` you read; a stale one is refused with `CONFLICT` and changes nothing."
         )]
         version: i32,
-    ) -> ApiResult<NewsArticle> {
+    ) -> ApiResult<SubmitArticleForReviewPayload> {
         step(ctx, &id, version, Transition::SubmitForReview).await
     }
 
@@ -95,7 +102,7 @@ impl ArticleMutation {
             desc = "The `version` you read; a stale one is refused with `CONFLICT` and changes nothing."
         )]
         version: i32,
-    ) -> ApiResult<NewsArticle> {
+    ) -> ApiResult<PublishArticlePayload> {
         step(ctx, &id, version, Transition::Publish).await
     }
 
@@ -110,7 +117,7 @@ impl ArticleMutation {
         )]
         version: i32,
         #[graphql(desc = "When to publish it.")] publish_at: DateTime<Utc>,
-    ) -> ApiResult<NewsArticle> {
+    ) -> ApiResult<ScheduleArticlePayload> {
         let at = PublishAt::parse(publish_at, scope(ctx)?.now)
             .map_err(|errors| to_gql(ApiError::fields(errors)))?;
         step(ctx, &id, version, Transition::Schedule(at)).await
@@ -125,7 +132,7 @@ impl ArticleMutation {
             desc = "The `version` you read; a stale one is refused with `CONFLICT` and changes nothing."
         )]
         version: i32,
-    ) -> ApiResult<NewsArticle> {
+    ) -> ApiResult<UnpublishArticlePayload> {
         step(ctx, &id, version, Transition::Unpublish).await
     }
 
@@ -139,7 +146,7 @@ impl ArticleMutation {
             desc = "The `version` you read; a stale one is refused with `CONFLICT` and changes nothing."
         )]
         version: i32,
-    ) -> ApiResult<NewsArticle> {
+    ) -> ApiResult<ArchiveArticlePayload> {
         step(ctx, &id, version, Transition::Archive).await
     }
 
@@ -151,16 +158,16 @@ impl ArticleMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The article's id.")] article_id: ID,
         #[graphql(desc = "The network it was posted on.")] network: Network,
-        #[graphql(desc = "The post's address.")] url: String,
+        #[graphql(desc = "The post's address.")] url: Url,
         #[graphql(desc = "When it was posted (default: now).")] posted_at: Option<DateTime<Utc>>,
-    ) -> ApiResult<SocialPost> {
+    ) -> ApiResult<RecordSocialPostPayload> {
         let scope = scope(ctx)?;
         let id = self::article_id(&article_id)?;
-        let post = PostLink::parse(network.into(), &url);
+        let post = PostLink::parse(network.into(), &url.0);
         let by = &scope.principal;
         articles::record_social_post(&scope.services(), by, id, post, posted_at, scope.now)
             .await
-            .map(SocialPost)
+            .map(Into::into)
             .map_err(to_gql)
     }
 
@@ -169,13 +176,13 @@ impl ArticleMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The global id of the social post.")] id: ID,
-    ) -> ApiResult<bool> {
+    ) -> ApiResult<RemoveSocialPostPayload> {
         let scope = scope(ctx)?;
         let id = ids::decode_as(Kind::SocialPost, &id).map_err(to_gql)?;
         articles::remove_social_post(&scope.services(), &scope.principal, id, scope.now)
             .await
-            .map_err(to_gql)?;
-        Ok(true)
+            .map(|()| id.into())
+            .map_err(to_gql)
     }
 
     /// Deletes a draft. Published articles are unpublished or archived instead.
@@ -187,23 +194,23 @@ impl ArticleMutation {
             desc = "The `version` you read; a stale one is refused with `CONFLICT` and changes nothing."
         )]
         version: i32,
-    ) -> ApiResult<bool> {
+    ) -> ApiResult<DeleteArticlePayload> {
         let scope = scope(ctx)?;
         let (id, version) = (article_id(&id)?, i64::from(version));
         articles::delete_draft(&scope.services(), &scope.principal, id, version, scope.now)
             .await
-            .map_err(to_gql)?;
-        Ok(true)
+            .map(|()| id.into())
+            .map_err(to_gql)
     }
 }
 
-/// Takes an article one step along its workflow.
-async fn step(
+/// Takes an article one step along its workflow; answers the step's payload.
+async fn step<P: From<article::Model>>(
     ctx: &Context<'_>,
     id: &ID,
     version: i32,
     step: Transition,
-) -> ApiResult<NewsArticle> {
+) -> ApiResult<P> {
     let scope = scope(ctx)?;
     let (id, version) = (article_id(id)?, i64::from(version));
     articles::transition(
@@ -215,7 +222,7 @@ async fn step(
         scope.now,
     )
     .await
-    .map(NewsArticle)
+    .map(Into::into)
     .map_err(to_gql)
 }
 

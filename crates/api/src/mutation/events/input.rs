@@ -16,6 +16,7 @@ use crate::error::ApiResult;
 use crate::ids::{self, Kind};
 use crate::mutation::agenda::{both, checked, clearable, references};
 use crate::types::event::{AttendanceMode, EventStatus, OccurrenceStatus};
+use crate::types::scalars::{Date, Email, Url};
 use crate::types::{Accessibility, Audience};
 /// One date of an event.
 #[derive(InputObject, Clone)]
@@ -39,20 +40,20 @@ pub(crate) struct RecurrenceInput {
     pub first_start: String,
     /// How long each date lasts, in minutes (1 to 44,640).
     pub duration_minutes: i32,
-    /// Local dates to skip (`2027-04-03`), at most 500.
+    /// Dates of the city's calendar to skip, at most 500.
     #[graphql(default)]
-    pub exceptions: Vec<String>,
+    pub exceptions: Vec<Date>,
 }
 
 /// How to register.
 #[derive(InputObject, Clone)]
 pub(crate) struct RegistrationInput {
     /// An https registration page.
-    pub url: Option<String>,
+    pub url: Option<Url>,
     /// A telephone number.
     pub phone: Option<String>,
     /// An email address.
-    pub email: Option<String>,
+    pub email: Option<Email>,
 }
 
 /// A new event, or the whole of an event a publisher's system sends.
@@ -94,7 +95,7 @@ pub(crate) struct EventInput {
     /// How people attend (in person by default).
     pub attendance_mode: Option<AttendanceMode>,
     /// Where to follow it online: an https address, required for ONLINE and MIXED.
-    pub online_url: Option<String>,
+    pub online_url: Option<Url>,
     /// The id of the place it happens at.
     pub venue: Option<ID>,
     /// Where it happens, in words (up to 300 characters); in-person events need this or a
@@ -146,7 +147,7 @@ pub(crate) struct EventPatchInput {
     /// How people attend (in person by default).
     pub attendance_mode: Option<AttendanceMode>,
     /// Where to follow it online: an https address, required for ONLINE and MIXED.
-    pub online_url: MaybeUndefined<String>,
+    pub online_url: MaybeUndefined<Url>,
     /// The id of the place it happens at.
     pub venue: MaybeUndefined<ID>,
     /// Where it happens, in words (up to 300 characters); in-person events need this or a
@@ -198,7 +199,7 @@ impl RecurrenceInput {
             rule: self.rule,
             first_start: self.first_start,
             duration_minutes: i64::from(self.duration_minutes),
-            exceptions: self.exceptions,
+            exceptions: self.exceptions.into_iter().map(|d| d.0).collect(),
         }
     }
 }
@@ -206,9 +207,9 @@ impl RecurrenceInput {
 impl RegistrationInput {
     fn into_form(self) -> RegistrationForm {
         RegistrationForm {
-            url: self.url,
+            url: self.url.map(|u| u.0),
             phone: self.phone,
-            email: self.email,
+            email: self.email.map(|e| e.0),
         }
     }
 }
@@ -231,7 +232,7 @@ impl EventInput {
             price: self.price,
             registration: self.registration.map(RegistrationInput::into_form),
             attendance_mode: self.attendance_mode.map(Into::into),
-            online_url: self.online_url,
+            online_url: self.online_url.map(|u| u.0),
             venue: self.venue.and_then(|id| venue(errors, &id)),
             location_text: self.location_text,
             publishers: self.publishers,
@@ -298,7 +299,7 @@ impl EventPatchInput {
             price: clearable(self.price),
             registration: clearable(self.registration.map_value(RegistrationInput::into_form)),
             attendance_mode: self.attendance_mode.map(Into::into),
-            online_url: clearable(self.online_url),
+            online_url: clearable(self.online_url.map_value(|u| u.0)),
             venue: match clearable(self.venue) {
                 Some(Some(id)) => venue(errors, &id).map(Some),
                 other => other.map(|_| None),

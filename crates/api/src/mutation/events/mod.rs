@@ -7,63 +7,24 @@
 
 pub(crate) mod input;
 
-use async_graphql::{Context, ID, Object, SimpleObject};
+use async_graphql::{Context, ID, Object};
 use capitole_domain::event::StatusChange;
 use capitole_domain::schedule::Schedule;
-use capitole_persistence::Outcome;
-use capitole_persistence::entities::event;
 use capitole_services::events;
 use chrono::{DateTime, SubsecRound, Utc};
 use uuid::Uuid;
 
 use self::input::{DateInput, EventInput, EventPatchInput, RecurrenceInput, schedule_form};
-use super::agenda::{UpsertOutcome, refuse};
+use super::agenda::refuse;
+use super::payloads::{
+    CancelEventPayload, CreateEventPayload, PostponeEventPayload, RescheduleEventPayload,
+    SetEventStatusPayload, SetOccurrenceStatusPayload, UpdateEventPayload, UpsertEventPayload,
+};
 use crate::context::scope;
 use crate::error::{ApiResult, to_gql};
 use crate::ids::{self, Kind};
-use crate::types::event::{Event, EventStatus, OccurrenceStatus};
-
-/// What an event write returns.
-#[derive(SimpleObject)]
-pub(crate) struct EventPayload {
-    /// The event as stored; null when only validated.
-    pub event: Option<Event>,
-    /// True when the input was only checked and nothing was stored.
-    pub validated_only: bool,
-}
-
-impl From<Option<event::Model>> for EventPayload {
-    fn from(stored: Option<event::Model>) -> Self {
-        Self {
-            validated_only: stored.is_none(),
-            event: stored.map(Event),
-        }
-    }
-}
-
-/// What an event upsert returns.
-#[derive(SimpleObject)]
-pub(crate) struct EventUpsertPayload {
-    /// The event as stored; null when only validated.
-    pub event: Option<Event>,
-    /// What happened.
-    pub outcome: UpsertOutcome,
-}
-
-impl From<Option<(event::Model, Outcome)>> for EventUpsertPayload {
-    fn from(stored: Option<(event::Model, Outcome)>) -> Self {
-        match stored {
-            Some((row, outcome)) => Self {
-                event: Some(Event(row)),
-                outcome: outcome.into(),
-            },
-            None => Self {
-                event: None,
-                outcome: UpsertOutcome::Validated,
-            },
-        }
-    }
-}
+use crate::types::event::{EventStatus, OccurrenceStatus};
+use crate::types::scalars::Url;
 
 fn event_id(id: &ID) -> ApiResult<Uuid> {
     ids::decode_as(Kind::Event, id).map_err(to_gql)
@@ -83,7 +44,7 @@ impl EventMutation {
         #[graphql(desc = "The new event.")] input: EventInput,
         #[graphql(desc = "Only check the input; store nothing.", default = false)]
         validate_only: bool,
-    ) -> ApiResult<EventPayload> {
+    ) -> ApiResult<CreateEventPayload> {
         let scope = scope(ctx)?;
         let draft = input.draft(scope).await?;
         let (by, now) = (&scope.principal, scope.now);
@@ -102,7 +63,7 @@ impl EventMutation {
         patch: EventPatchInput,
         #[graphql(desc = "Only check the input; store nothing.", default = false)]
         validate_only: bool,
-    ) -> ApiResult<EventPayload> {
+    ) -> ApiResult<UpdateEventPayload> {
         let scope = scope(ctx)?;
         let id = event_id(&id)?;
         let patch = patch.patch(scope).await?;
@@ -129,13 +90,13 @@ impl EventMutation {
             desc = "The `version` you read; a stale one is refused with `CONFLICT` and changes nothing."
         )]
         version: i32,
-    ) -> ApiResult<Event> {
+    ) -> ApiResult<CancelEventPayload> {
         let scope = scope(ctx)?;
         let (id, version) = (event_id(&id)?, i64::from(version));
         let stored = events::cancel(&scope.services(), &scope.principal, id, version, scope.now)
             .await
             .map_err(to_gql)?;
-        Ok(Event(stored))
+        Ok(stored.into())
     }
 
     /// Puts the event off to dates not yet known.
@@ -147,13 +108,13 @@ impl EventMutation {
             desc = "The `version` you read; a stale one is refused with `CONFLICT` and changes nothing."
         )]
         version: i32,
-    ) -> ApiResult<Event> {
+    ) -> ApiResult<PostponeEventPayload> {
         let scope = scope(ctx)?;
         let (id, version) = (event_id(&id)?, i64::from(version));
         let stored = events::postpone(&scope.services(), &scope.principal, id, version, scope.now)
             .await
             .map_err(to_gql)?;
-        Ok(Event(stored))
+        Ok(stored.into())
     }
 
     /// Moves the event to new dates: its dates become exactly those given (dates that stay
@@ -172,7 +133,7 @@ impl EventMutation {
         )]
         occurrences: Vec<DateInput>,
         #[graphql(desc = "The new recurrence, if any.")] recurrence: Option<RecurrenceInput>,
-    ) -> ApiResult<Event> {
+    ) -> ApiResult<RescheduleEventPayload> {
         let scope = scope(ctx)?;
         let (id, version) = (event_id(&id)?, i64::from(version));
         let form = schedule_form(occurrences, recurrence);
@@ -181,7 +142,7 @@ impl EventMutation {
         let stored = events::reschedule(&scope.services(), by, id, version, schedule, now)
             .await
             .map_err(to_gql)?;
-        Ok(Event(stored))
+        Ok(stored.into())
     }
 
     /// Sets where the event stands as a whole. MOVED_ONLINE needs an https `onlineUrl`
@@ -198,16 +159,17 @@ impl EventMutation {
         #[graphql(
             desc = "Where to follow it online (an https address): needed when it moves online."
         )]
-        online_url: Option<String>,
-    ) -> ApiResult<Event> {
+        online_url: Option<Url>,
+    ) -> ApiResult<SetEventStatusPayload> {
         let scope = scope(ctx)?;
         let (id, version) = (event_id(&id)?, i64::from(version));
-        let change = StatusChange::parse(status.into(), online_url.as_deref()).map_err(refuse)?;
+        let change = StatusChange::parse(status.into(), online_url.as_ref().map(|u| u.0.as_str()))
+            .map_err(refuse)?;
         let (by, now) = (&scope.principal, scope.now);
         let stored = events::set_status(&scope.services(), by, id, version, change, now)
             .await
             .map_err(to_gql)?;
-        Ok(Event(stored))
+        Ok(stored.into())
     }
 
     /// Sets where one date stands (one cancelled date of a weekly market): a cancelled date
@@ -222,7 +184,7 @@ impl EventMutation {
         version: i32,
         #[graphql(desc = "When the date starts.")] starts_at: DateTime<Utc>,
         #[graphql(desc = "The date's new status.")] status: OccurrenceStatus,
-    ) -> ApiResult<Event> {
+    ) -> ApiResult<SetOccurrenceStatusPayload> {
         let scope = scope(ctx)?;
         let (id, version) = (self::event_id(&event_id)?, i64::from(version));
         let (starts_at, status) = (starts_at.trunc_subsecs(0), status.into());
@@ -238,7 +200,7 @@ impl EventMutation {
         )
         .await
         .map_err(to_gql)?;
-        Ok(Event(stored))
+        Ok(stored.into())
     }
 
     /// Creates or updates the event a publisher's system knows as (`source`, `externalId`).
@@ -252,7 +214,7 @@ impl EventMutation {
         #[graphql(desc = "The whole event, as the publisher's system has it.")] input: EventInput,
         #[graphql(desc = "Only check the input; store nothing.", default = false)]
         validate_only: bool,
-    ) -> ApiResult<EventUpsertPayload> {
+    ) -> ApiResult<UpsertEventPayload> {
         let scope = scope(ctx)?;
         let (key, draft) = input.keyed_draft(scope, &source, &external_id).await?;
         let (by, now) = (&scope.principal, scope.now);

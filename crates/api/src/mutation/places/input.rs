@@ -5,6 +5,7 @@
 use async_graphql::{InputObject, MaybeUndefined};
 use capitole_domain::agenda::{ExternalKey, Names};
 use capitole_domain::editorial::FieldErrors;
+use capitole_domain::opening_hours::TimeRange;
 use capitole_domain::place::{
     ContactForm, ExceptionForm, LocationForm, OpeningHoursForm, PlaceDraft, PlaceForm, PlacePatch,
     PlacePatchForm, WeeklyForm,
@@ -15,6 +16,7 @@ use crate::error::ApiResult;
 use crate::mutation::agenda::{both, clearable, references, refuse};
 use crate::types::Accessibility;
 use crate::types::place::DayOfWeek;
+use crate::types::scalars::{Date, Email, LocalTime, Url};
 
 /// Where a place is.
 #[derive(InputObject, Clone)]
@@ -40,31 +42,42 @@ pub(crate) struct ContactInput {
     /// A telephone number.
     pub phone: Option<String>,
     /// An email address.
-    pub email: Option<String>,
+    pub email: Option<Email>,
     /// An https website.
-    pub website: Option<String>,
+    pub website: Option<Url>,
 }
 
-/// One weekly opening range (`HH:MM`); when `closes` is not after `opens` it runs past
+/// One weekly opening range in city time; when `closes` is not after `opens` it runs past
 /// midnight.
 #[derive(InputObject, Clone)]
 pub(crate) struct WeeklyOpeningInput {
     /// The day the range starts on.
     pub day: DayOfWeek,
-    /// When it opens, `HH:MM` in city time.
-    pub opens: String,
-    /// When it closes, `HH:MM` in city time (the next day when not after `opens`).
-    pub closes: String,
+    /// When it opens.
+    pub opens: LocalTime,
+    /// When it closes (the next day when not after `opens`).
+    pub closes: LocalTime,
+}
+
+/// One opening range of a date in city time; when `closes` is not after `opens` it runs
+/// past midnight.
+#[derive(InputObject, Clone, Copy)]
+pub(crate) struct TimeRangeInput {
+    /// When it opens.
+    pub opens: LocalTime,
+    /// When it closes (the next day when not after `opens`).
+    pub closes: LocalTime,
 }
 
 /// Hours of one date that differ from the weekly ones; no ranges means closed all day.
 #[derive(InputObject, Clone)]
 pub(crate) struct OpeningExceptionInput {
-    /// `YYYY-MM-DD`.
-    pub date: String,
-    /// Ranges as `HH:MM-HH:MM`.
+    /// The date, in the city's calendar.
+    pub date: Date,
+    /// The ranges it opens in, replacing the weekday's (at most 10); none means closed
+    /// all day.
     #[graphql(default)]
-    pub ranges: Vec<String>,
+    pub ranges: Vec<TimeRangeInput>,
     /// Why (up to 200 characters).
     pub note: Option<String>,
 }
@@ -152,8 +165,8 @@ impl ContactInput {
     fn into_form(self) -> ContactForm {
         ContactForm {
             phone: self.phone,
-            email: self.email,
-            website: self.website,
+            email: self.email.map(|e| e.0),
+            website: self.website.map(|w| w.0),
         }
     }
 }
@@ -166,16 +179,23 @@ impl OpeningHoursInput {
                 .into_iter()
                 .map(|r| WeeklyForm {
                     day: r.day.into(),
-                    opens: r.opens,
-                    closes: r.closes,
+                    opens: r.opens.0,
+                    closes: r.closes.0,
                 })
                 .collect(),
             exceptions: self
                 .exceptions
                 .into_iter()
                 .map(|e| ExceptionForm {
-                    date: e.date,
-                    ranges: e.ranges,
+                    date: e.date.0,
+                    ranges: e
+                        .ranges
+                        .into_iter()
+                        .map(|r| TimeRange {
+                            opens: r.opens.0,
+                            closes: r.closes.0,
+                        })
+                        .collect(),
                     note: e.note,
                 })
                 .collect(),

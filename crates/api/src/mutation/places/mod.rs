@@ -6,62 +6,21 @@
 
 pub(crate) mod input;
 
-use async_graphql::{Context, ID, Object, SimpleObject};
+use async_graphql::{Context, ID, Object};
 use capitole_domain::place::Closure;
-use capitole_persistence::Outcome;
-use capitole_persistence::entities::place;
 use capitole_services::places;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use self::input::{PlaceInput, PlacePatchInput};
-use super::agenda::{UpsertOutcome, refuse};
+use super::agenda::refuse;
+use super::payloads::{
+    ClosePlacePayload, CreatePlacePayload, ReopenPlacePayload, UpdatePlacePayload,
+    UpsertPlacePayload,
+};
 use crate::context::scope;
 use crate::error::{ApiResult, to_gql};
 use crate::ids::{self, Kind};
-use crate::types::place::Place;
-
-/// What a place write returns.
-#[derive(SimpleObject)]
-pub(crate) struct PlacePayload {
-    /// The place as stored; null when only validated.
-    pub place: Option<Place>,
-    /// True when the input was only checked and nothing was stored.
-    pub validated_only: bool,
-}
-
-impl From<Option<place::Model>> for PlacePayload {
-    fn from(stored: Option<place::Model>) -> Self {
-        Self {
-            validated_only: stored.is_none(),
-            place: stored.map(Place),
-        }
-    }
-}
-
-/// What a place upsert returns.
-#[derive(SimpleObject)]
-pub(crate) struct PlaceUpsertPayload {
-    /// The place as stored; null when only validated.
-    pub place: Option<Place>,
-    /// What happened.
-    pub outcome: UpsertOutcome,
-}
-
-impl From<Option<(place::Model, Outcome)>> for PlaceUpsertPayload {
-    fn from(stored: Option<(place::Model, Outcome)>) -> Self {
-        match stored {
-            Some((row, outcome)) => Self {
-                place: Some(Place(row)),
-                outcome: outcome.into(),
-            },
-            None => Self {
-                place: None,
-                outcome: UpsertOutcome::Validated,
-            },
-        }
-    }
-}
 
 fn place_id(id: &ID) -> ApiResult<Uuid> {
     ids::decode_as(Kind::Place, id).map_err(to_gql)
@@ -80,7 +39,7 @@ impl PlaceMutation {
         #[graphql(desc = "The new place.")] input: PlaceInput,
         #[graphql(desc = "Only check the input; store nothing.", default = false)]
         validate_only: bool,
-    ) -> ApiResult<PlacePayload> {
+    ) -> ApiResult<CreatePlacePayload> {
         let scope = scope(ctx)?;
         let draft = input.draft(scope).await?;
         let (by, now) = (&scope.principal, scope.now);
@@ -101,7 +60,7 @@ impl PlaceMutation {
         patch: PlacePatchInput,
         #[graphql(desc = "Only check the input; store nothing.", default = false)]
         validate_only: bool,
-    ) -> ApiResult<PlacePayload> {
+    ) -> ApiResult<UpdatePlacePayload> {
         let scope = scope(ctx)?;
         let id = place_id(&id)?;
         let patch = patch.patch(scope).await?;
@@ -133,7 +92,7 @@ impl PlaceMutation {
             desc = "When it reopens (in the future) for a temporary closure; null closes it for good."
         )]
         until: Option<DateTime<Utc>>,
-    ) -> ApiResult<Place> {
+    ) -> ApiResult<ClosePlacePayload> {
         let scope = scope(ctx)?;
         let closure = Closure::closing(until, scope.now).map_err(refuse)?;
         let (id, version) = (place_id(&id)?, i64::from(version));
@@ -141,7 +100,7 @@ impl PlaceMutation {
         let stored = places::close(&scope.services(), by, id, version, closure, now)
             .await
             .map_err(to_gql)?;
-        Ok(Place(stored))
+        Ok(stored.into())
     }
 
     /// Reopens a closed place: its opening hours apply again.
@@ -153,13 +112,13 @@ impl PlaceMutation {
             desc = "The `version` you read; a stale one is refused with `CONFLICT` and changes nothing."
         )]
         version: i32,
-    ) -> ApiResult<Place> {
+    ) -> ApiResult<ReopenPlacePayload> {
         let scope = scope(ctx)?;
         let (id, version) = (place_id(&id)?, i64::from(version));
         let stored = places::reopen(&scope.services(), &scope.principal, id, version, scope.now)
             .await
             .map_err(to_gql)?;
-        Ok(Place(stored))
+        Ok(stored.into())
     }
 
     /// Creates or updates the place a publisher's system knows as (`source`, `externalId`),
@@ -175,7 +134,7 @@ impl PlaceMutation {
         #[graphql(desc = "The whole place, as the publisher's system has it.")] input: PlaceInput,
         #[graphql(desc = "Only check the input; store nothing.", default = false)]
         validate_only: bool,
-    ) -> ApiResult<PlaceUpsertPayload> {
+    ) -> ApiResult<UpsertPlacePayload> {
         let scope = scope(ctx)?;
         let (key, draft) = input.keyed_draft(scope, &source, &external_id).await?;
         let (by, now) = (&scope.principal, scope.now);

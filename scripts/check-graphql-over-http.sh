@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Checks /graphql as a graphql-js consumer sees it (scripts/graphql-over-http.cjs): the
+# server audits of the `graphql-http` package must all pass, without a warning, and the
+# answers to the documents of scripts/field-order-documents.graphql must list their keys,
+# at every depth, in the order graphql-js gives for the same document against
+# schema.graphql.
+#
+#   bash scripts/check-graphql-over-http.sh
+#
+# Installs what it lacks: Node.js and npm from Debian (as root), `graphql-http` and
+# `graphql` from npm at pinned versions. Downloads are kept under $CARGO_TARGET_DIR (or
+# target/) for the next run. The server listens on 127.0.0.1 on a free port with a
+# temporary SQLite file; both are gone when the script ends. CAPITOLE_BIN uses that binary
+# instead of a debug build.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+target=${CARGO_TARGET_DIR:-$root/target}
+cache=$target/graphql-over-http-check
+graphql_http_version=1.23.1
+graphql_version=16.15.0
+
+log() { printf '==> %s\n' "$*"; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# apt_install PACKAGE...: installs Debian packages (refreshing the lists once if needed).
+apt_install() {
+  [[ $(id -u) -eq 0 ]] || die "missing $*: install them (as root: apt-get install $*)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -q --no-install-recommends "$@" >/dev/null ||
+    { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends "$@" >/dev/null; }
+}
+
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  log "installing Node.js and npm from Debian"
+  apt_install nodejs npm
+fi
+# graphql-http's audits use the fetch that Node.js has had since version 18.
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+((node_major >= 18)) || die "Node.js $node_major is too old: the audits need 18 or later"
+
+modules=$cache/node/node_modules
+installed() { node -p 'require(process.argv[1]).version' "$modules/$1/package.json" 2>/dev/null; }
+if [[ "$(installed graphql-http)" != "$graphql_http_version" || "$(installed graphql)" != "$graphql_version" ]]; then
+  log "installing graphql-http@$graphql_http_version and graphql@$graphql_version from npm"
+  mkdir -p "$cache/node"
+  npm install --prefix "$cache/node" --no-save --no-audit --no-fund --silent \
+    "graphql-http@$graphql_http_version" "graphql@$graphql_version"
+fi
+
+binary=${CAPITOLE_BIN:-}
+if [[ -z "$binary" ]]; then
+  log "building capitole"
+  (cd "$root" && cargo build --quiet --bin capitole)
+  binary=$target/debug/capitole
+fi
+
+work=$(mktemp -d)
+server=''
+cleanup() {
+  if [[ -n "$server" ]]; then
+    kill "$server" 2>/dev/null || true
+    wait "$server" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# wait_for_line SECONDS FILE PATTERN: prints the first line of FILE matching PATTERN.
+wait_for_line() {
+  local i
+  for ((i = 0; i < $1 * 10; i++)); do
+    if grep -m 1 -E "$3" "$2" 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  return 1
+}
+
+log "serving the demo city"
+CAPITOLE_DATABASE_URL="sqlite://$work/capitole.db?mode=rwc" CAPITOLE_LOG=info NO_COLOR=1 \
+  "$binary" serve --demo --listen 127.0.0.1:0 >"$work/server.log" 2>&1 &
+server=$!
+line=$(wait_for_line 120 "$work/server.log" 'listening on http://') ||
+  { cat "$work/server.log" >&2; die "the server did not start"; }
+base=$(grep -oE 'http://127\.0\.0\.1:[0-9]+' <<<"$line" | head -n 1)
+echo "server at $base"
+
+log "auditing $base/graphql and comparing answers with graphql-js"
+node "$root/scripts/graphql-over-http.cjs" "$modules" "$base/graphql" \
+  "$root/schema.graphql" "$root/scripts/field-order-documents.graphql"
