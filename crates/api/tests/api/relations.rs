@@ -157,11 +157,13 @@ async fn an_editor_of_either_publisher_edits_a_co_published_event_or_place_and_n
         )
         .await;
         assert_eq!(code(&refused), "FORBIDDEN", "{label}: {refused}");
-        let close = "mutation($id: ID!, $v: Int!) { closePlace(id: $id, version: $v) { version } }";
-        let reopen =
-            "mutation($id: ID!, $v: Int!) { reopenPlace(id: $id, version: $v) { version } }";
+        let close = "mutation($id: ID!, $v: Int!) { closePlace(id: $id, version: $v) { place { version } } }";
+        let reopen = "mutation($id: ID!, $v: Int!) { reopenPlace(id: $id, version: $v) { place { version } } }";
         let (_, body) = run(&app, Some(&metro), close, json!({ "id": place_id, "v": 1 })).await;
-        assert_eq!(body["data"]["closePlace"]["version"], 2, "{label}: {body}");
+        assert_eq!(
+            body["data"]["closePlace"]["place"]["version"], 2,
+            "{label}: {body}"
+        );
         let (_, refused) = run(&app, Some(&none), reopen, json!({ "id": place_id, "v": 2 })).await;
         assert_eq!(code(&refused), "FORBIDDEN", "{label}: {refused}");
         let (_, body) = run(
@@ -171,9 +173,11 @@ async fn an_editor_of_either_publisher_edits_a_co_published_event_or_place_and_n
             json!({ "id": place_id, "v": 2 }),
         )
         .await;
-        assert_eq!(body["data"]["reopenPlace"]["version"], 3, "{label}: {body}");
-        let cancel =
-            "mutation($id: ID!, $v: Int!) { cancelEvent(id: $id, version: $v) { version } }";
+        assert_eq!(
+            body["data"]["reopenPlace"]["place"]["version"], 3,
+            "{label}: {body}"
+        );
+        let cancel = "mutation($id: ID!, $v: Int!) { cancelEvent(id: $id, version: $v) { event { version } } }";
         let (_, body) = run(
             &app,
             Some(&metro),
