@@ -164,7 +164,7 @@ pub async fn upsert(
             }
             None => &[],
         };
-        by.publishers_after(current, &publishers)?;
+        by.publishers_replaced(current, &publishers)?;
         Ok(actor)
     };
     if check_only {

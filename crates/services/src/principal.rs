@@ -199,6 +199,22 @@ impl Principal {
         errors.into_result(kept)
     }
 
+    /// Checks an upsert, which replaces an item's publishers with `named` as a whole: like
+    /// [`Self::publishers_after`], and an organization the caller does not edit for that
+    /// publishes the item must stay named (an upsert cannot drop a co-publisher that an
+    /// update would keep).
+    pub fn publishers_replaced(&self, current: &[Uuid], named: &[Uuid]) -> Result<(), FieldErrors> {
+        let after = self.publishers_after(current, named)?;
+        let mut errors = FieldErrors::default();
+        if after.iter().any(|kept| !named.contains(kept)) {
+            errors.add(
+                "publishers",
+                "an organization you do not edit for also publishes this item: name it too",
+            );
+        }
+        errors.into_result(())
+    }
+
     /// The organizations a person edits for, which publish what they write unless they name
     /// others (articles, events and places alike); `None` for operators, apps, anonymous
     /// callers and people who edit for none.
@@ -458,6 +474,22 @@ mod tests {
         assert_eq!(
             Principal::operator("import:agenda").publishers_after(&[ville], &[metropole]),
             Ok(vec![metropole])
+        );
+        // An upsert names every publisher: the city's editor cannot drop the metropolis.
+        assert!(
+            editor
+                .publishers_replaced(&[metropole, ville], &[metropole, ville])
+                .is_ok()
+        );
+        let dropped = editor
+            .publishers_replaced(&[metropole, ville], &[ville])
+            .err()
+            .map(|e| e.fields()[0].field.clone());
+        assert_eq!(dropped.as_deref(), Some("publishers"));
+        assert!(
+            Principal::operator("import:agenda")
+                .publishers_replaced(&[metropole], &[ville])
+                .is_ok()
         );
     }
 }
