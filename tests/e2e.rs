@@ -472,7 +472,7 @@ async fn an_agenda_file_imported_twice_changes_nothing_the_second_time() {
         {
             "externalId": 1002,
             "title": "Marché bio",
-            "organizer": "toulouse-metropole",
+            "publishers": ["toulouse-metropole", "ville-de-toulouse"],
             "categories": ["event-food-market"],
             "neighborhoods": ["capitole"],
             "locationText": "Boulevard de Strasbourg",
@@ -494,7 +494,7 @@ async fn an_agenda_file_imported_twice_changes_nothing_the_second_time() {
             path,
             "--source",
             "openagenda-toulouse",
-            "--organization",
+            "--publisher",
             "ville-de-toulouse",
         ];
         let first = capitole(url, &args, "");

@@ -20,6 +20,8 @@ mod m20261205_000010_personal_data_lookups;
 mod m20261205_000011_signing_key_schedule;
 mod m20261205_000012_email_verification;
 mod m20261205_000013_change_log;
+mod m20261205_000014_publishers;
+mod m20261205_000015_article_categories;
 
 /// Runs Capitole's migrations.
 pub struct Migrator;
@@ -41,6 +43,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000011_signing_key_schedule::Migration),
             Box::new(m20261205_000012_email_verification::Migration),
             Box::new(m20261205_000013_change_log::Migration),
+            Box::new(m20261205_000014_publishers::Migration),
+            Box::new(m20261205_000015_article_categories::Migration),
         ]
     }
 }

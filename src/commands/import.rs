@@ -21,9 +21,10 @@ pub(crate) enum ImportCommand {
         /// The publisher's system the events come from (`openagenda-toulouse`).
         #[arg(long)]
         source: String,
-        /// The organizing organization (slug) of events that name none.
-        #[arg(long)]
-        organization: String,
+        /// An organization that publishes the events that name none (slug); repeat for
+        /// co-published events.
+        #[arg(long = "publisher", required = true)]
+        publishers: Vec<String>,
     },
 }
 
@@ -37,12 +38,12 @@ pub(crate) async fn run(
     let ImportCommand::Events {
         file,
         source,
-        organization,
+        publishers,
     } = command;
     let json = std::fs::read_to_string(&file)
         .with_context(|| format!("cannot read {}", file.display()))?;
     let report =
-        capitole_api::import::import_events(db, timezone, &source, &organization, &json, now)
+        capitole_api::import::import_events(db, timezone, &source, &publishers, &json, now)
             .await
             .map_err(refused)?;
     for line in &report.refused {

@@ -61,21 +61,30 @@ fn read(index: usize, mut item: serde_json::Value, source: &str) -> Item {
     Ok((external_id, form, errors))
 }
 
-/// Upserts the events of `json` for `source`, organized by `organization` (a slug) unless an
-/// item names its own `organizer`.
+/// Upserts the events of `json` for `source`, published by `publishers` (slugs, in order)
+/// unless an item names its own `publishers`.
 pub async fn import_events(
     db: &Database,
     timezone: Tz,
     source: &str,
-    organization: &str,
+    publishers: &[String],
     json: &str,
     now: DateTime<Utc>,
 ) -> Result<ImportReport, ApiError> {
-    let organization = catalog::organization_by_slug(db, organization)
-        .await?
-        .ok_or_else(|| {
-            ApiError::bad_input(format!("no organization has the slug `{organization}`"))
-        })?;
+    if publishers.is_empty() {
+        return Err(ApiError::bad_input(
+            "name the organizations that publish the events (their slugs)",
+        ));
+    }
+    let mut publisher_ids = Vec::with_capacity(publishers.len());
+    for slug in publishers {
+        let organization = catalog::organization_by_slug(db, slug)
+            .await?
+            .ok_or_else(|| ApiError::bad_input(format!("no organization has the slug `{slug}`")))?;
+        if !publisher_ids.contains(&organization.id) {
+            publisher_ids.push(organization.id);
+        }
+    }
     let items: Vec<serde_json::Value> = serde_json::from_str(json).map_err(|e| {
         ApiError::bad_input(format!(
             "the file is not a JSON array of events: {e} (line {}, column {})",
@@ -105,7 +114,7 @@ pub async fn import_events(
         form.names(&mut names);
     }
     let mut references = references(&services, &operator, &names).await?;
-    references.publisher = DefaultPublisher::Organization(organization.id);
+    references.publisher = DefaultPublisher::Organizations(publisher_ids);
     let mut report = ImportReport::default();
     for (index, item) in items.into_iter().enumerate() {
         let (external_id, form, errors) = match item {

@@ -13,6 +13,7 @@ use capitole_persistence::entities::{
     place_stat, social_post, tip,
 };
 use capitole_persistence::events::{self, AgendaRow, OccurrenceWindow};
+use capitole_persistence::publishers::{self, Published};
 use capitole_persistence::{
     Database, Page, StorageError, catalog, check_ins, places, profiles, reactions, tips,
 };
@@ -131,8 +132,20 @@ grouped_loader!(
     NextOccurrence => event_occurrence::Model, |db, b, ids| events::next_occurrences(db, &ids, b.now)
 );
 grouped_loader!(
+    /// The categories of an article.
+    CategoriesOfArticle => Vec<category::Model>, |db, _b, ids| catalog::categories_of_articles(db, &ids)
+);
+grouped_loader!(
     /// The publishers of an article, in its order.
     PublishersOfArticle => Vec<organization::Model>, |db, _b, ids| articles::publishers_of(db, &ids)
+);
+grouped_loader!(
+    /// The publishers of an event, in its order.
+    PublishersOfEvent => Vec<organization::Model>, |db, _b, ids| publishers::of(db, Published::Event, &ids)
+);
+grouped_loader!(
+    /// The publishers of a place, in its order.
+    PublishersOfPlace => Vec<organization::Model>, |db, _b, ids| publishers::of(db, Published::Place, &ids)
 );
 grouped_loader!(
     /// The neighbourhoods of an article, as ids.

@@ -73,6 +73,8 @@ mod field_order;
 mod mail;
 #[path = "api/paging.rs"]
 mod paging;
+#[path = "api/relations.rs"]
+mod relations;
 #[path = "api/sign_in.rs"]
 mod sign_in;
 #[path = "api/vocabulary.rs"]
@@ -377,8 +379,8 @@ async fn every_mutation_answers_a_payload_type_of_its_own() {
 
 #[tokio::test]
 async fn a_page_costs_the_same_number_of_statements_whatever_its_size() {
-    let events = "query($n: Int!) { events(first: $n, filter: { startsAfter: \"2000-01-01T00:00:00Z\" }) { edges { occurrence { startsAt } node { title venue { name location { latitude longitude } } organizer { name } categories { name parent { name } } neighborhoods { name } nextOccurrence { startsAt attendeeCount } } } } }";
-    let places = "query($n: Int!) { places(first: $n) { nodes { name categories { name } neighborhood { name } owner { name } upcomingEvents(first: 3) { nodes { title } } stats { checkInCount visitorCount tipCount rating hereNow } tips(first: 3) { nodes { text author { displayName } } } } } }";
+    let events = "query($n: Int!) { events(first: $n, filter: { startsAfter: \"2000-01-01T00:00:00Z\" }) { edges { occurrence { startsAt } node { title venue { name location { latitude longitude } } publishers { name } categories { name parent { name } } neighborhoods { name } nextOccurrence { startsAt attendeeCount } } } } }";
+    let places = "query($n: Int!) { places(first: $n) { nodes { name categories { name } neighborhood { name } publishers { name } upcomingEvents(first: 3) { nodes { title } } stats { checkInCount visitorCount tipCount rating hereNow } tips(first: 3) { nodes { text author { displayName } } } } } }";
     let news = "query($n: Int!) { news(first: $n) { nodes { title publishers { name } neighborhoods { name } relatedEvents { title } relatedPlaces { name } } } }";
     for app in apps().await {
         for (name, text) in [("events", events), ("places", places), ("news", news)] {

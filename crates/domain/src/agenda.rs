@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::access::Email;
+use crate::article_draft::MAX_PUBLISHERS;
 use crate::coded_enum;
 use crate::editorial::{FieldErrors, check_count, limits};
 use crate::event::CategoryKind;
@@ -165,19 +166,23 @@ impl Names {
         self.neighborhoods.extend(slug.map(|s| s.trim().to_owned()));
     }
 
-    /// Adds an organization slug, if any.
-    pub(crate) fn add_organization(&mut self, slug: Option<&str>) {
-        self.organizations.extend(slug.map(|s| s.trim().to_owned()));
+    /// Adds the organization slugs of a list of publishers that stays within its limit.
+    pub(crate) fn add_organizations(&mut self, slugs: Option<&[String]>) {
+        if let Some(slugs) = slugs.filter(|s| s.len() <= MAX_PUBLISHERS) {
+            self.organizations
+                .extend(slugs.iter().map(|s| s.trim().to_owned()));
+        }
     }
 }
 
-/// Who publishes an item whose form names no organization.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// Who publishes an item whose form names no publisher.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum DefaultPublisher {
-    /// This organization: the only one the editor edits for, or the one an import is for.
-    Organization(Uuid),
-    /// None, and a place may stay without an owner (administrators and operators make such
-    /// places); an event must still name its organizer.
+    /// These organizations: the ones the editor edits for (as for articles), or the one an
+    /// import is for.
+    Organizations(Vec<Uuid>),
+    /// None, and a place may stay without publishers (administrators and operators make
+    /// such places); an event must still name at least one.
     Unowned,
     /// None: the form must name one.
     #[default]
@@ -270,18 +275,24 @@ impl References {
         ids
     }
 
-    /// The organization of `slug`, noted as `field` when unknown.
-    pub(crate) fn organization(
-        &self,
-        errors: &mut FieldErrors,
-        field: &str,
-        slug: &str,
-    ) -> Option<Uuid> {
-        let found = self.organizations.get(slug.trim()).copied();
-        if found.is_none() {
-            errors.add(field, format!("unknown organization `{}`", quoted(slug)));
+    /// The publishers of `slugs`, in order and once each (field `publishers`,
+    /// `publishers[i]` for an unknown one).
+    pub(crate) fn publishers(&self, errors: &mut FieldErrors, slugs: &[String]) -> Vec<Uuid> {
+        if !check_count(errors, "publishers", slugs.len(), MAX_PUBLISHERS) {
+            return Vec::new();
         }
-        found
+        let mut ids = Vec::new();
+        for (i, slug) in slugs.iter().enumerate() {
+            match self.organizations.get(slug.trim()) {
+                Some(id) if !ids.contains(id) => ids.push(*id),
+                Some(_) => {}
+                None => errors.add(
+                    format!("publishers[{i}]"),
+                    format!("unknown organization `{}`", quoted(slug)),
+                ),
+            }
+        }
+        ids
     }
 
     /// A venue, noted when no place has its id.

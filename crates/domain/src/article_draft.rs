@@ -15,8 +15,8 @@ use crate::editorial::{
 use crate::media::{Media, MediaInput, check_media};
 use crate::{Audience, Slug};
 
-/// The most publishers one article has: the city and the metropolitan authority may
-/// co-publish it.
+/// The most publishers one article, event or place has: the city and the metropolitan
+/// authority may co-publish it.
 pub const MAX_PUBLISHERS: usize = 2;
 
 /// A cover image as an editor gives it.
@@ -87,7 +87,9 @@ pub struct NewArticle {
     /// Its photos, videos and albums.
     pub media: Vec<MediaInput>,
     /// Its publishers' slugs; `None` for the organizations the editor edits for.
-    pub organizations: Option<Vec<String>>,
+    pub publishers: Option<Vec<String>>,
+    /// Slugs of its categories of news.
+    pub categories: Vec<String>,
     /// Slugs of the neighbourhoods it concerns.
     pub neighborhoods: Vec<String>,
     /// Ids of the events it is about.
@@ -121,7 +123,9 @@ pub struct ArticleChanges {
     /// A new slug.
     pub slug: Option<String>,
     /// New publishers (slugs).
-    pub organizations: Option<Vec<String>>,
+    pub publishers: Option<Vec<String>>,
+    /// New categories of news (slugs).
+    pub categories: Option<Vec<String>>,
     /// New neighbourhoods (slugs).
     pub neighborhoods: Option<Vec<String>>,
     /// New related events (ids).
@@ -186,13 +190,15 @@ pub struct ContentPatch {
     pub slug: Option<Slug>,
 }
 
-/// What an article links to, as the editor named it: publishers and neighbourhoods by
-/// slug, events and places by id, each list within its limit. `None` leaves a list as it
-/// is; in a new article, `organizations: None` stands for the editor's own organizations.
+/// What an article links to, as the editor named it: publishers, categories and
+/// neighbourhoods by slug, events and places by id, each list within its limit. `None` leaves a list as it
+/// is; in a new article, `publishers: None` stands for the editor's own organizations.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LinkNames {
     /// Publishers' slugs (at most [`MAX_PUBLISHERS`]).
-    pub organizations: Option<Vec<String>>,
+    pub publishers: Option<Vec<String>>,
+    /// Categories' slugs, of news categories (at most [`limits::LINKS`]).
+    pub categories: Option<Vec<String>>,
     /// Neighbourhoods' slugs (at most [`limits::LINKS`]).
     pub neighborhoods: Option<Vec<String>>,
     /// Events' ids (at most [`limits::LINKS`]).
@@ -202,12 +208,15 @@ pub struct LinkNames {
 }
 
 /// What an article links to, by id, each once, as storage keeps it: publishers in order
-/// (the first is the one the change log names), neighbourhoods, events and places. `None`
+/// (the first is the one the change log names), categories in order, neighbourhoods, events
+/// and places. `None`
 /// leaves a list as it is.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LinkIds {
     /// Its publishers, in order.
-    pub organizations: Option<Vec<Uuid>>,
+    pub publishers: Option<Vec<Uuid>>,
+    /// Its categories, in order.
+    pub categories: Option<Vec<Uuid>>,
     /// The neighbourhoods it concerns.
     pub neighborhoods: Option<Vec<Uuid>>,
     /// The events it is about.
@@ -229,9 +238,9 @@ impl ArticleDraft {
     /// Checks a new article, noting every failed field by its path in the input.
     pub fn parse(input: NewArticle) -> Checked<ArticleDraft> {
         let mut errors = FieldErrors::default();
-        let organizations = input
-            .organizations
-            .map(|o| bounded(&mut errors, "organizations", o, MAX_PUBLISHERS));
+        let publishers = input
+            .publishers
+            .map(|o| bounded(&mut errors, "publishers", o, MAX_PUBLISHERS));
         let content = ArticleContent {
             title: title(&mut errors, &input.title),
             summary: summary(&mut errors, &input.summary),
@@ -244,7 +253,8 @@ impl ArticleDraft {
             media: media(&mut errors, input.media),
         };
         let links = LinkNames {
-            organizations,
+            publishers,
+            categories: Some(links(&mut errors, "categories", input.categories)),
             neighborhoods: Some(links(&mut errors, "neighborhoods", input.neighborhoods)),
             events: Some(links(&mut errors, "relatedEvents", input.related_events)),
             places: Some(links(&mut errors, "relatedPlaces", input.related_places)),
@@ -292,9 +302,12 @@ impl ArticlePatch {
             }),
         };
         let links = LinkNames {
-            organizations: input
-                .organizations
-                .map(|o| bounded(&mut errors, "organizations", o, MAX_PUBLISHERS)),
+            publishers: input
+                .publishers
+                .map(|o| bounded(&mut errors, "publishers", o, MAX_PUBLISHERS)),
+            categories: input
+                .categories
+                .map(|c| links(&mut errors, "categories", c)),
             neighborhoods: input
                 .neighborhoods
                 .map(|n| links(&mut errors, "neighborhoods", n)),
@@ -424,7 +437,7 @@ mod tests {
             Some("https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ")
         );
         assert_eq!(content.slug().as_str(), "fete-de-la-musique");
-        assert_eq!(draft.links.organizations, None, "the editor's own");
+        assert_eq!(draft.links.publishers, None, "the editor's own");
         assert_eq!(draft.links.events, Some(Vec::new()));
     }
 
@@ -444,7 +457,7 @@ mod tests {
                 url: "https://www.toulouse.fr/photo.jpg".into(),
                 ..MediaInput::default()
             }],
-            organizations: Some(vec!["a".into(), "b".into(), "c".into()]),
+            publishers: Some(vec!["a".into(), "b".into(), "c".into()]),
             neighborhoods: vec![String::new(); 21],
             related_events: vec![Uuid::nil(); 21],
             related_places: vec![Uuid::nil(); 21],
@@ -454,7 +467,7 @@ mod tests {
         assert_eq!(
             fields(checked),
             [
-                "organizations",
+                "publishers",
                 "title",
                 "summary",
                 "authorName",
@@ -515,14 +528,14 @@ mod tests {
             Some("fete-de-la-musique")
         );
         assert_eq!(patch.links.places, Some(vec![Uuid::nil()]));
-        assert_eq!(patch.links.organizations, None);
+        assert_eq!(patch.links.publishers, None);
 
         let refused = ArticlePatch::parse(ArticleChanges {
             title: Some("   ".into()),
             slug: Some("Pas un slug".into()),
-            organizations: Some(vec!["a".into(); 3]),
+            publishers: Some(vec!["a".into(); 3]),
             ..ArticleChanges::default()
         });
-        assert_eq!(fields(refused), ["title", "slug", "organizations"]);
+        assert_eq!(fields(refused), ["title", "slug", "publishers"]);
     }
 }

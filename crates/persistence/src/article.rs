@@ -3,7 +3,7 @@
 //! workflow, deletion of drafts, and the publication of scheduled articles exactly once,
 //! however many replicas run the scheduler. Writes take the domain's checked values and
 //! encode the columns here: tags and audiences as `|CODE|` lists, media as JSON, the cover
-//! as three columns. The lists of news and their visibility are in `crate::articles`.
+//! as three columns; publishers and categories are link tables, kept in order. The lists of news and their visibility are in `crate::articles`.
 
 use capitole_domain::audit::AuditAction;
 use std::collections::BTreeMap;
@@ -24,7 +24,8 @@ use uuid::Uuid;
 
 use crate::audit::{Actor, audit};
 use crate::changes::{self, NewChange};
-use crate::entities::{article, article_organization, article_revision, slug_history};
+use crate::entities::{article, article_category, article_revision, category, slug_history};
+use crate::publishers::{self, Published};
 use crate::slugs;
 use crate::sql::Sql;
 use crate::{Database, StorageError};
@@ -36,14 +37,7 @@ pub async fn find(db: &Database, id: Uuid) -> Result<Option<article::Model>, Sto
 
 /// The organizations that publish an article, in order.
 pub async fn publishers(db: &Database, id: Uuid) -> Result<Vec<Uuid>, StorageError> {
-    Ok(article_organization::Entity::find()
-        .filter(article_organization::Column::ArticleId.eq(id))
-        .order_by_asc(article_organization::Column::Position)
-        .all(db.connection())
-        .await?
-        .into_iter()
-        .map(|l| l.organization_id)
-        .collect())
+    publishers::ids_of_one(db.connection(), Published::Article, id).await
 }
 
 /// Where a stored article stands in its publication.
@@ -92,15 +86,16 @@ pub async fn create(
         .exec(&txn)
         .await?;
     replace_links(&txn, row.id, links).await?;
-    revision(&txn, &row, actor, now).await?;
-    let organizations = links.organizations.clone().unwrap_or_default();
+    let categories = links.categories.clone().unwrap_or_default();
+    revision(&txn, &row, &categories, actor, now).await?;
+    let organizations = links.publishers.clone().unwrap_or_default();
     audit(
         &txn,
         actor,
         ItemKind::Article,
         row.id,
         AuditAction::Create,
-        json!({ "title": row.title, "slug": row.slug, "organizations": organizations }),
+        json!({ "title": row.title, "slug": row.slug, "publishers": organizations, "categories": categories }),
         now,
     )
     .await?;
@@ -158,8 +153,19 @@ pub async fn update(
         return Err(stale(&txn, id, expected_version).await);
     }
     let mut changes = differences(&before, &after);
+    let categories_before = categories_of(&txn, id).await?;
+    if let Some(categories) = links
+        .categories
+        .as_ref()
+        .filter(|c| **c != categories_before)
+    {
+        changes.insert(
+            "categories",
+            json!({ "from": categories_before, "to": categories }),
+        );
+    }
     for (field, ids) in [
-        ("organizations", &links.organizations),
+        ("publishers", &links.publishers),
         ("neighborhoods", &links.neighborhoods),
         ("relatedEvents", &links.events),
         ("relatedPlaces", &links.places),
@@ -169,7 +175,8 @@ pub async fn update(
         }
     }
     replace_links(&txn, id, links).await?;
-    revision(&txn, &after, actor, now).await?;
+    let categories = links.categories.clone().unwrap_or(categories_before);
+    revision(&txn, &after, &categories, actor, now).await?;
     audit(
         &txn,
         actor,
@@ -182,7 +189,7 @@ pub async fn update(
     .await?;
     let standing = publication(&after);
     let (change, public) = standing.change_to(&standing, now);
-    let organization = match &links.organizations {
+    let organization = match &links.publishers {
         Some(organizations) => organizations.first().copied(),
         None => first_publisher(&txn, id).await?,
     };
@@ -398,7 +405,7 @@ pub async fn delete_draft(
 /// hears of each publication once, in the transaction of the switch.
 pub async fn publish_due(db: &Database, now: DateTime<Utc>) -> Result<Vec<Uuid>, StorageError> {
     #[derive(FromQueryResult)]
-    struct Published {
+    struct Switched {
         id: Uuid,
         version: i64,
         published_at: Option<DateTime<Utc>>,
@@ -410,22 +417,17 @@ pub async fn publish_due(db: &Database, now: DateTime<Utc>) -> Result<Vec<Uuid>,
         .push(" WHERE status = 'SCHEDULED' AND published_at <= ")
         .bind(now)
         .push(" RETURNING id, version, published_at");
-    let published = Published::find_by_statement(sql.build()).all(&txn).await?;
+    let published = Switched::find_by_statement(sql.build()).all(&txn).await?;
     let ids: Vec<Uuid> = published.iter().map(|p| p.id).collect();
     if ids.is_empty() {
         return Ok(ids);
     }
-    let mut first_publishers = std::collections::HashMap::new();
-    for link in article_organization::Entity::find()
-        .filter(article_organization::Column::ArticleId.is_in(ids.iter().copied()))
-        .order_by_asc(article_organization::Column::Position)
-        .all(&txn)
-        .await?
-    {
-        first_publishers
-            .entry(link.article_id)
-            .or_insert(link.organization_id);
-    }
+    let first_publishers: std::collections::HashMap<Uuid, Uuid> =
+        publishers::ids_of(&txn, publishers::Published::Article, &ids)
+            .await?
+            .into_iter()
+            .filter_map(|(article, organizations)| Some((article, *organizations.first()?)))
+            .collect();
     let actor = Actor::scheduler();
     for article in &published {
         audit(
@@ -495,12 +497,22 @@ pub(crate) async fn first_publisher(
     conn: &impl ConnectionTrait,
     id: Uuid,
 ) -> Result<Option<Uuid>, StorageError> {
-    Ok(article_organization::Entity::find()
-        .filter(article_organization::Column::ArticleId.eq(id))
-        .order_by_asc(article_organization::Column::Position)
-        .one(conn)
+    Ok(publishers::ids_of_one(conn, Published::Article, id)
         .await?
-        .map(|l| l.organization_id))
+        .first()
+        .copied())
+}
+
+/// The categories of an article, as ids, in order.
+async fn categories_of(conn: &impl ConnectionTrait, id: Uuid) -> Result<Vec<Uuid>, StorageError> {
+    Ok(article_category::Entity::find()
+        .filter(article_category::Column::ArticleId.eq(id))
+        .order_by_asc(article_category::Column::Position)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|l| l.category_id)
+        .collect())
 }
 
 /// The article, if it is at `expected_version`.
@@ -561,12 +573,28 @@ async fn replace_links(
     article_id: Uuid,
     links: &LinkIds,
 ) -> Result<(), StorageError> {
+    if let Some(ids) = &links.publishers {
+        publishers::replace(txn, Published::Article, article_id, ids).await?;
+    }
+    if let Some(ids) = &links.categories {
+        article_category::Entity::delete_many()
+            .filter(article_category::Column::ArticleId.eq(article_id))
+            .exec(txn)
+            .await?;
+        if !ids.is_empty() {
+            let rows = ids.iter().enumerate().map(|(position, &category_id)| {
+                article_category::ActiveModel {
+                    article_id: Set(article_id),
+                    category_id: Set(category_id),
+                    position: Set(i64::try_from(position).unwrap_or(0)),
+                }
+            });
+            article_category::Entity::insert_many(rows)
+                .exec(txn)
+                .await?;
+        }
+    }
     let lists = [
-        (
-            "article_organizations",
-            "organization_id",
-            &links.organizations,
-        ),
         (
             "article_neighborhoods",
             "neighborhood_id",
@@ -587,26 +615,16 @@ async fn replace_links(
         if ids.is_empty() {
             continue;
         }
-        // Publishers keep their order: the first is the one the change log names.
-        let ordered = table == "article_organizations";
         let mut insert = Sql::new(txn.get_database_backend());
         insert
             .push("INSERT INTO ")
             .push(table)
             .push(" (article_id, ")
-            .push(column);
-        insert.push(if ordered {
-            ", position) VALUES "
-        } else {
-            ") VALUES "
-        });
+            .push(column)
+            .push(") VALUES ");
         for (position, id) in ids.iter().enumerate() {
             insert.push(if position == 0 { "(" } else { ", (" });
-            insert.bind(article_id).push(", ").bind(*id);
-            if ordered {
-                insert.push(", ").bind(i64::try_from(position).unwrap_or(0));
-            }
-            insert.push(")");
+            insert.bind(article_id).push(", ").bind(*id).push(")");
         }
         txn.execute_raw(insert.build()).await?;
     }
@@ -616,9 +634,20 @@ async fn replace_links(
 async fn revision(
     txn: &DatabaseTransaction,
     row: &article::Model,
+    categories: &[Uuid],
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<(), StorageError> {
+    // The revision keeps the categories' slugs, in order, as it keeps tags.
+    let found = category::Entity::find()
+        .filter(category::Column::Id.is_in(categories.iter().copied()))
+        .all(txn)
+        .await?;
+    let slugs: Vec<&str> = categories
+        .iter()
+        .filter_map(|id| found.iter().find(|c| c.id == *id))
+        .map(|c| c.slug.as_str())
+        .collect();
     article_revision::Entity::insert(article_revision::ActiveModel {
         id: Set(capitole_domain::ids::new_id()),
         article_id: Set(row.id),
@@ -632,6 +661,7 @@ async fn revision(
         status: Set(row.status.clone()),
         author_id: Set(actor.user_id),
         created_at: Set(now),
+        categories: Set(encode_codes(slugs)),
     })
     .exec(txn)
     .await?;

@@ -10,10 +10,7 @@ use std::sync::OnceLock;
 
 use capitole_domain::Audience;
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ColumnTrait, DbErr, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder,
-    QueryResult,
-};
+use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -22,7 +19,8 @@ use crate::entities::{
     article, article_event, article_neighborhood, article_place, article_revision, organization,
 };
 use crate::places::count_of;
-use crate::rows::{ByPosition, Positional, Reader, column_list};
+use crate::publishers::Published;
+use crate::rows::{ByPosition, column_list};
 use crate::sql::Sql;
 use crate::{Database, StorageError};
 
@@ -70,14 +68,16 @@ impl ArticleVisibility {
 /// Which articles a news list holds.
 #[derive(Debug, Clone, Default)]
 pub struct NewsFilter {
-    /// Only articles published by this organization.
-    pub organization: Option<Uuid>,
+    /// Only articles published by one of these organizations.
+    pub publishers: Vec<Uuid>,
+    /// Only articles in one of these categories (subtrees already expanded).
+    pub categories: Vec<Uuid>,
     /// Only articles for at least one of these audiences.
     pub audiences: Vec<Audience>,
-    /// Only articles with this tag.
-    pub tag: Option<String>,
-    /// Only articles about this neighbourhood.
-    pub neighborhood: Option<Uuid>,
+    /// Only articles with one of these tags.
+    pub tags: Vec<String>,
+    /// Only articles about one of these neighbourhoods.
+    pub neighborhoods: Vec<Uuid>,
     /// Only articles whose folded title or summary contains this folded text.
     pub search: Option<String>,
     /// Also archived articles (lists hold published ones only by default).
@@ -165,11 +165,11 @@ fn push_conditions(sql: &mut Sql, visibility: &ArticleVisibility, filter: &NewsF
     } else {
         sql.push(" AND a.status = 'PUBLISHED'");
     }
-    if let Some(organization) = filter.organization {
-        sql.push(
-            " AND a.id IN (SELECT article_id FROM article_organizations WHERE organization_id = ",
-        );
-        sql.bind(organization).push(")");
+    Published::Article.push_any_of(sql, "a.id", &filter.publishers);
+    if !filter.categories.is_empty() {
+        sql.push(" AND a.id IN (SELECT article_id FROM article_categories WHERE category_id IN ")
+            .bind_list(filter.categories.iter().copied())
+            .push(")");
     }
     if !filter.audiences.is_empty() {
         sql.push(" AND (");
@@ -181,14 +181,22 @@ fn push_conditions(sql: &mut Sql, visibility: &ArticleVisibility, filter: &NewsF
         }
         sql.push(")");
     }
-    if let Some(tag) = &filter.tag {
-        sql.push(" AND ").contains("a.tags", &format!("|{tag}|"));
+    if !filter.tags.is_empty() {
+        sql.push(" AND (");
+        for (i, tag) in filter.tags.iter().enumerate() {
+            if i > 0 {
+                sql.push(" OR ");
+            }
+            sql.contains("a.tags", &format!("|{tag}|"));
+        }
+        sql.push(")");
     }
-    if let Some(neighborhood) = filter.neighborhood {
+    if !filter.neighborhoods.is_empty() {
         sql.push(
-            " AND a.id IN (SELECT article_id FROM article_neighborhoods WHERE neighborhood_id = ",
+            " AND a.id IN (SELECT article_id FROM article_neighborhoods WHERE neighborhood_id IN ",
         );
-        sql.bind(neighborhood).push(")");
+        sql.bind_list(filter.neighborhoods.iter().copied())
+            .push(")");
     }
     if let Some(search) = &filter.search {
         sql.push(" AND ").contains_words("a.search_text", search);
@@ -236,45 +244,7 @@ pub async fn publishers_of(
     db: &Database,
     article_ids: &[Uuid],
 ) -> Result<HashMap<Uuid, Vec<organization::Model>>, StorageError> {
-    if article_ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    struct Publisher {
-        article_id: Uuid,
-        organization: organization::Model,
-    }
-    impl FromQueryResult for Publisher {
-        fn from_query_result(row: &QueryResult, _prefix: &str) -> Result<Self, DbErr> {
-            let mut reader = Reader::new(row, 0);
-            Ok(Self {
-                article_id: reader.get()?,
-                organization: organization::Model::read(&mut reader)?,
-            })
-        }
-    }
-    let mut sql = Sql::new(db.db_backend());
-    static SELECT: OnceLock<String> = OnceLock::new();
-    let select = SELECT.get_or_init(|| {
-        format!(
-            "SELECT l.article_id, {} FROM article_organizations l JOIN organizations o \
-             ON o.id = l.organization_id WHERE l.article_id IN ",
-            column_list::<organization::Model>("o")
-        )
-    });
-    sql.push(select);
-    sql.bind_list(article_ids.iter().copied());
-    sql.push(" ORDER BY l.article_id, l.position");
-    let rows = Publisher::find_by_statement(sql.build())
-        .all(db.connection())
-        .await?;
-    let mut grouped: HashMap<Uuid, Vec<organization::Model>> = HashMap::new();
-    for row in rows {
-        grouped
-            .entry(row.article_id)
-            .or_default()
-            .push(row.organization);
-    }
-    Ok(grouped)
+    crate::publishers::of(db, Published::Article, article_ids).await
 }
 
 /// The neighbourhoods of each of these articles, as ids.

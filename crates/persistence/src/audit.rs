@@ -77,8 +77,8 @@ pub struct AuditFilter {
 struct AuditKey(DateTime<Utc>, Uuid);
 
 /// A page of the audit log, newest first. Entries of deleted articles stay readable by
-/// administrators; editors see entries about articles their organizations publish and
-/// entries written for their organizations.
+/// administrators; editors see entries about articles, events and places their
+/// organizations publish and entries written for their organizations.
 pub async fn audit_log(
     db: &Database,
     filter: &AuditFilter,
@@ -107,6 +107,10 @@ fn push_audit_filter(sql: &mut Sql, filter: &AuditFilter) {
             sql.push(" AND (l.organization_id IN ")
                 .bind_list(organizations.iter().copied())
                 .push(" OR l.item_id IN (SELECT article_id FROM article_organizations WHERE organization_id IN ")
+                .bind_list(organizations.iter().copied())
+                .push(") OR l.item_id IN (SELECT event_id FROM event_organizations WHERE organization_id IN ")
+                .bind_list(organizations.iter().copied())
+                .push(") OR l.item_id IN (SELECT place_id FROM place_organizations WHERE organization_id IN ")
                 .bind_list(organizations.iter().copied())
                 .push("))");
         }

@@ -1,5 +1,5 @@
 //! The small, slowly changing lists every screen refers to: organizations, categories and
-//! neighbourhoods, with batch loads by id, the category links of places and events, and
+//! neighbourhoods, with batch loads by id, the category links of places, events and news, and
 //! what the names of forms refer to.
 
 use std::collections::{BTreeSet, HashMap};
@@ -10,7 +10,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
 use crate::entities::{
-    category, event_category, neighborhood, organization, place, place_category,
+    article_category, category, event_category, neighborhood, organization, place, place_category,
 };
 use crate::{Database, StorageError};
 
@@ -69,20 +69,24 @@ pub async fn categories_by_ids(
         .await?)
 }
 
-/// The ids of the categories named by `slugs` and of all categories below them, so that a
-/// filter on "culture" also finds museums. An unknown slug is an error naming it.
+/// The ids of the categories of the tree `kind` named by `slugs` and of all categories
+/// below them, so that a filter on "culture" also finds museums. An unknown slug, or one of
+/// another tree, is an error naming it.
 pub async fn category_subtree_ids(
     db: &Database,
+    kind: CategoryKind,
     slugs: &[String],
 ) -> Result<Vec<Uuid>, StorageError> {
-    let all = categories(db, None).await?;
+    let all = categories(db, Some(kind)).await?;
     let mut selected: Vec<Uuid> = Vec::new();
     for slug in slugs {
         match all.iter().find(|c| &c.slug == slug) {
             Some(c) => selected.push(c.id),
             None => {
                 return Err(StorageError::BadRequest(format!(
-                    "unknown category `{slug}`"
+                    "unknown {} category `{}`",
+                    kind.code().to_lowercase(),
+                    slug.chars().take(80).collect::<String>()
                 )));
             }
         }
@@ -129,6 +133,23 @@ pub async fn categories_of_events(
     let pairs = links
         .into_iter()
         .map(|l| (l.event_id, l.category_id))
+        .collect::<Vec<_>>();
+    group_categories(db, pairs).await
+}
+
+/// The categories of each of these articles, in the article's own order.
+pub async fn categories_of_articles(
+    db: &Database,
+    article_ids: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<category::Model>>, StorageError> {
+    let links = article_category::Entity::find()
+        .filter(article_category::Column::ArticleId.is_in(article_ids.iter().copied()))
+        .order_by_asc(article_category::Column::Position)
+        .all(db.connection())
+        .await?;
+    let pairs = links
+        .into_iter()
+        .map(|l| (l.article_id, l.category_id))
         .collect::<Vec<_>>();
     group_categories(db, pairs).await
 }

@@ -227,7 +227,7 @@ async fn check_in_in_transaction(
 
 /// Brings places' popularity up to date with their check-ins and records, in the same
 /// transaction, one `PLACE UPDATED` entry in the change log for each place it changed
-/// (with the place's current version, public, under its owner); returns how many places
+/// (with the place's current version, public, under its first publisher); returns how many places
 /// changed.
 ///
 /// This is where check-ins reach the change log: summed up by place, not one entry per
@@ -246,7 +246,6 @@ pub async fn fold_popularity(db: &Database, now: DateTime<Utc>) -> Result<u64, S
     struct Folded {
         id: Uuid,
         version: i64,
-        owner_organization_id: Option<Uuid>,
     }
     let txn = db.begin_write().await?;
     let folded = Folded::find_by_statement(Statement::from_string(
@@ -254,11 +253,13 @@ pub async fn fold_popularity(db: &Database, now: DateTime<Utc>) -> Result<u64, S
         "UPDATE places SET popularity = places.popularity + (s.check_ins - places.counted_check_ins), \
          counted_check_ins = s.check_ins \
          FROM place_stats s WHERE s.place_id = places.id AND s.check_ins <> places.counted_check_ins \
-         RETURNING places.id AS id, places.version AS version, \
-         places.owner_organization_id AS owner_organization_id",
+         RETURNING places.id AS id, places.version AS version",
     ))
     .all(&txn)
     .await?;
+    let ids: Vec<Uuid> = folded.iter().map(|p| p.id).collect();
+    let publishers =
+        crate::publishers::ids_of(&txn, crate::publishers::Published::Place, &ids).await?;
     let entries: Vec<NewChange> = folded
         .iter()
         .map(|p| NewChange {
@@ -266,7 +267,7 @@ pub async fn fold_popularity(db: &Database, now: DateTime<Utc>) -> Result<u64, S
             id: p.id,
             change: ChangeKind::Updated,
             version: p.version,
-            organization: p.owner_organization_id,
+            organization: publishers.get(&p.id).and_then(|o| o.first().copied()),
             public: true,
             at: now,
         })

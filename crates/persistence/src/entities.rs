@@ -61,7 +61,7 @@ pub mod neighborhood {
     no_relations!();
 }
 
-/// Categories of places and events.
+/// Categories of places, events and news.
 pub mod category {
     use sea_orm::entity::prelude::*;
 
@@ -104,7 +104,6 @@ pub mod place {
         pub website: Option<String>,
         pub opening_hours: String,
         pub accessibility: String,
-        pub owner_organization_id: Option<Uuid>,
         pub popularity: i64,
         pub rating: Option<f64>,
         pub created_at: DateTimeUtc,
@@ -169,7 +168,6 @@ pub mod event {
         pub registration_email: Option<String>,
         pub place_id: Option<Uuid>,
         pub location_text: Option<String>,
-        pub organization_id: Uuid,
         pub recurrence_rule: Option<String>,
         pub duration_minutes: i64,
         pub created_at: DateTimeUtc,
@@ -199,6 +197,40 @@ pub mod event_category {
         pub event_id: Uuid,
         #[sea_orm(primary_key, auto_increment = false)]
         pub category_id: Uuid,
+        pub position: i64,
+    }
+    no_relations!();
+}
+
+/// Who publishes an event (one or more publishers, in order).
+pub mod event_organization {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `event_organizations`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "event_organizations")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub event_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub organization_id: Uuid,
+        pub position: i64,
+    }
+    no_relations!();
+}
+
+/// Who publishes a place (one or more publishers, in order; none for the administrators').
+pub mod place_organization {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `place_organizations`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "place_organizations")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub place_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub organization_id: Uuid,
         pub position: i64,
     }
     no_relations!();
@@ -283,6 +315,23 @@ pub mod article_organization {
         pub article_id: Uuid,
         #[sea_orm(primary_key, auto_increment = false)]
         pub organization_id: Uuid,
+        pub position: i64,
+    }
+    no_relations!();
+}
+
+/// Which categories of news an article is in.
+pub mod article_category {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `article_categories`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "article_categories")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub article_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub category_id: Uuid,
         pub position: i64,
     }
     no_relations!();
@@ -375,6 +424,8 @@ pub mod article_revision {
         pub status: String,
         pub author_id: Option<Uuid>,
         pub created_at: DateTimeUtc,
+        /// The slugs of its categories, encoded `|slug|…|`, in order.
+        pub categories: String,
     }
     no_relations!();
 }

@@ -22,6 +22,7 @@ use uuid::Uuid;
 use crate::cursor::{self, Keyset, Page, PageRequest, Sort};
 use crate::entities::{event, event_neighborhood, event_occurrence, place};
 use crate::places::count_of;
+use crate::publishers::Published;
 use crate::rows::{ByPosition, Positional, Reader, column_list};
 use crate::sql::Sql;
 use crate::{Database, StorageError};
@@ -37,16 +38,18 @@ pub struct EventFilter {
     pub categories: Vec<Uuid>,
     /// Only events for at least one of these audiences.
     pub audiences: Vec<Audience>,
-    /// Only events at this place.
-    pub place: Option<Uuid>,
+    /// Only events at one of these places.
+    pub venues: Vec<Uuid>,
+    /// Only events concerning one of these neighbourhoods.
+    pub neighborhoods: Vec<Uuid>,
     /// Only events at a place within this circle.
     pub near: Option<(Coordinates, RadiusMeters)>,
     /// Only free events.
     pub free_only: bool,
     /// Only events prepared for all of these.
     pub accessibility: Vec<Accessibility>,
-    /// Only events organised by this organization.
-    pub organization: Option<Uuid>,
+    /// Only events published by one of these organizations.
+    pub publishers: Vec<Uuid>,
     /// Only events whose folded title or summary contains this folded text.
     pub search: Option<String>,
 }
@@ -59,11 +62,12 @@ impl EventFilter {
             starts_before: None,
             categories: Vec::new(),
             audiences: Vec::new(),
-            place: None,
+            venues: Vec::new(),
+            neighborhoods: Vec::new(),
             near: None,
             free_only: false,
             accessibility: Vec::new(),
-            organization: None,
+            publishers: Vec::new(),
             search: None,
         }
     }
@@ -230,8 +234,16 @@ fn push_first_matching(sql: &mut Sql, filter: &EventFilter, near_places: Option<
         }
         sql.push(")");
     }
-    if let Some(place) = filter.place {
-        sql.push(" AND e.place_id = ").bind(place);
+    if !filter.venues.is_empty() {
+        sql.push(" AND e.place_id IN ")
+            .bind_list(filter.venues.iter().copied());
+    }
+    if !filter.neighborhoods.is_empty() {
+        sql.push(
+            " AND e.id IN (SELECT event_id FROM event_neighborhoods WHERE neighborhood_id IN ",
+        )
+        .bind_list(filter.neighborhoods.iter().copied())
+        .push(")");
     }
     match near_places {
         Some(NearPlaces::Ids(places)) => {
@@ -252,9 +264,7 @@ fn push_first_matching(sql: &mut Sql, filter: &EventFilter, near_places: Option<
         sql.push(" AND ")
             .contains("e.accessibility", &format!("|{}|", need.code()));
     }
-    if let Some(organization) = filter.organization {
-        sql.push(" AND e.organization_id = ").bind(organization);
-    }
+    Published::Event.push_any_of(sql, "e.id", &filter.publishers);
     if let Some(search) = &filter.search {
         sql.push(" AND ").contains_words("e.search_text", search);
     }

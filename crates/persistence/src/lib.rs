@@ -23,6 +23,7 @@ pub mod place;
 pub mod places;
 pub mod privacy;
 pub mod profiles;
+pub mod publishers;
 pub mod reactions;
 mod rows;
 pub mod seed;

@@ -26,6 +26,7 @@ use crate::audit::{Actor, audit};
 use crate::edits::{self, Outcome, Versioned, differences, encode_set, record_change, stale};
 use crate::entities::{place, place_category};
 use crate::places::opening_hours;
+use crate::publishers::{self, Published};
 use crate::slugs;
 use crate::{Database, StorageError};
 
@@ -97,7 +98,8 @@ struct Columns {
     /// Opening hours as JSON.
     opening_hours: String,
     accessibility: String,
-    owner_organization_id: Option<Uuid>,
+    /// Publisher ids, in order.
+    publishers: Vec<Uuid>,
     closure: String,
     closed_until: Option<DateTime<Utc>>,
     /// Category ids, in order.
@@ -123,7 +125,7 @@ impl Columns {
             opening_hours: serde_json::to_string(&content.opening_hours)
                 .unwrap_or_else(|_| "{}".into()),
             accessibility: encode_set(content.accessibility.iter().map(|a| a.code())),
-            owner_organization_id: content.owner,
+            publishers: content.publishers.clone(),
             closure: closure.state.code().to_owned(),
             closed_until: closure.until,
             categories: content.categories.clone(),
@@ -146,7 +148,6 @@ impl Columns {
         row.website = self.website.clone();
         row.opening_hours = self.opening_hours.clone();
         row.accessibility = self.accessibility.clone();
-        row.owner_organization_id = self.owner_organization_id;
         row.closure = self.closure.clone();
         row.closed_until = self.closed_until;
     }
@@ -161,7 +162,11 @@ fn closure_of(row: &place::Model) -> Closure {
 }
 
 /// The content of a stored place; codes this version does not know are left out.
-fn content_of(row: &place::Model, categories: Vec<Uuid>) -> Result<PlaceContent, StorageError> {
+fn content_of(
+    row: &place::Model,
+    publishers: Vec<Uuid>,
+    categories: Vec<Uuid>,
+) -> Result<PlaceContent, StorageError> {
     let coordinates = Coordinates::parse(row.latitude, row.longitude)
         .map_err(|e| StorageError::Internal(DbErr::Custom(format!("place {}: {e}", row.id))))?;
     Ok(PlaceContent {
@@ -184,7 +189,7 @@ fn content_of(row: &place::Model, categories: Vec<Uuid>) -> Result<PlaceContent,
         accessibility: decode_codes(&row.accessibility)
             .filter_map(Accessibility::from_code)
             .collect(),
-        owner: row.owner_organization_id,
+        publishers,
     })
 }
 
@@ -202,7 +207,8 @@ async fn with_content(
         .into_iter()
         .map(|l| l.category_id)
         .collect();
-    let content = content_of(&row, categories)?;
+    let publishers = publishers::ids_of_one(conn, Published::Place, row.id).await?;
+    let content = content_of(&row, publishers, categories)?;
     Ok(Some((row, content)))
 }
 
@@ -292,7 +298,6 @@ impl Versioned for Places {
             website: None,
             opening_hours: String::new(),
             accessibility: String::new(),
-            owner_organization_id: None,
             popularity: 0,
             rating: None,
             created_at: now,
@@ -309,13 +314,14 @@ impl Versioned for Places {
             .exec(txn)
             .await?;
         replace_categories(txn, row.id, &columns.categories).await?;
+        publishers::replace(txn, Published::Place, row.id, &columns.publishers).await?;
         audit(
             txn,
             actor,
             ItemKind::Place,
             row.id,
             AuditAction::Create,
-            json!({ "name": row.name, "slug": row.slug, "owner": row.owner_organization_id, "source": row.source, "externalId": row.external_id }),
+            json!({ "name": row.name, "slug": row.slug, "publishers": columns.publishers, "source": row.source, "externalId": row.external_id }),
             now,
         )
         .await?;
@@ -325,7 +331,7 @@ impl Versioned for Places {
             row.id,
             ChangeKind::Created,
             row.version,
-            row.owner_organization_id,
+            columns.publishers.first().copied(),
             now,
         )
         .await?;
@@ -364,6 +370,9 @@ impl Versioned for Places {
         if to.categories != from.categories {
             replace_categories(txn, id, &to.categories).await?;
         }
+        if to.publishers != from.publishers {
+            publishers::replace(txn, Published::Place, id, &to.publishers).await?;
+        }
         after.version = before.version + 1;
         after.updated_at = now;
         let mut values = place::ActiveModel::from(after.clone()).reset_all();
@@ -388,7 +397,7 @@ impl Versioned for Places {
             id,
             ChangeKind::Updated,
             after.version,
-            after.owner_organization_id,
+            to.publishers.first().copied(),
             now,
         )
         .await?;

@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 use crate::cursor::{self, Direction, Keyset, Page, PageRequest, Sort};
 use crate::entities::place;
+use crate::publishers::Published;
 use crate::rows::{ByPosition, column_list};
 use crate::sql::Sql;
 use crate::{Database, StorageError};
@@ -30,8 +31,10 @@ pub struct PlaceFilter {
     pub near: Option<(Coordinates, RadiusMeters)>,
     /// Only places in one of these categories (ids, subtrees already expanded).
     pub categories: Vec<Uuid>,
-    /// Only places in this neighbourhood.
-    pub neighborhood: Option<Uuid>,
+    /// Only places in one of these neighbourhoods.
+    pub neighborhoods: Vec<Uuid>,
+    /// Only places published by one of these organizations.
+    pub publishers: Vec<Uuid>,
     /// Only places prepared for all of these.
     pub accessibility: Vec<Accessibility>,
     /// Only places whose folded name contains this folded text.
@@ -203,9 +206,11 @@ fn push_conditions(sql: &mut Sql, filter: &PlaceFilter) {
             .bind_list(filter.categories.iter().copied())
             .push(")");
     }
-    if let Some(neighborhood) = filter.neighborhood {
-        sql.push(" AND p.neighborhood_id = ").bind(neighborhood);
+    if !filter.neighborhoods.is_empty() {
+        sql.push(" AND p.neighborhood_id IN ")
+            .bind_list(filter.neighborhoods.iter().copied());
     }
+    Published::Place.push_any_of(sql, "p.id", &filter.publishers);
     for need in &filter.accessibility {
         sql.push(" AND ")
             .contains("p.accessibility", &format!("|{}|", need.code()));

@@ -4,7 +4,7 @@
 //!
 //! The change log records a tip's public content: `CREATED` when it is left, `HIDDEN` when
 //! a moderator hides it, `UPDATED` when one restores it, `DELETED` when it goes with its
-//! author's account; each under its place's owner, version 0 (tips have no versions),
+//! author's account; each under its place's first publisher, version 0 (tips have no versions),
 //! public unless the tip was hidden both before and after. Likes and reports record
 //! nothing: the like count is a counter that moves with every reader's tap, like a place's
 //! figures, and reports are input for the moderators, not something the public reads; an
@@ -32,10 +32,12 @@ use crate::audit::{Actor, audit};
 use crate::changes::{NewChange, append, append_all};
 use crate::cursor::{self, Keyset, Page, PageRequest, Sort};
 use crate::entities::{tip, tip_like, tip_report};
+use crate::publishers::{self, Published};
 use crate::sql::Sql;
 use crate::{Database, StorageError};
 
-/// The change log's entry for a change of `tip`, at a place run by `owner`.
+/// The change log's entry for a change of `tip`, at a place whose first publisher is
+/// `owner`.
 fn entry(
     tip: Uuid,
     change: ChangeKind,
@@ -54,25 +56,24 @@ fn entry(
     }
 }
 
-#[derive(FromQueryResult)]
-struct Owner {
-    owner_organization_id: Option<Uuid>,
-}
-
-/// The owner of a place, or `UnknownPlace`.
-async fn owner_of_place(
+/// The publishers of a place, in order, or `UnknownPlace`.
+async fn publishers_of_place(
     txn: &DatabaseTransaction,
     place_id: Uuid,
-) -> Result<Option<Uuid>, ActivityError> {
-    let mut sql = Sql::new(txn.get_database_backend());
-    sql.push("SELECT owner_organization_id FROM places WHERE id = ")
-        .bind(place_id);
-    Owner::find_by_statement(sql.build())
+) -> Result<Vec<Uuid>, ActivityError> {
+    let exists = crate::entities::place::Entity::find_by_id(place_id)
         .one(txn)
         .await?
-        .map(|p| p.owner_organization_id)
-        .ok_or(ActivityError::Refused(Refusal::UnknownPlace))
+        .is_some();
+    if !exists {
+        return Err(ActivityError::Refused(Refusal::UnknownPlace));
+    }
+    Ok(publishers::ids_of_one(txn, Published::Place, place_id).await?)
 }
+
+/// The first publisher of the place `t.place_id`, as a column named `first_publisher`.
+const FIRST_PUBLISHER: &str = "(SELECT l.organization_id FROM place_organizations l \
+     WHERE l.place_id = t.place_id ORDER BY l.position LIMIT 1) AS first_publisher";
 
 /// Leaves a tip on a place, at most [`TIPS_A_DAY`]; the place's tip count follows and the
 /// change log records it `CREATED`, in the same transaction.
@@ -84,7 +85,7 @@ pub async fn add_tip(
     now: DateTime<Utc>,
 ) -> Result<tip::Model, ActivityError> {
     let txn = db.begin_write().await?;
-    let owner = owner_of_place(&txn, place_id).await?;
+    let owner = publishers_of_place(&txn, place_id).await?.first().copied();
     within_daily_limit(&txn, user_id, "tips", TIPS_A_DAY, now).await?;
     let row = tip::Model {
         id: capitole_domain::ids::new_id(),
@@ -118,30 +119,23 @@ pub async fn visible_tips(db: &Database, ids: &[Uuid]) -> Result<Vec<tip::Model>
         .await?)
 }
 
-/// The tip with this id, hidden or not, and the owner of its place.
-pub async fn tip_and_owner(
+/// The tip with this id, hidden or not, and the publishers of its place, in order.
+pub async fn tip_and_publishers(
     db: &Database,
     id: Uuid,
-) -> Result<Option<(tip::Model, Option<Uuid>)>, StorageError> {
-    with_owner(db.connection(), id).await
+) -> Result<Option<(tip::Model, Vec<Uuid>)>, StorageError> {
+    with_publishers(db.connection(), id).await
 }
 
-async fn with_owner(
+async fn with_publishers(
     conn: &impl ConnectionTrait,
     id: Uuid,
-) -> Result<Option<(tip::Model, Option<Uuid>)>, StorageError> {
-    let mut sql = Sql::new(conn.get_database_backend());
-    sql.push(
-        "SELECT t.*, p.owner_organization_id FROM tips t JOIN places p ON p.id = t.place_id \
-         WHERE t.id = ",
-    )
-    .bind(id);
-    let Some(row) = conn.query_one_raw(sql.build()).await? else {
+) -> Result<Option<(tip::Model, Vec<Uuid>)>, StorageError> {
+    let Some(found) = tip::Entity::find_by_id(id).one(conn).await? else {
         return Ok(None);
     };
-    let found = tip::Model::from_query_result(&row, "")?;
-    let owner = Owner::from_query_result(&row, "")?;
-    Ok(Some((found, owner.owner_organization_id)))
+    let publishers = publishers::ids_of_one(conn, Published::Place, found.place_id).await?;
+    Ok(Some((found, publishers)))
 }
 
 /// A tip its reader may act on: a visible one, or a hidden one for moderators.
@@ -231,9 +225,10 @@ pub async fn moderate_tip(
 ) -> Result<tip::Model, StorageError> {
     let hidden = moderation.hides();
     let txn = db.begin_write().await?;
-    let (row, owner) = with_owner(&txn, tip_id)
+    let (row, publishers) = with_publishers(&txn, tip_id)
         .await?
         .ok_or(StorageError::NotFound)?;
+    let owner = publishers.first().copied();
     if row.hidden_at.is_some() == hidden {
         return Ok(row);
     }
@@ -286,27 +281,18 @@ pub(crate) async fn record_deletion_of_tips_by(
     struct Gone {
         id: Uuid,
         hidden: bool,
-        owner_organization_id: Option<Uuid>,
+        first_publisher: Option<Uuid>,
     }
     let mut sql = Sql::new(txn.get_database_backend());
-    sql.push(
-        "SELECT t.id, t.hidden_at IS NOT NULL AS hidden, p.owner_organization_id \
-         FROM tips t JOIN places p ON p.id = t.place_id WHERE t.user_id = ",
-    )
-    .bind(user_id)
-    .push(" ORDER BY t.created_at, t.id");
+    sql.push("SELECT t.id, t.hidden_at IS NOT NULL AS hidden, ")
+        .push(FIRST_PUBLISHER)
+        .push(" FROM tips t WHERE t.user_id = ")
+        .bind(user_id)
+        .push(" ORDER BY t.created_at, t.id");
     let gone = Gone::find_by_statement(sql.build()).all(txn).await?;
     let entries: Vec<NewChange> = gone
         .iter()
-        .map(|t| {
-            entry(
-                t.id,
-                ChangeKind::Deleted,
-                t.owner_organization_id,
-                !t.hidden,
-                now,
-            )
-        })
+        .map(|t| entry(t.id, ChangeKind::Deleted, t.first_publisher, !t.hidden, now))
         .collect();
     append_all(txn, &entries).await
 }

@@ -26,6 +26,8 @@ mod changes;
 mod community;
 #[path = "persistence/privacy.rs"]
 mod privacy;
+#[path = "persistence/publishers.rs"]
+mod publishers;
 
 fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(0)
@@ -475,7 +477,6 @@ async fn places_at_the_very_same_spot_are_all_paged_through_once() {
                 website: None,
                 opening_hours: "{}".into(),
                 accessibility: "|".into(),
-                owner_organization_id: None,
                 popularity: 0,
                 rating: None,
                 created_at: now,

@@ -8,7 +8,8 @@
 
 use capitole_domain::article::Transition;
 use capitole_domain::article_draft::{ArticleDraft, ArticlePatch, LinkIds, LinkNames};
-use capitole_domain::editorial::Checked;
+use capitole_domain::editorial::{Checked, FieldErrors};
+use capitole_domain::event::CategoryKind;
 use capitole_domain::social::PostLink;
 use capitole_persistence::audit::Actor;
 use capitole_persistence::entities::{article, social_post};
@@ -19,8 +20,8 @@ use uuid::Uuid;
 use crate::error::ServiceError;
 use crate::{Principal, ServiceResult, Services};
 
-/// Writes a new draft for its publishers: the ones it names, or by default the
-/// organizations the editor edits for. With `validate_only`, checks everything and stores
+/// Writes a new draft for its publishers: the ones it names (each one the editor edits
+/// for), or by default the organizations the editor edits for. With `validate_only`, checks everything and stores
 /// nothing (`None`).
 pub async fn create(
     services: &Services,
@@ -31,31 +32,26 @@ pub async fn create(
 ) -> ServiceResult<Option<article::Model>> {
     let db = &services.db;
     let names = draft.value().links.clone();
-    let organizations = match &names.organizations {
+    let organizations = match &names.publishers {
         Some(slugs) => organization_ids(db, &mut draft, slugs).await?,
-        None => own_organizations(by),
+        None => by.own_organizations().unwrap_or_default(),
     };
     let actor = if organizations.is_empty() {
-        if !draft.failed("organizations") {
+        if !draft.failed("publishers") {
             // Anonymous callers and citizens are refused here, before any field.
             by.editor_of(&[])?;
-            draft.refuse("organizations", "name at least one publisher");
+            draft.refuse("publishers", "name at least one publisher");
         }
         None
     } else {
         Some(by.editor_of(&organizations)?)
     };
     // Each publisher named must be one the editor edits for (administrators: any).
-    for (i, organization) in organizations.iter().enumerate() {
-        if by.editor_of(&[*organization]).is_err() {
-            draft.refuse(
-                format!("organizations[{i}]"),
-                "you do not edit for this organization",
-            );
-        }
+    if let Err(errors) = by.publishers_after(&[], &organizations) {
+        refuse_all(&mut draft, errors);
     }
     let links = LinkIds {
-        organizations: Some(organizations),
+        publishers: Some(organizations),
         ..resolve(db, &mut draft, &names).await?
     };
     let draft = draft.into_result()?;
@@ -85,7 +81,7 @@ pub async fn update(
     let db = &services.db;
     let (current, actor) = editable(db, by, id, now).await?;
     let names = patch.value().links.clone();
-    let organizations = match &names.organizations {
+    let organizations = match &names.publishers {
         Some(slugs) => {
             let named = organization_ids(db, &mut patch, slugs).await?;
             Some(publishers_after(by, &current, &named, &mut patch))
@@ -93,7 +89,7 @@ pub async fn update(
         None => None,
     };
     let links = LinkIds {
-        organizations,
+        publishers: organizations,
         ..resolve(db, &mut patch, &names).await?
     };
     let patch = patch.into_result()?;
@@ -210,11 +206,10 @@ async fn editable(
     Ok((publishers, actor))
 }
 
-/// The organizations a new article is published for when it names none: the editor's own.
-fn own_organizations(by: &Principal) -> Vec<Uuid> {
-    match by {
-        Principal::User(user) => user.organizations.to_vec(),
-        _ => Vec::new(),
+/// Adds every failure of `errors` to `checked`.
+fn refuse_all<T>(checked: &mut Checked<T>, errors: FieldErrors) {
+    for error in errors.fields() {
+        checked.refuse(error.field.clone(), error.message.clone());
     }
 }
 
@@ -226,30 +221,20 @@ fn publishers_after<T>(
     named: &[Uuid],
     checked: &mut Checked<T>,
 ) -> Vec<Uuid> {
-    let mut kept: Vec<Uuid> = current
-        .iter()
-        .copied()
-        .filter(|o| by.editor_of(&[*o]).is_err())
-        .collect();
-    for (i, organization) in named.iter().enumerate() {
-        if by.editor_of(&[*organization]).is_err() {
-            if !current.contains(organization) {
-                checked.refuse(
-                    format!("organizations[{i}]"),
-                    "you do not edit for this organization",
-                );
-            }
-        } else if !kept.contains(organization) {
-            kept.push(*organization);
+    let kept = match by.publishers_after(current, named) {
+        Ok(kept) => kept,
+        Err(errors) => {
+            refuse_all(checked, errors);
+            return current.to_vec();
         }
-    }
+    };
     if kept.is_empty() {
-        checked.refuse("organizations", "an article has at least one publisher");
+        checked.refuse("publishers", "an article has at least one publisher");
     }
     kept
 }
 
-/// The organizations `slugs` name, each once, noting unknown ones as `organizations[i]`.
+/// The organizations `slugs` name, each once, noting unknown ones as `publishers[i]`.
 async fn organization_ids<T>(
     db: &Database,
     checked: &mut Checked<T>,
@@ -261,7 +246,7 @@ async fn organization_ids<T>(
             Some(o) if !ids.contains(&o.id) => ids.push(o.id),
             Some(_) => {}
             None => checked.refuse(
-                format!("organizations[{i}]"),
+                format!("publishers[{i}]"),
                 format!("unknown organization `{}`", short(slug)),
             ),
         }
@@ -276,6 +261,10 @@ async fn resolve<T>(
     checked: &mut Checked<T>,
     names: &LinkNames,
 ) -> ServiceResult<LinkIds> {
+    let categories = match &names.categories {
+        Some(slugs) => Some(category_ids(db, checked, slugs).await?),
+        None => None,
+    };
     let neighborhoods = match &names.neighborhoods {
         Some(slugs) => Some(neighborhood_ids(db, checked, slugs).await?),
         None => None,
@@ -299,11 +288,37 @@ async fn resolve<T>(
         None => None,
     };
     Ok(LinkIds {
-        organizations: None,
+        publishers: None,
+        categories,
         neighborhoods,
         events,
         places,
     })
+}
+
+/// The news categories `slugs` name, in order and each once, noting unknown ones (and
+/// categories of places or events) as `categories[i]`.
+async fn category_ids<T>(
+    db: &Database,
+    checked: &mut Checked<T>,
+    slugs: &[String],
+) -> ServiceResult<Vec<Uuid>> {
+    if slugs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let known = catalog::categories(db, Some(CategoryKind::Article)).await?;
+    let mut ids = Vec::new();
+    for (i, slug) in slugs.iter().enumerate() {
+        match known.iter().find(|c| c.slug == slug.trim()) {
+            Some(c) if !ids.contains(&c.id) => ids.push(c.id),
+            Some(_) => {}
+            None => checked.refuse(
+                format!("categories[{i}]"),
+                format!("unknown news category `{}`", short(slug)),
+            ),
+        }
+    }
+    Ok(ids)
 }
 
 /// The neighbourhoods `slugs` name, each once, noting unknown ones as `neighborhoods[i]`.

@@ -1,7 +1,8 @@
 //! Writing events: create, change at a version (a patch, a status, new dates, the status of
 //! one date), upsert the events a publisher's system owns, and extend recurrences as time
-//! passes. Editors of an event's organizer and administrators write it; operators (the
-//! command line, background jobs) write every event. Each write is one storage call, in one
+//! passes. Editors of any of an event's publishers and administrators write it; operators
+//! (the command line, background jobs) write every event. Editors name only publishers they
+//! edit for (a co-publisher they do not edit for stays). Each write is one storage call, in one
 //! transaction with its audit and change-log entries. Drafts and patches come checked from
 //! the domain; `check_only` runs every check and stores nothing.
 
@@ -38,7 +39,9 @@ pub async fn create(
     check_only: bool,
     now: DateTime<Utc>,
 ) -> ServiceResult<Option<event::Model>> {
-    let actor = by.editor_of(&[draft.content().organizer])?;
+    let publishers = &draft.content().publishers;
+    let actor = by.editor_of(publishers)?;
+    by.publishers_after(&[], publishers)?;
     if check_only {
         return Ok(None);
     }
@@ -47,8 +50,8 @@ pub async fn create(
     ))
 }
 
-/// Changes the event `id` at `version` as `patch` says (a new organizer must be one the
-/// caller edits for too); `None` when only checked.
+/// Changes the event `id` at `version` as `patch` says (new publishers must be ones the
+/// caller edits for, and co-publishers they do not edit for stay); `None` when only checked.
 pub async fn update(
     services: &Services,
     by: &Principal,
@@ -59,17 +62,19 @@ pub async fn update(
     now: DateTime<Utc>,
 ) -> ServiceResult<Option<event::Model>> {
     let make = |current: &EventContent| -> ServiceResult<EventEdit> {
-        if let Some(organizer) = patch.organizer() {
-            by.editor_of(&[organizer])?;
+        let named = patch.publishers().map(<[Uuid]>::to_vec);
+        let mut edit = patch.apply(current)?;
+        if let Some(named) = named {
+            edit.content.publishers = by.publishers_after(&current.publishers, &named)?;
         }
-        Ok(patch.apply(current)?)
+        Ok(edit)
     };
     if check_only {
         by.publisher()?;
         let current = storage::current(&services.db, id)
             .await?
             .ok_or_else(|| ServiceError::not_found("no event has this id"))?;
-        by.editor_of(&[current.organizer])?;
+        by.editor_of(&current.publishers)?;
         make(&current)?;
         return Ok(None);
     }
@@ -169,7 +174,8 @@ pub async fn reschedule(
     .await
 }
 
-/// Edits an event its organizer's editors may edit: `make` says what it becomes.
+/// Edits an event the editors of any of its publishers may edit: `make` says what it
+/// becomes.
 async fn edit(
     services: &Services,
     by: &Principal,
@@ -181,7 +187,7 @@ async fn edit(
 ) -> ServiceResult<event::Model> {
     by.publisher()?;
     storage::edit(&services.db, id, version, action, now, |current| {
-        let actor = by.editor_of(&[current.organizer])?;
+        let actor = by.editor_of(&current.publishers)?;
         Ok::<_, ServiceError>((actor, make(current)?))
     })
     .await
@@ -207,15 +213,16 @@ pub async fn set_occurrence_status(
         starts_at,
         status,
         now,
-        |organizer| by.editor_of(&[organizer]),
+        |publishers| by.editor_of(publishers),
     )
     .await
     .map_err(no_event)
 }
 
 /// Creates or updates the event a publisher's system knows as `key`, without a version: that
-/// system is the reference for its items. The caller edits for the draft's organizer and,
-/// when the event exists, for its current one. `None` when only checked.
+/// system is the reference for its items. The caller edits for one of the draft's
+/// publishers and, when the event exists, for one of its current ones, and names only
+/// publishers they edit for or that publish it already. `None` when only checked.
 pub async fn upsert(
     services: &Services,
     by: &Principal,
@@ -225,12 +232,17 @@ pub async fn upsert(
     now: DateTime<Utc>,
 ) -> ServiceResult<Option<(event::Model, Outcome)>> {
     by.publisher()?;
-    let organizer = draft.content().organizer;
+    let publishers = draft.content().publishers.clone();
     let access = |existing: Option<&EventContent>| -> ServiceResult<Actor> {
-        let actor = by.editor_of(&[organizer])?;
-        if let Some(existing) = existing {
-            by.editor_of(&[existing.organizer])?;
-        }
+        let actor = by.editor_of(&publishers)?;
+        let current = match existing {
+            Some(existing) => {
+                by.editor_of(&existing.publishers)?;
+                existing.publishers.as_slice()
+            }
+            None => &[],
+        };
+        by.publishers_replaced(current, &publishers)?;
         Ok(actor)
     };
     if check_only {

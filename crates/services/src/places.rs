@@ -1,6 +1,7 @@
 //! Writing places: create, change at a version (a patch, a closure), and upsert the places a
-//! publisher's system owns. Editors of a place's owner and administrators write it; only
-//! administrators (and operators) write places without an owner. Each write is one storage
+//! publisher's system owns. Editors of any of a place's publishers and administrators write
+//! it; only administrators (and operators) write places without publishers. Editors name
+//! only publishers they edit for (a co-publisher they do not edit for stays). Each write is one storage
 //! call, in one transaction with its audit and change-log entries. Drafts and patches come
 //! checked from the domain; `check_only` runs every check and stores nothing.
 
@@ -33,7 +34,9 @@ pub async fn create(
     check_only: bool,
     now: DateTime<Utc>,
 ) -> ServiceResult<Option<place::Model>> {
-    let actor = by.editor_of_place(draft.content().owner)?;
+    let publishers = &draft.content().publishers;
+    let actor = by.editor_of_place(publishers)?;
+    by.publishers_after(&[], publishers)?;
     if check_only {
         return Ok(None);
     }
@@ -42,8 +45,8 @@ pub async fn create(
     ))
 }
 
-/// Changes the place `id` at `version` as `patch` says (a new owner must be one the caller
-/// edits for too); `None` when only checked.
+/// Changes the place `id` at `version` as `patch` says (new publishers must be ones the
+/// caller edits for, and co-publishers they do not edit for stay); `None` when only checked.
 pub async fn update(
     services: &Services,
     by: &Principal,
@@ -54,17 +57,22 @@ pub async fn update(
     now: DateTime<Utc>,
 ) -> ServiceResult<Option<place::Model>> {
     let make = |current: &PlaceContent| -> ServiceResult<PlaceEdit> {
-        if let Some(owner) = patch.owner() {
-            by.editor_of_place(Some(owner))?;
+        let named = patch.publishers().map(<[Uuid]>::to_vec);
+        let mut edit = patch.apply(current);
+        if let Some(named) = named {
+            let publishers = by.publishers_after(&current.publishers, &named)?;
+            // An editor cannot leave a place to the administrators alone.
+            by.editor_of_place(&publishers)?;
+            edit.content.publishers = publishers;
         }
-        Ok(patch.apply(current))
+        Ok(edit)
     };
     if check_only {
         by.publisher()?;
         let current = storage::current(&services.db, id)
             .await?
             .ok_or_else(|| ServiceError::not_found("no place has this id"))?;
-        by.editor_of_place(current.owner)?;
+        by.editor_of_place(&current.publishers)?;
         make(&current)?;
         return Ok(None);
     }
@@ -114,7 +122,7 @@ pub async fn reopen(
     .await
 }
 
-/// Edits a place its owner's editors may edit: `make` says what it becomes.
+/// Edits a place the editors of any of its publishers may edit: `make` says what it becomes.
 async fn edit(
     services: &Services,
     by: &Principal,
@@ -126,7 +134,7 @@ async fn edit(
 ) -> ServiceResult<place::Model> {
     by.publisher()?;
     storage::edit(&services.db, id, version, action, now, |current| {
-        let actor = by.editor_of_place(current.owner)?;
+        let actor = by.editor_of_place(&current.publishers)?;
         Ok::<_, ServiceError>((actor, make(current)?))
     })
     .await
@@ -134,8 +142,9 @@ async fn edit(
 }
 
 /// Creates or updates the place a publisher's system knows as `key`, without a version;
-/// its closure stays the city's. The caller edits for the draft's owner and, when the place
-/// exists, for its current one. `None` when only checked.
+/// its closure stays the city's. The caller edits for one of the draft's publishers and,
+/// when the place exists, for one of its current ones, and names only publishers they edit
+/// for or that publish it already. `None` when only checked.
 pub async fn upsert(
     services: &Services,
     by: &Principal,
@@ -145,12 +154,17 @@ pub async fn upsert(
     now: DateTime<Utc>,
 ) -> ServiceResult<Option<(place::Model, Outcome)>> {
     by.publisher()?;
-    let owner = draft.content().owner;
+    let publishers = draft.content().publishers.clone();
     let access = |existing: Option<&PlaceContent>| -> ServiceResult<Actor> {
-        let actor = by.editor_of_place(owner)?;
-        if let Some(existing) = existing {
-            by.editor_of_place(existing.owner)?;
-        }
+        let actor = by.editor_of_place(&publishers)?;
+        let current = match existing {
+            Some(existing) => {
+                by.editor_of_place(&existing.publishers)?;
+                existing.publishers.as_slice()
+            }
+            None => &[],
+        };
+        by.publishers_replaced(current, &publishers)?;
         Ok(actor)
     };
     if check_only {

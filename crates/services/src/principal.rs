@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use capitole_domain::access::{RateTier, Role, Scope};
+use capitole_domain::editorial::FieldErrors;
 use capitole_persistence::articles::ArticleVisibility;
 use capitole_persistence::audit::Actor;
 use capitole_persistence::changes::ChangeReader;
@@ -152,46 +153,97 @@ impl Principal {
             })
     }
 
-    /// The actor of an editorial write on a place run by `owner`: as
-    /// [`Principal::editor_of`]; places without an owner are the administrators' (and the
+    /// The actor of an editorial write on a place published by `publishers`: as
+    /// [`Principal::editor_of`]; places without publishers are the administrators' (and the
     /// operators').
-    pub fn editor_of_place(&self, owner: Option<Uuid>) -> Result<Actor, ServiceError> {
-        match (self, owner) {
-            (Principal::User(user), None) if user.role == Role::Editor => Err(ServiceError::new(
-                ErrorCode::Forbidden,
-                "only administrators edit places without an owner",
-            )),
-            (principal, owner) => principal.editor_of(&owner.into_iter().collect::<Vec<_>>()),
+    pub fn editor_of_place(&self, publishers: &[Uuid]) -> Result<Actor, ServiceError> {
+        match self {
+            Principal::User(user) if user.role == Role::Editor && publishers.is_empty() => {
+                Err(ServiceError::new(
+                    ErrorCode::Forbidden,
+                    "only administrators edit places without publishers",
+                ))
+            }
+            principal => principal.editor_of(publishers),
         }
     }
 
-    /// The organization an editor edits for when they edit for exactly one: what they
-    /// publish is that organization's unless they name another.
-    pub fn sole_organization(&self) -> Option<Uuid> {
+    /// The publishers an item has once its editor names `named`, when it has `current`
+    /// (none for a new item): the ones named that the caller edits for, and every current
+    /// one they do not edit for (which they can neither add nor remove). Naming an
+    /// organization one does not edit for, unless it already publishes the item, fails
+    /// `publishers[i]`. Administrators and operators name any.
+    pub fn publishers_after(
+        &self,
+        current: &[Uuid],
+        named: &[Uuid],
+    ) -> Result<Vec<Uuid>, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let mut kept: Vec<Uuid> = current
+            .iter()
+            .copied()
+            .filter(|o| self.editor_of(&[*o]).is_err())
+            .collect();
+        for (i, organization) in named.iter().enumerate() {
+            if self.editor_of(&[*organization]).is_err() {
+                if !current.contains(organization) {
+                    errors.add(
+                        format!("publishers[{i}]"),
+                        "you do not edit for this organization",
+                    );
+                }
+            } else if !kept.contains(organization) {
+                kept.push(*organization);
+            }
+        }
+        errors.into_result(kept)
+    }
+
+    /// Checks an upsert, which replaces an item's publishers with `named` as a whole: like
+    /// [`Self::publishers_after`], and an organization the caller does not edit for that
+    /// publishes the item must stay named (an upsert cannot drop a co-publisher that an
+    /// update would keep).
+    pub fn publishers_replaced(&self, current: &[Uuid], named: &[Uuid]) -> Result<(), FieldErrors> {
+        let after = self.publishers_after(current, named)?;
+        let mut errors = FieldErrors::default();
+        if after.iter().any(|kept| !named.contains(kept)) {
+            errors.add(
+                "publishers",
+                "an organization you do not edit for also publishes this item: name it too",
+            );
+        }
+        errors.into_result(())
+    }
+
+    /// The organizations a person edits for, which publish what they write unless they name
+    /// others (articles, events and places alike); `None` for operators, apps, anonymous
+    /// callers and people who edit for none.
+    pub fn own_organizations(&self) -> Option<Vec<Uuid>> {
         match self {
-            Principal::User(user) if user.role == Role::Editor => match *user.organizations {
-                [only] => Some(only),
-                _ => None,
-            },
+            Principal::User(user) if !user.organizations.is_empty() => {
+                Some(user.organizations.to_vec())
+            }
             _ => None,
         }
     }
 
-    /// The actor of a moderation (hiding or restoring a tip) at a place run by `owner`, if
-    /// any: editors and administrators, who moderate every place. The audit log records
-    /// the place's owner when the moderator may act for it, so that its editors read what
-    /// was done at their places; an editor of another organization is recorded for their
-    /// own, so that their colleagues read it.
-    pub fn moderator(&self, owner: Option<Uuid>) -> Result<Actor, ServiceError> {
+    /// The actor of a moderation (hiding or restoring a tip) at a place published by
+    /// `publishers`: editors and administrators, who moderate every place. The audit log
+    /// records the first of the place's publishers the moderator may act for, so that its
+    /// editors read what was done at their places; an editor of none of them is recorded
+    /// for their own organization, so that their colleagues read it.
+    pub fn moderator(&self, publishers: &[Uuid]) -> Result<Actor, ServiceError> {
         if let Principal::Operator(label) = self {
-            return Ok(Self::operator_actor(label, owner));
+            return Ok(Self::operator_actor(label, publishers.first().copied()));
         }
         let user = self.user()?;
         let organization = match user.role {
-            Role::Administrator => owner,
-            Role::Editor => owner
-                .filter(|o| user.organizations.contains(o))
-                .or_else(|| user.organizations.first().copied()),
+            Role::Administrator => publishers.first().copied(),
+            Role::Editor => publishers
+                .iter()
+                .find(|o| user.organizations.contains(o))
+                .or_else(|| user.organizations.first())
+                .copied(),
             Role::Citizen => {
                 return Err(ServiceError::new(
                     ErrorCode::Forbidden,
@@ -362,27 +414,82 @@ mod tests {
     }
 
     #[test]
-    fn places_without_an_owner_are_the_administrators_and_an_editor_of_one_publishes_for_it() {
+    fn places_without_publishers_are_the_administrators_and_an_editor_publishes_for_their_own() {
         let ville = Uuid::from_u128(7);
+        let metropole = Uuid::from_u128(8);
         let editor = editor(&[ville]);
         assert!(editor.publisher().is_ok());
-        assert_eq!(editor.sole_organization(), Some(ville));
+        assert_eq!(editor.own_organizations(), Some(vec![ville]));
         assert_eq!(
             editor
-                .editor_of_place(None)
+                .editor_of_place(&[])
                 .map(|_| ())
                 .map_err(|e| e.code()),
             Err(ErrorCode::Forbidden)
         );
-        assert!(editor.editor_of_place(Some(ville)).is_ok());
+        assert!(editor.editor_of_place(&[ville]).is_ok());
+        let co_published = editor.editor_of_place(&[metropole, ville]);
+        assert_eq!(
+            co_published.map(|a| a.organization).map_err(|e| e.code()),
+            Ok(Some(ville))
+        );
+        assert_eq!(
+            editor
+                .editor_of_place(&[metropole])
+                .map(|_| ())
+                .map_err(|e| e.code()),
+            Err(ErrorCode::Forbidden)
+        );
         let operator = Principal::operator("import:agenda");
-        assert!(operator.editor_of_place(None).is_ok());
-        assert_eq!(operator.sole_organization(), None);
-        let both = self::editor(&[ville, Uuid::from_u128(8)]);
-        assert_eq!(both.sole_organization(), None);
+        assert!(operator.editor_of_place(&[]).is_ok());
+        assert_eq!(operator.own_organizations(), None);
+        let both = self::editor(&[ville, metropole]);
+        assert_eq!(both.own_organizations(), Some(vec![ville, metropole]));
         assert_eq!(
             Principal::Anonymous.publisher().map_err(|e| e.code()),
             Err(ErrorCode::Unauthenticated)
+        );
+    }
+
+    #[test]
+    fn an_editor_names_only_their_own_publishers_and_keeps_the_others() {
+        let ville = Uuid::from_u128(7);
+        let metropole = Uuid::from_u128(8);
+        let editor = editor(&[ville]);
+        assert_eq!(editor.publishers_after(&[], &[ville]), Ok(vec![ville]));
+        let refused = editor
+            .publishers_after(&[], &[ville, metropole])
+            .err()
+            .map(|e| e.fields()[0].field.clone());
+        assert_eq!(refused.as_deref(), Some("publishers[1]"));
+        // The metropolis co-publishes: the city's editor keeps it, and may name it.
+        assert_eq!(
+            editor.publishers_after(&[metropole, ville], &[ville]),
+            Ok(vec![metropole, ville])
+        );
+        assert_eq!(
+            editor.publishers_after(&[metropole], &[metropole, ville]),
+            Ok(vec![metropole, ville])
+        );
+        assert_eq!(
+            Principal::operator("import:agenda").publishers_after(&[ville], &[metropole]),
+            Ok(vec![metropole])
+        );
+        // An upsert names every publisher: the city's editor cannot drop the metropolis.
+        assert!(
+            editor
+                .publishers_replaced(&[metropole, ville], &[metropole, ville])
+                .is_ok()
+        );
+        let dropped = editor
+            .publishers_replaced(&[metropole, ville], &[ville])
+            .err()
+            .map(|e| e.fields()[0].field.clone());
+        assert_eq!(dropped.as_deref(), Some("publishers"));
+        assert!(
+            Principal::operator("import:agenda")
+                .publishers_replaced(&[metropole], &[ville])
+                .is_ok()
         );
     }
 }

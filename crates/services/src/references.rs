@@ -8,8 +8,9 @@ use capitole_persistence::catalog;
 use crate::{Principal, ServiceResult, Services};
 
 /// What `names` refer to, for `by`, who must publish (anyone else is refused before anything
-/// is looked up). What `by` publishes by default is the only organization an editor edits
-/// for; administrators and operators may leave a place without an owner.
+/// is looked up). What `by` publishes by default is what an editor edits for (all their
+/// organizations, as for articles); administrators and operators may leave a place without
+/// publishers.
 pub async fn references(
     services: &Services,
     by: &Principal,
@@ -17,9 +18,9 @@ pub async fn references(
 ) -> ServiceResult<References> {
     by.publisher()?;
     let mut references = catalog::references(&services.db, names).await?;
-    references.publisher = match by.sole_organization() {
-        Some(organization) => DefaultPublisher::Organization(organization),
-        None if by.editor_of_place(None).is_ok() => DefaultPublisher::Unowned,
+    references.publisher = match by.own_organizations() {
+        Some(organizations) => DefaultPublisher::Organizations(organizations),
+        None if by.editor_of_place(&[]).is_ok() => DefaultPublisher::Unowned,
         None => DefaultPublisher::Unknown,
     };
     Ok(references)

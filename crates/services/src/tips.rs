@@ -63,10 +63,10 @@ pub async fn moderate(
     now: DateTime<Utc>,
 ) -> ServiceResult<tip::Model> {
     // Refused before the tip is looked up, so that citizens learn nothing of hidden tips.
-    by.moderator(None)?;
-    let (_, owner) = tips::tip_and_owner(&services.db, tip)
+    by.moderator(&[])?;
+    let (_, publishers) = tips::tip_and_publishers(&services.db, tip)
         .await?
         .ok_or_else(|| ServiceError::from(Refusal::UnknownTip))?;
-    let moderator = by.moderator(owner)?;
+    let moderator = by.moderator(&publishers)?;
     Ok(tips::moderate_tip(&services.db, tip, moderation, &moderator, now).await?)
 }

@@ -31,13 +31,13 @@ async fn demo_services() -> Vec<(TestDatabase, Services, DateTime<Utc>)> {
     out
 }
 
-/// A weekly market, organized by the organization of `organizer` (a slug), or by the
-/// publisher the references fall back on.
-fn market(now: DateTime<Utc>, organizer: Option<&str>) -> EventForm {
+/// A weekly market, published by the organizations of `publishers` (slugs), or by the
+/// publishers the references fall back on.
+fn market(now: DateTime<Utc>, publishers: Option<&[&str]>) -> EventForm {
     EventForm {
         title: "Marché du mardi".into(),
         location_text: Some("Place du Capitole".into()),
-        organizer: organizer.map(str::to_owned),
+        publishers: publishers.map(|p| p.iter().map(|s| (*s).to_owned()).collect()),
         schedule: ScheduleForm {
             dates: Vec::new(),
             recurrence: Some(RecurrenceForm {
@@ -66,7 +66,7 @@ async fn draft(
     names.organizations.insert(publisher.to_owned());
     let mut found = references(services, operator, &names).await.unwrap();
     let organization = found.organizations[publisher];
-    found.publisher = DefaultPublisher::Organization(organization);
+    found.publisher = DefaultPublisher::Organizations(vec![organization]);
     EventDraft::parse(form, &found, PARIS, now).unwrap()
 }
 
@@ -97,7 +97,25 @@ async fn an_importer_upserts_the_events_of_every_organization_under_its_own_name
         assert_eq!(entries.len(), 1, "{label}");
         assert_eq!(entries[0].actor, "import:openagenda-toulouse", "{label}");
         assert_eq!(entries[0].actor_id, None, "{label}");
-        assert_eq!(entries[0].organization_id, Some(row.organization_id));
+        let ville =
+            capitole_persistence::catalog::organization_by_slug(&test_db.db, "ville-de-toulouse")
+                .await
+                .unwrap()
+                .unwrap()
+                .id;
+        assert_eq!(entries[0].organization_id, Some(ville), "{label}");
+        let publishers = capitole_persistence::publishers::of(
+            &test_db.db,
+            capitole_persistence::publishers::Published::Event,
+            &[row.id],
+        )
+        .await
+        .unwrap();
+        let slugs: Vec<&str> = publishers[&row.id]
+            .iter()
+            .map(|o| o.slug.as_str())
+            .collect();
+        assert_eq!(slugs, ["ville-de-toulouse"], "{label}");
         // The same item again changes nothing.
         let again = draft(
             &services,
@@ -112,15 +130,31 @@ async fn an_importer_upserts_the_events_of_every_organization_under_its_own_name
             .unwrap()
             .unwrap();
         assert_eq!(outcome, Outcome::Unchanged, "{label}");
-        // An item may name another organizer: the operator edits for every organization.
-        let other = market(now, Some("toulouse-metropole"));
+        // An item may name other publishers: the operator edits for every organization.
+        let other = market(now, Some(&["toulouse-metropole", "ville-de-toulouse"]));
         let other = draft(&services, &operator, other, "ville-de-toulouse", now).await;
         let (moved, outcome) = events::upsert(&services, &operator, &key, other, false, now)
             .await
             .unwrap()
             .unwrap();
         assert_eq!(outcome, Outcome::Updated, "{label}");
-        assert_ne!(moved.organization_id, row.organization_id, "{label}");
+        assert_eq!(moved.id, row.id, "{label}");
+        let publishers = capitole_persistence::publishers::of(
+            &test_db.db,
+            capitole_persistence::publishers::Published::Event,
+            &[row.id],
+        )
+        .await
+        .unwrap();
+        let slugs: Vec<&str> = publishers[&row.id]
+            .iter()
+            .map(|o| o.slug.as_str())
+            .collect();
+        assert_eq!(
+            slugs,
+            ["toulouse-metropole", "ville-de-toulouse"],
+            "{label}"
+        );
         // Nobody signed in may.
         let refused = references(&services, &Principal::Anonymous, &Names::default()).await;
         assert_eq!(

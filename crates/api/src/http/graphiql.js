@@ -14,14 +14,14 @@ query CityHome {
     pageInfo { hasNextPage endCursor }
     edges {
       occurrence { startsAt localStartsAt }
-      node { title isFree venue { name location { latitude longitude } } }
+      node { title isFree publishers { name } venue { name location { latitude longitude } } }
     }
   }
   nearCapitole: places(first: 5, filter: { near: { latitude: 43.6045, longitude: 1.4440, radiusMeters: 1000 } }, orderBy: DISTANCE) {
     edges { distanceMeters node { name categories { name } isOpenNow } }
   }
   news(first: 5) {
-    nodes { title summary publishedAt publishers { name } }
+    nodes { title summary publishedAt publishers { name } categories { name } }
   }
 }
 `;

@@ -21,7 +21,8 @@ impl CatalogQuery {
         Ok(rows.into_iter().map(Organization).collect())
     }
 
-    /// Categories of places and events (or of one kind), by name; follow `parent` for the tree.
+    /// Categories of places, events and news (or of one kind), by name; follow `parent` for
+    /// the tree.
     async fn categories(
         &self,
         ctx: &Context<'_>,

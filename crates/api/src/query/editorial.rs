@@ -166,6 +166,8 @@ pub(crate) struct ArticleRevision {
     pub body: String,
     /// Its tags then.
     pub tags: Vec<String>,
+    /// Its news categories then (slugs, in order).
+    pub categories: Vec<String>,
     /// When that version was written.
     pub created_at: DateTime<Utc>,
 }
@@ -187,6 +189,9 @@ impl From<article_revision::Model> for ArticleRevision {
             tags: capitole_domain::text::decode_codes(&r.tags)
                 .map(str::to_owned)
                 .collect(),
+            categories: capitole_domain::text::decode_codes(&r.categories)
+                .map(str::to_owned)
+                .collect(),
             created_at: r.created_at,
         }
     }
@@ -195,7 +200,8 @@ impl From<article_revision::Model> for ArticleRevision {
 /// A field that differs between two revisions.
 #[derive(SimpleObject)]
 pub(crate) struct FieldChange {
-    /// The field (`title`, `summary`, `easyReadSummary`, `body`, `tags`).
+    /// The field (`title`, `summary`, `easyReadSummary`, `body`, `tags`, `categories`,
+    /// `status`).
     pub field: String,
     /// Its value in the older revision.
     pub from: Option<String>,
@@ -347,6 +353,11 @@ impl EditorialQuery {
             ),
             ("body", Some(a.body.clone()), Some(b.body.clone())),
             ("tags", Some(a.tags.clone()), Some(b.tags.clone())),
+            (
+                "categories",
+                Some(a.categories.clone()),
+                Some(b.categories.clone()),
+            ),
             ("status", Some(a.status.clone()), Some(b.status.clone())),
         ];
         Ok(pairs

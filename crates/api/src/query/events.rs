@@ -2,6 +2,7 @@
 
 use async_graphql::{Context, Enum, ID, InputObject, Object};
 use capitole_domain::change::ItemKind;
+use capitole_domain::event::CategoryKind;
 use capitole_domain::windows::TimeWindow as DomainWindow;
 use capitole_persistence::events::{self, EventFilter as StorageFilter};
 use chrono::{DateTime, Utc};
@@ -41,12 +42,16 @@ pub(crate) struct EventFilter {
     pub starts_before: Option<DateTime<Utc>>,
     /// Only dates starting within this span of city time.
     pub window: Option<TimeWindow>,
-    /// Only events in one of these categories or below them (slugs).
+    /// Only events in one of these categories or below them (slugs of event categories).
     pub categories: Option<Vec<String>>,
     /// Only events for at least one of these audiences.
     pub audiences: Option<Vec<Audience>>,
-    /// Only events at this place (its global id).
-    pub place: Option<ID>,
+    /// Only events published by one of these organizations (slugs).
+    pub publishers: Option<Vec<String>>,
+    /// Only events concerning one of these neighbourhoods (slugs).
+    pub neighborhoods: Option<Vec<String>>,
+    /// Only events at one of these places (global ids).
+    pub venues: Option<Vec<ID>>,
     /// Only events at a place within this circle.
     pub near: Option<GeoCircleInput>,
     /// Only free events.
@@ -54,8 +59,6 @@ pub(crate) struct EventFilter {
     pub free_only: bool,
     /// Only events prepared for all of these.
     pub accessibility: Option<Vec<Accessibility>>,
-    /// Only events organised by this publisher (its slug).
-    pub organization: Option<String>,
     /// Only events whose title or summary contains these words, ignoring accents and case.
     pub search: Option<String>,
 }
@@ -64,11 +67,11 @@ async fn storage_filter(
     scope: &RequestScope,
     filter: EventFilter,
 ) -> Result<StorageFilter, ApiError> {
-    let categories = filter.categories.unwrap_or_default();
     let audiences = filter.audiences.unwrap_or_default();
     let accessibility = filter.accessibility.unwrap_or_default();
-    check_list("categories", &categories)?;
+    let venues = filter.venues.unwrap_or_default();
     check_list("audiences", &audiences)?;
+    check_list("venues", &venues)?;
     check_list("accessibility", &accessibility)?;
     let mut starts_after = filter.starts_after.unwrap_or(scope.now);
     let mut starts_before = filter.starts_before;
@@ -81,20 +84,21 @@ async fn storage_filter(
         };
         starts_before = Some(starts_before.map_or(end, |before| before.min(end)));
     }
-    let organization = filters::organization_filter(scope, filter.organization).await?;
     Ok(StorageFilter {
         starts_after,
         starts_before,
-        categories: filters::category_filter(scope, &categories).await?,
+        categories: filters::categories_filter(scope, CategoryKind::Event, filter.categories)
+            .await?,
         audiences: audiences.into_iter().map(Into::into).collect(),
-        place: filter
-            .place
-            .map(|id| ids::decode_as(Kind::Place, &id))
-            .transpose()?,
+        venues: venues
+            .iter()
+            .map(|id| ids::decode_as(Kind::Place, id))
+            .collect::<Result<_, _>>()?,
+        neighborhoods: filters::neighborhoods_filter(scope, filter.neighborhoods).await?,
         near: filter.near.map(GeoCircleInput::parse).transpose()?,
         free_only: filter.free_only,
         accessibility: accessibility.into_iter().map(Into::into).collect(),
-        organization,
+        publishers: filters::publishers_filter(scope, filter.publishers).await?,
         search: search_text(filter.search.as_deref())?,
     })
 }

@@ -2,6 +2,7 @@
 
 use async_graphql::{Context, ID, InputObject, Object};
 use capitole_domain::change::ItemKind;
+use capitole_domain::event::CategoryKind;
 use capitole_persistence::articles::{self, NewsFilter as StorageFilter};
 
 use super::filters;
@@ -17,14 +18,17 @@ use crate::types::{Audience, check_list, search_text};
 /// Which news a list holds.
 #[derive(InputObject, Default)]
 pub(crate) struct NewsFilter {
-    /// Only articles of this publisher (its slug, e.g. `toulouse-metropole`).
-    pub organization: Option<String>,
+    /// Only articles in one of these categories or below them (slugs of news categories).
+    pub categories: Option<Vec<String>>,
     /// Only articles for at least one of these audiences.
     pub audiences: Option<Vec<Audience>>,
-    /// Only articles with this tag.
-    pub tag: Option<String>,
-    /// Only articles about this neighbourhood (its slug).
-    pub neighborhood: Option<String>,
+    /// Only articles published by one of these organizations (slugs, e.g.
+    /// `toulouse-metropole`).
+    pub publishers: Option<Vec<String>>,
+    /// Only articles concerning one of these neighbourhoods (slugs).
+    pub neighborhoods: Option<Vec<String>>,
+    /// Only articles with at least one of these tags.
+    pub tags: Option<Vec<String>>,
     /// Only articles whose title or summary contains these words, ignoring accents and case.
     pub search: Option<String>,
     /// Also archived articles.
@@ -44,13 +48,20 @@ async fn storage_filter(
     check_list("audiences", &audiences)?;
     let statuses = filter.statuses.unwrap_or_default();
     check_list("statuses", &statuses)?;
-    let organization = filters::organization_filter(scope, filter.organization).await?;
-    let neighborhood = filters::neighborhood_filter(scope, filter.neighborhood).await?;
+    let tags: Vec<String> = filter
+        .tags
+        .unwrap_or_default()
+        .iter()
+        .map(|t| t.trim().to_lowercase())
+        .collect();
+    check_list("tags", &tags)?;
     Ok(StorageFilter {
-        organization,
+        publishers: filters::publishers_filter(scope, filter.publishers).await?,
+        categories: filters::categories_filter(scope, CategoryKind::Article, filter.categories)
+            .await?,
         audiences: audiences.into_iter().map(Into::into).collect(),
-        tag: filter.tag,
-        neighborhood,
+        tags,
+        neighborhoods: filters::neighborhoods_filter(scope, filter.neighborhoods).await?,
         search: search_text(filter.search.as_deref())?,
         include_archived: filter.include_archived,
         statuses: statuses.into_iter().map(Into::into).collect(),

@@ -2,6 +2,7 @@
 
 use async_graphql::{Context, Enum, ID, InputObject, Object};
 use capitole_domain::change::ItemKind;
+use capitole_domain::event::CategoryKind;
 use capitole_domain::place::PlaceOrder as DomainOrder;
 use capitole_persistence::places::{self, PlaceFilter as StorageFilter};
 
@@ -34,13 +35,15 @@ pub(crate) enum PlaceOrder {
 pub(crate) struct PlaceFilter {
     /// Only places within this circle; edges then carry `distanceMeters`.
     pub near: Option<GeoCircleInput>,
-    /// Only places in one of these categories or below them (slugs).
+    /// Only places in one of these categories or below them (slugs of place categories).
     pub categories: Option<Vec<String>>,
+    /// Only places published by one of these organizations (slugs).
+    pub publishers: Option<Vec<String>>,
     /// Only places open now, in city time.
     #[graphql(default)]
     pub open_now: bool,
-    /// Only places in this neighbourhood (its slug).
-    pub neighborhood: Option<String>,
+    /// Only places in one of these neighbourhoods (slugs).
+    pub neighborhoods: Option<Vec<String>>,
     /// Only places prepared for all of these.
     pub accessibility: Option<Vec<Accessibility>>,
     /// Only places whose name contains these words, ignoring accents and case.
@@ -51,15 +54,14 @@ async fn storage_filter(
     scope: &RequestScope,
     filter: PlaceFilter,
 ) -> Result<StorageFilter, ApiError> {
-    let categories = filter.categories.unwrap_or_default();
     let accessibility = filter.accessibility.unwrap_or_default();
-    check_list("categories", &categories)?;
     check_list("accessibility", &accessibility)?;
-    let neighborhood = filters::neighborhood_filter(scope, filter.neighborhood).await?;
     Ok(StorageFilter {
         near: filter.near.map(GeoCircleInput::parse).transpose()?,
-        categories: filters::category_filter(scope, &categories).await?,
-        neighborhood,
+        categories: filters::categories_filter(scope, CategoryKind::Place, filter.categories)
+            .await?,
+        neighborhoods: filters::neighborhoods_filter(scope, filter.neighborhoods).await?,
+        publishers: filters::publishers_filter(scope, filter.publishers).await?,
         accessibility: accessibility.into_iter().map(Into::into).collect(),
         search: search_text(filter.search.as_deref())?,
         open_at: filter.open_now.then_some((scope.now, scope.timezone)),

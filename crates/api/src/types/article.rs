@@ -6,7 +6,7 @@ use capitole_domain::media::Media as DomainMedia;
 use capitole_persistence::entities::article;
 use chrono::{DateTime, Utc};
 
-use super::catalog::{Neighborhood, Organization};
+use super::catalog::{Category, Neighborhood, Organization};
 use super::connection::{CountQuery, connection, edges, page_request};
 use super::event::Event;
 use super::place::Place;
@@ -16,8 +16,8 @@ use crate::context::scope;
 use crate::error::{ApiResult, to_gql};
 use crate::ids::{self, Kind};
 use crate::loaders::{
-    EventId, EventsOfArticle, NeighborhoodId, NeighborhoodsOfArticle, PlaceId, PlacesOfArticle,
-    PublishersOfArticle, SocialPostPage,
+    CategoriesOfArticle, EventId, EventsOfArticle, NeighborhoodId, NeighborhoodsOfArticle, PlaceId,
+    PlacesOfArticle, PublishersOfArticle, SocialPostPage,
 };
 
 /// Where an article stands in its publication.
@@ -254,6 +254,15 @@ impl NewsArticle {
             .await?
             .into_iter()
             .map(Neighborhood)
+            .collect())
+    }
+    /// Its categories of news, in the editor's order.
+    async fn categories(&self, ctx: &Context<'_>) -> ApiResult<Vec<Category>> {
+        let categories = scope(ctx)?.load(CategoriesOfArticle(self.0.id)).await?;
+        Ok(categories
+            .unwrap_or_default()
+            .into_iter()
+            .map(Category)
             .collect())
     }
     /// Who publishes it: one publisher or both.

@@ -121,11 +121,11 @@ impl Organization {
     }
 }
 
-/// A category of places or events, in a tree (culture → museum).
+/// A category of places, events or news, in a tree of its kind (culture → museum).
 #[derive(Clone)]
 pub(crate) struct Category(pub category::Model);
 
-/// A category of places or events, in a tree (culture → museum).
+/// A category of places, events or news, in a tree of its kind (culture → museum).
 #[Object]
 impl Category {
     /// Global id.

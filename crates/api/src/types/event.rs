@@ -14,7 +14,7 @@ use crate::context::scope;
 use crate::error::{ApiError, ApiResult, to_gql};
 use crate::ids::{self, Kind};
 use crate::loaders::{
-    CategoriesOfEvent, NeighborhoodId, NextOccurrence, OccurrencePage, OrganizationId, PlaceId,
+    CategoriesOfEvent, NeighborhoodId, NextOccurrence, OccurrencePage, PlaceId, PublishersOfEvent,
 };
 
 /// Where an event stands as a whole.
@@ -184,12 +184,15 @@ impl Event {
     async fn location_text(&self) -> Option<&str> {
         self.0.location_text.as_deref()
     }
-    /// Who organises it.
-    async fn organizer(&self, ctx: &Context<'_>) -> ApiResult<Option<Organization>> {
-        Ok(scope(ctx)?
-            .load(OrganizationId(self.0.organization_id))
-            .await?
-            .map(Organization))
+    /// Who publishes it: the organizations that organise it, in order (one or several: the
+    /// city and the metropolitan authority may co-publish an event).
+    async fn publishers(&self, ctx: &Context<'_>) -> ApiResult<Vec<Organization>> {
+        let publishers = scope(ctx)?.load(PublishersOfEvent(self.0.id)).await?;
+        Ok(publishers
+            .unwrap_or_default()
+            .into_iter()
+            .map(Organization)
+            .collect())
     }
     /// Its RFC 5545 recurrence rule, for recurring events.
     async fn recurrence_rule(&self) -> Option<&str> {

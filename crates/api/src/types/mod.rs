@@ -71,6 +71,8 @@ pub(crate) enum CategoryKind {
     Place,
     /// Categories of events.
     Event,
+    /// Categories of news articles.
+    Article,
 }
 
 /// How a long text is served.

@@ -17,7 +17,7 @@ use crate::context::scope;
 use crate::error::{ApiResult, to_gql};
 use crate::ids::{self, Kind};
 use crate::loaders::{
-    CategoriesOfPlace, NeighborhoodId, OrganizationId, UPCOMING_PER_PLACE, UpcomingAtPlace,
+    CategoriesOfPlace, NeighborhoodId, PublishersOfPlace, UPCOMING_PER_PLACE, UpcomingAtPlace,
 };
 
 // `Place` itself is declared in the parent module (which says why); its fields are here.
@@ -269,15 +269,15 @@ impl Place {
     async fn accessibility(&self) -> Vec<Accessibility> {
         accessibility_of(&self.0.accessibility)
     }
-    /// The public body that runs it, for municipal places.
-    async fn owner(&self, ctx: &Context<'_>) -> ApiResult<Option<Organization>> {
-        let Some(id) = self.0.owner_organization_id else {
-            return Ok(None);
-        };
-        Ok(scope(ctx)?
-            .load(OrganizationId(id))
-            .await?
-            .map(Organization))
+    /// Who publishes it: the public bodies that run it, in order (one or several; none for
+    /// places neither the city nor the metropolitan authority runs).
+    async fn publishers(&self, ctx: &Context<'_>) -> ApiResult<Vec<Organization>> {
+        let publishers = scope(ctx)?.load(PublishersOfPlace(self.0.id)).await?;
+        Ok(publishers
+            .unwrap_or_default()
+            .into_iter()
+            .map(Organization)
+            .collect())
     }
     /// How much it is visited, 0 and up: the place's standing plus its check-ins. New
     /// check-ins count in within the scheduler's interval (15 s by default); `stats`
@@ -304,7 +304,7 @@ impl Place {
         let scope = scope(ctx)?;
         let request = page_request(first, after, last, before).map_err(to_gql)?;
         let filter = EventFilter {
-            place: Some(self.0.id),
+            venues: vec![self.0.id],
             ..EventFilter::from(scope.now)
         };
         let page = if request.is_first_page() && request.size <= UPCOMING_PER_PLACE {

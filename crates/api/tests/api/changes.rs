@@ -171,7 +171,7 @@ impl City {
             }
             4 => {
                 let input = json!({
-                    "title": format!("Événement {n}"), "organizer": "ville-de-toulouse",
+                    "title": format!("Événement {n}"), "publishers": ["ville-de-toulouse"],
                     "summary": "Résumé", "description": "Texte.", "categories": ["event-concert"],
                     "isFree": true, "locationText": "Jardin des Plantes",
                     "occurrences": [{ "startsAt": in_days(5), "endsAt": in_days(6) }]

@@ -379,7 +379,7 @@ async fn moderating_a_tip_leaves_audit_entries_naming_the_moderator_and_the_tip(
         let (_, listed) = run(
             &app,
             None,
-            "{ places(first: 100) { nodes { id owner { slug } } } }",
+            "{ places(first: 100) { nodes { id publishers { slug } } } }",
             json!({}),
         )
         .await;
@@ -387,7 +387,7 @@ async fn moderating_a_tip_leaves_audit_entries_naming_the_moderator_and_the_tip(
             .as_array()
             .unwrap()
             .iter()
-            .find(|p| p["owner"]["slug"] == "ville-de-toulouse")
+            .find(|p| p["publishers"][0]["slug"] == "ville-de-toulouse")
             .unwrap_or_else(|| panic!("{label}: no place of the city: {listed}"))["id"]
             .as_str()
             .unwrap()

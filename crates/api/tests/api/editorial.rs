@@ -339,7 +339,7 @@ async fn hostile_input_is_refused_field_by_field_and_nothing_is_stored() {
             "neighborhoods": ["atlantis"],
             "relatedEvents": ["not-an-id"],
             "coverImage": { "url": "http://insecure.example/image.jpg", "alt": "" },
-            "organizations": ["ville-de-toulouse", "toulouse-metropole"],
+            "publishers": ["ville-de-toulouse", "toulouse-metropole"],
         });
         let (status, body) = run(&app, Some(&ville), CREATE, json!({ "input": input })).await;
         assert_eq!(status, StatusCode::OK, "{label}: {body}");
@@ -358,7 +358,7 @@ async fn hostile_input_is_refused_field_by_field_and_nothing_is_stored() {
             "relatedEvents[0]",
             "coverImage.url",
             "coverImage.alt",
-            "organizations[1]",
+            "publishers[1]",
         ] {
             assert!(
                 fields.contains(&expected),
@@ -408,7 +408,8 @@ async fn every_article_mutation_checks_who_asks() {
         let (citizen, _) = register(&app, "citizen@example.org").await;
         let (token, _) = app_token(&app, "Reader").await;
         let before = article_count(&app).await;
-        let input = json!({ "input": { "title": "Pour la Ville", "organizations": ["ville-de-toulouse"] } });
+        let input =
+            json!({ "input": { "title": "Pour la Ville", "publishers": ["ville-de-toulouse"] } });
         for (who, caller, expected) in [
             ("anonymous", None, "UNAUTHENTICATED"),
             ("citizen", Some(citizen.as_str()), "FORBIDDEN"),
@@ -470,7 +471,7 @@ async fn every_article_mutation_checks_who_asks() {
         .await;
         assert_eq!(code(&body), "FORBIDDEN", "{label}: {body}");
         // One article, co-published by both organizations, by an editor of both.
-        let (_, co) = run(&app, Some(&both), CREATE, json!({ "input": { "title": "Conseil commun", "organizations": ["ville-de-toulouse", "toulouse-metropole"] } })).await;
+        let (_, co) = run(&app, Some(&both), CREATE, json!({ "input": { "title": "Conseil commun", "publishers": ["ville-de-toulouse", "toulouse-metropole"] } })).await;
         let co_id = co["data"]["createArticle"]["article"]["id"]
             .as_str()
             .unwrap_or_else(|| panic!("{co}"))
@@ -483,7 +484,7 @@ async fn every_article_mutation_checks_who_asks() {
             .collect();
         assert_eq!(publishers, ["ville-de-toulouse", "toulouse-metropole"]);
         // Each single-publisher editor may edit it; the other publisher stays.
-        let (_, edited) = run(&app, Some(&metropole), UPDATE, json!({ "id": co_id, "v": 1, "patch": { "title": "Conseil commun (ordre du jour)", "organizations": ["toulouse-metropole"] } })).await;
+        let (_, edited) = run(&app, Some(&metropole), UPDATE, json!({ "id": co_id, "v": 1, "patch": { "title": "Conseil commun (ordre du jour)", "publishers": ["toulouse-metropole"] } })).await;
         assert_eq!(
             edited["data"]["updateArticle"]["article"]["version"], 2,
             "{label}: {edited}"

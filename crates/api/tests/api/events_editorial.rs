@@ -12,8 +12,8 @@ use serde_json::{Value, json};
 use super::accounts::{access_of, app_token, create, register, run};
 use super::{TestApp, apps, code};
 
-const CREATE_EVENT: &str = "mutation($input: EventInput!, $only: Boolean! = false) { createEvent(input: $input, validateOnly: $only) { validatedOnly event { id slug version status organizer { slug } } } }";
-const CREATE_PLACE: &str = "mutation($input: PlaceInput!) { createPlace(input: $input) { place { id slug version owner { slug } } } }";
+const CREATE_EVENT: &str = "mutation($input: EventInput!, $only: Boolean! = false) { createEvent(input: $input, validateOnly: $only) { validatedOnly event { id slug version status publishers { slug } } } }";
+const CREATE_PLACE: &str = "mutation($input: PlaceInput!) { createPlace(input: $input) { place { id slug version publishers { slug } } } }";
 const UPSERT_EVENT: &str = "mutation($s: String!, $x: String!, $input: EventInput!) { upsertEvent(source: $s, externalId: $x, input: $input) { outcome event { id version title occurrences(first: 100) { totalCount } } } }";
 const UPSERT_PLACE: &str = "mutation($s: String!, $x: String!, $input: PlaceInput!) { upsertPlace(source: $s, externalId: $x, input: $input) { outcome place { id version name } } }";
 
@@ -63,7 +63,7 @@ fn in_days(days: i64, hour: u32) -> String {
 fn concert() -> Value {
     json!({
         "title": "Concert au jardin",
-        "organizer": "ville-de-toulouse",
+        "publishers": ["ville-de-toulouse"],
         "summary": "Un concert gratuit.",
         "description": "**Orchestre** de chambre.",
         "categories": ["event-concert"],
@@ -87,7 +87,7 @@ fn garden() -> Value {
         "contact": { "phone": "05 61 22 29 22", "website": "https://www.toulouse.fr" },
         "openingHours": { "weekly": [{ "day": "SATURDAY", "opens": "09:00", "closes": "18:00" }] },
         "accessibility": ["MOTOR"],
-        "owner": "ville-de-toulouse"
+        "publishers": ["ville-de-toulouse"]
     })
 }
 
@@ -139,10 +139,10 @@ async fn every_agenda_mutation_checks_who_asks() {
         let (citizen, _) = register(&app, "citizen@example.org").await;
         let (token, _) = app_token(&app, "Reader").await;
         let event = new_event(&app, &ville, concert()).await;
-        assert_eq!(event["organizer"]["slug"], "ville-de-toulouse");
+        assert_eq!(event["publishers"][0]["slug"], "ville-de-toulouse");
         let event_id = event["id"].as_str().unwrap().to_owned();
         let place = new_place(&app, &ville).await;
-        assert_eq!(place["owner"]["slug"], "ville-de-toulouse");
+        assert_eq!(place["publishers"][0]["slug"], "ville-de-toulouse");
         let place_id = place["id"].as_str().unwrap().to_owned();
         let starts_at = in_days(11, 18);
         let mutations: Vec<(&str, String, Value)> = vec![
@@ -187,7 +187,7 @@ async fn every_agenda_mutation_checks_who_asks() {
             assert_eq!(version_of(&app, item).await, version, "{label} {name}");
             assert_eq!(event_count(&app).await, events_before, "{label} {name}");
             assert_eq!(place_count(&app).await, places_before, "{label} {name}");
-            // The editor of the organizer or owner may, and so may an administrator.
+            // The editor of a publisher may, and so may an administrator.
             for (who, caller) in [("editor", &ville), ("administrator", &admin)] {
                 let mut variables = variables.clone();
                 variables["v"] = json!(version_of(&app, item).await);
@@ -198,15 +198,18 @@ async fn every_agenda_mutation_checks_who_asks() {
                 assert!(body.get("errors").is_none(), "{label} {name} {who}: {body}");
             }
         }
-        // A place without an owner is the administrators'.
+        // A place without publishers is the administrators'.
         let mut input = garden();
-        input.as_object_mut().unwrap().remove("owner");
+        input.as_object_mut().unwrap().remove("publishers");
         let (_, ownerless) = run(&app, Some(&admin), CREATE_PLACE, json!({ "input": input })).await;
         let ownerless_id = ownerless["data"]["createPlace"]["place"]["id"]
             .as_str()
             .unwrap_or_else(|| panic!("{ownerless}"))
             .to_owned();
-        assert!(ownerless["data"]["createPlace"]["place"]["owner"].is_null());
+        assert_eq!(
+            ownerless["data"]["createPlace"]["place"]["publishers"],
+            json!([])
+        );
         let (_, refused) = run(&app, Some(&ville), "mutation($id: ID!) { updatePlace(id: $id, version: 1, patch: { name: \"X\" }) { place { version } } }", json!({ "id": ownerless_id })).await;
         assert_eq!(code(&refused), "FORBIDDEN", "{label}: {refused}");
         app.test_db.remove().await;

@@ -164,6 +164,7 @@ async fn fixture(app: &TestApp) -> Fixture {
             body: Set(article.body.clone()),
             tags: Set(article.tags.clone()),
             audiences: Set(article.audiences.clone()),
+            categories: Set(String::new()),
             status: Set(article.status.clone()),
             author_id: Set(None),
             created_at: Set(tied),

@@ -35,20 +35,25 @@ impl EventDraft {
         now: DateTime<Utc>,
     ) -> Result<Self, FieldErrors> {
         let mut errors = FieldErrors::default();
-        let organizer = match &form.organizer {
-            Some(slug) => references.organization(&mut errors, "organizer", slug),
-            None => match references.publisher {
-                DefaultPublisher::Organization(organization) => Some(organization),
-                DefaultPublisher::Unowned | DefaultPublisher::Unknown => {
-                    errors.add("organizer", "name the organizing organization (its slug)");
-                    None
+        let publishers = match &form.publishers {
+            Some(slugs) => publishers(&mut errors, references, slugs),
+            None => match &references.publisher {
+                DefaultPublisher::Organizations(organizations) if !organizations.is_empty() => {
+                    organizations.clone()
+                }
+                _ => {
+                    errors.add(
+                        "publishers",
+                        "name the organizations that publish the event (their slugs)",
+                    );
+                    Vec::new()
                 }
             },
         };
         let status = form.status.unwrap_or(EventStatus::Scheduled);
         let schedule_form = form.schedule.clone();
         let fields = Fields::check(&mut errors, whole(form), references);
-        let empty = EventContent::empty(organizer.unwrap_or_default(), status);
+        let empty = EventContent::empty(publishers, status);
         let content = fields.onto(&mut errors, &empty);
         let schedule = Schedule::check(&mut errors, &schedule_form, tz, now);
         errors.into_result(Self { content, schedule })
@@ -85,7 +90,7 @@ impl EventDraft {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventPatch {
     fields: Fields,
-    organizer: Option<Uuid>,
+    publishers: Option<Vec<Uuid>>,
     schedule: Option<Schedule>,
     slug: Option<Slug>,
 }
@@ -99,10 +104,10 @@ impl EventPatch {
         now: DateTime<Utc>,
     ) -> Result<Self, FieldErrors> {
         let mut errors = FieldErrors::default();
-        let organizer = form
-            .organizer
+        let publishers = form
+            .publishers
             .as_deref()
-            .and_then(|slug| references.organization(&mut errors, "organizer", slug));
+            .map(|slugs| publishers(&mut errors, references, slugs));
         let schedule_form = form.schedule.clone();
         let slug = form.slug.clone();
         let fields = Fields::check(&mut errors, form, references);
@@ -114,23 +119,23 @@ impl EventPatch {
         });
         errors.into_result(Self {
             fields,
-            organizer,
+            publishers,
             schedule,
             slug,
         })
     }
 
-    /// The new organizer, when the change names one.
-    pub fn organizer(&self) -> Option<Uuid> {
-        self.organizer
+    /// The new publishers, in order, when the change names them.
+    pub fn publishers(&self) -> Option<&[Uuid]> {
+        self.publishers.as_deref()
     }
 
     /// What the event `current` becomes; the rules between fields are checked on the result.
     pub fn apply(self, current: &EventContent) -> Result<EventEdit, FieldErrors> {
         let mut errors = FieldErrors::default();
         let mut content = self.fields.onto(&mut errors, current);
-        if let Some(organizer) = self.organizer {
-            content.organizer = organizer;
+        if let Some(publishers) = self.publishers {
+            content.publishers = publishers;
         }
         errors.into_result(EventEdit {
             content,
@@ -261,12 +266,21 @@ impl Fields {
             location_text: self
                 .location_text
                 .unwrap_or_else(|| current.location_text.clone()),
-            organizer: current.organizer,
+            publishers: current.publishers.clone(),
             status: current.status,
         };
         content.check_between_fields(errors);
         content
     }
+}
+
+/// The publishers of `slugs`: at least one, each known (field `publishers`).
+fn publishers(errors: &mut FieldErrors, references: &References, slugs: &[String]) -> Vec<Uuid> {
+    if slugs.is_empty() {
+        errors.add("publishers", "an event has at least one publisher");
+        return Vec::new();
+    }
+    references.publishers(errors, slugs)
 }
 
 #[cfg(test)]
@@ -292,7 +306,7 @@ mod tests {
 
     fn references() -> References {
         let mut references = References {
-            publisher: DefaultPublisher::Organization(VILLE),
+            publisher: DefaultPublisher::Organizations(vec![VILLE]),
             ..References::default()
         };
         references
@@ -339,7 +353,7 @@ mod tests {
         assert_eq!(content.title, "Concert au jardin");
         assert_eq!(content.categories, [CONCERT]);
         assert_eq!(content.audiences.len(), 2);
-        assert_eq!(content.organizer, VILLE);
+        assert_eq!(content.publishers, [VILLE]);
         assert_eq!(content.status, EventStatus::Scheduled);
         assert_eq!(content.attendance, AttendanceMode::InPerson);
         assert_eq!(content.ages.min, Some(6));
@@ -365,14 +379,14 @@ mod tests {
                 phone: None,
             }),
             venue: Some(Uuid::from_u128(99)),
-            organizer: Some("atlantis-council".into()),
+            publishers: Some(vec!["atlantis-council".into()]),
             ..EventForm::default()
         };
         let errors = EventDraft::parse(form, &references(), Paris, now()).unwrap_err();
         assert_eq!(
             fields(&errors),
             [
-                "organizer",
+                "publishers[0]",
                 "title",
                 "summary",
                 "categories[0]",
@@ -404,15 +418,29 @@ mod tests {
     }
 
     #[test]
-    fn an_event_names_its_organizer_unless_the_editor_has_one() {
+    fn an_event_names_its_publishers_unless_the_editor_has_some() {
         let mut references = references();
         references.publisher = DefaultPublisher::Unowned;
         let errors = EventDraft::parse(concert(), &references, Paris, now()).unwrap_err();
-        assert_eq!(fields(&errors), ["organizer"]);
+        assert_eq!(fields(&errors), ["publishers"]);
+        let mut none = concert();
+        none.publishers = Some(Vec::new());
+        let errors = EventDraft::parse(none, &references, Paris, now()).unwrap_err();
+        assert_eq!(fields(&errors), ["publishers"]);
+        let metropole = Uuid::from_u128(9);
+        references
+            .organizations
+            .insert("toulouse-metropole".into(), metropole);
         let mut named = concert();
-        named.organizer = Some(" ville-de-toulouse".into());
+        named.publishers = Some(vec![
+            " ville-de-toulouse".into(),
+            "toulouse-metropole".into(),
+        ]);
         let draft = EventDraft::parse(named, &references, Paris, now()).unwrap();
-        assert_eq!(draft.content().organizer, VILLE);
+        assert_eq!(draft.content().publishers, [VILLE, metropole]);
+        references.publisher = DefaultPublisher::Organizations(vec![metropole, VILLE]);
+        let draft = EventDraft::parse(concert(), &references, Paris, now()).unwrap();
+        assert_eq!(draft.content().publishers, [metropole, VILLE]);
     }
 
     #[test]
@@ -479,7 +507,7 @@ mod tests {
         assert_eq!(names.neighborhoods.len(), 1);
         assert_eq!(names.places.len(), 1);
         let patch = EventPatchForm {
-            organizer: Some(" ville-de-toulouse ".into()),
+            publishers: Some(vec![" ville-de-toulouse ".into()]),
             neighborhoods: Some(vec![" capitole".into()]),
             ..EventPatchForm::default()
         };

@@ -58,9 +58,9 @@ pub struct EventForm {
     pub venue: Option<Uuid>,
     /// Where it happens, in words.
     pub location_text: Option<String>,
-    /// The organizer's slug; by default the publisher of
+    /// The publishers' slugs; by default the publishers of
     /// [`crate::agenda::References::publisher`].
-    pub organizer: Option<String>,
+    pub publishers: Option<Vec<String>>,
     /// Where it stands (scheduled when not said).
     pub status: Option<EventStatus>,
     /// Its dates.
@@ -105,8 +105,8 @@ pub struct EventPatchForm {
     pub venue: Option<Option<Uuid>>,
     /// A new location in words.
     pub location_text: Option<Option<String>>,
-    /// A new organizer's slug.
-    pub organizer: Option<String>,
+    /// New publishers' slugs.
+    pub publishers: Option<Vec<String>>,
     /// New dates, replacing every date.
     pub schedule: Option<ScheduleForm>,
     /// A new slug.
@@ -118,7 +118,7 @@ impl EventForm {
     pub fn names(&self, names: &mut Names) {
         names.add_categories(CategoryKind::Event, &self.categories);
         names.add_neighborhoods(&self.neighborhoods);
-        names.add_organization(self.organizer.as_deref());
+        names.add_organizations(self.publishers.as_deref());
         names.places.extend(self.venue);
     }
 }
@@ -132,7 +132,7 @@ impl EventPatchForm {
         if let Some(neighborhoods) = &self.neighborhoods {
             names.add_neighborhoods(neighborhoods);
         }
-        names.add_organization(self.organizer.as_deref());
+        names.add_organizations(self.publishers.as_deref());
         names.places.extend(self.venue.flatten());
     }
 }
@@ -157,7 +157,7 @@ pub(super) fn whole(form: EventForm) -> EventPatchForm {
         online_url: Some(form.online_url),
         venue: Some(form.venue),
         location_text: Some(form.location_text),
-        organizer: None,
+        publishers: None,
         schedule: None,
         slug: None,
     }

@@ -70,6 +70,8 @@ coded_enum! {
         Place = "PLACE",
         /// Categories of events (concert, workshop…).
         Event = "EVENT",
+        /// Categories of news (culture, mobility, roadworks…).
+        Article = "ARTICLE",
     }
 }
 
@@ -164,15 +166,15 @@ pub struct EventContent {
     pub venue: Option<Uuid>,
     /// Where it happens, in words.
     pub location_text: Option<String>,
-    /// The organizing organization.
-    pub organizer: Uuid,
+    /// Its publishers, in order (at least one): the organizations that organise it.
+    pub publishers: Vec<Uuid>,
     /// Where it stands as a whole.
     pub status: EventStatus,
 }
 
 impl EventContent {
-    /// An event of `organizer` with nothing set yet: in person, with `status`.
-    pub(crate) fn empty(organizer: Uuid, status: EventStatus) -> Self {
+    /// An event of `publishers` with nothing set yet: in person, with `status`.
+    pub(crate) fn empty(publishers: Vec<Uuid>, status: EventStatus) -> Self {
         Self {
             title: String::new(),
             summary: String::new(),
@@ -190,7 +192,7 @@ impl EventContent {
             online_url: None,
             venue: None,
             location_text: None,
-            organizer,
+            publishers,
             status,
         }
     }
@@ -364,7 +366,7 @@ mod tests {
         EventContent {
             title: "Concert".into(),
             location_text: Some("Jardin des Plantes".into()),
-            ..EventContent::empty(Uuid::from_u128(1), EventStatus::Scheduled)
+            ..EventContent::empty(vec![Uuid::from_u128(1)], EventStatus::Scheduled)
         }
     }
 

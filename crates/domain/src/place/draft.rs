@@ -64,8 +64,8 @@ pub struct PlaceForm {
     pub opening_hours: Option<OpeningHoursForm>,
     /// Who it is prepared for.
     pub accessibility: Vec<Accessibility>,
-    /// The owner's slug; by default the publisher of [`References::publisher`].
-    pub owner: Option<String>,
+    /// The publishers' slugs; by default the publishers of [`References::publisher`].
+    pub publishers: Option<Vec<String>>,
 }
 
 /// A change to a place as a form gives it: `None` keeps a field, `Some(None)` clears an
@@ -88,8 +88,8 @@ pub struct PlacePatchForm {
     pub opening_hours: Option<OpeningHoursForm>,
     /// New accessibility.
     pub accessibility: Option<Vec<Accessibility>>,
-    /// A new owner's slug.
-    pub owner: Option<String>,
+    /// New publishers' slugs.
+    pub publishers: Option<Vec<String>>,
     /// A new slug.
     pub slug: Option<String>,
 }
@@ -99,7 +99,7 @@ impl PlaceForm {
     pub fn names(&self, names: &mut Names) {
         names.add_categories(CategoryKind::Place, &self.categories);
         names.add_neighborhood(self.neighborhood.as_deref());
-        names.add_organization(self.owner.as_deref());
+        names.add_organizations(self.publishers.as_deref());
     }
 }
 
@@ -110,7 +110,7 @@ impl PlacePatchForm {
             names.add_categories(CategoryKind::Place, categories);
         }
         names.add_neighborhood(self.neighborhood.clone().flatten().as_deref());
-        names.add_organization(self.owner.as_deref());
+        names.add_organizations(self.publishers.as_deref());
     }
 }
 
@@ -124,24 +124,24 @@ impl PlaceDraft {
     /// Checks a whole place, resolving its names in `references`.
     pub fn parse(form: PlaceForm, references: &References) -> Result<Self, FieldErrors> {
         let mut errors = FieldErrors::default();
-        let owner = match &form.owner {
-            Some(slug) => references.organization(&mut errors, "owner", slug),
-            None => match references.publisher {
-                DefaultPublisher::Organization(organization) => Some(organization),
-                DefaultPublisher::Unowned => None,
+        let publishers = match &form.publishers {
+            Some(slugs) => references.publishers(&mut errors, slugs),
+            None => match &references.publisher {
+                DefaultPublisher::Organizations(organizations) => organizations.clone(),
+                DefaultPublisher::Unowned => Vec::new(),
                 DefaultPublisher::Unknown => {
                     errors.add(
-                        "owner",
-                        "name the organization that runs the place (its slug)",
+                        "publishers",
+                        "name the organizations that publish the place (their slugs)",
                     );
-                    None
+                    Vec::new()
                 }
             },
         };
         let fields = Fields::check(&mut errors, whole(form), references);
         match fields.location.clone() {
             Some(location) if errors.is_empty() => Ok(Self {
-                content: fields.onto(&PlaceContent::empty(location, owner)),
+                content: fields.onto(&PlaceContent::empty(location, publishers)),
             }),
             _ => Err(errors),
         }
@@ -172,7 +172,7 @@ impl PlaceDraft {
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlacePatch {
     fields: Fields,
-    owner: Option<Uuid>,
+    publishers: Option<Vec<Uuid>>,
     slug: Option<Slug>,
 }
 
@@ -180,10 +180,10 @@ impl PlacePatch {
     /// Checks a change, resolving its names in `references`.
     pub fn parse(form: PlacePatchForm, references: &References) -> Result<Self, FieldErrors> {
         let mut errors = FieldErrors::default();
-        let owner = form
-            .owner
+        let publishers = form
+            .publishers
             .as_deref()
-            .and_then(|slug| references.organization(&mut errors, "owner", slug));
+            .map(|slugs| references.publishers(&mut errors, slugs));
         let slug = form.slug.clone();
         let fields = Fields::check(&mut errors, form, references);
         let slug = slug.and_then(|raw| {
@@ -193,21 +193,21 @@ impl PlacePatch {
         });
         errors.into_result(Self {
             fields,
-            owner,
+            publishers,
             slug,
         })
     }
 
-    /// The new owner, when the change names one.
-    pub fn owner(&self) -> Option<Uuid> {
-        self.owner
+    /// The new publishers, in order, when the change names them.
+    pub fn publishers(&self) -> Option<&[Uuid]> {
+        self.publishers.as_deref()
     }
 
     /// What the place `current` becomes.
     pub fn apply(self, current: &PlaceContent) -> PlaceEdit {
         let mut content = self.fields.onto(current);
-        if let Some(owner) = self.owner {
-            content.owner = Some(owner);
+        if let Some(publishers) = self.publishers {
+            content.publishers = publishers;
         }
         PlaceEdit {
             content,
@@ -218,8 +218,8 @@ impl PlacePatch {
 }
 
 impl PlaceContent {
-    /// A place at `location` run by `owner`, with nothing else set yet.
-    fn empty(location: Location, owner: Option<Uuid>) -> Self {
+    /// A place at `location` published by `publishers`, with nothing else set yet.
+    fn empty(location: Location, publishers: Vec<Uuid>) -> Self {
         Self {
             name: String::new(),
             description: String::new(),
@@ -229,7 +229,7 @@ impl PlaceContent {
             contact: Contact::default(),
             opening_hours: OpeningHours::default(),
             accessibility: BTreeSet::new(),
-            owner,
+            publishers,
         }
     }
 }
@@ -246,7 +246,7 @@ fn whole(form: PlaceForm) -> PlacePatchForm {
         contact: Some(form.contact),
         opening_hours: Some(form.opening_hours.unwrap_or_default()),
         accessibility: Some(form.accessibility),
-        owner: None,
+        publishers: None,
         slug: None,
     }
 }
@@ -323,7 +323,7 @@ impl Fields {
             accessibility: self
                 .accessibility
                 .unwrap_or_else(|| current.accessibility.clone()),
-            owner: current.owner,
+            publishers: current.publishers.clone(),
         }
     }
 }
@@ -425,7 +425,7 @@ mod tests {
                 }],
             }),
             accessibility: vec![Accessibility::Motor, Accessibility::Motor],
-            owner: Some("ville-de-toulouse".into()),
+            publishers: Some(vec!["ville-de-toulouse".into()]),
             ..PlaceForm::default()
         }
     }
@@ -438,7 +438,7 @@ mod tests {
     fn a_place_is_checked_and_resolved() {
         let draft = PlaceDraft::parse(garden(), &references(DefaultPublisher::Unknown)).unwrap();
         let content = draft.content();
-        assert_eq!(content.owner, Some(VILLE));
+        assert_eq!(content.publishers, [VILLE]);
         assert_eq!(content.categories, [PARK]);
         assert_eq!(content.contact.email, None);
         assert_eq!(content.opening_hours.weekly.len(), 1);
@@ -498,15 +498,18 @@ mod tests {
     }
 
     #[test]
-    fn an_unnamed_owner_falls_back_to_the_editors_or_stays_unowned_for_administrators() {
+    fn unnamed_publishers_fall_back_to_the_editors_or_stay_none_for_administrators() {
         let mut form = garden();
-        form.owner = None;
+        form.publishers = None;
         let unknown = PlaceDraft::parse(form.clone(), &references(DefaultPublisher::Unknown));
-        assert_eq!(fields(&unknown.unwrap_err()), ["owner"]);
+        assert_eq!(fields(&unknown.unwrap_err()), ["publishers"]);
         let unowned = PlaceDraft::parse(form.clone(), &references(DefaultPublisher::Unowned));
-        assert_eq!(unowned.unwrap().content().owner, None);
-        let own = PlaceDraft::parse(form, &references(DefaultPublisher::Organization(VILLE)));
-        assert_eq!(own.unwrap().content().owner, Some(VILLE));
+        assert!(unowned.unwrap().content().publishers.is_empty());
+        let own = PlaceDraft::parse(
+            form,
+            &references(DefaultPublisher::Organizations(vec![VILLE])),
+        );
+        assert_eq!(own.unwrap().content().publishers, [VILLE]);
     }
 
     #[test]
@@ -530,11 +533,11 @@ mod tests {
         assert_eq!(edit.content.opening_hours, current.opening_hours);
         assert_eq!(edit.slug.unwrap().as_str(), "jardin-des-recollets");
         let bad = PlacePatchForm {
-            owner: Some("nobody".into()),
+            publishers: Some(vec!["nobody".into()]),
             slug: Some("-".into()),
             ..PlacePatchForm::default()
         };
         let errors = PlacePatch::parse(bad, &references(DefaultPublisher::Unknown)).unwrap_err();
-        assert_eq!(fields(&errors), ["owner", "slug"]);
+        assert_eq!(fields(&errors), ["publishers[0]", "slug"]);
     }
 }

@@ -89,8 +89,9 @@ pub struct PlaceContent {
     pub opening_hours: OpeningHours,
     /// Who it is prepared for.
     pub accessibility: BTreeSet<Accessibility>,
-    /// The organization that runs it; places without one are the administrators'.
-    pub owner: Option<Uuid>,
+    /// Its publishers, in order: the organizations that run it; places without any are the
+    /// administrators'.
+    pub publishers: Vec<Uuid>,
 }
 
 /// Whether a place receives visitors, and until when it is closed.

@@ -19,7 +19,7 @@ use crate::entities::event;
 /// How the local first start of a recurrence is stored.
 const LOCAL_START: &str = "%Y-%m-%dT%H:%M:%S";
 
-/// The columns of an event's content, as stored (links included).
+/// The columns of an event's content, as stored (links, publishers included).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct Columns {
@@ -41,7 +41,8 @@ pub(super) struct Columns {
     registration_email: Option<String>,
     place_id: Option<Uuid>,
     location_text: Option<String>,
-    organization_id: Uuid,
+    /// Publisher ids, in order.
+    pub(super) publishers: Vec<Uuid>,
     /// Category ids, in order.
     pub(super) categories: Vec<Uuid>,
     /// Neighbourhood ids, in id order.
@@ -72,7 +73,7 @@ impl Columns {
             registration_email: content.registration.email.clone(),
             place_id: content.venue,
             location_text: content.location_text.clone(),
-            organization_id: content.organizer,
+            publishers: content.publishers.clone(),
             categories: content.categories.clone(),
             neighborhoods,
         }
@@ -99,13 +100,13 @@ impl Columns {
         row.registration_email = self.registration_email.clone();
         row.place_id = self.place_id;
         row.location_text = self.location_text.clone();
-        row.organization_id = self.organization_id;
     }
 }
 
 /// The content of a stored event; codes this version does not know are left out.
 pub(super) fn content_of(
     row: &event::Model,
+    publishers: Vec<Uuid>,
     categories: Vec<Uuid>,
     mut neighborhoods: Vec<Uuid>,
 ) -> EventContent {
@@ -140,7 +141,7 @@ pub(super) fn content_of(
         online_url: row.online_url.clone(),
         venue: row.place_id,
         location_text: row.location_text.clone(),
-        organizer: row.organization_id,
+        publishers,
         status: EventStatus::from_code(&row.status).unwrap_or(EventStatus::Scheduled),
     }
 }

@@ -175,13 +175,16 @@ pub async fn extend_recurrences(
             TryInsertResult::Empty | TryInsertResult::Conflicted => 0,
         };
         if inserted > 0 {
+            let publishers =
+                crate::publishers::ids_of_one(&txn, crate::publishers::Published::Event, row.id)
+                    .await?;
             record_change(
                 &txn,
                 ItemKind::Event,
                 row.id,
                 ChangeKind::Updated,
                 current.version,
-                Some(current.organization_id),
+                publishers.first().copied(),
                 now,
             )
             .await?;

@@ -28,6 +28,7 @@ use self::dates::sync_dates;
 use crate::audit::{Actor, audit};
 use crate::edits::{self, Outcome, Versioned, differences, record_change, stale};
 use crate::entities::{event, event_category, event_neighborhood, event_occurrence};
+use crate::publishers::{self, Published};
 use crate::slugs;
 use crate::{Database, StorageError};
 
@@ -84,7 +85,7 @@ pub async fn current_external(
 }
 
 /// Sets the status of the date of an event that starts at `starts_at`; the event's version
-/// goes up. `access` sees the event's organizer and says who acts.
+/// goes up. `access` sees the event's publishers and says who acts.
 pub async fn set_occurrence_status<E: From<StorageError>>(
     db: &Database,
     event_id: Uuid,
@@ -92,7 +93,7 @@ pub async fn set_occurrence_status<E: From<StorageError>>(
     starts_at: DateTime<Utc>,
     status: OccurrenceStatus,
     now: DateTime<Utc>,
-    access: impl FnOnce(Uuid) -> Result<Actor, E>,
+    access: impl FnOnce(&[Uuid]) -> Result<Actor, E>,
 ) -> Result<event::Model, E> {
     let txn = db.begin_write().await?;
     let mut row = event::Entity::find_by_id(event_id)
@@ -100,7 +101,8 @@ pub async fn set_occurrence_status<E: From<StorageError>>(
         .await
         .map_err(StorageError::from)?
         .ok_or(StorageError::NotFound)?;
-    let actor = access(row.organization_id)?;
+    let publishers = publishers::ids_of_one(&txn, Published::Event, event_id).await?;
+    let actor = access(&publishers)?;
     if row.version != expected_version {
         return Err(stale(expected_version, row.version).into());
     }
@@ -157,7 +159,7 @@ pub async fn set_occurrence_status<E: From<StorageError>>(
         event_id,
         ChangeKind::Updated,
         row.version,
-        Some(row.organization_id),
+        publishers.first().copied(),
         now,
     )
     .await?;
@@ -165,11 +167,13 @@ pub async fn set_occurrence_status<E: From<StorageError>>(
     Ok(row)
 }
 
-/// The category and neighbourhood ids of an event (categories in order).
+/// The publisher, category and neighbourhood ids of an event (publishers and categories in
+/// order).
 async fn links(
     conn: &impl ConnectionTrait,
     id: Uuid,
-) -> Result<(Vec<Uuid>, Vec<Uuid>), StorageError> {
+) -> Result<(Vec<Uuid>, Vec<Uuid>, Vec<Uuid>), StorageError> {
+    let publishers = publishers::ids_of_one(conn, Published::Event, id).await?;
     let categories = event_category::Entity::find()
         .filter(event_category::Column::EventId.eq(id))
         .order_by_asc(event_category::Column::Position)
@@ -185,7 +189,7 @@ async fn links(
         .into_iter()
         .map(|l| l.neighborhood_id)
         .collect();
-    Ok((categories, neighborhoods))
+    Ok((publishers, categories, neighborhoods))
 }
 
 /// The row and content of an event found by `row`.
@@ -194,8 +198,8 @@ async fn with_content(
     row: Option<event::Model>,
 ) -> Result<Option<(event::Model, EventContent)>, StorageError> {
     let Some(row) = row else { return Ok(None) };
-    let (categories, neighborhoods) = links(conn, row.id).await?;
-    let content = content_of(&row, categories, neighborhoods);
+    let (publishers, categories, neighborhoods) = links(conn, row.id).await?;
+    let content = content_of(&row, publishers, categories, neighborhoods);
     Ok(Some((row, content)))
 }
 
@@ -203,9 +207,13 @@ async fn with_content(
 async fn replace_links(
     txn: &DatabaseTransaction,
     id: Uuid,
+    publishers: Option<&[Uuid]>,
     categories: Option<&[Uuid]>,
     neighborhoods: Option<&[Uuid]>,
 ) -> Result<(), StorageError> {
+    if let Some(ids) = publishers {
+        publishers::replace(txn, Published::Event, id, ids).await?;
+    }
     if let Some(ids) = categories {
         event_category::Entity::delete_many()
             .filter(event_category::Column::EventId.eq(id))
@@ -321,7 +329,6 @@ impl Versioned for Events {
             registration_email: None,
             place_id: None,
             location_text: None,
-            organization_id: content.organizer,
             recurrence_rule: None,
             duration_minutes: 0,
             created_at: now,
@@ -341,6 +348,7 @@ impl Versioned for Events {
         replace_links(
             txn,
             row.id,
+            Some(&columns.publishers),
             Some(&columns.categories),
             Some(&columns.neighborhoods),
         )
@@ -352,7 +360,7 @@ impl Versioned for Events {
             ItemKind::Event,
             row.id,
             AuditAction::Create,
-            json!({ "title": row.title, "slug": row.slug, "organization": row.organization_id, "source": row.source, "externalId": row.external_id, "dates": dates }),
+            json!({ "title": row.title, "slug": row.slug, "publishers": columns.publishers, "source": row.source, "externalId": row.external_id, "dates": dates }),
             now,
         )
         .await?;
@@ -362,7 +370,7 @@ impl Versioned for Events {
             row.id,
             ChangeKind::Created,
             row.version,
-            Some(row.organization_id),
+            columns.publishers.first().copied(),
             now,
         )
         .await?;
@@ -400,11 +408,13 @@ impl Versioned for Events {
             );
             after.slug = slug.as_str().to_owned();
         }
+        let publishers = (to.publishers != from.publishers).then_some(&to.publishers);
         let categories = (to.categories != from.categories).then_some(&to.categories);
         let neighborhoods = (to.neighborhoods != from.neighborhoods).then_some(&to.neighborhoods);
         replace_links(
             txn,
             id,
+            publishers.map(Vec::as_slice),
             categories.map(Vec::as_slice),
             neighborhoods.map(Vec::as_slice),
         )
@@ -440,7 +450,7 @@ impl Versioned for Events {
             id,
             change_of(before, &after),
             after.version,
-            Some(after.organization_id),
+            to.publishers.first().copied(),
             now,
         )
         .await?;

@@ -19,8 +19,9 @@ use super::demo_data::{
 };
 use super::{Batch, SeedReport, occurrences_of};
 use crate::entities::{
-    article, article_event, article_neighborhood, article_organization, article_place, category,
-    event, event_category, neighborhood, organization, place, place_category,
+    article, article_category, article_event, article_neighborhood, article_organization,
+    article_place, category, event, event_category, event_neighborhood, event_organization,
+    neighborhood, organization, place, place_category, place_organization,
 };
 use crate::{Database, StorageError};
 
@@ -226,7 +227,6 @@ fn add_places(
             opening_hours: serde_json::to_string(&weekly_hours(p.hours))
                 .unwrap_or_else(|_| "{}".into()),
             accessibility: encode_codes(accessibility),
-            owner_organization_id: p.owner.and_then(|o| catalog.organizations.get(o)).copied(),
             popularity: p.popularity,
             rating: None,
             created_at: now,
@@ -237,6 +237,15 @@ fn add_places(
             closure: "OPEN".to_owned(),
             closed_until: None,
         });
+        for (position, slug) in p.publishers.iter().enumerate() {
+            if let Some(organization_id) = catalog.organizations.get(*slug) {
+                batch.place_organizations.push(place_organization::Model {
+                    place_id: id,
+                    organization_id: *organization_id,
+                    position: position as i64,
+                });
+            }
+        }
         for (position, slug) in p.categories.iter().enumerate() {
             if let Some((category_id, _)) = catalog.categories.get(*slug) {
                 batch.place_categories.push(place_category::Model {
@@ -260,9 +269,14 @@ fn add_events(
     let today = now.with_timezone(&tz).date_naive();
     let mut ids = HashMap::new();
     for e in EVENTS {
-        let Some(organization_id) = catalog.organizations.get(e.organizer).copied() else {
+        let publishers: Vec<Uuid> = e
+            .publishers
+            .iter()
+            .filter_map(|slug| catalog.organizations.get(*slug).copied())
+            .collect();
+        if publishers.is_empty() {
             continue;
-        };
+        }
         let id = new_id();
         ids.insert(e.slug, id);
         let time = NaiveTime::parse_from_str(e.start_time, "%H:%M").unwrap_or(NaiveTime::MIN);
@@ -306,7 +320,6 @@ fn add_events(
             registration_email: e.registration_email.map(str::to_owned),
             place_id: e.place.and_then(|p| places.get(p)).copied(),
             location_text: e.location_text.map(str::to_owned),
-            organization_id,
             recurrence_rule: rule.map(|r| r.as_str().to_owned()),
             duration_minutes: e.duration_minutes,
             created_at: now,
@@ -319,6 +332,24 @@ fn add_events(
                 .map(|_| at(e.day_offset).format("%Y-%m-%dT%H:%M:%S").to_string()),
             recurrence_exceptions: "|".to_owned(),
         });
+        // An event at a venue concerns the venue's neighbourhood.
+        let neighborhood = e
+            .place
+            .and_then(|slug| PLACES.iter().find(|p| p.slug == slug))
+            .and_then(|p| catalog.neighborhoods.get(p.neighborhood));
+        if let Some(neighborhood_id) = neighborhood {
+            batch.event_neighborhoods.push(event_neighborhood::Model {
+                event_id: id,
+                neighborhood_id: *neighborhood_id,
+            });
+        }
+        for (position, organization_id) in publishers.into_iter().enumerate() {
+            batch.event_organizations.push(event_organization::Model {
+                event_id: id,
+                organization_id,
+                position: position as i64,
+            });
+        }
         for (position, slug) in e.categories.iter().enumerate() {
             if let Some((category_id, _)) = catalog.categories.get(*slug) {
                 batch.event_categories.push(event_category::Model {
@@ -389,6 +420,15 @@ fn add_articles(
                     });
             }
         }
+        for (position, slug) in a.categories.iter().enumerate() {
+            if let Some((category_id, _)) = catalog.categories.get(*slug) {
+                batch.article_categories.push(article_category::Model {
+                    article_id: id,
+                    category_id: *category_id,
+                    position: position as i64,
+                });
+            }
+        }
         for slug in a.neighborhoods {
             if let Some(neighborhood_id) = catalog.neighborhoods.get(*slug) {
                 batch
@@ -434,6 +474,15 @@ mod tests {
         let orgs: HashSet<&str> = ORGANIZATIONS.iter().map(|o| o.slug).collect();
         let hoods: HashSet<&str> = NEIGHBORHOODS.iter().map(|n| n.slug).collect();
         let cats: HashSet<&str> = CATEGORIES.iter().map(|c| c.slug).collect();
+        let of_kind = |kind: &str| -> HashSet<&str> {
+            CATEGORIES
+                .iter()
+                .filter(|c| c.kind == kind)
+                .map(|c| c.slug)
+                .collect()
+        };
+        let (place_cats, event_cats, news_cats) =
+            (of_kind("PLACE"), of_kind("EVENT"), of_kind("ARTICLE"));
         let places: HashSet<&str> = PLACES.iter().map(|p| p.slug).collect();
         let events: HashSet<&str> = EVENTS.iter().map(|e| e.slug).collect();
         assert_eq!(places.len(), PLACES.len(), "place slugs are unique");
@@ -450,14 +499,23 @@ mod tests {
         }
         for p in PLACES {
             assert!(hoods.contains(p.neighborhood), "{}", p.slug);
-            assert!(p.categories.iter().all(|c| cats.contains(c)), "{}", p.slug);
-            assert!(p.owner.is_none_or(|o| orgs.contains(o)), "{}", p.slug);
+            assert!(
+                p.categories.iter().all(|c| place_cats.contains(c)),
+                "{}",
+                p.slug
+            );
+            assert!(p.publishers.iter().all(|o| orgs.contains(o)), "{}", p.slug);
             assert!(weekly_hours(p.hours).validate().is_ok(), "{}", p.slug);
         }
         for e in EVENTS {
-            assert!(orgs.contains(e.organizer), "{}", e.slug);
+            assert!(!e.publishers.is_empty(), "{}", e.slug);
+            assert!(e.publishers.iter().all(|o| orgs.contains(o)), "{}", e.slug);
             assert!(e.place.is_none_or(|p| places.contains(p)), "{}", e.slug);
-            assert!(e.categories.iter().all(|c| cats.contains(c)), "{}", e.slug);
+            assert!(
+                e.categories.iter().all(|c| event_cats.contains(c)),
+                "{}",
+                e.slug
+            );
             assert!(
                 e.rrule.is_none_or(|r| RecurrenceRule::parse(r).is_ok()),
                 "{}",
@@ -484,6 +542,11 @@ mod tests {
         for a in ARTICLES {
             assert!(a.publishers.iter().all(|o| orgs.contains(o)), "{}", a.slug);
             assert!(
+                !a.categories.is_empty() && a.categories.iter().all(|c| news_cats.contains(c)),
+                "{}",
+                a.slug
+            );
+            assert!(
                 a.neighborhoods.iter().all(|n| hoods.contains(n)),
                 "{}",
                 a.slug
@@ -505,5 +568,18 @@ mod tests {
             );
         }
         assert!(PLACES.len() >= 40 && EVENTS.len() >= 30 && ARTICLES.len() >= 20);
+        let co_published = |publishers: &[&str]| {
+            publishers.contains(&"ville-de-toulouse") && publishers.contains(&"toulouse-metropole")
+        };
+        assert!(PLACES.iter().any(|p| co_published(p.publishers)));
+        assert!(EVENTS.iter().any(|e| co_published(e.publishers)));
+        for c in CATEGORIES {
+            let parent = c.parent.map(|p| CATEGORIES.iter().find(|x| x.slug == p));
+            assert!(
+                parent.is_none_or(|p| p.is_some_and(|p| p.kind == c.kind)),
+                "{}",
+                c.slug
+            );
+        }
     }
 }

@@ -21,8 +21,9 @@ pub use synthetic::{SyntheticSize, synthetic, synthetic_sized};
 
 use crate::StorageError;
 use crate::entities::{
-    article, article_event, article_neighborhood, article_organization, article_place, category,
-    event, event_category, event_occurrence, neighborhood, organization, place, place_category,
+    article, article_category, article_event, article_neighborhood, article_organization,
+    article_place, category, event, event_category, event_neighborhood, event_occurrence,
+    event_organization, neighborhood, organization, place, place_category, place_organization,
 };
 
 /// What a seeding run wrote.
@@ -60,11 +61,15 @@ pub(crate) struct Batch {
     pub categories: Vec<category::Model>,
     pub places: Vec<place::Model>,
     pub place_categories: Vec<place_category::Model>,
+    pub place_organizations: Vec<place_organization::Model>,
     pub events: Vec<event::Model>,
     pub event_categories: Vec<event_category::Model>,
+    pub event_organizations: Vec<event_organization::Model>,
+    pub event_neighborhoods: Vec<event_neighborhood::Model>,
     pub occurrences: Vec<event_occurrence::Model>,
     pub articles: Vec<article::Model>,
     pub article_organizations: Vec<article_organization::Model>,
+    pub article_categories: Vec<article_category::Model>,
     pub article_neighborhoods: Vec<article_neighborhood::Model>,
     pub article_events: Vec<article_event::Model>,
     pub article_places: Vec<article_place::Model>,
@@ -99,11 +104,15 @@ impl Batch {
         insert_all(tx, &mut self.categories).await?;
         insert_all(tx, &mut self.places).await?;
         insert_all(tx, &mut self.place_categories).await?;
+        insert_all(tx, &mut self.place_organizations).await?;
         insert_all(tx, &mut self.events).await?;
         insert_all(tx, &mut self.event_categories).await?;
+        insert_all(tx, &mut self.event_organizations).await?;
+        insert_all(tx, &mut self.event_neighborhoods).await?;
         insert_all(tx, &mut self.occurrences).await?;
         insert_all(tx, &mut self.articles).await?;
         insert_all(tx, &mut self.article_organizations).await?;
+        insert_all(tx, &mut self.article_categories).await?;
         insert_all(tx, &mut self.article_neighborhoods).await?;
         insert_all(tx, &mut self.article_events).await?;
         insert_all(tx, &mut self.article_places).await?;

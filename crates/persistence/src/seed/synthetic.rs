@@ -16,7 +16,8 @@ use uuid::Uuid;
 use super::demo::{ensure_catalog, weekly_hours};
 use super::{Batch, SeedReport, occurrences_of};
 use crate::entities::{
-    article, article_organization, event, event_category, place, place_category,
+    article, article_category, article_organization, event, event_category, event_organization,
+    place, place_category,
 };
 use crate::{Database, StorageError};
 
@@ -153,14 +154,15 @@ pub async fn synthetic_sized(
     };
     let mut place_categories: Vec<Uuid> = Vec::new();
     let mut event_categories: Vec<Uuid> = Vec::new();
+    let mut news_categories: Vec<Uuid> = Vec::new();
     let mut slugs: Vec<&String> = catalog.categories.keys().collect();
     slugs.sort();
     for slug in slugs {
         let (id, kind) = &catalog.categories[slug];
-        if kind == "PLACE" {
-            place_categories.push(*id)
-        } else {
-            event_categories.push(*id)
+        match kind.as_str() {
+            "PLACE" => place_categories.push(*id),
+            "EVENT" => event_categories.push(*id),
+            _ => news_categories.push(*id),
         }
     }
     let mut neighborhoods: Vec<Uuid> = catalog.neighborhoods.values().copied().collect();
@@ -209,7 +211,6 @@ pub async fn synthetic_sized(
             } else {
                 "|".to_owned()
             },
-            owner_organization_id: None,
             popularity: rng.random_range(0..1000),
             rating: rng
                 .random_bool(0.6)
@@ -295,7 +296,6 @@ pub async fn synthetic_sized(
             registration_email: None,
             place_id: pick_opt(&mut rng, &place_ids),
             location_text: None,
-            organization_id: organizations[n % organizations.len().max(1)],
             recurrence_rule: rule.map(|r| r.as_str().to_owned()),
             duration_minutes,
             created_at: now,
@@ -306,6 +306,13 @@ pub async fn synthetic_sized(
             recurrence_start: None,
             recurrence_exceptions: "|".to_owned(),
         });
+        if let Some(organization_id) = organizations.get(n % organizations.len().max(1)) {
+            batch.event_organizations.push(event_organization::Model {
+                event_id: id,
+                organization_id: *organization_id,
+                position: 0,
+            });
+        }
         if let Some(category_id) = pick_opt(&mut rng, &event_categories) {
             batch.event_categories.push(event_category::Model {
                 event_id: id,
@@ -365,6 +372,13 @@ pub async fn synthetic_sized(
                     organization_id,
                     position: 0,
                 });
+        }
+        if let Some(category_id) = news_categories.get(n % news_categories.len().max(1)) {
+            batch.article_categories.push(article_category::Model {
+                article_id: id,
+                category_id: *category_id,
+                position: 0,
+            });
         }
         report.articles += 1;
         if batch.articles.len() >= FLUSH_EVERY {

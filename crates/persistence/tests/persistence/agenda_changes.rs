@@ -69,7 +69,7 @@ async fn organization(db: &Database, slug: &str) -> Uuid {
 
 fn references(publisher: Uuid) -> References {
     References {
-        publisher: DefaultPublisher::Organization(publisher),
+        publisher: DefaultPublisher::Organizations(vec![publisher]),
         ..References::default()
     }
 }
@@ -297,7 +297,7 @@ async fn the_dates_time_brings_to_a_recurrence_are_logged_once_without_a_new_ver
     }
 }
 
-fn garden(owner: &str) -> PlaceForm {
+fn garden(publisher: &str) -> PlaceForm {
     PlaceForm {
         name: "Jardin partagé des Récollets".into(),
         location: LocationForm {
@@ -307,7 +307,7 @@ fn garden(owner: &str) -> PlaceForm {
             postal_code: "31400".into(),
             city: "Toulouse".into(),
         },
-        owner: Some(owner.into()),
+        publishers: Some(vec![publisher.into()]),
         ..PlaceForm::default()
     }
 }

@@ -90,7 +90,8 @@ fn content(title: &str) -> ArticleContent {
 
 fn links(organization: Uuid) -> LinkIds {
     LinkIds {
-        organizations: Some(vec![organization]),
+        publishers: Some(vec![organization]),
+        categories: Some(Vec::new()),
         neighborhoods: Some(Vec::new()),
         events: Some(Vec::new()),
         places: Some(Vec::new()),

@@ -85,6 +85,7 @@ async fn the_export_holds_everything_about_a_person_and_erasure_leaves_nothing_t
             status: Set("DRAFT".into()),
             author_id: Set(Some(camille)),
             created_at: Set(now),
+            categories: Set("|".into()),
         })
         .exec(conn)
         .await

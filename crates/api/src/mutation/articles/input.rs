@@ -87,9 +87,13 @@ pub(crate) struct ArticleInput {
     /// Who it is meant for.
     #[graphql(default)]
     pub audiences: Vec<Audience>,
-    /// The publishers' slugs; by default the organizations the editor edits for. Both
-    /// publishers may co-publish one article.
-    pub organizations: Option<Vec<String>>,
+    /// The organizations that publish it (slugs, one or two: the city and the metropolitan
+    /// authority may co-publish), each one the editor edits for; by default the
+    /// organizations the editor edits for.
+    pub publishers: Option<Vec<String>>,
+    /// Slugs of its news categories (kind `ARTICLE`, up to 20).
+    #[graphql(default)]
+    pub categories: Vec<String>,
     /// Slugs of the neighbourhoods it concerns (up to 20).
     #[graphql(default)]
     pub neighborhoods: Vec<String>,
@@ -130,7 +134,8 @@ impl ArticleInput {
             tags: self.tags,
             audiences: self.audiences.into_iter().map(Into::into).collect(),
             media: self.media.into_iter().map(Into::into).collect(),
-            organizations: self.organizations,
+            publishers: self.publishers,
+            categories: self.categories,
             neighborhoods: self.neighborhoods,
             related_events,
             related_places,
@@ -161,8 +166,11 @@ pub(crate) struct ArticlePatchInput {
     pub audiences: Option<Vec<Audience>>,
     /// A new slug; the old one keeps leading to the article.
     pub slug: Option<String>,
-    /// Replaces the publishers (slugs). Publishers the editor does not edit for stay.
-    pub organizations: Option<Vec<String>>,
+    /// Replaces the publishers (slugs, one or two). The editor names only organizations
+    /// they edit for; co-publishers they do not edit for stay.
+    pub publishers: Option<Vec<String>>,
+    /// Replaces the news categories (slugs of kind `ARTICLE`).
+    pub categories: Option<Vec<String>>,
     /// Replaces the neighbourhoods (slugs).
     pub neighborhoods: Option<Vec<String>>,
     /// Replaces the related events (ids).
@@ -196,7 +204,8 @@ impl ArticlePatchInput {
                 .map(|a| a.into_iter().map(Into::into).collect()),
             media: self.media.map(|m| m.into_iter().map(Into::into).collect()),
             slug: self.slug,
-            organizations: self.organizations,
+            publishers: self.publishers,
+            categories: self.categories,
             neighborhoods: self.neighborhoods,
             related_events,
             related_places,

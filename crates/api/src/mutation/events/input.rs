@@ -101,8 +101,10 @@ pub(crate) struct EventInput {
     /// Where it happens, in words (up to 300 characters); in-person events need this or a
     /// venue.
     pub location_text: Option<String>,
-    /// The organizing organization (slug); by default the editor's, when they edit for one.
-    pub organizer: Option<String>,
+    /// The organizations that publish it (slugs, one or two: the city and the metropolitan
+    /// authority may co-publish), each one the editor edits for; by default the
+    /// organizations the editor edits for.
+    pub publishers: Option<Vec<String>>,
     /// Where it stands (scheduled by default).
     pub status: Option<EventStatus>,
     /// Explicit dates (at most 500 with the recurrence's).
@@ -151,8 +153,9 @@ pub(crate) struct EventPatchInput {
     /// Where it happens, in words (up to 300 characters); in-person events need this or a
     /// venue.
     pub location_text: MaybeUndefined<String>,
-    /// A new organizer (slug) the editor also edits for.
-    pub organizer: Option<String>,
+    /// Replaces the publishers (slugs, one or two). The editor names only organizations
+    /// they edit for; co-publishers they do not edit for stay.
+    pub publishers: Option<Vec<String>>,
     /// Replaces every date (with `recurrence`): the event's dates become exactly those
     /// given; dates that stay keep their status.
     pub occurrences: Option<Vec<DateInput>>,
@@ -232,7 +235,7 @@ impl EventInput {
             online_url: self.online_url.map(|u| u.0),
             venue: self.venue.and_then(|id| venue(errors, &id)),
             location_text: self.location_text,
-            organizer: self.organizer,
+            publishers: self.publishers,
             status: self.status.map(Into::into),
             schedule: schedule_form(self.occurrences, self.recurrence),
         }
@@ -302,7 +305,7 @@ impl EventPatchInput {
                 other => other.map(|_| None),
             },
             location_text: clearable(self.location_text),
-            organizer: self.organizer,
+            publishers: self.publishers,
             schedule,
             slug: self.slug,
         }

@@ -115,9 +115,11 @@ pub(crate) struct PlaceInput {
     /// Who it is prepared for.
     #[graphql(default)]
     pub accessibility: Vec<Accessibility>,
-    /// The organization that runs it (slug); by default the editor's, when they edit for
-    /// one. Only administrators edit places without an owner.
-    pub owner: Option<String>,
+    /// The organizations that publish it (slugs, one or two: the city and the metropolitan
+    /// authority may co-publish), each one the editor edits for; by default the
+    /// organizations the editor edits for. Only administrators edit places without
+    /// publishers.
+    pub publishers: Option<Vec<String>>,
 }
 
 /// A change to a place: only the fields given change.
@@ -140,8 +142,9 @@ pub(crate) struct PlacePatchInput {
     pub opening_hours: Option<OpeningHoursInput>,
     /// Who it is prepared for.
     pub accessibility: Option<Vec<Accessibility>>,
-    /// A new owner (slug) the editor also edits for.
-    pub owner: Option<String>,
+    /// Replaces the publishers (slugs, one or two). The editor names only organizations
+    /// they edit for; co-publishers they do not edit for stay.
+    pub publishers: Option<Vec<String>>,
     /// A new slug; the old one keeps leading to the place.
     pub slug: Option<String>,
 }
@@ -211,7 +214,7 @@ impl PlaceInput {
             contact: self.contact.map(ContactInput::into_form),
             opening_hours: self.opening_hours.map(OpeningHoursInput::into_form),
             accessibility: self.accessibility.into_iter().map(Into::into).collect(),
-            owner: self.owner,
+            publishers: self.publishers,
         }
     }
 
@@ -259,7 +262,7 @@ impl PlacePatchInput {
             accessibility: self
                 .accessibility
                 .map(|a| a.into_iter().map(Into::into).collect()),
-            owner: self.owner,
+            publishers: self.publishers,
             slug: self.slug,
         }
     }
