@@ -322,6 +322,177 @@ fn named_type(ty: &Value) -> &str {
     }
 }
 
+const FIELDS_AND_ARGUMENTS: &str = r#"{ __schema { types {
+  name kind
+  fields(includeDeprecated: true) { name type { ...Ref } args { name type { ...Ref } defaultValue } }
+  inputFields { name type { ...Ref } }
+} } }
+fragment Ref on __Type {
+  kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } }
+}"#;
+
+/// Whether the named type at the bottom of a field's type is a scalar.
+fn is_scalar(ty: &Value) -> bool {
+    match ty["name"].as_str() {
+        Some(_) => ty["kind"] == "SCALAR",
+        None => is_scalar(&ty["ofType"]),
+    }
+}
+
+/// Whether a field's type is a list (under an optional non-null).
+fn is_list(ty: &Value) -> bool {
+    match ty["kind"].as_str() {
+        Some("NON_NULL") => is_list(&ty["ofType"]),
+        Some("LIST") => true,
+        _ => false,
+    }
+}
+
+#[tokio::test]
+async fn every_list_that_grows_is_a_connection_paged_both_ways() {
+    // Lists bounded by the item itself or by reference data stay lists; any other list of
+    // objects must be a connection.
+    const BOUNDED: &[&str] = &[
+        "Event.categories",
+        "Event.publishers",
+        "Event.neighborhoods",
+        "NewsArticle.media",
+        "NewsArticle.neighborhoods",
+        "NewsArticle.categories",
+        "NewsArticle.publishers",
+        "NewsArticle.relatedEvents",
+        "NewsArticle.relatedPlaces",
+        "OpeningException.ranges",
+        "OpeningHours.weekly",
+        "OpeningHours.exceptions",
+        "Organization.socialAccounts",
+        "Place.categories",
+        "Place.publishers",
+        "Query.nodes",
+        "Query.organizations",
+        "Query.categories",
+        "Query.neighborhoods",
+        "Query.compareArticleRevisions",
+        "User.organizations",
+        "Viewer.organizations",
+    ];
+    let response = build_schema().execute(FIELDS_AND_ARGUMENTS).await;
+    assert!(response.errors.is_empty(), "{:?}", response.errors);
+    let data = response.data.into_json().unwrap();
+    let types = data["__schema"]["types"].as_array().unwrap();
+    let kind_of = |name: &str| {
+        types
+            .iter()
+            .find(|t| t["name"] == name)
+            .and_then(|t| t["kind"].as_str())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let empty = Vec::new();
+    let mut broken = Vec::new();
+    let mut connections = 0;
+    for ty in types {
+        let owner = ty["name"].as_str().unwrap();
+        if owner.starts_with("__") || owner.ends_with("Connection") || owner.ends_with("Edge") {
+            continue;
+        }
+        for field in ty["fields"].as_array().unwrap_or(&empty) {
+            let coordinate = format!("{owner}.{}", field["name"].as_str().unwrap());
+            let target = named_type(&field["type"]);
+            if target.ends_with("Connection") {
+                connections += 1;
+                let args = field["args"].as_array().unwrap();
+                for (name, expected) in [
+                    ("first", "Int"),
+                    ("after", "String"),
+                    ("last", "Int"),
+                    ("before", "String"),
+                ] {
+                    match args.iter().find(|a| a["name"] == name) {
+                        Some(arg) if arg["type"]["name"] == expected => {
+                            if !arg["defaultValue"].is_null() {
+                                broken.push(format!(
+                                    "{coordinate}({name}:) has a default of its own; pages hold 20 items unless asked"
+                                ));
+                            }
+                        }
+                        Some(arg) => broken.push(format!(
+                            "{coordinate}({name}:) must be a nullable {expected}, not {}",
+                            arg["type"]
+                        )),
+                        None => broken.push(format!("{coordinate} lacks `{name}`")),
+                    }
+                }
+            } else if is_list(&field["type"])
+                && ["OBJECT", "UNION", "INTERFACE"].contains(&kind_of(target).as_str())
+                && !BOUNDED.contains(&coordinate.as_str())
+            {
+                broken.push(format!(
+                    "{coordinate} is a list of {target} that is not a connection"
+                ));
+            }
+        }
+    }
+    assert!(connections >= 15, "only {connections} connection fields");
+    assert!(broken.is_empty(), "{}", broken.join("\n"));
+}
+
+#[tokio::test]
+async fn addresses_emails_and_times_have_their_scalars_everywhere() {
+    let response = build_schema().execute(FIELDS_AND_ARGUMENTS).await;
+    assert!(response.errors.is_empty(), "{:?}", response.errors);
+    let data = response.data.into_json().unwrap();
+    let expected = |name: &str| -> Option<&'static str> {
+        if name.ends_with("Url") || name == "url" || name == "website" {
+            Some("URL")
+        } else if name == "email" || name.ends_with("Email") {
+            Some("Email")
+        } else if name.starts_with("local") && name.ends_with("At") {
+            Some("LocalDateTime")
+        } else if name.ends_with("At") && name.len() > 2 {
+            Some("DateTime")
+        } else {
+            None
+        }
+    };
+    let empty = Vec::new();
+    let mut broken = Vec::new();
+    let mut checked = 0;
+    for ty in data["__schema"]["types"].as_array().unwrap() {
+        let owner = ty["name"].as_str().unwrap();
+        if owner.starts_with("__") {
+            continue;
+        }
+        let mut check = |coordinate: String, name: &str, ty: &Value| {
+            // Only values are held to the rule (a mutation `verifyEmail` is not an address).
+            if let Some(scalar) = expected(name).filter(|_| is_scalar(ty)) {
+                checked += 1;
+                if named_type(ty) != scalar {
+                    broken.push(format!("{coordinate} is {}, not {scalar}", named_type(ty)));
+                }
+            }
+        };
+        for field in ty["fields"].as_array().unwrap_or(&empty) {
+            let name = field["name"].as_str().unwrap();
+            check(format!("{owner}.{name}"), name, &field["type"]);
+            for arg in field["args"].as_array().unwrap_or(&empty) {
+                let arg_name = arg["name"].as_str().unwrap();
+                check(
+                    format!("{owner}.{name}({arg_name}:)"),
+                    arg_name,
+                    &arg["type"],
+                );
+            }
+        }
+        for input in ty["inputFields"].as_array().unwrap_or(&empty) {
+            let name = input["name"].as_str().unwrap();
+            check(format!("{owner}.{name}"), name, &input["type"]);
+        }
+    }
+    assert!(checked >= 40, "only {checked} fields checked");
+    assert!(broken.is_empty(), "{}", broken.join("\n"));
+}
+
 #[tokio::test]
 async fn every_mutation_answers_a_payload_type_of_its_own() {
     let response = build_schema().execute(FIELD_TYPES).await;
