@@ -438,6 +438,79 @@ async fn every_list_that_grows_is_a_connection_paged_both_ways() {
 }
 
 #[tokio::test]
+async fn one_name_per_concept_across_items_and_filters() {
+    let response = build_schema().execute(FIELDS_AND_ARGUMENTS).await;
+    assert!(response.errors.is_empty(), "{:?}", response.errors);
+    let data = response.data.into_json().unwrap();
+    let types = data["__schema"]["types"].as_array().unwrap();
+    let empty = Vec::new();
+    let type_of = |owner: &str, field: &str| -> Option<Value> {
+        let ty = types.iter().find(|t| t["name"] == owner)?;
+        ty["fields"]
+            .as_array()
+            .unwrap_or(&empty)
+            .iter()
+            .chain(ty["inputFields"].as_array().unwrap_or(&empty))
+            .find(|f| f["name"] == field)
+            .map(|f| f["type"].clone())
+    };
+    let mut broken = Vec::new();
+    // The same relation has the same name and type on every item.
+    for item in ["NewsArticle", "Event", "Place"] {
+        let publishers = type_of(item, "publishers");
+        if publishers != type_of("NewsArticle", "publishers") {
+            broken.push(format!("{item}.publishers is {publishers:?}"));
+        }
+        for gone in ["organizer", "owner", "organization", "organizations"] {
+            if type_of(item, gone).is_some() {
+                broken.push(format!("{item}.{gone} names publishers another way"));
+            }
+        }
+    }
+    // A filter field means the same in every filter.
+    let filters: Vec<&Value> = types
+        .iter()
+        .filter(|t| t["kind"] == "INPUT_OBJECT" && t["name"].as_str().unwrap().ends_with("Filter"))
+        .collect();
+    assert!(filters.len() >= 3);
+    let mut seen: std::collections::HashMap<String, (String, Value)> = Default::default();
+    for filter in &filters {
+        let owner = filter["name"].as_str().unwrap();
+        for field in filter["inputFields"].as_array().unwrap() {
+            let name = field["name"].as_str().unwrap().to_owned();
+            match seen.get(&name) {
+                Some((first, ty)) if ty != &field["type"] => broken.push(format!(
+                    "{owner}.{name} is {}, but {first}.{name} is {ty}",
+                    field["type"]
+                )),
+                Some(_) => {}
+                None => {
+                    seen.insert(name, (owner.to_owned(), field["type"].clone()));
+                }
+            }
+        }
+        for singular in [
+            "organization",
+            "neighborhood",
+            "tag",
+            "place",
+            "category",
+            "publisher",
+        ] {
+            if filter["inputFields"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["name"] == singular)
+            {
+                broken.push(format!("{owner}.{singular}: relation filters take lists"));
+            }
+        }
+    }
+    assert!(broken.is_empty(), "{}", broken.join("\n"));
+}
+
+#[tokio::test]
 async fn addresses_emails_and_times_have_their_scalars_everywhere() {
     let response = build_schema().execute(FIELDS_AND_ARGUMENTS).await;
     assert!(response.errors.is_empty(), "{:?}", response.errors);
