@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use capitole_api::scheduler::Schedule;
 use capitole_api::{
-    HttpSettings, IpNetwork, QueryLimits, RateLimitSettings, TierBudgets, TrustedProxies,
+    HttpSettings, IpNetwork, Licence, OpenDataSettings, QueryLimits, RateLimitSettings,
+    TierBudgets, TrustedProxies,
 };
 use capitole_domain::change::{DEFAULT_RETENTION_DAYS, Retention};
 use capitole_persistence::ConnectSettings;
@@ -127,6 +128,36 @@ pub(crate) struct ServeArgs {
     limits: LimitArgs,
     #[command(flatten)]
     rate: RateArgs,
+    #[command(flatten)]
+    open_data: OpenDataArgs,
+}
+
+/// What the open formats (`docs/open-data.md`) say about where they live and whose data
+/// they carry.
+#[derive(Args, Debug)]
+struct OpenDataArgs {
+    /// The address clients reach Capitole at (`https://api.toulouse.fr`), for the absolute
+    /// links of feeds, calendars and the catalogue; without it, `http://` and the listening
+    /// address.
+    #[arg(long, env = "CAPITOLE_PUBLIC_URL")]
+    public_url: Option<url::Url>,
+    /// The name of the licence the open data is published under.
+    #[arg(
+        long,
+        env = "CAPITOLE_DATA_LICENCE_NAME",
+        default_value = "Licence Ouverte / Open Licence 2.0"
+    )]
+    data_licence_name: String,
+    /// The address of that licence's text.
+    #[arg(
+        long,
+        env = "CAPITOLE_DATA_LICENCE_URL",
+        default_value = "https://www.etalab.gouv.fr/licence-ouverte-open-licence/"
+    )]
+    data_licence_url: url::Url,
+    /// Who publishes the open data, as the catalogue names it (the city).
+    #[arg(long, env = "CAPITOLE_DATA_PUBLISHER", default_value = "Capitole")]
+    data_publisher: String,
 }
 
 impl ServeArgs {
@@ -157,6 +188,19 @@ impl ServeArgs {
                 .filter(|name| !name.is_empty())
                 .collect(),
             metrics_unlisted_operations: self.metrics.metrics_unlisted_operations,
+            open_data: OpenDataSettings {
+                public_url: self.open_data.public_url.clone(),
+                app_url: self
+                    .mail
+                    .app_url
+                    .as_deref()
+                    .and_then(|url| url::Url::parse(url).ok()),
+                licence: Licence {
+                    name: self.open_data.data_licence_name.clone(),
+                    url: self.open_data.data_licence_url.clone(),
+                },
+                publisher: self.open_data.data_publisher.clone(),
+            },
         }
     }
 

@@ -271,6 +271,34 @@ pub async fn head(db: &Database, now: DateTime<Utc>) -> Result<ChangePosition, S
     })
 }
 
+/// The last entry of the log that the public may read, in log order, with when it was
+/// written: what every public answer is as of. Any later public change that readers of the
+/// log can see comes after it, so a different mark means the public data may differ. On
+/// PostgreSQL a change counts once every transaction older than its own has ended, as for
+/// readers of [`page`]; until then the mark stays behind the data (for as long as the
+/// oldest write transaction still running).
+pub async fn public_mark(db: &Database) -> Result<Option<ChangePosition>, StorageError> {
+    let mut sql = Sql::new(db.db_backend());
+    sql.push("SELECT c.tx, c.position, c.at FROM change_log c WHERE c.public = ")
+        .bind(true);
+    push_horizon(&mut sql);
+    sql.push(" ORDER BY c.tx DESC, c.position DESC LIMIT 1");
+    #[derive(sea_orm::FromQueryResult)]
+    struct Mark {
+        tx: i64,
+        position: i64,
+        at: DateTime<Utc>,
+    }
+    let mark = Mark::find_by_statement(sql.build())
+        .one(db.connection())
+        .await?;
+    Ok(mark.map(|m| ChangePosition {
+        tx: m.tx,
+        position: m.position,
+        at: m.at,
+    }))
+}
+
 /// Deletes the entries written before `before`, and returns how many went. Readers whose
 /// position is older than the retention must reload instead (see
 /// [`StorageError::CursorExpired`]).

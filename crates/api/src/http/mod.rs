@@ -4,7 +4,7 @@
 
 mod client;
 mod graphiql;
-mod graphql;
+pub(crate) mod graphql;
 mod observability;
 mod server;
 
@@ -75,6 +75,8 @@ pub struct HttpSettings {
     /// A separate address serving `/metrics`, and nothing else, so that metrics stay off the
     /// public listener; when unset, `/metrics` is on the main listener.
     pub metrics_listen: Option<SocketAddr>,
+    /// What the open formats say about where they live and whose data they carry.
+    pub open_data: crate::open_data::OpenDataSettings,
     /// The app's operation names, labelled by name in the metrics.
     pub metrics_operations: Vec<String>,
     /// How many other operation names get a label of their own, first seen first; later
@@ -96,6 +98,7 @@ impl Default for HttpSettings {
             body_read_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(60),
             metrics_listen: None,
+            open_data: Default::default(),
             metrics_operations: Vec::new(),
             metrics_unlisted_operations: 50,
         }
@@ -117,13 +120,14 @@ pub fn router(api: ApiContext, settings: &HttpSettings) -> Router {
 fn routes(api: ApiContext, settings: &HttpSettings, limiter: RateLimiter) -> Router {
     observability::install();
     let db = api.db.clone();
+    let open_data_api = api.clone();
     let graphql = GraphqlState {
         schema: build_schema_with(&settings.limits),
         analyzer: analyzer(settings.limits.clone()),
         documents: Default::default(),
         field_order: field_order(),
         identifier: Identifier::new(&api, limiter.clone()),
-        limiter,
+        limiter: limiter.clone(),
         proxies: settings.trusted_proxies.clone(),
         operation_labels: observability::OperationLabels::new(
             &settings.metrics_operations,
@@ -132,6 +136,13 @@ fn routes(api: ApiContext, settings: &HttpSettings, limiter: RateLimiter) -> Rou
         api,
         body_limit: settings.body_limit,
     };
+    let open_data = crate::open_data::OpenData::new(
+        open_data_api,
+        settings.open_data.clone(),
+        settings.listen,
+        limiter.clone(),
+        settings.trusted_proxies.clone(),
+    );
     let page = GraphiqlPage::new(settings.graphiql_assets.is_some());
     // Each route holds what its handler reads, behind one `Arc` or handle.
     let mut router = Router::new()
@@ -143,7 +154,8 @@ fn routes(api: ApiContext, settings: &HttpSettings, limiter: RateLimiter) -> Rou
         )
         .route("/graphiql", get(graphiql).with_state(Arc::new(page)))
         .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz).with_state(db));
+        .route("/readyz", get(readyz).with_state(db))
+        .merge(crate::open_data::routes(Arc::new(open_data)));
     if settings.metrics_listen.is_none() {
         router = router.route("/metrics", get(observability::metrics));
     }

@@ -63,7 +63,7 @@ pub(crate) struct EventFilter {
     pub search: Option<String>,
 }
 
-async fn storage_filter(
+pub(crate) async fn storage_filter(
     scope: &RequestScope,
     filter: EventFilter,
 ) -> Result<StorageFilter, ApiError> {

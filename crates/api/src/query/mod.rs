@@ -5,11 +5,11 @@ mod catalog;
 mod changes;
 mod community;
 mod editorial;
-mod events;
-mod filters;
-mod news;
+pub(crate) mod events;
+pub(crate) mod filters;
+pub(crate) mod news;
 mod node;
-mod places;
+pub(crate) mod places;
 mod rate_limit;
 
 use async_graphql::MergedObject;

@@ -40,7 +40,7 @@ pub(crate) struct NewsFilter {
     pub statuses: Option<Vec<ArticleStatus>>,
 }
 
-async fn storage_filter(
+pub(crate) async fn storage_filter(
     scope: &RequestScope,
     filter: NewsFilter,
 ) -> Result<StorageFilter, ApiError> {

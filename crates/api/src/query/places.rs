@@ -50,7 +50,7 @@ pub(crate) struct PlaceFilter {
     pub search: Option<String>,
 }
 
-async fn storage_filter(
+pub(crate) async fn storage_filter(
     scope: &RequestScope,
     filter: PlaceFilter,
 ) -> Result<StorageFilter, ApiError> {

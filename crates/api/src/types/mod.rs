@@ -28,7 +28,7 @@ use crate::text;
 pub(crate) struct Place(pub capitole_persistence::entities::place::Model);
 
 /// Who a piece of news or an event is meant for.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
 #[graphql(remote = "capitole_domain::Audience")]
 pub(crate) enum Audience {
     /// Everybody.

@@ -84,7 +84,7 @@ pub(super) fn invalid(
 
 /// 429 for a caller whose budget does not cover what it asks: `Retry-After` says when the
 /// budget refills.
-pub(super) fn rate_limited(
+pub(crate) fn rate_limited(
     media: MediaType,
     rate: &RateStatus,
     window: u64,
@@ -115,7 +115,7 @@ pub(super) fn rate_extension(rate: &RateStatus) -> Value {
 }
 
 /// The `RateLimit-Policy` and `RateLimit` headers (draft-ietf-httpapi-ratelimit-headers).
-pub(super) fn rate_headers(response: &mut Response, rate: &RateStatus, window: u64) {
+pub(crate) fn rate_headers(response: &mut Response, rate: &RateStatus, window: u64) {
     let headers = response.headers_mut();
     let policy = format!("\"{}\";q={};w={window}", rate.policy, rate.limit);
     let state = format!(

@@ -67,7 +67,7 @@ impl Identifier {
     }
 
     /// Establishes who is calling, or the response that refuses them.
-    pub(super) async fn identify(
+    pub(crate) async fn identify(
         &self,
         media: MediaType,
         headers: &HeaderMap,
@@ -155,7 +155,7 @@ impl Identifier {
 /// Whose budget a request is charged to: a signed-in person's or an app token's own
 /// (`user:<uuid>`, `token:<uuid>`) with its tier, or else its client address's, as an
 /// anonymous caller.
-pub(super) fn rate_subject(principal: &Principal, client: Option<IpAddr>) -> RateSubject {
+pub(crate) fn rate_subject(principal: &Principal, client: Option<IpAddr>) -> RateSubject {
     match principal.budget() {
         Some((key, tier)) => RateSubject { key, tier },
         None => RateSubject {

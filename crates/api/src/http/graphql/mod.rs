@@ -9,10 +9,10 @@
 //! carry no data are in `answers`, `Accept` negotiation in `negotiate`, who is calling in
 //! `identify`, and what every request shares in `state`.
 
-mod answers;
+pub(crate) mod answers;
 mod documents;
-pub(super) mod identify;
-mod negotiate;
+pub(crate) mod identify;
+pub(crate) mod negotiate;
 mod stages;
 pub(super) mod state;
 

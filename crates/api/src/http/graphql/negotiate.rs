@@ -8,7 +8,7 @@ const JSON: &str = "application/json; charset=utf-8";
 
 /// The media type a client accepts for the response.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub(super) enum MediaType {
+pub(crate) enum MediaType {
     GraphqlResponseJson,
     Json,
 }
