@@ -207,6 +207,42 @@ pub async fn count(db: &Database, filter: &EventFilter) -> Result<u64, StorageEr
     count_of(db, sql).await
 }
 
+/// One page of every date of the events the filter holds, cancelled ones included, in
+/// start order, each with its event and venue: the agenda date by date rather than event
+/// by event.
+pub async fn dates(
+    db: &Database,
+    filter: &EventFilter,
+    request: &PageRequest,
+) -> Result<Page<AgendaRow>, StorageError> {
+    let near_places = match filter.near {
+        Some(near) => Some(places_within(db, near).await?),
+        None => None,
+    };
+    let cursor_of = |row: &AgendaRow| occurrence_cursor(&row.occurrence);
+    if matches!(&near_places, Some(NearPlaces::Ids(ids)) if ids.is_empty()) {
+        return Ok(Page::from_rows(Vec::new(), request, cursor_of));
+    }
+    let mut sql = Sql::new(db.db_backend());
+    sql.push("SELECT ").push(agenda_with_venue_columns()).push(
+        " FROM event_occurrences o JOIN events e ON e.id = o.event_id \
+             LEFT JOIN places v ON v.id = e.place_id WHERE o.starts_at >= ",
+    );
+    sql.bind(filter.starts_after);
+    if let Some(before) = filter.starts_before {
+        sql.push(" AND o.starts_at < ").bind(before);
+    }
+    push_event_conditions(&mut sql, filter, near_places.as_ref());
+    OCCURRENCE_ORDER.push_page(&mut sql, request, occurrence_key_values)?;
+    let rows: Vec<AgendaRow> = WithVenue::find_by_statement(sql.build())
+        .all(db.connection())
+        .await?
+        .into_iter()
+        .map(|row| row.0)
+        .collect();
+    Ok(Page::from_rows(rows, request, cursor_of))
+}
+
 /// Conditions that keep, for each matching event, only its first matching occurrence.
 fn push_first_matching(sql: &mut Sql, filter: &EventFilter, near_places: Option<&NearPlaces>) {
     sql.push("o.starts_at >= ").bind(filter.starts_after);
@@ -219,6 +255,11 @@ fn push_first_matching(sql: &mut Sql, filter: &EventFilter, near_places: Option<
         .push(" AND x.starts_at < o.starts_at AND x.status <> ")
         .push(CANCELLED)
         .push(")");
+    push_event_conditions(sql, filter, near_places);
+}
+
+/// The conditions of the filter on the event itself (`e`), each starting with ` AND `.
+fn push_event_conditions(sql: &mut Sql, filter: &EventFilter, near_places: Option<&NearPlaces>) {
     if !filter.categories.is_empty() {
         sql.push(" AND e.id IN (SELECT event_id FROM event_categories WHERE category_id IN ")
             .bind_list(filter.categories.iter().copied())

@@ -4,12 +4,16 @@
 //! the data's licence, answer conditional requests from the change log, and are charged to
 //! their caller's budget by size.
 
+mod maps;
 pub(crate) mod params;
+mod records;
 pub(crate) mod respond;
+mod tables;
 
 use std::sync::Arc;
 
 use axum::Router;
+use axum::routing::get;
 use url::Url;
 
 use crate::context::ApiContext;
@@ -114,5 +118,11 @@ impl OpenData {
 
 /// The routes of the open formats.
 pub(crate) fn routes(state: Arc<OpenData>) -> Router {
-    Router::new().with_state(state)
+    Router::new()
+        .route("/data/places.geojson", get(maps::places))
+        .route("/data/events.geojson", get(maps::events))
+        .route("/data/places.csv", get(tables::places))
+        .route("/data/events.csv", get(tables::events))
+        .route("/data/news.csv", get(tables::news))
+        .with_state(state)
 }

@@ -1,0 +1,210 @@
+//! Maps: places and the agenda as GeoJSON (RFC 7946) feature collections, a page at a time
+//! with `Link: rel="next"` to the next one. Each feature is a point, longitude first, in
+//! WGS 84; its `id` is the item's global id and its properties are named as the graph's
+//! fields. The licence goes into top-level foreign members (`license`, `attribution`).
+//!
+//! An event without a venue (online, or a free-form location) has no coordinates: its
+//! feature has `"geometry": null`, as RFC 7946 allows for unlocated features, so that a page
+//! of the map holds the same events as the same page of the agenda.
+
+use std::sync::Arc;
+
+use async_graphql::{InputType, Name, Value as GqlValue};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Uri, header};
+use axum::response::Response;
+use capitole_domain::place::PlaceOrder as DomainOrder;
+use capitole_persistence::entities::place;
+use capitole_persistence::{events, places};
+use serde_json::{Map, Value, json};
+
+use super::OpenData;
+use super::params::{EVENT_FILTER, PLACE_FILTER, QueryParams};
+use super::records::{self, Related};
+use super::respond::{Export, Freshness, export_error};
+use crate::error::ApiError;
+use crate::http::Peer;
+use crate::query::events::EventFilter;
+use crate::query::places::{PlaceFilter, PlaceOrder};
+
+/// The media type of GeoJSON.
+const GEOJSON: &str = "application/geo+json";
+/// Features in a page when the client does not say.
+const DEFAULT_FEATURES: usize = 1_000;
+/// The most features in a page.
+const MAX_FEATURES: usize = 5_000;
+
+/// The parameters a list of places takes besides its filter.
+pub(super) const PLACE_ORDER: &str = "order";
+
+/// The order of an export of places: `order` (`NAME` or `DISTANCE`), by default by
+/// distance with `near` and by name without, as the graph orders `places`. Orders by
+/// popularity or rating follow statistics, which open data leaves out.
+pub(super) fn place_order(
+    params: &QueryParams,
+    filter: &places::PlaceFilter,
+) -> Result<DomainOrder, ApiError> {
+    let default = if filter.near.is_some() {
+        DomainOrder::Distance
+    } else {
+        DomainOrder::Name
+    };
+    let Some(text) = params.one(PLACE_ORDER)? else {
+        return Ok(default);
+    };
+    let value = GqlValue::Enum(Name::new(text.trim().to_uppercase()));
+    let order = PlaceOrder::parse(Some(value))
+        .map(DomainOrder::from)
+        .ok()
+        .filter(|order| matches!(order, DomainOrder::Name | DomainOrder::Distance))
+        .ok_or_else(|| {
+            ApiError::bad_input(
+                "the parameter `order` is `NAME` or `DISTANCE` (popularity and rating are not open data)",
+            )
+        })?;
+    if order == DomainOrder::Distance && filter.near.is_none() {
+        return Err(ApiError::bad_input(
+            "the parameter `order=DISTANCE` needs `near` (latitude,longitude,radiusMeters)",
+        ));
+    }
+    Ok(order)
+}
+
+/// Adds `Link: <licence>; rel="license"` to an export's answer.
+pub(super) fn link_licence(state: &OpenData, response: &mut Response) {
+    let link = format!("<{}>; rel=\"license\"", state.settings.licence.url);
+    if let Ok(value) = HeaderValue::from_str(&link) {
+        response.headers_mut().append(header::LINK, value);
+    }
+}
+
+/// `GET /data/places.geojson`: places (`PlaceFilter` parameters, `order`), a page at a time.
+pub(super) async fn places(
+    State(state): State<Arc<OpenData>>,
+    Peer(peer): Peer,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let export = match state.begin(peer, &headers, &uri, Freshness::Stable).await {
+        Ok(export) => export,
+        Err(answer) => return answer,
+    };
+    match places_page(&export, &uri).await {
+        Ok((body, next)) => finish(export, &uri, body, next).await,
+        Err(error) => export_error(error),
+    }
+}
+
+async fn places_page(export: &Export, uri: &Uri) -> Result<(Value, Option<String>), ApiError> {
+    let params = QueryParams::parse(uri.query())?;
+    let filter: PlaceFilter = params.filter(PLACE_FILTER, &["limit", "after", PLACE_ORDER])?;
+    let request = params.page(DEFAULT_FEATURES, MAX_FEATURES)?;
+    let scope = &export.scope;
+    let filter = crate::query::places::storage_filter(scope, filter).await?;
+    let order = place_order(&params, &filter)?;
+    let page = places::list(&scope.db, &filter, order, &request).await?;
+    let models: Vec<&place::Model> = page.rows.iter().map(|(row, _)| &row.place).collect();
+    let related = Related::of_places(&scope.db, &models).await?;
+    let features = page
+        .rows
+        .iter()
+        .map(|(row, _)| {
+            let properties = records::place(&row.place, &related, false, row.distance_meters);
+            feature(
+                records::to_object(properties),
+                Some((row.place.longitude, row.place.latitude)),
+            )
+        })
+        .collect();
+    Ok((collection(export.state(), features), next_cursor(&page)))
+}
+
+/// `GET /data/events.geojson`: the agenda (`EventFilter` parameters), each event once at
+/// its first matching date, at its venue, a page at a time.
+pub(super) async fn events(
+    State(state): State<Arc<OpenData>>,
+    Peer(peer): Peer,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let export = match state.begin(peer, &headers, &uri, Freshness::Minute).await {
+        Ok(export) => export,
+        Err(answer) => return answer,
+    };
+    match events_page(&export, &uri).await {
+        Ok((body, next)) => finish(export, &uri, body, next).await,
+        Err(error) => export_error(error),
+    }
+}
+
+async fn events_page(export: &Export, uri: &Uri) -> Result<(Value, Option<String>), ApiError> {
+    let params = QueryParams::parse(uri.query())?;
+    let filter: EventFilter = params.filter(EVENT_FILTER, &["limit", "after"])?;
+    let request = params.page(DEFAULT_FEATURES, MAX_FEATURES)?;
+    let scope = &export.scope;
+    let filter = crate::query::events::storage_filter(scope, filter).await?;
+    let page = events::list(&scope.db, &filter, &request).await?;
+    let rows: Vec<_> = page.rows.iter().map(|(row, _)| row.clone()).collect();
+    let related = Related::of_events(&scope.db, &records::event_ids(&rows)).await?;
+    let features = rows
+        .iter()
+        .map(|row| {
+            let properties = records::event_at(
+                &row.event,
+                &row.occurrence,
+                row.venue.as_ref(),
+                &related,
+                scope.timezone,
+                false,
+            );
+            let point = row.venue.as_ref().map(|v| (v.longitude, v.latitude));
+            feature(records::to_object(properties), point)
+        })
+        .collect();
+    Ok((collection(export.state(), features), next_cursor(&page)))
+}
+
+/// The cursor of the next page, when one follows.
+fn next_cursor<T>(page: &capitole_persistence::Page<T>) -> Option<String> {
+    page.has_next_page
+        .then(|| page.rows.last().map(|(_, cursor)| cursor.clone()))
+        .flatten()
+}
+
+/// A feature: its `id` is the global id among its properties, moved out of them.
+fn feature(mut properties: Map<String, Value>, point: Option<(f64, f64)>) -> Value {
+    let id = properties.remove("id").unwrap_or(Value::Null);
+    let geometry = point.map_or(
+        Value::Null,
+        |(longitude, latitude)| json!({ "type": "Point", "coordinates": [longitude, latitude] }),
+    );
+    json!({
+        "type": "Feature",
+        "id": id,
+        "geometry": geometry,
+        "properties": properties,
+    })
+}
+
+/// A feature collection with the licence and attribution of the data.
+fn collection(state: &OpenData, features: Vec<Value>) -> Value {
+    let licence = &state.settings.licence;
+    json!({
+        "type": "FeatureCollection",
+        "license": { "name": licence.name, "url": licence.url.as_str() },
+        "attribution": format!("{} ({})", state.settings.publisher, licence.name),
+        "features": features,
+    })
+}
+
+async fn finish(export: Export, uri: &Uri, body: Value, next: Option<String>) -> Response {
+    // The links are made while the export is at hand; its body consumes it.
+    let mut links = Response::default();
+    export.link_next(&mut links, uri, next.as_deref());
+    link_licence(export.state(), &mut links);
+    let mut response = export.body(GEOJSON, body.to_string()).await;
+    for value in links.headers().get_all(header::LINK) {
+        response.headers_mut().append(header::LINK, value.clone());
+    }
+    response
+}
