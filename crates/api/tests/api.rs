@@ -71,6 +71,8 @@ mod events_editorial;
 mod field_order;
 #[path = "api/mail.rs"]
 mod mail;
+#[path = "api/maps_tables.rs"]
+mod maps_tables;
 #[path = "api/paging.rs"]
 mod paging;
 #[path = "api/relations.rs"]

@@ -8,12 +8,13 @@
 
 use std::collections::{HashMap, HashSet};
 
+use capitole_domain::calendar::format_local_date_time;
 use capitole_domain::text::decode_codes;
 use capitole_persistence::entities::{article, event, event_occurrence, place};
 use capitole_persistence::events::AgendaRow;
 use capitole_persistence::publishers::{self, Published};
 use capitole_persistence::{Database, StorageError, articles, catalog, events};
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -39,17 +40,16 @@ impl Field {
         value.map_or(Field::Missing, Field::text)
     }
 
+    /// An instant as the graph's `DateTime` writes it (`2026-12-05T19:00:00+00:00`).
     fn instant(at: DateTime<Utc>) -> Self {
-        Field::Text(at.to_rfc3339_opts(SecondsFormat::Secs, true))
+        Field::Text(at.to_rfc3339())
     }
 
     /// City time with the offset in force then, as the graph's `LocalDateTime`.
     fn local(at: DateTime<Utc>, timezone: Tz) -> Self {
-        Field::Text(
-            at.with_timezone(&timezone)
-                .fixed_offset()
-                .to_rfc3339_opts(SecondsFormat::Secs, false),
-        )
+        Field::Text(format_local_date_time(
+            &at.with_timezone(&timezone).fixed_offset(),
+        ))
     }
 
     /// Stored upper-case codes (`|HEARING|MOTOR|`): they are the graph's enum values.
