@@ -90,12 +90,12 @@ pub(super) async fn places(
         Err(answer) => return answer,
     };
     match places_page(&export, &uri).await {
-        Ok((body, next)) => finish(export, &uri, body, next).await,
+        Ok((features, next)) => finish(export, &uri, features, next).await,
         Err(error) => export_error(error),
     }
 }
 
-async fn places_page(export: &Export, uri: &Uri) -> Result<(Value, Option<String>), ApiError> {
+async fn places_page(export: &Export, uri: &Uri) -> Result<(Vec<Value>, Option<String>), ApiError> {
     let params = QueryParams::parse(uri.query())?;
     let filter: PlaceFilter = params.filter(PLACE_FILTER, &["limit", "after", PLACE_ORDER])?;
     let request = params.page(DEFAULT_FEATURES, MAX_FEATURES)?;
@@ -116,7 +116,7 @@ async fn places_page(export: &Export, uri: &Uri) -> Result<(Value, Option<String
             )
         })
         .collect();
-    Ok((collection(export.state(), features), next_cursor(&page)))
+    Ok((features, next_cursor(&page)))
 }
 
 /// `GET /data/events.geojson`: the agenda (`EventFilter` parameters), each event once at
@@ -132,12 +132,12 @@ pub(super) async fn events(
         Err(answer) => return answer,
     };
     match events_page(&export, &uri).await {
-        Ok((body, next)) => finish(export, &uri, body, next).await,
+        Ok((features, next)) => finish(export, &uri, features, next).await,
         Err(error) => export_error(error),
     }
 }
 
-async fn events_page(export: &Export, uri: &Uri) -> Result<(Value, Option<String>), ApiError> {
+async fn events_page(export: &Export, uri: &Uri) -> Result<(Vec<Value>, Option<String>), ApiError> {
     let params = QueryParams::parse(uri.query())?;
     let filter: EventFilter = params.filter(EVENT_FILTER, &["limit", "after"])?;
     let request = params.page(DEFAULT_FEATURES, MAX_FEATURES)?;
@@ -161,7 +161,7 @@ async fn events_page(export: &Export, uri: &Uri) -> Result<(Value, Option<String
             feature(records::to_object(properties), point)
         })
         .collect();
-    Ok((collection(export.state(), features), next_cursor(&page)))
+    Ok((features, next_cursor(&page)))
 }
 
 /// The cursor of the next page, when one follows.
@@ -186,25 +186,45 @@ fn feature(mut properties: Map<String, Value>, point: Option<(f64, f64)>) -> Val
     })
 }
 
-/// A feature collection with the licence and attribution of the data.
-fn collection(state: &OpenData, features: Vec<Value>) -> Value {
-    let licence = &state.settings.licence;
-    json!({
-        "type": "FeatureCollection",
-        "license": { "name": licence.name, "url": licence.url.as_str() },
-        "attribution": format!("{} ({})", state.settings.publisher, licence.name),
-        "features": features,
-    })
-}
-
-async fn finish(export: Export, uri: &Uri, body: Value, next: Option<String>) -> Response {
+/// The page as a feature collection with the licence and attribution of the data, and,
+/// when a page follows, its address both in `links` (for clients that read only the body:
+/// a web page reads no `Link` header the server does not expose) and in a `Link` header.
+async fn finish(export: Export, uri: &Uri, features: Vec<Value>, next: Option<String>) -> Response {
     // The links are made while the export is at hand; its body consumes it.
     let mut links = Response::default();
     export.link_next(&mut links, uri, next.as_deref());
+    let next_url = links
+        .headers()
+        .get(header::LINK)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix('<'))
+        .and_then(|v| v.split_once('>'))
+        .map(|(url, _)| url.to_owned());
     link_licence(export.state(), &mut links);
-    let mut response = export.body(GEOJSON, body.to_string()).await;
+    let state = export.state();
+    let licence = &state.settings.licence;
+    let mut collection = json!({
+        "type": "FeatureCollection",
+        "license": { "name": licence.name, "url": licence.url.as_str() },
+        "attribution": format!("{} ({})", state.settings.publisher, licence.name),
+        "numberReturned": features.len(),
+    });
+    if let Some(url) = next_url {
+        collection["links"] = json!([{ "href": url, "rel": "next", "type": GEOJSON }]);
+    }
+    collection["features"] = Value::Array(features);
+    let mut response = export.body(GEOJSON, collection.to_string()).await;
+    expose_links(&mut response, &links);
+    response
+}
+
+/// Copies the `Link` headers made aside onto the answer, readable by web pages too.
+pub(super) fn expose_links(response: &mut Response, links: &Response) {
     for value in links.headers().get_all(header::LINK) {
         response.headers_mut().append(header::LINK, value.clone());
     }
-    response
+    response.headers_mut().insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static("link, etag, last-modified"),
+    );
 }

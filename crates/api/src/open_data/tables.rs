@@ -24,7 +24,7 @@ use futures_util::Stream;
 use futures_util::stream::try_unfold;
 
 use super::OpenData;
-use super::maps::{PLACE_ORDER, link_licence, place_order};
+use super::maps::{PLACE_ORDER, expose_links, link_licence, place_order};
 use super::params::{EVENT_FILTER, NEWS_FILTER, PLACE_FILTER, QueryParams};
 use super::records::{self, Record, Related};
 use super::respond::{Export, Freshness, export_error};
@@ -199,11 +199,7 @@ fn answer(export: Export, table: Table) -> Response {
     let mut links = Response::default();
     link_licence(export.state(), &mut links);
     let mut response = export.stream(CSV, body(table, db));
-    for value in links.headers().get_all(axum::http::header::LINK) {
-        response
-            .headers_mut()
-            .append(axum::http::header::LINK, value.clone());
-    }
+    expose_links(&mut response, &links);
     response
 }
 

@@ -237,10 +237,22 @@ async fn map_pages_linked_by_rel_next_hold_every_place_exactly_once() {
         while let Some(path) = next {
             let (status, headers, body) = get(&app, &path, &[]).await;
             assert_eq!(status, StatusCode::OK, "{label}: {body}");
-            let page = features(&body).0;
+            let (page, members) = features(&body);
             assert!(page.len() <= 7);
+            assert_eq!(members["numberReturned"], page.len());
             seen.extend(page.iter().map(feature_id));
             next = next_link(&headers);
+            // The body names the next page too, for web pages, which also may read the header.
+            let in_body = members.get("links").and_then(|l| l[0]["href"].as_str());
+            assert_eq!(
+                in_body.map(|url| &url[url.find("/data/").unwrap()..]),
+                next.as_deref(),
+                "{label}"
+            );
+            let exposed = headers[header::ACCESS_CONTROL_EXPOSE_HEADERS]
+                .to_str()
+                .unwrap();
+            assert!(exposed.contains("link"), "{label}");
             pages += 1;
         }
         assert_eq!(pages, culture.len().div_ceil(7), "{label}");
