@@ -116,7 +116,7 @@ async fn places_page(export: &Export, uri: &Uri) -> Result<(Vec<Value>, Option<S
             )
         })
         .collect();
-    Ok((features, next_cursor(&page)))
+    Ok((features, records::next_cursor(&page)))
 }
 
 /// `GET /data/events.geojson`: the agenda (`EventFilter` parameters), each event once at
@@ -144,11 +144,11 @@ async fn events_page(export: &Export, uri: &Uri) -> Result<(Vec<Value>, Option<S
     let scope = &export.scope;
     let filter = crate::query::events::storage_filter(scope, filter).await?;
     let page = events::list(&scope.db, &filter, &request).await?;
-    let rows: Vec<_> = page.rows.iter().map(|(row, _)| row.clone()).collect();
-    let related = Related::of_events(&scope.db, &records::event_ids(&rows)).await?;
-    let features = rows
+    let related = Related::of_events(&scope.db, &records::event_ids(&page)).await?;
+    let features = page
+        .rows
         .iter()
-        .map(|row| {
+        .map(|(row, _)| {
             let properties = records::event_at(
                 &row.event,
                 &row.occurrence,
@@ -161,14 +161,7 @@ async fn events_page(export: &Export, uri: &Uri) -> Result<(Vec<Value>, Option<S
             feature(records::to_object(properties), point)
         })
         .collect();
-    Ok((features, next_cursor(&page)))
-}
-
-/// The cursor of the next page, when one follows.
-fn next_cursor<T>(page: &capitole_persistence::Page<T>) -> Option<String> {
-    page.has_next_page
-        .then(|| page.rows.last().map(|(_, cursor)| cursor.clone()))
-        .flatten()
+    Ok((features, records::next_cursor(&page)))
 }
 
 /// A feature: its `id` is the global id among its properties, moved out of them.

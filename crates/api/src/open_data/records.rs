@@ -13,7 +13,7 @@ use capitole_domain::text::decode_codes;
 use capitole_persistence::entities::{article, event, event_occurrence, place};
 use capitole_persistence::events::AgendaRow;
 use capitole_persistence::publishers::{self, Published};
-use capitole_persistence::{Database, StorageError, articles, catalog, events};
+use capitole_persistence::{Database, Page, StorageError, articles, catalog, events};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde_json::{Map, Value};
@@ -221,12 +221,20 @@ impl Related {
 }
 
 /// Unique ids of a page's events (an event shows once per date on a table's page).
-pub(super) fn event_ids(rows: &[AgendaRow]) -> Vec<Uuid> {
+pub(super) fn event_ids(page: &Page<AgendaRow>) -> Vec<Uuid> {
     let mut seen = HashSet::new();
-    rows.iter()
-        .map(|row| row.event.id)
+    page.rows
+        .iter()
+        .map(|(row, _)| row.event.id)
         .filter(|id| seen.insert(*id))
         .collect()
+}
+
+/// The cursor of the page after this one, when one follows.
+pub(super) fn next_cursor<T>(page: &Page<T>) -> Option<String> {
+    page.has_next_page
+        .then(|| page.rows.last().map(|(_, cursor)| cursor.clone()))
+        .flatten()
 }
 
 fn slugs_of<T>(grouped: HashMap<Uuid, Vec<T>>, slug: impl Fn(&T) -> &String) -> Slugs {

@@ -18,7 +18,7 @@ use capitole_persistence::articles::{self, ArticleVisibility, NewsFilter as Stor
 use capitole_persistence::entities::place;
 use capitole_persistence::events::{self, EventFilter as StorageEvents};
 use capitole_persistence::places::{self, PlaceFilter as StoragePlaces};
-use capitole_persistence::{Database, Page, PageRequest};
+use capitole_persistence::{Database, PageRequest};
 use chrono_tz::Tz;
 use futures_util::Stream;
 use futures_util::stream::try_unfold;
@@ -86,20 +86,20 @@ impl Table {
                 let models: Vec<&place::Model> =
                     page.rows.iter().map(|(row, _)| &row.place).collect();
                 let related = Related::of_places(db, &models).await?;
-                let records = page
+                let rows = page
                     .rows
                     .iter()
                     .map(|(row, _)| records::place(&row.place, &related, true, row.distance_meters))
                     .collect();
-                Ok((records, next(&page)))
+                Ok((rows, records::next_cursor(&page)))
             }
             Table::Dates { filter, timezone } => {
                 let page = events::dates(db, filter, &request).await?;
-                let rows: Vec<_> = page.rows.iter().map(|(row, _)| row.clone()).collect();
-                let related = Related::of_events(db, &records::event_ids(&rows)).await?;
-                let records = rows
+                let related = Related::of_events(db, &records::event_ids(&page)).await?;
+                let rows = page
+                    .rows
                     .iter()
-                    .map(|row| {
+                    .map(|(row, _)| {
                         records::event_at(
                             &row.event,
                             &row.occurrence,
@@ -110,27 +110,21 @@ impl Table {
                         )
                     })
                     .collect();
-                Ok((records, next(&page)))
+                Ok((rows, records::next_cursor(&page)))
             }
             Table::News { visibility, filter } => {
                 let page = articles::list(db, visibility, filter, &request).await?;
                 let ids: Vec<_> = page.rows.iter().map(|(a, _)| a.id).collect();
                 let related = Related::of_articles(db, &ids).await?;
-                let records = page
+                let rows = page
                     .rows
                     .iter()
                     .map(|(a, _)| records::article(a, &related))
                     .collect();
-                Ok((records, next(&page)))
+                Ok((rows, records::next_cursor(&page)))
             }
         }
     }
-}
-
-fn next<T>(page: &Page<T>) -> Option<String> {
-    page.has_next_page
-        .then(|| page.rows.last().map(|(_, cursor)| cursor.clone()))
-        .flatten()
 }
 
 /// Where a table's body stands between two chunks.
