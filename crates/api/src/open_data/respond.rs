@@ -4,11 +4,12 @@
 //! errors in the graph's shape.
 //!
 //! An export's answer is a function of the public data and, for exports that depend on the
-//! current time (the agenda from now on), of the minute it is judged at. The public data is
-//! as of the last public entry of the change log ([`changes::public_mark`]), so the
-//! validators are made of that entry, the minute when it matters, and the request's path and
-//! query: a different answer always comes with a different `ETag`, and a client that asks
-//! again with the `ETag` it holds costs one small statement and no rendering.
+//! current time (the agenda from now on), of the time. The public data is as of the last
+//! public entry of the change log ([`changes::public_mark`]), so the validators are made of
+//! that entry, the current minute when time matters, and the request's path and query: a
+//! write always comes with a new `ETag`, what time alone changes (a scheduled article
+//! published, an event begun) gets one within the minute, and a client that asks again
+//! with the `ETag` it holds costs one small statement and no rendering.
 
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -46,8 +47,9 @@ const FORMAT_GENERATION: &str = "1";
 /// Whether an export's answer depends on the current time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Freshness {
-    /// Judged at the start of the current minute (the agenda from now on, what is
-    /// published now): shared caches keep it for a minute.
+    /// Changes with time as well as with the data (the agenda from now on, what is
+    /// published now): its validators change every minute, and shared caches keep it for
+    /// a minute.
     Minute,
     /// The same until the data changes (a place, an event's whole calendar): shared caches
     /// keep it for five minutes.
@@ -67,8 +69,8 @@ impl Freshness {
 /// its answer will carry.
 pub(crate) struct Export {
     state: Arc<OpenData>,
-    /// An anonymous caller's request, judged at the export's instant: exports show the
-    /// public data whoever asks.
+    /// An anonymous caller's request, judged now: exports show the public data whoever
+    /// asks.
     pub scope: RequestScope,
     subject: RateSubject,
     freshness: Freshness,
@@ -89,10 +91,7 @@ impl OpenData {
         freshness: Freshness,
     ) -> Result<Export, Response> {
         let now = Utc::now();
-        let judged = match freshness {
-            Freshness::Minute => now.duration_trunc(TimeDelta::minutes(1)).unwrap_or(now),
-            Freshness::Stable => now,
-        };
+        let minute = now.duration_trunc(TimeDelta::minutes(1)).unwrap_or(now);
         let client = self.proxies.client_ip(peer, headers);
         let principal = self
             .identifier
@@ -125,14 +124,14 @@ impl OpenData {
         digest.update(mark.map(|m| m.encode()).unwrap_or_default());
         if freshness == Freshness::Minute {
             digest.update([0]);
-            digest.update(judged.timestamp().to_be_bytes());
+            digest.update(minute.timestamp().to_be_bytes());
         }
         let tag = URL_SAFE_NO_PAD.encode(&digest.finalize()[..18]);
         let etag = HeaderValue::from_str(&format!("W/\"{tag}\""))
             .unwrap_or_else(|_| HeaderValue::from_static("W/\"0\""));
         let changed = mark.map_or(DateTime::UNIX_EPOCH, |m| m.at());
         let modified = match freshness {
-            Freshness::Minute => changed.max(judged),
+            Freshness::Minute => changed.max(minute),
             Freshness::Stable => changed,
         };
         // HTTP dates have whole seconds: a change within the second a client saw is not
@@ -143,7 +142,7 @@ impl OpenData {
         let last_modified = HeaderValue::from_str(&http_date(modified))
             .unwrap_or_else(|_| HeaderValue::from_static("Thu, 01 Jan 1970 00:00:00 GMT"));
         let export = Export {
-            scope: RequestScope::new(&self.api, judged, Principal::Anonymous, client),
+            scope: RequestScope::new(&self.api, now, Principal::Anonymous, client),
             state: self.clone(),
             subject,
             freshness,
