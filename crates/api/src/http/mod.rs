@@ -9,6 +9,7 @@ mod observability;
 mod server;
 
 pub use client::{IpNetwork, TrustedProxies};
+pub(crate) use client::Peer;
 pub use graphiql::GRAPHIQL_CDN;
 
 use std::future::Future;
