@@ -8,8 +8,8 @@ pub(crate) mod graphql;
 mod observability;
 mod server;
 
-pub use client::{IpNetwork, TrustedProxies};
 pub(crate) use client::Peer;
+pub use client::{IpNetwork, TrustedProxies};
 pub use graphiql::GRAPHIQL_CDN;
 
 use std::future::Future;
