@@ -127,8 +127,8 @@ struct Cover {
 
 impl NewsFeed {
     /// Reads the articles the request's filter and `limit` select, as anonymous callers of
-    /// the graph see them, with their publishers and categories (one statement for each
-    /// relation, whatever the number of articles).
+    /// the graph see them, with their publishers and categories read for the whole page at
+    /// once (the same statements for 2 articles as for 100).
     async fn read(export: &Export, uri: &Uri) -> Result<Self, ApiError> {
         let state = export.state();
         let scope = &export.scope;
