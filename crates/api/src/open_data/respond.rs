@@ -76,6 +76,8 @@ pub(crate) struct Export {
     freshness: Freshness,
     etag: HeaderValue,
     last_modified: HeaderValue,
+    /// The caller's budget after the first point.
+    rate: RateStatus,
 }
 
 impl OpenData {
@@ -148,9 +150,10 @@ impl OpenData {
             freshness,
             etag,
             last_modified,
+            rate,
         };
         if export.held_by(headers, modified) {
-            return Err(export.not_modified(&rate));
+            return Err(export.not_modified());
         }
         Ok(export)
     }
@@ -182,10 +185,14 @@ impl Export {
             .is_some_and(|since| modified <= since.with_timezone(&Utc))
     }
 
-    fn not_modified(self, rate: &RateStatus) -> Response {
+    fn not_modified(self) -> Response {
         let mut response = StatusCode::NOT_MODIFIED.into_response();
         self.validators(&mut response);
-        rate_headers(&mut response, rate, self.state.limiter.window_seconds());
+        rate_headers(
+            &mut response,
+            &self.rate,
+            self.state.limiter.window_seconds(),
+        );
         response
     }
 
@@ -226,16 +233,16 @@ impl Export {
     /// The answer with this whole body, charged by its size.
     pub(crate) async fn body(self, content_type: &'static str, body: impl Into<Bytes>) -> Response {
         let body = body.into();
-        let rate = charge_size(&self.state, &self.subject, body.len()).await;
+        let rate = charge_size(&self.state, &self.subject, body.len())
+            .await
+            .unwrap_or_else(|| self.rate.clone());
         let mut response = (
             [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))],
             body,
         )
             .into_response();
         self.validators(&mut response);
-        if let Some(rate) = rate {
-            rate_headers(&mut response, &rate, self.state.limiter.window_seconds());
-        }
+        rate_headers(&mut response, &rate, self.state.limiter.window_seconds());
         response
     }
 
@@ -258,6 +265,12 @@ impl Export {
         )
             .into_response();
         self.validators(&mut response);
+        // The budget before the body: the rest is charged as the body is sent.
+        rate_headers(
+            &mut response,
+            &self.rate,
+            self.state.limiter.window_seconds(),
+        );
         response
     }
 }
@@ -266,8 +279,7 @@ impl Export {
 /// whose budget does not cover them is charged what is left: the answer is already made,
 /// and the next request waits for the budget to refill.
 async fn charge_size(state: &OpenData, subject: &RateSubject, bytes: usize) -> Option<RateStatus> {
-    let points = u64::try_from(bytes.div_ceil(BYTES_PER_POINT)).unwrap_or(u64::MAX);
-    let extra = points.saturating_sub(1);
+    let extra = points(bytes).saturating_sub(1);
     if extra == 0 {
         return None;
     }
@@ -276,6 +288,13 @@ async fn charge_size(state: &OpenData, subject: &RateSubject, bytes: usize) -> O
         return Some(rate);
     }
     Some(state.limiter.charge(subject, rate.remaining).await)
+}
+
+/// What an answer of `bytes` costs: one point per started 64 KiB, at least one.
+fn points(bytes: usize) -> u64 {
+    u64::try_from(bytes.div_ceil(BYTES_PER_POINT))
+        .unwrap_or(u64::MAX)
+        .max(1)
 }
 
 /// A body stream that counts its bytes and charges them when it ends or is dropped.
@@ -366,4 +385,32 @@ pub(crate) fn export_error(error: ApiError) -> Response {
         HeaderValue::from_static("*"),
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_costs_a_point_per_started_64_kib() {
+        assert_eq!(points(0), 1);
+        assert_eq!(points(1), 1);
+        assert_eq!(points(65_536), 1);
+        assert_eq!(points(65_537), 2);
+        assert_eq!(points(10 * 1_048_576), 160);
+    }
+
+    #[test]
+    fn entity_tags_compare_weakly() {
+        assert_eq!(opaque("W/\"abc\""), "abc");
+        assert_eq!(opaque("\"abc\""), "abc");
+    }
+
+    #[test]
+    fn http_dates_are_imf_fixdate() {
+        let at = DateTime::parse_from_rfc3339("1994-11-06T08:49:37Z")
+            .map(|d| d.with_timezone(&Utc))
+            .unwrap_or_default();
+        assert_eq!(http_date(at), "Sun, 06 Nov 1994 08:49:37 GMT");
+    }
 }
