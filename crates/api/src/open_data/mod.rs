@@ -5,6 +5,7 @@
 //! their caller's budget by size.
 
 mod maps;
+mod news_feed;
 pub(crate) mod params;
 mod records;
 pub(crate) mod respond;
@@ -124,5 +125,7 @@ pub(crate) fn routes(state: Arc<OpenData>) -> Router {
         .route("/data/places.csv", get(tables::places))
         .route("/data/events.csv", get(tables::events))
         .route("/data/news.csv", get(tables::news))
+        .route("/feeds/news.atom", get(news_feed::atom_feed))
+        .route("/feeds/news.rss", get(news_feed::rss_feed))
         .with_state(state)
 }
