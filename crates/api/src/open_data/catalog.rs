@@ -157,6 +157,11 @@ pub(crate) const DISTRIBUTIONS: &[Distribution] = &[
 /// The graph's address.
 const GRAPHQL_PATH: &str = "/graphql";
 
+/// The IRI of a dataset of the catalogue.
+pub(crate) fn dataset_iri(state: &OpenData, id: &str) -> String {
+    format!("{}#{id}", state.link(CATALOG_PATH))
+}
+
 /// The prefixes of DCAT-AP.
 fn context() -> Value {
     json!({
@@ -221,7 +226,7 @@ pub(crate) fn document(
     let datasets: Vec<Value> = DATASETS
         .iter()
         .map(|dataset| {
-            let dataset_id = format!("{catalog}#{}", dataset.id);
+            let dataset_id = dataset_iri(state, dataset.id);
             let mut distributions: Vec<Value> = DISTRIBUTIONS
                 .iter()
                 .filter(|d| d.dataset == dataset.id)

@@ -172,6 +172,23 @@ fn document(state: &OpenData, kind: &str, global_id: &str, page: String) -> Doc 
     Doc(map)
 }
 
+/// The catalogue's dataset an item belongs to, with the licence: schema.org gives
+/// `license` to creative works (an article) but not to events and places, so they name it
+/// through the dataset they are the subject of (the `dcat:Dataset` of the same address in
+/// `/data/catalog.jsonld`).
+fn dataset(state: &OpenData, id: &str) -> Value {
+    let title = super::catalog::DATASETS
+        .iter()
+        .find(|d| d.id == id)
+        .map_or(id, |d| d.title);
+    json!({
+        "@type": "Dataset",
+        "@id": super::catalog::dataset_iri(state, id),
+        "name": title,
+        "license": state.settings.licence.url.as_str(),
+    })
+}
+
 /// The address of an item's document.
 pub(crate) fn address(state: &OpenData, global_id: &str) -> String {
     state.link(&format!("/items/{global_id}.jsonld"))
@@ -452,7 +469,7 @@ pub(crate) async fn place(
         )
         .many("openingHoursSpecification", hours)
         .many("amenityFeature", features)
-        .set("license", state.settings.licence.url.as_str())
+        .set("subjectOf", dataset(state, "places"))
         .done())
 }
 
@@ -647,7 +664,7 @@ pub(crate) async fn event(
         .many("audience", audience_list)
         .many("keywords", keywords)
         .many("subEvent", sub_events)
-        .set("license", state.settings.licence.url.as_str())
+        .set("subjectOf", dataset(state, "events"))
         .done())
 }
 

@@ -129,7 +129,18 @@ async fn every_item_gives_the_same_document_through_the_graph_and_its_address() 
                 body["url"],
                 format!("{APP_URL}/{section}/{}", node["slug"].as_str().unwrap())
             );
-            assert_eq!(body["license"], LICENCE_URL);
+            // An article is a creative work with a licence; events and places name theirs
+            // through the catalogue's dataset they belong to.
+            if list == "news" {
+                assert_eq!(body["license"], LICENCE_URL);
+            } else {
+                assert_eq!(body["subjectOf"]["@type"], "Dataset");
+                assert_eq!(
+                    body["subjectOf"]["@id"],
+                    format!("{PUBLIC_URL}/data/catalog.jsonld#{list}")
+                );
+                assert_eq!(body["subjectOf"]["license"], LICENCE_URL);
+            }
         }
     }
 }
