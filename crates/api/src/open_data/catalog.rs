@@ -215,10 +215,8 @@ pub(crate) fn document(
     let modified = modified.map(date_time);
     let spatial = extent.map(|extent| spatial(&catalog, extent));
     let with_common = |mut object: Value| {
-        if let Some(map) = object.as_object_mut() {
-            if let Some(modified) = &modified {
-                map.insert("dct:modified".to_owned(), modified.clone());
-            }
+        if let (Some(map), Some(modified)) = (object.as_object_mut(), &modified) {
+            map.insert("dct:modified".to_owned(), modified.clone());
         }
         object
     };
