@@ -6,6 +6,7 @@
 
 pub(crate) mod catalog;
 pub(crate) mod jsonld;
+mod news_feed;
 pub(crate) mod params;
 pub(crate) mod respond;
 
@@ -118,6 +119,8 @@ impl OpenData {
 /// The routes of the open formats.
 pub(crate) fn routes(state: Arc<OpenData>) -> Router {
     Router::new()
+        .route("/feeds/news.atom", get(news_feed::atom_feed))
+        .route("/feeds/news.rss", get(news_feed::rss_feed))
         .route("/items/{file}", get(jsonld::item))
         .route("/data/catalog.jsonld", get(catalog::catalog))
         .with_state(state)
