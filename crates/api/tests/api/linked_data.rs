@@ -3,7 +3,8 @@
 //! schema.org readers look for (statuses, places with their position, hours and
 //! accessibility), and is not found for items the public may not read; the DCAT catalogue
 //! lists every open format with absolute addresses, media types and the licence; both answer
-//! `304` to a client holding the current document.
+//! `304` to a client holding the current document; a page of documents reads its relations in
+//! batches.
 
 use axum::Router;
 use axum::body::Body;
@@ -527,6 +528,27 @@ async fn a_client_holding_the_current_document_gets_304() {
             assert_eq!(status, StatusCode::NOT_MODIFIED, "{path}");
             assert_eq!(headers[header::ETAG], etag.as_str());
             assert_eq!(body, Value::String(String::new()));
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_page_of_documents_reads_its_relations_in_batches_whatever_its_size() {
+    for app in linked_apps().await {
+        for list in ["news", "events", "places"] {
+            let query = format!("query($n: Int!) {{ {list}(first: $n) {{ nodes {{ jsonLd }} }} }}");
+            let mut costs = Vec::new();
+            for n in [2, 100] {
+                let before = app.db.statement_count();
+                graph(&app, &query, json!({ "n": n })).await;
+                costs.push(app.db.statement_count() - before);
+            }
+            // About 8 statements whatever the size (a batch per relation, a few more when a
+            // slow run splits a batch); one per item would be a hundred.
+            assert!(
+                costs.iter().all(|&c| c <= 20),
+                "{list}: statements per page size {costs:?}"
+            );
         }
     }
 }
