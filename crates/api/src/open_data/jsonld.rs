@@ -12,6 +12,7 @@
 
 use std::sync::Arc;
 
+use async_graphql::dataloader::Loader;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
@@ -38,9 +39,9 @@ use crate::error::{ApiError, ErrorCode};
 use crate::http::Peer;
 use crate::ids::{self, Kind};
 use crate::loaders::{
-    ArticleId, CategoriesOfArticle, CategoriesOfEvent, CategoriesOfPlace, CategoryId, EventId,
-    EventsOfArticle, NeighborhoodId, NeighborhoodsOfArticle, OccurrencePage, PlaceId,
-    PlacesOfArticle, PublishersOfArticle, PublishersOfEvent,
+    ArticleId, Batcher, CategoriesOfArticle, CategoriesOfEvent, CategoriesOfPlace, CategoryId,
+    EventId, EventsOfArticle, LoadError, NeighborhoodId, NeighborhoodsOfArticle, OccurrencePage,
+    PlaceId, PlacesOfArticle, PublishersOfArticle, PublishersOfEvent,
 };
 use crate::text;
 
@@ -204,16 +205,14 @@ fn local(scope: &RequestScope, at: DateTime<Utc>) -> String {
     format_local_date_time(&at.with_timezone(&scope.timezone))
 }
 
+/// One relation through the request's batcher, as the graph's fields read it (so a page of
+/// documents costs a statement per relation, not per item), with the export's error type.
 async fn load<K>(
     scope: &RequestScope,
     key: K,
-) -> Result<
-    Option<<crate::loaders::Batcher as async_graphql::dataloader::Loader<K>>::Value>,
-    ApiError,
->
+) -> Result<Option<<Batcher as Loader<K>>::Value>, ApiError>
 where
-    crate::loaders::Batcher:
-        async_graphql::dataloader::Loader<K, Error = crate::loaders::LoadError>,
+    Batcher: Loader<K, Error = LoadError>,
     K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
 {
     scope.loader.load_one(key).await.map_err(ApiError::from)
