@@ -69,6 +69,8 @@ mod editorial;
 mod events_editorial;
 #[path = "api/field_order.rs"]
 mod field_order;
+#[path = "api/linked_data.rs"]
+mod linked_data;
 #[path = "api/mail.rs"]
 mod mail;
 #[path = "api/maps_tables.rs"]

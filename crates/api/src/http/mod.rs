@@ -121,7 +121,14 @@ pub fn router(api: ApiContext, settings: &HttpSettings) -> Router {
 fn routes(api: ApiContext, settings: &HttpSettings, limiter: RateLimiter) -> Router {
     observability::install();
     let db = api.db.clone();
-    let open_data_api = api.clone();
+    // Built first: the graph's `jsonLd` fields write the same links as the open formats.
+    let open_data = Arc::new(crate::open_data::OpenData::new(
+        api.clone(),
+        settings.open_data.clone(),
+        settings.listen,
+        limiter.clone(),
+        settings.trusted_proxies.clone(),
+    ));
     let graphql = GraphqlState {
         schema: build_schema_with(&settings.limits),
         analyzer: analyzer(settings.limits.clone()),
@@ -136,14 +143,8 @@ fn routes(api: ApiContext, settings: &HttpSettings, limiter: RateLimiter) -> Rou
         ),
         api,
         body_limit: settings.body_limit,
+        open_data: open_data.clone(),
     };
-    let open_data = crate::open_data::OpenData::new(
-        open_data_api,
-        settings.open_data.clone(),
-        settings.listen,
-        limiter.clone(),
-        settings.trusted_proxies.clone(),
-    );
     let page = GraphiqlPage::new(settings.graphiql_assets.is_some());
     // Each route holds what its handler reads, behind one `Arc` or handle.
     let mut router = Router::new()
@@ -156,7 +157,7 @@ fn routes(api: ApiContext, settings: &HttpSettings, limiter: RateLimiter) -> Rou
         .route("/graphiql", get(graphiql).with_state(Arc::new(page)))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz).with_state(db))
-        .merge(crate::open_data::routes(Arc::new(open_data)));
+        .merge(crate::open_data::routes(open_data));
     if settings.metrics_listen.is_none() {
         router = router.route("/metrics", get(observability::metrics));
     }

@@ -4,6 +4,8 @@
 //! the data's licence, answer conditional requests from the change log, and are charged to
 //! their caller's budget by size.
 
+pub(crate) mod catalog;
+pub(crate) mod jsonld;
 mod maps;
 mod news_feed;
 pub(crate) mod params;
@@ -127,5 +129,7 @@ pub(crate) fn routes(state: Arc<OpenData>) -> Router {
         .route("/data/news.csv", get(tables::news))
         .route("/feeds/news.atom", get(news_feed::atom_feed))
         .route("/feeds/news.rss", get(news_feed::rss_feed))
+        .route("/items/{file}", get(jsonld::item))
+        .route("/data/catalog.jsonld", get(catalog::catalog))
         .with_state(state)
 }

@@ -237,10 +237,13 @@ impl<'a> Call<'a> {
         label: &str,
     ) -> Result<async_graphql::Response, Response> {
         let timeout = self.state.analyzer.limits().execution_timeout;
-        let run = self
-            .state
-            .schema
-            .execute(request.data(scope).data(rate.clone()).data(analysis));
+        let run = self.state.schema.execute(
+            request
+                .data(scope)
+                .data(rate.clone())
+                .data(analysis)
+                .data(self.state.open_data.clone()),
+        );
         if let Ok(response) = tokio::time::timeout(timeout, run).await {
             return Ok(response);
         }

@@ -27,4 +27,6 @@ pub(crate) struct GraphqlState {
     pub identifier: Identifier,
     /// The metric label of each operation name.
     pub operation_labels: OperationLabels,
+    /// Where the open formats live and whose data they carry, for the `jsonLd` fields.
+    pub open_data: std::sync::Arc<crate::open_data::OpenData>,
 }
