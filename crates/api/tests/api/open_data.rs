@@ -35,7 +35,7 @@ async fn get(
     (status, headers, body.to_vec())
 }
 
-fn text<'a>(headers: &'a HeaderMap, name: header::HeaderName) -> &'a str {
+fn text(headers: &HeaderMap, name: header::HeaderName) -> &str {
     headers
         .get(&name)
         .unwrap_or_else(|| panic!("no {name} header"))
