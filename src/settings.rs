@@ -138,7 +138,7 @@ pub(crate) struct ServeArgs {
 #[derive(Args, Debug)]
 struct PersistedQueryArgs {
     /// How many persisted documents each replica keeps in memory at most.
-    #[arg(long, env = "CAPITOLE_APQ_MAX_ENTRIES", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, env = "CAPITOLE_APQ_MAX_ENTRIES", default_value_t = 1_000, value_parser = clap::value_parser!(u64).range(1..))]
     apq_max_entries: u64,
     /// How long a persisted document is kept after it is registered, in seconds.
     #[arg(long, env = "CAPITOLE_APQ_TTL_SECONDS", default_value_t = 604_800, value_parser = clap::value_parser!(u64).range(1..))]

@@ -40,7 +40,7 @@ pub struct PersistedQuerySettings {
 impl Default for PersistedQuerySettings {
     fn default() -> Self {
         Self {
-            max_entries: 10_000,
+            max_entries: 1_000,
             ttl: Duration::from_secs(7 * 24 * 3600),
             redis_key_prefix: "capitole:apq:".to_owned(),
         }
