@@ -4,12 +4,14 @@
 //! the data's licence, answer conditional requests from the change log, and are charged to
 //! their caller's budget by size.
 
+mod news_feed;
 pub(crate) mod params;
 pub(crate) mod respond;
 
 use std::sync::Arc;
 
 use axum::Router;
+use axum::routing::get;
 use url::Url;
 
 use crate::context::ApiContext;
@@ -114,5 +116,8 @@ impl OpenData {
 
 /// The routes of the open formats.
 pub(crate) fn routes(state: Arc<OpenData>) -> Router {
-    Router::new().with_state(state)
+    Router::new()
+        .route("/feeds/news.atom", get(news_feed::atom_feed))
+        .route("/feeds/news.rss", get(news_feed::rss_feed))
+        .with_state(state)
 }
