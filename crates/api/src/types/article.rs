@@ -192,7 +192,7 @@ impl SocialPost {
 pub(crate) struct NewsArticle(pub article::Model);
 
 /// A news article.
-#[Object]
+#[Object(cache_control(max_age = 60))]
 impl NewsArticle {
     /// Global id.
     pub(crate) async fn id(&self) -> ID {

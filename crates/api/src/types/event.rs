@@ -85,7 +85,7 @@ pub(crate) struct Registration {
 }
 
 /// An event of the city's agenda.
-#[Object]
+#[Object(cache_control(max_age = 60))]
 impl Event {
     /// Global id.
     pub(crate) async fn id(&self) -> ID {

@@ -2,6 +2,7 @@
 
 use super::documents::DocumentCache;
 use super::identify::Identifier;
+use super::persisted::PersistedQueries;
 use crate::context::ApiContext;
 use crate::field_order::FieldOrder;
 use crate::http::client::TrustedProxies;
@@ -19,6 +20,8 @@ pub(crate) struct GraphqlState {
     pub analyzer: Analyzer,
     /// Parsed documents of the queries clients keep sending.
     pub documents: DocumentCache,
+    /// Documents clients registered under their hash.
+    pub persisted: PersistedQueries,
     /// What puts each answer's fields in the order its operation asked for them.
     pub field_order: FieldOrder,
     pub limiter: RateLimiter,
