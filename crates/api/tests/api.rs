@@ -59,6 +59,8 @@ async fn context(db: &Database, mail: &std::path::Path) -> ApiContext {
 
 #[path = "api/accounts.rs"]
 mod accounts;
+#[path = "api/calendars.rs"]
+mod calendars;
 #[path = "api/changes.rs"]
 mod changes;
 #[path = "api/community.rs"]

@@ -8,6 +8,7 @@ pub(crate) mod graphql;
 mod observability;
 mod server;
 
+pub(crate) use client::Peer;
 pub use client::{IpNetwork, TrustedProxies};
 pub use graphiql::GRAPHIQL_CDN;
 

@@ -4,12 +4,14 @@
 //! the data's licence, answer conditional requests from the change log, and are charged to
 //! their caller's budget by size.
 
+mod calendar;
 pub(crate) mod params;
 pub(crate) mod respond;
 
 use std::sync::Arc;
 
 use axum::Router;
+use axum::routing::get;
 use url::Url;
 
 use crate::context::ApiContext;
@@ -114,5 +116,8 @@ impl OpenData {
 
 /// The routes of the open formats.
 pub(crate) fn routes(state: Arc<OpenData>) -> Router {
-    Router::new().with_state(state)
+    Router::new()
+        .route("/feeds/events.ics", get(calendar::agenda))
+        .route("/events/{file}", get(calendar::one))
+        .with_state(state)
 }
