@@ -3,6 +3,7 @@
 //! zone, made from the zone's own transitions so that a client without the tz database
 //! still reads every local time right.
 
+use capitole_domain::windows::start_of_day;
 use chrono::{DateTime, Datelike, NaiveDate, Offset, TimeDelta, TimeZone, Utc};
 use chrono_tz::{OffsetComponents, OffsetName, Tz};
 
@@ -210,11 +211,8 @@ fn transitions(
 /// for each change until the end of the last year, each starting at its local time before
 /// the change (RFC 5545 §3.6.5).
 pub(crate) fn vtimezone(ics: &mut Ics, tz: Tz, first_year: i32, last_year: i32) {
-    let start_of = |year: i32| {
-        NaiveDate::from_ymd_opt(year, 1, 1)
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-            .map(|d| d.and_utc())
-    };
+    // Local midnight of 1 January, so that the first observance starts on a whole day.
+    let start_of = |year: i32| NaiveDate::from_ymd_opt(year, 1, 1).map(|d| start_of_day(d, tz));
     let (Some(from), Some(to)) = (start_of(first_year), start_of(last_year.saturating_add(1)))
     else {
         return;
@@ -328,7 +326,8 @@ mod tests {
         ), "{body}");
         assert!(body.contains("DTSTART:20270328T020000"), "{body}");
         assert!(body.contains("DTSTART:20271031T030000"), "{body}");
-        // The winter of January 2026, then four changes.
+        // The winter from 1 January 2026, then four changes.
+        assert!(body.contains("BEGIN:STANDARD\nDTSTART:20260101T000000\nTZOFFSETFROM:+0100"), "{body}");
         assert_eq!(body.matches("BEGIN:STANDARD").count(), 3, "{body}");
         assert_eq!(body.matches("BEGIN:DAYLIGHT").count(), 2, "{body}");
     }
