@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Capitole benchmark: a release build serving the synthetic city (scale 1) from PostgreSQL,
-# loaded with oha over four typical queries. Bounded: each query runs for BENCH_DURATION.
+# loaded with oha over typical queries and open-data exports, then with check-ins. Bounded: each query runs for BENCH_DURATION.
 #
 #   bash bench/run.sh
 #
@@ -189,9 +189,60 @@ variables=(
   '{}'
 )
 
-# One line per query: name|rps|p50 ms|p99 ms|2xx|non-2xx|errors|success %|peak RSS MiB|graphql|capitole ms CPU/request|postgres ms CPU/request
+# One line per query: name|rps|p50 ms|p99 ms|ok|other|errors|success %|peak RSS MiB|check|capitole ms CPU/request|postgres ms CPU/request
 results=$work/results
 : >"$results"
+
+# measure NAME EXPECTED CHECK OHA_ARGS...: loads the server with oha for DURATION and
+# appends one line to $results. EXPECTED is the status class that counts as success (`2`
+# for 2xx, or an exact status such as `304`); CHECK is what the one checked request before
+# the load found (`ok`, or what was wrong).
+measure() {
+  local name=$1 expected=$2 check=$3 i
+  shift 3
+  i=$(wc -l <"$results")
+  rss_from=$(wc -l <"$rss_log")
+  cpu_from=$(server_ticks)
+  pg_from=$(postgres_ticks)
+  oha -z "$DURATION" -c "$CONNECTIONS" "${oha_flags[@]}" "$@" >"$work/oha-$i.json" ||
+    die "oha failed on $name"
+  kill -0 "$server_pid" 2>/dev/null || { tail -n 30 "$work/server.log" >&2; die "the server died during $name"; }
+  cpu_ticks=$(($(server_ticks) - cpu_from))
+  pg_ticks=$(($(postgres_ticks) - pg_from))
+  peak_kb=$(tail -n +"$((rss_from + 1))" "$rss_log" | sort -n | tail -n 1)
+
+  python3 - "$work/oha-$i.json" "$name" "${peak_kb:-0}" "$check" "$cpu_ticks" "$pg_ticks" "$ticks_per_second" "$expected" >>"$results" <<'PY'
+import json, sys
+path, name, peak_kb, check, cpu_ticks, pg_ticks, hz, expected = sys.argv[1:9]
+r = json.load(open(path))
+s = r["summary"]
+pct = r.get("latencyPercentiles") or r.get("latency_percentiles") or {}
+codes = {str(k): int(v) for k, v in (r.get("statusCodeDistribution") or {}).items()}
+errors = sum(int(v) for v in (r.get("errorDistribution") or {}).values())
+ok = sum(v for k, v in codes.items() if k.startswith(expected))
+other = sum(codes.values()) - ok
+attempts = ok + other + errors
+ms = lambda v: "-" if v is None else f"{float(v) * 1000:.2f}"
+print("|".join([
+    name,
+    f"{float(s.get('requestsPerSec') or 0):.0f}",
+    ms(pct.get("p50")),
+    ms(pct.get("p99")),
+    str(ok),
+    str(other),
+    str(errors),
+    f"{100.0 * ok / attempts:.2f}" if attempts else "-",
+    f"{int(peak_kb) / 1024:.1f}",
+    check,
+    f"{1000.0 * int(cpu_ticks) / int(hz) / ok:.3f}" if ok else "-",
+    f"{1000.0 * int(pg_ticks) / int(hz) / ok:.3f}" if ok else "-",
+]))
+for k, v in (r.get("errorDistribution") or {}).items():
+    print(f"  oha error: {v} x {k}", file=sys.stderr)
+PY
+  IFS='|' read -r _ rps p50 p99 ok other errors success _ _ cpu pg < <(tail -n 1 "$results")
+  echo "requests/s: $rps   p50: $p50 ms   p99: $p99 ms   as expected ($expected): $ok   other statuses: $other   errors: $errors   success: $success %   CPU per request: capitole $cpu ms, postgres $pg ms"
+}
 
 for i in "${!queries[@]}"; do
   name=${names[$i]}
@@ -206,51 +257,67 @@ for i in "${!queries[@]}"; do
     graphql=ERRORS
     echo "warning: this query does not answer cleanly: ${check:0:400}" >&2
   fi
-
-  rss_from=$(wc -l <"$rss_log")
-  cpu_from=$(server_ticks)
-  pg_from=$(postgres_ticks)
-  oha -z "$DURATION" -c "$CONNECTIONS" "${oha_flags[@]}" -m POST \
+  measure "$name" 2 "$graphql" -m POST \
     -H 'content-type: application/json' \
     -H 'accept: application/graphql-response+json, application/json' \
-    -d "$payload" "$BASE/graphql" >"$work/oha-$i.json" ||
-    die "oha failed on $name"
-  kill -0 "$server_pid" 2>/dev/null || { tail -n 30 "$work/server.log" >&2; die "the server died during $name"; }
-  cpu_ticks=$(($(server_ticks) - cpu_from))
-  pg_ticks=$(($(postgres_ticks) - pg_from))
-  peak_kb=$(tail -n +"$((rss_from + 1))" "$rss_log" | sort -n | tail -n 1)
+    -d "$payload" "$BASE/graphql"
+done
 
-  python3 - "$work/oha-$i.json" "$name" "${peak_kb:-0}" "$graphql" "$cpu_ticks" "$pg_ticks" "$ticks_per_second" >>"$results" <<'PY'
-import json, sys
-path, name, peak_kb, graphql, cpu_ticks, pg_ticks, hz = sys.argv[1:8]
-r = json.load(open(path))
-s = r["summary"]
-pct = r.get("latencyPercentiles") or r.get("latency_percentiles") or {}
-codes = {str(k): int(v) for k, v in (r.get("statusCodeDistribution") or {}).items()}
-errors = sum(int(v) for v in (r.get("errorDistribution") or {}).values())
-ok = sum(v for k, v in codes.items() if k.startswith("2"))
-non2xx = sum(codes.values()) - ok
-attempts = ok + non2xx + errors
-ms = lambda v: "-" if v is None else f"{float(v) * 1000:.2f}"
-print("|".join([
-    name,
-    f"{float(s.get('requestsPerSec') or 0):.0f}",
-    ms(pct.get("p50")),
-    ms(pct.get("p99")),
-    str(ok),
-    str(non2xx),
-    str(errors),
-    f"{100.0 * ok / attempts:.2f}" if attempts else "-",
-    f"{int(peak_kb) / 1024:.1f}",
-    graphql,
-    f"{1000.0 * int(cpu_ticks) / int(hz) / ok:.3f}" if ok else "-",
-    f"{1000.0 * int(pg_ticks) / int(hz) / ok:.3f}" if ok else "-",
-]))
-for k, v in (r.get("errorDistribution") or {}).items():
-    print(f"  oha error: {v} x {k}", file=sys.stderr)
-PY
-  IFS='|' read -r _ rps p50 p99 ok non2xx errors success _ _ cpu pg < <(tail -n 1 "$results")
-  echo "requests/s: $rps   p50: $p50 ms   p99: $p99 ms   2xx: $ok   non-2xx: $non2xx   errors: $errors   success: $success %   CPU per request: capitole $cpu ms, postgres $pg ms"
+# --- open data ------------------------------------------------------------------------------
+# The agenda of the next 30 days as iCalendar, the places within 2 km as GeoJSON, and a
+# revalidation of the latter that the server answers 304; each checked once first.
+month_ahead=$(python3 -c 'import datetime; print((datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ"))')
+ics_url="$BASE/feeds/events.ics?startsBefore=$month_ahead"
+geojson_url="$BASE/data/places.geojson?near=43.6045,1.4440,2000"
+
+log "[open data] events.ics, next 30 days: $DURATION, $CONNECTIONS connections"
+check=ok
+curl -fsS "$ics_url" -o "$work/events.ics" || check="HTTP failure"
+head -c 15 "$work/events.ics" 2>/dev/null | grep -q 'BEGIN:VCALENDAR' || check=NOT-ICALENDAR
+echo "$(grep -c '^BEGIN:VEVENT' "$work/events.ics" || true) VEVENTs, $(wc -c <"$work/events.ics") bytes"
+measure "events.ics next 30 days" 2 "$check" "$ics_url"
+
+log "[open data] places.geojson within 2 km: $DURATION, $CONNECTIONS connections"
+check=ok
+curl -fsS -D "$work/geojson.headers" "$geojson_url" -o "$work/places.geojson" || check="HTTP failure"
+python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); assert d["type"] == "FeatureCollection"; print(len(d["features"]), "features")' \
+  "$work/places.geojson" || check=NOT-GEOJSON
+measure "places.geojson within 2 km" 2 "$check" "$geojson_url"
+
+log "[open data] places.geojson revalidated (If-None-Match): $DURATION, $CONNECTIONS connections"
+etag=$(awk 'tolower($1) == "etag:" { sub(/\r$/, ""); $1 = ""; sub(/^ /, ""); print }' "$work/geojson.headers")
+check=ok
+[[ -n $etag ]] || check=NO-ETAG
+status=$(curl -sS -o /dev/null -w '%{http_code}' -H "if-none-match: $etag" "$geojson_url") || status=000
+[[ $status == 304 ]] || check="answered $status"
+measure "304 revalidation" 304 "$check" -H "if-none-match: $etag" "$geojson_url"
+
+# The whole places table (50,000 rows at scale 1), streamed: the time to download it and
+# how far the server's memory grows meanwhile, sampled every 50 ms.
+log "[open data] places.csv, the whole table, three downloads"
+csv_lines=()
+for round in 1 2 3; do
+  rss_before=$(awk '/^VmRSS:/ { print $2 }' "/proc/$server_pid/status")
+  peak_file=$work/csv-rss-$round
+  echo "$rss_before" >"$peak_file"
+  (
+    while kill -0 "$server_pid" 2>/dev/null; do
+      awk '/^VmRSS:/ { print $2 }' "/proc/$server_pid/status" >>"$peak_file" 2>/dev/null || true
+      sleep 0.05
+    done
+  ) &
+  csv_sampler=$!
+  timing=$(curl -fsS -o "$work/places.csv" -w '%{time_total} %{size_download}' "$BASE/data/places.csv") ||
+    die "the places CSV failed"
+  kill "$csv_sampler" 2>/dev/null || true
+  wait "$csv_sampler" 2>/dev/null || true
+  rows=$(($(python3 -c 'import csv, sys; print(sum(1 for _ in csv.reader(open(sys.argv[1], newline=""))))' "$work/places.csv") - 1))
+  peak=$(sort -n "$peak_file" | tail -n 1)
+  read -r seconds bytes <<<"$timing"
+  line=$(awk -v s="$seconds" -v b="$bytes" -v r="$rows" -v before="$rss_before" -v peak="$peak" \
+    'BEGIN { printf "places.csv: %d rows, %.1f MiB in %.2f s; server memory %.1f MiB before, growth %.1f MiB", r, b / 1048576, s, before / 1024, (peak - before) / 1024 }')
+  echo "$line"
+  csv_lines+=("$line")
 done
 
 # --- check-ins under load ----------------------------------------------------------------------
@@ -284,7 +351,7 @@ echo "load: $DURATION per query, $CONNECTIONS connections"
 echo
 python3 - "$results" <<'PY'
 import sys
-head = ["query", "req/s", "p50 ms", "p99 ms", "2xx", "non-2xx", "errors", "success %", "peak RSS MiB", "graphql", "capitole CPU ms/req", "postgres CPU ms/req"]
+head = ["query", "req/s", "p50 ms", "p99 ms", "ok", "other", "errors", "success %", "peak RSS MiB", "check", "capitole CPU ms/req", "postgres CPU ms/req"]
 rows = [head] + [line.rstrip("\n").split("|") for line in open(sys.argv[1]) if "|" in line]
 widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
 for n, r in enumerate(rows):
@@ -293,5 +360,6 @@ for n, r in enumerate(rows):
         print("  ".join("-" * w for w in widths))
 PY
 echo "$checkin_line (rows stored: $stored, none lost or duplicated)"
+printf '%s\n' "${csv_lines[@]}"
 echo
 awk -v kb="${hwm_kb:-0}" 'BEGIN { printf "server peak RSS over the whole run (VmHWM): %.1f MiB\n", kb / 1024 }'

@@ -8,6 +8,15 @@
   window.__webpack_nonce__ = document.currentScript.nonce;
   var defaultQuery = `# Welcome to Capitole, the city's graph of news, events and places.
 # Press the ▶ button to run this query.
+#
+# The same public data, without GraphQL (open formats; see docs/open-data.md):
+#   news feeds     /feeds/news.atom   /feeds/news.rss
+#   the agenda     /feeds/events.ics  (one event: /events/{slug}.ics)
+#   on a map       /data/places.geojson   /data/events.geojson
+#   tables         /data/places.csv   /data/events.csv   /data/news.csv
+#   linked data    /items/{id}.jsonld (or the jsonLd field)
+#   the catalogue  /data/catalog.jsonld
+# Each takes the list's filter as query parameters: /feeds/events.ics?window=THIS_WEEKEND
 query CityHome {
   upcoming: events(first: 5) {
     totalCount
