@@ -327,7 +327,10 @@ mod tests {
         assert!(body.contains("DTSTART:20270328T020000"), "{body}");
         assert!(body.contains("DTSTART:20271031T030000"), "{body}");
         // The winter from 1 January 2026, then four changes.
-        assert!(body.contains("BEGIN:STANDARD\nDTSTART:20260101T000000\nTZOFFSETFROM:+0100"), "{body}");
+        assert!(
+            body.contains("BEGIN:STANDARD\nDTSTART:20260101T000000\nTZOFFSETFROM:+0100"),
+            "{body}"
+        );
         assert_eq!(body.matches("BEGIN:STANDARD").count(), 3, "{body}");
         assert_eq!(body.matches("BEGIN:DAYLIGHT").count(), 2, "{body}");
     }
