@@ -123,7 +123,7 @@ fn with_rule(
     let mut series = Series {
         starts_at: first,
         duration,
-        rule: Some(recurrence.rule.as_str().to_owned()),
+        rule: Some(rule_text(recurrence, dates)),
         added: Vec::new(),
         excluded: Vec::new(),
         overrides: Vec::new(),
@@ -183,6 +183,22 @@ fn with_rule(
     }
     series.overrides.sort_by_key(|o| o.recurrence_id);
     series
+}
+
+/// The rule as written. An event holds at most [`MAX_DATES`] dates: when a rule without
+/// an end reached that many, its series ends (`UNTIL`) at the last stored date, as the
+/// graph's dates do.
+fn rule_text(recurrence: &Recurrence, dates: &[Date]) -> String {
+    let rule = recurrence.rule.as_str();
+    let bounded = rule
+        .split(';')
+        .any(|part| part.starts_with("COUNT=") || part.starts_with("UNTIL="));
+    match dates.last() {
+        Some(last) if dates.len() >= MAX_DATES && !bounded => {
+            format!("{rule};UNTIL={}", last.starts_at.format("%Y%m%dT%H%M%SZ"))
+        }
+        _ => rule.to_owned(),
+    }
 }
 
 /// Dates without a rule: the first is `DTSTART`, the others `RDATE`s.
@@ -283,6 +299,33 @@ mod tests {
             }]
         );
         assert!(series.added.is_empty());
+    }
+
+    #[test]
+    fn a_series_capped_at_the_most_dates_an_event_holds_ends_at_its_last_date() {
+        let daily = Recurrence {
+            rule: RecurrenceRule::parse("FREQ=DAILY").unwrap(),
+            ..market(Vec::new())
+        };
+        let first = NaiveDate::from_ymd_opt(2026, 3, 14).unwrap();
+        let dates: Vec<Date> = (0..i64::try_from(MAX_DATES).unwrap())
+            .map(|day| {
+                let local = (first + Duration::days(day)).and_hms_opt(8, 0, 0).unwrap();
+                let at = local.and_local_timezone(Paris).single().unwrap();
+                date(at.with_timezone(&Utc), 300)
+            })
+            .collect();
+        let capped = series(Some(&daily), &dates, Paris).unwrap();
+        let last = dates.last().unwrap().starts_at;
+        assert_eq!(
+            capped.rule.unwrap(),
+            format!("FREQ=DAILY;UNTIL={}", last.format("%Y%m%dT%H%M%SZ"))
+        );
+        // Across the daylight-saving switches the dates keep their local time: no gaps.
+        assert!(capped.excluded.is_empty());
+        assert!(capped.added.is_empty());
+        let fewer = series(Some(&daily), &dates[..10], Paris).unwrap();
+        assert_eq!(fewer.rule.unwrap(), "FREQ=DAILY");
     }
 
     #[test]
