@@ -543,6 +543,29 @@ async fn the_agenda_calendar_holds_the_graphs_events_in_pages_and_answers_revali
         assert_eq!(vevents.len(), 1, "{label}: {one}");
         assert!(vevents[0].find_prop("RRULE").is_none() && vevents[0].find_prop("RDATE").is_none());
         assert_eq!(value(&vevents[0], "LOCATION"), Some("Salle du Sénéchal"));
+        assert_eq!(value(&vevents[0], "STATUS"), Some("CONFIRMED"));
+        // Renamed and then cancelled, the event keeps its UID under its old address and
+        // says it is cancelled.
+        let (_, renamed) = run(&app, Some(&token), "mutation($id: ID!) { updateEvent(id: $id, version: 1, patch: { slug: \"conference-annulee\" }) { event { version } } }", json!({ "id": past_id })).await;
+        assert!(renamed["errors"].is_null(), "{label}: {renamed}");
+        let (_, cancelled) = run(
+            &app,
+            Some(&token),
+            "mutation($id: ID!) { cancelEvent(id: $id, version: 2) { event { status } } }",
+            json!({ "id": past_id }),
+        )
+        .await;
+        assert!(cancelled["errors"].is_null(), "{label}: {cancelled}");
+        let (code, _, again) = get(&app, &format!("/events/{past_slug}.ics"), &[]).await;
+        assert_eq!(code, StatusCode::OK, "{label}: {again}");
+        let (_, components) = parse(&again);
+        let renamed_events = events(&components);
+        assert_eq!(value(&renamed_events[0], "UID"), value(&vevents[0], "UID"));
+        assert_eq!(
+            value(&renamed_events[0], "STATUS"),
+            Some("CANCELLED"),
+            "{label}: {again}"
+        );
         // The change makes the earlier answer stale (on PostgreSQL once every transaction
         // older than the change has ended, which other clients of the server may delay).
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
