@@ -102,7 +102,7 @@ async fn agenda_calendar(export: &Export, uri: &Uri) -> Result<(String, Option<S
     let heading = Heading {
         name: format!("{} – agenda", state.settings.publisher),
         about: format!("The agenda of {}", state.settings.publisher),
-        source: state.link(&uri.to_string()),
+        source: state.link(uri.path_and_query().map_or(uri.path(), |p| p.as_str())),
     };
     Ok((
         agenda.write(state, scope.timezone, &heading, scope.now),
