@@ -393,6 +393,34 @@ async fn a_weekly_market_across_the_march_switch_reads_back_as_the_graphs_dates(
             "{label}: {hours:?}"
         );
 
+        // Over every date the graph holds (18 months ahead), the same again, and winter
+        // time again after the October switch when the dates reach it.
+        let (_, stored) = run(&app, None, "query($id: ID!, $from: DateTime) { event(id: $id) { occurrences(first: 100, from: $from) { totalCount nodes { startsAt status } } } }", json!({ "id": id, "from": from })).await;
+        let occurrences = &stored["data"]["event"]["occurrences"];
+        assert!(occurrences["totalCount"].as_i64().unwrap() < 100, "{label}");
+        let every: Vec<DateTime<Utc>> = occurrences["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| n["status"] != "CANCELLED")
+            .map(|n| n["startsAt"].as_str().unwrap().parse().unwrap())
+            .collect();
+        let last = *every.last().unwrap();
+        let expanded = expand(&vevents, from, last + Duration::seconds(1));
+        assert_eq!(expanded, every, "{label}");
+        let mut october = NaiveDate::from_ymd_opt(year, 10, 31).unwrap();
+        while october.weekday() != Weekday::Sun {
+            october = october.pred_opt().unwrap();
+        }
+        if last.date_naive() > october + Duration::days(7) {
+            assert!(
+                expanded
+                    .iter()
+                    .any(|d| d.date_naive() > october && d.format("%H").to_string() == "07"),
+                "{label}: {expanded:?}"
+            );
+        }
+
         // A slug nobody has is a 404 in the graph's error shape.
         let (code, headers, body) = get(&app, "/events/no-such-event.ics", &[]).await;
         assert_eq!(code, StatusCode::NOT_FOUND, "{label}: {body}");
