@@ -73,6 +73,10 @@ mod events_editorial;
 mod field_order;
 #[path = "api/mail.rs"]
 mod mail;
+#[path = "api/news_feeds.rs"]
+mod news_feeds;
+#[path = "api/open_data.rs"]
+mod open_data;
 #[path = "api/paging.rs"]
 mod paging;
 #[path = "api/relations.rs"]

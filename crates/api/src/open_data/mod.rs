@@ -5,6 +5,7 @@
 //! their caller's budget by size.
 
 mod calendar;
+mod news_feed;
 pub(crate) mod params;
 pub(crate) mod respond;
 
@@ -119,5 +120,7 @@ pub(crate) fn routes(state: Arc<OpenData>) -> Router {
     Router::new()
         .route("/feeds/events.ics", get(calendar::agenda))
         .route("/events/{file}", get(calendar::one))
+        .route("/feeds/news.atom", get(news_feed::atom_feed))
+        .route("/feeds/news.rss", get(news_feed::rss_feed))
         .with_state(state)
 }

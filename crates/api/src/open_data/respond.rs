@@ -4,11 +4,12 @@
 //! errors in the graph's shape.
 //!
 //! An export's answer is a function of the public data and, for exports that depend on the
-//! current time (the agenda from now on), of the minute it is judged at. The public data is
-//! as of the last public entry of the change log ([`changes::public_mark`]), so the
-//! validators are made of that entry, the minute when it matters, and the request's path and
-//! query: a different answer always comes with a different `ETag`, and a client that asks
-//! again with the `ETag` it holds costs one small statement and no rendering.
+//! current time (the agenda from now on), of the time. The public data is as of the last
+//! public entry of the change log ([`changes::public_mark`]), so the validators are made of
+//! that entry, the current minute when time matters, and the request's path and query: a
+//! write always comes with a new `ETag`, what time alone changes (a scheduled article
+//! published, an event begun) gets one within the minute, and a client that asks again
+//! with the `ETag` it holds costs one small statement and no rendering.
 
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -46,8 +47,9 @@ const FORMAT_GENERATION: &str = "1";
 /// Whether an export's answer depends on the current time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Freshness {
-    /// Judged at the start of the current minute (the agenda from now on, what is
-    /// published now): shared caches keep it for a minute.
+    /// Changes with time as well as with the data (the agenda from now on, what is
+    /// published now): its validators change every minute, and shared caches keep it for
+    /// a minute.
     Minute,
     /// The same until the data changes (a place, an event's whole calendar): shared caches
     /// keep it for five minutes.
@@ -67,13 +69,15 @@ impl Freshness {
 /// its answer will carry.
 pub(crate) struct Export {
     state: Arc<OpenData>,
-    /// An anonymous caller's request, judged at the export's instant: exports show the
-    /// public data whoever asks.
+    /// An anonymous caller's request, judged now: exports show the public data whoever
+    /// asks.
     pub scope: RequestScope,
     subject: RateSubject,
     freshness: Freshness,
     etag: HeaderValue,
     last_modified: HeaderValue,
+    /// The caller's budget after the first point.
+    rate: RateStatus,
 }
 
 impl OpenData {
@@ -89,10 +93,7 @@ impl OpenData {
         freshness: Freshness,
     ) -> Result<Export, Response> {
         let now = Utc::now();
-        let judged = match freshness {
-            Freshness::Minute => now.duration_trunc(TimeDelta::minutes(1)).unwrap_or(now),
-            Freshness::Stable => now,
-        };
+        let minute = now.duration_trunc(TimeDelta::minutes(1)).unwrap_or(now);
         let client = self.proxies.client_ip(peer, headers);
         let principal = self
             .identifier
@@ -125,14 +126,14 @@ impl OpenData {
         digest.update(mark.map(|m| m.encode()).unwrap_or_default());
         if freshness == Freshness::Minute {
             digest.update([0]);
-            digest.update(judged.timestamp().to_be_bytes());
+            digest.update(minute.timestamp().to_be_bytes());
         }
         let tag = URL_SAFE_NO_PAD.encode(&digest.finalize()[..18]);
         let etag = HeaderValue::from_str(&format!("W/\"{tag}\""))
             .unwrap_or_else(|_| HeaderValue::from_static("W/\"0\""));
         let changed = mark.map_or(DateTime::UNIX_EPOCH, |m| m.at());
         let modified = match freshness {
-            Freshness::Minute => changed.max(judged),
+            Freshness::Minute => changed.max(minute),
             Freshness::Stable => changed,
         };
         // HTTP dates have whole seconds: a change within the second a client saw is not
@@ -143,15 +144,16 @@ impl OpenData {
         let last_modified = HeaderValue::from_str(&http_date(modified))
             .unwrap_or_else(|_| HeaderValue::from_static("Thu, 01 Jan 1970 00:00:00 GMT"));
         let export = Export {
-            scope: RequestScope::new(&self.api, judged, Principal::Anonymous, client),
+            scope: RequestScope::new(&self.api, now, Principal::Anonymous, client),
             state: self.clone(),
             subject,
             freshness,
             etag,
             last_modified,
+            rate,
         };
         if export.held_by(headers, modified) {
-            return Err(export.not_modified(&rate));
+            return Err(export.not_modified());
         }
         Ok(export)
     }
@@ -183,10 +185,14 @@ impl Export {
             .is_some_and(|since| modified <= since.with_timezone(&Utc))
     }
 
-    fn not_modified(self, rate: &RateStatus) -> Response {
+    fn not_modified(self) -> Response {
         let mut response = StatusCode::NOT_MODIFIED.into_response();
         self.validators(&mut response);
-        rate_headers(&mut response, rate, self.state.limiter.window_seconds());
+        rate_headers(
+            &mut response,
+            &self.rate,
+            self.state.limiter.window_seconds(),
+        );
         response
     }
 
@@ -227,16 +233,16 @@ impl Export {
     /// The answer with this whole body, charged by its size.
     pub(crate) async fn body(self, content_type: &'static str, body: impl Into<Bytes>) -> Response {
         let body = body.into();
-        let rate = charge_size(&self.state, &self.subject, body.len()).await;
+        let rate = charge_size(&self.state, &self.subject, body.len())
+            .await
+            .unwrap_or_else(|| self.rate.clone());
         let mut response = (
             [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))],
             body,
         )
             .into_response();
         self.validators(&mut response);
-        if let Some(rate) = rate {
-            rate_headers(&mut response, &rate, self.state.limiter.window_seconds());
-        }
+        rate_headers(&mut response, &rate, self.state.limiter.window_seconds());
         response
     }
 
@@ -259,6 +265,12 @@ impl Export {
         )
             .into_response();
         self.validators(&mut response);
+        // The budget before the body: the rest is charged as the body is sent.
+        rate_headers(
+            &mut response,
+            &self.rate,
+            self.state.limiter.window_seconds(),
+        );
         response
     }
 }
@@ -267,8 +279,7 @@ impl Export {
 /// whose budget does not cover them is charged what is left: the answer is already made,
 /// and the next request waits for the budget to refill.
 async fn charge_size(state: &OpenData, subject: &RateSubject, bytes: usize) -> Option<RateStatus> {
-    let points = u64::try_from(bytes.div_ceil(BYTES_PER_POINT)).unwrap_or(u64::MAX);
-    let extra = points.saturating_sub(1);
+    let extra = points(bytes).saturating_sub(1);
     if extra == 0 {
         return None;
     }
@@ -277,6 +288,13 @@ async fn charge_size(state: &OpenData, subject: &RateSubject, bytes: usize) -> O
         return Some(rate);
     }
     Some(state.limiter.charge(subject, rate.remaining).await)
+}
+
+/// What an answer of `bytes` costs: one point per started 64 KiB, at least one.
+fn points(bytes: usize) -> u64 {
+    u64::try_from(bytes.div_ceil(BYTES_PER_POINT))
+        .unwrap_or(u64::MAX)
+        .max(1)
 }
 
 /// A body stream that counts its bytes and charges them when it ends or is dropped.
@@ -367,4 +385,32 @@ pub(crate) fn export_error(error: ApiError) -> Response {
         HeaderValue::from_static("*"),
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_costs_a_point_per_started_64_kib() {
+        assert_eq!(points(0), 1);
+        assert_eq!(points(1), 1);
+        assert_eq!(points(65_536), 1);
+        assert_eq!(points(65_537), 2);
+        assert_eq!(points(10 * 1_048_576), 160);
+    }
+
+    #[test]
+    fn entity_tags_compare_weakly() {
+        assert_eq!(opaque("W/\"abc\""), "abc");
+        assert_eq!(opaque("\"abc\""), "abc");
+    }
+
+    #[test]
+    fn http_dates_are_imf_fixdate() {
+        let at = DateTime::parse_from_rfc3339("1994-11-06T08:49:37Z")
+            .map(|d| d.with_timezone(&Utc))
+            .unwrap_or_default();
+        assert_eq!(http_date(at), "Sun, 06 Nov 1994 08:49:37 GMT");
+    }
 }

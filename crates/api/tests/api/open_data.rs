@@ -1,0 +1,147 @@
+//! What every open format shares, seen through the news feed: conditional requests
+//! answered from the change log, validators that a public write changes, budgets charged to
+//! the caller, and answers any web page may read.
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use capitole_domain::change::{ChangeKind, ItemKind};
+use capitole_persistence::changes::{self, NewChange};
+use serde_json::Value;
+use tower::ServiceExt;
+
+use super::{HttpSettings, apps, budget, limited_app};
+
+const FEED: &str = "/feeds/news.atom?limit=5";
+
+async fn get(
+    router: &axum::Router,
+    uri: &str,
+    headers: &[(&str, &str)],
+) -> (StatusCode, HeaderMap, Vec<u8>) {
+    let mut request = Request::builder().uri(uri);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = router
+        .clone()
+        .oneshot(request.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    (status, headers, body.to_vec())
+}
+
+fn text<'a>(headers: &'a HeaderMap, name: header::HeaderName) -> &'a str {
+    headers
+        .get(&name)
+        .unwrap_or_else(|| panic!("no {name} header"))
+        .to_str()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn exports_revalidate_by_tag_and_by_date_until_a_public_write() {
+    for app in apps().await {
+        let label = &app.test_db.label;
+        let (status, headers, body) = get(&app.router, FEED, &[]).await;
+        assert_eq!(status, StatusCode::OK, "{label}");
+        assert!(!body.is_empty());
+        let etag = text(&headers, header::ETAG).to_owned();
+        let modified = text(&headers, header::LAST_MODIFIED).to_owned();
+        assert!(etag.starts_with("W/\""), "{label}: {etag}");
+        assert_eq!(text(&headers, header::CACHE_CONTROL), "public, max-age=60");
+        assert_eq!(text(&headers, header::ACCESS_CONTROL_ALLOW_ORIGIN), "*");
+
+        // The tag held, alone or in a list, and the date held: 304 with no body.
+        let listed = format!("W/\"other\", {etag}");
+        for held in [
+            ("if-none-match", etag.as_str()),
+            ("if-none-match", listed.as_str()),
+            ("if-modified-since", modified.as_str()),
+        ] {
+            let (status, again, body) = get(&app.router, FEED, &[held]).await;
+            assert_eq!(status, StatusCode::NOT_MODIFIED, "{label}: {held:?}");
+            assert!(body.is_empty(), "{label}: a 304 has no body");
+            assert_eq!(text(&again, header::ETAG), etag, "{label}");
+        }
+        // Another tag, or an older date: the whole answer.
+        let (status, _, _) = get(&app.router, FEED, &[("if-none-match", "W/\"other\"")]).await;
+        assert_eq!(status, StatusCode::OK, "{label}");
+        let (status, _, _) = get(
+            &app.router,
+            FEED,
+            &[("if-modified-since", "Sat, 01 Jan 2000 00:00:00 GMT")],
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{label}");
+        // Another query is another answer, with a tag of its own.
+        let (_, other, _) = get(&app.router, "/feeds/news.atom?limit=4", &[]).await;
+        assert_ne!(text(&other, header::ETAG), etag, "{label}");
+
+        // A write that the public could see ends the 304s; one it could not see does not.
+        let change = |public| NewChange {
+            kind: ItemKind::Article,
+            id: uuid::Uuid::now_v7(),
+            change: ChangeKind::Updated,
+            version: 2,
+            organization: None,
+            public,
+            at: chrono::Utc::now(),
+        };
+        changes::append(app.db.connection(), &change(false))
+            .await
+            .unwrap();
+        let (status, _, _) = get(&app.router, FEED, &[("if-none-match", &etag)]).await;
+        assert_eq!(status, StatusCode::NOT_MODIFIED, "{label}: a private write");
+        changes::append(app.db.connection(), &change(true))
+            .await
+            .unwrap();
+        let (status, headers, _) = get(&app.router, FEED, &[("if-none-match", &etag)]).await;
+        assert_eq!(status, StatusCode::OK, "{label}: a public write");
+        assert_ne!(text(&headers, header::ETAG), etag, "{label}");
+    }
+}
+
+#[tokio::test]
+async fn exports_are_charged_to_the_callers_budget_and_refused_once_it_is_spent() {
+    let settings = HttpSettings {
+        rate_limit: budget(3),
+        ..HttpSettings::default()
+    };
+    let (router, _db) = limited_app(settings).await;
+    for remaining in [2, 1, 0] {
+        let (status, headers, _) = get(&router, FEED, &[]).await;
+        assert_eq!(status, StatusCode::OK);
+        let state = headers["ratelimit"].to_str().unwrap();
+        assert!(state.contains(&format!(";r={remaining};")), "{state}");
+    }
+    // A revalidation costs its point too: the budget is spent.
+    let (status, headers, body) = get(&router, FEED, &[("if-none-match", "W/\"x\"")]).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(headers.contains_key(header::RETRY_AFTER));
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(body["errors"][0]["extensions"]["code"], "RATE_LIMITED");
+}
+
+#[tokio::test]
+async fn export_errors_are_json_in_the_graphs_shape_and_readable_by_any_page() {
+    for app in apps().await {
+        let (status, headers, body) = get(&app.router, "/feeds/news.atom?colour=red", &[]).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(text(&headers, header::CONTENT_TYPE), "application/json");
+        assert_eq!(text(&headers, header::ACCESS_CONTROL_ALLOW_ORIGIN), "*");
+        let body: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+        assert!(
+            body["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("`colour`"),
+            "{body}"
+        );
+    }
+}
