@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use capitole_api::scheduler::Schedule;
 use capitole_api::{
-    HttpSettings, IpNetwork, Licence, OpenDataSettings, QueryLimits, RateLimitSettings,
-    TierBudgets, TrustedProxies,
+    HttpSettings, IpNetwork, Licence, OpenDataSettings, PersistedQuerySettings, QueryLimits,
+    RateLimitSettings, TierBudgets, TrustedProxies,
 };
 use capitole_domain::change::{DEFAULT_RETENTION_DAYS, Retention};
 use capitole_persistence::ConnectSettings;
@@ -130,6 +130,36 @@ pub(crate) struct ServeArgs {
     rate: RateArgs,
     #[command(flatten)]
     open_data: OpenDataArgs,
+    #[command(flatten)]
+    persisted_queries: PersistedQueryArgs,
+}
+
+/// Where documents registered under their hash are kept (`docs/http.md`: "Caching").
+#[derive(Args, Debug)]
+struct PersistedQueryArgs {
+    /// How many persisted documents each replica keeps in memory at most.
+    #[arg(long, env = "CAPITOLE_APQ_MAX_ENTRIES", default_value_t = 1_000, value_parser = clap::value_parser!(u64).range(1..))]
+    apq_max_entries: u64,
+    /// How long a persisted document is kept after it is registered, in seconds.
+    #[arg(long, env = "CAPITOLE_APQ_TTL_SECONDS", default_value_t = 604_800, value_parser = clap::value_parser!(u64).range(1..))]
+    apq_ttl_seconds: u64,
+    /// The prefix of the Redis keys of persisted documents (with `CAPITOLE_REDIS_URL`).
+    #[arg(
+        long,
+        env = "CAPITOLE_APQ_REDIS_KEY_PREFIX",
+        default_value = "capitole:apq:"
+    )]
+    apq_redis_key_prefix: String,
+}
+
+impl From<&PersistedQueryArgs> for PersistedQuerySettings {
+    fn from(args: &PersistedQueryArgs) -> Self {
+        Self {
+            max_entries: args.apq_max_entries,
+            ttl: Duration::from_secs(args.apq_ttl_seconds),
+            redis_key_prefix: args.apq_redis_key_prefix.clone(),
+        }
+    }
 }
 
 /// What the open formats (`docs/open-data.md`) say about where they live and whose data
@@ -201,6 +231,7 @@ impl ServeArgs {
                 },
                 publisher: self.open_data.data_publisher.clone(),
             },
+            persisted_queries: PersistedQuerySettings::from(&self.persisted_queries),
         }
     }
 

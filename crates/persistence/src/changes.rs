@@ -271,15 +271,36 @@ pub async fn head(db: &Database, now: DateTime<Utc>) -> Result<ChangePosition, S
     })
 }
 
-/// The last entry of the log that the public may read, in log order, with when it was
-/// written: what every public answer is as of. Any later public change that readers of the
-/// log can see comes after it, so a different mark means the public data may differ. On
-/// PostgreSQL a change counts once every transaction older than its own has ended, as for
-/// readers of [`page`]; until then the mark stays behind the data (for as long as the
-/// oldest write transaction still running).
-pub async fn public_mark(db: &Database) -> Result<Option<ChangePosition>, StorageError> {
+/// What the public data is as of, by the change log: the last entry the public may read
+/// in log order (with when it was written), and the newest public entry committed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PublicMark {
+    last: ChangePosition,
+    newest: i64,
+}
+
+impl PublicMark {
+    /// When the last entry readers of the log can see was written.
+    pub fn at(&self) -> DateTime<Utc> {
+        self.last.at
+    }
+
+    /// The mark as an opaque text: a different text means the public data may differ.
+    pub fn encode(&self) -> String {
+        format!("{}.{}", self.last.encode(), self.newest)
+    }
+}
+
+/// The mark of the public data ([`PublicMark`]), or `None` while the log has no public
+/// entry. Any public change that commits moves it: on PostgreSQL, the newest committed
+/// entry moves at once, and the last readable entry once every transaction older than the
+/// change's has ended (as for readers of [`page`]), which catches a change that commits
+/// after a newer one.
+pub async fn public_mark(db: &Database) -> Result<Option<PublicMark>, StorageError> {
     let mut sql = Sql::new(db.db_backend());
-    sql.push("SELECT c.tx, c.position, c.at FROM change_log c WHERE c.public = ")
+    sql.push("SELECT c.tx, c.position, c.at, (SELECT MAX(n.position) FROM change_log n WHERE n.public = ")
+        .bind(true)
+        .push(") AS newest FROM change_log c WHERE c.public = ")
         .bind(true);
     push_horizon(&mut sql);
     sql.push(" ORDER BY c.tx DESC, c.position DESC LIMIT 1");
@@ -288,14 +309,18 @@ pub async fn public_mark(db: &Database) -> Result<Option<ChangePosition>, Storag
         tx: i64,
         position: i64,
         at: DateTime<Utc>,
+        newest: Option<i64>,
     }
     let mark = Mark::find_by_statement(sql.build())
         .one(db.connection())
         .await?;
-    Ok(mark.map(|m| ChangePosition {
-        tx: m.tx,
-        position: m.position,
-        at: m.at,
+    Ok(mark.map(|m| PublicMark {
+        last: ChangePosition {
+            tx: m.tx,
+            position: m.position,
+            at: m.at,
+        },
+        newest: m.newest.unwrap_or(m.position),
     }))
 }
 

@@ -11,6 +11,7 @@ mod server;
 pub(crate) use client::Peer;
 pub use client::{IpNetwork, TrustedProxies};
 pub use graphiql::GRAPHIQL_CDN;
+pub use graphql::persisted::PersistedQuerySettings;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -41,6 +42,7 @@ use crate::rate_limit::{RateLimitSettings, RateLimiter};
 use crate::schema::{analyzer, build_schema_with, field_order};
 use graphiql::{GraphiqlPage, LOCAL_ASSETS};
 use graphql::identify::Identifier;
+use graphql::persisted::PersistedQueries;
 use graphql::state::GraphqlState;
 
 /// The Content-Security-Policy of every response but GraphiQL's page: answers of an API
@@ -83,6 +85,9 @@ pub struct HttpSettings {
     /// How many other operation names get a label of their own, first seen first; later
     /// names are labelled `other`.
     pub metrics_unlisted_operations: usize,
+    /// Where documents registered under their hash are kept (automatic persisted queries);
+    /// in Redis too when `rate_limit.redis_url` is set.
+    pub persisted_queries: PersistedQuerySettings,
 }
 
 impl Default for HttpSettings {
@@ -102,6 +107,7 @@ impl Default for HttpSettings {
             open_data: Default::default(),
             metrics_operations: Vec::new(),
             metrics_unlisted_operations: 50,
+            persisted_queries: PersistedQuerySettings::default(),
         }
     }
 }
@@ -121,11 +127,22 @@ pub fn router(api: ApiContext, settings: &HttpSettings) -> Router {
 fn routes(api: ApiContext, settings: &HttpSettings, limiter: RateLimiter) -> Router {
     observability::install();
     let db = api.db.clone();
-    let open_data_api = api.clone();
+    // Built first: the graph's `jsonLd` fields write the same links as the open formats.
+    let open_data = Arc::new(crate::open_data::OpenData::new(
+        api.clone(),
+        settings.open_data.clone(),
+        settings.listen,
+        limiter.clone(),
+        settings.trusted_proxies.clone(),
+    ));
     let graphql = GraphqlState {
         schema: build_schema_with(&settings.limits),
         analyzer: analyzer(settings.limits.clone()),
         documents: Default::default(),
+        persisted: PersistedQueries::new(
+            &settings.persisted_queries,
+            settings.rate_limit.redis_url.as_deref(),
+        ),
         field_order: field_order(),
         identifier: Identifier::new(&api, limiter.clone()),
         limiter: limiter.clone(),
@@ -136,14 +153,8 @@ fn routes(api: ApiContext, settings: &HttpSettings, limiter: RateLimiter) -> Rou
         ),
         api,
         body_limit: settings.body_limit,
+        open_data: open_data.clone(),
     };
-    let open_data = crate::open_data::OpenData::new(
-        open_data_api,
-        settings.open_data.clone(),
-        settings.listen,
-        limiter.clone(),
-        settings.trusted_proxies.clone(),
-    );
     let page = GraphiqlPage::new(settings.graphiql_assets.is_some());
     // Each route holds what its handler reads, behind one `Arc` or handle.
     let mut router = Router::new()
@@ -156,7 +167,7 @@ fn routes(api: ApiContext, settings: &HttpSettings, limiter: RateLimiter) -> Rou
         .route("/graphiql", get(graphiql).with_state(Arc::new(page)))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz).with_state(db))
-        .merge(crate::open_data::routes(Arc::new(open_data)));
+        .merge(crate::open_data::routes(open_data));
     if settings.metrics_listen.is_none() {
         router = router.route("/metrics", get(observability::metrics));
     }
@@ -175,11 +186,16 @@ fn routes(api: ApiContext, settings: &HttpSettings, limiter: RateLimiter) -> Rou
         .max_age(Duration::from_secs(3600));
     router
         .layer(
-            // Small answers are not worth compressing; large pages are, quickly.
+            // Small answers are not worth compressing; large pages are, quickly, in the
+            // client's preferred encoding (brotli or gzip, by `Accept-Encoding` quality).
             CompressionLayer::new()
                 .quality(CompressionLevel::Fastest)
                 .compress_when(SizeAbove::new(1024).and(NotForContentType::IMAGES)),
         )
+        // Outside compression, where the encoding of a body is known.
+        .layer(axum::middleware::map_response(
+            graphql::caching::tag_per_encoding,
+        ))
         .layer(cors)
         .layer(axum::middleware::from_fn(observability::track))
         .layer(CatchPanicLayer::custom(observability::panic_response))

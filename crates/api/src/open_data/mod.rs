@@ -5,6 +5,8 @@
 //! their caller's budget by size.
 
 mod calendar;
+pub(crate) mod catalog;
+pub(crate) mod jsonld;
 mod news_feed;
 pub(crate) mod params;
 pub(crate) mod respond;
@@ -122,5 +124,7 @@ pub(crate) fn routes(state: Arc<OpenData>) -> Router {
         .route("/events/{file}", get(calendar::one))
         .route("/feeds/news.atom", get(news_feed::atom_feed))
         .route("/feeds/news.rss", get(news_feed::rss_feed))
+        .route("/items/{file}", get(jsonld::item))
+        .route("/data/catalog.jsonld", get(catalog::catalog))
         .with_state(state)
 }

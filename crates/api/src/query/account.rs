@@ -21,6 +21,7 @@ pub(crate) struct AccountQuery;
 #[Object]
 impl AccountQuery {
     /// The signed-in person; null for anonymous callers and app tokens.
+    #[graphql(cache_control(private))]
     async fn viewer(&self, ctx: &Context<'_>) -> ApiResult<Option<Viewer>> {
         let scope = scope(ctx)?;
         let Principal::User(user) = &scope.principal else {
@@ -34,6 +35,7 @@ impl AccountQuery {
 
     /// Everything Capitole stores about the signed-in person, as one JSON document (their
     /// right of access under the GDPR). Secrets (password and token hashes) are left out.
+    #[graphql(cache_control(private))]
     async fn export_my_data(&self, ctx: &Context<'_>) -> ApiResult<Json<Value>> {
         let scope = scope(ctx)?;
         capitole_services::accounts::export(&scope.services(), &scope.principal)
@@ -43,6 +45,7 @@ impl AccountQuery {
     }
 
     /// Every account, by email (administrators only).
+    #[graphql(cache_control(private))]
     async fn users(
         &self,
         ctx: &Context<'_>,
@@ -74,6 +77,7 @@ impl AccountQuery {
     }
 
     /// Every third-party app token, newest first, without secrets (administrators only).
+    #[graphql(cache_control(private))]
     async fn api_tokens(
         &self,
         ctx: &Context<'_>,

@@ -14,6 +14,7 @@ pub(crate) struct CatalogQuery;
 #[Object]
 impl CatalogQuery {
     /// The publishers, by name.
+    #[graphql(cache_control(max_age = 300))]
     async fn organizations(&self, ctx: &Context<'_>) -> ApiResult<Vec<Organization>> {
         let rows = catalog::organizations(&scope(ctx)?.db)
             .await
@@ -23,6 +24,7 @@ impl CatalogQuery {
 
     /// Categories of places, events and news (or of one kind), by name; follow `parent` for
     /// the tree.
+    #[graphql(cache_control(max_age = 300))]
     async fn categories(
         &self,
         ctx: &Context<'_>,
@@ -35,6 +37,7 @@ impl CatalogQuery {
     }
 
     /// The city's neighbourhoods, by name.
+    #[graphql(cache_control(max_age = 300))]
     async fn neighborhoods(&self, ctx: &Context<'_>) -> ApiResult<Vec<Neighborhood>> {
         let rows = catalog::neighborhoods(&scope(ctx)?.db)
             .await

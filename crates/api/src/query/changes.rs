@@ -24,6 +24,7 @@ impl ChangeQuery {
     /// older than that is refused with `CURSOR_EXPIRED`: read everything again, then follow
     /// the log from `changeCursor`. `last` and `before` read the log backward from its end
     /// or from a cursor.
+    #[graphql(cache_control(no_cache))]
     async fn changes(
         &self,
         ctx: &Context<'_>,
@@ -72,6 +73,7 @@ impl ChangeQuery {
 
     /// Where the change log ends now. Ask for it before reading everything for an offline
     /// copy, then pass it as `changes(after:)` to read what changed since.
+    #[graphql(cache_control(no_cache))]
     async fn change_cursor(&self, ctx: &Context<'_>) -> ApiResult<String> {
         let scope = scope(ctx)?;
         let head = changes::head(&scope.services(), scope.now)

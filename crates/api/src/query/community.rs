@@ -26,6 +26,7 @@ impl CommunityQuery {
     /// Places near a point with the most check-ins in the last 3 hours, most first (an
     /// area's ranking is reused for up to 15 seconds, and pages of it read that same
     /// ranking meanwhile).
+    #[graphql(cache_control(max_age = 30))]
     async fn trending_places(
         &self,
         ctx: &Context<'_>,
@@ -93,6 +94,7 @@ impl CommunityQuery {
 
     /// For moderators (editors and administrators): visible tips that people reported,
     /// most reported first (then the oldest first).
+    #[graphql(cache_control(private))]
     async fn reported_tips(
         &self,
         ctx: &Context<'_>,

@@ -246,6 +246,7 @@ impl EditorialQuery {
     /// for administrators; for editors, the entries about their organizations' items and
     /// those written for their organizations (tips moderated at their places or by their
     /// colleagues).
+    #[graphql(cache_control(private))]
     async fn audit_log(
         &self,
         ctx: &Context<'_>,
@@ -288,6 +289,7 @@ impl EditorialQuery {
 
     /// The revisions of an article, newest first (its publishers' editors and
     /// administrators).
+    #[graphql(cache_control(private))]
     async fn article_revisions(
         &self,
         ctx: &Context<'_>,
@@ -321,6 +323,7 @@ impl EditorialQuery {
     }
 
     /// The fields that differ between two revisions of an article.
+    #[graphql(cache_control(private))]
     async fn compare_article_revisions(
         &self,
         ctx: &Context<'_>,

@@ -110,6 +110,7 @@ pub(crate) struct EventQuery;
 impl EventQuery {
     /// The agenda: events with a date matching the filter, ordered by their first matching
     /// date (each event once, with that date on its edge).
+    #[graphql(cache_control(max_age = 60))]
     async fn events(
         &self,
         ctx: &Context<'_>,
@@ -156,6 +157,7 @@ impl EventQuery {
     }
 
     /// One event by global id or by slug.
+    #[graphql(cache_control(max_age = 60))]
     async fn event(
         &self,
         ctx: &Context<'_>,

@@ -74,6 +74,7 @@ pub(crate) struct NewsQuery;
 #[Object]
 impl NewsQuery {
     /// The news, latest first.
+    #[graphql(cache_control(max_age = 60))]
     async fn news(
         &self,
         ctx: &Context<'_>,
@@ -131,6 +132,7 @@ impl NewsQuery {
     }
 
     /// One article by global id or by slug; null when there is none the caller may read.
+    #[graphql(cache_control(max_age = 60))]
     async fn news_article(
         &self,
         ctx: &Context<'_>,

@@ -22,6 +22,7 @@ pub(crate) struct NodeQuery;
 #[Object]
 impl NodeQuery {
     /// Any object by its global id; null when nothing readable has that id.
+    #[graphql(cache_control(max_age = 60))]
     async fn node(
         &self,
         ctx: &Context<'_>,
@@ -32,6 +33,7 @@ impl NodeQuery {
 
     /// Several objects by their global ids (at most 100), in the same order; null for each
     /// id with nothing readable behind it.
+    #[graphql(cache_control(max_age = 60))]
     async fn nodes(
         &self,
         ctx: &Context<'_>,

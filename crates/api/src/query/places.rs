@@ -78,6 +78,7 @@ impl PlaceQuery {
         clippy::too_many_arguments,
         reason = "a GraphQL field's arguments: the four of paging, a filter and an order"
     )]
+    #[graphql(cache_control(max_age = 60))]
     async fn places(
         &self,
         ctx: &Context<'_>,
@@ -124,6 +125,7 @@ impl PlaceQuery {
     }
 
     /// One place by global id or by slug.
+    #[graphql(cache_control(max_age = 300))]
     async fn place(
         &self,
         ctx: &Context<'_>,

@@ -34,6 +34,7 @@ fn int(value: u64) -> i32 {
 #[Object]
 impl RateLimitQuery {
     /// The caller's query budget, as this request left it.
+    #[graphql(cache_control(private))]
     async fn rate_limit(&self, ctx: &Context<'_>) -> ApiResult<RateLimit> {
         let (Ok(rate), Ok(analysis)) = (ctx.data::<RateStatus>(), ctx.data::<Analysis>()) else {
             tracing::error!("a request ran without its rate status");

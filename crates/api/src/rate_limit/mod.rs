@@ -197,16 +197,16 @@ impl MemoryStore {
 /// Whether Redis is failing, so that an outage is reported when it starts and when it ends
 /// rather than on every request it touches.
 #[derive(Default)]
-struct Outage(AtomicBool);
+pub(crate) struct Outage(AtomicBool);
 
 impl Outage {
     /// Records a failed charge; true for the first failure of an outage.
-    fn begins(&self) -> bool {
+    pub(crate) fn begins(&self) -> bool {
         !self.0.swap(true, Ordering::Relaxed)
     }
 
     /// Records a charge Redis answered; true for the first answer after an outage.
-    fn ends(&self) -> bool {
+    pub(crate) fn ends(&self) -> bool {
         // A load first keeps the common case (Redis up) free of writes to a shared line.
         self.0.load(Ordering::Relaxed) && self.0.swap(false, Ordering::Relaxed)
     }

@@ -218,7 +218,7 @@ impl ApiToken {
 pub(crate) struct Viewer(pub User);
 
 /// The signed-in person and what only they see.
-#[Object]
+#[Object(cache_control(private))]
 impl Viewer {
     /// Their account's global id.
     async fn id(&self) -> ID {

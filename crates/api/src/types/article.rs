@@ -1,6 +1,6 @@
 //! News articles of the city's publishers.
 
-use async_graphql::{Context, Enum, ID, Object, SimpleObject};
+use async_graphql::{Context, Enum, ID, Json, Object, SimpleObject};
 use capitole_domain::article::ArticleStatus as DomainStatus;
 use capitole_domain::media::Media as DomainMedia;
 use capitole_persistence::entities::article;
@@ -19,6 +19,7 @@ use crate::loaders::{
     CategoriesOfArticle, EventId, EventsOfArticle, NeighborhoodId, NeighborhoodsOfArticle, PlaceId,
     PlacesOfArticle, PublishersOfArticle, SocialPostPage,
 };
+use crate::open_data::jsonld;
 
 /// Where an article stands in its publication.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -191,11 +192,21 @@ impl SocialPost {
 pub(crate) struct NewsArticle(pub article::Model);
 
 /// A news article.
-#[Object]
+#[Object(cache_control(max_age = 60))]
 impl NewsArticle {
     /// Global id.
     pub(crate) async fn id(&self) -> ID {
         ids::encode(Kind::NewsArticle, self.0.id)
+    }
+    /// The article as linked data: a schema.org `NewsArticle` in JSON-LD (headline, dates in
+    /// city time, publishers, images, keywords, licence), the same document as
+    /// `/items/{id}.jsonld`. See docs/open-data.md#linked-data.
+    async fn json_ld(&self, ctx: &Context<'_>) -> ApiResult<Json<serde_json::Value>> {
+        let (state, scope) = jsonld::graph_context(ctx)?;
+        jsonld::article(state, scope, &self.0)
+            .await
+            .map(Json)
+            .map_err(to_gql)
     }
     /// Human identifier in URLs.
     async fn slug(&self) -> &str {

@@ -92,7 +92,7 @@ impl Person {
 pub(crate) struct Tip(pub tip::Model);
 
 /// A tip left on a place.
-#[Object]
+#[Object(cache_control(max_age = 60))]
 impl Tip {
     /// Global id.
     async fn id(&self) -> ID {
@@ -254,7 +254,7 @@ impl PlaceStats {
 }
 
 /// The public figures of a place, read for all places of a list in one statement.
-#[Object]
+#[Object(cache_control(max_age = 30))]
 impl PlaceStats {
     /// Check-ins, all time.
     async fn check_in_count(&self, ctx: &Context<'_>) -> ApiResult<i64> {

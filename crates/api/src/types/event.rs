@@ -1,6 +1,6 @@
 //! Events of the agenda and their dates, shown in UTC and in city time.
 
-use async_graphql::{Context, Enum, ID, Object, SimpleObject};
+use async_graphql::{Context, Enum, ID, Json, Object, SimpleObject};
 use capitole_domain::event::{AttendanceMode as DomainMode, EventStatus as DomainStatus};
 use capitole_persistence::entities::{event, event_occurrence};
 use capitole_persistence::events::{OccurrenceWindow, occurrence_status};
@@ -16,6 +16,7 @@ use crate::ids::{self, Kind};
 use crate::loaders::{
     CategoriesOfEvent, NeighborhoodId, NextOccurrence, OccurrencePage, PlaceId, PublishersOfEvent,
 };
+use crate::open_data::jsonld;
 
 /// Where an event stands as a whole.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -84,11 +85,22 @@ pub(crate) struct Registration {
 }
 
 /// An event of the city's agenda.
-#[Object]
+#[Object(cache_control(max_age = 60))]
 impl Event {
     /// Global id.
     pub(crate) async fn id(&self) -> ID {
         ids::encode(Kind::Event, self.0.id)
+    }
+    /// The event as linked data: a schema.org `Event` in JSON-LD (status, attendance mode,
+    /// dates in city time, venue with its position and address, price, organizers, each date
+    /// of a series as a `subEvent`, licence), the same document as `/items/{id}.jsonld`. See
+    /// docs/open-data.md#linked-data.
+    async fn json_ld(&self, ctx: &Context<'_>) -> ApiResult<Json<serde_json::Value>> {
+        let (state, scope) = jsonld::graph_context(ctx)?;
+        jsonld::event(state, scope, &self.0)
+            .await
+            .map(Json)
+            .map_err(to_gql)
     }
     /// Human identifier in URLs.
     async fn slug(&self) -> &str {

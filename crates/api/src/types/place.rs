@@ -1,6 +1,6 @@
 //! Places: venues with categories, location, contact, opening hours and upcoming events.
 
-use async_graphql::{Context, ID, Object, SimpleObject};
+use async_graphql::{Context, ID, Json, Object, SimpleObject};
 use capitole_domain::agenda::PlaceClosure as DomainClosure;
 use capitole_domain::opening_hours::OpeningHours as DomainHours;
 use capitole_persistence::Page;
@@ -19,6 +19,7 @@ use crate::ids::{self, Kind};
 use crate::loaders::{
     CategoriesOfPlace, NeighborhoodId, PublishersOfPlace, UPCOMING_PER_PLACE, UpcomingAtPlace,
 };
+use crate::open_data::jsonld;
 
 // `Place` itself is declared in the parent module (which says why); its fields are here.
 pub(crate) use super::Place;
@@ -169,6 +170,17 @@ impl Place {
     /// Global id.
     pub(crate) async fn id(&self) -> ID {
         ids::encode(Kind::Place, self.0.id)
+    }
+    /// The place as linked data: a schema.org `Place`, or the subtype its categories call for
+    /// (`Museum`, `Library`, `Park`…), in JSON-LD (position, address, opening hours with their
+    /// exceptions, accessibility, licence), the same document as `/items/{id}.jsonld`. See
+    /// docs/open-data.md#linked-data.
+    async fn json_ld(&self, ctx: &Context<'_>) -> ApiResult<Json<serde_json::Value>> {
+        let (state, scope) = jsonld::graph_context(ctx)?;
+        jsonld::place(state, scope, &self.0)
+            .await
+            .map(Json)
+            .map_err(to_gql)
     }
     /// Human identifier in URLs.
     async fn slug(&self) -> &str {

@@ -1,12 +1,15 @@
 //! The answers of the front handler that carry no data: request errors, refusals with a
 //! stable `extensions.code`, and the caller's budget in `extensions.rateLimit` and in the
-//! `RateLimit` headers. Every answer says its media type and varies on `Accept`.
+//! `RateLimit` headers. Every answer says its media type, varies on what can change it
+//! (`Accept`, `Authorization`, `Accept-Encoding`) and may not be stored unless the stage
+//! that answers it says otherwise (see `caching`).
 
 use async_graphql::ServerError;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use super::caching::{NO_STORE, VARY};
 use super::negotiate::MediaType;
 use crate::error::ErrorCode;
 use crate::http::observability::record_rate_limited;
@@ -25,8 +28,10 @@ pub(super) fn reply_text(status: StatusCode, media: MediaType, body: String) -> 
         header::CONTENT_TYPE,
         HeaderValue::from_static(media.content_type()),
     );
-    // The body's media type depends on Accept.
-    headers.append(header::VARY, HeaderValue::from_static("accept"));
+    // The body's media type depends on Accept, its content on the caller, and its bytes on
+    // the encoding.
+    headers.insert(header::VARY, HeaderValue::from_static(VARY));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(NO_STORE));
     response
 }
 
@@ -80,6 +85,22 @@ pub(super) fn invalid(
     let mut response = reply(status, media, &body);
     rate_headers(&mut response, rate, window);
     response
+}
+
+/// The answer to a hash of `extensions.persistedQuery` that names no document this service
+/// knows: the error Apollo clients take as a cue to send the document with its hash. The
+/// request did not run; like a document that does not parse, it answers 400, or 200 to
+/// clients that accept only `application/json`.
+pub(super) fn persisted_query_not_found(
+    media: MediaType,
+    rate: &RateStatus,
+    window: u64,
+) -> Response {
+    let error = json!({
+        "message": "PersistedQueryNotFound",
+        "extensions": { "code": "PERSISTED_QUERY_NOT_FOUND" },
+    });
+    invalid(media, vec![error], rate, window)
 }
 
 /// 429 for a caller whose budget does not cover what it asks: `Retry-After` says when the

@@ -7,12 +7,15 @@
 //!
 //! `execute` reads as the sequence of the request's stages (in `stages`); the answers that
 //! carry no data are in `answers`, `Accept` negotiation in `negotiate`, who is calling in
-//! `identify`, and what every request shares in `state`.
+//! `identify`, documents registered under their hash in `persisted`, what caches may do
+//! with an answer in `caching`, and what every request shares in `state`.
 
 pub(crate) mod answers;
+pub(crate) mod caching;
 mod documents;
 pub(crate) mod identify;
 pub(crate) mod negotiate;
+pub(crate) mod persisted;
 mod stages;
 pub(super) mod state;
 
@@ -29,6 +32,7 @@ use super::client::Peer;
 use super::server::body_read_timeout;
 use crate::context::RequestScope;
 use answers::{not_acceptable, request_error};
+use caching::Cacheability;
 use identify::rate_subject;
 use negotiate::{MediaType, negotiate};
 use stages::{Call, Checked, Params};
@@ -169,8 +173,14 @@ async fn execute(
     let client = state.proxies.client_ip(peer, headers);
     let stages = async {
         let principal = call.identify_caller(headers, client, now).await?;
-        let operation = call.parse_request(params)?;
+        let requested = call.parse_request(params)?;
         let subject = rate_subject(&principal, client);
+        let operation = call.find_document(requested, &subject).await?;
+        let cacheability = match (over_get, &principal) {
+            (false, _) => Cacheability::Uncached,
+            (true, capitole_services::Principal::Anonymous) => Cacheability::Shared,
+            (true, _) => Cacheability::Personal,
+        };
         let Checked {
             request,
             analysis,
@@ -181,7 +191,7 @@ async fn execute(
         let scope = RequestScope::new(&state.api, now, principal, client);
         let mut response = call.run(request, scope, analysis, &rate, &label).await?;
         call.arrange(&mut response, &asked);
-        Ok(call.respond(response, &rate, &label))
+        Ok(call.respond(response, &rate, &label, cacheability, headers))
     };
     match stages.await {
         Ok(answer) | Err(answer) => answer,

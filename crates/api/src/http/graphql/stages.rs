@@ -14,10 +14,12 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::answers::{
-    coded_error, invalid, rate_extension, rate_headers, rate_limited, reply, reply_text,
-    request_error, with_code,
+    coded_error, invalid, persisted_query_not_found, rate_extension, rate_headers, rate_limited,
+    reply, reply_text, request_error, with_code,
 };
+use super::caching::{Cacheability, TaggedBody, etag, matching_tag, not_modified};
 use super::negotiate::MediaType;
+use super::persisted::PersistedQuery;
 use super::state::GraphqlState;
 use crate::context::RequestScope;
 use crate::error::ErrorCode;
@@ -37,9 +39,20 @@ pub(super) struct Params {
     pub extensions: Option<Value>,
 }
 
-/// What a request asks, once its parameters have the right types.
+/// What a request asks, once its parameters have the right types: a document, its hash,
+/// or both.
+pub(super) struct Requested {
+    query: Option<String>,
+    persisted: Option<PersistedQuery>,
+    name: Option<String>,
+    variables: Variables,
+}
+
+/// What a request asks, with its document found: the document to register under its hash,
+/// if the request sent both.
 pub(super) struct Operation {
     query: String,
+    register: Option<PersistedQuery>,
     name: Option<String>,
     variables: Variables,
 }
@@ -89,17 +102,34 @@ impl<'a> Call<'a> {
             .inspect_err(|_| record_operation("unauthenticated", "request_error", self.started))
     }
 
-    /// The query, operation name and variables of a request; 400 when a parameter is
-    /// missing or has the wrong type.
+    /// The query (or the hash of a persisted one), operation name and variables of a
+    /// request; 400 when a parameter is missing or has the wrong type, or when the hash is
+    /// not the document's.
     #[expect(
         clippy::result_large_err,
         reason = "like every stage, it answers the request it stops; a box would only add an allocation to a path that ends the request"
     )]
-    pub(super) fn parse_request(self, params: Params) -> Result<Operation, Response> {
+    pub(super) fn parse_request(self, params: Params) -> Result<Requested, Response> {
         let bad = |message: &str| request_error(StatusCode::BAD_REQUEST, self.media, message);
-        let Some(Value::String(query)) = params.query else {
-            return Err(bad("`query` is required and must be a string"));
+        if !matches!(
+            params.extensions,
+            None | Some(Value::Null) | Some(Value::Object(_))
+        ) {
+            return Err(bad("`extensions` must be an object"));
+        }
+        let persisted = PersistedQuery::from_extensions(params.extensions.as_ref()).map_err(bad)?;
+        let query = match params.query {
+            Some(Value::String(query)) => Some(query),
+            None | Some(Value::Null) if persisted.is_some() => None,
+            _ => return Err(bad("`query` is required and must be a string")),
         };
+        if let (Some(query), Some(persisted)) = (&query, &persisted)
+            && !persisted.matches(query)
+        {
+            return Err(bad(
+                "`extensions.persistedQuery.sha256Hash` is not the SHA-256 of `query`",
+            ));
+        }
         let name = match params.operation_name {
             None | Some(Value::Null) => None,
             Some(Value::String(name)) => Some(name),
@@ -110,14 +140,50 @@ impl<'a> Call<'a> {
             Some(value @ Value::Object(_)) => Variables::from_json(value),
             Some(_) => return Err(bad("`variables` must be an object")),
         };
-        if !matches!(
-            params.extensions,
-            None | Some(Value::Null) | Some(Value::Object(_))
-        ) {
-            return Err(bad("`extensions` must be an object"));
-        }
+        Ok(Requested {
+            query,
+            persisted,
+            name,
+            variables,
+        })
+    }
+
+    /// The document of a request: the one it sent, or the one registered under the hash it
+    /// sent. A hash nobody registered answers `PERSISTED_QUERY_NOT_FOUND`, charged 1 point
+    /// like a document that does not parse.
+    pub(super) async fn find_document(
+        self,
+        requested: Requested,
+        subject: &RateSubject,
+    ) -> Result<Operation, Response> {
+        let Requested {
+            query,
+            persisted,
+            name,
+            variables,
+        } = requested;
+        let (query, register) = match (query, persisted) {
+            (Some(query), register) => (query, register),
+            (None, Some(persisted)) => match self.state.persisted.find(&persisted.hash).await {
+                Some(document) => (document.to_string(), None),
+                None => {
+                    record_operation("persisted", "not_found", self.started);
+                    let rate = self.state.limiter.charge(subject, 1).await;
+                    let window = self.state.limiter.window_seconds();
+                    return Err(persisted_query_not_found(self.media, &rate, window));
+                }
+            },
+            (None, None) => {
+                return Err(request_error(
+                    StatusCode::BAD_REQUEST,
+                    self.media,
+                    "`query` is required and must be a string",
+                ));
+            }
+        };
         Ok(Operation {
             query,
+            register,
             name,
             variables,
         })
@@ -135,6 +201,7 @@ impl<'a> Call<'a> {
     ) -> Result<Checked, Response> {
         let Operation {
             query,
+            register,
             name,
             variables,
         } = operation;
@@ -185,6 +252,10 @@ impl<'a> Call<'a> {
                 .headers_mut()
                 .insert(header::ALLOW, HeaderValue::from_static("POST"));
             return Err(response);
+        }
+        if let Some(persisted) = register {
+            // Registered only once it is known to parse and fit the limits.
+            state.persisted.register(&persisted.hash, &query).await;
         }
         let asked = Asked::new(Arc::clone(&prepared), name.clone(), &variables);
         let mut request = async_graphql::Request::new(query).variables(variables);
@@ -237,10 +308,13 @@ impl<'a> Call<'a> {
         label: &str,
     ) -> Result<async_graphql::Response, Response> {
         let timeout = self.state.analyzer.limits().execution_timeout;
-        let run = self
-            .state
-            .schema
-            .execute(request.data(scope).data(rate.clone()).data(analysis));
+        let run = self.state.schema.execute(
+            request
+                .data(scope)
+                .data(rate.clone())
+                .data(analysis)
+                .data(self.state.open_data.clone()),
+        );
         if let Ok(response) = tokio::time::timeout(timeout, run).await {
             return Ok(response);
         }
@@ -265,12 +339,17 @@ impl<'a> Call<'a> {
     }
 
     /// The answer to an operation that ran: its data and errors with the caller's budget,
-    /// or 400 when async-graphql refused the document before running it.
+    /// or 400 when async-graphql refused the document before running it. Its
+    /// `Cache-Control` follows from the hints of the fields it asked and from `cacheability`;
+    /// a `GET` answer carries an `ETag`, and is 304 without a body when `If-None-Match`
+    /// names it.
     pub(super) fn respond(
         self,
         mut response: async_graphql::Response,
         rate: &RateStatus,
         label: &str,
+        cacheability: Cacheability,
+        headers: &HeaderMap,
     ) -> Response {
         let window = self.state.limiter.window_seconds();
         // Parse and validation errors stop a request before it runs: no data and no error
@@ -283,7 +362,12 @@ impl<'a> Call<'a> {
             let errors = response.errors.into_iter().map(with_code).collect();
             return invalid(self.media, errors, rate, window);
         }
-        if let Ok(extension) = async_graphql::Value::from_json(rate_extension(rate)) {
+        let cache_control =
+            cacheability.header(response.cache_control, !response.errors.is_empty());
+        // A public answer is the same for every caller and at every request: the caller's
+        // budget is in its `RateLimit` headers only.
+        let public = cache_control.starts_with("public");
+        if !public && let Ok(extension) = async_graphql::Value::from_json(rate_extension(rate)) {
             response
                 .extensions
                 .insert("rateLimit".to_owned(), extension);
@@ -311,8 +395,22 @@ impl<'a> Call<'a> {
         };
         match serde_json::to_string(&body) {
             Ok(text) => {
+                let over_get = cacheability != Cacheability::Uncached;
+                let tag = over_get.then(|| etag(text.as_bytes()));
+                if let Some(matched) = tag.as_deref().and_then(|tag| matching_tag(headers, tag)) {
+                    let mut answer = not_modified(&matched, &cache_control);
+                    rate_headers(&mut answer, rate, window);
+                    return answer;
+                }
                 let mut answer = reply_text(StatusCode::OK, self.media, text);
                 rate_headers(&mut answer, rate, window);
+                if let Ok(value) = HeaderValue::from_str(&cache_control) {
+                    answer.headers_mut().insert(header::CACHE_CONTROL, value);
+                }
+                if let Some(value) = tag.and_then(|tag| HeaderValue::from_str(&tag).ok()) {
+                    answer.headers_mut().insert(header::ETAG, value);
+                    answer.extensions_mut().insert(TaggedBody);
+                }
                 answer
             }
             Err(error) => {

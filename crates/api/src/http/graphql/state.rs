@@ -2,6 +2,7 @@
 
 use super::documents::DocumentCache;
 use super::identify::Identifier;
+use super::persisted::PersistedQueries;
 use crate::context::ApiContext;
 use crate::field_order::FieldOrder;
 use crate::http::client::TrustedProxies;
@@ -19,6 +20,8 @@ pub(crate) struct GraphqlState {
     pub analyzer: Analyzer,
     /// Parsed documents of the queries clients keep sending.
     pub documents: DocumentCache,
+    /// Documents clients registered under their hash.
+    pub persisted: PersistedQueries,
     /// What puts each answer's fields in the order its operation asked for them.
     pub field_order: FieldOrder,
     pub limiter: RateLimiter,
@@ -27,4 +30,6 @@ pub(crate) struct GraphqlState {
     pub identifier: Identifier,
     /// The metric label of each operation name.
     pub operation_labels: OperationLabels,
+    /// Where the open formats live and whose data they carry, for the `jsonLd` fields.
+    pub open_data: std::sync::Arc<crate::open_data::OpenData>,
 }

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Checks automatic persisted queries as Apollo Client's persisted-query link uses them
+# (scripts/persisted-queries.cjs): with `useGETForHashedQueries`, a first query is a GET by
+# hash that misses, then a POST that registers the document; a fresh client then gets the
+# same answer from one GET by hash, publicly cacheable.
+#
+#   bash scripts/check-persisted-queries.sh
+#
+# Installs what it lacks: Node.js and npm from Debian (as root), `@apollo/client` with its
+# peers `graphql` and `rxjs` from npm at pinned versions. Downloads are kept under
+# $CARGO_TARGET_DIR (or target/) for the next run. The server listens on 127.0.0.1 on a
+# free port with a temporary SQLite file; both are gone when the script ends. CAPITOLE_BIN
+# uses that binary instead of a debug build.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+target=${CARGO_TARGET_DIR:-$root/target}
+cache=$target/persisted-queries-check
+apollo_client_version=4.3.8
+graphql_version=16.15.0
+rxjs_version=7.8.2
+
+log() { printf '==> %s\n' "$*"; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# apt_install PACKAGE...: installs Debian packages (refreshing the lists once if needed).
+apt_install() {
+  [[ $(id -u) -eq 0 ]] || die "missing $*: install them (as root: apt-get install $*)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -q --no-install-recommends "$@" >/dev/null ||
+    { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends "$@" >/dev/null; }
+}
+
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  log "installing Node.js and npm from Debian"
+  apt_install nodejs npm
+fi
+# Apollo Client 4 needs Node.js 20 or later (and its fetch).
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+((node_major >= 20)) || die "Node.js $node_major is too old: Apollo Client needs 20 or later"
+
+modules=$cache/node/node_modules
+installed() { node -p 'require(process.argv[1]).version' "$modules/$1/package.json" 2>/dev/null; }
+if [[ "$(installed @apollo/client)" != "$apollo_client_version" || "$(installed graphql)" != "$graphql_version" || "$(installed rxjs)" != "$rxjs_version" ]]; then
+  log "installing @apollo/client@$apollo_client_version, graphql@$graphql_version and rxjs@$rxjs_version from npm"
+  mkdir -p "$cache/node"
+  npm install --prefix "$cache/node" --no-save --no-audit --no-fund --silent \
+    "@apollo/client@$apollo_client_version" "graphql@$graphql_version" "rxjs@$rxjs_version"
+fi
+
+binary=${CAPITOLE_BIN:-}
+if [[ -z "$binary" ]]; then
+  log "building capitole"
+  (cd "$root" && cargo build --quiet --bin capitole)
+  binary=$target/debug/capitole
+fi
+
+work=$(mktemp -d)
+server=''
+cleanup() {
+  if [[ -n "$server" ]]; then
+    kill "$server" 2>/dev/null || true
+    wait "$server" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# wait_for_line SECONDS FILE PATTERN: prints the first line of FILE matching PATTERN.
+wait_for_line() {
+  local i
+  for ((i = 0; i < $1 * 10; i++)); do
+    if grep -m 1 -E "$3" "$2" 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  return 1
+}
+
+log "serving the demo city"
+CAPITOLE_DATABASE_URL="sqlite://$work/capitole.db?mode=rwc" CAPITOLE_LOG=info NO_COLOR=1 \
+  "$binary" serve --demo --listen 127.0.0.1:0 >"$work/server.log" 2>&1 &
+server=$!
+line=$(wait_for_line 120 "$work/server.log" 'listening on http://') ||
+  { cat "$work/server.log" >&2; die "the server did not start"; }
+base=$(grep -oE 'http://127\.0\.0\.1:[0-9]+' <<<"$line" | head -n 1)
+echo "server at $base"
+
+log "persisted queries of $base/graphql through Apollo Client"
+node "$root/scripts/persisted-queries.cjs" "$modules" "$base/graphql"
