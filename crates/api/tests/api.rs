@@ -61,6 +61,8 @@ async fn context(db: &Database, mail: &std::path::Path) -> ApiContext {
 mod accounts;
 #[path = "api/caching.rs"]
 mod caching;
+#[path = "api/calendars.rs"]
+mod calendars;
 #[path = "api/changes.rs"]
 mod changes;
 #[path = "api/community.rs"]

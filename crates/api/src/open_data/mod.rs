@@ -4,6 +4,7 @@
 //! the data's licence, answer conditional requests from the change log, and are charged to
 //! their caller's budget by size.
 
+mod calendar;
 pub(crate) mod catalog;
 pub(crate) mod jsonld;
 mod maps;
@@ -127,6 +128,8 @@ pub(crate) fn routes(state: Arc<OpenData>) -> Router {
         .route("/data/places.csv", get(tables::places))
         .route("/data/events.csv", get(tables::events))
         .route("/data/news.csv", get(tables::news))
+        .route("/feeds/events.ics", get(calendar::agenda))
+        .route("/events/{file}", get(calendar::one))
         .route("/feeds/news.atom", get(news_feed::atom_feed))
         .route("/feeds/news.rss", get(news_feed::rss_feed))
         .route("/items/{file}", get(jsonld::item))

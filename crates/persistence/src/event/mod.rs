@@ -34,6 +34,12 @@ use crate::{Database, StorageError};
 
 pub use self::dates::extend_recurrences;
 
+/// The recurrence stored with an event, if it has one that can be read (calendars write it
+/// as the rule its dates come from).
+pub fn recurrence(row: &event::Model) -> Option<capitole_domain::schedule::Recurrence> {
+    columns::recurrence_of(row)
+}
+
 /// Creates an event with a slug made free from its title, and its dates.
 pub async fn create(
     db: &Database,
