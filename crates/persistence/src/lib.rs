@@ -19,6 +19,7 @@ pub mod entities;
 mod error;
 pub mod event;
 pub mod events;
+pub mod extent;
 pub mod place;
 pub mod places;
 pub mod privacy;

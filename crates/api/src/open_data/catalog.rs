@@ -13,7 +13,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
 use capitole_persistence::changes;
-use capitole_persistence::places::{self, Extent};
+use capitole_persistence::extent::{self, Extent};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
 
@@ -338,7 +338,7 @@ pub(crate) async fn catalog(
     let db = &export.scope.db;
     let read = async {
         let mark = changes::public_mark(db).await?;
-        let extent = places::extent(db).await?;
+        let extent = extent::of_places(db).await?;
         Ok::<_, capitole_persistence::StorageError>((mark, extent))
     };
     match read.await {
