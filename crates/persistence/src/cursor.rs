@@ -203,10 +203,22 @@ impl Keyset<'_> {
         (sort == Sort::Ascending) == (direction == Direction::Forward)
     }
 
-    /// Appends ` AND (k1 > v1 OR (k1 = v1 AND k2 > v2) …)`: the rows beyond the key
-    /// `values` in the way `direction` reads (each comparison turned for descending
-    /// columns and for backward pages).
+    /// Appends ` AND k1 >= v1 AND (k1 > v1 OR (k1 = v1 AND k2 > v2) …)`: the rows beyond
+    /// the key `values` in the way `direction` reads (each comparison turned for descending
+    /// columns and for backward pages). The first bound says nothing more than the rest,
+    /// but it is what lets the database start an index scan at the key instead of reading
+    /// every row before it.
     pub(crate) fn push_beyond(&self, sql: &mut Sql, values: &[Value], direction: Direction) {
+        if let (Some((column, sort)), Some(value)) = (self.0.first(), values.first())
+            && self.0.len() > 1
+        {
+            let op = if Self::ascending(*sort, direction) {
+                " >= "
+            } else {
+                " <= "
+            };
+            sql.push(" AND ").push(column).push(op).bind(value.clone());
+        }
         sql.push(" AND (");
         for (i, (column, sort)) in self.0.iter().enumerate() {
             if i > 0 {
@@ -333,11 +345,11 @@ mod tests {
         };
         assert_eq!(
             text(Direction::Forward),
-            " AND ((a.at < ?) OR (a.at = ? AND a.id < ?)) ORDER BY a.at DESC, a.id DESC"
+            " AND a.at <= ? AND ((a.at < ?) OR (a.at = ? AND a.id < ?)) ORDER BY a.at DESC, a.id DESC"
         );
         assert_eq!(
             text(Direction::Backward),
-            " AND ((a.at > ?) OR (a.at = ? AND a.id > ?)) ORDER BY a.at ASC, a.id ASC"
+            " AND a.at >= ? AND ((a.at > ?) OR (a.at = ? AND a.id > ?)) ORDER BY a.at ASC, a.id ASC"
         );
     }
 }
