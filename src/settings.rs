@@ -188,6 +188,10 @@ struct OpenDataArgs {
     /// Who publishes the open data, as the catalogue names it (the city).
     #[arg(long, env = "CAPITOLE_DATA_PUBLISHER", default_value = "Capitole")]
     data_publisher: String,
+    /// The memory, in MiB, each replica gives to answers of exports kept for the next
+    /// request with the same validator; 0 keeps none.
+    #[arg(long, env = "CAPITOLE_EXPORT_CACHE_MIB", default_value_t = 32, value_parser = clap::value_parser!(u64).range(0..=65_536))]
+    export_cache_mib: u64,
 }
 
 impl ServeArgs {
@@ -230,6 +234,7 @@ impl ServeArgs {
                     url: self.open_data.data_licence_url.clone(),
                 },
                 publisher: self.open_data.data_publisher.clone(),
+                kept_bytes: self.open_data.export_cache_mib << 20,
             },
             persisted_queries: PersistedQuerySettings::from(&self.persisted_queries),
         }

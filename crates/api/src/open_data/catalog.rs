@@ -345,7 +345,11 @@ pub(crate) async fn catalog(
         Ok((mark, extent)) => {
             let document = document(&state, mark.map(|m| m.at()), extent.as_ref());
             export
-                .body(super::jsonld::CONTENT_TYPE, document.to_string())
+                .body(
+                    super::jsonld::CONTENT_TYPE,
+                    document.to_string(),
+                    HeaderMap::new(),
+                )
                 .await
         }
         Err(error) => export_error(ApiError::from(error)),

@@ -70,6 +70,20 @@ pub(super) fn place_order(
     Ok(order)
 }
 
+/// Places change with the data, and with the time too when only those open now are asked
+/// for.
+pub(super) fn places_freshness(uri: &Uri) -> Freshness {
+    let open_now = QueryParams::parse(uri.query())
+        .ok()
+        .and_then(|params| params.one("openNow").ok().flatten().map(str::to_owned))
+        .is_some_and(|value| !value.trim().eq_ignore_ascii_case("false"));
+    if open_now {
+        Freshness::Minute
+    } else {
+        Freshness::Stable
+    }
+}
+
 /// Adds `Link: <licence>; rel="license"` to an export's answer.
 pub(super) fn link_licence(state: &OpenData, response: &mut Response) {
     let link = format!("<{}>; rel=\"license\"", state.settings.licence.url);
@@ -85,7 +99,10 @@ pub(super) async fn places(
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
-    let export = match state.begin(peer, &headers, &uri, Freshness::Stable).await {
+    let export = match state
+        .begin(peer, &headers, &uri, places_freshness(&uri))
+        .await
+    {
         Ok(export) => export,
         Err(answer) => return answer,
     };
@@ -206,14 +223,6 @@ async fn finish(export: Export, uri: &Uri, features: Vec<Value>, next: Option<St
         collection["links"] = json!([{ "href": url, "rel": "next", "type": GEOJSON }]);
     }
     collection["features"] = Value::Array(features);
-    let mut response = export.body(GEOJSON, collection.to_string()).await;
-    expose_links(&mut response, &links);
-    response
-}
-
-/// Copies the `Link` headers made aside onto the answer (which exposes them to web pages).
-pub(super) fn expose_links(response: &mut Response, links: &Response) {
-    for value in links.headers().get_all(header::LINK) {
-        response.headers_mut().append(header::LINK, value.clone());
-    }
+    let links = std::mem::take(links.headers_mut());
+    export.body(GEOJSON, collection.to_string(), links).await
 }

@@ -7,6 +7,7 @@
 mod calendar;
 pub(crate) mod catalog;
 pub(crate) mod jsonld;
+mod kept;
 mod maps;
 mod news_feed;
 pub(crate) mod params;
@@ -24,6 +25,7 @@ use crate::context::ApiContext;
 use crate::http::TrustedProxies;
 use crate::http::graphql::identify::Identifier;
 use crate::rate_limit::RateLimiter;
+use kept::KeptAnswers;
 
 /// The licence open data is published under.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +61,9 @@ pub struct OpenDataSettings {
     pub licence: Licence,
     /// Who publishes the catalogue (the city).
     pub publisher: String,
+    /// The memory, in bytes, given to answers kept for the next request with the same
+    /// validator; `0` keeps none.
+    pub kept_bytes: u64,
 }
 
 impl Default for OpenDataSettings {
@@ -68,6 +73,7 @@ impl Default for OpenDataSettings {
             app_url: None,
             licence: Licence::default(),
             publisher: "Capitole".to_owned(),
+            kept_bytes: 32 << 20,
         }
     }
 }
@@ -81,6 +87,8 @@ pub(crate) struct OpenData {
     pub identifier: Identifier,
     pub limiter: RateLimiter,
     pub proxies: TrustedProxies,
+    /// Answers kept by validator.
+    kept: KeptAnswers,
 }
 
 impl OpenData {
@@ -97,6 +105,7 @@ impl OpenData {
         );
         Self {
             identifier: Identifier::new(&api, limiter.clone()),
+            kept: KeptAnswers::new(settings.kept_bytes),
             api,
             base,
             settings,

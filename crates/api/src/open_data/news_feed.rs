@@ -53,7 +53,7 @@ pub(super) async fn atom_feed(
     };
     match NewsFeed::read(&export, &uri).await {
         Ok(feed) => match feed.atom(export.state()) {
-            Ok(body) => export.body(ATOM_TYPE, body).await,
+            Ok(body) => export.body(ATOM_TYPE, body, HeaderMap::new()).await,
             Err(error) => export_error(error),
         },
         Err(error) => export_error(error),
@@ -73,7 +73,7 @@ pub(super) async fn rss_feed(
     };
     match NewsFeed::read(&export, &uri).await {
         Ok(feed) => match feed.rss(export.state()) {
-            Ok(body) => export.body(RSS_TYPE, body).await,
+            Ok(body) => export.body(RSS_TYPE, body, HeaderMap::new()).await,
             Err(error) => export_error(error),
         },
         Err(error) => export_error(error),

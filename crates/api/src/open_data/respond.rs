@@ -29,6 +29,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::OpenData;
+use super::kept::Kept;
 use crate::context::RequestScope;
 use crate::error::{ApiError, ErrorCode};
 use crate::http::graphql::answers::{rate_headers, rate_limited};
@@ -74,6 +75,8 @@ pub(crate) struct Export {
     pub scope: RequestScope,
     subject: RateSubject,
     freshness: Freshness,
+    /// The opaque part of the `ETag`, under which the answer is kept.
+    tag: String,
     etag: HeaderValue,
     last_modified: HeaderValue,
     /// The caller's budget after the first point.
@@ -83,8 +86,9 @@ pub(crate) struct Export {
 impl OpenData {
     /// Starts an export: charges the caller one point, and answers at once when the caller
     /// has no point left (429), when the caller's credentials are not valid (401), when the
-    /// caller already holds the current answer (304), or when the database does not answer
-    /// (503).
+    /// caller already holds the current answer (304), when the answer is kept from an
+    /// earlier request with the same validator (200, as it was), or when the database does
+    /// not answer (503).
     pub(crate) async fn begin(
         self: &Arc<Self>,
         peer: Option<SocketAddr>,
@@ -148,12 +152,16 @@ impl OpenData {
             state: self.clone(),
             subject,
             freshness,
+            tag,
             etag,
             last_modified,
             rate,
         };
         if export.held_by(headers, modified) {
             return Err(export.not_modified());
+        }
+        if let Some(kept) = self.kept.find(&export.tag) {
+            return Err(export.answer(&kept).await);
         }
         Ok(export)
     }
@@ -234,17 +242,42 @@ impl Export {
         }
     }
 
-    /// The answer with this whole body, charged by its size.
-    pub(crate) async fn body(self, content_type: &'static str, body: impl Into<Bytes>) -> Response {
-        let body = body.into();
-        let rate = charge_size(&self.state, &self.subject, body.len())
+    /// The answer with this whole body and these headers of its own (`Link`), charged by
+    /// its size, and kept for the next request with the same validator.
+    pub(crate) async fn body(
+        self,
+        content_type: &'static str,
+        body: impl Into<Vec<u8>>,
+        headers: HeaderMap,
+    ) -> Response {
+        // A body written piece by piece holds up to twice its length: the kept one holds
+        // its length only.
+        let mut body: Vec<u8> = body.into();
+        body.shrink_to_fit();
+        let kept = Kept {
+            content_type,
+            body: Bytes::from(body),
+            headers,
+        };
+        let response = self.answer(&kept).await;
+        self.state.kept.keep(&self.tag, kept);
+        response
+    }
+
+    /// The answer with a whole body, charged by its size.
+    async fn answer(&self, kept: &Kept) -> Response {
+        let rate = charge_size(&self.state, &self.subject, kept.body.len())
             .await
             .unwrap_or_else(|| self.rate.clone());
         let mut response = (
-            [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))],
-            body,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(kept.content_type),
+            )],
+            kept.body.clone(),
         )
             .into_response();
+        response.headers_mut().extend(kept.headers.clone());
         self.validators(&mut response);
         rate_headers(&mut response, &rate, self.state.limiter.window_seconds());
         response

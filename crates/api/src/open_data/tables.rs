@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, Uri};
+use axum::http::{HeaderMap, Uri, header};
 use axum::response::Response;
 use capitole_domain::place::PlaceOrder;
 use capitole_persistence::articles::{self, ArticleVisibility, NewsFilter as StorageNews};
@@ -24,7 +24,7 @@ use futures_util::Stream;
 use futures_util::stream::try_unfold;
 
 use super::OpenData;
-use super::maps::{PLACE_ORDER, expose_links, link_licence, place_order};
+use super::maps::{PLACE_ORDER, link_licence, place_order, places_freshness};
 use super::params::{EVENT_FILTER, NEWS_FILTER, PLACE_FILTER, QueryParams};
 use super::records::{self, Record, Related};
 use super::respond::{Export, Freshness, export_error};
@@ -205,7 +205,10 @@ pub(super) async fn places(
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
-    let export = match state.begin(peer, &headers, &uri, Freshness::Stable).await {
+    let export = match state
+        .begin(peer, &headers, &uri, places_freshness(&uri))
+        .await
+    {
         Ok(export) => export,
         Err(answer) => return answer,
     };
@@ -276,5 +279,12 @@ pub(super) async fn news(
     match table.await {
         Ok(table) => answer(export, table),
         Err(error) => export_error(error),
+    }
+}
+
+/// Copies the `Link` headers made aside onto the answer (which exposes them to web pages).
+fn expose_links(response: &mut Response, links: &Response) {
+    for value in links.headers().get_all(header::LINK) {
+        response.headers_mut().append(header::LINK, value.clone());
     }
 }

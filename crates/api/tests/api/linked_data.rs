@@ -45,6 +45,7 @@ async fn linked_apps() -> Vec<LinkedApp> {
                 app_url: Some(url::Url::parse(APP_URL).unwrap()),
                 licence: Licence::default(),
                 publisher: "Ville de Toulouse".to_owned(),
+                ..OpenDataSettings::default()
             },
             ..HttpSettings::default()
         };

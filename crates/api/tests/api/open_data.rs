@@ -155,3 +155,86 @@ async fn export_errors_are_json_in_the_graphs_shape_and_readable_by_any_page() {
         );
     }
 }
+
+#[tokio::test]
+async fn an_export_is_rendered_once_for_each_state_of_the_public_data() {
+    use capitole_persistence::sea_orm::ConnectionTrait;
+    const MAP: &str = "/data/places.geojson?limit=3";
+    for app in apps().await {
+        let label = &app.test_db.label;
+        let (status, headers, first) = get(&app.router, MAP, &[]).await;
+        assert_eq!(status, StatusCode::OK, "{label}");
+        let etag = text(&headers, header::ETAG).to_owned();
+
+        // Places renamed behind Capitole's back, with no entry in the change log: the
+        // answer made for this state of the public data is given again, as it was.
+        app.db
+            .connection()
+            .execute_unprepared("UPDATE places SET name = name || ' (renamed)'")
+            .await
+            .unwrap();
+        let (status, again, second) = get(&app.router, MAP, &[]).await;
+        assert_eq!(status, StatusCode::OK, "{label}");
+        assert_eq!(second, first, "{label}: the same answer");
+        assert_eq!(text(&again, header::ETAG), etag, "{label}");
+        assert_eq!(text(&again, header::CONTENT_TYPE), "application/geo+json");
+        assert!(
+            again.get_all(header::LINK).iter().count() >= 2,
+            "{label}: the kept answer keeps its links (next page, licence)"
+        );
+
+        // A public change in the log: the answer is made again, from the data as it is.
+        let change = NewChange {
+            kind: ItemKind::Place,
+            id: uuid::Uuid::now_v7(),
+            change: ChangeKind::Updated,
+            version: 2,
+            organization: None,
+            public: true,
+            at: chrono::Utc::now(),
+        };
+        changes::append(app.db.connection(), &change).await.unwrap();
+        let mut answer = get(&app.router, MAP, &[]).await;
+        for _ in 0..100 {
+            if answer.2 != first {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            answer = get(&app.router, MAP, &[]).await;
+        }
+        let (status, headers, body) = answer;
+        assert_eq!(status, StatusCode::OK, "{label}");
+        assert_ne!(text(&headers, header::ETAG), etag, "{label}");
+        let map: Value = serde_json::from_slice(&body).unwrap();
+        let names: Vec<&str> = map["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["properties"]["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names.len(), 3, "{label}");
+        assert!(
+            names.iter().all(|name| name.ends_with(" (renamed)")),
+            "{label}: {names:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn places_open_now_change_with_the_minute() {
+    for app in apps().await {
+        let label = &app.test_db.label;
+        let (_, open_now, _) = get(&app.router, "/data/places.geojson?openNow=true", &[]).await;
+        assert_eq!(
+            text(&open_now, header::CACHE_CONTROL),
+            "public, max-age=60",
+            "{label}"
+        );
+        let (_, all, _) = get(&app.router, "/data/places.geojson?openNow=false", &[]).await;
+        assert_eq!(
+            text(&all, header::CACHE_CONTROL),
+            "public, max-age=300",
+            "{label}"
+        );
+    }
+}

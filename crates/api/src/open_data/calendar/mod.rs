@@ -61,9 +61,7 @@ pub(crate) async fn agenda(
     match agenda_calendar(&export, &uri).await {
         Ok((text, next)) => {
             let link = next_link(&export, &uri, next.as_deref());
-            let mut response = export.body(CONTENT_TYPE, text).await;
-            response.headers_mut().extend(link);
-            response
+            export.body(CONTENT_TYPE, text, link).await
         }
         Err(error) => export_error(error),
     }
@@ -124,7 +122,7 @@ pub(crate) async fn one(
         Err(answer) => return answer,
     };
     match event_calendar(&export, &file, &uri).await {
-        Ok(text) => export.body(CONTENT_TYPE, text).await,
+        Ok(text) => export.body(CONTENT_TYPE, text, HeaderMap::new()).await,
         Err(error) => export_error(error),
     }
 }

@@ -550,7 +550,11 @@ pub(crate) async fn item(
         Err(answer) => return answer,
     };
     match of_item(&state, &export.scope, global_id).await {
-        Ok(document) => export.body(CONTENT_TYPE, document.to_string()).await,
+        Ok(document) => {
+            export
+                .body(CONTENT_TYPE, document.to_string(), HeaderMap::new())
+                .await
+        }
         Err(error) => export_error(error),
     }
 }

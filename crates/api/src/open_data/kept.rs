@@ -1,0 +1,115 @@
+//! Answers of exports kept in memory under their validator, so that the same export asked
+//! again costs what a revalidation costs: the change log's public mark, and no rendering.
+//!
+//! An export's validator is made of its path and query, the public mark of the change log
+//! and, for exports that change with time, the minute (see `respond`). A kept answer is
+//! found only under the validator it was made with: a public write moves the mark, so the
+//! next request looks for another key and renders the answer anew. Nothing is ever
+//! invalidated; what is no longer asked for is evicted, the least used first, within a
+//! bound in bytes. Answers sent as a stream (tables) are not kept.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::http::HeaderMap;
+use moka::notification::RemovalCause;
+use moka::sync::Cache;
+
+/// How long an answer nobody asks for is kept: answers that change every minute are never
+/// found after it anyway.
+const IDLE_FOR: Duration = Duration::from_secs(600);
+
+/// One kept answer: its media type, its body and the headers that belong to it (`Link`).
+pub(crate) struct Kept {
+    pub content_type: &'static str,
+    pub body: Bytes,
+    pub headers: HeaderMap,
+}
+
+/// The answers of exports by validator, bounded in bytes.
+#[derive(Clone)]
+pub(crate) struct KeptAnswers {
+    /// `None` when no memory is given to it.
+    entries: Option<Cache<Arc<str>, Arc<Kept>>>,
+    /// The largest answer kept: an eighth of the whole, so that one large export does not
+    /// push out every other.
+    largest: usize,
+}
+
+impl KeptAnswers {
+    /// Answers within `capacity` bytes; `0` keeps none.
+    pub(crate) fn new(capacity: u64) -> Self {
+        let entries = (capacity > 0).then(|| {
+            Cache::builder()
+                .max_capacity(capacity)
+                .weigher(|key: &Arc<str>, kept: &Arc<Kept>| {
+                    let bytes = key.len() + kept.body.len() + 256;
+                    u32::try_from(bytes).unwrap_or(u32::MAX)
+                })
+                .time_to_idle(IDLE_FOR)
+                .eviction_listener(|_, _, cause| {
+                    if cause == RemovalCause::Size {
+                        metrics::counter!("capitole_export_cache_evictions_total").increment(1);
+                    }
+                })
+                .build()
+        });
+        Self {
+            entries,
+            largest: usize::try_from(capacity / 8).unwrap_or(usize::MAX),
+        }
+    }
+
+    /// The answer kept under this validator, counted as a hit or a miss.
+    pub(crate) fn find(&self, tag: &str) -> Option<Arc<Kept>> {
+        let entries = self.entries.as_ref()?;
+        let found = entries.get(tag);
+        let outcome = if found.is_some() { "hit" } else { "miss" };
+        metrics::counter!("capitole_export_cache_requests_total", "outcome" => outcome)
+            .increment(1);
+        found
+    }
+
+    /// Keeps an answer under its validator, unless it is larger than an answer may be.
+    pub(crate) fn keep(&self, tag: &str, kept: Kept) {
+        if let Some(entries) = &self.entries
+            && kept.body.len() <= self.largest
+        {
+            entries.insert(Arc::from(tag), Arc::new(kept));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(bytes: usize) -> Kept {
+        Kept {
+            content_type: "text/plain",
+            body: Bytes::from(vec![b'x'; bytes]),
+            headers: HeaderMap::new(),
+        }
+    }
+
+    #[test]
+    fn an_answer_is_found_under_its_validator_only() {
+        let kept = KeptAnswers::new(1 << 20);
+        kept.keep("a", answer(10));
+        assert_eq!(kept.find("a").map(|k| k.body.len()), Some(10));
+        assert!(kept.find("b").is_none());
+    }
+
+    #[test]
+    fn no_memory_keeps_nothing_and_a_large_answer_is_not_kept() {
+        let none = KeptAnswers::new(0);
+        none.keep("a", answer(10));
+        assert!(none.find("a").is_none());
+        let small = KeptAnswers::new(8_000);
+        small.keep("large", answer(1_001));
+        small.keep("small", answer(999));
+        assert!(small.find("large").is_none());
+        assert!(small.find("small").is_some());
+    }
+}
