@@ -284,6 +284,16 @@ python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); assert d["type"]
   "$work/places.geojson" || check=NOT-GEOJSON
 measure "places.geojson within 2 km" 2 "$check" "$geojson_url"
 
+# The same exports asked for by re-users who each ask for something else: a centre or an
+# end picked at random per request (oha --rand-regex-url; its dots are literal), so that
+# nearly every answer is rendered anew rather than found among the kept answers.
+ics_random="$BASE/feeds/events.ics\?startsBefore=${month_ahead%:*:*}:[0-5][0-9]:[0-5][0-9]Z"
+geojson_random="$BASE/data/places.geojson\?near=43.60[0-9][0-9],1.44[0-9][0-9],2000"
+log "[open data] events.ics, next 30 days, a different end each time: $DURATION, $CONNECTIONS connections"
+measure "events.ics, each rendered" 2 "$check" --rand-regex-url "$ics_random"
+log "[open data] places.geojson within 2 km, a different centre each time: $DURATION, $CONNECTIONS connections"
+measure "places.geojson, each rendered" 2 "$check" --rand-regex-url "$geojson_random"
+
 log "[open data] places.geojson revalidated (If-None-Match): $DURATION, $CONNECTIONS connections"
 etag=$(awk 'tolower($1) == "etag:" { sub(/\r$/, ""); $1 = ""; sub(/^ /, ""); print }' "$work/geojson.headers")
 check=ok
