@@ -275,19 +275,22 @@ pub async fn head(db: &Database, now: DateTime<Utc>) -> Result<ChangePosition, S
 /// in log order (with when it was written), and the newest public entry committed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PublicMark {
-    last: ChangePosition,
+    /// `None` while no public entry may be read yet (on PostgreSQL, while a transaction
+    /// older than every public entry is still running anywhere on the server).
+    last: Option<ChangePosition>,
     newest: i64,
 }
 
 impl PublicMark {
-    /// When the last entry readers of the log can see was written.
-    pub fn at(&self) -> DateTime<Utc> {
-        self.last.at
+    /// When the last entry readers of the log can see was written, if there is one.
+    pub fn at(&self) -> Option<DateTime<Utc>> {
+        self.last.map(|last| last.at)
     }
 
     /// The mark as an opaque text: a different text means the public data may differ.
     pub fn encode(&self) -> String {
-        format!("{}.{}", self.last.encode(), self.newest)
+        let last = self.last.map(|last| last.encode()).unwrap_or_default();
+        format!("{last}.{}", self.newest)
     }
 }
 
@@ -295,32 +298,34 @@ impl PublicMark {
 /// entry. Any public change that commits moves it: on PostgreSQL, the newest committed
 /// entry moves at once, and the last readable entry once every transaction older than the
 /// change's has ended (as for readers of [`page`]), which catches a change that commits
-/// after a newer one.
+/// after a newer one. One statement, which always answers one row.
 pub async fn public_mark(db: &Database) -> Result<Option<PublicMark>, StorageError> {
     let mut sql = Sql::new(db.db_backend());
-    sql.push("SELECT c.tx, c.position, c.at, (SELECT MAX(n.position) FROM change_log n WHERE n.public = ")
+    sql.push("SELECT (SELECT MAX(n.position) FROM change_log n WHERE n.public = ")
         .bind(true)
-        .push(") AS newest FROM change_log c WHERE c.public = ")
+        .push(") AS newest, c.tx, c.position, c.at FROM (SELECT 1 AS one) o LEFT JOIN (SELECT c.tx, c.position, c.at FROM change_log c WHERE c.public = ")
         .bind(true);
     push_horizon(&mut sql);
-    sql.push(" ORDER BY c.tx DESC, c.position DESC LIMIT 1");
+    sql.push(" ORDER BY c.tx DESC, c.position DESC LIMIT 1) c ON 1 = 1");
     #[derive(sea_orm::FromQueryResult)]
     struct Mark {
-        tx: i64,
-        position: i64,
-        at: DateTime<Utc>,
         newest: Option<i64>,
+        tx: Option<i64>,
+        position: Option<i64>,
+        at: Option<DateTime<Utc>>,
     }
     let mark = Mark::find_by_statement(sql.build())
         .one(db.connection())
         .await?;
-    Ok(mark.map(|m| PublicMark {
-        last: ChangePosition {
-            tx: m.tx,
-            position: m.position,
-            at: m.at,
-        },
-        newest: m.newest.unwrap_or(m.position),
+    Ok(mark.and_then(|m| {
+        let last = match (m.tx, m.position, m.at) {
+            (Some(tx), Some(position), Some(at)) => Some(ChangePosition { tx, position, at }),
+            _ => None,
+        };
+        Some(PublicMark {
+            last,
+            newest: m.newest?,
+        })
     }))
 }
 

@@ -343,7 +343,7 @@ pub(crate) async fn catalog(
     };
     match read.await {
         Ok((mark, extent)) => {
-            let document = document(&state, mark.map(|m| m.at()), extent.as_ref());
+            let document = document(&state, mark.and_then(|m| m.at()), extent.as_ref());
             export
                 .body(
                     super::jsonld::CONTENT_TYPE,

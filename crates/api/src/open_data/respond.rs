@@ -135,7 +135,9 @@ impl OpenData {
         let tag = URL_SAFE_NO_PAD.encode(&digest.finalize()[..18]);
         let etag = HeaderValue::from_str(&format!("W/\"{tag}\""))
             .unwrap_or_else(|_| HeaderValue::from_static("W/\"0\""));
-        let changed = mark.map_or(DateTime::UNIX_EPOCH, |m| m.at());
+        // No public change ever: nothing changed since the epoch. Public changes none of
+        // which may be read yet: when is not known, so now.
+        let changed = mark.map_or(DateTime::UNIX_EPOCH, |m| m.at().unwrap_or(now));
         let modified = match freshness {
             Freshness::Minute => changed.max(minute),
             Freshness::Stable => changed,
