@@ -13,7 +13,7 @@ use std::time::Duration;
 use capitole_api::scheduler::Schedule;
 use capitole_api::{
     HttpSettings, IpNetwork, Licence, OpenDataSettings, PersistedQuerySettings, QueryLimits,
-    RateLimitSettings, TierBudgets, TrustedProxies,
+    RateLimitSettings, ResponseCacheSettings, TierBudgets, TrustedProxies,
 };
 use capitole_domain::change::{DEFAULT_RETENTION_DAYS, Retention};
 use capitole_persistence::ConnectSettings;
@@ -132,6 +132,20 @@ pub(crate) struct ServeArgs {
     open_data: OpenDataArgs,
     #[command(flatten)]
     persisted_queries: PersistedQueryArgs,
+    #[command(flatten)]
+    response_cache: ResponseCacheArgs,
+}
+
+/// Answers to public queries kept by each replica (`docs/http.md`: "Response cache").
+#[derive(Args, Debug)]
+struct ResponseCacheArgs {
+    /// The memory, in MiB, each replica gives to answers of public queries; 0 keeps none.
+    #[arg(long, env = "CAPITOLE_RESPONSE_CACHE_MIB", default_value_t = 32, value_parser = clap::value_parser!(u64).range(0..=65_536))]
+    response_cache_mib: u64,
+    /// How often, in milliseconds, each replica reads the change log's new entries to
+    /// forget the answers they change.
+    #[arg(long, env = "CAPITOLE_RESPONSE_CACHE_FOLLOW_MS", default_value_t = 100, value_parser = clap::value_parser!(u64).range(10..=60_000))]
+    response_cache_follow_ms: u64,
 }
 
 /// Where documents registered under their hash are kept (`docs/http.md`: "Caching").
@@ -237,6 +251,10 @@ impl ServeArgs {
                 kept_bytes: self.open_data.export_cache_mib << 20,
             },
             persisted_queries: PersistedQuerySettings::from(&self.persisted_queries),
+            response_cache: ResponseCacheSettings {
+                bytes: self.response_cache.response_cache_mib << 20,
+                follow_every: Duration::from_millis(self.response_cache.response_cache_follow_ms),
+            },
         }
     }
 

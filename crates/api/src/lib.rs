@@ -26,7 +26,10 @@ mod types;
 
 pub use context::ApiContext;
 pub use error::{ApiError, ErrorCode};
-pub use http::{Application, HttpSettings, IpNetwork, PersistedQuerySettings, TrustedProxies};
+pub use http::{
+    Application, HttpSettings, IpNetwork, PersistedQuerySettings, ResponseCacheSettings,
+    TrustedProxies,
+};
 pub use limits::{CREDENTIAL_COST, QueryLimits};
 pub use open_data::{Licence, OpenDataSettings};
 pub use rate_limit::{Clock, RateLimitSettings, RateSubject, TierBudgets};

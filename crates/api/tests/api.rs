@@ -87,6 +87,8 @@ mod open_data;
 mod paging;
 #[path = "api/relations.rs"]
 mod relations;
+#[path = "api/responses.rs"]
+mod responses;
 #[path = "api/sign_in.rs"]
 mod sign_in;
 #[path = "api/vocabulary.rs"]

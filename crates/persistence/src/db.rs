@@ -126,6 +126,23 @@ impl Database {
         Ok(sea_orm::TransactionTrait::begin_with_options(&self.connection, options).await?)
     }
 
+    /// The same pool for the service's own background work (following the change log),
+    /// whose statements [`Database::statement_count`] of this handle does not count; the
+    /// `capitole_db_statements_total` metric still does.
+    pub fn background(&self) -> Self {
+        let mut connection = self.connection.clone();
+        let statements = Arc::new(AtomicU64::new(0));
+        let counter = Arc::clone(&statements);
+        connection.set_metric_callback(move |_info| {
+            counter.fetch_add(1, Ordering::Relaxed);
+            metrics::counter!("capitole_db_statements_total").increment(1);
+        });
+        Self {
+            connection,
+            statements,
+        }
+    }
+
     /// SQL statements run through this pool since it was opened.
     pub fn statement_count(&self) -> u64 {
         self.statements.load(Ordering::Relaxed)

@@ -12,6 +12,8 @@ pub(crate) use client::Peer;
 pub use client::{IpNetwork, TrustedProxies};
 pub use graphiql::GRAPHIQL_CDN;
 pub use graphql::persisted::PersistedQuerySettings;
+use graphql::responses::ResponseCache;
+pub use graphql::responses::ResponseCacheSettings;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -88,6 +90,9 @@ pub struct HttpSettings {
     /// Where documents registered under their hash are kept (automatic persisted queries);
     /// in Redis too when `rate_limit.redis_url` is set.
     pub persisted_queries: PersistedQuerySettings,
+    /// How many answers to public queries each replica keeps, and how often it follows
+    /// the change log that says when they change.
+    pub response_cache: ResponseCacheSettings,
 }
 
 impl Default for HttpSettings {
@@ -108,6 +113,7 @@ impl Default for HttpSettings {
             metrics_operations: Vec::new(),
             metrics_unlisted_operations: 50,
             persisted_queries: PersistedQuerySettings::default(),
+            response_cache: ResponseCacheSettings::default(),
         }
     }
 }
@@ -151,6 +157,7 @@ fn routes(api: ApiContext, settings: &HttpSettings, limiter: RateLimiter) -> Rou
             &settings.metrics_operations,
             settings.metrics_unlisted_operations,
         ),
+        responses: ResponseCache::new(&settings.response_cache, &api.db),
         api,
         body_limit: settings.body_limit,
         open_data: open_data.clone(),

@@ -18,10 +18,12 @@ use async_graphql_value::{ConstValue, Value};
 use capitole_domain::paging::PageSize;
 
 mod credentials;
+mod reads;
 mod violation;
 
 pub use credentials::CREDENTIAL_COST;
 use credentials::CREDENTIAL_MUTATIONS;
+pub(crate) use reads::Reads;
 pub(crate) use violation::Violation;
 
 /// How many items a list of objects without `first` (a place's categories, an article's

@@ -631,8 +631,18 @@ async fn scheduled_articles_are_published_once_by_competing_replicas() {
             logged as usize, due_count,
             "{label}: one change log entry per article"
         );
+        // Readers see the publications once the replica's response cache has read them
+        // in the change log (see "Response cache" in docs/http.md).
         for id in &ids {
-            assert!(node_title(&app, None, id).await.is_string(), "{label}");
+            let mut title = node_title(&app, None, id).await;
+            for _ in 0..200 {
+                if title.is_string() {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                title = node_title(&app, None, id).await;
+            }
+            assert!(title.is_string(), "{label}");
         }
         // Nothing is left to publish.
         assert!(

@@ -9,6 +9,7 @@ use capitole_persistence::changes::{self, NewChange};
 use serde_json::Value;
 use tower::ServiceExt;
 
+use super::responses::public_change;
 use super::{HttpSettings, apps, budget, limited_app};
 
 const FEED: &str = "/feeds/news.atom?limit=5";
@@ -184,16 +185,9 @@ async fn an_export_is_rendered_once_for_each_state_of_the_public_data() {
         );
 
         // A public change in the log: the answer is made again, from the data as it is.
-        let change = NewChange {
-            kind: ItemKind::Place,
-            id: uuid::Uuid::now_v7(),
-            change: ChangeKind::Updated,
-            version: 2,
-            organization: None,
-            public: true,
-            at: chrono::Utc::now(),
-        };
-        changes::append(app.db.connection(), &change).await.unwrap();
+        changes::append(app.db.connection(), &public_change(ItemKind::Place))
+            .await
+            .unwrap();
         let mut answer = get(&app.router, MAP, &[]).await;
         for _ in 0..100 {
             if answer.2 != first {

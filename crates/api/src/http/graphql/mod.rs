@@ -16,6 +16,7 @@ mod documents;
 pub(crate) mod identify;
 pub(crate) mod negotiate;
 pub(crate) mod persisted;
+pub(crate) mod responses;
 mod stages;
 pub(super) mod state;
 
@@ -35,6 +36,7 @@ use answers::{not_acceptable, request_error};
 use caching::Cacheability;
 use identify::rate_subject;
 use negotiate::{MediaType, negotiate};
+use responses::Audience;
 use stages::{Call, Checked, Params};
 use state::GraphqlState;
 
@@ -181,16 +183,36 @@ async fn execute(
             (true, capitole_services::Principal::Anonymous) => Cacheability::Shared,
             (true, _) => Cacheability::Personal,
         };
+        let audience = match &principal {
+            _ if !state.responses.enabled() => None,
+            capitole_services::Principal::Anonymous => Some(Audience::Anonymous),
+            capitole_services::Principal::App(_) => Some(Audience::App),
+            _ => None,
+        };
         let Checked {
             request,
             analysis,
             label,
             asked,
-        } = call.check_limits(operation, &subject, over_get).await?;
+            kept,
+            mutation,
+        } = call
+            .check_limits(operation, &subject, over_get, audience)
+            .await?;
         let rate = call.charge_budget(&subject, analysis.cost, &label).await?;
+        if let Some(found) = kept.as_ref().and_then(|(key, _)| state.responses.find(key)) {
+            return Ok(call.respond_kept(&found, &rate, &label, cacheability, headers));
+        }
+        let start = kept.map(|(key, reads)| (key, state.responses.start(reads)));
         let scope = RequestScope::new(&state.api, now, principal, client);
         let mut response = call.run(request, scope, analysis, &rate, &label).await?;
         call.arrange(&mut response, &asked);
+        if mutation {
+            state.responses.written();
+        }
+        if let Some((key, start)) = start {
+            state.responses.keep(key, start, &response);
+        }
         Ok(call.respond(response, &rate, &label, cacheability, headers))
     };
     match stages.await {

@@ -20,12 +20,13 @@ use super::answers::{
 use super::caching::{Cacheability, TaggedBody, etag, matching_tag, not_modified};
 use super::negotiate::MediaType;
 use super::persisted::PersistedQuery;
+use super::responses::{Audience, Kept, ResponseKey, key};
 use super::state::GraphqlState;
 use crate::context::RequestScope;
 use crate::error::ErrorCode;
 use crate::field_order::Asked;
 use crate::http::observability::{record_operation, record_rejection};
-use crate::limits::{Analysis, Violation};
+use crate::limits::{Analysis, Reads, Violation};
 use crate::rate_limit::{RateStatus, RateSubject};
 use capitole_services::Principal;
 
@@ -67,6 +68,10 @@ pub(super) struct Checked {
     pub label: String,
     /// What it asks, in the order the answer lists it.
     pub asked: Asked,
+    /// For a query whose answer may be kept: its key, and what its answer is made of.
+    pub kept: Option<(ResponseKey, Reads)>,
+    /// Whether it is a mutation.
+    pub mutation: bool,
 }
 
 /// One request on its way through the stages: the service that answers it, the media type
@@ -198,6 +203,7 @@ impl<'a> Call<'a> {
         operation: Operation,
         subject: &RateSubject,
         over_get: bool,
+        audience: Option<Audience>,
     ) -> Result<Checked, Response> {
         let Operation {
             query,
@@ -257,6 +263,12 @@ impl<'a> Call<'a> {
             // Registered only once it is known to parse and fit the limits.
             state.persisted.register(&persisted.hash, &query).await;
         }
+        let kept = audience
+            .filter(|_| operation_type == Some(OperationType::Query))
+            .map(|audience| {
+                let reads = state.analyzer.reads(document, name.as_deref());
+                (key(&query, name.as_deref(), &variables, audience), reads)
+            });
         let asked = Asked::new(Arc::clone(&prepared), name.clone(), &variables);
         let mut request = async_graphql::Request::new(query).variables(variables);
         if let Some(name) = name {
@@ -268,6 +280,8 @@ impl<'a> Call<'a> {
             analysis,
             label,
             asked,
+            kept,
+            mutation: operation_type == Some(OperationType::Mutation),
         })
     }
 
@@ -394,25 +408,7 @@ impl<'a> Call<'a> {
             extensions: &response.extensions,
         };
         match serde_json::to_string(&body) {
-            Ok(text) => {
-                let over_get = cacheability != Cacheability::Uncached;
-                let tag = over_get.then(|| etag(text.as_bytes()));
-                if let Some(matched) = tag.as_deref().and_then(|tag| matching_tag(headers, tag)) {
-                    let mut answer = not_modified(&matched, &cache_control);
-                    rate_headers(&mut answer, rate, window);
-                    return answer;
-                }
-                let mut answer = reply_text(StatusCode::OK, self.media, text);
-                rate_headers(&mut answer, rate, window);
-                if let Ok(value) = HeaderValue::from_str(&cache_control) {
-                    answer.headers_mut().insert(header::CACHE_CONTROL, value);
-                }
-                if let Some(value) = tag.and_then(|tag| HeaderValue::from_str(&tag).ok()) {
-                    answer.headers_mut().insert(header::ETAG, value);
-                    answer.extensions_mut().insert(TaggedBody);
-                }
-                answer
-            }
+            Ok(text) => self.send(text, &cache_control, rate, cacheability, headers),
             Err(error) => {
                 tracing::error!(%error, "cannot serialise a response");
                 reply(
@@ -422,6 +418,65 @@ impl<'a> Call<'a> {
                 )
             }
         }
+    }
+
+    /// The answer kept from an earlier request with the same query, as [`Call::respond`]
+    /// would give it: the caller's budget in its body when the answer is not public.
+    pub(super) fn respond_kept(
+        self,
+        kept: &Kept,
+        rate: &RateStatus,
+        label: &str,
+        cacheability: Cacheability,
+        headers: &HeaderMap,
+    ) -> Response {
+        let cache_control = cacheability.header(kept.hints, false);
+        record_operation(label, "ok", self.started);
+        let text = if cache_control.starts_with("public") {
+            format!("{{\"data\":{}}}", kept.data)
+        } else {
+            format!(
+                "{{\"data\":{},\"extensions\":{{\"rateLimit\":{}}}}}",
+                kept.data,
+                rate_extension(rate)
+            )
+        };
+        let mut answer = self.send(text, &cache_control, rate, cacheability, headers);
+        // RFC 9111: the answer comes from a cache, made this long ago.
+        answer
+            .headers_mut()
+            .insert(header::AGE, HeaderValue::from(kept.age_seconds()));
+        answer
+    }
+
+    /// Sends an answer's body with its caching headers (and `304` when `If-None-Match`
+    /// names it) and the caller's budget.
+    fn send(
+        self,
+        text: String,
+        cache_control: &str,
+        rate: &RateStatus,
+        cacheability: Cacheability,
+        headers: &HeaderMap,
+    ) -> Response {
+        let window = self.state.limiter.window_seconds();
+        let over_get = cacheability != Cacheability::Uncached;
+        let tag = over_get.then(|| etag(text.as_bytes()));
+        if let Some(matched) = tag.as_deref().and_then(|tag| matching_tag(headers, tag)) {
+            let mut answer = not_modified(&matched, cache_control);
+            rate_headers(&mut answer, rate, window);
+            return answer;
+        }
+        let mut answer = reply_text(StatusCode::OK, self.media, text);
+        rate_headers(&mut answer, rate, window);
+        if let Ok(value) = HeaderValue::from_str(cache_control) {
+            answer.headers_mut().insert(header::CACHE_CONTROL, value);
+        }
+        if let Some(value) = tag.and_then(|tag| HeaderValue::from_str(&tag).ok()) {
+            answer.headers_mut().insert(header::ETAG, value);
+            answer.extensions_mut().insert(TaggedBody);
+        }
+        answer
     }
 
     /// Answers a request over one of the limits: 400, charged the minimum of 1 point so

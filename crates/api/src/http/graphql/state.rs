@@ -32,4 +32,6 @@ pub(crate) struct GraphqlState {
     pub operation_labels: OperationLabels,
     /// Where the open formats live and whose data they carry, for the `jsonLd` fields.
     pub open_data: std::sync::Arc<crate::open_data::OpenData>,
+    /// Answers to public queries kept until the change log says they changed.
+    pub responses: super::responses::ResponseCache,
 }
