@@ -66,6 +66,14 @@ impl Database {
             .sqlx_logging(false);
         if settings.url.starts_with("postgres") {
             options.statement_timeout(settings.statement_timeout);
+            // Statements are prepared once per connection. PostgreSQL plans a prepared
+            // statement again for each set of values as long as it estimates a value's own
+            // plan cheaper than the generic one, which for Capitole's keyset pages it always
+            // does: the agenda's page spent 0.4 ms planning and 0.6 ms running a custom plan
+            // where the generic one runs in 0.1 ms. The generic plan is planned once.
+            options.map_sqlx_postgres_opts(|postgres| {
+                postgres.options([("plan_cache_mode", "force_generic_plan")])
+            });
         } else {
             options.map_sqlx_sqlite_opts(|sqlite| {
                 sqlite
