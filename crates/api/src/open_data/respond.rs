@@ -29,7 +29,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::OpenData;
-use super::kept::Kept;
+use super::kept::{Encoding, Kept};
 use crate::context::RequestScope;
 use crate::error::{ApiError, ErrorCode};
 use crate::http::graphql::answers::{rate_headers, rate_limited};
@@ -77,6 +77,8 @@ pub(crate) struct Export {
     freshness: Freshness,
     /// The opaque part of the `ETag`, under which the answer is kept.
     tag: String,
+    /// The encoding the client prefers for a whole body.
+    encoding: Option<Encoding>,
     etag: HeaderValue,
     last_modified: HeaderValue,
     /// The caller's budget after the first point.
@@ -155,6 +157,7 @@ impl OpenData {
             subject,
             freshness,
             tag,
+            encoding: Encoding::preferred(headers),
             etag,
             last_modified,
             rate,
@@ -256,29 +259,37 @@ impl Export {
         // its length only.
         let mut body: Vec<u8> = body.into();
         body.shrink_to_fit();
-        let kept = Kept {
-            content_type,
-            body: Bytes::from(body),
-            headers,
-        };
+        let kept = Kept::new(content_type, Bytes::from(body), headers);
         let response = self.answer(&kept).await;
         self.state.kept.keep(&self.tag, kept);
         response
     }
 
-    /// The answer with a whole body, charged by its size.
+    /// The answer with a whole body, charged by its size, compressed in the client's
+    /// preferred encoding (once for every client that asks for the same kept answer).
     async fn answer(&self, kept: &Kept) -> Response {
         let rate = charge_size(&self.state, &self.subject, kept.body.len())
             .await
             .unwrap_or_else(|| self.rate.clone());
+        let encoded = kept.encoded(self.encoding);
+        let body = encoded
+            .as_ref()
+            .map_or_else(|| kept.body.clone(), |(_, bytes)| bytes.clone());
         let mut response = (
             [(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static(kept.content_type),
             )],
-            kept.body.clone(),
+            body,
         )
             .into_response();
+        if let Some((encoding, _)) = encoded {
+            // Already compressed: the service's compression leaves it as it is.
+            response.headers_mut().insert(
+                header::CONTENT_ENCODING,
+                HeaderValue::from_static(encoding.name()),
+            );
+        }
         response.headers_mut().extend(kept.headers.clone());
         self.validators(&mut response);
         rate_headers(&mut response, &rate, self.state.limiter.window_seconds());

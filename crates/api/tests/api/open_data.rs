@@ -183,6 +183,15 @@ async fn an_export_is_rendered_once_for_each_state_of_the_public_data() {
             again.get_all(header::LINK).iter().count() >= 2,
             "{label}: the kept answer keeps its links (next page, licence)"
         );
+        // Compressed for a client that asks, the same body once decoded.
+        for _ in 0..2 {
+            let (_, zipped, bytes) = get(&app.router, MAP, &[("accept-encoding", "gzip")]).await;
+            assert_eq!(text(&zipped, header::CONTENT_ENCODING), "gzip", "{label}");
+            let mut decoded = Vec::new();
+            std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut decoded)
+                .unwrap();
+            assert_eq!(decoded, first, "{label}");
+        }
 
         // A public change in the log: the answer is made again, from the data as it is.
         changes::append(app.db.connection(), &public_change(ItemKind::Place))
