@@ -107,30 +107,49 @@ log "capitole serve on $LISTEN"
 # limit of sign-ups per address, which is raised too. On PostgreSQL, serve needs a
 # configured signing key.
 jwt_key="bench:$(python3 -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())')"
-CAPITOLE_MAIL_DIR="$work/mail" CAPITOLE_JWT_KEYS="$jwt_key" CAPITOLE_RATE_ANONYMOUS=1000000000 CAPITOLE_SIGN_UPS_PER_ADDRESS=1000000 "$BIN" serve >"$work/server.log" 2>&1 &
-server_pid=$!
-ready=
-for _ in $(seq 1 120); do
-  if ! kill -0 "$server_pid" 2>/dev/null; then
-    tail -n 30 "$work/server.log" >&2
-    die "the server exited before becoming ready"
-  fi
-  if curl -fsS -o /dev/null "$BASE/readyz" 2>/dev/null; then ready=1; break; fi
-  sleep 0.5
-done
-[[ -n $ready ]] || { tail -n 30 "$work/server.log" >&2; die "$BASE/readyz not ready after 60 s"; }
-echo "ready (pid $server_pid)"
 
-# Resident memory, sampled every second (kB), for the peak during each query.
+# start_server [NAME=VALUE...]: (re)starts the server with these settings besides the
+# benchmark's own, and waits until it is ready.
+start_server() {
+  if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
+    kill "$server_pid"
+    for _ in $(seq 1 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
+  fi
+  env "$@" CAPITOLE_MAIL_DIR="$work/mail" CAPITOLE_JWT_KEYS="$jwt_key" CAPITOLE_RATE_ANONYMOUS=1000000000 \
+    CAPITOLE_SIGN_UPS_PER_ADDRESS=1000000 "$BIN" serve >>"$work/server.log" 2>&1 &
+  server_pid=$!
+  echo "$server_pid" >"$work/server.pid"
+  local ready=
+  for _ in $(seq 1 120); do
+    if ! kill -0 "$server_pid" 2>/dev/null; then
+      tail -n 30 "$work/server.log" >&2
+      die "the server exited before becoming ready"
+    fi
+    if curl -fsS -o /dev/null "$BASE/readyz" 2>/dev/null; then ready=1; break; fi
+    sleep 0.5
+  done
+  [[ -n $ready ]] || { tail -n 30 "$work/server.log" >&2; die "$BASE/readyz not ready after 60 s"; }
+  echo "ready (pid $server_pid${*:+, $*})"
+}
+# First without the response cache: every query runs (cold).
+start_server CAPITOLE_RESPONSE_CACHE_MIB=0
+
+# Resident memory of the server running now, sampled every second (kB), for the peak
+# during each query.
 rss_log=$work/rss.log
 : >"$rss_log"
 (
-  while kill -0 "$server_pid" 2>/dev/null; do
-    awk '/^VmRSS:/ { print $2 }' "/proc/$server_pid/status" 2>/dev/null >>"$rss_log" || true
+  while [[ -f $work/server.pid ]]; do
+    awk '/^VmRSS:/ { print $2 }' "/proc/$(cat "$work/server.pid")/status" 2>/dev/null >>"$rss_log" || true
     sleep 1
   done
 ) &
 sampler_pid=$!
+
+# SQL statements the server has run (its metrics).
+statements() {
+  curl -fsS "$BASE/metrics" | awk '$1 == "capitole_db_statements_total" { n = $2 } END { print n + 0 }'
+}
 
 # CPU time (clock ticks, utime + stime) of the server, and of every PostgreSQL process
 # (backends serve the pool's connections for the whole run).
@@ -189,7 +208,7 @@ variables=(
   '{}'
 )
 
-# One line per query: name|rps|p50 ms|p99 ms|ok|other|errors|success %|peak RSS MiB|check|capitole ms CPU/request|postgres ms CPU/request
+# One line per query: name|rps|p50 ms|p99 ms|ok|other|errors|success %|peak RSS MiB|check|capitole ms CPU/request|postgres ms CPU/request|SQL statements/request
 results=$work/results
 : >"$results"
 
@@ -204,16 +223,18 @@ measure() {
   rss_from=$(wc -l <"$rss_log")
   cpu_from=$(server_ticks)
   pg_from=$(postgres_ticks)
+  sql_from=$(statements)
   oha -z "$DURATION" -c "$CONNECTIONS" "${oha_flags[@]}" "$@" >"$work/oha-$i.json" ||
     die "oha failed on $name"
   kill -0 "$server_pid" 2>/dev/null || { tail -n 30 "$work/server.log" >&2; die "the server died during $name"; }
   cpu_ticks=$(($(server_ticks) - cpu_from))
   pg_ticks=$(($(postgres_ticks) - pg_from))
+  sql=$(($(statements) - sql_from))
   peak_kb=$(tail -n +"$((rss_from + 1))" "$rss_log" | sort -n | tail -n 1)
 
-  python3 - "$work/oha-$i.json" "$name" "${peak_kb:-0}" "$check" "$cpu_ticks" "$pg_ticks" "$ticks_per_second" "$expected" >>"$results" <<'PY'
+  python3 - "$work/oha-$i.json" "$name" "${peak_kb:-0}" "$check" "$cpu_ticks" "$pg_ticks" "$ticks_per_second" "$expected" "$sql" >>"$results" <<'PY'
 import json, sys
-path, name, peak_kb, check, cpu_ticks, pg_ticks, hz, expected = sys.argv[1:9]
+path, name, peak_kb, check, cpu_ticks, pg_ticks, hz, expected, sql = sys.argv[1:10]
 r = json.load(open(path))
 s = r["summary"]
 pct = r.get("latencyPercentiles") or r.get("latency_percentiles") or {}
@@ -236,32 +257,55 @@ print("|".join([
     check,
     f"{1000.0 * int(cpu_ticks) / int(hz) / ok:.3f}" if ok else "-",
     f"{1000.0 * int(pg_ticks) / int(hz) / ok:.3f}" if ok else "-",
+    f"{int(sql) / ok:.2f}" if ok else "-",
 ]))
 for k, v in (r.get("errorDistribution") or {}).items():
     print(f"  oha error: {v} x {k}", file=sys.stderr)
 PY
-  IFS='|' read -r _ rps p50 p99 ok other errors success _ _ cpu pg < <(tail -n 1 "$results")
-  echo "requests/s: $rps   p50: $p50 ms   p99: $p99 ms   as expected ($expected): $ok   other statuses: $other   errors: $errors   success: $success %   CPU per request: capitole $cpu ms, postgres $pg ms"
+  IFS='|' read -r _ rps p50 p99 ok other errors success _ _ cpu pg sql < <(tail -n 1 "$results")
+  echo "requests/s: $rps   p50: $p50 ms   p99: $p99 ms   as expected ($expected): $ok   other statuses: $other   errors: $errors   success: $success %   CPU per request: capitole $cpu ms, postgres $pg ms   SQL statements per request: $sql"
 }
 
-for i in "${!queries[@]}"; do
-  name=${names[$i]}
-  payload=$(body "${queries[$i]}" "${variables[$i]}")
-  log "[$((i + 1))/${#queries[@]}] $name: $DURATION, $CONNECTIONS connections"
+# Each query twice: cold (the server runs it every time), then warm (the same server
+# with its response cache, as deployed: the same query asked again is answered from it).
+for pass in cold warm; do
+  if [[ $pass == warm ]]; then start_server; fi
+  for i in "${!queries[@]}"; do
+    name="${names[$i]} ($pass)"
+    payload=$(body "${queries[$i]}" "${variables[$i]}")
+    log "[$((i + 1))/${#queries[@]}] $name: $DURATION, $CONNECTIONS connections"
 
-  # One checked request first: GraphQL errors come back as 200 and would pass unnoticed.
-  graphql=ok
-  check=$(post "$payload" 2>&1) || check="HTTP failure: $check"
-  if ! python3 -c 'import json, sys; r = json.load(sys.stdin); sys.exit(1 if r.get("errors") or not r.get("data") else 0)' \
-    <<<"$check" 2>/dev/null; then
-    graphql=ERRORS
-    echo "warning: this query does not answer cleanly: ${check:0:400}" >&2
-  fi
-  measure "$name" 2 "$graphql" -m POST \
-    -H 'content-type: application/json' \
-    -H 'accept: application/graphql-response+json, application/json' \
-    -d "$payload" "$BASE/graphql"
+    # One checked request first: GraphQL errors come back as 200 and would pass unnoticed.
+    graphql=ok
+    check=$(post "$payload" 2>&1) || check="HTTP failure: $check"
+    if ! python3 -c 'import json, sys; r = json.load(sys.stdin); sys.exit(1 if r.get("errors") or not r.get("data") else 0)' \
+      <<<"$check" 2>/dev/null; then
+      graphql=ERRORS
+      echo "warning: this query does not answer cleanly: ${check:0:400}" >&2
+    fi
+    measure "$name" 2 "$graphql" -m POST \
+      -H 'content-type: application/json' \
+      -H 'accept: application/graphql-response+json, application/json' \
+      -d "$payload" "$BASE/graphql"
+  done
 done
+
+# The news page again, warm, while the newest article is renamed every 100 ms by another
+# process (each write one transaction with its change-log entry, as a replica commits
+# it): the throughput that is left, and how long each write takes to show in the page.
+for i in "${!names[@]}"; do [[ ${names[$i]} == "news(first:20)" ]] && news_index=$i; done
+news_payload=$(body "${queries[$news_index]}" "${variables[$news_index]}")
+log "[news under writes] news(first:20) (warm), a write every 100 ms: $DURATION, $CONNECTIONS connections"
+python3 bench/news-writes.py "$BASE" "$DB_URL" "${DURATION%s}" "${queries[$news_index]}" \
+  >"$work/writes.out" 2>"$work/writes.err" &
+writer_pid=$!
+measure "news(first:20) (warm, writes)" 2 ok -m POST \
+  -H 'content-type: application/json' \
+  -H 'accept: application/graphql-response+json, application/json' \
+  -d "$news_payload" "$BASE/graphql"
+wait "$writer_pid" || die "the news writer failed: $(cat "$work/writes.err")"
+writes_line="news under writes: $(cat "$work/writes.out")"
+echo "$writes_line"
 
 # --- open data ------------------------------------------------------------------------------
 # The agenda of the next 30 days as iCalendar, the places within 2 km as GeoJSON, and a
@@ -361,7 +405,7 @@ echo "load: $DURATION per query, $CONNECTIONS connections"
 echo
 python3 - "$results" <<'PY'
 import sys
-head = ["query", "req/s", "p50 ms", "p99 ms", "ok", "other", "errors", "success %", "peak RSS MiB", "check", "capitole CPU ms/req", "postgres CPU ms/req"]
+head = ["query", "req/s", "p50 ms", "p99 ms", "ok", "other", "errors", "success %", "peak RSS MiB", "check", "capitole CPU ms/req", "postgres CPU ms/req", "SQL/req"]
 rows = [head] + [line.rstrip("\n").split("|") for line in open(sys.argv[1]) if "|" in line]
 widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
 for n, r in enumerate(rows):
@@ -370,6 +414,7 @@ for n, r in enumerate(rows):
         print("  ".join("-" * w for w in widths))
 PY
 echo "$checkin_line (rows stored: $stored, none lost or duplicated)"
+echo "$writes_line"
 printf '%s\n' "${csv_lines[@]}"
 echo
 awk -v kb="${hwm_kb:-0}" 'BEGIN { printf "server peak RSS over the whole run (VmHWM): %.1f MiB\n", kb / 1024 }'
