@@ -266,10 +266,13 @@ PY
   echo "requests/s: $rps   p50: $p50 ms   p99: $p99 ms   as expected ($expected): $ok   other statuses: $other   errors: $errors   success: $success %   CPU per request: capitole $cpu ms, postgres $pg ms   SQL statements per request: $sql"
 }
 
-# Each query twice: cold (the server runs it every time), then warm (the same server
-# with its response cache, as deployed: the same query asked again is answered from it).
-for pass in cold warm; do
+# Each query four times: cold (the server runs it every time), then warm (the same
+# server with its response cache, as deployed: the same query asked again is answered
+# from it); each with compression (oha asks for it, as browsers do) and without.
+for pass in cold "cold, identity" warm "warm, identity"; do
   if [[ $pass == warm ]]; then start_server; fi
+  encoding=()
+  [[ $pass == *identity ]] && encoding=(--disable-compression)
   for i in "${!queries[@]}"; do
     name="${names[$i]} ($pass)"
     payload=$(body "${queries[$i]}" "${variables[$i]}")
@@ -283,7 +286,7 @@ for pass in cold warm; do
       graphql=ERRORS
       echo "warning: this query does not answer cleanly: ${check:0:400}" >&2
     fi
-    measure "$name" 2 "$graphql" -m POST \
+    measure "$name" 2 "$graphql" "${encoding[@]}" -m POST \
       -H 'content-type: application/json' \
       -H 'accept: application/graphql-response+json, application/json' \
       -d "$payload" "$BASE/graphql"
