@@ -48,45 +48,11 @@ if [[ "$(node -p 'require(process.argv[1]).version' "$ws_module/package.json" 2>
   npm install --prefix "$cache/node" --no-save --no-audit --no-fund --silent "ws@$ws_version"
 fi
 
-binary=${CAPITOLE_BIN:-}
-if [[ -z "$binary" ]]; then
-  log "building capitole"
-  (cd "$root" && cargo build --quiet --bin capitole)
-  binary=$target/debug/capitole
-fi
-
-work=$(mktemp -d)
-server=''
-chrome=''
-cleanup() {
-  local pid
-  for pid in $chrome $server; do
-    kill "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-# wait_for_line SECONDS FILE PATTERN: prints the first line of FILE matching PATTERN.
-wait_for_line() {
-  local i
-  for ((i = 0; i < $1 * 10; i++)); do
-    if grep -m 1 -E "$3" "$2" 2>/dev/null; then return 0; fi
-    sleep 0.1
-  done
-  return 1
-}
+# shellcheck source=scripts/demo-server.sh
+source "$root/scripts/demo-server.sh"
 
 log "serving the demo city with local GraphiQL assets"
-CAPITOLE_DATABASE_URL="sqlite://$work/capitole.db?mode=rwc" \
-  CAPITOLE_GRAPHIQL_ASSETS="$cache/assets" CAPITOLE_LOG=info NO_COLOR=1 \
-  "$binary" serve --demo --listen 127.0.0.1:0 >"$work/server.log" 2>&1 &
-server=$!
-line=$(wait_for_line 120 "$work/server.log" 'listening on http://') ||
-  { cat "$work/server.log" >&2; die "the server did not start"; }
-base=$(grep -oE 'http://127\.0\.0\.1:[0-9]+' <<<"$line" | head -n 1)
-echo "server at $base"
+serve_demo 0 CAPITOLE_GRAPHIQL_ASSETS="$cache/assets"
 
 policy=$(curl -sS -o /dev/null -D - "$base/graphiql" | tr -d '\r' |
   sed -n 's/^content-security-policy: //Ip')
@@ -98,7 +64,7 @@ log "opening $base/graphiql in $("$browser" --version 2>/dev/null | head -n 1)"
   --disable-background-networking --disable-component-update --disable-sync \
   --user-data-dir="$work/profile" --remote-debugging-port=0 about:blank \
   >"$work/browser.log" 2>&1 &
-chrome=$!
+stop_on_exit+=("$!")
 for ((i = 0; i < 300; i++)); do
   [[ -s "$work/profile/DevToolsActivePort" ]] && break
   sleep 0.1

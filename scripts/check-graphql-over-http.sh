@@ -48,42 +48,11 @@ if [[ "$(installed graphql-http)" != "$graphql_http_version" || "$(installed gra
     "graphql-http@$graphql_http_version" "graphql@$graphql_version"
 fi
 
-binary=${CAPITOLE_BIN:-}
-if [[ -z "$binary" ]]; then
-  log "building capitole"
-  (cd "$root" && cargo build --quiet --bin capitole)
-  binary=$target/debug/capitole
-fi
-
-work=$(mktemp -d)
-server=''
-cleanup() {
-  if [[ -n "$server" ]]; then
-    kill "$server" 2>/dev/null || true
-    wait "$server" 2>/dev/null || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-# wait_for_line SECONDS FILE PATTERN: prints the first line of FILE matching PATTERN.
-wait_for_line() {
-  local i
-  for ((i = 0; i < $1 * 10; i++)); do
-    if grep -m 1 -E "$3" "$2" 2>/dev/null; then return 0; fi
-    sleep 0.1
-  done
-  return 1
-}
+# shellcheck source=scripts/demo-server.sh
+source "$root/scripts/demo-server.sh"
 
 log "serving the demo city"
-CAPITOLE_DATABASE_URL="sqlite://$work/capitole.db?mode=rwc" CAPITOLE_LOG=info NO_COLOR=1 \
-  "$binary" serve --demo --listen 127.0.0.1:0 >"$work/server.log" 2>&1 &
-server=$!
-line=$(wait_for_line 120 "$work/server.log" 'listening on http://') ||
-  { cat "$work/server.log" >&2; die "the server did not start"; }
-base=$(grep -oE 'http://127\.0\.0\.1:[0-9]+' <<<"$line" | head -n 1)
-echo "server at $base"
+serve_demo 0
 
 log "auditing $base/graphql and comparing answers with graphql-js"
 node "$root/scripts/graphql-over-http.cjs" "$modules" "$base/graphql" \

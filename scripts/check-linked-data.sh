@@ -53,46 +53,14 @@ if [[ "$(installed typescript)" != "$typescript_version" ||
     "typescript@$typescript_version" "schema-dts@$schema_dts_version" "jsonld@$jsonld_version"
 fi
 
-binary=${CAPITOLE_BIN:-}
-if [[ -z "$binary" ]]; then
-  log "building capitole"
-  (cd "$root" && cargo build --quiet --bin capitole)
-  binary=$target/debug/capitole
-fi
-
-work=$(mktemp -d)
-server=''
-cleanup() {
-  if [[ -n "$server" ]]; then
-    kill "$server" 2>/dev/null || true
-    wait "$server" 2>/dev/null || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-# wait_for_line SECONDS FILE PATTERN: prints the first line of FILE matching PATTERN.
-wait_for_line() {
-  local i
-  for ((i = 0; i < $1 * 10; i++)); do
-    if grep -m 1 -E "$3" "$2" 2>/dev/null; then return 0; fi
-    sleep 0.1
-  done
-  return 1
-}
+# shellcheck source=scripts/demo-server.sh
+source "$root/scripts/demo-server.sh"
 
 log "serving the demo city"
 # The port is chosen by the system, so the public address is told once it is known: the
 # documents' links must be the ones a client can follow. A first run finds a free port.
 port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
-base="http://127.0.0.1:$port"
-CAPITOLE_DATABASE_URL="sqlite://$work/capitole.db?mode=rwc" CAPITOLE_LOG=info NO_COLOR=1 \
-  CAPITOLE_PUBLIC_URL="$base" \
-  "$binary" serve --demo --listen "127.0.0.1:$port" >"$work/server.log" 2>&1 &
-server=$!
-wait_for_line 120 "$work/server.log" 'listening on http://' >/dev/null ||
-  { cat "$work/server.log" >&2; die "the server did not start"; }
-echo "server at $base"
+serve_demo "$port" CAPITOLE_PUBLIC_URL="http://127.0.0.1:$port"
 
 log "reading the documents and the catalogue"
 node "$root/scripts/linked-data.cjs" "$modules" "$base" "$work/check"
