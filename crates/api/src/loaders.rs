@@ -10,7 +10,7 @@ use capitole_persistence::PageRequest;
 use capitole_persistence::articles::{self, ArticleVisibility};
 use capitole_persistence::entities::{
     article, category, check_in, event, event_occurrence, neighborhood, organization, place,
-    place_stat, social_post, tip,
+    social_post, tip,
 };
 use capitole_persistence::events::{self, AgendaRow, OccurrenceWindow};
 use capitole_persistence::publishers::{self, Published};
@@ -164,33 +164,51 @@ grouped_loader!(
     PlacesOfArticle => Vec<Uuid>, |db, _b, ids| articles::places_of(db, &ids)
 );
 
-/// The counters of a place (absent when nothing happened there yet).
+/// The counters of a place (absent when nothing happened there yet), with who is there
+/// now when `here_now` is asked: keys of either sort share one statement per sort.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) struct StatsOfPlace(pub Uuid);
+pub(crate) struct StatsOfPlace {
+    pub place_id: Uuid,
+    pub here_now: bool,
+}
 
 impl Loader<StatsOfPlace> for Batcher {
-    type Value = place_stat::Model;
+    type Value = check_ins::PlaceFigures;
     type Error = LoadError;
 
     async fn load(
         &self,
         keys: &[StatsOfPlace],
-    ) -> Result<HashMap<StatsOfPlace, place_stat::Model>, LoadError> {
-        let ids = uuids(keys, |k| k.0);
-        let rows = check_ins::stats_of(&self.db, &ids)
-            .await
-            .map_err(Arc::new)?;
-        Ok(keyed(rows, |s| s.place_id, StatsOfPlace))
+    ) -> Result<HashMap<StatsOfPlace, check_ins::PlaceFigures>, LoadError> {
+        let mut out = HashMap::with_capacity(keys.len());
+        for here_now in [false, true] {
+            let ids: Vec<Uuid> = keys
+                .iter()
+                .filter(|k| k.here_now == here_now)
+                .map(|k| k.place_id)
+                .collect();
+            if ids.is_empty() {
+                continue;
+            }
+            let since = here_now.then(|| self.now - capitole_domain::community::HERE_NOW_WINDOW);
+            let rows = check_ins::stats_of(&self.db, &ids, since)
+                .await
+                .map_err(Arc::new)?;
+            out.extend(rows.into_iter().map(|s| {
+                let key = StatsOfPlace {
+                    place_id: s.stats.place_id,
+                    here_now,
+                };
+                (key, s)
+            }));
+        }
+        Ok(out)
     }
 }
 
 grouped_loader!(
-    /// How many different people checked in at a place in the last hours.
-    HereNow => i64, |db, b, ids| check_ins::here_now(db, &ids, b.now - capitole_domain::community::HERE_NOW_WINDOW)
-);
-grouped_loader!(
-    /// The latest visible tips of a place.
-    LatestTipsOfPlace => Vec<tip::Model>, |db, _b, ids| tips::latest_tips_of_places(db, &ids, LATEST_TIPS + 1)
+    /// The latest visible tips of a place, with their authors' public profiles.
+    LatestTipsOfPlace => Vec<tips::TipWithAuthor>, |db, _b, ids| tips::latest_tips_of_places(db, &ids, LATEST_TIPS + 1)
 );
 grouped_loader!(
     /// What others may know of a person (their name, whether they share their check-ins).

@@ -12,11 +12,14 @@ use capitole_domain::community::{
 use capitole_domain::geo::{Coordinates, RadiusMeters};
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
-use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, Statement};
+use sea_orm::{
+    ColumnTrait, DbErr, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryResult,
+    Statement,
+};
 use uuid::Uuid;
 
 use crate::activity::{
-    ActivityError, Latest, PlaceCounter, add_to_place, count_per_key, latest_first, latest_of_each,
+    ActivityError, Latest, PlaceCounter, add_to_place, latest_first, latest_of_each,
 };
 use crate::changes::{NewChange, append_all};
 use crate::cursor::{Page, PageRequest};
@@ -277,35 +280,55 @@ pub async fn fold_popularity(db: &Database, now: DateTime<Utc>) -> Result<u64, S
     Ok(u64::try_from(entries.len()).unwrap_or(u64::MAX))
 }
 
-/// The counters of these places (places without any activity are left out).
+/// The counters of a place, and who is there now when asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlaceFigures {
+    /// Its counters.
+    pub stats: place_stat::Model,
+    /// Different people who checked in since the time asked (0 when not asked).
+    pub here_now: i64,
+}
+
+impl FromQueryResult for PlaceFigures {
+    fn from_query_result(row: &QueryResult, prefix: &str) -> Result<Self, DbErr> {
+        Ok(Self {
+            stats: place_stat::Model::from_query_result(row, prefix)?,
+            here_now: row.try_get(prefix, "here_now")?,
+        })
+    }
+}
+
+/// The counters of these places (places without any activity are left out), in one
+/// statement; with `here_since`, also how many different people checked in at each since
+/// then (a place without counters has had no check-in).
 pub async fn stats_of(
     db: &Database,
     place_ids: &[Uuid],
-) -> Result<Vec<place_stat::Model>, StorageError> {
+    here_since: Option<DateTime<Utc>>,
+) -> Result<Vec<PlaceFigures>, StorageError> {
     if place_ids.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(place_stat::Entity::find()
-        .filter(place_stat::Column::PlaceId.is_in(place_ids.iter().copied()))
+    let mut sql = Sql::new(db.db_backend());
+    sql.push("SELECT s.place_id, s.check_ins, s.visitors, s.tips, s.likes, s.dislikes, ");
+    match here_since {
+        Some(since) => {
+            sql.push(
+                "(SELECT COUNT(DISTINCT c.user_id) FROM check_ins c \
+                 WHERE c.place_id = s.place_id AND c.created_at >= ",
+            )
+            .bind(since)
+            .push(")");
+        }
+        None => {
+            sql.push("CAST(0 AS BIGINT)");
+        }
+    }
+    sql.push(" AS here_now FROM place_stats s WHERE s.place_id IN ")
+        .bind_list(place_ids.iter().copied());
+    Ok(PlaceFigures::find_by_statement(sql.build())
         .all(db.connection())
         .await?)
-}
-
-/// How many different people checked in at each of these places since `since`.
-pub async fn here_now(
-    db: &Database,
-    place_ids: &[Uuid],
-    since: DateTime<Utc>,
-) -> Result<HashMap<Uuid, i64>, StorageError> {
-    count_per_key(
-        db,
-        "check_ins",
-        "place_id",
-        "COUNT(DISTINCT user_id)",
-        place_ids,
-        Some(since),
-    )
-    .await
 }
 
 /// A place in the trending ranking.

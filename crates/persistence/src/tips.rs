@@ -18,8 +18,8 @@ use capitole_domain::community::{
 };
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    FromQueryResult, PaginatorTrait, QueryFilter,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait,
+    FromQueryResult, PaginatorTrait, QueryFilter, QueryResult,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -32,6 +32,7 @@ use crate::audit::{Actor, audit};
 use crate::changes::{NewChange, append, append_all};
 use crate::cursor::{self, Keyset, Page, PageRequest, Sort};
 use crate::entities::{tip, tip_like, tip_report};
+use crate::profiles::PublicProfile;
 use crate::publishers::{self, Published};
 use crate::sql::Sql;
 use crate::{Database, StorageError};
@@ -324,24 +325,51 @@ pub async fn tips_of_place(
     latest_first(db, sql, "t", request, |t: &tip::Model| (t.created_at, t.id)).await
 }
 
-/// The latest visible tips of each of these places (at most `per_place` each), in one
-/// statement: one index range per place, however many tips the busiest places have.
+/// A tip with what others may know of its author, read in the same statement.
+#[derive(Debug, Clone)]
+pub struct TipWithAuthor {
+    /// The tip.
+    pub tip: tip::Model,
+    /// Its author's public profile (`None` if the account is gone).
+    pub author: Option<PublicProfile>,
+}
+
+impl FromQueryResult for TipWithAuthor {
+    fn from_query_result(row: &QueryResult, prefix: &str) -> Result<Self, DbErr> {
+        let tip = tip::Model::from_query_result(row, prefix)?;
+        let name: Option<String> = row.try_get(prefix, "author_name")?;
+        let shares: Option<bool> = row.try_get(prefix, "author_shares")?;
+        let author = name.map(|display_name| PublicProfile {
+            id: tip.user_id,
+            display_name,
+            check_ins_public: shares.unwrap_or(false),
+        });
+        Ok(Self { tip, author })
+    }
+}
+
+/// The latest visible tips of each of these places (at most `per_place` each), with their
+/// authors' public profiles, in one statement: one index range per place, however many
+/// tips the busiest places have.
 pub async fn latest_tips_of_places(
     db: &Database,
     place_ids: &[Uuid],
     per_place: usize,
-) -> Result<HashMap<Uuid, Vec<tip::Model>>, StorageError> {
+) -> Result<HashMap<Uuid, Vec<TipWithAuthor>>, StorageError> {
     latest_of_each(
         db,
         Latest {
             select: "SELECT id, place_id, user_id, text, created_at, like_count, report_count, \
-                     hidden_at, hidden_by FROM tips",
+                     hidden_at, hidden_by, \
+                     (SELECT u.display_name FROM users u WHERE u.id = tips.user_id) AS author_name, \
+                     (SELECT u.check_ins_public FROM users u WHERE u.id = tips.user_id) \
+                     AS author_shares FROM tips",
             key_column: "place_id",
             condition: " AND hidden_at IS NULL",
         },
         place_ids,
         per_place,
-        |t: &tip::Model| (t.place_id, t.created_at, t.id),
+        |t: &TipWithAuthor| (t.tip.place_id, t.tip.created_at, t.tip.id),
     )
     .await
 }

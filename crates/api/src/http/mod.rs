@@ -3,6 +3,7 @@
 //! shuts down, with `/metrics` on a listener of its own when one is configured.
 
 mod client;
+pub(crate) mod encoding;
 mod graphiql;
 pub(crate) mod graphql;
 mod observability;

@@ -23,7 +23,7 @@ mod violation;
 
 pub use credentials::CREDENTIAL_COST;
 use credentials::CREDENTIAL_MUTATIONS;
-pub(crate) use reads::Reads;
+pub(crate) use reads::Depends;
 pub(crate) use violation::Violation;
 
 /// How many items a list of objects without `first` (a place's categories, an article's

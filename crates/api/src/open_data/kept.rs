@@ -8,93 +8,19 @@
 //! invalidated; what is no longer asked for is evicted, the least used first, within a
 //! bound in bytes. Answers sent as a stream (tables) are not kept.
 
-use std::io::Write;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use moka::notification::RemovalCause;
 use moka::sync::Cache;
+
+use crate::http::encoding::{COMPRESS_ABOVE, Encoding};
 
 /// How long an answer nobody asks for is kept: answers that change every minute are never
 /// found after it anyway.
 const IDLE_FOR: Duration = Duration::from_secs(600);
-
-/// Bodies smaller than this are sent as they are (as the service's compression does).
-const COMPRESS_ABOVE: usize = 1024;
-
-/// An encoding of a body, as `Content-Encoding` names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Encoding {
-    Brotli,
-    Gzip,
-}
-
-impl Encoding {
-    /// The encoding a client prefers by its `Accept-Encoding`: brotli or gzip, whichever
-    /// has the higher quality, brotli when they are equal; `None` for the body as it is.
-    pub(crate) fn preferred(headers: &HeaderMap) -> Option<Encoding> {
-        let (mut brotli, mut gzip, mut any) = (None, None, None);
-        for value in headers.get_all(header::ACCEPT_ENCODING) {
-            let Ok(text) = value.to_str() else { continue };
-            for item in text.split(',') {
-                let mut parts = item.split(';');
-                let name = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
-                let quality = parts
-                    .filter_map(|p| p.trim().strip_prefix("q=").map(str::to_owned))
-                    .find_map(|q| q.trim().parse::<f32>().ok())
-                    .unwrap_or(1.0);
-                match name.as_str() {
-                    "br" => brotli = Some(quality),
-                    "gzip" | "x-gzip" => gzip = Some(quality),
-                    "*" => any = Some(quality),
-                    _ => {}
-                }
-            }
-        }
-        let brotli = brotli.or(any).unwrap_or(0.0);
-        let gzip = gzip.or(any).unwrap_or(0.0);
-        if brotli > 0.0 && brotli >= gzip {
-            Some(Encoding::Brotli)
-        } else if gzip > 0.0 {
-            Some(Encoding::Gzip)
-        } else {
-            None
-        }
-    }
-
-    /// Its name in `Content-Encoding`.
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Encoding::Brotli => "br",
-            Encoding::Gzip => "gzip",
-        }
-    }
-
-    fn compress(self, body: &[u8]) -> Option<Bytes> {
-        let mut out = Vec::with_capacity(body.len() / 4);
-        match self {
-            Encoding::Brotli => {
-                // As fast as the service's own compression: an answer rendered for one
-                // request costs no more than before it was kept.
-                let params = brotli::enc::BrotliEncoderParams {
-                    quality: 1,
-                    ..Default::default()
-                };
-                brotli::BrotliCompress(&mut &body[..], &mut out, &params).ok()?;
-            }
-            Encoding::Gzip => {
-                let mut encoder =
-                    flate2::write::GzEncoder::new(&mut out, flate2::Compression::fast());
-                encoder.write_all(body).ok()?;
-                encoder.finish().ok()?;
-            }
-        }
-        out.shrink_to_fit();
-        Some(Bytes::from(out))
-    }
-}
 
 /// One kept answer: its media type, its body and the headers that belong to it (`Link`),
 /// and its body compressed, each encoding made the first time a client asks for it.
@@ -216,22 +142,6 @@ mod tests {
         small.keep("small", answer(999));
         assert!(small.find("large").is_none());
         assert!(small.find("small").is_some());
-    }
-
-    fn accepting(value: &str) -> Option<Encoding> {
-        let mut headers = HeaderMap::new();
-        headers.insert(header::ACCEPT_ENCODING, value.parse().unwrap());
-        Encoding::preferred(&headers)
-    }
-
-    #[test]
-    fn the_encoding_is_the_clients_preferred_brotli_on_a_tie() {
-        assert_eq!(accepting("gzip, deflate, br"), Some(Encoding::Brotli));
-        assert_eq!(accepting("gzip;q=1, br;q=0.5"), Some(Encoding::Gzip));
-        assert_eq!(accepting("br;q=0, gzip"), Some(Encoding::Gzip));
-        assert_eq!(accepting("identity"), None);
-        assert_eq!(accepting("*"), Some(Encoding::Brotli));
-        assert_eq!(Encoding::preferred(&HeaderMap::new()), None);
     }
 
     #[test]

@@ -29,9 +29,10 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::OpenData;
-use super::kept::{Encoding, Kept};
+use super::kept::Kept;
 use crate::context::RequestScope;
 use crate::error::{ApiError, ErrorCode};
+use crate::http::encoding::Encoding;
 use crate::http::graphql::answers::{rate_headers, rate_limited};
 use crate::http::graphql::identify::rate_subject;
 use crate::http::graphql::negotiate::MediaType;

@@ -4,7 +4,8 @@
 
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use capitole_domain::community::MAYOR_WINDOW;
-use capitole_persistence::entities::{check_in, place_stat, tip};
+use capitole_persistence::check_ins::PlaceFigures;
+use capitole_persistence::entities::{check_in, tip};
 use capitole_persistence::{Page, PageRequest, check_ins, tips};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -15,8 +16,8 @@ use crate::context::scope;
 use crate::error::{ApiResult, to_gql};
 use crate::ids::{self, Kind};
 use crate::loaders::{
-    HereNow, LATEST_CHECK_INS, LATEST_TIPS, LatestCheckInsOfPerson, LatestTipsOfPlace, PlaceId,
-    ProfileOf, StatsOfPlace,
+    LATEST_CHECK_INS, LATEST_TIPS, LatestCheckInsOfPerson, LatestTipsOfPlace, PlaceId, ProfileOf,
+    StatsOfPlace,
 };
 
 /// What a person thinks of a place.
@@ -160,6 +161,12 @@ pub(crate) async fn tips_of(
             .load(LatestTipsOfPlace(place_id))
             .await?
             .unwrap_or_default();
+        // The authors came with their tips: their names need no statement of their own.
+        let authors = latest
+            .iter()
+            .filter_map(|t| t.author.clone().map(|a| (ProfileOf(a.id), a)));
+        scope.loader.feed_many(authors).await;
+        let latest = latest.into_iter().map(|t| t.tip).collect();
         Page::from_rows(latest, &request, tips::tip_cursor)
     } else {
         tips::tips_of_place(&scope.db, place_id, &request)
@@ -245,11 +252,18 @@ pub(crate) struct CheckInPayload {
 /// The public figures of a place, read for all places of a list in one statement.
 pub(crate) struct PlaceStats {
     pub place_id: Uuid,
+    /// Whether `hereNow` is selected: it is then read in the same statement.
+    pub here_now: bool,
 }
 
 impl PlaceStats {
-    async fn counters(&self, ctx: &Context<'_>) -> ApiResult<Option<place_stat::Model>> {
-        scope(ctx)?.load(StatsOfPlace(self.place_id)).await
+    async fn counters(&self, ctx: &Context<'_>) -> ApiResult<Option<PlaceFigures>> {
+        scope(ctx)?
+            .load(StatsOfPlace {
+                place_id: self.place_id,
+                here_now: self.here_now,
+            })
+            .await
     }
 }
 
@@ -258,23 +272,23 @@ impl PlaceStats {
 impl PlaceStats {
     /// Check-ins, all time.
     async fn check_in_count(&self, ctx: &Context<'_>) -> ApiResult<i64> {
-        Ok(self.counters(ctx).await?.map_or(0, |s| s.check_ins))
+        Ok(self.counters(ctx).await?.map_or(0, |s| s.stats.check_ins))
     }
     /// Different people who checked in, all time.
     async fn visitor_count(&self, ctx: &Context<'_>) -> ApiResult<i64> {
-        Ok(self.counters(ctx).await?.map_or(0, |s| s.visitors))
+        Ok(self.counters(ctx).await?.map_or(0, |s| s.stats.visitors))
     }
     /// Visible tips.
     async fn tip_count(&self, ctx: &Context<'_>) -> ApiResult<i64> {
-        Ok(self.counters(ctx).await?.map_or(0, |s| s.tips))
+        Ok(self.counters(ctx).await?.map_or(0, |s| s.stats.tips))
     }
     /// People who like it.
     async fn like_count(&self, ctx: &Context<'_>) -> ApiResult<i64> {
-        Ok(self.counters(ctx).await?.map_or(0, |s| s.likes))
+        Ok(self.counters(ctx).await?.map_or(0, |s| s.stats.likes))
     }
     /// People who do not.
     async fn dislike_count(&self, ctx: &Context<'_>) -> ApiResult<i64> {
-        Ok(self.counters(ctx).await?.map_or(0, |s| s.dislikes))
+        Ok(self.counters(ctx).await?.map_or(0, |s| s.stats.dislikes))
     }
     /// Its rating out of 10 (null until 5 people voted): the lower bound of the 95%
     /// confidence interval of the share of likes, so that a few votes do not outrank
@@ -282,14 +296,20 @@ impl PlaceStats {
     async fn rating(&self, ctx: &Context<'_>) -> ApiResult<Option<f64>> {
         Ok(self.counters(ctx).await?.and_then(|s| {
             capitole_domain::community::rating(
-                u64::try_from(s.likes).unwrap_or(0),
-                u64::try_from(s.dislikes).unwrap_or(0),
+                u64::try_from(s.stats.likes).unwrap_or(0),
+                u64::try_from(s.stats.dislikes).unwrap_or(0),
             )
         }))
     }
     /// Different people who checked in during the last 3 hours.
     async fn here_now(&self, ctx: &Context<'_>) -> ApiResult<i64> {
-        Ok(scope(ctx)?.load(HereNow(self.place_id)).await?.unwrap_or(0))
+        let figures = scope(ctx)?
+            .load(StatsOfPlace {
+                place_id: self.place_id,
+                here_now: true,
+            })
+            .await?;
+        Ok(figures.map_or(0, |s| s.here_now))
     }
 }
 

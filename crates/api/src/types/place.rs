@@ -138,9 +138,10 @@ impl From<DomainHours> for OpeningHours {
 #[Object]
 impl Place {
     /// Its public figures: check-ins, visitors, tips, likes, rating, people here now.
-    async fn stats(&self) -> PlaceStats {
+    async fn stats(&self, ctx: &Context<'_>) -> PlaceStats {
         PlaceStats {
             place_id: self.0.id,
+            here_now: ctx.look_ahead().field("hereNow").exists(),
         }
     }
     /// Tips, latest first (hidden ones never show). The first page of up to 20 is read

@@ -135,3 +135,71 @@ async fn every_replica_forgets_an_answer_once_a_change_made_elsewhere_is_in_the_
         }
     }
 }
+
+const PLACE: &str = "query($id: ID!) { node(id: $id) { ... on Place { name } } }";
+
+/// The name of the place `id` as the router answers it, and whether the answer was kept.
+async fn place_name(router: &Router, id: &str) -> (String, bool) {
+    let body = json!({ "query": PLACE, "variables": { "id": id } });
+    let (status, headers, body) = send(router, post_json(&body)).await;
+    assert!(status.is_success(), "{body}");
+    let name = body["data"]["node"]["name"].as_str().unwrap().to_owned();
+    (name, headers.contains_key(axum::http::header::AGE))
+}
+
+#[tokio::test]
+async fn a_place_asked_by_id_is_kept_while_other_places_change() {
+    for app in apps().await {
+        let label = &app.test_db.label;
+        warm(&app.router).await;
+        let query = json!({ "query": "{ places(first: 1) { nodes { id } } }" });
+        let (_, _, body) = send(&app.router, post_json(&query)).await;
+        let id = body["data"]["places"]["nodes"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        // A global id is `Place:<uuid>` in unpadded URL-safe base64.
+        let decoded =
+            base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, &id).unwrap();
+        let uuid: uuid::Uuid = String::from_utf8(decoded).unwrap()["Place:".len()..]
+            .parse()
+            .unwrap();
+        let (first, _) = place_name(&app.router, &id).await;
+        let (_, kept) = place_name(&app.router, &id).await;
+        assert!(kept, "{label}: the second answer is the kept one");
+        app.db
+            .connection()
+            .execute_unprepared("UPDATE places SET name = name || ' (renamed)'")
+            .await
+            .unwrap();
+
+        // Another place changed: this one's answer holds.
+        changes::append(app.db.connection(), &public_change(ItemKind::Place))
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(
+            place_name(&app.router, &id).await,
+            (first.clone(), true),
+            "{label}"
+        );
+
+        // This place changed: its answer is made again.
+        let mut change = public_change(ItemKind::Place);
+        change.id = uuid;
+        changes::append(app.db.connection(), &change).await.unwrap();
+        let started = Instant::now();
+        loop {
+            let (name, _) = place_name(&app.router, &id).await;
+            if name != first {
+                assert_eq!(name, format!("{first} (renamed)"), "{label}");
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "{label}: still {name}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}

@@ -5,13 +5,14 @@
 //! that answers it says otherwise (see `caching`).
 
 use async_graphql::ServerError;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::caching::{NO_STORE, VARY};
 use super::negotiate::MediaType;
 use crate::error::ErrorCode;
+use crate::http::encoding::{self, COMPRESS_ABOVE, Encoding};
 use crate::http::observability::record_rate_limited;
 use crate::rate_limit::RateStatus;
 
@@ -22,7 +23,32 @@ pub(super) fn reply(status: StatusCode, media: MediaType, body: &Value) -> Respo
 
 /// An answer with this body, already serialised.
 pub(super) fn reply_text(status: StatusCode, media: MediaType, body: String) -> Response {
-    let mut response = (status, body).into_response();
+    with_headers((status, body).into_response(), media)
+}
+
+/// An answer with this body, gzipped when it is worth it and the client (by `request`'s
+/// headers) accepts gzip (see `http::encoding`).
+pub(super) fn reply_encoded(
+    status: StatusCode,
+    media: MediaType,
+    body: String,
+    request: &HeaderMap,
+) -> Response {
+    let gzipped = (body.len() > COMPRESS_ABOVE && Encoding::accepts_gzip(request))
+        .then(|| encoding::gzip(body.as_bytes()))
+        .flatten();
+    let Some(gzipped) = gzipped else {
+        return reply_text(status, media, body);
+    };
+    let mut response = with_headers((status, gzipped).into_response(), media);
+    response.headers_mut().insert(
+        header::CONTENT_ENCODING,
+        HeaderValue::from_static(Encoding::Gzip.name()),
+    );
+    response
+}
+
+fn with_headers(mut response: Response, media: MediaType) -> Response {
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,

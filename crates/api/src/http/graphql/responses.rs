@@ -5,17 +5,20 @@
 //! graph only), and only answers without errors whose cache hints are public: anything
 //! personal is never kept, and an answer lives no longer than its hints' `max-age`.
 //!
-//! An answer records which kinds of items it is made of ([`Reads`]) and, for each kind,
-//! the generation it was made in. Each replica follows the change log: every public
-//! change of a kind starts a new generation of that kind, and an answer of an older
-//! generation is not given again. A change committed through any replica is therefore
-//! seen by every replica within one turn of its follower (`follow_every`), once PostgreSQL
-//! lets the log's readers see it (see the change log's horizon). A mutation that
-//! succeeds on this replica starts a new generation of every kind at once, so that the
-//! one who wrote reads what they wrote.
+//! An answer records what it is made of ([`Depends`]): whole kinds of items (a list of
+//! news depends on every article) and single items (a place asked by id depends on that
+//! place). Each replica follows the change log and numbers the public changes it reads;
+//! it remembers the number of the last change of each kind and of each item. An answer
+//! is given again only while no change of a kind or an item it depends on came after it
+//! started. A change committed through any replica is therefore seen by every replica
+//! within one turn of its follower (`follow_every`), once PostgreSQL lets the log's
+//! readers see it (see the change log's horizon). A mutation that succeeds on this
+//! replica counts as a change of everything, so that the one who wrote reads what they
+//! wrote.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use async_graphql::CacheControl;
@@ -25,8 +28,9 @@ use capitole_persistence::{Database, PageRequest};
 use moka::notification::RemovalCause;
 use moka::sync::Cache;
 use sha2::{Digest, Sha256};
+use uuid::Uuid;
 
-use crate::limits::Reads;
+use crate::limits::Depends;
 
 /// How the response cache is sized and how often it follows the change log.
 #[derive(Debug, Clone)]
@@ -81,8 +85,9 @@ pub(super) fn key(
 pub(super) struct Kept {
     pub data: Box<str>,
     pub hints: CacheControl,
-    reads: Reads,
-    generations: [u64; 4],
+    depends: Depends,
+    /// The number of the last change read when it started.
+    since: u64,
     made: Instant,
 }
 
@@ -93,11 +98,23 @@ impl Kept {
     }
 }
 
-/// The generation of each kind of item.
-#[derive(Default)]
-struct Generations([AtomicU64; 4]);
+/// How long a change of an item is remembered: longer than any answer is kept.
+const REMEMBER_FOR: Duration = Duration::from_secs(3_600);
 
-impl Generations {
+/// The changes one replica has read, numbered: the last of every kind and of each item.
+#[derive(Default)]
+struct Changes {
+    /// The number of the last change read.
+    last: AtomicU64,
+    /// The number of the last change that counts for everything (a write on this
+    /// replica, a log that cannot be read).
+    everything: AtomicU64,
+    kinds: [AtomicU64; 4],
+    /// The number of the last change of each item changed within `REMEMBER_FOR`.
+    items: Mutex<HashMap<(ItemKind, Uuid), (u64, Instant)>>,
+}
+
+impl Changes {
     fn index(kind: ItemKind) -> usize {
         match kind {
             ItemKind::Article => 0,
@@ -107,47 +124,90 @@ impl Generations {
         }
     }
 
-    fn now(&self) -> [u64; 4] {
-        std::array::from_fn(|i| self.0[i].load(Ordering::Acquire))
+    fn last(&self) -> u64 {
+        self.last.load(Ordering::Acquire)
     }
 
-    fn advance(&self, kind: ItemKind) {
-        self.0[Self::index(kind)].fetch_add(1, Ordering::AcqRel);
+    fn next(&self) -> u64 {
+        self.last.fetch_add(1, Ordering::AcqRel) + 1
     }
 
-    fn advance_all(&self) {
-        for kind in ItemKind::ALL {
-            self.advance(kind);
+    /// A change of one item.
+    fn item(&self, kind: ItemKind, id: Uuid) {
+        let number = self.next();
+        if let Ok(mut items) = self.items.lock() {
+            items.insert((kind, id), (number, Instant::now()));
+        } else {
+            self.everything.fetch_max(number, Ordering::AcqRel);
         }
+        self.kinds[Self::index(kind)].fetch_max(number, Ordering::AcqRel);
+    }
+
+    /// A change that counts for everything.
+    fn everything(&self) {
+        let number = self.next();
+        self.everything.fetch_max(number, Ordering::AcqRel);
+    }
+
+    /// Forgets the changes of items older than any kept answer.
+    fn forget_old(&self) {
+        if let Ok(mut items) = self.items.lock() {
+            items.retain(|_, (_, at)| at.elapsed() < REMEMBER_FOR);
+        }
+    }
+
+    /// Whether nothing `depends` names changed after change number `since`.
+    fn unchanged(&self, depends: &Depends, since: u64) -> bool {
+        if self.everything.load(Ordering::Acquire) > since {
+            return false;
+        }
+        let kinds_unchanged = ItemKind::ALL.into_iter().all(|kind| {
+            !depends.whole.holds(kind)
+                || self.kinds[Self::index(kind)].load(Ordering::Acquire) <= since
+        });
+        if !kinds_unchanged {
+            return false;
+        }
+        if depends.items.is_empty() {
+            return true;
+        }
+        let Ok(items) = self.items.lock() else {
+            return false;
+        };
+        depends
+            .items
+            .iter()
+            .all(|item| items.get(item).is_none_or(|(number, _)| *number <= since))
     }
 }
 
-/// What an answer was made from, taken before it runs: a change that starts a new
-/// generation while it runs makes it too old to keep.
+/// What an answer was made from, taken before it runs: a change read while it runs
+/// makes it too old to keep.
 pub(super) struct Start {
-    reads: Reads,
-    generations: [u64; 4],
+    depends: Depends,
+    since: u64,
     made: Instant,
 }
 
 /// The kept answers of one replica.
 pub(crate) struct ResponseCache {
     entries: Option<Cache<ResponseKey, Arc<Kept>>>,
-    generations: Arc<Generations>,
+    changes: Arc<Changes>,
 }
 
 impl ResponseCache {
     /// A cache within `settings.bytes`, following the change log of `db` (from now on)
     /// for as long as the cache lives.
     pub(crate) fn new(settings: &ResponseCacheSettings, db: &Database) -> Self {
-        let generations = Arc::new(Generations::default());
+        let changes = Arc::new(Changes::default());
         let entries = (settings.bytes > 0).then(|| {
             Cache::builder()
                 .max_capacity(settings.bytes)
                 .weigher(|_: &ResponseKey, kept: &Arc<Kept>| {
-                    u32::try_from(kept.data.len() + 160).unwrap_or(u32::MAX)
+                    let items = kept.depends.items.len() * 24;
+                    u32::try_from(kept.data.len() + items + 160).unwrap_or(u32::MAX)
                 })
-                .time_to_live(Duration::from_secs(3_600))
+                .time_to_live(REMEMBER_FOR)
                 .eviction_listener(|_, _, cause| {
                     if cause == RemovalCause::Size {
                         metrics::counter!("capitole_response_cache_evictions_total").increment(1);
@@ -158,14 +218,11 @@ impl ResponseCache {
         if entries.is_some() {
             tokio::spawn(follow(
                 db.background(),
-                Arc::downgrade(&generations),
+                Arc::downgrade(&changes),
                 settings.follow_every,
             ));
         }
-        Self {
-            entries,
-            generations,
-        }
+        Self { entries, changes }
     }
 
     /// Whether answers are kept at all.
@@ -174,7 +231,7 @@ impl ResponseCache {
     }
 
     /// The answer kept under `key`, if it still holds: younger than its `max-age`, and
-    /// made in the current generation of every kind it reads.
+    /// nothing it depends on changed since it started.
     pub(super) fn find(&self, key: &ResponseKey) -> Option<Arc<Kept>> {
         let entries = self.entries.as_ref()?;
         let found = entries.get(key).filter(|kept| self.holds(kept));
@@ -186,21 +243,14 @@ impl ResponseCache {
 
     fn holds(&self, kept: &Kept) -> bool {
         let max_age = Duration::from_secs(u64::try_from(kept.hints.max_age).unwrap_or(0));
-        if kept.made.elapsed() >= max_age {
-            return false;
-        }
-        let now = self.generations.now();
-        ItemKind::ALL.into_iter().all(|kind| {
-            let i = Generations::index(kind);
-            !kept.reads.holds(kind) || kept.generations[i] == now[i]
-        })
+        kept.made.elapsed() < max_age && self.changes.unchanged(&kept.depends, kept.since)
     }
 
-    /// What an answer reading `reads` starts from.
-    pub(super) fn start(&self, reads: Reads) -> Start {
+    /// What an answer depending on `depends` starts from.
+    pub(super) fn start(&self, depends: Depends) -> Start {
         Start {
-            reads,
-            generations: self.generations.now(),
+            depends,
+            since: self.changes.last(),
             made: Instant::now(),
         }
     }
@@ -225,8 +275,8 @@ impl ResponseCache {
         let kept = Kept {
             data: data.into_boxed_str(),
             hints,
-            reads: start.reads,
-            generations: start.generations,
+            depends: start.depends,
+            since: start.since,
             made: start.made,
         };
         if self.holds(&kept) {
@@ -236,24 +286,25 @@ impl ResponseCache {
 
     /// A write succeeded on this replica: no answer made before it is given again here.
     pub(super) fn written(&self) {
-        self.generations.advance_all();
+        self.changes.everything();
     }
 }
 
 /// Follows the change log from its end as of now: each public change starts a new
 /// generation of its kind. When the log cannot be read, every kind starts a new
 /// generation (nothing kept is trusted) until it can be again. Ends with the cache.
-async fn follow(db: Database, generations: Weak<Generations>, every: Duration) {
+async fn follow(db: Database, read: Weak<Changes>, every: Duration) {
     let mut after: Option<ChangePosition> = None;
     let mut failing = false;
     loop {
-        let Some(live) = generations.upgrade() else {
+        let Some(live) = read.upgrade() else {
             return;
         };
+        live.forget_old();
         match turn(&db, &live, &mut after).await {
             Ok(()) => failing = false,
             Err(error) => {
-                live.advance_all();
+                live.everything();
                 if !failing {
                     tracing::warn!(%error, "the response cache cannot read the change log; it keeps nothing until it can");
                 }
@@ -268,20 +319,20 @@ async fn follow(db: Database, generations: Weak<Generations>, every: Duration) {
 /// Reads what the log holds after `after`, every page of it.
 async fn turn(
     db: &Database,
-    generations: &Generations,
+    read: &Changes,
     after: &mut Option<ChangePosition>,
 ) -> Result<(), capitole_persistence::StorageError> {
     let Some(from) = after.as_mut() else {
         *after = Some(changes::head(db, chrono::Utc::now()).await?);
         // What was kept before the follower knew where the log ends is not trusted.
-        generations.advance_all();
+        read.everything();
         return Ok(());
     };
     loop {
         let request = PageRequest::after(500, Some(from.encode()));
         let page = changes::page(db, &ChangeReader::Public, &request, &[]).await?;
         for (entry, _) in &page.rows {
-            generations.advance(entry.kind);
+            read.item(entry.kind, entry.id);
         }
         if let Some((last, _)) = page.rows.last() {
             *from = last.position;

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use super::answers::{
     coded_error, invalid, persisted_query_not_found, rate_extension, rate_headers, rate_limited,
-    reply, reply_text, request_error, with_code,
+    reply, reply_encoded, request_error, with_code,
 };
 use super::caching::{Cacheability, TaggedBody, etag, matching_tag, not_modified};
 use super::negotiate::MediaType;
@@ -26,7 +26,7 @@ use crate::context::RequestScope;
 use crate::error::ErrorCode;
 use crate::field_order::Asked;
 use crate::http::observability::{record_operation, record_rejection};
-use crate::limits::{Analysis, Reads, Violation};
+use crate::limits::{Analysis, Depends, Violation};
 use crate::rate_limit::{RateStatus, RateSubject};
 use capitole_services::Principal;
 
@@ -69,7 +69,7 @@ pub(super) struct Checked {
     /// What it asks, in the order the answer lists it.
     pub asked: Asked,
     /// For a query whose answer may be kept: its key, and what its answer is made of.
-    pub kept: Option<(ResponseKey, Reads)>,
+    pub kept: Option<(ResponseKey, Depends)>,
     /// Whether it is a mutation.
     pub mutation: bool,
 }
@@ -266,8 +266,10 @@ impl<'a> Call<'a> {
         let kept = audience
             .filter(|_| operation_type == Some(OperationType::Query))
             .map(|audience| {
-                let reads = state.analyzer.reads(document, name.as_deref());
-                (key(&query, name.as_deref(), &variables, audience), reads)
+                let depends = state
+                    .analyzer
+                    .depends(document, name.as_deref(), &variables);
+                (key(&query, name.as_deref(), &variables, audience), depends)
             });
         let asked = Asked::new(Arc::clone(&prepared), name.clone(), &variables);
         let mut request = async_graphql::Request::new(query).variables(variables);
@@ -467,7 +469,7 @@ impl<'a> Call<'a> {
             rate_headers(&mut answer, rate, window);
             return answer;
         }
-        let mut answer = reply_text(StatusCode::OK, self.media, text);
+        let mut answer = reply_encoded(StatusCode::OK, self.media, text, headers);
         rate_headers(&mut answer, rate, window);
         if let Ok(value) = HeaderValue::from_str(cache_control) {
             answer.headers_mut().insert(header::CACHE_CONTROL, value);
