@@ -210,10 +210,11 @@ async fn execute(
         if mutation {
             state.responses.written();
         }
-        if let Some((key, start)) = start {
-            state.responses.keep(key, start, &response);
+        let data = serde_json::to_string(&response.data).ok();
+        if let (Some((key, start)), Some(data)) = (start, data.as_deref()) {
+            state.responses.keep(key, start, &response, data);
         }
-        Ok(call.respond(response, &rate, &label, cacheability, headers))
+        Ok(call.respond(response, data, &rate, &label, cacheability, headers))
     };
     match stages.await {
         Ok(answer) | Err(answer) => answer,

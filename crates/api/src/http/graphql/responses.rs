@@ -255,9 +255,15 @@ impl ResponseCache {
         }
     }
 
-    /// Keeps an answer that ran from `start`, if it may be kept: no error, public hints
-    /// with a `max-age`.
-    pub(super) fn keep(&self, key: ResponseKey, start: Start, response: &async_graphql::Response) {
+    /// Keeps an answer that ran from `start`, whose `data` is serialised as `data`, if it
+    /// may be kept: no error, public hints with a `max-age`.
+    pub(super) fn keep(
+        &self,
+        key: ResponseKey,
+        start: Start,
+        response: &async_graphql::Response,
+        data: &str,
+    ) {
         let Some(entries) = &self.entries else {
             return;
         };
@@ -269,11 +275,8 @@ impl ResponseCache {
         {
             return;
         }
-        let Ok(data) = serde_json::to_string(&response.data) else {
-            return;
-        };
         let kept = Kept {
-            data: data.into_boxed_str(),
+            data: data.into(),
             hints,
             depends: start.depends,
             since: start.since,

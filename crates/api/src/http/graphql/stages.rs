@@ -358,10 +358,12 @@ impl<'a> Call<'a> {
     /// or 400 when async-graphql refused the document before running it. Its
     /// `Cache-Control` follows from the hints of the fields it asked and from `cacheability`;
     /// a `GET` answer carries an `ETag`, and is 304 without a body when `If-None-Match`
-    /// names it.
+    /// names it. `data` is the answer's `data` as JSON text (`None` if it could not be
+    /// serialised).
     pub(super) fn respond(
         self,
         mut response: async_graphql::Response,
+        data: Option<String>,
         rate: &RateStatus,
         label: &str,
         cacheability: Cacheability,
@@ -394,25 +396,28 @@ impl<'a> Call<'a> {
             "error"
         };
         record_operation(label, outcome, self.started);
-        // Serialised straight from async-graphql's values, without an intermediate JSON tree.
-        #[derive(serde::Serialize)]
-        struct Body<'a> {
-            data: &'a async_graphql::Value,
-            #[serde(skip_serializing_if = "Vec::is_empty")]
-            errors: Vec<Value>,
-            #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-            extensions: &'a std::collections::BTreeMap<String, async_graphql::Value>,
-        }
-        let errors = response.errors.into_iter().map(with_code).collect();
-        let body = Body {
-            data: &response.data,
-            errors,
-            extensions: &response.extensions,
-        };
-        match serde_json::to_string(&body) {
-            Ok(text) => self.send(text, &cache_control, rate, cacheability, headers),
-            Err(error) => {
-                tracing::error!(%error, "cannot serialise a response");
+        // Serialised straight from async-graphql's values, without an intermediate JSON
+        // tree; `data` comes serialised, once for the body and the response cache.
+        let text = data.and_then(|data| {
+            let mut text = String::with_capacity(data.len() + 64);
+            text.push_str("{\"data\":");
+            text.push_str(&data);
+            if !response.errors.is_empty() {
+                let errors: Vec<Value> = response.errors.into_iter().map(with_code).collect();
+                text.push_str(",\"errors\":");
+                text.push_str(&serde_json::to_string(&errors).ok()?);
+            }
+            if !response.extensions.is_empty() {
+                text.push_str(",\"extensions\":");
+                text.push_str(&serde_json::to_string(&response.extensions).ok()?);
+            }
+            text.push('}');
+            Some(text)
+        });
+        match text {
+            Some(text) => self.send(text, &cache_control, rate, cacheability, headers),
+            None => {
+                tracing::error!("cannot serialise a response");
                 reply(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     self.media,
