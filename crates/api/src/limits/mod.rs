@@ -235,21 +235,10 @@ impl Analyzer {
     ) -> Result<Analysis, Violation> {
         let limits = &self.limits;
         check_directives(operation.directives.len(), limits)?;
-        let defaults: HashMap<&Name, &ConstValue> = operation
-            .variable_definitions
-            .iter()
-            .filter_map(|d| {
-                d.node
-                    .default_value
-                    .as_ref()
-                    .map(|v| (&d.node.name.node, &v.node))
-            })
-            .collect();
         let mut walk = Walk {
             analyzer: self,
             fragments: &document.fragments,
-            variables,
-            defaults,
+            arguments: Arguments::new(operation, variables),
             visits: 0,
             root_fields: 0,
             depth: 0,
@@ -408,12 +397,56 @@ fn check_lists(value: &Value, what: &str, limit: usize) -> Result<(), Violation>
     }
 }
 
+/// The values of a field's arguments in one operation: its variables as given, or their
+/// defaults.
+pub(crate) struct Arguments<'a> {
+    variables: &'a Variables,
+    defaults: HashMap<&'a Name, &'a ConstValue>,
+}
+
+impl<'a> Arguments<'a> {
+    pub(crate) fn new(operation: &'a OperationDefinition, variables: &'a Variables) -> Self {
+        let defaults = operation
+            .variable_definitions
+            .iter()
+            .filter_map(|d| {
+                d.node
+                    .default_value
+                    .as_ref()
+                    .map(|v| (&d.node.name.node, &v.node))
+            })
+            .collect();
+        Self {
+            variables,
+            defaults,
+        }
+    }
+
+    /// The value of argument `name` of `field`, with variables resolved.
+    pub(crate) fn value(
+        &self,
+        field: &async_graphql::parser::types::Field,
+        name: &str,
+    ) -> Option<ConstValue> {
+        let value = &field.get_argument(name)?.node;
+        value
+            .clone()
+            .into_const_with(|variable| {
+                self.variables
+                    .get(&variable)
+                    .or_else(|| self.defaults.get(&variable).copied())
+                    .cloned()
+                    .ok_or(())
+            })
+            .ok()
+    }
+}
+
 /// One walk over an operation with its fragments expanded.
 struct Walk<'a> {
     analyzer: &'a Analyzer,
     fragments: &'a HashMap<Name, Positioned<FragmentDefinition>>,
-    variables: &'a Variables,
-    defaults: HashMap<&'a Name, &'a ConstValue>,
+    arguments: Arguments<'a>,
     visits: usize,
     root_fields: usize,
     /// The deepest field seen outside introspection.
@@ -576,7 +609,7 @@ impl<'a> Walk<'a> {
     ) -> Option<u64> {
         if info.has_first {
             let given = |name: &str| {
-                self.argument(field, name).and_then(|v| match v {
+                self.arguments.value(field, name).and_then(|v| match v {
                     ConstValue::Number(n) => n.as_i64(),
                     _ => None,
                 })
@@ -594,7 +627,7 @@ impl<'a> Walk<'a> {
             return Some(size);
         }
         if let Some(ids) = &info.ids_argument {
-            let length = match self.argument(field, ids) {
+            let length = match self.arguments.value(field, ids) {
                 Some(ConstValue::List(items)) => items.len(),
                 _ => 1,
             };
@@ -603,25 +636,6 @@ impl<'a> Walk<'a> {
         let in_connection = parent_type.is_some_and(|t| t.ends_with("Connection"))
             && matches!(name, "edges" | "nodes");
         (info.list_of_objects && !in_connection).then_some(UNBOUNDED_LIST_ESTIMATE)
-    }
-
-    /// The value of an argument, with variables resolved.
-    fn argument(
-        &self,
-        field: &async_graphql::parser::types::Field,
-        name: &str,
-    ) -> Option<ConstValue> {
-        let value = &field.get_argument(name)?.node;
-        value
-            .clone()
-            .into_const_with(|variable| {
-                self.variables
-                    .get(&variable)
-                    .or_else(|| self.defaults.get(&variable).copied())
-                    .cloned()
-                    .ok_or(())
-            })
-            .ok()
     }
 }
 

@@ -25,7 +25,7 @@ use async_graphql::{Name, Positioned, Value, Variables};
 use capitole_domain::change::ItemKind;
 use uuid::Uuid;
 
-use super::{Analyzer, FieldInfo, selected};
+use super::{Analyzer, Arguments, FieldInfo, selected};
 use crate::ids::{self, Kind};
 
 /// A set of the kinds of items the change log follows.
@@ -141,22 +141,25 @@ impl Analyzer {
         operation_name: Option<&str>,
         variables: &Variables,
     ) -> Depends {
-        let mut walk = ReadsWalk {
-            analyzer: self,
-            fragments: &document.fragments,
-            variables,
-            expanding: Vec::new(),
-            reads: Reads::NONE,
-            items: Vec::new(),
-        };
+        let mut reads = Reads::NONE;
+        let mut items = Vec::new();
         for operation in selected(document, operation_name) {
             if operation.ty != OperationType::Query {
                 return Depends::ALL;
             }
+            let mut walk = ReadsWalk {
+                analyzer: self,
+                fragments: &document.fragments,
+                arguments: Arguments::new(operation, variables),
+                expanding: Vec::new(),
+                reads,
+                items,
+            };
             walk.selection_set(&operation.selection_set.node, Some(&self.query_type));
+            reads = walk.reads;
+            items = walk.items;
         }
-        let whole = walk.reads;
-        let mut items = walk.items;
+        let whole = reads;
         items.retain(|(kind, _)| !whole.holds(*kind));
         items.sort_unstable();
         items.dedup();
@@ -167,7 +170,7 @@ impl Analyzer {
 struct ReadsWalk<'a> {
     analyzer: &'a Analyzer,
     fragments: &'a HashMap<Name, Positioned<FragmentDefinition>>,
-    variables: &'a Variables,
+    arguments: Arguments<'a>,
     /// Fragments being expanded, to step over cycles (which validation refuses).
     expanding: Vec<&'a Name>,
     reads: Reads,
@@ -198,25 +201,15 @@ fn type_of(kind: ItemKind) -> &'static str {
 }
 
 impl<'a> ReadsWalk<'a> {
-    /// The value of an argument, its variable read.
-    fn argument(&self, field: &'a Field, name: &str) -> Option<Value> {
-        let value = field.get_argument(name)?;
-        value
-            .node
-            .clone()
-            .into_const_with(|variable| self.variables.get(&variable).cloned().ok_or(()))
-            .ok()
-    }
-
     /// The items `node(id:)` or `nodes(ids:)` at the root asks for, when every one is of a
     /// kind the log follows.
     fn asked_items(&self, field: &'a Field) -> Option<Vec<(ItemKind, Uuid)>> {
         match field.name.node.as_str() {
-            "node" => match self.argument(field, "id")? {
+            "node" => match self.arguments.value(field, "id")? {
                 Value::String(id) => Some(vec![item_of(&id)?]),
                 _ => None,
             },
-            "nodes" => match self.argument(field, "ids")? {
+            "nodes" => match self.arguments.value(field, "ids")? {
                 Value::List(ids) => ids
                     .iter()
                     .map(|id| match id {
