@@ -34,7 +34,7 @@ pub fn build_schema_with(limits: &QueryLimits) -> AppSchema {
 }
 
 /// The types of the schema, as the limit checker and the field order read them.
-fn registry() -> Registry {
+pub(crate) fn registry() -> Registry {
     let mut registry = Registry::default();
     <Query as OutputType>::create_type_info(&mut registry);
     <Mutation as OutputType>::create_type_info(&mut registry);

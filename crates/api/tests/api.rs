@@ -65,6 +65,8 @@ mod caching;
 mod calendars;
 #[path = "api/changes.rs"]
 mod changes;
+#[path = "api/columns.rs"]
+mod columns;
 #[path = "api/community.rs"]
 mod community;
 #[path = "api/editorial.rs"]

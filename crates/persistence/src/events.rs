@@ -13,9 +13,10 @@ use capitole_domain::event::Accessibility;
 use capitole_domain::geo::{Coordinates, RadiusMeters};
 use capitole_domain::schedule::OccurrenceStatus;
 use chrono::{DateTime, Utc};
-use std::sync::OnceLock;
 
-use sea_orm::{ColumnTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryResult};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryResult,
+};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -23,7 +24,7 @@ use crate::cursor::{self, Keyset, Page, PageRequest, Sort};
 use crate::entities::{event, event_neighborhood, event_occurrence, place};
 use crate::places::count_of;
 use crate::publishers::Published;
-use crate::rows::{ByPosition, Positional, Reader, column_list};
+use crate::rows::{ByPosition, Columns, Positional, Reader, column_list};
 use crate::sql::Sql;
 use crate::{Database, StorageError};
 
@@ -73,47 +74,58 @@ impl EventFilter {
     }
 }
 
-/// The columns of an agenda row: the event's, then the date's, in the order
-/// [`Positional`] reads them.
-fn agenda_columns() -> &'static str {
-    static COLUMNS: OnceLock<String> = OnceLock::new();
-    COLUMNS.get_or_init(|| {
-        format!(
-            "{}, {}",
-            column_list::<event::Model>("e"),
-            column_list::<event_occurrence::Model>("o")
-        )
-    })
+/// Which columns a page of the agenda reads: its events', and its venues' (`None` when the
+/// page does not show them). Each date's columns are always read.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AgendaColumns {
+    /// The events' columns.
+    pub event: Columns<event::Model>,
+    /// The venues' columns, or none.
+    pub venue: Option<Columns<place::Model>>,
 }
 
-/// The agenda's columns followed by the venue's, for pages that show both.
-fn agenda_with_venue_columns() -> &'static str {
-    static COLUMNS: OnceLock<String> = OnceLock::new();
-    COLUMNS.get_or_init(|| format!("{}, {}", agenda_columns(), column_list::<place::Model>("v")))
-}
+impl AgendaColumns {
+    /// Every column of each event and of its venue.
+    pub const ALL: Self = Self {
+        event: Columns::ALL,
+        venue: Some(Columns::ALL),
+    };
 
-impl FromQueryResult for AgendaRow {
-    fn from_query_result(row: &QueryResult, _prefix: &str) -> Result<Self, DbErr> {
-        let mut reader = Reader::new(row, 0);
-        Ok(Self {
-            event: event::Model::read(&mut reader)?,
-            occurrence: event_occurrence::Model::read(&mut reader)?,
-            venue: None,
-        })
+    /// `SELECT` these columns `FROM` the dates, their events and (when the page shows them)
+    /// their venues, up to `WHERE`.
+    fn push_from(self, sql: &mut Sql) {
+        sql.push("SELECT ")
+            .push(&self.event.list("e"))
+            .push(", ")
+            .push(&column_list::<event_occurrence::Model>("o"));
+        if let Some(venue) = self.venue {
+            sql.push(", ").push(&venue.list("v"));
+        }
+        sql.push(" FROM event_occurrences o JOIN events e ON e.id = o.event_id ");
+        if self.venue.is_some() {
+            sql.push("LEFT JOIN places v ON v.id = e.place_id ");
+        }
+        sql.push("WHERE ");
     }
-}
 
-/// An agenda row read with its venue.
-struct WithVenue(AgendaRow);
+    async fn read_all(self, db: &Database, sql: Sql) -> Result<Vec<AgendaRow>, StorageError> {
+        let rows = db.connection().query_all_raw(sql.build()).await?;
+        Ok(rows
+            .iter()
+            .map(|row| self.read(row))
+            .collect::<Result<Vec<_>, _>>()?)
+    }
 
-impl FromQueryResult for WithVenue {
-    fn from_query_result(row: &QueryResult, _prefix: &str) -> Result<Self, DbErr> {
+    fn read(self, row: &QueryResult) -> Result<AgendaRow, DbErr> {
         let mut reader = Reader::new(row, 0);
-        Ok(Self(AgendaRow {
-            event: event::Model::read(&mut reader)?,
+        Ok(AgendaRow {
+            event: event::Model::read_only(&mut reader, self.event)?,
             occurrence: event_occurrence::Model::read(&mut reader)?,
-            venue: reader.optional::<place::Model>()?,
-        }))
+            venue: match self.venue {
+                Some(columns) => reader.optional::<place::Model>(columns)?,
+                None => None,
+            },
+        })
     }
 }
 
@@ -125,7 +137,8 @@ pub struct AgendaRow {
     /// Its first date matching the filter.
     pub occurrence: event_occurrence::Model,
     /// Its venue, read with it on agenda pages (`None` elsewhere, and for events without
-    /// one).
+    /// one). Holds only the columns the page asked for (see [`AgendaColumns`]), like
+    /// `event`.
     pub venue: Option<place::Model>,
 }
 
@@ -145,11 +158,12 @@ pub(crate) fn occurrence_key_values(
 /// Written into the text, not bound, so that the planner sees which rows it excludes.
 const CANCELLED: &str = "'CANCELLED'";
 
-/// One page of the agenda.
+/// One page of the agenda, each row with the columns of `columns` only.
 pub async fn list(
     db: &Database,
     filter: &EventFilter,
     request: &PageRequest,
+    columns: AgendaColumns,
 ) -> Result<Page<AgendaRow>, StorageError> {
     let near_places = match filter.near {
         Some(near) => Some(places_within(db, near).await?),
@@ -160,22 +174,13 @@ pub async fn list(
             String::new()
         }));
     }
-    // The venue comes with each row: an agenda screen shows it with every event.
     let mut sql = Sql::new(db.db_backend());
-    sql.push("SELECT ").push(agenda_with_venue_columns()).push(
-        " FROM event_occurrences o JOIN events e ON e.id = o.event_id \
-             LEFT JOIN places v ON v.id = e.place_id WHERE ",
-    );
+    columns.push_from(&mut sql);
     push_first_matching(&mut sql, filter, near_places.as_ref());
     AGENDA_ORDER.push_page(&mut sql, request, |AgendaKey(starts_at, event_id)| {
         vec![starts_at.into(), event_id.into()]
     })?;
-    let rows: Vec<AgendaRow> = WithVenue::find_by_statement(sql.build())
-        .all(db.connection())
-        .await?
-        .into_iter()
-        .map(|row| row.0)
-        .collect();
+    let rows = columns.read_all(db, sql).await?;
     Ok(Page::from_rows(rows, request, agenda_cursor))
 }
 
@@ -214,6 +219,7 @@ pub async fn dates(
     db: &Database,
     filter: &EventFilter,
     request: &PageRequest,
+    columns: AgendaColumns,
 ) -> Result<Page<AgendaRow>, StorageError> {
     let near_places = match filter.near {
         Some(near) => Some(places_within(db, near).await?),
@@ -224,22 +230,14 @@ pub async fn dates(
         return Ok(Page::from_rows(Vec::new(), request, cursor_of));
     }
     let mut sql = Sql::new(db.db_backend());
-    sql.push("SELECT ").push(agenda_with_venue_columns()).push(
-        " FROM event_occurrences o JOIN events e ON e.id = o.event_id \
-             LEFT JOIN places v ON v.id = e.place_id WHERE o.starts_at >= ",
-    );
-    sql.bind(filter.starts_after);
+    columns.push_from(&mut sql);
+    sql.push("o.starts_at >= ").bind(filter.starts_after);
     if let Some(before) = filter.starts_before {
         sql.push(" AND o.starts_at < ").bind(before);
     }
     push_event_conditions(&mut sql, filter, near_places.as_ref());
     OCCURRENCE_ORDER.push_page(&mut sql, request, occurrence_key_values)?;
-    let rows: Vec<AgendaRow> = WithVenue::find_by_statement(sql.build())
-        .all(db.connection())
-        .await?
-        .into_iter()
-        .map(|row| row.0)
-        .collect();
+    let rows = columns.read_all(db, sql).await?;
     Ok(Page::from_rows(rows, request, cursor_of))
 }
 

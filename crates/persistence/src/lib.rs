@@ -41,5 +41,6 @@ pub use cursor::{Direction, Page, PageRequest};
 pub use db::{Backend, ConnectSettings, Database};
 pub use edits::Outcome;
 pub use error::StorageError;
+pub use rows::{Columns, Positional};
 /// The ORM, for callers that read entities directly (tests, tools).
 pub use sea_orm;

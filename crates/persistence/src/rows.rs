@@ -4,6 +4,7 @@
 //! graph reads most are read here in the order of their fields, which is the order
 //! sea-orm selects them in and the order [`columns`] writes them.
 
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 use sea_orm::sqlx::{self, Postgres, Row as _};
@@ -12,7 +13,7 @@ use sea_orm::{DbErr, FromQueryResult, QueryResult, RuntimeErr, TryGetable};
 use crate::entities::{article, event, event_occurrence, organization, place};
 
 /// Reads the columns of one row one after the other, from a starting position.
-pub(crate) struct Reader<'a> {
+pub struct Reader<'a> {
     row: &'a QueryResult,
     pg: Option<&'a sqlx::postgres::PgRow>,
     next: usize,
@@ -31,16 +32,19 @@ impl<'a> Reader<'a> {
     /// The next column.
     /// Reads a model that a LEFT JOIN may have left out: `None` when its first column (its
     /// id) is NULL, its other columns skipped.
-    pub(crate) fn optional<M: Positional>(&mut self) -> Result<Option<M>, DbErr> {
+    pub(crate) fn optional<M: Positional>(
+        &mut self,
+        columns: Columns<M>,
+    ) -> Result<Option<M>, DbErr> {
         let start = self.next;
         let id: Option<uuid::Uuid> = self.get()?;
         self.next = start;
         match id {
             None => {
-                self.next += M::FIELDS.len();
+                self.next += columns.count();
                 Ok(None)
             }
-            Some(_) => M::read(self).map(Some),
+            Some(_) => M::read_only(self, columns).map(Some),
         }
     }
 
@@ -64,12 +68,113 @@ impl<'a> Reader<'a> {
 }
 
 /// A model read by position.
-pub(crate) trait Positional: Sized {
+pub trait Positional: Sized {
     /// Its fields, in the order they are read.
     const FIELDS: &'static [&'static str];
 
     /// Reads the model's columns from the reader's position on.
-    fn read(reader: &mut Reader<'_>) -> Result<Self, DbErr>;
+    #[doc(hidden)]
+    fn read(reader: &mut Reader<'_>) -> Result<Self, DbErr> {
+        Self::read_only(reader, Columns::ALL)
+    }
+
+    /// Reads the model's columns in `columns` (the only ones selected) from the reader's
+    /// position on; the other fields take their type's default.
+    #[doc(hidden)]
+    fn read_only(reader: &mut Reader<'_>, columns: Columns<Self>) -> Result<Self, DbErr>;
+}
+
+/// Some of a model's columns: those a page needs when it shows only some fields of each
+/// item. The first column (the id) is always among them. A model read with fewer than all
+/// its columns holds defaults in the others, so it stays with the page that asked for it.
+pub struct Columns<M> {
+    bits: u64,
+    model: PhantomData<fn() -> M>,
+}
+
+impl<M> Clone for Columns<M> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<M> Copy for Columns<M> {}
+
+impl<M> PartialEq for Columns<M> {
+    fn eq(&self, other: &Self) -> bool {
+        self.bits == other.bits
+    }
+}
+
+impl<M> std::fmt::Debug for Columns<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Columns({:#b})", self.bits)
+    }
+}
+
+impl<M> Columns<M> {
+    /// Every column.
+    pub const ALL: Self = Self::from_bits(u64::MAX);
+    /// The id alone.
+    pub const ID: Self = Self::from_bits(1);
+
+    const fn from_bits(bits: u64) -> Self {
+        Self {
+            bits,
+            model: PhantomData,
+        }
+    }
+
+    /// These columns and `other`'s.
+    #[must_use]
+    pub const fn with(self, other: Self) -> Self {
+        Self::from_bits(self.bits | other.bits)
+    }
+
+    /// Whether every column is among them.
+    pub fn is_all(self) -> bool
+    where
+        M: Positional,
+    {
+        (0..M::FIELDS.len()).all(|i| self.has(i))
+    }
+
+    fn has(self, index: usize) -> bool {
+        index >= 64 || self.bits & (1 << index) != 0
+    }
+}
+
+impl<M: Positional> Columns<M> {
+    /// The id and the columns named (as the model's fields are); every column when a name
+    /// is not one of them.
+    pub fn named(names: &[&str]) -> Self {
+        let mut bits = 1;
+        for name in names {
+            match M::FIELDS.iter().position(|field| field == name) {
+                Some(index) if index < 64 => bits |= 1 << index,
+                _ => return Self::ALL,
+            }
+        }
+        Self::from_bits(bits)
+    }
+
+    /// The select list of these columns: `alias.field, …`.
+    pub(crate) fn list(self, alias: &str) -> String {
+        M::FIELDS
+            .iter()
+            .enumerate()
+            .filter(|(index, _)| self.has(*index))
+            .map(|(_, field)| format!("{alias}.{field}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// How many columns the select list holds.
+    fn count(self) -> usize {
+        (0..M::FIELDS.len())
+            .filter(|index| self.has(*index))
+            .count()
+    }
 }
 
 macro_rules! positional {
@@ -77,9 +182,17 @@ macro_rules! positional {
         impl Positional for $model {
             const FIELDS: &'static [&'static str] = &[$(stringify!($field)),*];
 
-            fn read(reader: &mut Reader<'_>) -> Result<Self, DbErr> {
+            fn read_only(reader: &mut Reader<'_>, columns: Columns<Self>) -> Result<Self, DbErr> {
+                let mut index = 0;
+                let mut selected = || {
+                    let selected = columns.has(index);
+                    index += 1;
+                    selected
+                };
                 // Struct fields are evaluated in the order written: the order of FIELDS.
-                Ok(Self { $($field: reader.get()?,)* })
+                Ok(Self {
+                    $($field: if selected() { reader.get()? } else { Default::default() },)*
+                })
             }
         }
     };
@@ -199,11 +312,7 @@ impl<T: Positional> FromQueryResult for ByPosition<T> {
 
 /// The columns of `T` for a select list: `alias.field, …`.
 pub(crate) fn column_list<T: Positional>(alias: &str) -> String {
-    T::FIELDS
-        .iter()
-        .map(|field| format!("{alias}.{field}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    Columns::<T>::ALL.list(alias)
 }
 
 #[cfg(test)]
@@ -246,5 +355,9 @@ mod tests {
             column_list::<event_occurrence::Model>("o"),
             "o.id, o.event_id, o.starts_at, o.ends_at, o.status"
         );
+        let some = Columns::<event_occurrence::Model>::named(&["starts_at"]);
+        assert_eq!(some.list("o"), "o.id, o.starts_at");
+        assert!(!some.is_all());
+        assert!(Columns::<event_occurrence::Model>::named(&["no_such_column"]).is_all());
     }
 }

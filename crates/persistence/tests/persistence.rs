@@ -7,7 +7,7 @@ use capitole_domain::place::PlaceOrder;
 use capitole_domain::text::fold;
 use capitole_persistence::articles::{self, ArticleVisibility, NewsFilter};
 use capitole_persistence::entities::{article, event_occurrence, place};
-use capitole_persistence::events::{self, EventFilter};
+use capitole_persistence::events::{self, AgendaColumns, EventFilter};
 use capitole_persistence::places::{self, PlaceFilter};
 use capitole_persistence::testing::{TestDatabase, databases};
 use capitole_persistence::{Database, PageRequest, seed};
@@ -235,9 +235,14 @@ async fn name_search_ignores_accents_and_case() {
             search: Some(fold("marche noel")),
             ..EventFilter::from(now - Duration::days(30))
         };
-        let page = events::list(db, &events_filter, &PageRequest::first(20))
-            .await
-            .unwrap();
+        let page = events::list(
+            db,
+            &events_filter,
+            &PageRequest::first(20),
+            AgendaColumns::ALL,
+        )
+        .await
+        .unwrap();
         assert!(
             page.rows
                 .iter()
@@ -257,9 +262,14 @@ async fn the_agenda_lists_each_event_once_at_its_first_date_and_skips_cancelled_
         let mut seen = Vec::new();
         let mut after: Option<String> = None;
         loop {
-            let page = events::list(db, &filter, &PageRequest::after(4, after.clone()))
-                .await
-                .unwrap();
+            let page = events::list(
+                db,
+                &filter,
+                &PageRequest::after(4, after.clone()),
+                AgendaColumns::ALL,
+            )
+            .await
+            .unwrap();
             for (row, _) in &page.rows {
                 assert!(row.occurrence.starts_at >= now);
                 assert_ne!(row.occurrence.status, "CANCELLED");
@@ -442,7 +452,7 @@ async fn the_city_time_window_today_holds_the_events_starting_today() {
             starts_before: Some(end),
             ..EventFilter::from(start)
         };
-        let page = events::list(db, &filter, &PageRequest::first(100))
+        let page = events::list(db, &filter, &PageRequest::first(100), AgendaColumns::ALL)
             .await
             .unwrap();
         for (row, _) in &page.rows {
@@ -591,9 +601,14 @@ async fn the_agenda_near_a_point_holds_exactly_the_events_at_places_inside_the_c
     for (test_db, now) in demo_databases().await {
         let db = &test_db.db;
         let radius = RadiusMeters::parse(800).unwrap();
-        let all = events::list(db, &EventFilter::from(now), &PageRequest::first(100))
-            .await
-            .unwrap();
+        let all = events::list(
+            db,
+            &EventFilter::from(now),
+            &PageRequest::first(100),
+            AgendaColumns::ALL,
+        )
+        .await
+        .unwrap();
         let places: std::collections::HashMap<_, _> = place::Entity::find()
             .all(db.connection())
             .await
@@ -620,7 +635,7 @@ async fn the_agenda_near_a_point_holds_exactly_the_events_at_places_inside_the_c
             near: Some((capitole(), radius)),
             ..EventFilter::from(now)
         };
-        let near = events::list(db, &filter, &PageRequest::first(100))
+        let near = events::list(db, &filter, &PageRequest::first(100), AgendaColumns::ALL)
             .await
             .unwrap();
         let mut got: Vec<_> = near.rows.iter().map(|(row, _)| row.event.id).collect();

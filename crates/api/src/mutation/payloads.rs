@@ -32,12 +32,12 @@ use crate::types::scalars::Email;
 /// The payload of a mutation that writes one item and answers it as stored: `$field`
 /// holds the item (`$item`, made from the stored row `$model` when one is given).
 macro_rules! item_payload {
-    ($(#[$doc:meta])* $name:ident { $(#[$field_doc:meta])* $field:ident: $item:ident($model:ty) }) => {
+    ($(#[$doc:meta])* $name:ident { $(#[$field_doc:meta])* $field:ident: $item:ident $(:: $make:ident)? ($model:ty) }) => {
         item_payload!($(#[$doc])* $name { $(#[$field_doc])* $field: $item });
 
         impl From<$model> for $name {
             fn from(row: $model) -> Self {
-                Self { $field: $item(row) }
+                Self { $field: $item $(:: $make)? (row) }
             }
         }
     };
@@ -60,7 +60,7 @@ macro_rules! item_payload {
 /// The payload of a create or update that can be tried with `validateOnly`: the item as
 /// stored, or null with `validatedOnly` when the input was only checked.
 macro_rules! checked_payload {
-    ($(#[$doc:meta])* $name:ident { $(#[$field_doc:meta])* $field:ident: $item:ident($model:ty) }) => {
+    ($(#[$doc:meta])* $name:ident { $(#[$field_doc:meta])* $field:ident: $item:ident $(:: $make:ident)? ($model:ty) }) => {
         $(#[$doc])*
         #[derive(SimpleObject)]
         pub(crate) struct $name {
@@ -74,7 +74,7 @@ macro_rules! checked_payload {
             fn from(stored: Option<$model>) -> Self {
                 Self {
                     validated_only: stored.is_none(),
-                    $field: stored.map($item),
+                    $field: stored.map($item $(:: $make)?),
                 }
             }
         }
@@ -84,7 +84,7 @@ macro_rules! checked_payload {
 /// The payload of an upsert: the item as stored and what the upsert did, or null with
 /// `validatedOnly` (and the outcome `VALIDATED`) when the input was only checked.
 macro_rules! upsert_payload {
-    ($(#[$doc:meta])* $name:ident { $(#[$field_doc:meta])* $field:ident: $item:ident($model:ty) }) => {
+    ($(#[$doc:meta])* $name:ident { $(#[$field_doc:meta])* $field:ident: $item:ident $(:: $make:ident)? ($model:ty) }) => {
         $(#[$doc])*
         #[derive(SimpleObject)]
         pub(crate) struct $name {
@@ -101,7 +101,7 @@ macro_rules! upsert_payload {
             fn from(stored: Option<($model, Outcome)>) -> Self {
                 match stored {
                     Some((row, outcome)) => Self {
-                        $field: Some($item(row)),
+                        $field: Some($item $(:: $make)? (row)),
                         outcome: outcome.into(),
                         validated_only: false,
                     },
@@ -448,7 +448,7 @@ checked_payload!(
     /// What `createEvent` answers.
     CreateEventPayload {
         /// The new event as stored; null when the input was only checked.
-        event: Event(event::Model)
+        event: Event::new(event::Model)
     }
 );
 
@@ -456,7 +456,7 @@ checked_payload!(
     /// What `updateEvent` answers.
     UpdateEventPayload {
         /// The event as stored, at its new version; null when the input was only checked.
-        event: Event(event::Model)
+        event: Event::new(event::Model)
     }
 );
 
@@ -464,7 +464,7 @@ item_payload!(
     /// What `cancelEvent` answers.
     CancelEventPayload {
         /// The event, cancelled, at its new version.
-        event: Event(event::Model)
+        event: Event::new(event::Model)
     }
 );
 
@@ -472,7 +472,7 @@ item_payload!(
     /// What `postponeEvent` answers.
     PostponeEventPayload {
         /// The event, postponed, at its new version.
-        event: Event(event::Model)
+        event: Event::new(event::Model)
     }
 );
 
@@ -480,7 +480,7 @@ item_payload!(
     /// What `rescheduleEvent` answers.
     RescheduleEventPayload {
         /// The event with its new dates, at its new version.
-        event: Event(event::Model)
+        event: Event::new(event::Model)
     }
 );
 
@@ -488,7 +488,7 @@ item_payload!(
     /// What `setEventStatus` answers.
     SetEventStatusPayload {
         /// The event with its new status, at its new version.
-        event: Event(event::Model)
+        event: Event::new(event::Model)
     }
 );
 
@@ -496,7 +496,7 @@ item_payload!(
     /// What `setOccurrenceStatus` answers.
     SetOccurrenceStatusPayload {
         /// The event whose date changed, at its new version.
-        event: Event(event::Model)
+        event: Event::new(event::Model)
     }
 );
 
@@ -504,7 +504,7 @@ upsert_payload!(
     /// What `upsertEvent` answers.
     UpsertEventPayload {
         /// The event as stored; null when the input was only checked.
-        event: Event(event::Model)
+        event: Event::new(event::Model)
     }
 );
 

@@ -15,6 +15,7 @@ use axum::http::{HeaderMap, HeaderValue, Uri, header};
 use axum::response::Response;
 use capitole_domain::place::PlaceOrder as DomainOrder;
 use capitole_persistence::entities::place;
+use capitole_persistence::events::AgendaColumns;
 use capitole_persistence::{events, places};
 use serde_json::{Map, Value, json};
 
@@ -160,7 +161,7 @@ async fn events_page(export: &Export, uri: &Uri) -> Result<(Vec<Value>, Option<S
     let request = params.page(DEFAULT_FEATURES, MAX_FEATURES)?;
     let scope = &export.scope;
     let filter = crate::query::events::storage_filter(scope, filter).await?;
-    let page = events::list(&scope.db, &filter, &request).await?;
+    let page = events::list(&scope.db, &filter, &request, AgendaColumns::ALL).await?;
     let related = Related::of_events(&scope.db, &records::event_ids(&page)).await?;
     let features = page
         .rows

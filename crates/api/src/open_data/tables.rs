@@ -16,7 +16,7 @@ use axum::response::Response;
 use capitole_domain::place::PlaceOrder;
 use capitole_persistence::articles::{self, ArticleVisibility, NewsFilter as StorageNews};
 use capitole_persistence::entities::place;
-use capitole_persistence::events::{self, EventFilter as StorageEvents};
+use capitole_persistence::events::{self, AgendaColumns, EventFilter as StorageEvents};
 use capitole_persistence::places::{self, PlaceFilter as StoragePlaces};
 use capitole_persistence::{Database, PageRequest};
 use chrono_tz::Tz;
@@ -94,7 +94,7 @@ impl Table {
                 Ok((rows, records::next_cursor(&page)))
             }
             Table::Dates { filter, timezone } => {
-                let page = events::dates(db, filter, &request).await?;
+                let page = events::dates(db, filter, &request, AgendaColumns::ALL).await?;
                 let related = Related::of_events(db, &records::event_ids(&page)).await?;
                 let rows = page
                     .rows

@@ -4,6 +4,7 @@ use async_graphql::{Context, Enum, ID, InputObject, Object};
 use capitole_domain::change::ItemKind;
 use capitole_domain::event::CategoryKind;
 use capitole_domain::windows::TimeWindow as DomainWindow;
+use capitole_persistence::Columns;
 use capitole_persistence::events::{self, EventFilter as StorageFilter};
 use chrono::{DateTime, Utc};
 
@@ -13,6 +14,7 @@ use crate::error::{ApiError, ApiResult, to_gql};
 use crate::ids::{self, Kind};
 use crate::loaders::{EventId, PlaceId};
 use crate::lookup::by_id_or_slug;
+use crate::types::columns;
 use crate::types::connection::{CountQuery, edges, page_request};
 use crate::types::event::{Event, EventConnection, EventEdge, Occurrence};
 use crate::types::{Accessibility, Audience, GeoCircleInput, check_list, search_text};
@@ -131,22 +133,26 @@ impl EventQuery {
         let filter = storage_filter(scope, filter.unwrap_or_default())
             .await
             .map_err(to_gql)?;
-        let page = events::list(&scope.db, &filter, &request)
+        let columns = columns::of_agenda(ctx);
+        let page = events::list(&scope.db, &filter, &request, columns)
             .await
             .map_err(to_gql)?;
-        // Venues came with the page: answer the events' `venue` fields without a batch.
-        let venues: Vec<_> = page
-            .rows
-            .iter()
-            .filter_map(|(row, _)| row.venue.clone())
-            .map(|p| (PlaceId(p.id), p))
-            .collect();
-        if !venues.is_empty() {
-            scope.feed(venues).await;
+        // Venues read whole are also fed to the request's loader, for other fields that
+        // show the same places.
+        if columns.venue.is_some_and(Columns::is_all) {
+            let venues: Vec<_> = page
+                .rows
+                .iter()
+                .filter_map(|(row, _)| row.venue.clone())
+                .map(|p| (PlaceId(p.id), p))
+                .collect();
+            if !venues.is_empty() {
+                scope.feed(venues).await;
+            }
         }
         let (edges, page_info) = edges(page, |row, cursor| EventEdge {
             cursor,
-            node: Event(row.event),
+            node: Event::with_venue(row.event, row.venue),
             occurrence: Occurrence(row.occurrence),
         });
         Ok(EventConnection {
@@ -168,6 +174,6 @@ impl EventQuery {
         let by_slug = |slug: String| async move { events::by_slug(&scope.db, &slug).await };
         let named = (Kind::Event, ItemKind::Event);
         let found = by_id_or_slug(scope, (id, slug), named, EventId, by_slug).await?;
-        Ok(found.map(Event))
+        Ok(found.map(Event::new))
     }
 }

@@ -324,7 +324,7 @@ impl NewsArticle {
             .load_all(ids.into_iter().map(EventId).collect())
             .await?
             .into_iter()
-            .map(Event)
+            .map(Event::new)
             .collect())
     }
     /// Where it was announced on social networks, oldest first. The same page of the

@@ -149,7 +149,7 @@ impl Change {
             DomainKind::Event => scope
                 .load(EventId(id))
                 .await?
-                .map(|m| ChangedItem::Event(Event(m))),
+                .map(|m| ChangedItem::Event(Event::new(m))),
             DomainKind::Place => scope
                 .load(PlaceId(id))
                 .await?

@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, Enum, ID, Json, Object, SimpleObject};
 use capitole_domain::event::{AttendanceMode as DomainMode, EventStatus as DomainStatus};
-use capitole_persistence::entities::{event, event_occurrence};
+use capitole_persistence::entities::{event, event_occurrence, place};
 use capitole_persistence::events::{OccurrenceWindow, occurrence_status};
 use chrono::{DateTime, Utc};
 
@@ -60,9 +60,22 @@ pub(crate) enum AttendanceMode {
     Mixed,
 }
 
-/// An event of the city's agenda.
+/// An event of the city's agenda, with its venue when the page read it with the event
+/// (holding the columns the page asked for only, see `types::columns`).
 #[derive(Clone)]
-pub(crate) struct Event(pub event::Model);
+pub(crate) struct Event(pub event::Model, Option<Box<place::Model>>);
+
+impl Event {
+    /// An event whose venue, if asked for, is loaded by its id.
+    pub(crate) fn new(event: event::Model) -> Self {
+        Self(event, None)
+    }
+
+    /// An event with the venue read with it.
+    pub(crate) fn with_venue(event: event::Model, venue: Option<place::Model>) -> Self {
+        Self(event, venue.map(Box::new))
+    }
+}
 
 /// The ages an event is meant for.
 #[derive(SimpleObject, Clone)]
@@ -187,6 +200,9 @@ impl Event {
     }
     /// The place it happens at, if it has one.
     async fn venue(&self, ctx: &Context<'_>) -> ApiResult<Option<Place>> {
+        if let Some(venue) = &self.1 {
+            return Ok(Some(Place(venue.as_ref().clone())));
+        }
         let Some(id) = self.0.place_id else {
             return Ok(None);
         };

@@ -5,6 +5,7 @@ pub(crate) mod account;
 pub(crate) mod article;
 pub(crate) mod catalog;
 pub(crate) mod change;
+pub(crate) mod columns;
 pub(crate) mod community;
 pub(crate) mod connection;
 pub(crate) mod event;

@@ -56,7 +56,7 @@ pub(crate) async fn resolve_node(
         Kind::Event => scope
             .load(EventId(uuid))
             .await?
-            .map(|m| Node::Event(Event(m))),
+            .map(|m| Node::Event(Event::new(m))),
         Kind::NewsArticle => scope
             .load(ArticleId(uuid))
             .await?

@@ -8,6 +8,7 @@ use capitole_persistence::events::{self, EventFilter};
 use capitole_persistence::places::opening_hours;
 
 use super::catalog::{Category, Neighborhood, Organization};
+use super::columns;
 use super::community::{Mayor, PlaceStats, TipConnection, mayor_of, tips_of};
 use super::connection::{CountQuery, connection, edges, page_request};
 use super::event::{Event, EventConnection, EventEdge, Occurrence};
@@ -327,13 +328,13 @@ impl Place {
                 .unwrap_or_default();
             Page::from_rows(rows, &request, events::agenda_cursor)
         } else {
-            events::list(&scope.db, &filter, &request)
+            events::list(&scope.db, &filter, &request, columns::of_agenda(ctx))
                 .await
                 .map_err(to_gql)?
         };
         let (edges, page_info) = edges(page, |row, cursor| EventEdge {
             cursor,
-            node: Event(row.event),
+            node: Event::with_venue(row.event, row.venue),
             occurrence: Occurrence(row.occurrence),
         });
         Ok(EventConnection {

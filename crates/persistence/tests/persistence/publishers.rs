@@ -8,7 +8,7 @@ use capitole_domain::event::CategoryKind;
 use capitole_domain::place::PlaceOrder;
 use capitole_migrations::{Migrator, MigratorTrait};
 use capitole_persistence::articles::{self, ArticleVisibility, NewsFilter};
-use capitole_persistence::events::{self, EventFilter};
+use capitole_persistence::events::{self, AgendaColumns, EventFilter};
 use capitole_persistence::places::{self, PlaceFilter};
 use capitole_persistence::publishers::{self, Published};
 use capitole_persistence::{PageRequest, catalog};
@@ -124,7 +124,7 @@ async fn relation_filters_match_any_of_their_values() {
         // Events: each list matches any of its values; two values hold at least as many
         // events as each alone, and a co-published event is in both.
         let events_of = |filter: EventFilter| async move {
-            let page = events::list(db, &filter, &PageRequest::first(100))
+            let page = events::list(db, &filter, &PageRequest::first(100), AgendaColumns::ALL)
                 .await
                 .unwrap();
             page.rows

@@ -20,7 +20,7 @@ use capitole_domain::change::ItemKind;
 use capitole_domain::event::EventStatus;
 use capitole_domain::schedule::{MAX_DATES, OccurrenceStatus};
 use capitole_persistence::entities::{category, event, organization, place};
-use capitole_persistence::events::{self, OccurrenceWindow};
+use capitole_persistence::events::{self, AgendaColumns, OccurrenceWindow};
 use capitole_persistence::publishers::{self, Published};
 use capitole_persistence::{Database, PageRequest, catalog, places, slugs};
 use chrono::{DateTime, Datelike, Utc};
@@ -81,7 +81,7 @@ async fn agenda_calendar(export: &Export, uri: &Uri) -> Result<(String, Option<S
     let filter: EventFilter = params.filter(EVENT_FILTER, &["limit", "after"])?;
     let request = params.page(DEFAULT_EVENTS, MAX_EVENTS)?;
     let filter = storage_filter(scope, filter).await?;
-    let page = events::list(&scope.db, &filter, &request).await?;
+    let page = events::list(&scope.db, &filter, &request, AgendaColumns::ALL).await?;
     let next = if page.has_next_page {
         page.rows.last().map(|(_, cursor)| cursor.clone())
     } else {
