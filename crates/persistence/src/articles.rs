@@ -20,7 +20,7 @@ use crate::entities::{
 };
 use crate::places::count_of;
 use crate::publishers::Published;
-use crate::rows::{ByPosition, column_list};
+use crate::rows::{ByPosition, Columns, Positional, column_list, read_rows};
 use crate::sql::Sql;
 use crate::{Database, StorageError};
 
@@ -118,16 +118,19 @@ async fn fetch(db: &Database, sql: Sql) -> Result<Vec<article::Model>, StorageEr
         .collect())
 }
 
-/// One page of news, latest first.
+/// One page of news, latest first, each article with the columns of `columns` only (and
+/// the dates that place it in the list).
 pub async fn list(
     db: &Database,
     visibility: &ArticleVisibility,
     filter: &NewsFilter,
     request: &PageRequest,
+    columns: Columns<article::Model>,
 ) -> Result<Page<article::Model>, StorageError> {
+    let columns = columns.with(Columns::named(&["published_at", "updated_at"]));
     let mut sql = Sql::new(db.db_backend());
     sql.push("SELECT ")
-        .push(columns())
+        .push(&columns.list("a"))
         .push(" FROM articles a WHERE ");
     push_conditions(&mut sql, visibility, filter);
     let keyset = [
@@ -137,7 +140,7 @@ pub async fn list(
     Keyset(&keyset).push_page(&mut sql, request, |NewsKey(at, id)| {
         vec![at.into(), id.into()]
     })?;
-    let rows = fetch(db, sql).await?;
+    let rows = read_rows(db, sql, |row| article::Model::read_only(row, columns)).await?;
     Ok(Page::from_rows(rows, request, |a| {
         cursor::encode(&NewsKey(a.published_at.unwrap_or(a.updated_at), a.id))
     }))

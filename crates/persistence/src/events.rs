@@ -14,9 +14,7 @@ use capitole_domain::geo::{Coordinates, RadiusMeters};
 use capitole_domain::schedule::OccurrenceStatus;
 use chrono::{DateTime, Utc};
 
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryResult,
-};
+use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, QueryFilter};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -24,7 +22,7 @@ use crate::cursor::{self, Keyset, Page, PageRequest, Sort};
 use crate::entities::{event, event_neighborhood, event_occurrence, place};
 use crate::places::count_of;
 use crate::publishers::Published;
-use crate::rows::{ByPosition, Columns, Positional, Reader, column_list};
+use crate::rows::{ByPosition, Columns, Positional, column_list, read_rows};
 use crate::sql::Sql;
 use crate::{Database, StorageError};
 
@@ -109,23 +107,17 @@ impl AgendaColumns {
     }
 
     async fn read_all(self, db: &Database, sql: Sql) -> Result<Vec<AgendaRow>, StorageError> {
-        let rows = db.connection().query_all_raw(sql.build()).await?;
-        Ok(rows
-            .iter()
-            .map(|row| self.read(row))
-            .collect::<Result<Vec<_>, _>>()?)
-    }
-
-    fn read(self, row: &QueryResult) -> Result<AgendaRow, DbErr> {
-        let mut reader = Reader::new(row, 0);
-        Ok(AgendaRow {
-            event: event::Model::read_only(&mut reader, self.event)?,
-            occurrence: event_occurrence::Model::read(&mut reader)?,
-            venue: match self.venue {
-                Some(columns) => reader.optional::<place::Model>(columns)?,
-                None => None,
-            },
+        read_rows(db, sql, |reader| {
+            Ok(AgendaRow {
+                event: event::Model::read_only(reader, self.event)?,
+                occurrence: event_occurrence::Model::read(reader)?,
+                venue: match self.venue {
+                    Some(columns) => reader.optional::<place::Model>(columns)?,
+                    None => None,
+                },
+            })
         })
+        .await
     }
 }
 
@@ -336,7 +328,7 @@ async fn places_within(
     loop {
         let order = capitole_domain::place::PlaceOrder::Distance;
         let request = PageRequest::after(1_000, after.take());
-        let page = crate::places::list(db, &filter, order, &request).await?;
+        let page = crate::places::list(db, &filter, order, &request, Columns::ID).await?;
         after = page.rows.last().map(|(_, cursor)| cursor.clone());
         ids.extend(page.rows.into_iter().map(|(row, _)| row.place.id));
         if ids.len() > MAX_NEAR_PLACES {

@@ -14,13 +14,12 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use sea_orm::{ColumnTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter};
 use serde::{Deserialize, Serialize};
-use std::sync::OnceLock;
 use uuid::Uuid;
 
 use crate::cursor::{self, Direction, Keyset, Page, PageRequest, Sort};
 use crate::entities::place;
 use crate::publishers::Published;
-use crate::rows::{ByPosition, column_list};
+use crate::rows::{ByPosition, Columns, Positional, read_rows};
 use crate::sql::Sql;
 use crate::{Database, StorageError};
 
@@ -70,13 +69,16 @@ fn key_of(order: PlaceOrder, row: &PlaceRow) -> PlaceKey {
     }
 }
 
-/// One page of places in `order`.
+/// One page of places in `order`, each with the columns of `columns` only (and those the
+/// filter and the order read).
 pub async fn list(
     db: &Database,
     filter: &PlaceFilter,
     order: PlaceOrder,
     request: &PageRequest,
+    columns: Columns<place::Model>,
 ) -> Result<Page<PlaceRow>, StorageError> {
+    let columns = columns.with(read_by_filter(filter));
     let key = request.key::<PlaceKey>()?;
     let want = request.fetch();
     let postgres = db.db_backend() == DbBackend::Postgres;
@@ -87,12 +89,20 @@ pub async fn list(
             ));
         }
         (PlaceOrder::Distance, Some(near)) => match (request.direction, postgres) {
-            (Direction::Forward, true) => nearest_postgres(db, filter, near, want, key).await?,
-            (Direction::Forward, false) => nearest_sqlite(db, filter, near, want, key).await?,
-            (Direction::Backward, true) => farthest_postgres(db, filter, near, want, key).await?,
-            (Direction::Backward, false) => farthest_sqlite(db, filter, near, want, key).await?,
+            (Direction::Forward, true) => {
+                nearest_postgres(db, filter, near, want, key, columns).await?
+            }
+            (Direction::Forward, false) => {
+                nearest_sqlite(db, filter, near, want, key, columns).await?
+            }
+            (Direction::Backward, true) => {
+                farthest_postgres(db, filter, near, want, key, columns).await?
+            }
+            (Direction::Backward, false) => {
+                farthest_sqlite(db, filter, near, want, key, columns).await?
+            }
         },
-        (order, _) => ordered(db, filter, order, want, key, request.direction).await?,
+        (order, _) => ordered(db, filter, order, want, key, request.direction, columns).await?,
     };
     Ok(Page::from_rows(rows, request, |row| {
         cursor::encode(&key_of(order, row))
@@ -131,7 +141,7 @@ pub async fn count(db: &Database, filter: &PlaceFilter) -> Result<u64, StorageEr
         let mut after = None;
         loop {
             let request = PageRequest::after(500, after);
-            let page = list(db, filter, PlaceOrder::Name, &request).await?;
+            let page = list(db, filter, PlaceOrder::Name, &request, Columns::ID).await?;
             total += page.rows.len() as u64;
             if !page.has_next_page {
                 return Ok(total);
@@ -194,10 +204,24 @@ pub fn is_open_at(
     !closure.is_closed_at(place.closed_until, at) && opening_hours(place).is_open_at(at, tz)
 }
 
-/// The columns of a place, in the order [`ByPosition`] reads them.
-fn columns() -> &'static str {
-    static COLUMNS: OnceLock<String> = OnceLock::new();
-    COLUMNS.get_or_init(|| column_list::<place::Model>("p"))
+/// The columns of a place that ordering and filtering a list read in Rust: its position
+/// and sort keys, and its hours when the filter asks for places open at a time.
+fn read_by_filter(filter: &PlaceFilter) -> Columns<place::Model> {
+    let keys = Columns::named(&[
+        "name_folded",
+        "latitude",
+        "longitude",
+        "popularity",
+        "rating",
+    ]);
+    match filter.open_at {
+        Some(_) => keys.with(Columns::named(&[
+            "opening_hours",
+            "closure",
+            "closed_until",
+        ])),
+        None => keys,
+    }
 }
 
 fn push_conditions(sql: &mut Sql, filter: &PlaceFilter) {
@@ -273,6 +297,7 @@ async fn ordered(
     want: usize,
     mut beyond: Option<PlaceKey>,
     direction: Direction,
+    columns: Columns<place::Model>,
 ) -> Result<Vec<PlaceRow>, StorageError> {
     let post_filtered = filter.near.is_some() || filter.open_at.is_some();
     let batch = if post_filtered { want.max(200) } else { want };
@@ -281,7 +306,7 @@ async fn ordered(
     loop {
         let mut sql = Sql::new(db.db_backend());
         sql.push("SELECT ")
-            .push(columns())
+            .push(&columns.list("p"))
             .push(" FROM places p WHERE 1 = 1");
         push_conditions(&mut sql, filter);
         if let Some((point, radius)) = filter.near {
@@ -314,12 +339,7 @@ async fn ordered(
         sql.push(" ORDER BY ");
         keyset.push_order(&mut sql, direction);
         sql.push(" LIMIT ").number(batch);
-        let fetched = ByPosition::<place::Model>::find_by_statement(sql.build())
-            .all(db.connection())
-            .await?
-            .into_iter()
-            .map(|row| row.0)
-            .collect::<Vec<_>>();
+        let fetched = read_rows(db, sql, |row| place::Model::read_only(row, columns)).await?;
         let exhausted = fetched.len() < batch;
         if let Some(last) = fetched.last() {
             beyond = Some(key_of(
@@ -360,6 +380,7 @@ async fn nearest_postgres(
     (point, radius): (Coordinates, RadiusMeters),
     want: usize,
     after: Option<PlaceKey>,
+    columns: Columns<place::Model>,
 ) -> Result<Vec<PlaceRow>, StorageError> {
     if !matches!(after, None | Some(PlaceKey::Distance(..))) {
         return Err(StorageError::BadCursor);
@@ -376,7 +397,7 @@ async fn nearest_postgres(
     loop {
         let mut sql = Sql::new(DbBackend::Postgres);
         sql.push("SELECT ")
-            .push(columns())
+            .push(&columns.list("p"))
             .push(" FROM places p WHERE earth_box(ll_to_earth(");
         sql.bind(lat)
             .push(", ")
@@ -403,12 +424,7 @@ async fn nearest_postgres(
             .bind(lon)
             .push(")");
         sql.push(" LIMIT ").number(batch);
-        let fetched = ByPosition::<place::Model>::find_by_statement(sql.build())
-            .all(db.connection())
-            .await?
-            .into_iter()
-            .map(|row| row.0)
-            .collect::<Vec<_>>();
+        let fetched = read_rows(db, sql, |row| place::Model::read_only(row, columns)).await?;
         let exhausted = fetched.len() < batch;
         let mut measured_rows: Vec<PlaceRow> =
             fetched.into_iter().map(|p| measured(filter, p)).collect();
@@ -476,6 +492,7 @@ async fn nearest_sqlite(
     (point, radius): (Coordinates, RadiusMeters),
     want: usize,
     after: Option<PlaceKey>,
+    columns: Columns<place::Model>,
 ) -> Result<Vec<PlaceRow>, StorageError> {
     let start = match &after {
         Some(PlaceKey::Distance(distance, _)) => *distance,
@@ -490,7 +507,7 @@ async fn nearest_sqlite(
         let reach_radius = RadiusMeters::parse(reach.ceil() as i64).unwrap_or(radius);
         let b = point.bounding_box(reach_radius);
         let mut sql = Sql::new(DbBackend::Sqlite);
-        sql.push("SELECT ").push(columns()).push(
+        sql.push("SELECT ").push(&columns.list("p")).push(
             " FROM places_rtree r JOIN places p ON p.id = r.place_id WHERE r.max_latitude >= ",
         );
         sql.bind(b.min_latitude)
@@ -501,12 +518,7 @@ async fn nearest_sqlite(
             .push(" AND r.min_longitude <= ")
             .bind(b.max_longitude);
         push_conditions(&mut sql, filter);
-        let fetched = ByPosition::<place::Model>::find_by_statement(sql.build())
-            .all(db.connection())
-            .await?
-            .into_iter()
-            .map(|row| row.0)
-            .collect::<Vec<_>>();
+        let fetched = read_rows(db, sql, |row| place::Model::read_only(row, columns)).await?;
         let mut rows: Vec<PlaceRow> = fetched
             .into_iter()
             .map(|p| measured(filter, p))
@@ -555,6 +567,7 @@ async fn farthest_postgres(
     (point, radius): (Coordinates, RadiusMeters),
     want: usize,
     before: Option<PlaceKey>,
+    columns: Columns<place::Model>,
 ) -> Result<Vec<PlaceRow>, StorageError> {
     let mut bound = farthest_bound(radius, &before)?;
     let (lat, lon) = (point.latitude.degrees(), point.longitude.degrees());
@@ -568,7 +581,7 @@ async fn farthest_postgres(
     loop {
         let mut sql = Sql::new(DbBackend::Postgres);
         sql.push("SELECT ")
-            .push(columns())
+            .push(&columns.list("p"))
             .push(" FROM places p WHERE earth_box(ll_to_earth(");
         sql.bind(lat)
             .push(", ")
@@ -589,12 +602,7 @@ async fn farthest_postgres(
             .bind(lon)
             .push(") DESC");
         sql.push(" LIMIT ").number(batch);
-        let fetched = ByPosition::<place::Model>::find_by_statement(sql.build())
-            .all(db.connection())
-            .await?
-            .into_iter()
-            .map(|row| row.0)
-            .collect::<Vec<_>>();
+        let fetched = read_rows(db, sql, |row| place::Model::read_only(row, columns)).await?;
         let exhausted = fetched.len() < batch;
         let mut measured_rows: Vec<PlaceRow> =
             fetched.into_iter().map(|p| measured(filter, p)).collect();
@@ -648,13 +656,14 @@ async fn farthest_sqlite(
     (point, radius): (Coordinates, RadiusMeters),
     want: usize,
     before: Option<PlaceKey>,
+    columns: Columns<place::Model>,
 ) -> Result<Vec<PlaceRow>, StorageError> {
     let bound = farthest_bound(radius, &before)?;
     let reach = RadiusMeters::parse(bound.ceil() as i64).unwrap_or(radius);
     let b = point.bounding_box(reach);
     let mut sql = Sql::new(DbBackend::Sqlite);
     sql.push("SELECT ")
-        .push(columns())
+        .push(&columns.list("p"))
         .push(" FROM places_rtree r JOIN places p ON p.id = r.place_id WHERE r.max_latitude >= ");
     sql.bind(b.min_latitude)
         .push(" AND r.min_latitude <= ")
@@ -664,11 +673,10 @@ async fn farthest_sqlite(
         .push(" AND r.min_longitude <= ")
         .bind(b.max_longitude);
     push_conditions(&mut sql, filter);
-    let mut rows: Vec<PlaceRow> = ByPosition::<place::Model>::find_by_statement(sql.build())
-        .all(db.connection())
+    let mut rows: Vec<PlaceRow> = read_rows(db, sql, |row| place::Model::read_only(row, columns))
         .await?
         .into_iter()
-        .map(|row| measured(filter, row.0))
+        .map(|place| measured(filter, place))
         .filter(|row| {
             row.distance_meters.is_some_and(|d| d <= bound)
                 && before_key(row, &before)

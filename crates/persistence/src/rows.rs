@@ -8,9 +8,11 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use sea_orm::sqlx::{self, Postgres, Row as _};
-use sea_orm::{DbErr, FromQueryResult, QueryResult, RuntimeErr, TryGetable};
+use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, QueryResult, RuntimeErr, TryGetable};
 
 use crate::entities::{article, event, event_occurrence, organization, place};
+use crate::sql::Sql;
+use crate::{Database, StorageError};
 
 /// Reads the columns of one row one after the other, from a starting position.
 pub struct Reader<'a> {
@@ -308,6 +310,19 @@ impl<T: Positional> FromQueryResult for ByPosition<T> {
     fn from_query_result(row: &QueryResult, _prefix: &str) -> Result<Self, DbErr> {
         T::read(&mut Reader::new(row, 0)).map(ByPosition)
     }
+}
+
+/// Runs a statement and reads each of its rows with `read`.
+pub(crate) async fn read_rows<T>(
+    db: &Database,
+    sql: Sql,
+    read: impl Fn(&mut Reader<'_>) -> Result<T, DbErr>,
+) -> Result<Vec<T>, StorageError> {
+    let rows = db.connection().query_all_raw(sql.build()).await?;
+    Ok(rows
+        .iter()
+        .map(|row| read(&mut Reader::new(row, 0)))
+        .collect::<Result<Vec<_>, _>>()?)
 }
 
 /// The columns of `T` for a select list: `alias.field, …`.

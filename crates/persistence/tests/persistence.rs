@@ -10,7 +10,7 @@ use capitole_persistence::entities::{article, event_occurrence, place};
 use capitole_persistence::events::{self, AgendaColumns, EventFilter};
 use capitole_persistence::places::{self, PlaceFilter};
 use capitole_persistence::testing::{TestDatabase, databases};
-use capitole_persistence::{Database, PageRequest, seed};
+use capitole_persistence::{Columns, Database, PageRequest, seed};
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use sea_orm::{EntityTrait, PaginatorTrait};
 
@@ -89,9 +89,15 @@ async fn all_pages(
     let mut out = Vec::new();
     let mut after: Option<String> = None;
     loop {
-        let page = places::list(db, filter, order, &PageRequest::after(size, after.clone()))
-            .await
-            .unwrap();
+        let page = places::list(
+            db,
+            filter,
+            order,
+            &PageRequest::after(size, after.clone()),
+            Columns::named(&["slug"]),
+        )
+        .await
+        .unwrap();
         out.extend(
             page.rows
                 .iter()
@@ -179,6 +185,7 @@ async fn a_distance_order_without_a_point_and_a_foreign_cursor_are_refused() {
             &PlaceFilter::default(),
             PlaceOrder::Distance,
             &PageRequest::first(5),
+            Columns::ALL,
         )
         .await
         .unwrap_err();
@@ -188,7 +195,8 @@ async fn a_distance_order_without_a_point_and_a_foreign_cursor_are_refused() {
                 db,
                 &PlaceFilter::default(),
                 PlaceOrder::Name,
-                &PageRequest::after(5, Some("garbage".into()))
+                &PageRequest::after(5, Some("garbage".into())),
+                Columns::ALL,
             )
             .await
             .is_err()
@@ -198,6 +206,7 @@ async fn a_distance_order_without_a_point_and_a_foreign_cursor_are_refused() {
             &PlaceFilter::default(),
             PlaceOrder::Popularity,
             &PageRequest::first(5),
+            Columns::ALL,
         )
         .await
         .unwrap();
@@ -207,7 +216,8 @@ async fn a_distance_order_without_a_point_and_a_foreign_cursor_are_refused() {
                 db,
                 &PlaceFilter::default(),
                 PlaceOrder::Name,
-                &PageRequest::after(5, Some(popularity_cursor.clone()))
+                &PageRequest::after(5, Some(popularity_cursor.clone())),
+                Columns::ALL,
             )
             .await
             .is_err()
@@ -372,9 +382,15 @@ async fn drafts_and_scheduled_articles_never_reach_the_public() {
             include_archived: true,
             ..Default::default()
         };
-        let page = articles::list(db, &visibility, &filter, &PageRequest::first(100))
-            .await
-            .unwrap();
+        let page = articles::list(
+            db,
+            &visibility,
+            &filter,
+            &PageRequest::first(100),
+            Columns::ALL,
+        )
+        .await
+        .unwrap();
         for a in &hidden {
             assert!(
                 page.rows.iter().all(|(row, _)| row.id != a.id),
@@ -411,9 +427,15 @@ async fn news_pages_run_latest_first_without_gaps() {
         let db = &test_db.db;
         let visibility = ArticleVisibility::Public { now };
         let filter = NewsFilter::default();
-        let whole = articles::list(db, &visibility, &filter, &PageRequest::first(100))
-            .await
-            .unwrap();
+        let whole = articles::list(
+            db,
+            &visibility,
+            &filter,
+            &PageRequest::first(100),
+            Columns::ALL,
+        )
+        .await
+        .unwrap();
         let mut paged = Vec::new();
         let mut after: Option<String> = None;
         loop {
@@ -422,6 +444,8 @@ async fn news_pages_run_latest_first_without_gaps() {
                 &visibility,
                 &filter,
                 &PageRequest::after(7, after.clone()),
+                // A page that shows titles only pages as one that reads every column.
+                Columns::named(&["title"]),
             )
             .await
             .unwrap();

@@ -14,6 +14,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Uri, header};
 use axum::response::Response;
 use capitole_domain::place::PlaceOrder as DomainOrder;
+use capitole_persistence::Columns;
 use capitole_persistence::entities::place;
 use capitole_persistence::events::AgendaColumns;
 use capitole_persistence::{events, places};
@@ -120,7 +121,7 @@ async fn places_page(export: &Export, uri: &Uri) -> Result<(Vec<Value>, Option<S
     let scope = &export.scope;
     let filter = crate::query::places::storage_filter(scope, filter).await?;
     let order = place_order(&params, &filter)?;
-    let page = places::list(&scope.db, &filter, order, &request).await?;
+    let page = places::list(&scope.db, &filter, order, &request, Columns::ALL).await?;
     let models: Vec<&place::Model> = page.rows.iter().map(|(row, _)| &row.place).collect();
     let related = Related::of_places(&scope.db, &models).await?;
     let features = page

@@ -16,7 +16,7 @@ use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
 use capitole_domain::event::CategoryKind;
 use capitole_persistence::entities::{article, category, organization};
-use capitole_persistence::{articles, catalog};
+use capitole_persistence::{Columns, articles, catalog};
 use chrono::{DateTime, FixedOffset, Utc};
 use chrono_tz::Tz;
 use uuid::Uuid;
@@ -138,7 +138,7 @@ impl NewsFeed {
         let named = Scope::of(&filter);
         let storage = storage_filter(scope, filter).await?;
         let visibility = scope.principal.article_visibility(scope.now);
-        let page = articles::list(&scope.db, &visibility, &storage, &request).await?;
+        let page = articles::list(&scope.db, &visibility, &storage, &request, Columns::ALL).await?;
         let rows: Vec<article::Model> = page.rows.into_iter().map(|(a, _)| a).collect();
         let ids: Vec<Uuid> = rows.iter().map(|a| a.id).collect();
         let (mut publishers, mut categories) = if ids.is_empty() {

@@ -18,7 +18,7 @@ use capitole_persistence::articles::{self, ArticleVisibility, NewsFilter as Stor
 use capitole_persistence::entities::place;
 use capitole_persistence::events::{self, AgendaColumns, EventFilter as StorageEvents};
 use capitole_persistence::places::{self, PlaceFilter as StoragePlaces};
-use capitole_persistence::{Database, PageRequest};
+use capitole_persistence::{Columns, Database, PageRequest};
 use chrono_tz::Tz;
 use futures_util::Stream;
 use futures_util::stream::try_unfold;
@@ -82,7 +82,7 @@ impl Table {
         let request = PageRequest::after(CHUNK_ROWS, cursor);
         match self {
             Table::Places { filter, order } => {
-                let page = places::list(db, filter, *order, &request).await?;
+                let page = places::list(db, filter, *order, &request, Columns::ALL).await?;
                 let models: Vec<&place::Model> =
                     page.rows.iter().map(|(row, _)| &row.place).collect();
                 let related = Related::of_places(db, &models).await?;
@@ -113,7 +113,7 @@ impl Table {
                 Ok((rows, records::next_cursor(&page)))
             }
             Table::News { visibility, filter } => {
-                let page = articles::list(db, visibility, filter, &request).await?;
+                let page = articles::list(db, visibility, filter, &request, Columns::ALL).await?;
                 let ids: Vec<_> = page.rows.iter().map(|(a, _)| a.id).collect();
                 let related = Related::of_articles(db, &ids).await?;
                 let rows = page

@@ -12,6 +12,7 @@ use crate::ids::Kind;
 use crate::loaders::{ArticleId, PublishersOfArticle};
 use crate::lookup::by_id_or_slug;
 use crate::types::article::{ArticleStatus, NewsArticle, NewsArticleConnection, NewsArticleEdge};
+use crate::types::columns;
 use crate::types::connection::{CountQuery, edges, page_request};
 use crate::types::{Audience, check_list, search_text};
 
@@ -96,9 +97,15 @@ impl NewsQuery {
             .await
             .map_err(to_gql)?;
         let visibility = scope.principal.article_visibility(scope.now);
-        let page = articles::list(&scope.db, &visibility, &filter, &request)
-            .await
-            .map_err(to_gql)?;
+        let page = articles::list(
+            &scope.db,
+            &visibility,
+            &filter,
+            &request,
+            columns::of_news(ctx),
+        )
+        .await
+        .map_err(to_gql)?;
         // Every news card names its publishers: fetch them with the page.
         let look = ctx.look_ahead();
         if look

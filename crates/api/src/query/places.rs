@@ -12,6 +12,7 @@ use crate::error::{ApiError, ApiResult, to_gql};
 use crate::ids::Kind;
 use crate::loaders::PlaceId;
 use crate::lookup::by_id_or_slug;
+use crate::types::columns;
 use crate::types::connection::{CountQuery, edges, page_request};
 use crate::types::place::{Place, PlaceConnection, PlaceEdge};
 use crate::types::{Accessibility, GeoCircleInput, check_list, search_text};
@@ -109,7 +110,7 @@ impl PlaceQuery {
             } else {
                 DomainOrder::Name
             });
-        let page = places::list(&scope.db, &filter, order, &request)
+        let page = places::list(&scope.db, &filter, order, &request, columns::of_places(ctx))
             .await
             .map_err(to_gql)?;
         let (edges, page_info) = edges(page, |row, cursor| PlaceEdge {

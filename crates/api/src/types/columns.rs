@@ -9,6 +9,7 @@
 //! where another field could find it.
 
 use async_graphql::{Context, SelectionField};
+use capitole_persistence::entities::{article, place};
 use capitole_persistence::events::AgendaColumns;
 use capitole_persistence::{Columns, Positional};
 
@@ -77,6 +78,29 @@ const PLACE: Table = &[
     ("popularity", &["popularity"]),
 ];
 
+/// The fields of `NewsArticle` that read some columns only.
+const ARTICLE: Table = &[
+    ("id", &[]),
+    ("slug", &["slug"]),
+    ("title", &["title"]),
+    ("summary", &["summary"]),
+    ("easyReadSummary", &["easy_read_summary"]),
+    ("body", &["body"]),
+    ("coverImage", &["cover_url", "cover_alt", "cover_credit"]),
+    ("tags", &["tags"]),
+    ("audiences", &["audiences"]),
+    ("neighborhoods", &[]),
+    ("categories", &[]),
+    ("publishers", &[]),
+    ("author", &["author_name"]),
+    ("status", &["status"]),
+    ("publishedAt", &["published_at"]),
+    ("version", &["version"]),
+    ("updatedAt", &["updated_at"]),
+    ("reviewRequestedAt", &["review_requested_at"]),
+    ("relatedEvents", &[]),
+];
+
 /// The columns of `M` that the fields named read, by `table`.
 fn read_by<'a, M: Positional>(
     table: Table,
@@ -98,9 +122,7 @@ fn read_by<'a, M: Positional>(
 /// `@skip`/`@include` are not weighed: a selection may read more columns than it needs,
 /// never fewer.
 pub(crate) fn of_agenda(ctx: &Context<'_>) -> AgendaColumns {
-    let ahead = ctx.look_ahead();
-    let mut nodes = ahead.field("edges").field("node").selection_fields();
-    nodes.extend(ahead.field("nodes").selection_fields());
+    let nodes = nodes(ctx);
     let fields = || nodes.iter().flat_map(SelectionField::selection_set);
     let venues: Vec<SelectionField<'_>> = fields().filter(|f| f.name() == "venue").collect();
     let venue_fields = venues.iter().flat_map(SelectionField::selection_set);
@@ -110,10 +132,37 @@ pub(crate) fn of_agenda(ctx: &Context<'_>) -> AgendaColumns {
     }
 }
 
+/// The columns a page of news reads for the fields it asks of each article (as
+/// [`of_agenda`]).
+pub(crate) fn of_news(ctx: &Context<'_>) -> Columns<article::Model> {
+    of_nodes(ctx, ARTICLE)
+}
+
+/// The columns a page of places reads for the fields it asks of each place (as
+/// [`of_agenda`]).
+pub(crate) fn of_places(ctx: &Context<'_>) -> Columns<place::Model> {
+    of_nodes(ctx, PLACE)
+}
+
+/// The columns of `M` that the fields asked of a connection's items read.
+fn of_nodes<M: Positional>(ctx: &Context<'_>, table: Table) -> Columns<M> {
+    let nodes = nodes(ctx);
+    let fields = nodes.iter().flat_map(SelectionField::selection_set);
+    read_by(table, fields.map(|f| f.name()))
+}
+
+/// The `node` fields of a connection's `edges` and its `nodes` fields.
+fn nodes<'a>(ctx: &'a Context<'a>) -> Vec<SelectionField<'a>> {
+    let ahead = ctx.look_ahead();
+    let mut nodes = ahead.field("edges").field("node").selection_fields();
+    nodes.extend(ahead.field("nodes").selection_fields());
+    nodes
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use capitole_persistence::entities::{event, place};
+    use capitole_persistence::entities::event;
 
     use super::*;
 
@@ -133,6 +182,7 @@ mod tests {
         for (type_name, table, columns) in [
             ("Event", EVENT, event::Model::FIELDS),
             ("Place", PLACE, place::Model::FIELDS),
+            ("NewsArticle", ARTICLE, article::Model::FIELDS),
         ] {
             let fields = registry.types[type_name].fields().unwrap();
             for (field, names) in table {

@@ -153,3 +153,75 @@ async fn every_field_of_an_agenda_page_answers_as_when_the_whole_row_is_read() {
         assert_eq!(compared, events.len() + places.len());
     }
 }
+
+/// Asks each field of `type_name` in a page (`page(selection, extra)`, whose items are at
+/// `items`, a JSON pointer), once alone and once beside `jsonLd`, and compares the answers.
+async fn each_field_answers_as_when_the_whole_row_is_read(
+    app: &TestApp,
+    type_name: &str,
+    page: impl Fn(&str, &str) -> String,
+    items: &str,
+) {
+    let types = schema_fields(app).await;
+    let fields = selections(&types, type_name);
+    assert!(fields.len() > 15);
+    for (name, selection) in &fields {
+        let some = query(app, &page(selection, ""), json!({})).await;
+        let whole = query(app, &page(selection, "jsonLd"), json!({})).await;
+        assert!(some["errors"].is_null(), "{name}: {}", some["errors"]);
+        assert_eq!(
+            (&some["data"], &some["errors"]),
+            (&without_json_ld(whole["data"].clone()), &whole["errors"]),
+            "{type_name}.{name}"
+        );
+        let listed = some.pointer(items).and_then(Value::as_array).unwrap();
+        assert!(listed.len() >= 5, "{name}: the demo city has {type_name}s");
+    }
+}
+
+#[tokio::test]
+async fn every_field_of_a_news_page_answers_as_when_the_whole_row_is_read() {
+    for app in apps().await {
+        let page = |selection: &str, extra: &str| {
+            format!("{{ news(first: 12) {{ edges {{ node {{ id {selection} {extra} }} }} }} }}")
+        };
+        each_field_answers_as_when_the_whole_row_is_read(
+            &app,
+            "NewsArticle",
+            page,
+            "/data/news/edges",
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn every_field_of_a_page_of_places_answers_as_when_the_whole_row_is_read() {
+    for app in apps().await {
+        let popular = |selection: &str, extra: &str| {
+            format!(
+                "{{ places(first: 12, orderBy: POPULARITY) {{ nodes {{ id {selection} {extra} }} }} }}"
+            )
+        };
+        each_field_answers_as_when_the_whole_row_is_read(
+            &app,
+            "Place",
+            popular,
+            "/data/places/nodes",
+        )
+        .await;
+        let nearest = |selection: &str, extra: &str| {
+            format!(
+                "{{ places(first: 12, filter: {{ near: {{ latitude: 43.6045, longitude: 1.444, radiusMeters: 5000 }} }}) \
+                 {{ edges {{ distanceMeters node {{ id {selection} {extra} }} }} }} }}"
+            )
+        };
+        each_field_answers_as_when_the_whole_row_is_read(
+            &app,
+            "Place",
+            nearest,
+            "/data/places/edges",
+        )
+        .await;
+    }
+}

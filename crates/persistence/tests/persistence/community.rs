@@ -14,7 +14,7 @@ use capitole_persistence::audit::Actor;
 use capitole_persistence::entities::{check_in, event_occurrence, place, place_stat, tip};
 use capitole_persistence::places::{self, PlaceFilter};
 use capitole_persistence::{
-    ActivityError, Database, PageRequest, check_ins, privacy, reactions, tips,
+    ActivityError, Columns, Database, PageRequest, check_ins, privacy, reactions, tips,
 };
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{EntityTrait, FromQueryResult, Statement};
@@ -75,6 +75,7 @@ async fn spots(db: &Database) -> Vec<place::Model> {
         &PlaceFilter::default(),
         PlaceOrder::Name,
         &PageRequest::first(60),
+        Columns::ALL,
     )
     .await
     .unwrap();

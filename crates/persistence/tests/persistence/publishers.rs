@@ -11,7 +11,7 @@ use capitole_persistence::articles::{self, ArticleVisibility, NewsFilter};
 use capitole_persistence::events::{self, AgendaColumns, EventFilter};
 use capitole_persistence::places::{self, PlaceFilter};
 use capitole_persistence::publishers::{self, Published};
-use capitole_persistence::{PageRequest, catalog};
+use capitole_persistence::{Columns, PageRequest, catalog};
 use sea_orm::{FromQueryResult, Statement};
 use uuid::Uuid;
 
@@ -165,6 +165,7 @@ async fn relation_filters_match_any_of_their_values() {
             &PlaceFilter::default(),
             PlaceOrder::Name,
             &PageRequest::first(100),
+            Columns::ALL,
         )
         .await
         .unwrap()
@@ -186,13 +187,19 @@ async fn relation_filters_match_any_of_their_values() {
 
         // Places: by publisher (the co-published one in both) and by neighbourhood.
         let places_of = |filter: PlaceFilter| async move {
-            places::list(db, &filter, PlaceOrder::Name, &PageRequest::first(100))
-                .await
-                .unwrap()
-                .rows
-                .into_iter()
-                .map(|(r, _)| r.place.slug)
-                .collect::<Vec<_>>()
+            places::list(
+                db,
+                &filter,
+                PlaceOrder::Name,
+                &PageRequest::first(100),
+                Columns::ALL,
+            )
+            .await
+            .unwrap()
+            .rows
+            .into_iter()
+            .map(|(r, _)| r.place.slug)
+            .collect::<Vec<_>>()
         };
         let city_places = places_of(PlaceFilter {
             publishers: vec![ville],
@@ -245,13 +252,19 @@ async fn relation_filters_match_any_of_their_values() {
         // News: by category (with the categories below it), tag and publisher.
         let everything = &ArticleVisibility::Everything;
         let news_of = |filter: NewsFilter| async move {
-            articles::list(db, everything, &filter, &PageRequest::first(100))
-                .await
-                .unwrap()
-                .rows
-                .into_iter()
-                .map(|(a, _)| a.slug)
-                .collect::<Vec<_>>()
+            articles::list(
+                db,
+                everything,
+                &filter,
+                &PageRequest::first(100),
+                Columns::ALL,
+            )
+            .await
+            .unwrap()
+            .rows
+            .into_iter()
+            .map(|(a, _)| a.slug)
+            .collect::<Vec<_>>()
         };
         let mobility =
             catalog::category_subtree_ids(db, CategoryKind::Article, &["news-mobility".into()])
