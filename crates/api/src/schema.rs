@@ -2,7 +2,7 @@
 //! can print the SDL anywhere.
 
 use async_graphql::registry::Registry;
-use async_graphql::{EmptySubscription, OutputType, Schema};
+use async_graphql::{EmptySubscription, OutputType, Schema, ValidationMode};
 
 use crate::field_order::FieldOrder;
 use crate::limits::{Analyzer, QueryLimits};
@@ -26,10 +26,18 @@ pub fn build_schema() -> AppSchema {
 /// larger of the two depth limits. Its complexity limit is left off: it counts each field
 /// once, without multiplying by page sizes, and so says nothing the cost walker does not.
 pub fn build_schema_with(limits: &QueryLimits) -> AppSchema {
+    build_schema_checking(limits, ValidationMode::Strict)
+}
+
+/// Builds the schema with these limits, validating documents in `mode`. `Fast` is for
+/// documents that passed every rule of `Strict` before and cannot fare otherwise now (see
+/// `PreparedDocument::validated`).
+pub(crate) fn build_schema_checking(limits: &QueryLimits, mode: ValidationMode) -> AppSchema {
     Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .register_output_type::<Node>()
         .limit_depth(limits.max_depth.max(limits.max_introspection_depth))
         .limit_directives(limits.max_directives_per_field)
+        .validation_mode(mode)
         .finish()
 }
 

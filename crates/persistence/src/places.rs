@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use sea_orm::{ColumnTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter};
 use serde::{Deserialize, Serialize};
+use std::sync::OnceLock;
 use uuid::Uuid;
 
 use crate::cursor::{self, Direction, Keyset, Page, PageRequest, Sort};
@@ -168,14 +169,16 @@ pub(crate) async fn count_of(db: &Database, sql: Sql) -> Result<u64, StorageErro
 
 /// Places with these ids (missing ids are left out).
 pub async fn by_ids(db: &Database, ids: &[Uuid]) -> Result<Vec<place::Model>, StorageError> {
-    Ok(place::Entity::find()
-        .filter(place::Column::Id.is_in(ids.iter().copied()))
-        .into_model::<ByPosition<place::Model>>()
-        .all(db.connection())
-        .await?
-        .into_iter()
-        .map(|row| row.0)
-        .collect())
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    static COLUMNS: OnceLock<String> = OnceLock::new();
+    let mut sql = Sql::new(db.db_backend());
+    sql.push("SELECT ")
+        .push(COLUMNS.get_or_init(|| Columns::<place::Model>::ALL.list("p")))
+        .push(" FROM places p WHERE p.id IN ")
+        .bind_list(ids.iter().copied());
+    read_rows(db, sql, place::Model::read).await
 }
 
 /// The place with this slug.

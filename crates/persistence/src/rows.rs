@@ -10,7 +10,7 @@ use std::sync::Arc;
 use sea_orm::sqlx::{self, Postgres, Row as _};
 use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, QueryResult, RuntimeErr, TryGetable};
 
-use crate::entities::{article, event, event_occurrence, organization, place};
+use crate::entities::{article, event, event_occurrence, organization, place, tip};
 use crate::sql::Sql;
 use crate::{Database, StorageError};
 
@@ -303,6 +303,18 @@ positional!(organization::Model {
     created_at,
 });
 
+positional!(tip::Model {
+    id,
+    place_id,
+    user_id,
+    text,
+    created_at,
+    like_count,
+    report_count,
+    hidden_at,
+    hidden_by,
+});
+
 /// A model read by position from the first column of each row.
 pub(crate) struct ByPosition<T>(pub T);
 
@@ -361,6 +373,10 @@ mod tests {
         assert_eq!(
             organization::Model::FIELDS,
             entity_fields::<organization::Column>().as_slice()
+        );
+        assert_eq!(
+            tip::Model::FIELDS,
+            entity_fields::<tip::Column>().as_slice()
         );
     }
 

@@ -34,6 +34,7 @@ use crate::cursor::{self, Keyset, Page, PageRequest, Sort};
 use crate::entities::{tip, tip_like, tip_report};
 use crate::profiles::PublicProfile;
 use crate::publishers::{self, Published};
+use crate::rows::{Positional, Reader};
 use crate::sql::Sql;
 use crate::{Database, StorageError};
 
@@ -334,11 +335,14 @@ pub struct TipWithAuthor {
     pub author: Option<PublicProfile>,
 }
 
+/// Read by position: the tip's columns, then the author's name and whether they share
+/// their check-ins.
 impl FromQueryResult for TipWithAuthor {
-    fn from_query_result(row: &QueryResult, prefix: &str) -> Result<Self, DbErr> {
-        let tip = tip::Model::from_query_result(row, prefix)?;
-        let name: Option<String> = row.try_get(prefix, "author_name")?;
-        let shares: Option<bool> = row.try_get(prefix, "author_shares")?;
+    fn from_query_result(row: &QueryResult, _prefix: &str) -> Result<Self, DbErr> {
+        let mut reader = Reader::new(row, 0);
+        let tip = tip::Model::read(&mut reader)?;
+        let name: Option<String> = reader.get()?;
+        let shares: Option<bool> = reader.get()?;
         let author = name.map(|display_name| PublicProfile {
             id: tip.user_id,
             display_name,
@@ -359,6 +363,7 @@ pub async fn latest_tips_of_places(
     latest_of_each(
         db,
         Latest {
+            // The tip's columns in the order `TipWithAuthor` reads them.
             select: "SELECT id, place_id, user_id, text, created_at, like_count, report_count, \
                      hidden_at, hidden_by, \
                      (SELECT u.display_name FROM users u WHERE u.id = tips.user_id) AS author_name, \

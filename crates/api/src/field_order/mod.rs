@@ -24,6 +24,7 @@
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_graphql::parser::types::{
     Directive, DocumentOperations, ExecutableDocument, Field, FragmentDefinition, OperationType,
@@ -62,6 +63,11 @@ pub(crate) struct PreparedDocument {
     /// Whether some selection carries `@skip` or `@include`, whose outcome depends on the
     /// variables.
     conditional: bool,
+    /// Whether the document holds one operation without variables: whether it passes
+    /// validation depends on the schema alone, not on the request.
+    constant: bool,
+    /// Whether it passed every validation rule once (set only when `constant`).
+    validated: AtomicBool,
 }
 
 /// What one request asked, for arranging its answer.
@@ -128,11 +134,17 @@ impl FieldOrder {
             );
         }
         let conditional = has_conditions(&written);
+        let constant = match &written.operations {
+            DocumentOperations::Single(operation) => operation.node.variable_definitions.is_empty(),
+            DocumentOperations::Multiple(_) => false,
+        };
         PreparedDocument {
             written,
             run: asks.then_some(run),
             type_key,
             conditional,
+            constant,
+            validated: AtomicBool::new(false),
         }
     }
 
@@ -218,6 +230,20 @@ impl PreparedDocument {
     pub(crate) fn to_run(&self) -> ExecutableDocument {
         self.run.as_ref().unwrap_or(&self.written).clone()
     }
+
+    /// Whether the document passed every validation rule before and, holding one operation
+    /// without variables, passes them again whatever the request: it may skip them.
+    pub(crate) fn validated(&self) -> bool {
+        self.validated.load(Ordering::Relaxed)
+    }
+
+    /// Records that the document passed every validation rule (it ran), which counts for
+    /// the next requests when nothing in a request can change that.
+    pub(crate) fn passed_validation(&self) {
+        if self.constant {
+            self.validated.store(true, Ordering::Relaxed);
+        }
+    }
 }
 
 impl Asked {
@@ -238,6 +264,11 @@ impl Asked {
             operation,
             variables,
         }
+    }
+
+    /// The document asked.
+    pub(crate) fn document(&self) -> &PreparedDocument {
+        &self.document
     }
 }
 

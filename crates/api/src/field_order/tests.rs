@@ -200,3 +200,19 @@ fn the_operation_named_by_the_request_is_the_one_arranged() {
         assert_eq!(serde_json::to_string(&data).unwrap(), expected);
     }
 }
+
+#[test]
+fn only_documents_of_one_operation_without_variables_keep_having_passed_validation() {
+    let constant = prepared("{ events { nodes { title } } }");
+    assert!(!constant.validated());
+    constant.passed_validation();
+    assert!(constant.validated());
+    for varying in [
+        "query($n: Int) { events(first: $n) { nodes { title } } }",
+        "query A { events { nodes { title } } } query B { news { nodes { title } } }",
+    ] {
+        let document = prepared(varying);
+        document.passed_validation();
+        assert!(!document.validated(), "{varying}");
+    }
+}

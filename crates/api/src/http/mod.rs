@@ -22,6 +22,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use async_graphql::ValidationMode;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
@@ -42,7 +43,7 @@ use capitole_persistence::Database;
 use crate::context::ApiContext;
 use crate::limits::QueryLimits;
 use crate::rate_limit::{RateLimitSettings, RateLimiter};
-use crate::schema::{analyzer, build_schema_with, field_order};
+use crate::schema::{analyzer, build_schema_checking, build_schema_with, field_order};
 use graphiql::{GraphiqlPage, LOCAL_ASSETS};
 use graphql::identify::Identifier;
 use graphql::persisted::PersistedQueries;
@@ -144,6 +145,7 @@ fn routes(api: ApiContext, settings: &HttpSettings, limiter: RateLimiter) -> Rou
     ));
     let graphql = GraphqlState {
         schema: build_schema_with(&settings.limits),
+        validated_schema: build_schema_checking(&settings.limits, ValidationMode::Fast),
         analyzer: analyzer(settings.limits.clone()),
         documents: Default::default(),
         persisted: PersistedQueries::new(

@@ -322,3 +322,32 @@ async fn errors_keep_their_paths_in_an_answer_put_back_in_order() {
         app.test_db.remove().await;
     }
 }
+
+/// Documents are kept parsed and, once they have passed validation, are not checked again
+/// when no request can change the outcome. Whatever is kept, each request gets the answer
+/// its document calls for.
+#[tokio::test]
+async fn a_document_sent_again_is_judged_as_the_first_time() {
+    for app in apps().await {
+        let valid = "{ events(first: 2) { nodes { title } } }";
+        let first = data(&app, valid, json!({})).await;
+        for _ in 0..2 {
+            assert_eq!(data(&app, valid, json!({})).await, first);
+        }
+        let invalid = "{ events(first: 2) { nodes { nope } } }";
+        for _ in 0..3 {
+            let (_, body) = run(&app, None, invalid, json!({})).await;
+            assert!(body.get("data").is_none(), "{body}");
+            assert_eq!(
+                body["errors"][0]["message"],
+                "Unknown field \"nope\" on type \"Event\".",
+            );
+        }
+        // With variables, each request's values are checked again.
+        let sized = "query($n: Int) { events(first: $n) { nodes { title } } }";
+        assert_eq!(data(&app, sized, json!({ "n": 2 })).await, first);
+        let (_, body) = run(&app, None, sized, json!({ "n": "two" })).await;
+        assert!(body.get("data").is_none(), "{body}");
+        assert!(body["errors"][0]["message"].is_string(), "{body}");
+    }
+}

@@ -205,7 +205,9 @@ async fn execute(
         }
         let start = kept.map(|(key, reads)| (key, state.responses.start(reads)));
         let scope = RequestScope::new(&state.api, now, principal, client);
-        let mut response = call.run(request, scope, analysis, &rate, &label).await?;
+        let mut response = call
+            .run(request, &asked, scope, analysis, &rate, &label)
+            .await?;
         call.arrange(&mut response, &asked);
         if mutation {
             state.responses.written();

@@ -318,13 +318,20 @@ impl<'a> Call<'a> {
     pub(super) async fn run(
         self,
         request: async_graphql::Request,
+        asked: &Asked,
         scope: RequestScope,
         analysis: Analysis,
         rate: &RateStatus,
         label: &str,
     ) -> Result<async_graphql::Response, Response> {
         let timeout = self.state.analyzer.limits().execution_timeout;
-        let run = self.state.schema.execute(
+        let document = asked.document();
+        let schema = if document.validated() {
+            &self.state.validated_schema
+        } else {
+            &self.state.schema
+        };
+        let run = schema.execute(
             request
                 .data(scope)
                 .data(rate.clone())
@@ -332,6 +339,10 @@ impl<'a> Call<'a> {
                 .data(self.state.open_data.clone()),
         );
         if let Ok(response) = tokio::time::timeout(timeout, run).await {
+            // Validation refuses a document before it runs: an answer with data ran.
+            if response.data != async_graphql::Value::Null {
+                document.passed_validation();
+            }
             return Ok(response);
         }
         record_operation(label, "timeout", self.started);

@@ -15,6 +15,9 @@ use crate::schema::AppSchema;
 /// each of the fields.
 pub(crate) struct GraphqlState {
     pub schema: AppSchema,
+    /// The same schema, skipping the validation rules, for documents that passed them
+    /// before and pass them whatever the request (`PreparedDocument::validated`).
+    pub validated_schema: AppSchema,
     pub api: ApiContext,
     pub body_limit: usize,
     pub analyzer: Analyzer,
