@@ -18,11 +18,13 @@ use capitole_persistence::Columns;
 use capitole_persistence::entities::place;
 use capitole_persistence::events::AgendaColumns;
 use capitole_persistence::{events, places};
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde::ser::SerializeMap;
+use serde_json::{Value, json};
 
 use super::OpenData;
 use super::params::{EVENT_FILTER, PLACE_FILTER, QueryParams};
-use super::records::{self, Related};
+use super::records::{self, Record, Related};
 use super::respond::{Export, Freshness, export_error};
 use crate::error::ApiError;
 use crate::http::Peer;
@@ -114,7 +116,7 @@ pub(super) async fn places(
     }
 }
 
-async fn places_page(export: &Export, uri: &Uri) -> Result<(Vec<Value>, Option<String>), ApiError> {
+async fn places_page(export: &Export, uri: &Uri) -> Result<(Features, Option<String>), ApiError> {
     let params = QueryParams::parse(uri.query())?;
     let filter: PlaceFilter = params.filter(PLACE_FILTER, &["limit", "after", PLACE_ORDER])?;
     let request = params.page(DEFAULT_FEATURES, MAX_FEATURES)?;
@@ -124,17 +126,11 @@ async fn places_page(export: &Export, uri: &Uri) -> Result<(Vec<Value>, Option<S
     let page = places::list(&scope.db, &filter, order, &request, Columns::ALL).await?;
     let models: Vec<&place::Model> = page.rows.iter().map(|(row, _)| &row.place).collect();
     let related = Related::of_places(&scope.db, &models).await?;
-    let features = page
-        .rows
-        .iter()
-        .map(|(row, _)| {
-            let properties = records::place(&row.place, &related, false, row.distance_meters);
-            feature(
-                records::to_object(properties),
-                Some((row.place.longitude, row.place.latitude)),
-            )
-        })
-        .collect();
+    let mut features = Features::default();
+    for (row, _) in &page.rows {
+        let properties = records::place(&row.place, &related, false, row.distance_meters);
+        features.push(&properties, Some((row.place.longitude, row.place.latitude)));
+    }
     Ok((features, records::next_cursor(&page)))
 }
 
@@ -156,7 +152,7 @@ pub(super) async fn events(
     }
 }
 
-async fn events_page(export: &Export, uri: &Uri) -> Result<(Vec<Value>, Option<String>), ApiError> {
+async fn events_page(export: &Export, uri: &Uri) -> Result<(Features, Option<String>), ApiError> {
     let params = QueryParams::parse(uri.query())?;
     let filter: EventFilter = params.filter(EVENT_FILTER, &["limit", "after"])?;
     let request = params.page(DEFAULT_FEATURES, MAX_FEATURES)?;
@@ -164,44 +160,92 @@ async fn events_page(export: &Export, uri: &Uri) -> Result<(Vec<Value>, Option<S
     let filter = crate::query::events::storage_filter(scope, filter).await?;
     let page = events::list(&scope.db, &filter, &request, AgendaColumns::ALL).await?;
     let related = Related::of_events(&scope.db, &records::event_ids(&page)).await?;
-    let features = page
-        .rows
-        .iter()
-        .map(|(row, _)| {
-            let properties = records::event_at(
-                &row.event,
-                &row.occurrence,
-                row.venue.as_ref(),
-                &related,
-                scope.timezone,
-                false,
-            );
-            let point = row.venue.as_ref().map(|v| (v.longitude, v.latitude));
-            feature(records::to_object(properties), point)
-        })
-        .collect();
+    let mut features = Features::default();
+    for (row, _) in &page.rows {
+        let properties = records::event_at(
+            &row.event,
+            &row.occurrence,
+            row.venue.as_ref(),
+            &related,
+            scope.timezone,
+            false,
+        );
+        features.push(
+            &properties,
+            row.venue.as_ref().map(|v| (v.longitude, v.latitude)),
+        );
+    }
     Ok((features, records::next_cursor(&page)))
 }
 
-/// A feature: its `id` is the global id among its properties, moved out of them.
-fn feature(mut properties: Map<String, Value>, point: Option<(f64, f64)>) -> Value {
-    let id = properties.remove("id").unwrap_or(Value::Null);
-    let geometry = point.map_or(
-        Value::Null,
-        |(longitude, latitude)| json!({ "type": "Point", "coordinates": [longitude, latitude] }),
-    );
-    json!({
-        "type": "Feature",
-        "id": id,
-        "geometry": geometry,
-        "properties": properties,
-    })
+/// A page's features, written one after the other as the members of a JSON array: a
+/// page of 1,000 features is never held as a tree of JSON values.
+#[derive(Default)]
+struct Features {
+    text: String,
+    count: usize,
+}
+
+impl Features {
+    /// Writes a feature: its `id` is the global id among its properties, taken out of them.
+    fn push(&mut self, properties: &Record, point: Option<(f64, f64)>) {
+        let id = properties
+            .iter()
+            .find(|(name, _)| *name == "id")
+            .map_or(Value::Null, |(_, field)| field.to_json());
+        let feature = Feature {
+            kind: "Feature",
+            id,
+            geometry: point.map(|(longitude, latitude)| Point {
+                kind: "Point",
+                coordinates: [longitude, latitude],
+            }),
+            properties: Properties(properties),
+        };
+        // Strings, numbers and lists of them: serialising cannot fail.
+        if let Ok(text) = serde_json::to_string(&feature) {
+            if self.count > 0 {
+                self.text.push(',');
+            }
+            self.text.push_str(&text);
+            self.count += 1;
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Feature<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    id: Value,
+    geometry: Option<Point>,
+    properties: Properties<'a>,
+}
+
+#[derive(Serialize)]
+struct Point {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    coordinates: [f64; 2],
+}
+
+/// A record's fields but its id, in their order.
+struct Properties<'a>(&'a Record);
+
+impl Serialize for Properties<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        for (name, field) in self.0.iter().filter(|(name, _)| *name != "id") {
+            map.serialize_entry(name, &field.to_json())?;
+        }
+        map.end()
+    }
 }
 
 /// The page as a feature collection with the licence and attribution of the data, and,
 /// when a page follows, its address both in `links` (for clients that read only the body:
 /// a web page reads no `Link` header the server does not expose) and in a `Link` header.
-async fn finish(export: Export, uri: &Uri, features: Vec<Value>, next: Option<String>) -> Response {
+async fn finish(export: Export, uri: &Uri, features: Features, next: Option<String>) -> Response {
     // The links are made while the export is at hand; its body consumes it.
     let mut links = Response::default();
     export.link_next(&mut links, uri, next.as_deref());
@@ -219,12 +263,19 @@ async fn finish(export: Export, uri: &Uri, features: Vec<Value>, next: Option<St
         "type": "FeatureCollection",
         "license": { "name": licence.name, "url": licence.url.as_str() },
         "attribution": format!("{} ({})", state.settings.publisher, licence.name),
-        "numberReturned": features.len(),
+        "numberReturned": features.count,
     });
     if let Some(url) = next_url {
         collection["links"] = json!([{ "href": url, "rel": "next", "type": GEOJSON }]);
     }
-    collection["features"] = Value::Array(features);
+    // The features go last, written as they were made: the collection's text loses its
+    // closing brace to them.
+    let mut body = collection.to_string();
+    body.pop();
+    body.reserve(features.text.len() + 16);
+    body.push_str(",\"features\":[");
+    body.push_str(&features.text);
+    body.push_str("]}");
     let links = std::mem::take(links.headers_mut());
-    export.body(GEOJSON, collection.to_string(), links).await
+    export.body(GEOJSON, body, links).await
 }

@@ -16,7 +16,7 @@ use capitole_persistence::publishers::{self, Published};
 use capitole_persistence::{Database, Page, StorageError, articles, catalog, events};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use uuid::Uuid;
 
 use crate::ids::{self, Kind};
@@ -154,14 +154,6 @@ pub(super) const NEWS_COLUMNS: &[&str] = &[
 
 /// An item's values, in the order a table's columns show them.
 pub(super) type Record = Vec<(&'static str, Field)>;
-
-/// A record as a JSON object (a feature's properties).
-pub(super) fn to_object(record: Record) -> Map<String, Value> {
-    record
-        .into_iter()
-        .map(|(name, field)| (name.to_owned(), field.to_json()))
-        .collect()
-}
 
 /// The slugs of the items each item of a page points at.
 type Slugs = HashMap<Uuid, Vec<String>>;

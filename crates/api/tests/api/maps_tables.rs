@@ -190,6 +190,14 @@ async fn the_places_map_is_a_feature_collection_of_points_longitude_first_named_
         );
         assert_eq!(latitude, expected["location"]["latitude"].as_f64().unwrap());
         assert_eq!(property(market, "name"), &expected["name"]);
+        // The properties come in the order of the places table's columns, the id taken out.
+        let order = market.properties.as_ref().unwrap().keys().take(3);
+        assert_eq!(
+            order.map(String::as_str).collect::<Vec<_>>(),
+            ["slug", "name", "description"],
+            "{label}"
+        );
+        assert!(body.contains(r#""properties":{"slug":"#), "{label}");
         assert_eq!(
             property(market, "address"),
             &expected["location"]["address"]
