@@ -108,16 +108,6 @@ fn columns() -> &'static str {
     COLUMNS.get_or_init(|| column_list::<article::Model>("a"))
 }
 
-/// Runs a statement selecting [`columns`] and reads its articles.
-async fn fetch(db: &Database, sql: Sql) -> Result<Vec<article::Model>, StorageError> {
-    Ok(ByPosition::<article::Model>::find_by_statement(sql.build())
-        .all(db.connection())
-        .await?
-        .into_iter()
-        .map(|row| row.0)
-        .collect())
-}
-
 /// One page of news, latest first, each article with the columns of `columns` only (and
 /// the dates that place it in the list).
 pub async fn list(
@@ -221,7 +211,7 @@ pub async fn by_ids(
         .push(" FROM articles a WHERE ");
     visibility.push(&mut sql);
     sql.push(" AND a.id IN ").bind_list(ids.iter().copied());
-    fetch(db, sql).await
+    read_rows(db, sql, article::Model::read).await
 }
 
 /// The article with this slug, if `visibility` lets the reader see it.

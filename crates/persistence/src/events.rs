@@ -14,7 +14,7 @@ use capitole_domain::geo::{Coordinates, RadiusMeters};
 use capitole_domain::schedule::OccurrenceStatus;
 use chrono::{DateTime, Utc};
 
-use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -388,12 +388,7 @@ pub async fn next_occurrences(
         .push(" AND x.starts_at < o.starts_at AND x.status <> ")
         .push(CANCELLED)
         .push(")");
-    let rows = ByPosition::<event_occurrence::Model>::find_by_statement(sql.build())
-        .all(db.connection())
-        .await?
-        .into_iter()
-        .map(|row| row.0)
-        .collect::<Vec<_>>();
+    let rows = read_rows(db, sql, event_occurrence::Model::read).await?;
     Ok(rows.into_iter().map(|o| (o.event_id, o)).collect())
 }
 
@@ -439,12 +434,7 @@ pub async fn occurrences_of(
     sql.push(") numbered WHERE position <= ")
         .number(request.fetch());
     sql.push(" ORDER BY event_id, position");
-    let rows = ByPosition::<event_occurrence::Model>::find_by_statement(sql.build())
-        .all(db.connection())
-        .await?
-        .into_iter()
-        .map(|row| row.0)
-        .collect::<Vec<_>>();
+    let rows = read_rows(db, sql, event_occurrence::Model::read).await?;
     let mut grouped: HashMap<Uuid, Vec<event_occurrence::Model>> = HashMap::new();
     for row in rows {
         grouped.entry(row.event_id).or_default().push(row);
@@ -502,12 +492,7 @@ pub async fn upcoming_at_places(
     sql.push(") numbered WHERE position <= ")
         .number(per_place)
         .push(" ORDER BY starts_at, event_id");
-    let occurrences = ByPosition::<event_occurrence::Model>::find_by_statement(sql.build())
-        .all(db.connection())
-        .await?
-        .into_iter()
-        .map(|row| row.0)
-        .collect::<Vec<_>>();
+    let occurrences = read_rows(db, sql, event_occurrence::Model::read).await?;
     let ids: Vec<Uuid> = occurrences.iter().map(|o| o.event_id).collect();
     let events: HashMap<Uuid, event::Model> = by_ids(db, &ids)
         .await?
