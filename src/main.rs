@@ -31,6 +31,7 @@ struct Cli {
 }
 
 fn main() -> anyhow::Result<()> {
+    small_pages_only();
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
@@ -40,6 +41,19 @@ fn main() -> anyhow::Result<()> {
         )
         .init();
     run(cli.command, cli.settings)
+}
+
+/// Keeps the process's memory in 4 KiB pages. mimalloc reserves its memory by the GiB and
+/// asks Linux for transparent huge pages there: each 2 MiB page is then resident as soon
+/// as one byte of it is used, and a page with one live value left in it stays resident.
+/// Measured on a server rendering maps without pause, resident memory peaked at 145 MiB
+/// with huge pages and 106 MiB without, for the same CPU per request.
+fn small_pages_only() {
+    #[cfg(target_os = "linux")]
+    if let Err(error) = rustix::thread::disable_transparent_huge_pages(true) {
+        // Memory only: Capitole works the same with huge pages.
+        eprintln!("capitole: transparent huge pages stay on: {error}");
+    }
 }
 
 /// What `capitole` can do.

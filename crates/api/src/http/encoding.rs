@@ -91,8 +91,7 @@ impl Encoding {
                     ..Default::default()
                 };
                 brotli::BrotliCompress(&mut &body[..], &mut out, &params).ok()?;
-                out.shrink_to_fit();
-                Some(Bytes::from(out))
+                Some(exact(out))
             }
             Encoding::Gzip => gzip(body),
         }
@@ -113,9 +112,19 @@ pub(crate) fn gzip(body: &[u8]) -> Option<Bytes> {
         let mut out = vec![0; compressor.gzip_compress_bound(body.len())];
         let written = compressor.gzip_compress(body, &mut out).ok()?;
         out.truncate(written);
-        out.shrink_to_fit();
-        Some(Bytes::from(out))
+        Some(exact(out))
     })
+}
+
+/// `bytes` in an allocation of their length. `Vec::shrink_to_fit` cannot promise it:
+/// the allocator may keep a block that is less than twice the length (mimalloc does), so
+/// a body kept for long or a compressed copy much smaller than its bound is copied.
+pub(crate) fn exact(bytes: Vec<u8>) -> Bytes {
+    if bytes.capacity() == bytes.len() {
+        Bytes::from(bytes)
+    } else {
+        Bytes::copy_from_slice(&bytes)
+    }
 }
 
 #[cfg(test)]

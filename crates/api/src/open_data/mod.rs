@@ -105,7 +105,7 @@ impl OpenData {
         );
         Self {
             identifier: Identifier::new(&api, limiter.clone()),
-            kept: KeptAnswers::new(settings.kept_bytes),
+            kept: KeptAnswers::new(settings.kept_bytes, kept::turns_per_machine()),
             api,
             base,
             settings,

@@ -29,10 +29,10 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::OpenData;
-use super::kept::Kept;
+use super::kept::{Kept, Turn};
 use crate::context::RequestScope;
 use crate::error::{ApiError, ErrorCode};
-use crate::http::encoding::Encoding;
+use crate::http::encoding::{Encoding, exact};
 use crate::http::graphql::answers::{rate_headers, rate_limited};
 use crate::http::graphql::identify::rate_subject;
 use crate::http::graphql::negotiate::MediaType;
@@ -84,6 +84,9 @@ pub(crate) struct Export {
     last_modified: HeaderValue,
     /// The caller's budget after the first point.
     rate: RateStatus,
+    /// Its turn to make its answer in memory, held until the answer is made (not while it
+    /// streams).
+    turn: Option<Turn>,
 }
 
 impl OpenData {
@@ -91,7 +94,7 @@ impl OpenData {
     /// has no point left (429), when the caller's credentials are not valid (401), when the
     /// caller already holds the current answer (304), when the answer is kept from an
     /// earlier request with the same validator (200, as it was), or when the database does
-    /// not answer (503).
+    /// not answer (503). Otherwise it waits for its turn among the answers made at once.
     pub(crate) async fn begin(
         self: &Arc<Self>,
         peer: Option<SocketAddr>,
@@ -162,14 +165,18 @@ impl OpenData {
             etag,
             last_modified,
             rate,
+            turn: None,
         };
         if export.held_by(headers, modified) {
             return Err(export.not_modified());
         }
-        if let Some(kept) = self.kept.find(&export.tag) {
-            return Err(export.answer(&kept).await);
+        match self.kept.find_or_wait(&export.tag).await {
+            Ok(kept) => Err(export.answer(&kept).await),
+            Err(turn) => Ok(Export {
+                turn: Some(turn),
+                ..export
+            }),
         }
-        Ok(export)
     }
 }
 
@@ -258,9 +265,7 @@ impl Export {
     ) -> Response {
         // A body written piece by piece holds up to twice its length: the kept one holds
         // its length only.
-        let mut body: Vec<u8> = body.into();
-        body.shrink_to_fit();
-        let kept = Kept::new(content_type, Bytes::from(body), headers);
+        let kept = Kept::new(content_type, exact(body.into()), headers);
         let response = self.answer(&kept).await;
         self.state.kept.keep(&self.tag, kept);
         response
@@ -300,10 +305,12 @@ impl Export {
     /// The answer with a body written as it is read, in constant memory, charged by its
     /// size once it ends. An error in the middle of it is logged and cuts the answer short
     /// (the client sees an incomplete body, never a partial one that looks whole).
-    pub(crate) fn stream<S>(self, content_type: &'static str, chunks: S) -> Response
+    pub(crate) fn stream<S>(mut self, content_type: &'static str, chunks: S) -> Response
     where
         S: Stream<Item = Result<Bytes, ApiError>> + Send + 'static,
     {
+        // In constant memory: the next answer may be made meanwhile.
+        self.turn = None;
         let metered = Metered {
             inner: Box::pin(chunks),
             bytes: 0,
