@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use capitole_api::scheduler::Schedule;
 use capitole_api::{
-    HttpSettings, IpNetwork, Licence, OpenDataSettings, PersistedQuerySettings, QueryLimits,
-    RateLimitSettings, ResponseCacheSettings, TierBudgets, TrustedProxies,
+    HttpSettings, IpNetwork, Licence, LiveSettings, OpenDataSettings, PersistedQuerySettings,
+    QueryLimits, RateLimitSettings, ResponseCacheSettings, TierBudgets, TrustedProxies,
 };
 use capitole_domain::change::{DEFAULT_RETENTION_DAYS, Retention};
 use capitole_persistence::ConnectSettings;
@@ -134,6 +134,29 @@ pub(crate) struct ServeArgs {
     persisted_queries: PersistedQueryArgs,
     #[command(flatten)]
     response_cache: ResponseCacheArgs,
+    #[command(flatten)]
+    live: LiveArgs,
+}
+
+/// The WebSocket connections of subscriptions (`docs/live.md`: "Limits").
+#[derive(Args, Debug)]
+struct LiveArgs {
+    /// Seconds a client has to send `connection_init` after connecting.
+    #[arg(long, env = "CAPITOLE_WS_INIT_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
+    ws_init_timeout_secs: u64,
+    /// Subscriptions one connection may run at once.
+    #[arg(long, env = "CAPITOLE_WS_SUBSCRIPTIONS_PER_CONNECTION", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=1_000))]
+    ws_subscriptions_per_connection: u64,
+    /// Connections open at once from one client address.
+    #[arg(long, env = "CAPITOLE_WS_CONNECTIONS_PER_ADDRESS", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    ws_connections_per_address: u64,
+    /// Connections open at once with one person's or app's credentials.
+    #[arg(long, env = "CAPITOLE_WS_CONNECTIONS_PER_PRINCIPAL", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    ws_connections_per_principal: u64,
+    /// Messages waiting for a client that does not read them, past which its connection
+    /// is closed.
+    #[arg(long, env = "CAPITOLE_WS_BUFFER", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    ws_buffer: u64,
 }
 
 /// Answers to public queries kept by each replica (`docs/http.md`: "Response cache").
@@ -254,6 +277,13 @@ impl ServeArgs {
             response_cache: ResponseCacheSettings {
                 bytes: self.response_cache.response_cache_mib << 20,
                 follow_every: Duration::from_millis(self.response_cache.response_cache_follow_ms),
+            },
+            live: LiveSettings {
+                init_timeout: Duration::from_secs(self.live.ws_init_timeout_secs),
+                subscriptions_per_connection: count(self.live.ws_subscriptions_per_connection),
+                connections_per_address: count(self.live.ws_connections_per_address),
+                connections_per_principal: count(self.live.ws_connections_per_principal),
+                buffer: count(self.live.ws_buffer),
             },
         }
     }
@@ -509,4 +539,9 @@ impl From<&RateArgs> for RateLimitSettings {
 
 fn parse_network(text: &str) -> Result<IpNetwork, String> {
     text.parse()
+}
+
+/// A count of a setting, bounded by its parser.
+fn count(value: u64) -> usize {
+    usize::try_from(value).unwrap_or(usize::MAX)
 }

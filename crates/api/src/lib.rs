@@ -13,6 +13,7 @@ pub mod http;
 mod ids;
 pub mod import;
 mod limits;
+mod live;
 mod loaders;
 mod lookup;
 mod mutation;
@@ -31,6 +32,7 @@ pub use http::{
     TrustedProxies,
 };
 pub use limits::{CREDENTIAL_COST, QueryLimits};
+pub use live::LiveSettings;
 pub use open_data::{Licence, OpenDataSettings};
 pub use rate_limit::{Clock, RateLimitSettings, RateSubject, TierBudgets};
 pub use schema::{AppSchema, build_schema};

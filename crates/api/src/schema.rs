@@ -2,16 +2,17 @@
 //! can print the SDL anywhere.
 
 use async_graphql::registry::Registry;
-use async_graphql::{EmptySubscription, OutputType, Schema, ValidationMode};
+use async_graphql::{OutputType, Schema, SubscriptionType, ValidationMode};
 
 use crate::field_order::FieldOrder;
 use crate::limits::{Analyzer, QueryLimits};
+use crate::live::topics::Subscription;
 use crate::mutation::Mutation;
 use crate::query::Query;
 use crate::types::node::Node;
 
 /// Capitole's GraphQL schema.
-pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
 /// Builds the schema with the default limits.
 pub fn build_schema() -> AppSchema {
@@ -33,7 +34,7 @@ pub fn build_schema_with(limits: &QueryLimits) -> AppSchema {
 /// documents that passed every rule of `Strict` before and cannot fare otherwise now (see
 /// `PreparedDocument::validated`).
 pub(crate) fn build_schema_checking(limits: &QueryLimits, mode: ValidationMode) -> AppSchema {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+    Schema::build(Query::default(), Mutation::default(), Subscription)
         .register_output_type::<Node>()
         .limit_depth(limits.max_depth.max(limits.max_introspection_depth))
         .limit_directives(limits.max_directives_per_field)
@@ -46,6 +47,7 @@ pub(crate) fn registry() -> Registry {
     let mut registry = Registry::default();
     <Query as OutputType>::create_type_info(&mut registry);
     <Mutation as OutputType>::create_type_info(&mut registry);
+    <Subscription as SubscriptionType>::create_type_info(&mut registry);
     <Node as OutputType>::create_type_info(&mut registry);
     registry
 }
@@ -54,8 +56,11 @@ pub(crate) fn registry() -> Registry {
 pub(crate) fn analyzer(limits: QueryLimits) -> Analyzer {
     Analyzer::new(
         &registry(),
-        &Query::type_name(),
-        &Mutation::type_name(),
+        [
+            &Query::type_name(),
+            &Mutation::type_name(),
+            &<Subscription as SubscriptionType>::type_name(),
+        ],
         limits,
     )
 }

@@ -77,6 +77,8 @@ mod events_editorial;
 mod field_order;
 #[path = "api/linked_data.rs"]
 mod linked_data;
+#[path = "api/live.rs"]
+mod live;
 #[path = "api/mail.rs"]
 mod mail;
 #[path = "api/maps_tables.rs"]

@@ -86,6 +86,8 @@ pub struct NewsFilter {
     /// still decides which of them the reader may see). Such a list is ordered by
     /// publication date, or by last change for articles not yet published.
     pub statuses: Vec<capitole_domain::article::ArticleStatus>,
+    /// Only these articles (every one when empty): whether one article is in a list.
+    pub ids: Vec<Uuid>,
 }
 
 impl NewsFilter {
@@ -193,6 +195,10 @@ fn push_conditions(sql: &mut Sql, visibility: &ArticleVisibility, filter: &NewsF
     }
     if let Some(search) = &filter.search {
         sql.push(" AND ").contains_words("a.search_text", search);
+    }
+    if !filter.ids.is_empty() {
+        sql.push(" AND a.id IN ")
+            .bind_list(filter.ids.iter().copied());
     }
 }
 

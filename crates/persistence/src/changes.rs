@@ -47,8 +47,12 @@ pub async fn append_all(
     conn: &impl ConnectionTrait,
     changes: &[NewChange],
 ) -> Result<(), StorageError> {
+    let postgres = conn.get_database_backend() == sea_orm::DbBackend::Postgres;
     for chunk in changes.chunks(PER_STATEMENT) {
         let mut sql = Sql::new(conn.get_database_backend());
+        if postgres {
+            sql.push("WITH appended AS (");
+        }
         sql.push(
             "INSERT INTO change_log (item_kind, item_id, change, version, organization_id, public, at) VALUES ",
         );
@@ -69,9 +73,50 @@ pub async fn append_all(
                 .bind(change.at)
                 .push(")");
         }
+        if postgres {
+            // Delivered to every listening replica when the write commits, never if it
+            // rolls back; the payload is the position of the last entry appended.
+            sql.push(" RETURNING position) SELECT pg_notify('")
+                .push(CHANNEL)
+                .push("', MAX(position)::text) FROM appended");
+        }
         conn.execute_raw(sql.build()).await?;
     }
     Ok(())
+}
+
+/// The PostgreSQL channel on which every write that appends to the log notifies, at commit.
+pub const CHANNEL: &str = "capitole_changes";
+
+/// Tells a follower of the log that entries were committed, by any process: on
+/// PostgreSQL, a connection of its own listening on [`CHANNEL`]. SQLite is written by one
+/// process, whose writers tell its followers themselves.
+pub struct LogListener(sea_orm::sqlx::postgres::PgListener);
+
+impl LogListener {
+    /// Listens to the log of `db`; `None` on SQLite.
+    pub async fn connect(db: &Database) -> Result<Option<Self>, StorageError> {
+        let Some(url) = db.postgres_url() else {
+            return Ok(None);
+        };
+        let mut listener = sea_orm::sqlx::postgres::PgListener::connect(url)
+            .await
+            .map_err(unavailable)?;
+        listener.listen(CHANNEL).await.map_err(unavailable)?;
+        Ok(Some(Self(listener)))
+    }
+
+    /// Waits until entries were committed (`true`), or until the connection was lost and
+    /// made again (`false`: notifications may have been missed meanwhile, read the log).
+    pub async fn next(&mut self) -> Result<bool, StorageError> {
+        Ok(self.0.try_recv().await.map_err(unavailable)?.is_some())
+    }
+}
+
+fn unavailable(error: sea_orm::sqlx::Error) -> StorageError {
+    StorageError::Unavailable(sea_orm::DbErr::Conn(sea_orm::RuntimeErr::Internal(
+        error.to_string(),
+    )))
 }
 
 /// Who reads the log: the public reads entries of what the public could see; an editor
@@ -101,8 +146,27 @@ pub struct ChangeEntry {
     pub version: i64,
     /// The organization that publishes it, if any.
     pub organization: Option<Uuid>,
+    /// Whether the public could see the item before or after the change.
+    pub public: bool,
     /// When it happened.
     pub at: DateTime<Utc>,
+}
+
+impl ChangeReader {
+    /// Whether this reader may read `entry`: the rule of [`page`], for entries read by
+    /// someone else.
+    pub fn admits(&self, entry: &ChangeEntry) -> bool {
+        match self {
+            ChangeReader::Everything => true,
+            ChangeReader::Public => entry.public,
+            ChangeReader::Editor(organizations) => {
+                entry.public
+                    || entry
+                        .organization
+                        .is_some_and(|o| organizations.contains(&o))
+            }
+        }
+    }
 }
 
 /// A place in the log: readers resume after it. Entries are ordered by the transaction
@@ -133,6 +197,11 @@ impl ChangePosition {
     pub fn at(&self) -> DateTime<Utc> {
         self.at
     }
+
+    /// Whether this position comes after `other` in the log's order.
+    pub fn follows(&self, other: &ChangePosition) -> bool {
+        (self.tx, self.position) > (other.tx, other.position)
+    }
 }
 
 #[derive(sea_orm::FromQueryResult)]
@@ -144,6 +213,7 @@ struct Row {
     change: String,
     version: i64,
     organization_id: Option<Uuid>,
+    public: bool,
     at: DateTime<Utc>,
 }
 
@@ -160,6 +230,7 @@ impl Row {
             change: ChangeKind::from_code(&self.change)?,
             version: self.version,
             organization: self.organization_id,
+            public: self.public,
             at: self.at,
         })
     }
@@ -208,7 +279,7 @@ pub async fn page(
 ) -> Result<Page<ChangeEntry>, StorageError> {
     let mut sql = Sql::new(db.db_backend());
     sql.push(
-        "SELECT c.position, c.tx, c.item_kind, c.item_id, c.change, c.version, c.organization_id, c.at FROM change_log c WHERE 1 = 1",
+        "SELECT c.position, c.tx, c.item_kind, c.item_id, c.change, c.version, c.organization_id, c.public, c.at FROM change_log c WHERE 1 = 1",
     );
     push_horizon(&mut sql);
     push_reader(&mut sql, reader);

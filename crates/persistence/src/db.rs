@@ -51,6 +51,8 @@ impl ConnectSettings {
 pub struct Database {
     connection: DatabaseConnection,
     statements: Arc<AtomicU64>,
+    /// Where it was reached, for connections of their own (the change log's listener).
+    url: Arc<str>,
 }
 
 impl Database {
@@ -95,6 +97,7 @@ impl Database {
         Ok(Self {
             connection,
             statements,
+            url: Arc::from(settings.url.as_str()),
         })
     }
 
@@ -108,6 +111,11 @@ impl Database {
     /// The sea-orm connection, for repositories.
     pub fn connection(&self) -> &DatabaseConnection {
         &self.connection
+    }
+
+    /// The address of a PostgreSQL database (none for SQLite).
+    pub(crate) fn postgres_url(&self) -> Option<&str> {
+        (self.backend() == Backend::Postgres).then_some(&*self.url)
     }
 
     /// Which engine this is.
@@ -148,6 +156,7 @@ impl Database {
         Self {
             connection,
             statements,
+            url: self.url.clone(),
         }
     }
 

@@ -51,6 +51,8 @@ pub struct EventFilter {
     pub publishers: Vec<Uuid>,
     /// Only events whose folded title or summary contains this folded text.
     pub search: Option<String>,
+    /// Only these events (every one when empty): whether one event is in a list.
+    pub ids: Vec<Uuid>,
 }
 
 impl EventFilter {
@@ -68,6 +70,7 @@ impl EventFilter {
             accessibility: Vec::new(),
             publishers: Vec::new(),
             search: None,
+            ids: Vec::new(),
         }
     }
 }
@@ -298,6 +301,10 @@ fn push_event_conditions(sql: &mut Sql, filter: &EventFilter, near_places: Optio
     Published::Event.push_any_of(sql, "e.id", &filter.publishers);
     if let Some(search) = &filter.search {
         sql.push(" AND ").contains_words("e.search_text", search);
+    }
+    if !filter.ids.is_empty() {
+        sql.push(" AND e.id IN ")
+            .bind_list(filter.ids.iter().copied());
     }
 }
 

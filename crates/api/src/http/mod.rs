@@ -2,7 +2,7 @@
 //! limit, tracing, security headers) and the [`Application`] value that binds, serves and
 //! shuts down, with `/metrics` on a listener of its own when one is configured.
 
-mod client;
+pub(crate) mod client;
 pub(crate) mod encoding;
 mod graphiql;
 pub(crate) mod graphql;
@@ -95,6 +95,8 @@ pub struct HttpSettings {
     /// How many answers to public queries each replica keeps, and how often it follows
     /// the change log that says when they change.
     pub response_cache: ResponseCacheSettings,
+    /// The limits of subscriptions' WebSocket connections.
+    pub live: crate::live::LiveSettings,
 }
 
 impl Default for HttpSettings {
@@ -116,6 +118,7 @@ impl Default for HttpSettings {
             metrics_unlisted_operations: 50,
             persisted_queries: PersistedQuerySettings::default(),
             response_cache: ResponseCacheSettings::default(),
+            live: crate::live::LiveSettings::default(),
         }
     }
 }
@@ -161,18 +164,27 @@ fn routes(api: ApiContext, settings: &HttpSettings, limiter: RateLimiter) -> Rou
             settings.metrics_unlisted_operations,
         ),
         responses: ResponseCache::new(&settings.response_cache, &api.db),
+        live: crate::live::Live::new(
+            crate::live::feed::ChangeFeed::start(&api.db, settings.response_cache.follow_every),
+            settings.live.clone(),
+        ),
         api,
         body_limit: settings.body_limit,
         open_data: open_data.clone(),
     };
     let page = GraphiqlPage::new(settings.graphiql_assets.is_some());
     // Each route holds what its handler reads, behind one `Arc` or handle.
+    let graphql = Arc::new(graphql);
     let mut router = Router::new()
         .route(
             "/graphql",
-            get(graphql::get)
+            get(crate::live::ws::get_or_upgrade)
                 .post(graphql::post)
-                .with_state(Arc::new(graphql)),
+                .with_state(graphql.clone()),
+        )
+        .route(
+            "/graphql/ws",
+            get(crate::live::ws::upgrade).with_state(graphql),
         )
         .route("/graphiql", get(graphiql).with_state(Arc::new(page)))
         .route("/healthz", get(healthz))

@@ -114,6 +114,7 @@ pub(crate) struct Analyzer {
     limits: QueryLimits,
     query_type: String,
     mutation_type: String,
+    subscription_type: String,
     fields: HashMap<String, HashMap<String, FieldInfo>>,
 }
 
@@ -121,8 +122,7 @@ impl Analyzer {
     /// Reads the field types of a schema's registry.
     pub(crate) fn new(
         registry: &Registry,
-        query_type: &str,
-        mutation_type: &str,
+        [query_type, mutation_type, subscription_type]: [&str; 3],
         limits: QueryLimits,
     ) -> Self {
         let mut fields = HashMap::new();
@@ -165,6 +165,7 @@ impl Analyzer {
             limits,
             query_type: query_type.to_owned(),
             mutation_type: mutation_type.to_owned(),
+            subscription_type: subscription_type.to_owned(),
             fields,
         }
     }
@@ -255,7 +256,9 @@ impl Analyzer {
             async_graphql::parser::types::OperationType::Mutation => {
                 Some(self.mutation_type.as_str())
             }
-            async_graphql::parser::types::OperationType::Subscription => None,
+            async_graphql::parser::types::OperationType::Subscription => {
+                Some(self.subscription_type.as_str())
+            }
         };
         walk.selection_set(&operation.selection_set.node, root, 1, 1, false)?;
         if walk.root_fields > limits.max_root_fields {

@@ -102,6 +102,7 @@ pub(crate) async fn storage_filter(
         accessibility: accessibility.into_iter().map(Into::into).collect(),
         publishers: filters::publishers_filter(scope, filter.publishers).await?,
         search: search_text(filter.search.as_deref())?,
+        ids: Vec::new(),
     })
 }
 

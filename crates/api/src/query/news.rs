@@ -66,6 +66,7 @@ pub(crate) async fn storage_filter(
         search: search_text(filter.search.as_deref())?,
         include_archived: filter.include_archived,
         statuses: statuses.into_iter().map(Into::into).collect(),
+        ids: Vec::new(),
     })
 }
 

@@ -18,7 +18,7 @@ pub(crate) mod negotiate;
 pub(crate) mod persisted;
 pub(crate) mod responses;
 mod stages;
-pub(super) mod state;
+pub(crate) mod state;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -211,6 +211,7 @@ async fn execute(
         call.arrange(&mut response, &asked);
         if mutation {
             state.responses.written();
+            state.live.feed.nudge();
         }
         let data = serde_json::to_string(&response.data).ok();
         if let (Some((key, start)), Some(data)) = (start, data.as_deref()) {

@@ -37,4 +37,6 @@ pub(crate) struct GraphqlState {
     pub open_data: std::sync::Arc<crate::open_data::OpenData>,
     /// Answers to public queries kept until the change log says they changed.
     pub responses: super::responses::ResponseCache,
+    /// The change log as it grows, and the live connections that follow it.
+    pub live: crate::live::Live,
 }

@@ -1,0 +1,207 @@
+//! What a subscription may follow: the schema's `Subscription` type.
+//!
+//! Each topic is a selection of the change log's entries. A subscription's resolver runs
+//! in one of two turns, which the connection puts in the request's data: once when the
+//! subscription starts, to say what it follows ([`Describe`]: its arguments parsed and
+//! checked like a query's), then once for each entry of the log that the subscriber may
+//! read and that is of the topic's kinds ([`Deliver`]): the resolver yields that entry as a
+//! change when it belongs to the topic, nothing otherwise. Every delivery runs with a
+//! request scope of its own, so the item is read as it is now and under the subscriber's
+//! access rules, as a query made at that moment would read it.
+
+use std::sync::{Arc, Mutex};
+
+use async_graphql::{Context, ID, Subscription as GraphqlSubscription};
+use capitole_domain::change::{ChangeKind, ItemKind};
+use capitole_persistence::changes::{ChangeEntry, ChangePosition};
+use capitole_persistence::events::{self, AgendaColumns};
+use capitole_persistence::{Columns, PageRequest, articles};
+
+use crate::context::scope;
+use crate::error::{ApiError, ApiResult, to_gql};
+use crate::ids::{self, Kind};
+use crate::query::events::EventFilter;
+use crate::query::news::NewsFilter;
+use crate::types::change::{Change, ChangeEdge};
+use crate::types::connection::page_request;
+
+/// What a subscription follows: the kinds of items whose entries may belong to it, and
+/// where in the log it resumes (`after`, the position as storage encodes it), if anywhere.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Topic {
+    pub kinds: Vec<ItemKind>,
+    pub after: Option<String>,
+}
+
+/// What a topic yields in one turn: the change, or nothing.
+pub(crate) type Edges = futures_util::stream::Iter<std::option::IntoIter<ChangeEdge>>;
+
+/// The turn in which a subscription says what it follows.
+#[derive(Clone, Default)]
+pub(crate) struct Describe(pub Arc<Mutex<Option<Topic>>>);
+
+/// The turn in which a subscription is handed one entry of the log.
+#[derive(Clone)]
+pub(crate) struct Deliver(pub Arc<ChangeEntry>);
+
+/// The subscriptions' root.
+#[derive(Default)]
+pub struct Subscription;
+
+/// Changes as they happen, on every replica, under the caller's access rules. Over
+/// WebSocket at `/graphql/ws` (the `graphql-transport-ws` protocol). Each change comes with
+/// its cursor in the change log: pass the last one received as `after` when subscribing
+/// again to receive what was missed meanwhile, then what comes next.
+#[GraphqlSubscription]
+impl Subscription {
+    /// The changes of one event: edited, cancelled, rescheduled, published, unpublished or
+    /// deleted. The node is the event as it is now (null once it left the caller's view).
+    async fn event_changed(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The event's global id.")] id: ID,
+        #[graphql(desc = "Resume after this cursor of the change log.")] after: Option<String>,
+    ) -> async_graphql::Result<Edges> {
+        let id = ids::decode_as(Kind::Event, &id).map_err(to_gql)?;
+        turn(ctx, ItemKind::Event, after, |entry| async move {
+            Ok(entry.id == id)
+        })
+        .await
+    }
+
+    /// The changes of the events of the agenda that `filter` keeps (the agenda from now
+    /// on when no filter is given), and of any event that leaves the caller's view.
+    async fn events_changed(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Which events.")] filter: Option<EventFilter>,
+        #[graphql(desc = "Resume after this cursor of the change log.")] after: Option<String>,
+    ) -> async_graphql::Result<Edges> {
+        let Some(entry) = delivered(ctx, ItemKind::Event, after)? else {
+            return Ok(futures_util::stream::iter(None));
+        };
+        let keep = entry.change.removes() || {
+            let scope = scope(ctx)?;
+            let mut filter =
+                crate::query::events::storage_filter(scope, filter.unwrap_or_default())
+                    .await
+                    .map_err(to_gql)?;
+            filter.ids = vec![entry.id];
+            let found = events::list(
+                &scope.db,
+                &filter,
+                &PageRequest::first(1),
+                AgendaColumns::ALL,
+            )
+            .await
+            .map_err(to_gql)?;
+            !found.rows.is_empty()
+        };
+        Ok(futures_util::stream::iter(keep.then(|| edge(&entry))))
+    }
+
+    /// News articles as they are published (at once, or when their scheduled time comes),
+    /// among those the list of news with `filter` holds.
+    async fn news_published(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Which articles.")] filter: Option<NewsFilter>,
+        #[graphql(desc = "Resume after this cursor of the change log.")] after: Option<String>,
+    ) -> async_graphql::Result<Edges> {
+        let Some(entry) = delivered(ctx, ItemKind::Article, after)? else {
+            return Ok(futures_util::stream::iter(None));
+        };
+        let keep = entry.change == ChangeKind::Published && {
+            let scope = scope(ctx)?;
+            let mut filter = crate::query::news::storage_filter(scope, filter.unwrap_or_default())
+                .await
+                .map_err(to_gql)?;
+            filter.ids = vec![entry.id];
+            let visibility = scope.principal.article_visibility(scope.now);
+            let found = articles::list(
+                &scope.db,
+                &visibility,
+                &filter,
+                &PageRequest::first(1),
+                Columns::ALL,
+            )
+            .await
+            .map_err(to_gql)?;
+            !found.rows.is_empty()
+        };
+        Ok(futures_util::stream::iter(keep.then(|| edge(&entry))))
+    }
+
+    /// The changes of one place: its description, hours or closure edited, hidden or
+    /// deleted. The node is the place as it is now (null once it left the caller's view).
+    async fn place_changed(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The place's global id.")] id: ID,
+        #[graphql(desc = "Resume after this cursor of the change log.")] after: Option<String>,
+    ) -> async_graphql::Result<Edges> {
+        let id = ids::decode_as(Kind::Place, &id).map_err(to_gql)?;
+        turn(ctx, ItemKind::Place, after, |entry| async move {
+            Ok(entry.id == id)
+        })
+        .await
+    }
+}
+
+/// The entry this turn delivers, when it is one of `kind`; when the turn describes the
+/// subscription, records its topic and delivers nothing.
+fn delivered(
+    ctx: &Context<'_>,
+    kind: ItemKind,
+    after: Option<String>,
+) -> ApiResult<Option<Arc<ChangeEntry>>> {
+    if let Some(Describe(slot)) = ctx.data_opt::<Describe>() {
+        // A cursor as clients hold it (from `changes`, `changeCursor` or a change received).
+        let after = page_request(None, after, None, None)
+            .map_err(to_gql)?
+            .cursor;
+        if let Some(raw) = &after {
+            ChangePosition::decode(raw).map_err(|_| {
+                to_gql(ApiError::bad_input(
+                    "`after` is not a cursor of the change log",
+                ))
+            })?;
+        }
+        if let Ok(mut topic) = slot.lock() {
+            *topic = Some(Topic {
+                kinds: vec![kind],
+                after,
+            });
+        }
+        return Ok(None);
+    }
+    Ok(ctx
+        .data_opt::<Deliver>()
+        .map(|Deliver(entry)| entry.clone())
+        .filter(|entry| entry.kind == kind))
+}
+
+/// A topic of one kind whose entries belong to it when `belongs` says so.
+async fn turn<F, Fut>(
+    ctx: &Context<'_>,
+    kind: ItemKind,
+    after: Option<String>,
+    belongs: F,
+) -> ApiResult<Edges>
+where
+    F: FnOnce(Arc<ChangeEntry>) -> Fut,
+    Fut: Future<Output = ApiResult<bool>>,
+{
+    let Some(entry) = delivered(ctx, kind, after)? else {
+        return Ok(futures_util::stream::iter(None));
+    };
+    let keep = belongs(entry.clone()).await?;
+    Ok(futures_util::stream::iter(keep.then(|| edge(&entry))))
+}
+
+fn edge(entry: &ChangeEntry) -> ChangeEdge {
+    ChangeEdge {
+        cursor: crate::types::connection::wrap_cursor(&entry.position.encode()),
+        node: Change(entry.clone()),
+    }
+}
