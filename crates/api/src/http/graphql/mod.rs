@@ -200,8 +200,14 @@ async fn execute(
             .check_limits(operation, &subject, over_get, audience)
             .await?;
         let rate = call.charge_budget(&subject, analysis.cost, &label).await?;
-        if let Some(found) = kept.as_ref().and_then(|(key, _)| state.responses.find(key)) {
-            return Ok(call.respond_kept(&found, &rate, &label, cacheability, headers));
+        let mut flight = None;
+        if let Some((key, _)) = kept.as_ref() {
+            match state.responses.find_or_lead(key).await {
+                Ok(found) => {
+                    return Ok(call.respond_kept(&found, &rate, &label, cacheability, headers));
+                }
+                Err(lead) => flight = lead,
+            }
         }
         let start = kept.map(|(key, reads)| (key, state.responses.start(reads)));
         let scope = RequestScope::new(&state.api, now, principal, client);
@@ -217,6 +223,8 @@ async fn execute(
         if let (Some((key, start)), Some(data)) = (start, data.as_deref()) {
             state.responses.keep(key, start, &response, data);
         }
+        // Those waiting for this answer find it kept now (or make their own).
+        drop(flight);
         Ok(call.respond(response, data, &rate, &label, cacheability, headers))
     };
     match stages.await {

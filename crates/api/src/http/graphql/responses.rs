@@ -28,6 +28,7 @@ use capitole_persistence::{Database, PageRequest};
 use moka::notification::RemovalCause;
 use moka::sync::Cache;
 use sha2::{Digest, Sha256};
+use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::limits::Depends;
@@ -193,6 +194,56 @@ pub(super) struct Start {
 pub(crate) struct ResponseCache {
     entries: Option<Cache<ResponseKey, Arc<Kept>>>,
     changes: Arc<Changes>,
+    flights: Flights,
+}
+
+/// How long a request waits for another making the same answer before making it itself.
+const FLIGHT_WAIT: Duration = Duration::from_secs(2);
+
+/// The requests making an answer that is not kept, by key.
+#[derive(Clone, Default)]
+struct Flights(Arc<Mutex<HashMap<ResponseKey, watch::Receiver<()>>>>);
+
+/// The making of one answer, led by one request; those waiting for it look again once it
+/// is dropped.
+pub(super) struct Flight {
+    flights: Arc<Mutex<HashMap<ResponseKey, watch::Receiver<()>>>>,
+    key: ResponseKey,
+    /// Dropped after the key leaves the map, which wakes those waiting.
+    _done: watch::Sender<()>,
+}
+
+impl Flights {
+    /// Leads the making of the answer under `key`, or, when another request leads it,
+    /// waits until it ends (at most `wait`) and returns `None`.
+    async fn lead_or_wait(&self, key: &ResponseKey, wait: Duration) -> Option<Flight> {
+        let mut waiting = {
+            let mut flights = self.0.lock().ok()?;
+            match flights.get(key) {
+                Some(waiting) => waiting.clone(),
+                None => {
+                    let (done, waiting) = watch::channel(());
+                    flights.insert(*key, waiting);
+                    return Some(Flight {
+                        flights: self.0.clone(),
+                        key: *key,
+                        _done: done,
+                    });
+                }
+            }
+        };
+        // Ends with an error when the flight is dropped: that is the news.
+        let _ = tokio::time::timeout(wait, waiting.changed()).await;
+        None
+    }
+}
+
+impl Drop for Flight {
+    fn drop(&mut self) {
+        if let Ok(mut flights) = self.flights.lock() {
+            flights.remove(&self.key);
+        }
+    }
 }
 
 impl ResponseCache {
@@ -222,7 +273,11 @@ impl ResponseCache {
                 settings.follow_every,
             ));
         }
-        Self { entries, changes }
+        Self {
+            entries,
+            changes,
+            flights: Flights::default(),
+        }
     }
 
     /// Whether answers are kept at all.
@@ -231,11 +286,28 @@ impl ResponseCache {
     }
 
     /// The answer kept under `key`, if it still holds: younger than its `max-age`, and
-    /// nothing it depends on changed since it started.
-    pub(super) fn find(&self, key: &ResponseKey) -> Option<Arc<Kept>> {
-        let entries = self.entries.as_ref()?;
-        let found = entries.get(key).filter(|kept| self.holds(kept));
-        let outcome = if found.is_some() { "hit" } else { "miss" };
+    /// nothing it depends on changed since it started. When none holds and another
+    /// request is making it, waits for that request (up to [`FLIGHT_WAIT`]) and looks
+    /// again; when none is making it, this request leads (`Err(Some(flight))`): it makes
+    /// the answer while the others wait, until the flight is dropped. So an answer that
+    /// went stale is made again once, not once for every client asking at that moment.
+    /// `Err(None)`: make the answer, without leading.
+    pub(super) async fn find_or_lead(
+        &self,
+        key: &ResponseKey,
+    ) -> Result<Arc<Kept>, Option<Flight>> {
+        let Some(entries) = &self.entries else {
+            return Err(None);
+        };
+        let lookup = || entries.get(key).filter(|kept| self.holds(kept));
+        let found = match lookup() {
+            Some(kept) => Ok(kept),
+            None => match self.flights.lead_or_wait(key, FLIGHT_WAIT).await {
+                Some(flight) => Err(Some(flight)),
+                None => lookup().ok_or(None),
+            },
+        };
+        let outcome = if found.is_ok() { "hit" } else { "miss" };
         metrics::counter!("capitole_response_cache_requests_total", "outcome" => outcome)
             .increment(1);
         found
@@ -343,5 +415,30 @@ async fn turn(
         if !page.has_next_page {
             return Ok(());
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn one_request_makes_an_answer_while_the_others_asking_for_it_wait() {
+        let flights = Flights::default();
+        let key = [1; 32];
+        let leader = flights.lead_or_wait(&key, FLIGHT_WAIT).await.unwrap();
+        let waiting = tokio::spawn({
+            let flights = flights.clone();
+            async move { flights.lead_or_wait(&key, FLIGHT_WAIT).await.is_none() }
+        });
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished(), "waits for the leader");
+        // Another answer is made meanwhile.
+        assert!(flights.lead_or_wait(&[2; 32], FLIGHT_WAIT).await.is_some());
+        drop(leader);
+        assert!(waiting.await.unwrap(), "woken, to look again");
+        // The flight is over: the next request leads again.
+        assert!(flights.lead_or_wait(&key, FLIGHT_WAIT).await.is_some());
     }
 }
