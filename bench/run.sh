@@ -10,6 +10,7 @@
 #   BENCH_DURATION      20s per query (oha -z; a bare number means seconds)
 #   BENCH_CONNECTIONS   32 concurrent connections (oha -c)
 #   BENCH_BIN           use this capitole binary instead of building target/release/capitole
+#   BENCH_SUBSCRIBERS   10000 WebSocket subscribers of one event, sent one change
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -400,6 +401,34 @@ checkin_line=$(grep '^check-ins:' <<<"$load_out")
 
 hwm_kb=$(awk '/^VmHWM:/ { print $2 }' "/proc/$server_pid/status" 2>/dev/null || echo 0)
 
+# --- subscribers --------------------------------------------------------------------------------
+# BENCH_SUBSCRIBERS WebSocket connections (10,000 by default) each subscribe to the changes
+# of one event, on a server whose limit of connections per address is raised (they all
+# come from here). One change of the event is then committed through psql, with its log
+# entry and its NOTIFY, as another replica commits it, and fanned out to every subscriber.
+SUBSCRIBERS_BIN=${BENCH_SUBSCRIBERS_BIN:-target/release/examples/subscribers}
+if [[ -z ${BENCH_SUBSCRIBERS_BIN:-} ]]; then
+  log "cargo build --release --example subscribers"
+  cargo build --release --example subscribers
+fi
+subscribers=${BENCH_SUBSCRIBERS:-10000}
+# Two sockets per subscriber on this machine (client and server), and some to spare.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+(( $(ulimit -n) > subscribers + 200 )) || die "BENCH_SUBSCRIBERS=$subscribers needs more open files than ulimit -n ($(ulimit -n))"
+log "[subscribers] $subscribers subscribers of one event, one change"
+start_server CAPITOLE_WS_CONNECTIONS_PER_ADDRESS=$((subscribers + 100))
+resp=$(post "$(body '{ events(first: 1) { nodes { id } } }' '{}')") || die "the event query failed"
+event_id=$(python3 -c 'import json, sys; print(json.load(sys.stdin)["data"]["events"]["nodes"][0]["id"])' <<<"$resp")
+event_uuid=$(python3 -c 'import base64, sys; s = sys.argv[1]; print(base64.urlsafe_b64decode(s + "=" * (-len(s) % 4)).decode().split(":", 1)[1])' "$event_id")
+[[ $event_uuid =~ ^[0-9a-f]{32}$ ]] || die "unexpected event id: $event_id"
+change_sql="UPDATE events SET title = title || ' (changed)', version = version + 1 WHERE id = '$event_uuid';
+INSERT INTO change_log (item_kind, item_id, change, version, organization_id, public, at)
+  SELECT 'EVENT', id, 'UPDATED', version, NULL, true, now() FROM events WHERE id = '$event_uuid';
+NOTIFY capitole_changes;"
+subscribers_out=$("$SUBSCRIBERS_BIN" "$BASE" "$event_id" "$subscribers" "$server_pid" -- \
+  psql "$DB_URL" -X -q -v ON_ERROR_STOP=1 -c "$change_sql") || die "the subscribers failed"
+echo "$subscribers_out"
+
 # --- summary --------------------------------------------------------------------------------
 log "summary"
 echo "capitole $(git rev-parse --short HEAD 2>/dev/null || echo '(no git)'), $(oha --version), $(nproc) CPUs"
@@ -419,5 +448,6 @@ PY
 echo "$checkin_line (rows stored: $stored, none lost or duplicated)"
 echo "$writes_line"
 printf '%s\n' "${csv_lines[@]}"
+echo "$subscribers_out"
 echo
 awk -v kb="${hwm_kb:-0}" 'BEGIN { printf "server peak RSS over the whole run (VmHWM): %.1f MiB\n", kb / 1024 }'

@@ -98,8 +98,12 @@ pub(crate) async fn upgrade(
     };
     let authorization = headers.get(header::AUTHORIZATION).cloned();
     let max_bytes = state.body_limit;
+    // Messages are small and mostly idle connections are many: buffers of a few KiB
+    // (they grow for a larger message) instead of 128 KiB each way.
     upgrade
         .protocols([PROTOCOL])
+        .read_buffer_size(4096)
+        .write_buffer_size(0)
         .max_message_size(max_bytes)
         .on_upgrade(move |socket| async move {
             let offered = socket.protocol().is_some();
