@@ -1,6 +1,7 @@
 //! Live updates: the change log followed as it grows ([`feed`]), the topics clients
 //! subscribe to ([`topics`]) and the WebSocket that carries them ([`ws`]).
 
+pub(crate) mod deliveries;
 pub(crate) mod feed;
 pub(crate) mod topics;
 pub(crate) mod ws;
@@ -47,6 +48,8 @@ pub(crate) struct Live {
     pub connections: Connections,
     /// Connections open by credentials.
     pub by_principal: Connections,
+    /// Answers of deliveries shared by anonymous subscribers.
+    pub deliveries: deliveries::SharedDeliveries,
 }
 
 impl Live {
@@ -54,6 +57,7 @@ impl Live {
         Self {
             connections: Connections::new(settings.connections_per_address),
             by_principal: Connections::new(settings.connections_per_principal),
+            deliveries: deliveries::SharedDeliveries::new(),
             feed,
             settings,
         }

@@ -659,20 +659,44 @@ impl Follower {
         }
     }
 
-    /// Runs the subscription's turn for `entry` and sends what it yields; `false` when the
-    /// connection is gone.
+    /// Runs the subscription's turn for `entry` (once for all anonymous subscribers of the
+    /// same document) and sends what it yields; `false` when the connection is gone.
     async fn deliver(&self, id: &str, payload: &SubscribePayload, entry: Arc<ChangeEntry>) -> bool {
-        let request = self
-            .request(payload)
-            .data(self.scope())
-            .data(Deliver(entry));
-        let mut stream = self.state.schema.execute_stream(request);
-        while let Some(response) = stream.next().await {
-            let message = json!({ "type": "next", "id": id, "payload": response });
+        let answers = if matches!(self.principal, Principal::Anonymous) {
+            let key = super::deliveries::key(
+                &entry,
+                &payload.query,
+                payload.operation_name.as_deref(),
+                payload.variables.as_ref(),
+            );
+            self.state
+                .live
+                .deliveries
+                .get_or_make(key, || self.turn(payload, entry))
+                .await
+        } else {
+            Arc::new(self.turn(payload, entry).await)
+        };
+        for answer in answers.iter() {
+            let message = json!({ "type": "next", "id": id, "payload": answer });
             if !self.post(&message) {
                 return false;
             }
         }
         true
+    }
+
+    /// The answers of the subscription's turn for `entry`.
+    async fn turn(&self, payload: &SubscribePayload, entry: Arc<ChangeEntry>) -> Vec<Value> {
+        let request = self
+            .request(payload)
+            .data(self.scope())
+            .data(Deliver(entry));
+        let mut stream = self.state.schema.execute_stream(request);
+        let mut answers = Vec::new();
+        while let Some(response) = stream.next().await {
+            answers.push(serde_json::to_value(&response).unwrap_or(Value::Null));
+        }
+        answers
     }
 }
