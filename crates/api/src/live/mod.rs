@@ -3,6 +3,7 @@
 
 pub(crate) mod deliveries;
 pub(crate) mod feed;
+mod protocol;
 pub(crate) mod topics;
 pub(crate) mod ws;
 

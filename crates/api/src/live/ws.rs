@@ -6,7 +6,7 @@
 //! caller's credentials (`{"Authorization": "Bearer …"}`, or the upgrade request's own
 //! `Authorization` header; none is anonymous). Then each `subscribe` runs one subscription
 //! until the client sends `complete` or goes away. Every refusal closes the connection with
-//! a code of its own (see [`Close`]); a refused subscription gets an `error` message and
+//! a code of its own (see `protocol::Close`); a refused subscription gets an `error` message and
 //! the connection goes on.
 
 use std::collections::HashMap;
@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use async_graphql::parser::types::OperationType;
 use async_graphql::{Request, ServerError, Variables};
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{FromRequestParts, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -24,12 +24,14 @@ use capitole_persistence::changes::{ChangeEntry, ChangePosition};
 use capitole_services::Principal;
 use chrono::Utc;
 use futures_util::StreamExt;
-use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::{Notify, broadcast, mpsc};
 use tokio::task::JoinHandle;
 
 use super::Seat;
+use super::protocol::{
+    ClientMessage, Close, SubscribePayload, close, credentials, error_message, send,
+};
 use super::topics::{Deliver, Describe, Topic};
 use crate::context::RequestScope;
 use crate::error::ApiError;
@@ -40,46 +42,6 @@ use crate::http::graphql::state::GraphqlState;
 
 /// The protocol's name, as the client offers it in `Sec-WebSocket-Protocol`.
 pub(crate) const PROTOCOL: &str = "graphql-transport-ws";
-
-/// The close codes of the protocol, and Capitole's own.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Close {
-    /// A message that is not one of the protocol's (4400).
-    BadMessage,
-    /// `subscribe` before the connection was acknowledged (4401).
-    Unauthorized,
-    /// Credentials that are not valid (4403).
-    Forbidden,
-    /// The client did not offer `graphql-transport-ws` (4406).
-    Subprotocol,
-    /// No `connection_init` within the init timeout (4408).
-    InitTimeout,
-    /// A `subscribe` with the id of a running subscription (4409).
-    Duplicate,
-    /// A second `connection_init` (4429).
-    TooManyInits,
-    /// The database cannot be reached (4500).
-    Internal,
-    /// Past a limit: connections of one caller, or a client that does not read its
-    /// messages (1008).
-    Policy,
-}
-
-impl Close {
-    fn code(self) -> u16 {
-        match self {
-            Close::BadMessage => 4400,
-            Close::Unauthorized => 4401,
-            Close::Forbidden => 4403,
-            Close::Subprotocol => 4406,
-            Close::InitTimeout => 4408,
-            Close::Duplicate => 4409,
-            Close::TooManyInits => 4429,
-            Close::Internal => 4500,
-            Close::Policy => 1008,
-        }
-    }
-}
 
 /// `GET /graphql/ws`: the WebSocket of subscriptions.
 pub(crate) async fn upgrade(
@@ -147,42 +109,6 @@ pub(crate) async fn get_or_upgrade(
 
 fn address_key(client: Option<IpAddr>) -> String {
     crate::http::client::address_key(client)
-}
-
-/// A message of the client.
-#[derive(Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum ClientMessage {
-    ConnectionInit {
-        #[serde(default)]
-        payload: Option<Value>,
-    },
-    Ping {
-        #[serde(default)]
-        payload: Option<Value>,
-    },
-    Pong {
-        #[allow(dead_code)]
-        #[serde(default)]
-        payload: Option<Value>,
-    },
-    Subscribe {
-        id: String,
-        payload: SubscribePayload,
-    },
-    Complete {
-        id: String,
-    },
-}
-
-#[derive(Deserialize, Clone)]
-#[serde(rename_all = "camelCase")]
-struct SubscribePayload {
-    query: String,
-    #[serde(default)]
-    variables: Option<Value>,
-    #[serde(default)]
-    operation_name: Option<String>,
 }
 
 /// What subscriptions send to their connection.
@@ -413,43 +339,6 @@ impl Connection {
             }
         }
     }
-}
-
-/// The credentials of a `connection_init` payload: `Authorization` (any case), at its top
-/// or under `headers`.
-fn credentials(payload: &Value) -> Option<&str> {
-    fn find(object: &Value) -> Option<&str> {
-        object.as_object().and_then(|fields| {
-            fields
-                .iter()
-                .find(|(name, _)| name.eq_ignore_ascii_case("authorization"))
-                .and_then(|(_, value)| value.as_str())
-        })
-    }
-    find(payload).or_else(|| payload.get("headers").and_then(find))
-}
-
-async fn send(socket: &mut WebSocket, message: &Value) -> Result<(), axum::Error> {
-    socket
-        .send(Message::Text(Utf8Bytes::from(message.to_string())))
-        .await
-}
-
-async fn close(socket: &mut WebSocket, close: Close, reason: &str) {
-    // A close reason is at most 123 bytes.
-    let mut end = reason.len().min(123);
-    while !reason.is_char_boundary(end) {
-        end -= 1;
-    }
-    let frame = CloseFrame {
-        code: close.code(),
-        reason: Utf8Bytes::from(&reason[..end]),
-    };
-    let _ = socket.send(Message::Close(Some(frame))).await;
-}
-
-fn error_message(id: &str, errors: &[ServerError]) -> Value {
-    json!({ "type": "error", "id": id, "payload": errors })
 }
 
 /// What runs each subscription of one connection.
