@@ -16,10 +16,12 @@ use capitole_api::{
     QueryLimits, RateLimitSettings, ResponseCacheSettings, TierBudgets, TrustedProxies,
 };
 use capitole_domain::change::{DEFAULT_RETENTION_DAYS, Retention};
+use capitole_domain::webhook::RetryPolicy;
 use capitole_persistence::ConnectSettings;
 use capitole_services::accounts::AccountSettings;
 use capitole_services::auth::jwt::SigningKey;
 use capitole_services::mail::{MailSettings, Mailer};
+use capitole_services::webhooks::{WebhookSettings, Webhooks};
 use chrono_tz::Tz;
 use clap::Args;
 
@@ -136,6 +138,8 @@ pub(crate) struct ServeArgs {
     response_cache: ResponseCacheArgs,
     #[command(flatten)]
     live: LiveArgs,
+    #[command(flatten)]
+    webhooks: WebhookArgs,
 }
 
 /// The WebSocket connections of subscriptions (`docs/live.md`: "Limits").
@@ -157,6 +161,31 @@ struct LiveArgs {
     /// is closed.
     #[arg(long, env = "CAPITOLE_WS_BUFFER", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     ws_buffer: u64,
+}
+
+/// How third-party apps' webhooks are called (`docs/webhooks.md`).
+#[derive(Args, Debug)]
+struct WebhookArgs {
+    /// Let webhook endpoints use `http` and loopback or private addresses: for development
+    /// only.
+    #[arg(long, env = "CAPITOLE_WEBHOOK_ALLOW_LOCAL", default_value_t = false)]
+    webhook_allow_local: bool,
+    /// Milliseconds before a failed delivery's second attempt; each next wait doubles, up
+    /// to an hour.
+    #[arg(long, env = "CAPITOLE_WEBHOOK_FIRST_RETRY_MS", default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(10..=3_600_000))]
+    webhook_first_retry_ms: u64,
+    /// Hours during which a delivery is tried.
+    #[arg(long, env = "CAPITOLE_WEBHOOK_RETRY_HOURS", default_value_t = 24, value_parser = clap::value_parser!(u64).range(1..=168))]
+    webhook_retry_hours: u64,
+    /// Failed attempts in a row after which a webhook is disabled.
+    #[arg(long, env = "CAPITOLE_WEBHOOK_DISABLE_AFTER", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    webhook_disable_after: u32,
+    /// Seconds an endpoint has to answer.
+    #[arg(long, env = "CAPITOLE_WEBHOOK_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=60))]
+    webhook_timeout_secs: u64,
+    /// Webhooks one app token may register.
+    #[arg(long, env = "CAPITOLE_WEBHOOKS_PER_APP", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=1_000))]
+    webhooks_per_app: u64,
 }
 
 /// Answers to public queries kept by each replica (`docs/http.md`: "Response cache").
@@ -315,6 +344,24 @@ impl ServeArgs {
             retention: chrono::Duration::days(i64::from(self.scheduler.retention_days)),
             change_retention: self.change_retention(),
         })
+    }
+
+    /// How webhooks are called, with the mailer that tells apps their webhook was
+    /// disabled.
+    pub(crate) fn webhooks(&self, mailer: Mailer) -> anyhow::Result<Webhooks> {
+        let args = &self.webhooks;
+        let settings = WebhookSettings {
+            allow_local: args.webhook_allow_local,
+            retry: RetryPolicy {
+                first_wait: Duration::from_millis(args.webhook_first_retry_ms),
+                give_up_after: Duration::from_secs(args.webhook_retry_hours * 3600),
+                ..RetryPolicy::default()
+            },
+            disable_after: args.webhook_disable_after,
+            timeout: Duration::from_secs(args.webhook_timeout_secs),
+            per_app: usize::try_from(args.webhooks_per_app).unwrap_or(usize::MAX),
+        };
+        Webhooks::new(settings, mailer).map_err(|e| anyhow::anyhow!("{e}"))
     }
 
     /// How long the change log keeps its entries.

@@ -11,6 +11,9 @@ use serde_json::{Value, json};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_capitole");
 
+#[path = "e2e/live.rs"]
+mod live;
+
 /// A running server; stopped with SIGTERM when dropped.
 struct Server {
     child: Child,

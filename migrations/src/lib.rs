@@ -22,6 +22,7 @@ mod m20261205_000012_email_verification;
 mod m20261205_000013_change_log;
 mod m20261205_000014_publishers;
 mod m20261205_000015_article_categories;
+mod m20261206_000016_webhooks;
 
 /// Runs Capitole's migrations.
 pub struct Migrator;
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000013_change_log::Migration),
             Box::new(m20261205_000014_publishers::Migration),
             Box::new(m20261205_000015_article_categories::Migration),
+            Box::new(m20261206_000016_webhooks::Migration),
         ]
     }
 }

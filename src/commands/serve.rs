@@ -42,6 +42,7 @@ pub(crate) async fn serve(
         batch_delay: args.batch_delay(),
         auth,
         caches: Default::default(),
+        webhooks: args.webhooks(mailer.clone())?,
         accounts: args.accounts(mailer),
         change_retention: args.change_retention(),
     };

@@ -35,6 +35,8 @@ pub struct ApiContext {
     pub accounts: capitole_services::accounts::AccountSettings,
     /// How long the change log keeps its entries, so how old a `changes` cursor may be.
     pub change_retention: capitole_domain::change::Retention,
+    /// The calls of third-party apps' webhooks.
+    pub webhooks: capitole_services::webhooks::Webhooks,
 }
 
 /// What one request holds.
@@ -58,6 +60,8 @@ pub(crate) struct RequestScope {
     pub accounts: capitole_services::accounts::AccountSettings,
     /// How long the change log keeps its entries.
     pub change_retention: capitole_domain::change::Retention,
+    /// The calls of webhooks, for their registration.
+    pub webhooks: capitole_services::webhooks::Webhooks,
 }
 
 impl RequestScope {
@@ -82,6 +86,7 @@ impl RequestScope {
             caches: api.caches.clone(),
             accounts: api.accounts.clone(),
             change_retention: api.change_retention,
+            webhooks: api.webhooks.clone(),
             loader: DataLoader::with_cache(batcher, tokio::spawn, HashMapCache::default())
                 .delay(api.batch_delay),
         }

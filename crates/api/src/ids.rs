@@ -35,9 +35,11 @@ pub enum Kind {
     Tip,
     /// `CheckIn`
     CheckIn,
+    /// `Webhook`
+    Webhook,
 }
 
-const KINDS: [(Kind, &str); 12] = [
+const KINDS: [(Kind, &str); 13] = [
     (Kind::Organization, "Organization"),
     (Kind::Neighborhood, "Neighborhood"),
     (Kind::Category, "Category"),
@@ -50,6 +52,7 @@ const KINDS: [(Kind, &str); 12] = [
     (Kind::SocialPost, "SocialPost"),
     (Kind::Tip, "Tip"),
     (Kind::CheckIn, "CheckIn"),
+    (Kind::Webhook, "Webhook"),
 ];
 
 fn name_of(kind: Kind) -> &'static str {

@@ -86,14 +86,20 @@ pub async fn purge_protection_data(db: &Database, retention: chrono::Duration) {
     }
 }
 
-/// Deletes the change log's entries past its retention.
+/// Deletes the change log's entries past its retention, and the webhooks' deliveries
+/// that were delivered or given up as long ago.
 pub async fn compact_change_log(db: &Database, retention: Retention) {
-    match capitole_persistence::changes::compact(db, retention.compact_before(chrono::Utc::now()))
-        .await
-    {
+    let before = retention.compact_before(chrono::Utc::now());
+    match capitole_persistence::changes::compact(db, before).await {
         Ok(removed) => tracing::info!(removed, "compacted the change log"),
         Err(error) => {
             tracing::warn!(%error, "cannot compact the change log; trying again later");
+        }
+    }
+    match capitole_persistence::webhooks::purge(db, before).await {
+        Ok(removed) => tracing::info!(removed, "deleted webhook deliveries past retention"),
+        Err(error) => {
+            tracing::warn!(%error, "cannot delete old webhook deliveries; trying again later");
         }
     }
 }

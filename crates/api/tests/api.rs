@@ -26,6 +26,9 @@ const BATCH_DELAY: std::time::Duration = std::time::Duration::from_millis(25);
 /// comes from the same unknown address.
 const SIGN_UPS_PER_ADDRESS: u32 = 25;
 
+/// The wait before a failed webhook delivery is tried again, in these tests.
+const WEBHOOK_FIRST_RETRY: std::time::Duration = std::time::Duration::from_millis(300);
+
 /// The key that signs access tokens in these tests: `test-key`, 32 bytes of 7.
 const TEST_SECRET: [u8; 32] = [7; 32];
 
@@ -37,6 +40,11 @@ fn unread_mail() -> std::path::PathBuf {
 /// The context of a test service, whose account mail is written to `mail`.
 async fn context(db: &Database, mail: &std::path::Path) -> ApiContext {
     use base64::Engine;
+    let mailer = capitole_services::mail::Mailer::new(&capitole_services::mail::MailSettings {
+        folder: mail.to_owned(),
+        ..capitole_services::mail::MailSettings::default()
+    })
+    .unwrap();
     let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(TEST_SECRET);
     let key = SigningKey::parse(&format!("test-key:{secret}")).unwrap();
     ApiContext {
@@ -45,13 +53,23 @@ async fn context(db: &Database, mail: &std::path::Path) -> ApiContext {
         batch_delay: BATCH_DELAY,
         auth: std::sync::Arc::new(Auth::load(vec![key]).await.unwrap()),
         caches: Default::default(),
+        webhooks: capitole_services::webhooks::Webhooks::new(
+            capitole_services::webhooks::WebhookSettings {
+                allow_local: true,
+                retry: capitole_domain::webhook::RetryPolicy {
+                    first_wait: WEBHOOK_FIRST_RETRY,
+                    ..Default::default()
+                },
+                disable_after: 3,
+                timeout: std::time::Duration::from_secs(5),
+                per_app: 3,
+            },
+            mailer.clone(),
+        )
+        .unwrap(),
         accounts: capitole_services::accounts::AccountSettings {
             sign_ups_per_address: SIGN_UPS_PER_ADDRESS,
-            mailer: capitole_services::mail::Mailer::new(&capitole_services::mail::MailSettings {
-                folder: mail.to_owned(),
-                ..capitole_services::mail::MailSettings::default()
-            })
-            .unwrap(),
+            mailer,
         },
         change_retention: Default::default(),
     }
@@ -97,6 +115,8 @@ mod responses;
 mod sign_in;
 #[path = "api/vocabulary.rs"]
 mod vocabulary;
+#[path = "api/webhooks.rs"]
+mod webhooks;
 
 struct TestApp {
     router: Router,

@@ -20,6 +20,8 @@ coded_enum! {
     pub enum Scope {
         /// Read the public graph.
         Read = "read",
+        /// Register webhooks: endpoints Capitole calls when what the app follows changes.
+        Webhooks = "webhooks",
     }
 }
 

@@ -25,6 +25,7 @@ pub mod schedule;
 pub mod social;
 pub mod text;
 pub mod values;
+pub mod webhook;
 pub mod weblink;
 pub mod windows;
 

@@ -198,6 +198,11 @@ impl ChangePosition {
         self.at
     }
 
+    /// The entry's number in the log: unique, but on PostgreSQL not in commit order.
+    pub fn number(&self) -> i64 {
+        self.position
+    }
+
     /// Whether this position comes after `other` in the log's order.
     pub fn follows(&self, other: &ChangePosition) -> bool {
         (self.tx, self.position) > (other.tx, other.position)

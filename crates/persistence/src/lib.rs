@@ -35,6 +35,7 @@ mod sql;
 pub mod testing;
 pub mod throttle;
 pub mod tips;
+pub mod webhooks;
 
 pub use activity::ActivityError;
 pub use cursor::{Direction, Page, PageRequest};

@@ -24,6 +24,7 @@ pub mod reactions;
 pub mod references;
 pub mod tips;
 pub mod tokens;
+pub mod webhooks;
 
 use capitole_persistence::Database;
 use chrono_tz::Tz;

@@ -125,17 +125,30 @@ impl Default for HttpSettings {
 
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// The routes and middleware of Capitole. A Redis URL that does not parse is logged and
-/// budgets stay in this process; [`Application::build`] refuses it instead.
+/// The routes and middleware of Capitole, to serve in process. A Redis URL that does not
+/// parse is logged and budgets stay in this process; [`Application::build`] refuses it
+/// instead. Webhooks are delivered by an [`Application`] only.
 pub fn router(api: ApiContext, settings: &HttpSettings) -> Router {
     let limiter = RateLimiter::new(&settings.rate_limit).unwrap_or_else(|error| {
         tracing::error!(%error, "rate budgets kept in this process");
         RateLimiter::in_process(&settings.rate_limit)
     });
-    routes(api, settings, limiter)
+    routes(api, settings, limiter, Webhooks::Kept)
 }
 
-fn routes(api: ApiContext, settings: &HttpSettings, limiter: RateLimiter) -> Router {
+/// Whether a replica sends webhooks' deliveries.
+#[derive(PartialEq)]
+enum Webhooks {
+    Delivered,
+    Kept,
+}
+
+fn routes(
+    api: ApiContext,
+    settings: &HttpSettings,
+    limiter: RateLimiter,
+    webhooks: Webhooks,
+) -> Router {
     observability::install();
     let db = api.db.clone();
     // Built first: the graph's `jsonLd` fields write the same links as the open formats.
@@ -146,6 +159,10 @@ fn routes(api: ApiContext, settings: &HttpSettings, limiter: RateLimiter) -> Rou
         limiter.clone(),
         settings.trusted_proxies.clone(),
     ));
+    let feed = crate::live::feed::ChangeFeed::start(&api.db, settings.response_cache.follow_every);
+    if webhooks == Webhooks::Delivered {
+        crate::live::Live::deliver_webhooks(&api, &feed);
+    }
     let graphql = GraphqlState {
         schema: build_schema_with(&settings.limits),
         validated_schema: build_schema_checking(&settings.limits, ValidationMode::Fast),
@@ -164,10 +181,7 @@ fn routes(api: ApiContext, settings: &HttpSettings, limiter: RateLimiter) -> Rou
             settings.metrics_unlisted_operations,
         ),
         responses: ResponseCache::new(&settings.response_cache, &api.db),
-        live: crate::live::Live::new(
-            crate::live::feed::ChangeFeed::start(&api.db, settings.response_cache.follow_every),
-            settings.live.clone(),
-        ),
+        live: crate::live::Live::new(feed, settings.live.clone()),
         api,
         body_limit: settings.body_limit,
         open_data: open_data.clone(),
@@ -303,7 +317,7 @@ impl Application {
         Ok(Self {
             listener,
             metrics,
-            router: routes(api, settings, limiter),
+            router: routes(api, settings, limiter, Webhooks::Delivered),
             deadlines: server::Deadlines {
                 header_read: settings.header_read_timeout,
                 body_read: settings.body_read_timeout,

@@ -5,6 +5,7 @@ pub(crate) mod deliveries;
 pub(crate) mod feed;
 mod protocol;
 pub(crate) mod topics;
+mod webhooks;
 pub(crate) mod ws;
 
 use std::collections::HashMap;
@@ -54,6 +55,11 @@ pub(crate) struct Live {
 }
 
 impl Live {
+    /// Starts sending webhooks' deliveries, for as long as `feed` lives.
+    pub(crate) fn deliver_webhooks(api: &crate::ApiContext, feed: &ChangeFeed) {
+        tokio::spawn(webhooks::run(api.clone(), feed.subscribe()));
+    }
+
     pub(crate) fn new(feed: ChangeFeed, settings: LiveSettings) -> Self {
         Self {
             connections: Connections::new(settings.connections_per_address),

@@ -17,7 +17,7 @@ use capitole_persistence::changes::{ChangeEntry, ChangePosition};
 use capitole_persistence::events::{self, AgendaColumns};
 use capitole_persistence::{Columns, PageRequest, articles};
 
-use crate::context::scope;
+use crate::context::{RequestScope, scope};
 use crate::error::{ApiError, ApiResult, to_gql};
 use crate::ids::{self, Kind};
 use crate::query::events::EventFilter;
@@ -80,23 +80,9 @@ impl Subscription {
         let Some(entry) = delivered(ctx, ItemKind::Event, after)? else {
             return Ok(futures_util::stream::iter(None));
         };
-        let keep = entry.change.removes() || {
-            let scope = scope(ctx)?;
-            let mut filter =
-                crate::query::events::storage_filter(scope, filter.unwrap_or_default())
-                    .await
-                    .map_err(to_gql)?;
-            filter.ids = vec![entry.id];
-            let found = events::list(
-                &scope.db,
-                &filter,
-                &PageRequest::first(1),
-                AgendaColumns::ALL,
-            )
+        let keep = event_in(scope(ctx)?, filter, &entry)
             .await
             .map_err(to_gql)?;
-            !found.rows.is_empty()
-        };
         Ok(futures_util::stream::iter(keep.then(|| edge(&entry))))
     }
 
@@ -111,24 +97,7 @@ impl Subscription {
         let Some(entry) = delivered(ctx, ItemKind::Article, after)? else {
             return Ok(futures_util::stream::iter(None));
         };
-        let keep = entry.change == ChangeKind::Published && {
-            let scope = scope(ctx)?;
-            let mut filter = crate::query::news::storage_filter(scope, filter.unwrap_or_default())
-                .await
-                .map_err(to_gql)?;
-            filter.ids = vec![entry.id];
-            let visibility = scope.principal.article_visibility(scope.now);
-            let found = articles::list(
-                &scope.db,
-                &visibility,
-                &filter,
-                &PageRequest::first(1),
-                Columns::ALL,
-            )
-            .await
-            .map_err(to_gql)?;
-            !found.rows.is_empty()
-        };
+        let keep = news_in(scope(ctx)?, filter, &entry).await.map_err(to_gql)?;
         Ok(futures_util::stream::iter(keep.then(|| edge(&entry))))
     }
 
@@ -146,6 +115,54 @@ impl Subscription {
         })
         .await
     }
+}
+
+/// Whether the change of an event belongs to the changes of the agenda that `filter` keeps
+/// (the agenda from now on without one), as `scope`'s caller reads it now: the event is in
+/// it, or it left public view.
+pub(crate) async fn event_in(
+    scope: &RequestScope,
+    filter: Option<EventFilter>,
+    entry: &ChangeEntry,
+) -> Result<bool, ApiError> {
+    if entry.change.removes() {
+        return Ok(true);
+    }
+    let mut filter =
+        crate::query::events::storage_filter(scope, filter.unwrap_or_default()).await?;
+    filter.ids = vec![entry.id];
+    let found = events::list(
+        &scope.db,
+        &filter,
+        &PageRequest::first(1),
+        AgendaColumns::ALL,
+    )
+    .await?;
+    Ok(!found.rows.is_empty())
+}
+
+/// Whether the change of an article is its publication among the news `filter` keeps, as
+/// `scope`'s caller reads them now.
+pub(crate) async fn news_in(
+    scope: &RequestScope,
+    filter: Option<NewsFilter>,
+    entry: &ChangeEntry,
+) -> Result<bool, ApiError> {
+    if entry.change != ChangeKind::Published {
+        return Ok(false);
+    }
+    let mut filter = crate::query::news::storage_filter(scope, filter.unwrap_or_default()).await?;
+    filter.ids = vec![entry.id];
+    let visibility = scope.principal.article_visibility(scope.now);
+    let found = articles::list(
+        &scope.db,
+        &visibility,
+        &filter,
+        &PageRequest::first(1),
+        Columns::ALL,
+    )
+    .await?;
+    Ok(!found.rows.is_empty())
 }
 
 /// The entry this turn delivers, when it is one of `kind`; when the turn describes the

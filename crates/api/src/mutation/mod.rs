@@ -8,6 +8,7 @@ mod community;
 pub(crate) mod events;
 mod payloads;
 mod places;
+mod webhooks;
 
 use async_graphql::MergedObject;
 
@@ -20,4 +21,5 @@ pub struct Mutation(
     community::CommunityMutation,
     events::EventMutation,
     places::PlaceMutation,
+    webhooks::WebhookMutation,
 );

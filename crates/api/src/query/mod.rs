@@ -11,6 +11,7 @@ pub(crate) mod news;
 mod node;
 pub(crate) mod places;
 mod rate_limit;
+mod webhooks;
 
 use async_graphql::MergedObject;
 
@@ -27,4 +28,5 @@ pub struct Query(
     community::CommunityQuery,
     rate_limit::RateLimitQuery,
     changes::ChangeQuery,
+    webhooks::WebhookQuery,
 );

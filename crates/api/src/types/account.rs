@@ -38,6 +38,8 @@ pub(crate) enum Role {
 pub(crate) enum Scope {
     /// Read the public graph.
     Read,
+    /// Register webhooks: endpoints Capitole calls when what the app follows changes.
+    Webhooks,
 }
 
 /// The size of a caller's per-minute query budget.

@@ -135,6 +135,9 @@ pub(crate) enum CountQuery {
     Users,
     ApiTokens,
     Changes(Vec<capitole_domain::change::ItemKind>),
+    WebhookDeliveries(Uuid),
+    /// The calling app's webhooks.
+    Webhooks,
     /// A list ranked in memory, whose length is known.
     Known(u64),
 }
@@ -161,12 +164,21 @@ impl CountQuery {
             CountQuery::SocialPostsOf(item_id) => social_posts::count_of_item(db, *item_id).await,
             CountQuery::Users => accounts::user_count(db).await,
             CountQuery::ApiTokens => accounts::api_token_count(db).await,
+            CountQuery::WebhookDeliveries(id) => {
+                capitole_persistence::webhooks::delivery_count(db, *id).await
+            }
             CountQuery::Audit(filter) => capitole_persistence::audit::audit_count(db, filter).await,
             CountQuery::Changes(kinds) => {
                 let n =
                     capitole_services::changes::count(&scope.services(), &scope.principal, kinds)
                         .await
                         .map_err(to_gql)?;
+                return Ok(i64::try_from(n).unwrap_or(i64::MAX));
+            }
+            CountQuery::Webhooks => {
+                let n = capitole_services::webhooks::count(&scope.services(), &scope.principal)
+                    .await
+                    .map_err(to_gql)?;
                 return Ok(i64::try_from(n).unwrap_or(i64::MAX));
             }
             CountQuery::Known(n) => Ok(*n),

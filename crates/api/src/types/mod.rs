@@ -12,6 +12,7 @@ pub(crate) mod event;
 pub(crate) mod node;
 pub(crate) mod place;
 pub(crate) mod scalars;
+pub(crate) mod webhook;
 
 use async_graphql::{Enum, InputObject, SimpleObject};
 use capitole_domain::geo::{Coordinates, RadiusMeters};

@@ -61,13 +61,14 @@ pub(crate) async fn resolve_node(
             .load(ArticleId(uuid))
             .await?
             .map(|m| Node::NewsArticle(NewsArticle(m))),
-        // People and tokens are not nodes: they are reached through `viewer` and the
-        // administrators' fields, which check who asks.
+        // People, tokens and webhooks are not nodes: they are reached through `viewer`, the
+        // administrators' fields and `webhooks`, which check who asks.
         Kind::Occurrence
         | Kind::User
         | Kind::ApiToken
         | Kind::SocialPost
         | Kind::Tip
-        | Kind::CheckIn => None,
+        | Kind::CheckIn
+        | Kind::Webhook => None,
     })
 }

@@ -103,7 +103,8 @@ async fn acknowledged(address: SocketAddr, token: Option<&str>) -> Socket {
 
 const EVENT_CHANGED: &str = "subscription($id: ID!, $after: String) { eventChanged(id: $id, after: $after) { cursor node { change version node { ... on Event { title } } } } }";
 
-async fn rename(app: &TestApp, admin: &str, id: &str, version: &mut i64, title: &str) {
+/// Renames an event as `admin`, and keeps its new version.
+pub(super) async fn rename(app: &TestApp, admin: &str, id: &str, version: &mut i64, title: &str) {
     let (_, body) = run(
         app,
         Some(admin),
