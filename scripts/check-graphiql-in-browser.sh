@@ -53,6 +53,11 @@ source "$root/scripts/demo-server.sh"
 
 log "serving the demo city with local GraphiQL assets"
 serve_demo 0 CAPITOLE_GRAPHIQL_ASSETS="$cache/assets"
+# An administrator, whose edit the page's subscription receives.
+export GRAPHIQL_CHECK_EMAIL=admin@graphiql-check.example GRAPHIQL_CHECK_PASSWORD=une-phrase-de-passe-longue
+printf '%s\n' "$GRAPHIQL_CHECK_PASSWORD" |
+  CAPITOLE_DATABASE_URL="sqlite://$work/capitole.db" CAPITOLE_LOG=warn \
+    "$binary" user create --email "$GRAPHIQL_CHECK_EMAIL" --role administrator >/dev/null
 
 policy=$(curl -sS -o /dev/null -D - "$base/graphiql" | tr -d '\r' |
   sed -n 's/^content-security-policy: //Ip')

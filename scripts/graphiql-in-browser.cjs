@@ -1,6 +1,8 @@
 // Drives Capitole's GraphiQL page in a headless Chromium over the DevTools protocol, the
 // way a newcomer uses it: the page renders, learns the schema, runs the example query,
-// and opens the settings and short-keys dialogs (which add styles of their own). Any
+// runs a subscription over WebSocket that receives an administrator's edit, and opens the
+// settings and short-keys dialogs
+// (which add styles of their own). Any
 // Content-Security-Policy violation, integrity failure, error in the console or uncaught
 // exception fails the check. scripts/check-graphiql-in-browser.sh starts everything.
 //
@@ -105,6 +107,48 @@ async function main() {
     `'query: ' + (document.querySelector('.graphiql-query-editor .CodeMirror')?.CodeMirror.getValue() ?? '') + ' response: ' + ${response}`,
   );
   console.log('ran the example query');
+
+  // A subscription, from the log's end: an administrator's edit made meanwhile arrives.
+  const base = pageUrl.replace(/\/graphiql$/, '');
+  const graphql = async (query, token) =>
+    (
+      await fetch(`${base}/graphql`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
+        body: JSON.stringify({ query }),
+      })
+    ).json();
+  const start = await graphql('{ changeCursor events(first: 1) { nodes { id version } } }');
+  const event = start.data.events.nodes[0];
+  const subscription = `subscription LiveAgenda { eventsChanged(after: ${JSON.stringify(start.data.changeCursor)}) { cursor node { change node { ... on Event { title } } } } }`;
+  await evaluate(
+    `document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror.setValue(${JSON.stringify(subscription)})`,
+  );
+  // GraphiQL reads the operation's name from the editor a moment after it changes.
+  await sleep(1000);
+  await evaluate(`document.querySelector('.graphiql-execute-button').click()`);
+  const login = await graphql(
+    `mutation { login(email: ${JSON.stringify(process.env.GRAPHIQL_CHECK_EMAIL)}, password: ${JSON.stringify(process.env.GRAPHIQL_CHECK_PASSWORD)}) { session { accessToken } } }`,
+  );
+  const token = login.data?.login?.session?.accessToken;
+  if (!token) throw new Error(`cannot sign in: ${JSON.stringify(login)}`);
+  const title = 'Concert déplacé — vu en direct';
+  const edit = await graphql(
+    `mutation { updateEvent(id: ${JSON.stringify(event.id)}, version: ${event.version}, patch: { title: ${JSON.stringify(title)} }) { event { version } } }`,
+    token,
+  );
+  if (!edit.data?.updateEvent) throw new Error(`cannot edit the event: ${JSON.stringify(edit)}`);
+  await waitFor(
+    'the subscription to deliver the edit',
+    `((t) => t.includes(${JSON.stringify(title)}) && !t.includes('"errors"'))(${response})`,
+    response,
+  );
+  console.log('received an edit through a subscription over WebSocket');
+  // Stopped with the same button.
+  await evaluate(`document.querySelector('.graphiql-execute-button').click()`);
   for (const label of ['Open settings dialog', 'Open short keys dialog']) {
     await evaluate(`document.querySelector('[aria-label="${label}"]').click()`);
     await waitFor(`"${label}"`, `!!document.querySelector('[role=dialog]')`);

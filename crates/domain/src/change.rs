@@ -93,11 +93,13 @@ pub enum ChangeKind {
     Hidden,
     /// It is gone.
     Deleted,
+    /// Someone liked it (tips): its like count changed.
+    Liked,
 }
 
 impl ChangeKind {
     /// Every change, in the order the log's documentation lists them.
-    pub const ALL: [ChangeKind; 7] = [
+    pub const ALL: [ChangeKind; 8] = [
         ChangeKind::Created,
         ChangeKind::Updated,
         ChangeKind::Published,
@@ -105,6 +107,7 @@ impl ChangeKind {
         ChangeKind::Cancelled,
         ChangeKind::Hidden,
         ChangeKind::Deleted,
+        ChangeKind::Liked,
     ];
 
     /// The stored code.
@@ -117,6 +120,7 @@ impl ChangeKind {
             ChangeKind::Cancelled => "CANCELLED",
             ChangeKind::Hidden => "HIDDEN",
             ChangeKind::Deleted => "DELETED",
+            ChangeKind::Liked => "LIKED",
         }
     }
 

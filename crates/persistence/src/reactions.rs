@@ -217,6 +217,25 @@ pub async fn going_count(
     crate::places::count_of(db, sql).await
 }
 
+/// Whether a person is going to a date of an event that is to come or started less than a
+/// day ago.
+pub async fn is_going_to_event(
+    db: &Database,
+    user_id: Uuid,
+    event_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, StorageError> {
+    let mut sql = Sql::new(db.db_backend());
+    push_going(
+        &mut sql,
+        "SELECT COUNT(*) AS n",
+        user_id,
+        now - chrono::Duration::days(1),
+    );
+    sql.push(" AND o.event_id = ").bind(event_id);
+    Ok(crate::places::count_of(db, sql).await? > 0)
+}
+
 fn push_going(sql: &mut Sql, select: &str, user_id: Uuid, now: DateTime<Utc>) {
     sql.push(select)
         .push(" FROM event_occurrences o JOIN attendances a ON a.occurrence_id = o.id WHERE a.user_id = ")

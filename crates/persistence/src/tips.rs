@@ -176,7 +176,13 @@ pub async fn like_tip(
         liked
     } else {
         count_one_more(&txn, tip_id, "like_count").await?;
-        tip_for(&txn, tip_id, true).await?
+        let (fresh, publishers) = with_publishers(&txn, tip_id)
+            .await?
+            .ok_or(StorageError::NotFound)?;
+        let public = fresh.hidden_at.is_none();
+        let owner = publishers.first().copied();
+        append(&txn, &entry(tip_id, ChangeKind::Liked, owner, public, now)).await?;
+        fresh
     };
     txn.commit().await?;
     Ok(fresh)

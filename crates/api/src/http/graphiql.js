@@ -17,6 +17,9 @@
 #   linked data    /items/{id}.jsonld (or the jsonLd field)
 #   the catalogue  /data/catalog.jsonld
 # Each takes the list's filter as query parameters: /feeds/events.ics?window=THIS_WEEKEND
+#
+# Live updates run here too (see docs/live.md), for instance:
+#   subscription { eventsChanged { cursor node { change node { ... on Event { title status } } } } }
 query CityHome {
   upcoming: events(first: 5) {
     totalCount
@@ -34,9 +37,13 @@ query CityHome {
   }
 }
 `;
+  // Subscriptions go over WebSocket (graphql-transport-ws) to this server; the headers of
+  // GraphiQL's Headers tab (an Authorization header, say) are sent in connection_init.
+  var live = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/graphql/ws';
   // Lower-case header names: createFetcher merges them over its own defaults.
   var fetcher = GraphiQL.createFetcher({
     url: '/graphql',
+    subscriptionUrl: live,
     enableIncrementalDelivery: false,
     headers: {
       'content-type': 'application/json',

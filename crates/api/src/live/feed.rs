@@ -7,10 +7,17 @@
 //! when the listening connection drops, and on PostgreSQL an entry becomes readable only
 //! once every older transaction of the server has ended. The log, not the notification,
 //! says what changed, so nothing is missed or read twice.
+//!
+//! A place's statistics (check-ins, popularity) change with every fold of new check-ins:
+//! such a change (an `UPDATED` entry that leaves the place's version as it was) is handed
+//! on at most once per [`STATISTICS_EVERY`] for each place; the next change handed on
+//! carries the figures as they are then.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use capitole_domain::change::{ChangeKind, ItemKind};
 use capitole_persistence::changes::{self, ChangeEntry, ChangePosition, ChangeReader, LogListener};
 use capitole_persistence::{Database, PageRequest, StorageError};
 use tokio::sync::{Notify, broadcast, watch};
@@ -71,8 +78,44 @@ impl ChangeFeed {
 /// the follower's period.
 const SOON: Duration = Duration::from_millis(10);
 
+/// The shortest time between two changes of one place's statistics handed on.
+pub(crate) const STATISTICS_EVERY: Duration = Duration::from_secs(10);
+
+/// Places seen at most, past which the oldest knowledge is forgotten (a place forgotten
+/// has its next change handed on).
+const PACED_PLACES: usize = 100_000;
+
+/// What the follower knows of each place's last change handed on: its version, and when.
+#[derive(Default)]
+struct Pace(HashMap<uuid::Uuid, (i64, Instant)>);
+
+impl Pace {
+    /// Whether `entry` is handed on at `now`: anything but a change of a place's
+    /// statistics alone that comes within [`STATISTICS_EVERY`] of the place's last one.
+    fn hands_on(&mut self, entry: &ChangeEntry, now: Instant) -> bool {
+        entry.kind != ItemKind::Place || self.place(entry.id, entry.change, entry.version, now)
+    }
+
+    /// [`Pace::hands_on`] for a change of the place `id` that leaves it at `version`.
+    fn place(&mut self, id: uuid::Uuid, change: ChangeKind, version: i64, now: Instant) -> bool {
+        if let Some((last, at)) = self.0.get(&id)
+            && change == ChangeKind::Updated
+            && *last == version
+            && now.duration_since(*at) < STATISTICS_EVERY
+        {
+            return false;
+        }
+        if self.0.len() >= PACED_PLACES {
+            self.0.clear();
+        }
+        self.0.insert(id, (version, now));
+        true
+    }
+}
+
 async fn follow(db: Database, feed: Weak<Shared>, every: Duration) {
     let mut after: Option<ChangePosition> = None;
+    let mut pace = Pace::default();
     let mut listener: Option<LogListener> = None;
     let mut listening_failed = false;
     let mut failing = false;
@@ -96,7 +139,7 @@ async fn follow(db: Database, feed: Weak<Shared>, every: Duration) {
                 }
             }
         }
-        match read(&db, &feed, &mut after).await {
+        match read(&db, &feed, &mut after, &mut pace).await {
             Ok(handed) => {
                 failing = false;
                 soon = soon
@@ -141,6 +184,7 @@ async fn read(
     db: &Database,
     feed: &Shared,
     after: &mut Option<ChangePosition>,
+    pace: &mut Pace,
 ) -> Result<usize, StorageError> {
     let Some(from) = after.as_mut() else {
         *after = Some(changes::head(db, chrono::Utc::now()).await?);
@@ -151,14 +195,41 @@ async fn read(
     loop {
         let request = PageRequest::after(500, Some(from.encode()));
         let page = changes::page(db, &ChangeReader::Everything, &request, &[]).await?;
+        let now = Instant::now();
         for (entry, _) in page.rows {
             *from = entry.position;
             handed += 1;
-            // Nobody listening is not an error.
-            let _ = feed.entries.send(Arc::new(entry));
+            if pace.hands_on(&entry, now) {
+                // Nobody listening is not an error.
+                let _ = feed.entries.send(Arc::new(entry));
+            }
         }
         if !page.has_next_page {
             return Ok(handed);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_places_statistics_are_handed_on_at_most_once_per_ten_seconds_and_edits_always() {
+        let mut pace = Pace::default();
+        let (place, other) = (uuid::Uuid::from_u128(1), uuid::Uuid::from_u128(2));
+        let start = Instant::now();
+        let at = |seconds: u64| start + Duration::from_secs(seconds);
+        // The first change of a place, then its statistics again and again.
+        assert!(pace.place(place, ChangeKind::Updated, 3, at(0)));
+        assert!(!pace.place(place, ChangeKind::Updated, 3, at(4)));
+        assert!(!pace.place(place, ChangeKind::Updated, 3, at(9)));
+        assert!(pace.place(place, ChangeKind::Updated, 3, at(10)));
+        // Each place has its own pace.
+        assert!(pace.place(other, ChangeKind::Updated, 1, at(11)));
+        // An edit (a new version) or another change always goes.
+        assert!(pace.place(place, ChangeKind::Updated, 4, at(12)));
+        assert!(pace.place(place, ChangeKind::Hidden, 4, at(13)));
+        assert!(!pace.place(place, ChangeKind::Updated, 4, at(14)));
     }
 }

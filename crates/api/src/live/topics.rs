@@ -11,11 +11,11 @@
 
 use std::sync::{Arc, Mutex};
 
-use async_graphql::{Context, ID, Subscription as GraphqlSubscription};
+use async_graphql::{Context, Enum, ID, SimpleObject, Subscription as GraphqlSubscription};
 use capitole_domain::change::{ChangeKind, ItemKind};
 use capitole_persistence::changes::{ChangeEntry, ChangePosition};
 use capitole_persistence::events::{self, AgendaColumns};
-use capitole_persistence::{Columns, PageRequest, articles};
+use capitole_persistence::{Columns, PageRequest, articles, reactions, tips};
 
 use crate::context::{RequestScope, scope};
 use crate::error::{ApiError, ApiResult, to_gql};
@@ -35,6 +35,31 @@ pub(crate) struct Topic {
 
 /// What a topic yields in one turn: the change, or nothing.
 pub(crate) type Edges = futures_util::stream::Iter<std::option::IntoIter<ChangeEdge>>;
+
+/// Why a notification concerns the signed-in person.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NotificationReason {
+    /// An event they are going to changed (edited, rescheduled, cancelled, unpublished).
+    EventChanged,
+    /// Someone liked one of their tips.
+    TipLiked,
+    /// A moderator hid one of their tips.
+    TipHidden,
+}
+
+/// A change that concerns the signed-in person.
+#[derive(SimpleObject)]
+pub(crate) struct Notification {
+    /// The change's cursor in the change log: pass it as `after` to resume.
+    pub cursor: String,
+    /// Why it concerns them.
+    pub reason: NotificationReason,
+    /// The change, with the item as it is now.
+    pub change: Change,
+}
+
+/// What `viewerNotifications` yields in one turn.
+pub(crate) type Notifications = futures_util::stream::Iter<std::option::IntoIter<Notification>>;
 
 /// The turn in which a subscription says what it follows.
 #[derive(Clone, Default)]
@@ -115,6 +140,53 @@ impl Subscription {
         })
         .await
     }
+
+    /// What concerns the signed-in person: a change of an event they are going to (a date
+    /// to come or under way), a like of one of their tips, one of their tips hidden by a
+    /// moderator. Needs a person's session.
+    async fn viewer_notifications(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Resume after this cursor of the change log.")] after: Option<String>,
+    ) -> async_graphql::Result<Notifications> {
+        let scope = scope(ctx)?;
+        let viewer = scope
+            .principal
+            .user()
+            .map_err(ApiError::from)
+            .map_err(to_gql)?;
+        let Some(entry) = delivered_of(ctx, &[ItemKind::Event, ItemKind::Tip], after)? else {
+            return Ok(futures_util::stream::iter(None));
+        };
+        let reason = match (entry.kind, entry.change) {
+            (ItemKind::Event, _) => {
+                reactions::is_going_to_event(&scope.db, viewer.user_id, entry.id, scope.now)
+                    .await
+                    .map_err(to_gql)?
+                    .then_some(NotificationReason::EventChanged)
+            }
+            (ItemKind::Tip, ChangeKind::Liked | ChangeKind::Hidden) => {
+                let author = tips::tip_and_publishers(&scope.db, entry.id)
+                    .await
+                    .map_err(to_gql)?
+                    .map(|(tip, _)| tip.user_id);
+                (author == Some(viewer.user_id)).then_some(if entry.change == ChangeKind::Liked {
+                    NotificationReason::TipLiked
+                } else {
+                    NotificationReason::TipHidden
+                })
+            }
+            _ => None,
+        };
+        Ok(futures_util::stream::iter(reason.map(|reason| {
+            let ChangeEdge { cursor, node } = edge(&entry);
+            Notification {
+                cursor,
+                reason,
+                change: node,
+            }
+        })))
+    }
 }
 
 /// Whether the change of an event belongs to the changes of the agenda that `filter` keeps
@@ -172,6 +244,15 @@ fn delivered(
     kind: ItemKind,
     after: Option<String>,
 ) -> ApiResult<Option<Arc<ChangeEntry>>> {
+    delivered_of(ctx, &[kind], after)
+}
+
+/// [`delivered`], for a topic of several kinds.
+fn delivered_of(
+    ctx: &Context<'_>,
+    kinds: &[ItemKind],
+    after: Option<String>,
+) -> ApiResult<Option<Arc<ChangeEntry>>> {
     if let Some(Describe(slot)) = ctx.data_opt::<Describe>() {
         // A cursor as clients hold it (from `changes`, `changeCursor` or a change received).
         let after = page_request(None, after, None, None)
@@ -186,7 +267,7 @@ fn delivered(
         }
         if let Ok(mut topic) = slot.lock() {
             *topic = Some(Topic {
-                kinds: vec![kind],
+                kinds: kinds.to_vec(),
                 after,
             });
         }
@@ -195,7 +276,7 @@ fn delivered(
     Ok(ctx
         .data_opt::<Deliver>()
         .map(|Deliver(entry)| entry.clone())
-        .filter(|entry| entry.kind == kind))
+        .filter(|entry| kinds.contains(&entry.kind)))
 }
 
 /// A topic of one kind whose entries belong to it when `belongs` says so.

@@ -68,6 +68,8 @@ pub(crate) enum ChangeKind {
     Hidden,
     /// It is gone: drop it from an offline copy.
     Deleted,
+    /// Someone liked it (tips): its `likeCount` changed.
+    Liked,
 }
 
 impl From<DomainChange> for ChangeKind {
@@ -80,6 +82,7 @@ impl From<DomainChange> for ChangeKind {
             DomainChange::Cancelled => ChangeKind::Cancelled,
             DomainChange::Hidden => ChangeKind::Hidden,
             DomainChange::Deleted => ChangeKind::Deleted,
+            DomainChange::Liked => ChangeKind::Liked,
         }
     }
 }

@@ -396,3 +396,128 @@ async fn the_agenda_subscriber_receives_the_changes_of_the_events_its_filter_kee
         );
     }
 }
+
+const NOTIFICATIONS: &str = "subscription($after: String) { viewerNotifications(after: $after) { cursor reason change { kind change id } } }";
+
+/// The next notification of subscription `id`: why, and of which item.
+async fn next_notification(socket: &mut Socket, id: &str) -> (String, String) {
+    let message = receive(socket).await;
+    assert_eq!(message["type"], "next", "{message}");
+    assert_eq!(message["id"], id, "{message}");
+    let notification = &message["payload"]["data"]["viewerNotifications"];
+    assert!(notification["cursor"].is_string(), "{message}");
+    (
+        notification["reason"].as_str().unwrap().to_owned(),
+        notification["change"]["id"].as_str().unwrap().to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn a_person_hears_of_the_events_they_go_to_and_of_their_tips_liked_or_hidden() {
+    for app in apps().await {
+        let label = &app.test_db.label;
+        create(&app, "admin@example.org", Role::Administrator, &[]).await;
+        let admin = access_of(&app, "admin@example.org").await;
+        let (ana, _) = super::accounts::register_as(&app, "ana@example.org", "Ana").await;
+        let (bea, _) = super::accounts::register_as(&app, "bea@example.org", "Bea").await;
+        let (_, body) = run(
+            &app,
+            None,
+            "{ changeCursor events(first: 2) { nodes { id version nextOccurrence { id } } } places(first: 1) { nodes { id } } }",
+            json!({}),
+        )
+        .await;
+        let events = &body["data"]["events"]["nodes"];
+        let (going_to, other) = (
+            events[0]["id"].as_str().unwrap(),
+            events[1]["id"].as_str().unwrap(),
+        );
+        let (mut version, mut other_version) = (
+            events[0]["version"].as_i64().unwrap(),
+            events[1]["version"].as_i64().unwrap(),
+        );
+        let date = &events[0]["nextOccurrence"]["id"];
+        let head = body["data"]["changeCursor"].clone();
+        let place = &body["data"]["places"]["nodes"][0]["id"];
+        let (_, body) = run(
+            &app,
+            Some(&ana),
+            "mutation($id: ID!) { setGoing(occurrenceId: $id) { going } }",
+            json!({ "id": date }),
+        )
+        .await;
+        assert_eq!(body["data"]["setGoing"]["going"], true, "{label}: {body}");
+        let (_, body) = run(&app, Some(&ana), "mutation($p: ID!) { addTip(placeId: $p, text: \"Le kiosque ouvre tôt.\") { tip { id } } }", json!({ "p": place })).await;
+        let tip = body["data"]["addTip"]["tip"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{body}"))
+            .to_owned();
+
+        let (address, _stop) = replica(&app).await;
+        // Only a person's session may subscribe.
+        let mut anonymous = acknowledged(address, None).await;
+        send(
+            &mut anonymous,
+            json!({ "type": "subscribe", "id": "1", "payload": { "query": NOTIFICATIONS } }),
+        )
+        .await;
+        let refused = receive(&mut anonymous).await;
+        assert_eq!(refused["type"], "error", "{label}: {refused}");
+        assert_eq!(
+            refused["payload"][0]["extensions"]["code"], "UNAUTHENTICATED",
+            "{label}: {refused}"
+        );
+
+        let mut socket = acknowledged(address, Some(&ana)).await;
+        send(&mut socket, json!({ "type": "subscribe", "id": "n", "payload": { "query": NOTIFICATIONS, "variables": { "after": head } } })).await;
+        rename(&app, &admin, other, &mut other_version, "Pas pour Ana").await;
+        rename(&app, &admin, going_to, &mut version, "Déplacé au Zénith").await;
+        assert_eq!(
+            next_notification(&mut socket, "n").await,
+            ("EVENT_CHANGED".to_owned(), going_to.to_owned()),
+            "{label}"
+        );
+
+        let (_, body) = run(
+            &app,
+            Some(&bea),
+            "mutation($t: ID!) { likeTip(tipId: $t) { tip { likeCount } } }",
+            json!({ "t": tip }),
+        )
+        .await;
+        assert_eq!(
+            body["data"]["likeTip"]["tip"]["likeCount"], 1,
+            "{label}: {body}"
+        );
+        assert_eq!(
+            next_notification(&mut socket, "n").await,
+            ("TIP_LIKED".to_owned(), tip.clone()),
+            "{label}"
+        );
+
+        let (_, body) = run(
+            &app,
+            Some(&admin),
+            "mutation($t: ID!) { hideTip(tipId: $t) { tip { hidden } } }",
+            json!({ "t": tip }),
+        )
+        .await;
+        assert_eq!(
+            body["data"]["hideTip"]["tip"]["hidden"], true,
+            "{label}: {body}"
+        );
+        assert_eq!(
+            next_notification(&mut socket, "n").await,
+            ("TIP_HIDDEN".to_owned(), tip.clone()),
+            "{label}"
+        );
+
+        send(&mut socket, json!({ "type": "ping" })).await;
+        assert_eq!(
+            receive(&mut socket).await["type"],
+            "pong",
+            "{label}: nothing else came"
+        );
+        app.test_db.remove().await;
+    }
+}

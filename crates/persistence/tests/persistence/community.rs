@@ -259,11 +259,16 @@ async fn tips_record_their_public_content_and_nothing_else() {
             "{label}"
         );
 
-        // Likes and reports record nothing.
+        // A like records LIKED, once (its author hears of it); reports record nothing.
         let liked = tips::like_tip(db, bob, left.id, false, now).await.unwrap();
         assert_eq!(liked.like_count, 1, "{label}");
         let twice = tips::like_tip(db, bob, left.id, false, now).await.unwrap();
         assert_eq!(twice.like_count, 1, "a like counts once");
+        assert_eq!(
+            appended(db, before + 1).await,
+            [expected("LIKED", true)],
+            "{label}"
+        );
         let report = TipReport::parse(Some("hors sujet")).unwrap();
         let reported = tips::report_tip(db, bob, left.id, &report, false, now)
             .await
@@ -273,7 +278,7 @@ async fn tips_record_their_public_content_and_nothing_else() {
             .await
             .unwrap();
         assert_eq!(again.report_count, 1, "a report counts once");
-        assert_eq!(change_log(db).await.len(), before + 1, "{label}");
+        assert_eq!(change_log(db).await.len(), before + 2, "{label}");
 
         // Hidden: HIDDEN (the public saw it before); hiding again records nothing; hidden,
         // it is unknown to residents and known to moderators; restored: UPDATED.
@@ -307,7 +312,10 @@ async fn tips_record_their_public_content_and_nothing_else() {
             appended(db, before).await,
             [
                 expected("CREATED", true),
+                expected("LIKED", true),
                 expected("HIDDEN", true),
+                // A moderator's like of a hidden tip: not for the public.
+                expected("LIKED", false),
                 expected("UPDATED", true)
             ],
             "{label}"
