@@ -21,6 +21,7 @@ use capitole_persistence::ConnectSettings;
 use capitole_services::accounts::AccountSettings;
 use capitole_services::auth::jwt::SigningKey;
 use capitole_services::mail::{MailSettings, Mailer};
+use capitole_services::push::PushSettings;
 use capitole_services::webhooks::{WebhookSettings, Webhooks};
 use chrono_tz::Tz;
 use clap::Args;
@@ -140,6 +141,8 @@ pub(crate) struct ServeArgs {
     live: LiveArgs,
     #[command(flatten)]
     webhooks: WebhookArgs,
+    #[command(flatten)]
+    push: PushArgs,
 }
 
 /// The WebSocket connections of subscriptions (`docs/live.md`: "Limits").
@@ -186,6 +189,25 @@ struct WebhookArgs {
     /// Webhooks one app token may register.
     #[arg(long, env = "CAPITOLE_WEBHOOKS_PER_APP", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=1_000))]
     webhooks_per_app: u64,
+}
+
+/// Web Push for residents (`docs/live.md`: "Web Push").
+#[derive(Args, Debug)]
+struct PushArgs {
+    /// The VAPID private key that signs Web Push requests: a P-256 private key, 32 bytes in
+    /// base64url. Without it, a key is generated and kept where generated signing keys are.
+    #[arg(long, env = "CAPITOLE_VAPID_PRIVATE_KEY", hide_env_values = true)]
+    vapid_private_key: Option<String>,
+    /// Who push services may contact about the messages: `mailto:` or `https:`.
+    #[arg(
+        long,
+        env = "CAPITOLE_VAPID_SUBJECT",
+        default_value = "mailto:no-reply@localhost"
+    )]
+    vapid_subject: String,
+    /// Let push endpoints use `http` and local addresses: for development only.
+    #[arg(long, env = "CAPITOLE_PUSH_ALLOW_LOCAL", default_value_t = false)]
+    push_allow_local: bool,
 }
 
 /// Answers to public queries kept by each replica (`docs/http.md`: "Response cache").
@@ -362,6 +384,20 @@ impl ServeArgs {
             per_app: usize::try_from(args.webhooks_per_app).unwrap_or(usize::MAX),
         };
         Webhooks::new(settings, mailer).map_err(|e| anyhow::anyhow!("{e}"))
+    }
+
+    /// What Web Push is sent with, besides its key.
+    pub(crate) fn push(&self) -> PushSettings {
+        PushSettings {
+            subject: self.push.vapid_subject.clone(),
+            allow_local: self.push.push_allow_local,
+            ..PushSettings::default()
+        }
+    }
+
+    /// The configured VAPID private key, if any.
+    pub(crate) fn vapid_private_key(&self) -> Option<&str> {
+        self.push.vapid_private_key.as_deref()
     }
 
     /// How long the change log keeps its entries.

@@ -23,6 +23,7 @@ mod m20261205_000013_change_log;
 mod m20261205_000014_publishers;
 mod m20261205_000015_article_categories;
 mod m20261206_000016_webhooks;
+mod m20261206_000017_web_push;
 
 /// Runs Capitole's migrations.
 pub struct Migrator;
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000014_publishers::Migration),
             Box::new(m20261205_000015_article_categories::Migration),
             Box::new(m20261206_000016_webhooks::Migration),
+            Box::new(m20261206_000017_web_push::Migration),
         ]
     }
 }

@@ -9,6 +9,7 @@ use capitole_persistence::{Database, seed};
 use capitole_services::auth::Auth;
 use capitole_services::auth::keystore::KeyStore;
 use capitole_services::mail::Mailer;
+use capitole_services::push::{Push, VapidKey};
 use chrono::{DateTime, Utc};
 
 use crate::settings::{KeyArgs, ServeArgs, Settings};
@@ -43,6 +44,7 @@ pub(crate) async fn serve(
         auth,
         caches: Default::default(),
         webhooks: args.webhooks(mailer.clone())?,
+        push: web_push(db, &settings.database.database_url, args).await?,
         accounts: args.accounts(mailer),
         change_retention: args.change_retention(),
     };
@@ -79,6 +81,30 @@ async fn authentication(
     }
     .map_err(|e| anyhow::anyhow!("cannot set up authentication: {e}"))?;
     Ok(Arc::new(auth))
+}
+
+/// Web Push with the configured VAPID key, or else with a key generated and kept where
+/// generated signing keys are; off on PostgreSQL without either (generated keys stay out
+/// of its database unless allowed).
+async fn web_push(db: &Database, database_url: &str, args: &ServeArgs) -> anyhow::Result<Push> {
+    let key = match args.vapid_private_key() {
+        Some(raw) => raw.to_owned(),
+        None => match KeyStore::beside(db, database_url, args.keys.allow_generated_key) {
+            Ok(store) => store
+                .vapid_key(VapidKey::generate, chrono::Utc::now())
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot keep the VAPID key: {e}"))?,
+            Err(_) => {
+                tracing::info!(
+                    "Web Push is off: set CAPITOLE_VAPID_PRIVATE_KEY (or allow a generated key)"
+                );
+                return Ok(Push::off());
+            }
+        },
+    };
+    let key = VapidKey::parse(&key).map_err(|e| anyhow::anyhow!("{e}"))?;
+    tracing::info!(public_key = key.public_key(), "Web Push is on");
+    Push::new(key, args.push()).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 /// Completes on SIGINT or SIGTERM.

@@ -37,6 +37,8 @@ pub struct ApiContext {
     pub change_retention: capitole_domain::change::Retention,
     /// The calls of third-party apps' webhooks.
     pub webhooks: capitole_services::webhooks::Webhooks,
+    /// Web Push, on or off.
+    pub push: capitole_services::push::Push,
 }
 
 /// What one request holds.
@@ -62,6 +64,8 @@ pub(crate) struct RequestScope {
     pub change_retention: capitole_domain::change::Retention,
     /// The calls of webhooks, for their registration.
     pub webhooks: capitole_services::webhooks::Webhooks,
+    /// Web Push, for registering browsers.
+    pub push: capitole_services::push::Push,
 }
 
 impl RequestScope {
@@ -87,6 +91,7 @@ impl RequestScope {
             accounts: api.accounts.clone(),
             change_retention: api.change_retention,
             webhooks: api.webhooks.clone(),
+            push: api.push.clone(),
             loader: DataLoader::with_cache(batcher, tokio::spawn, HashMapCache::default())
                 .delay(api.batch_delay),
         }

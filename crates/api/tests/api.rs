@@ -29,6 +29,9 @@ const SIGN_UPS_PER_ADDRESS: u32 = 25;
 /// The wait before a failed webhook delivery is tried again, in these tests.
 const WEBHOOK_FIRST_RETRY: std::time::Duration = std::time::Duration::from_millis(300);
 
+/// The VAPID private key of these tests: 32 bytes of 9, base64url.
+const TEST_VAPID_KEY: &str = "CQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQk";
+
 /// The key that signs access tokens in these tests: `test-key`, 32 bytes of 7.
 const TEST_SECRET: [u8; 32] = [7; 32];
 
@@ -65,6 +68,15 @@ async fn context(db: &Database, mail: &std::path::Path) -> ApiContext {
                 per_app: 3,
             },
             mailer.clone(),
+        )
+        .unwrap(),
+        push: capitole_services::push::Push::new(
+            capitole_services::push::VapidKey::parse(TEST_VAPID_KEY).unwrap(),
+            capitole_services::push::PushSettings {
+                subject: "mailto:push@example.org".to_owned(),
+                allow_local: true,
+                ..Default::default()
+            },
         )
         .unwrap(),
         accounts: capitole_services::accounts::AccountSettings {
@@ -107,6 +119,8 @@ mod news_feeds;
 mod open_data;
 #[path = "api/paging.rs"]
 mod paging;
+#[path = "api/push.rs"]
+mod push;
 #[path = "api/relations.rs"]
 mod relations;
 #[path = "api/responses.rs"]

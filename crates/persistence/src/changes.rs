@@ -405,6 +405,59 @@ pub async fn public_mark(db: &Database) -> Result<Option<PublicMark>, StorageErr
     }))
 }
 
+/// How far in the log the follower `name` has gone (an encoded position), if it ever
+/// started: the followers that resume after a restart (webhooks, Web Push) keep their
+/// place in the database, where every replica reads it.
+pub async fn cursor(db: &Database, name: &str) -> Result<Option<String>, StorageError> {
+    #[derive(FromQueryResult)]
+    struct Cursor {
+        position: String,
+    }
+    let mut sql = Sql::new(db.db_backend());
+    sql.push("SELECT position FROM log_cursors WHERE name = ")
+        .bind(name.to_owned());
+    Ok(Cursor::find_by_statement(sql.build())
+        .one(db.connection())
+        .await?
+        .map(|c| c.position))
+}
+
+/// Sets the cursor of `name` where none was set yet (its first start); another replica's
+/// first start may set it first.
+pub async fn start_cursor(db: &Database, name: &str, position: &str) -> Result<(), StorageError> {
+    let mut sql = Sql::new(db.db_backend());
+    sql.push("INSERT INTO log_cursors (name, position) VALUES (")
+        .bind(name.to_owned())
+        .push(", ")
+        .bind(position.to_owned())
+        .push(") ON CONFLICT (name) DO NOTHING");
+    db.connection().execute_raw(sql.build()).await?;
+    Ok(())
+}
+
+/// Moves the cursor of `name` from `from` to `to`, unless another replica moved it
+/// meanwhile; whether it moved.
+pub async fn advance_cursor(
+    db: &Database,
+    name: &str,
+    from: &str,
+    to: &str,
+) -> Result<bool, StorageError> {
+    let mut sql = Sql::new(db.db_backend());
+    sql.push("UPDATE log_cursors SET position = ")
+        .bind(to.to_owned())
+        .push(" WHERE name = ")
+        .bind(name.to_owned())
+        .push(" AND position = ")
+        .bind(from.to_owned());
+    Ok(db
+        .connection()
+        .execute_raw(sql.build())
+        .await?
+        .rows_affected()
+        == 1)
+}
+
 /// Deletes the entries written before `before`, and returns how many went. Readers whose
 /// position is older than the retention must reload instead (see
 /// [`StorageError::CursorExpired`]).

@@ -25,6 +25,7 @@ pub mod places;
 pub mod privacy;
 pub mod profiles;
 pub mod publishers;
+pub mod push;
 pub mod reactions;
 mod rows;
 pub mod seed;

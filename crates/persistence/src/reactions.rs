@@ -236,6 +236,29 @@ pub async fn is_going_to_event(
     Ok(crate::places::count_of(db, sql).await? > 0)
 }
 
+/// The people going to a date of an event that is to come or started less than a day ago.
+pub async fn going_to_event(
+    db: &Database,
+    event_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Vec<Uuid>, StorageError> {
+    #[derive(sea_orm::FromQueryResult)]
+    struct Person {
+        user_id: Uuid,
+    }
+    let mut sql = Sql::new(db.db_backend());
+    sql.push("SELECT DISTINCT a.user_id FROM event_occurrences o JOIN attendances a ON a.occurrence_id = o.id WHERE o.event_id = ")
+        .bind(event_id)
+        .push(" AND o.starts_at >= ")
+        .bind(now - chrono::Duration::days(1));
+    Ok(Person::find_by_statement(sql.build())
+        .all(db.connection())
+        .await?
+        .into_iter()
+        .map(|p| p.user_id)
+        .collect())
+}
+
 fn push_going(sql: &mut Sql, select: &str, user_id: Uuid, now: DateTime<Utc>) {
     sql.push(select)
         .push(" FROM event_occurrences o JOIN attendances a ON a.occurrence_id = o.id WHERE a.user_id = ")

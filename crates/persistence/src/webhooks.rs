@@ -58,6 +58,9 @@ pub struct NewWebhook {
     pub filter: Option<String>,
 }
 
+/// The name of the webhooks' cursor in the change log (see [`crate::changes::cursor`]).
+pub const CURSOR: &str = "webhooks";
+
 const WEBHOOK_COLUMNS: &str = "w.id, w.token_id, w.url, w.secret, w.events, w.filter, w.status, w.consecutive_failures, w.created_at, w.disabled_at";
 
 /// Registers a webhook, active from `now`.
@@ -189,55 +192,6 @@ pub async fn subscribers(db: &Database) -> Result<Vec<Subscriber>, StorageError>
     Ok(Subscriber::find_by_statement(sql.build())
         .all(db.connection())
         .await?)
-}
-
-/// How far in the change log deliveries have been queued (an encoded position), if they
-/// ever were.
-pub async fn cursor(db: &Database) -> Result<Option<String>, StorageError> {
-    #[derive(FromQueryResult)]
-    struct Cursor {
-        position: String,
-    }
-    let mut sql = Sql::new(db.db_backend());
-    sql.push("SELECT position FROM webhook_cursor WHERE name = ")
-        .bind(CURSOR);
-    Ok(Cursor::find_by_statement(sql.build())
-        .one(db.connection())
-        .await?
-        .map(|c| c.position))
-}
-
-const CURSOR: &str = "deliveries";
-
-/// Sets the cursor where none was set yet (the first start); another replica's first start
-/// may set it first.
-pub async fn start_cursor(db: &Database, position: &str) -> Result<(), StorageError> {
-    let mut sql = Sql::new(db.db_backend());
-    sql.push("INSERT INTO webhook_cursor (name, position) VALUES (")
-        .bind(CURSOR)
-        .push(", ")
-        .bind(position.to_owned())
-        .push(") ON CONFLICT (name) DO NOTHING");
-    db.connection().execute_raw(sql.build()).await?;
-    Ok(())
-}
-
-/// Moves the cursor from `from` to `to`, unless another replica moved it meanwhile;
-/// whether it moved.
-pub async fn advance_cursor(db: &Database, from: &str, to: &str) -> Result<bool, StorageError> {
-    let mut sql = Sql::new(db.db_backend());
-    sql.push("UPDATE webhook_cursor SET position = ")
-        .bind(to.to_owned())
-        .push(" WHERE name = ")
-        .bind(CURSOR)
-        .push(" AND position = ")
-        .bind(from.to_owned());
-    Ok(db
-        .connection()
-        .execute_raw(sql.build())
-        .await?
-        .rows_affected()
-        == 1)
 }
 
 /// A delivery to queue.
@@ -412,13 +366,9 @@ pub async fn record(
         .bind(delivery.id)
         .push(" AND claim = ")
         .bind(claim);
-    if db
-        .connection()
-        .execute_raw(sql.build())
-        .await?
-        .rows_affected()
-        == 0
-    {
+    // The attempt and its count on the webhook, together.
+    let txn = db.begin_write().await?;
+    if txn.execute_raw(sql.build()).await?.rows_affected() == 0 {
         // The claim expired and another replica took the delivery over.
         return Ok(false);
     }
@@ -426,7 +376,8 @@ pub async fn record(
     if status == DeliveryStatus::Delivered {
         sql.push("UPDATE webhooks SET consecutive_failures = 0 WHERE id = ")
             .bind(delivery.webhook_id);
-        db.connection().execute_raw(sql.build()).await?;
+        txn.execute_raw(sql.build()).await?;
+        txn.commit().await?;
         return Ok(false);
     }
     let limit = i64::from(disable_after.max(1));
@@ -447,9 +398,8 @@ pub async fn record(
     struct Status {
         status: String,
     }
-    let after = Status::find_by_statement(sql.build())
-        .one(db.connection())
-        .await?;
+    let after = Status::find_by_statement(sql.build()).one(&txn).await?;
+    txn.commit().await?;
     Ok(after.is_some_and(|s| s.status == WebhookStatus::Disabled.code()))
 }
 

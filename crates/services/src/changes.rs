@@ -46,6 +46,18 @@ pub async fn head(services: &Services, now: DateTime<Utc>) -> ServiceResult<Stri
     Ok(changes::head(&services.db, now).await?.encode())
 }
 
+/// Starts the follower `name` (webhooks, Web Push) at the log's end, unless it started
+/// before: called before its first registration is stored, so that every change after it
+/// reaches the follower, however late its first turn comes.
+pub async fn start_follower(
+    services: &Services,
+    name: &str,
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
+    let head = changes::head(&services.db, now).await?;
+    Ok(changes::start_cursor(&services.db, name, &head.encode()).await?)
+}
+
 /// Deletes the entries that the retention no longer keeps; returns how many went.
 pub async fn compact(
     services: &Services,

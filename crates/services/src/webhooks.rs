@@ -12,13 +12,12 @@
 //!   a failed one is tried again with waits that double, for a day; a webhook whose
 //!   attempts keep failing is disabled, and its app's contact is told by mail.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use capitole_domain::access::Scope;
 use capitole_domain::text::{decode_codes, encode_codes};
-use capitole_domain::webhook::{RetryPolicy, WebhookEvent, endpoint, is_public};
+use capitole_domain::webhook::{RetryPolicy, WebhookEvent, endpoint};
 use capitole_persistence::webhooks::{
     self as storage, Attempt, DueDelivery, NewWebhook, WebhookRow,
 };
@@ -88,16 +87,11 @@ impl std::fmt::Debug for Webhooks {
 impl Webhooks {
     /// The client of webhooks with these settings.
     pub fn new(settings: WebhookSettings, mailer: Mailer) -> Result<Self, String> {
-        let client = reqwest::Client::builder()
-            .user_agent(concat!("Capitole-Webhooks/", env!("CARGO_PKG_VERSION")))
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(settings.timeout)
-            .connect_timeout(settings.timeout)
-            .dns_resolver(Arc::new(PublicResolver {
-                allow_local: settings.allow_local,
-            }))
-            .build()
-            .map_err(|error| format!("cannot make the webhooks' HTTP client: {error}"))?;
+        let client = crate::outbound::client(
+            concat!("Capitole-Webhooks/", env!("CARGO_PKG_VERSION")),
+            settings.timeout,
+            settings.allow_local,
+        )?;
         Ok(Self {
             client,
             settings: Arc::new(settings),
@@ -134,11 +128,11 @@ impl Webhooks {
             .body(body.to_owned())
             .send()
             .await
-            .map_err(describe)?;
+            .map_err(crate::outbound::describe)?;
         let status = response.status().as_u16();
         let mut answer = Vec::new();
         let mut response = response;
-        while let Some(chunk) = response.chunk().await.map_err(describe)? {
+        while let Some(chunk) = response.chunk().await.map_err(crate::outbound::describe)? {
             answer.extend_from_slice(&chunk);
             if answer.len() > ANSWER_READ {
                 break;
@@ -150,19 +144,6 @@ impl Webhooks {
 
 /// How much of an endpoint's answer is read (a challenge's echo is far shorter).
 const ANSWER_READ: usize = 4096;
-
-/// Why a call failed, in words an app's developer can act on.
-fn describe(error: reqwest::Error) -> String {
-    if error.is_timeout() {
-        "the endpoint did not answer in time".to_owned()
-    } else if error.is_connect() {
-        "cannot connect to the endpoint".to_owned()
-    } else if error.is_redirect() {
-        "the endpoint redirected (redirects are not followed)".to_owned()
-    } else {
-        "the call to the endpoint failed".to_owned()
-    }
-}
 
 /// The signature of a call: `t=<timestamp>,v1=<hex HMAC-SHA256 of "<timestamp>.<body>">`.
 pub fn signature(secret: &str, timestamp: i64, body: &str) -> String {
@@ -178,30 +159,6 @@ pub fn signature(secret: &str, timestamp: i64, body: &str) -> String {
         },
     );
     format!("t={timestamp},v1={hex}")
-}
-
-/// Resolves host names and keeps only public addresses (all of them when local ones are
-/// allowed): a name that leads nowhere else fails to resolve.
-struct PublicResolver {
-    allow_local: bool,
-}
-
-impl reqwest::dns::Resolve for PublicResolver {
-    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let allow_local = self.allow_local;
-        let host = name.as_str().to_owned();
-        Box::pin(async move {
-            let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
-                .await?
-                .filter(|address| allow_local || is_public(address.ip()))
-                .collect();
-            if found.is_empty() {
-                return Err("the endpoint's host has no public address".into());
-            }
-            let addresses: reqwest::dns::Addrs = Box::new(found.into_iter());
-            Ok(addresses)
-        })
-    }
 }
 
 /// The app calling, when its token has the `webhooks` scope.
@@ -269,6 +226,7 @@ pub async fn create(
     }
     let secret = secrets::new_opaque_token("whsec_");
     challenge(hooks, url.as_str(), &secret, now).await?;
+    crate::changes::start_follower(services, storage::CURSOR, now).await?;
     let mut codes: Vec<&str> = draft.events.iter().map(|e| e.code()).collect();
     codes.sort_unstable();
     codes.dedup();

@@ -3,7 +3,9 @@
 
 pub(crate) mod deliveries;
 pub(crate) mod feed;
+mod followers;
 mod protocol;
+mod push;
 pub(crate) mod topics;
 mod webhooks;
 pub(crate) mod ws;
@@ -55,9 +57,11 @@ pub(crate) struct Live {
 }
 
 impl Live {
-    /// Starts sending webhooks' deliveries, for as long as `feed` lives.
+    /// Starts sending webhooks' deliveries and Web Push messages, for as long as `feed`
+    /// lives.
     pub(crate) fn deliver_webhooks(api: &crate::ApiContext, feed: &ChangeFeed) {
         tokio::spawn(webhooks::run(api.clone(), feed.subscribe()));
+        tokio::spawn(push::run(api.clone(), feed.subscribe()));
     }
 
     pub(crate) fn new(feed: ChangeFeed, settings: LiveSettings) -> Self {

@@ -30,7 +30,17 @@ use crate::types::connection::page_request;
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Topic {
     pub kinds: Vec<ItemKind>,
+    /// The one item it follows, when it follows one: entries of other items are not even
+    /// handed to it.
+    pub item: Option<uuid::Uuid>,
     pub after: Option<String>,
+}
+
+impl Topic {
+    /// Whether an entry may belong to the topic, before its turn runs.
+    pub(crate) fn may_take(&self, entry: &ChangeEntry) -> bool {
+        self.kinds.contains(&entry.kind) && self.item.is_none_or(|item| item == entry.id)
+    }
 }
 
 /// What a topic yields in one turn: the change, or nothing.
@@ -88,10 +98,7 @@ impl Subscription {
         #[graphql(desc = "Resume after this cursor of the change log.")] after: Option<String>,
     ) -> async_graphql::Result<Edges> {
         let id = ids::decode_as(Kind::Event, &id).map_err(to_gql)?;
-        turn(ctx, ItemKind::Event, after, |entry| async move {
-            Ok(entry.id == id)
-        })
-        .await
+        one_item(ctx, ItemKind::Event, id, after)
     }
 
     /// The changes of the events of the agenda that `filter` keeps (the agenda from now
@@ -135,10 +142,7 @@ impl Subscription {
         #[graphql(desc = "Resume after this cursor of the change log.")] after: Option<String>,
     ) -> async_graphql::Result<Edges> {
         let id = ids::decode_as(Kind::Place, &id).map_err(to_gql)?;
-        turn(ctx, ItemKind::Place, after, |entry| async move {
-            Ok(entry.id == id)
-        })
-        .await
+        one_item(ctx, ItemKind::Place, id, after)
     }
 
     /// What concerns the signed-in person: a change of an event they are going to (a date
@@ -155,7 +159,7 @@ impl Subscription {
             .user()
             .map_err(ApiError::from)
             .map_err(to_gql)?;
-        let Some(entry) = delivered_of(ctx, &[ItemKind::Event, ItemKind::Tip], after)? else {
+        let Some(entry) = delivered_of(ctx, &[ItemKind::Event, ItemKind::Tip], None, after)? else {
             return Ok(futures_util::stream::iter(None));
         };
         let reason = match (entry.kind, entry.change) {
@@ -244,13 +248,14 @@ fn delivered(
     kind: ItemKind,
     after: Option<String>,
 ) -> ApiResult<Option<Arc<ChangeEntry>>> {
-    delivered_of(ctx, &[kind], after)
+    delivered_of(ctx, &[kind], None, after)
 }
 
 /// [`delivered`], for a topic of several kinds.
 fn delivered_of(
     ctx: &Context<'_>,
     kinds: &[ItemKind],
+    item: Option<uuid::Uuid>,
     after: Option<String>,
 ) -> ApiResult<Option<Arc<ChangeEntry>>> {
     if let Some(Describe(slot)) = ctx.data_opt::<Describe>() {
@@ -268,6 +273,7 @@ fn delivered_of(
         if let Ok(mut topic) = slot.lock() {
             *topic = Some(Topic {
                 kinds: kinds.to_vec(),
+                item,
                 after,
             });
         }
@@ -276,25 +282,18 @@ fn delivered_of(
     Ok(ctx
         .data_opt::<Deliver>()
         .map(|Deliver(entry)| entry.clone())
-        .filter(|entry| kinds.contains(&entry.kind)))
+        .filter(|entry| kinds.contains(&entry.kind) && item.is_none_or(|id| id == entry.id)))
 }
 
-/// A topic of one kind whose entries belong to it when `belongs` says so.
-async fn turn<F, Fut>(
+/// A topic of the changes of one item.
+fn one_item(
     ctx: &Context<'_>,
     kind: ItemKind,
+    id: uuid::Uuid,
     after: Option<String>,
-    belongs: F,
-) -> ApiResult<Edges>
-where
-    F: FnOnce(Arc<ChangeEntry>) -> Fut,
-    Fut: Future<Output = ApiResult<bool>>,
-{
-    let Some(entry) = delivered(ctx, kind, after)? else {
-        return Ok(futures_util::stream::iter(None));
-    };
-    let keep = belongs(entry.clone()).await?;
-    Ok(futures_util::stream::iter(keep.then(|| edge(&entry))))
+) -> ApiResult<Edges> {
+    let entry = delivered_of(ctx, &[kind], Some(id), after)?;
+    Ok(futures_util::stream::iter(entry.map(|entry| edge(&entry))))
 }
 
 fn edge(entry: &ChangeEntry) -> ChangeEdge {

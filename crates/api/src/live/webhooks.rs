@@ -2,7 +2,7 @@
 //! follow, from the cursor the database keeps (a delivery is queued once per webhook and
 //! change, whichever replica queues it), then sends what is due. It wakes when the change
 //! feed hands on entries and when the next retry is due, and at least every few seconds
-//! (for what another replica queued, or a webhook enabled again).
+//! (for what another replica queued, or a webhook enabled again): see [`super::followers`].
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,7 +12,7 @@ use capitole_domain::access::{RateTier, Scope};
 use capitole_domain::change::ItemKind;
 use capitole_domain::text::decode_codes;
 use capitole_domain::webhook::WebhookEvent;
-use capitole_persistence::changes::{self, ChangeEntry, ChangePosition, ChangeReader};
+use capitole_persistence::changes::{self, ChangeEntry, ChangeReader};
 use capitole_persistence::webhooks::{self as storage, NewDelivery, Subscriber};
 use capitole_persistence::{PageRequest, StorageError};
 use capitole_services::principal::App;
@@ -21,6 +21,7 @@ use chrono::Utc;
 use tokio::sync::broadcast;
 use uuid::Uuid;
 
+use super::followers::{IDLE, follow, resume, skip_to};
 use super::topics::{event_in, news_in};
 use crate::ApiContext;
 use crate::context::RequestScope;
@@ -29,57 +30,29 @@ use crate::query::events::EventFilter;
 use crate::query::news::NewsFilter;
 use crate::types::webhook::{StoredFilter, body};
 
-/// The longest sleep between two rounds.
-const IDLE: Duration = Duration::from_secs(5);
 /// Entries of the log read at once.
 const PAGE: usize = 200;
+use capitole_persistence::webhooks::CURSOR;
 
 /// Queues and sends webhooks' deliveries until the feed ends (with the service).
-pub(crate) async fn run(api: ApiContext, mut entries: broadcast::Receiver<Arc<ChangeEntry>>) {
+pub(crate) async fn run(api: ApiContext, entries: broadcast::Receiver<Arc<ChangeEntry>>) {
     let services = Services {
         db: api.db.background(),
         timezone: api.timezone,
     };
-    let mut failing = false;
-    loop {
-        let round = async {
-            queue(&api, &services).await?;
-            webhooks::deliver_due(&services, &api.webhooks)
-                .await
-                .map_err(|e| e.message().to_owned())?;
-            storage::next_due(&services.db)
-                .await
-                .map_err(|e| e.to_string())
-        };
-        let wait = match round.await {
-            Ok(next) => {
-                failing = false;
-                next.map_or(IDLE, |at| {
-                    (at - Utc::now())
-                        .to_std()
-                        .unwrap_or(Duration::ZERO)
-                        .min(IDLE)
-                })
-            }
-            Err(error) => {
-                if !failing {
-                    tracing::warn!(error, "cannot deliver webhooks now; trying again soon");
-                }
-                failing = true;
-                Duration::from_secs(5)
-            }
-        };
-        tokio::select! {
-            received = entries.recv() => {
-                if matches!(received, Err(broadcast::error::RecvError::Closed)) {
-                    return;
-                }
-                // One round reads everything committed by now.
-                while entries.try_recv().is_ok() {}
-            }
-            () = tokio::time::sleep(wait) => {}
-        }
-    }
+    follow("webhooks", entries, || async {
+        queue(&api, &services).await?;
+        webhooks::deliver_due(&services, &api.webhooks)
+            .await
+            .map_err(|e| e.message().to_owned())?;
+        let next = storage::next_due(&services.db)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(next.map_or(IDLE, |at| {
+            (at - Utc::now()).to_std().unwrap_or(Duration::ZERO)
+        }))
+    })
+    .await;
 }
 
 /// Queues the deliveries of the entries after the cursor, a page at a time, moving the
@@ -90,21 +63,12 @@ async fn queue(api: &ApiContext, services: &Services) -> Result<(), String> {
     let text = |e: StorageError| e.to_string();
     // Taken before the webhooks are read: a webhook registered after this reads only
     // entries after it.
-    let head = changes::head(db, Utc::now()).await.map_err(text)?;
-    let Some(mut cursor) = storage::cursor(db).await.map_err(text)? else {
-        return storage::start_cursor(db, &head.encode())
-            .await
-            .map_err(text);
+    let Some((mut cursor, head)) = resume(db, CURSOR).await? else {
+        return Ok(());
     };
     let subscribers = storage::subscribers(db).await.map_err(text)?;
     if subscribers.is_empty() {
-        let from = ChangePosition::decode(&cursor).map_err(text)?;
-        if head.follows(&from) {
-            storage::advance_cursor(db, &cursor, &head.encode())
-                .await
-                .map_err(text)?;
-        }
-        return Ok(());
+        return skip_to(db, CURSOR, &cursor, head).await;
     }
     let followers: Vec<Follower> = subscribers.into_iter().map(Follower::new).collect();
     loop {
@@ -136,7 +100,7 @@ async fn queue(api: &ApiContext, services: &Services) -> Result<(), String> {
             }
         }
         storage::enqueue(db, &queued, now).await.map_err(text)?;
-        if !storage::advance_cursor(db, &cursor, &last)
+        if !changes::advance_cursor(db, CURSOR, &cursor, &last)
             .await
             .map_err(text)?
             || !page.has_next_page
@@ -231,7 +195,9 @@ impl Follower {
 }
 
 /// A filter part as stored, read back as the input it was.
-fn parse<T: InputType>(stored: &Option<serde_json::Value>) -> Result<Option<T>, ApiError> {
+pub(super) fn parse<T: InputType>(
+    stored: &Option<serde_json::Value>,
+) -> Result<Option<T>, ApiError> {
     stored
         .as_ref()
         .map(|json| {

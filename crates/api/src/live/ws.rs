@@ -420,7 +420,7 @@ impl Follower {
                     }
                     last = Some(entry.position);
                     if reader.admits(&entry)
-                        && topic.kinds.contains(&entry.kind)
+                        && topic.may_take(&entry)
                         && !self.deliver(&id, &payload, entry).await
                     {
                         return;
@@ -538,7 +538,7 @@ impl Follower {
             for (entry, _) in page.rows {
                 cursor = entry.position.encode();
                 *last = Some(entry.position);
-                if !self.deliver(id, payload, Arc::new(entry)).await {
+                if topic.may_take(&entry) && !self.deliver(id, payload, Arc::new(entry)).await {
                     return Ok(false);
                 }
             }

@@ -8,6 +8,7 @@ mod community;
 pub(crate) mod events;
 mod payloads;
 mod places;
+mod push;
 mod webhooks;
 
 use async_graphql::MergedObject;
@@ -21,5 +22,6 @@ pub struct Mutation(
     community::CommunityMutation,
     events::EventMutation,
     places::PlaceMutation,
+    push::PushMutation,
     webhooks::WebhookMutation,
 );

@@ -1,7 +1,7 @@
 //! Third-party apps' webhooks: registered, enabled again and deleted with an app token that
 //! has the `webhooks` scope.
 
-use async_graphql::{Context, ID, InputObject, InputType, Object, SimpleObject};
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use capitole_services::webhooks::{self, WebhookDraft};
 
 use crate::context::{RequestScope, scope};
@@ -146,24 +146,17 @@ async fn stored_filter(
         ))
     };
     let mut stored = StoredFilter::default();
-    let as_json = |value: async_graphql::Value| {
-        value
-            .into_json()
-            .map_err(|_| ApiError::bad_input("the filter cannot be stored"))
-    };
     if let Some(news) = filter.news {
         if !events.contains(&Event::NewsPublished) {
             return Err(unfollowed("news", Event::NewsPublished));
         }
-        stored.news = Some(as_json(news.to_value())?);
-        crate::query::news::storage_filter(scope, news).await?;
+        stored.news = Some(crate::query::news::checked_json(scope, news).await?);
     }
     if let Some(agenda) = filter.events {
         if !events.contains(&Event::EventChanged) {
             return Err(unfollowed("events", Event::EventChanged));
         }
-        stored.events = Some(as_json(agenda.to_value())?);
-        crate::query::events::storage_filter(scope, agenda).await?;
+        stored.events = Some(crate::query::events::checked_json(scope, agenda).await?);
     }
     if let Some(places) = filter.places {
         if !events.contains(&Event::PlaceChanged) {

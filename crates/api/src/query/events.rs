@@ -65,6 +65,19 @@ pub(crate) struct EventFilter {
     pub search: Option<String>,
 }
 
+/// A filter as stored to be applied later (by a webhook), once checked as the agenda
+/// checks it.
+pub(crate) async fn checked_json(
+    scope: &RequestScope,
+    filter: EventFilter,
+) -> Result<serde_json::Value, ApiError> {
+    let json = async_graphql::InputType::to_value(&filter)
+        .into_json()
+        .map_err(|_| ApiError::bad_input("the filter cannot be stored"))?;
+    storage_filter(scope, filter).await?;
+    Ok(json)
+}
+
 pub(crate) async fn storage_filter(
     scope: &RequestScope,
     filter: EventFilter,

@@ -41,6 +41,19 @@ pub(crate) struct NewsFilter {
     pub statuses: Option<Vec<ArticleStatus>>,
 }
 
+/// A filter as stored to be applied later (by a webhook, a push subscription), once checked
+/// as the list checks it.
+pub(crate) async fn checked_json(
+    scope: &RequestScope,
+    filter: NewsFilter,
+) -> Result<serde_json::Value, ApiError> {
+    let json = async_graphql::InputType::to_value(&filter)
+        .into_json()
+        .map_err(|_| ApiError::bad_input("the filter cannot be stored"))?;
+    storage_filter(scope, filter).await?;
+    Ok(json)
+}
+
 pub(crate) async fn storage_filter(
     scope: &RequestScope,
     filter: NewsFilter,

@@ -1,4 +1,4 @@
-//! The calling app's webhooks.
+//! What leaves Capitole on its own: the calling app's webhooks, and the key of Web Push.
 
 use async_graphql::{Context, ID, Object};
 use capitole_services::webhooks;
@@ -14,6 +14,14 @@ pub(crate) struct WebhookQuery;
 
 #[Object]
 impl WebhookQuery {
+    /// The public key browsers subscribe to Capitole's Web Push with
+    /// (`PushManager.subscribe({ applicationServerKey })`): a P-256 point, base64url. Null
+    /// when Web Push is off on this server.
+    #[graphql(cache_control(max_age = 300))]
+    async fn vapid_public_key(&self, ctx: &Context<'_>) -> ApiResult<Option<String>> {
+        Ok(scope(ctx)?.push.public_key().map(str::to_owned))
+    }
+
     /// The webhooks of the calling app, oldest first. Needs an app token with the
     /// `webhooks` scope.
     #[graphql(cache_control(private))]

@@ -277,7 +277,8 @@ const CREATE_ARTICLE: &str =
 const NEWS_PUBLISHED: &str = "subscription($filter: NewsFilter, $after: String) { newsPublished(filter: $filter, after: $after) { node { change node { ... on NewsArticle { title } } } } }";
 
 /// Creates a draft article with this title and tag, and returns its id.
-async fn draft(app: &TestApp, editor: &str, title: &str, tag: &str) -> String {
+/// A draft article by `editor`, tagged `tag`; its id.
+pub(super) async fn draft(app: &TestApp, editor: &str, title: &str, tag: &str) -> String {
     let input = json!({ "title": title, "summary": "Résumé", "body": "Texte.", "tags": [tag] });
     let (_, body) = run(app, Some(editor), CREATE_ARTICLE, json!({ "input": input })).await;
     body["data"]["createArticle"]["article"]["id"]
@@ -286,7 +287,8 @@ async fn draft(app: &TestApp, editor: &str, title: &str, tag: &str) -> String {
         .to_owned()
 }
 
-async fn publish(app: &TestApp, editor: &str, id: &str) {
+/// Publishes a draft at its first version.
+pub(super) async fn publish(app: &TestApp, editor: &str, id: &str) {
     let (_, body) = run(
         app,
         Some(editor),

@@ -156,7 +156,7 @@ fn signed_by(call: &Call, secret: &str) -> bool {
 
 /// A served replica of the app's database, which delivers webhooks until the returned
 /// sender is dropped.
-async fn replica(app: &TestApp) -> tokio::sync::oneshot::Sender<()> {
+pub(super) async fn replica(app: &TestApp) -> tokio::sync::oneshot::Sender<()> {
     let settings = HttpSettings {
         listen: "127.0.0.1:0".parse::<SocketAddr>().unwrap(),
         ..HttpSettings::default()

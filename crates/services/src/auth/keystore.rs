@@ -92,6 +92,9 @@ pub(crate) fn in_force(stored: &[StoredKey], now: DateTime<Utc>) -> Vec<SigningK
 #[derive(Default, Serialize, Deserialize)]
 struct KeyFile {
     keys: Vec<StoredKey>,
+    /// The generated VAPID private key of Web Push, base64url.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    vapid: Option<String>,
 }
 
 /// Where generated keys are kept.
@@ -228,6 +231,32 @@ impl KeyStore {
                     .retain(|k| k.verifies_at(now));
                 Ok(())
             }
+        }
+    }
+
+    /// The generated VAPID private key of Web Push, made by `generate` the first time and
+    /// kept where the signing keys are (the key file, the database, or this process's
+    /// memory, where each call makes a new one).
+    pub async fn vapid_key(
+        &self,
+        generate: impl FnOnce() -> String,
+        now: DateTime<Utc>,
+    ) -> Result<String, String> {
+        match self {
+            Self::File { path, .. } => {
+                let mut file = read_file(path)?;
+                if let Some(key) = &file.vapid {
+                    return Ok(key.clone());
+                }
+                let key = generate();
+                file.vapid = Some(key.clone());
+                write_file(path, &file)?;
+                Ok(key)
+            }
+            Self::Database(db) => capitole_persistence::push::vapid_key(db, &generate(), now)
+                .await
+                .map_err(|e| e.to_string()),
+            Self::Memory(_) => Ok(generate()),
         }
     }
 

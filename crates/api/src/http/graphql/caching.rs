@@ -200,7 +200,7 @@ mod tests {
     }
 
     /// The root fields whose answers are about the caller: never public.
-    const PERSONAL_ROOT_FIELDS: [&str; 9] = [
+    const PERSONAL_ROOT_FIELDS: [&str; 11] = [
         "viewer",
         "exportMyData",
         "users",
@@ -210,6 +210,8 @@ mod tests {
         "compareArticleRevisions",
         "reportedTips",
         "rateLimit",
+        "webhooks",
+        "webhook",
     ];
 
     #[test]
