@@ -428,7 +428,8 @@ INSERT INTO change_log (item_kind, item_id, change, version, organization_id, pu
 NOTIFY capitole_changes;"
 # Publishing under subscribers: what committing a change of another event costs the
 # server, without subscribers and then with all of them connected (they follow the
-# first event, so each change reaches each of them and concerns none).
+# first event: a change of another one concerns none of them), once they received the
+# change of theirs.
 resp=$(post "$(body '{ events(first: 2) { nodes { id } } }' '{}')") || die "the event query failed"
 other_uuid=$(python3 -c 'import base64, json, sys; s = json.load(sys.stdin)["data"]["events"]["nodes"][1]["id"]; print(base64.urlsafe_b64decode(s + "=" * (-len(s) % 4)).decode().split(":", 1)[1])' <<<"$resp")
 [[ $other_uuid =~ ^[0-9a-f]{32}$ ]] || die "unexpected event id for the publishing step"
@@ -438,7 +439,7 @@ publishing_changes=${BENCH_PUBLISHING_CHANGES:-200}
 python3 bench/publishing-cpu.py "$DB_URL" "$other_uuid" "$server_pid" "$publishing_changes" \
   "without subscribers" "$publishing_out" || die "the publishing step failed"
 subscribers_out=$("$SUBSCRIBERS_BIN" "$BASE" "$event_id" "$subscribers" "$server_pid" -- \
-  bash -c 'python3 bench/publishing-cpu.py "$1" "$2" "$3" "$4" "with $5 subscribers of another event" "$6" && psql "$1" -X -q -v ON_ERROR_STOP=1 -c "$7"' \
+  bash -c 'psql "$1" -X -q -v ON_ERROR_STOP=1 -c "$7" && python3 bench/publishing-cpu.py "$1" "$2" "$3" "$4" "with $5 subscribers of another event" "$6"' \
   publishing "$DB_URL" "$other_uuid" "$server_pid" "$publishing_changes" "$subscribers" "$publishing_out" "$change_sql") ||
   die "the subscribers failed"
 subscribers_out+=$'\n'$(cat "$publishing_out")

@@ -2,8 +2,9 @@
 //! each running one subscription to the changes of one event (`eventChanged`, resumed
 //! from the log's end so that none can miss the change while the others connect). Once all
 //! are connected it prints the server's resident memory per subscriber, runs the command
-//! given after `--` (the write: it commits one change of the event), and prints how long
-//! each subscriber took to receive that change, counted from the command's start.
+//! given after `--` (the write: it commits one change of the event, and may go on with
+//! other work while every subscription stays open), and prints how long each subscriber
+//! took to receive that change, counted from the command's start.
 //!
 //!   cargo run --release --example subscribers -- http://127.0.0.1:18080 EVENT_ID 10000 SERVER_PID -- psql …
 
@@ -150,14 +151,15 @@ async fn main() {
         .map(|mut socket| {
             tokio::spawn(async move {
                 let deadline = Duration::from_secs(30);
+                // The socket stays open, its subscription running, until the command ends.
                 loop {
                     let message = tokio::time::timeout(deadline, socket.next()).await;
                     let Ok(Some(Ok(Message::Text(text)))) = message else {
-                        return None;
+                        return (None, socket);
                     };
                     let message: Value = serde_json::from_str(&text).unwrap();
                     if message["type"] == "next" {
-                        return Some(write_started.elapsed());
+                        return (Some(write_started.elapsed()), socket);
                     }
                 }
             })
@@ -170,11 +172,15 @@ async fn main() {
         .expect("the write command runs");
     assert!(status.success(), "the write command failed");
     let mut latencies = Vec::with_capacity(count);
+    let mut open = Vec::with_capacity(count);
     for receiver in receivers {
-        if let Some(latency) = receiver.await.unwrap() {
+        let (latency, socket) = receiver.await.unwrap();
+        if let Some(latency) = latency {
             latencies.push(latency.as_secs_f64() * 1000.0);
         }
+        open.push(socket);
     }
+    drop(open);
     latencies.sort_by(f64::total_cmp);
     println!(
         "fan-out: {} of {count} received the change; latency p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms",

@@ -14,7 +14,7 @@
 //! carries the figures as they are then.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use capitole_domain::change::{ChangeKind, ItemKind};
@@ -25,6 +25,19 @@ use tokio::sync::{Notify, broadcast, watch};
 /// Entries a receiver may fall behind by before it is told it lagged (it then reads the
 /// log itself from its last entry).
 const BACKLOG: usize = 4_096;
+
+/// The same, for the receivers of one item's entries: an item seldom changes that often
+/// before its subscribers read, and each followed item holds a channel of this size.
+const ITEM_BACKLOG: usize = 64;
+
+/// The channels of the items followed one by one (`eventChanged(id:)`), so that a change
+/// wakes only the subscribers of its item: one channel per item, dropped once nobody
+/// listens to it (looked for whenever the map has doubled since the last look).
+#[derive(Default)]
+struct Items {
+    channels: HashMap<uuid::Uuid, broadcast::Sender<Arc<ChangeEntry>>>,
+    prune_at: usize,
+}
 
 /// The change log's new entries, as this replica reads them; followed for as long as a
 /// handle to it lives.
@@ -37,6 +50,8 @@ struct Shared {
     /// Turns true once the follower knows where the log ended when it started: every
     /// entry committed after that is handed on.
     started: watch::Sender<bool>,
+    /// The channels of single items.
+    items: Mutex<Items>,
 }
 
 impl ChangeFeed {
@@ -48,6 +63,7 @@ impl ChangeFeed {
             entries,
             nudge: Notify::new(),
             started: watch::Sender::new(false),
+            items: Mutex::default(),
         });
         tokio::spawn(follow(db.background(), Arc::downgrade(&shared), every));
         Self(shared)
@@ -56,6 +72,27 @@ impl ChangeFeed {
     /// The entries read from now on.
     pub(crate) fn subscribe(&self) -> broadcast::Receiver<Arc<ChangeEntry>> {
         self.0.entries.subscribe()
+    }
+
+    /// The entries of one item read from now on (its other receivers are not woken by
+    /// entries of other items).
+    pub(crate) fn subscribe_item(&self, id: uuid::Uuid) -> broadcast::Receiver<Arc<ChangeEntry>> {
+        let mut items = self
+            .0
+            .items
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if items.channels.len() >= items.prune_at {
+            items
+                .channels
+                .retain(|_, sender| sender.receiver_count() > 0);
+            items.prune_at = (items.channels.len() * 2).max(1_024);
+        }
+        items
+            .channels
+            .entry(id)
+            .or_insert_with(|| broadcast::channel(ITEM_BACKLOG).0)
+            .subscribe()
     }
 
     /// Waits until every entry readable from now on is either readable in the log now or
@@ -200,8 +237,14 @@ async fn read(
             *from = entry.position;
             handed += 1;
             if pace.hands_on(&entry, now) {
+                let entry = Arc::new(entry);
                 // Nobody listening is not an error.
-                let _ = feed.entries.send(Arc::new(entry));
+                if let Ok(items) = feed.items.lock()
+                    && let Some(channel) = items.channels.get(&entry.id)
+                {
+                    let _ = channel.send(entry.clone());
+                }
+                let _ = feed.entries.send(entry);
             }
         }
         if !page.has_next_page {

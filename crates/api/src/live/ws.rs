@@ -397,7 +397,10 @@ impl Follower {
                 return;
             }
         };
-        let mut feed = self.state.live.feed.subscribe();
+        let mut feed = match topic.item {
+            Some(item) => self.state.live.feed.subscribe_item(item),
+            None => self.state.live.feed.subscribe(),
+        };
         let reader = self.principal.change_reader();
         let mut last: Option<ChangePosition> = None;
         if let Some(after) = topic.after.clone() {
