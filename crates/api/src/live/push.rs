@@ -5,6 +5,7 @@
 //! it moved it (another replica that moved it first sends them instead). A message is sent
 //! at most once: one lost when a replica stops in the middle of a page is not sent again.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use capitole_domain::change::{ChangeKind, ItemKind};
@@ -110,14 +111,24 @@ async fn messages_of(
                 "cursor": cursor,
             })
             .to_string();
-            for subscription in listening.iter().filter(|s| s.news.is_some()) {
-                let news: Option<serde_json::Value> = subscription
-                    .news
-                    .as_deref()
-                    .and_then(|n| serde_json::from_str(n).ok());
-                let keeps = match parse::<NewsFilter>(&news) {
-                    Ok(filter) => news_in(&scope, filter, entry).await.unwrap_or(false),
-                    Err(_) => false,
+            // Many subscriptions share a filter (every article, one audience): each
+            // distinct filter is applied once.
+            let mut kept: HashMap<&str, bool> = HashMap::new();
+            for subscription in listening.iter() {
+                let Some(filter) = subscription.news.as_deref() else {
+                    continue;
+                };
+                let keeps = match kept.get(filter) {
+                    Some(keeps) => *keeps,
+                    None => {
+                        let news: Option<serde_json::Value> = serde_json::from_str(filter).ok();
+                        let keeps = match parse::<NewsFilter>(&news) {
+                            Ok(filter) => news_in(&scope, filter, entry).await.unwrap_or(false),
+                            Err(_) => false,
+                        };
+                        kept.insert(filter, keeps);
+                        keeps
+                    }
                 };
                 if keeps {
                     out.push((subscription.clone(), message.clone()));

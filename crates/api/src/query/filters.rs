@@ -91,3 +91,13 @@ pub(super) async fn categories_filter(
     }
     Ok(storage_catalog::category_subtree_ids(&scope.db, kind, &slugs).await?)
 }
+
+/// An input filter as JSON, to be stored and read back later as the same input.
+pub(crate) fn stored_json<T: async_graphql::InputType>(
+    filter: &T,
+) -> Result<serde_json::Value, crate::error::ApiError> {
+    filter
+        .to_value()
+        .into_json()
+        .map_err(|_| crate::error::ApiError::bad_input("the filter cannot be stored"))
+}

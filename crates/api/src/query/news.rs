@@ -47,9 +47,7 @@ pub(crate) async fn checked_json(
     scope: &RequestScope,
     filter: NewsFilter,
 ) -> Result<serde_json::Value, ApiError> {
-    let json = async_graphql::InputType::to_value(&filter)
-        .into_json()
-        .map_err(|_| ApiError::bad_input("the filter cannot be stored"))?;
+    let json = crate::query::filters::stored_json(&filter)?;
     storage_filter(scope, filter).await?;
     Ok(json)
 }
