@@ -24,6 +24,7 @@ mod m20261205_000014_publishers;
 mod m20261205_000015_article_categories;
 mod m20261206_000016_webhooks;
 mod m20261206_000017_web_push;
+mod m20261206_000018_push_reminders;
 
 /// Runs Capitole's migrations.
 pub struct Migrator;
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000015_article_categories::Migration),
             Box::new(m20261206_000016_webhooks::Migration),
             Box::new(m20261206_000017_web_push::Migration),
+            Box::new(m20261206_000018_push_reminders::Migration),
         ]
     }
 }

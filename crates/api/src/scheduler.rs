@@ -86,8 +86,8 @@ pub async fn purge_protection_data(db: &Database, retention: chrono::Duration) {
     }
 }
 
-/// Deletes the change log's entries past its retention, and the webhooks' deliveries
-/// that were delivered or given up as long ago.
+/// Deletes the change log's entries past its retention, the webhooks' deliveries that
+/// were delivered or given up as long ago, and the record of Web Push reminders as old.
 pub async fn compact_change_log(db: &Database, retention: Retention) {
     let before = retention.compact_before(chrono::Utc::now());
     match capitole_persistence::changes::compact(db, before).await {
@@ -100,6 +100,12 @@ pub async fn compact_change_log(db: &Database, retention: Retention) {
         Ok(removed) => tracing::info!(removed, "deleted webhook deliveries past retention"),
         Err(error) => {
             tracing::warn!(%error, "cannot delete old webhook deliveries; trying again later");
+        }
+    }
+    match capitole_persistence::push::purge_reminders(db, before).await {
+        Ok(removed) => tracing::info!(removed, "forgot Web Push reminders past retention"),
+        Err(error) => {
+            tracing::warn!(%error, "cannot forget old Web Push reminders; trying again later");
         }
     }
 }

@@ -75,6 +75,7 @@ async fn context(db: &Database, mail: &std::path::Path) -> ApiContext {
             capitole_services::push::PushSettings {
                 subject: "mailto:push@example.org".to_owned(),
                 allow_local: true,
+                reminders_every: std::time::Duration::from_millis(200),
                 ..Default::default()
             },
         )

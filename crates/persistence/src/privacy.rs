@@ -54,6 +54,7 @@ pub async fn export_user(db: &Database, user_id: Uuid) -> Result<Option<Value>, 
         .order_by_asc(social_post::Column::CreatedAt)
         .all(conn)
         .await?;
+    let push = crate::push::of_user(db, user_id).await?;
     let moderated = tip::Entity::find()
         .filter(tip::Column::HiddenBy.eq(user_id))
         .order_by_asc(tip::Column::HiddenAt)
@@ -93,6 +94,19 @@ pub async fn export_user(db: &Database, user_id: Uuid) -> Result<Option<Value>, 
             "since": a.window_started_at,
         })).collect::<Vec<_>>(),
         "community": activity_of(db, user_id).await?,
+        "pushSubscriptions": push.iter().map(|p| json!({
+            "endpoint": p.endpoint,
+            "news": p.news.as_deref().and_then(|news| serde_json::from_str::<Value>(news).ok()),
+            "going": p.going,
+            "startingSoonNearby": p.nearby().map(|n| json!({
+                "latitude": n.latitude,
+                "longitude": n.longitude,
+                "radiusMeters": n.radius_meters,
+                "withinMinutes": n.minutes,
+            })),
+            "createdAt": p.created_at,
+            "lastSentAt": p.last_sent_at,
+        })).collect::<Vec<_>>(),
         "editorial": {
             "auditEntries": audit.iter().map(|a| json!({
                 "at": a.at,

@@ -29,13 +29,46 @@ pub struct PushSubscriptionRow {
     pub created_at: DateTime<Utc>,
     /// When a message last reached its push service.
     pub last_sent_at: Option<DateTime<Utc>>,
+    /// Where events that start soon are looked for: latitude, when it asked for them.
+    pub near_latitude: Option<f64>,
+    /// Where events that start soon are looked for: longitude.
+    pub near_longitude: Option<f64>,
+    /// How far from that point, in metres.
+    pub near_radius_meters: Option<i64>,
+    /// How long before an event starts it hears of it, in minutes.
+    pub near_minutes: Option<i64>,
+}
+
+impl PushSubscriptionRow {
+    /// The events that start soon it asked to hear of, if it did.
+    pub fn nearby(&self) -> Option<Nearby> {
+        Some(Nearby {
+            latitude: self.near_latitude?,
+            longitude: self.near_longitude?,
+            radius_meters: u32::try_from(self.near_radius_meters?).ok()?,
+            minutes: u32::try_from(self.near_minutes?).ok()?,
+        })
+    }
+}
+
+/// Events that start soon near a point, as a subscription asks to hear of them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Nearby {
+    /// The point's latitude, in degrees.
+    pub latitude: f64,
+    /// The point's longitude, in degrees.
+    pub longitude: f64,
+    /// How far from the point, in metres.
+    pub radius_meters: u32,
+    /// How long before an event starts, in minutes.
+    pub minutes: u32,
 }
 
 /// The name of Web Push's cursor in the change log (see [`crate::changes::cursor`]).
 pub const CURSOR: &str = "push";
 
-const COLUMNS: &str =
-    "s.id, s.user_id, s.endpoint, s.p256dh, s.auth, s.news, s.going, s.created_at, s.last_sent_at";
+const COLUMNS: &str = "s.id, s.user_id, s.endpoint, s.p256dh, s.auth, s.news, s.going, s.created_at, \
+     s.last_sent_at, s.near_latitude, s.near_longitude, s.near_radius_meters, s.near_minutes";
 
 /// A subscription to register.
 #[derive(Debug, Clone)]
@@ -52,6 +85,8 @@ pub struct NewPushSubscription {
     pub news: Option<String>,
     /// Changes to the events the person is going to.
     pub going: bool,
+    /// Events that start soon near a point, if asked for.
+    pub nearby: Option<Nearby>,
 }
 
 /// Registers a subscription; an endpoint registered before (by this person or another on
@@ -61,8 +96,10 @@ pub async fn register(
     subscription: NewPushSubscription,
     now: DateTime<Utc>,
 ) -> Result<PushSubscriptionRow, StorageError> {
+    let nearby = subscription.nearby;
     let mut sql = Sql::new(db.db_backend());
-    sql.push("INSERT INTO push_subscriptions (id, user_id, endpoint, p256dh, auth, news, going, created_at) VALUES (")
+    sql.push("INSERT INTO push_subscriptions (id, user_id, endpoint, p256dh, auth, news, going, \
+              near_latitude, near_longitude, near_radius_meters, near_minutes, created_at) VALUES (")
         .bind(Uuid::now_v7())
         .push(", ")
         .bind(subscription.user_id)
@@ -77,10 +114,21 @@ pub async fn register(
         .push(", ")
         .bind(subscription.going)
         .push(", ")
+        .bind(nearby.map(|n| n.latitude))
+        .push(", ")
+        .bind(nearby.map(|n| n.longitude))
+        .push(", ")
+        .bind(nearby.map(|n| i64::from(n.radius_meters)))
+        .push(", ")
+        .bind(nearby.map(|n| i64::from(n.minutes)))
+        .push(", ")
         .bind(now)
         .push(
             ") ON CONFLICT (endpoint) DO UPDATE SET user_id = excluded.user_id, p256dh = excluded.p256dh, \
-             auth = excluded.auth, news = excluded.news, going = excluded.going, created_at = excluded.created_at",
+             auth = excluded.auth, news = excluded.news, going = excluded.going, \
+             near_latitude = excluded.near_latitude, near_longitude = excluded.near_longitude, \
+             near_radius_meters = excluded.near_radius_meters, near_minutes = excluded.near_minutes, \
+             created_at = excluded.created_at",
         );
     db.connection().execute_raw(sql.build()).await?;
     by_endpoint(db, &subscription.endpoint)
@@ -130,6 +178,53 @@ pub async fn listening(db: &Database) -> Result<Vec<PushSubscriptionRow>, Storag
     Ok(PushSubscriptionRow::find_by_statement(sql.build())
         .all(db.connection())
         .await?)
+}
+
+/// Every subscription that asked to hear of events starting soon near a point.
+pub async fn nearby(db: &Database) -> Result<Vec<PushSubscriptionRow>, StorageError> {
+    let mut sql = Sql::new(db.db_backend());
+    sql.push("SELECT ")
+        .push(COLUMNS)
+        .push(" FROM push_subscriptions s WHERE s.near_minutes IS NOT NULL ORDER BY s.id");
+    Ok(PushSubscriptionRow::find_by_statement(sql.build())
+        .all(db.connection())
+        .await?)
+}
+
+/// Records that a subscription is reminded of a date: true for the one caller that records
+/// it first (who sends the reminder), false for any other, on any replica.
+pub async fn remind_once(
+    db: &Database,
+    subscription_id: Uuid,
+    occurrence_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, StorageError> {
+    let mut sql = Sql::new(db.db_backend());
+    sql.push("INSERT INTO push_reminders (subscription_id, occurrence_id, sent_at) VALUES (")
+        .bind(subscription_id)
+        .push(", ")
+        .bind(occurrence_id)
+        .push(", ")
+        .bind(now)
+        .push(") ON CONFLICT (subscription_id, occurrence_id) DO NOTHING");
+    Ok(db
+        .connection()
+        .execute_raw(sql.build())
+        .await?
+        .rows_affected()
+        == 1)
+}
+
+/// Forgets the reminders sent before `before`; how many.
+pub async fn purge_reminders(db: &Database, before: DateTime<Utc>) -> Result<u64, StorageError> {
+    let mut sql = Sql::new(db.db_backend());
+    sql.push("DELETE FROM push_reminders WHERE sent_at < ")
+        .bind(before);
+    Ok(db
+        .connection()
+        .execute_raw(sql.build())
+        .await?
+        .rows_affected())
 }
 
 /// Deletes the subscription of an endpoint, if `user_id` (when given) owns it; whether one

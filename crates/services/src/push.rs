@@ -10,8 +10,11 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use capitole_domain::geo::{Coordinates, RadiusMeters};
 use capitole_domain::webhook::endpoint;
-use capitole_persistence::push::{self as storage, NewPushSubscription, PushSubscriptionRow};
+use capitole_persistence::push::{
+    self as storage, Nearby, NewPushSubscription, PushSubscriptionRow,
+};
 use chrono::{DateTime, Utc};
 use p256::ecdsa::signature::Signer;
 use p256::ecdsa::{Signature, SigningKey};
@@ -30,6 +33,8 @@ pub struct PushSettings {
     pub timeout: Duration,
     /// How long a push service keeps a message for a browser that is offline.
     pub ttl: Duration,
+    /// How often events that start soon are looked for, for the subscriptions that asked.
+    pub reminders_every: Duration,
 }
 
 impl Default for PushSettings {
@@ -39,6 +44,7 @@ impl Default for PushSettings {
             allow_local: false,
             timeout: Duration::from_secs(10),
             ttl: Duration::from_secs(24 * 3600),
+            reminders_every: Duration::from_secs(60),
         }
     }
 }
@@ -148,6 +154,13 @@ impl Push {
         self.inner.as_ref().map(|inner| inner.key.public_key())
     }
 
+    /// How often events that start soon are looked for (none when Web Push is off).
+    pub fn reminders_every(&self) -> Option<Duration> {
+        self.inner
+            .as_ref()
+            .map(|inner| inner.settings.reminders_every)
+    }
+
     fn on(&self) -> ServiceResult<&Inner> {
         self.inner.as_deref().ok_or_else(|| {
             ServiceError::new(
@@ -241,6 +254,51 @@ pub struct PushDraft {
     pub news: Option<String>,
     /// Changes to the events the person is going to.
     pub going: bool,
+    /// Events that start soon near a point, if the person opted in.
+    pub nearby: Option<NearbyDraft>,
+}
+
+/// Events that start soon near a point, as a person opts in to hear of them.
+#[derive(Debug, Clone, Copy)]
+pub struct NearbyDraft {
+    /// Latitude of the point, in degrees.
+    pub latitude: f64,
+    /// Longitude of the point, in degrees.
+    pub longitude: f64,
+    /// How far from the point, in metres.
+    pub radius_meters: i64,
+    /// How long before an event starts, in minutes.
+    pub minutes: i64,
+}
+
+/// The widest circle a reminder looks in, in metres.
+pub const NEARBY_MAX_RADIUS: u32 = 10_000;
+/// The longest time before an event starts a reminder may come, in minutes.
+pub const NEARBY_MAX_MINUTES: i64 = 180;
+/// The shortest, in minutes.
+pub const NEARBY_MIN_MINUTES: i64 = 5;
+
+impl NearbyDraft {
+    fn checked(self) -> ServiceResult<Nearby> {
+        let bad = |what: String| ServiceError::bad_input(format!("`startingSoonNearby`: {what}"));
+        let point = Coordinates::parse(self.latitude, self.longitude)
+            .map_err(|error| bad(error.to_string()))?;
+        let radius = RadiusMeters::parse(self.radius_meters)
+            .ok()
+            .filter(|radius| radius.meters() <= NEARBY_MAX_RADIUS)
+            .ok_or_else(|| bad(format!("the radius is 1 to {NEARBY_MAX_RADIUS} metres")))?;
+        if !(NEARBY_MIN_MINUTES..=NEARBY_MAX_MINUTES).contains(&self.minutes) {
+            return Err(bad(format!(
+                "`withinMinutes` is {NEARBY_MIN_MINUTES} to {NEARBY_MAX_MINUTES}"
+            )));
+        }
+        Ok(Nearby {
+            latitude: point.latitude.degrees(),
+            longitude: point.longitude.degrees(),
+            radius_meters: radius.meters(),
+            minutes: u32::try_from(self.minutes).unwrap_or(u32::MAX),
+        })
+    }
 }
 
 /// Registers the signed-in person's push subscription (replacing the one of the same
@@ -257,6 +315,7 @@ pub async fn register(
     let url = endpoint(&draft.endpoint, inner.settings.allow_local)
         .map_err(|error| ServiceError::bad_input(format!("`endpoint`: {error}")))?;
     browser_keys(&draft.p256dh, &draft.auth).map_err(ServiceError::bad_input)?;
+    let nearby = draft.nearby.map(NearbyDraft::checked).transpose()?;
     crate::changes::start_follower(services, storage::CURSOR, now).await?;
     Ok(storage::register(
         &services.db,
@@ -267,6 +326,7 @@ pub async fn register(
             auth: draft.auth,
             news: draft.news,
             going: draft.going,
+            nearby,
         },
         now,
     )

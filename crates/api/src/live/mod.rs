@@ -6,6 +6,7 @@ pub(crate) mod feed;
 mod followers;
 mod protocol;
 mod push;
+mod reminders;
 pub(crate) mod topics;
 mod webhooks;
 pub(crate) mod ws;
@@ -62,6 +63,7 @@ impl Live {
     pub(crate) fn deliver_webhooks(api: &crate::ApiContext, feed: &ChangeFeed) {
         tokio::spawn(webhooks::run(api.clone(), feed.subscribe()));
         tokio::spawn(push::run(api.clone(), feed.subscribe()));
+        tokio::spawn(reminders::run(api.clone()));
     }
 
     pub(crate) fn new(feed: ChangeFeed, settings: LiveSettings) -> Self {

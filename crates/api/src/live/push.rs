@@ -168,7 +168,11 @@ async fn messages_of(
 }
 
 /// Sends the messages, a few at a time; forgets the subscriptions that are gone.
-async fn send(api: &ApiContext, services: &Services, messages: Vec<(PushSubscriptionRow, String)>) {
+pub(super) async fn send(
+    api: &ApiContext,
+    services: &Services,
+    messages: Vec<(PushSubscriptionRow, String)>,
+) {
     let sent = futures_util::stream::iter(messages)
         .map(|(subscription, message)| async move {
             let now = Utc::now();

@@ -3,7 +3,7 @@
 
 use async_graphql::{Context, InputObject, Object, SimpleObject};
 use capitole_persistence::push::PushSubscriptionRow;
-use capitole_services::push::{self, PushDraft};
+use capitole_services::push::{self, NearbyDraft, PushDraft};
 use chrono::{DateTime, Utc};
 
 use crate::context::scope;
@@ -30,6 +30,38 @@ pub(crate) struct PushTopicsInput {
     /// Changes of the events the person is going to (rescheduled, cancelled, edited).
     #[graphql(default = true)]
     pub going: bool,
+    /// Events that start soon near a point (the person's, when they opt in): a reminder
+    /// for each date of a public event at a place within the circle, once, shortly before
+    /// it starts. None when absent.
+    pub starting_soon_nearby: Option<PushNearbyInput>,
+}
+
+/// Where and how soon a person wants to hear of events that start soon.
+#[derive(InputObject)]
+pub(crate) struct PushNearbyInput {
+    /// Latitude of the point, in degrees (−90 to 90).
+    pub latitude: f64,
+    /// Longitude of the point, in degrees (−180 to 180).
+    pub longitude: f64,
+    /// How far from the point, in metres (1 to 10000).
+    #[graphql(default = 1000)]
+    pub radius_meters: i32,
+    /// How long before a date starts the reminder comes, in minutes (5 to 180).
+    #[graphql(default = 60)]
+    pub within_minutes: i32,
+}
+
+/// Where and how soon a subscription hears of events that start soon.
+#[derive(SimpleObject)]
+pub(crate) struct PushNearby {
+    /// Latitude of the point, in degrees.
+    pub latitude: f64,
+    /// Longitude of the point, in degrees.
+    pub longitude: f64,
+    /// How far from the point, in metres.
+    pub radius_meters: i32,
+    /// How long before a date starts, in minutes.
+    pub within_minutes: i32,
 }
 
 /// A browser's push subscription, as `PushSubscription.toJSON()` gives it, with its topics.
@@ -63,6 +95,16 @@ impl PushSubscription {
     /// Whether it hears of changes of the events its person is going to.
     async fn going(&self) -> bool {
         self.0.going
+    }
+
+    /// Events that start soon near a point, if it hears of them.
+    async fn starting_soon_nearby(&self) -> Option<PushNearby> {
+        self.0.nearby().map(|nearby| PushNearby {
+            latitude: nearby.latitude,
+            longitude: nearby.longitude,
+            radius_meters: i32::try_from(nearby.radius_meters).unwrap_or(i32::MAX),
+            within_minutes: i32::try_from(nearby.minutes).unwrap_or(i32::MAX),
+        })
     }
 
     /// When it was registered.
@@ -123,6 +165,12 @@ impl PushMutation {
                 auth: input.keys.auth,
                 news,
                 going: input.topics.going,
+                nearby: input.topics.starting_soon_nearby.map(|nearby| NearbyDraft {
+                    latitude: nearby.latitude,
+                    longitude: nearby.longitude,
+                    radius_meters: i64::from(nearby.radius_meters),
+                    minutes: i64::from(nearby.within_minutes),
+                }),
             },
             scope.now,
         )

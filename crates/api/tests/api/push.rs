@@ -95,6 +95,17 @@ impl PushService {
         (format!("http://{address}"), service)
     }
 
+    /// The messages to `name` so far, as the browser `browser` reads them.
+    fn read(&self, name: &str, browser: &Browser) -> Vec<Value> {
+        self.received
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|r| r.subscription == name)
+            .map(|r| browser.decrypt(&r.body))
+            .collect()
+    }
+
     /// Waits for the `n`-th message to `name`.
     async fn message(&self, name: &str, n: usize) -> Received {
         for _ in 0..300 {
@@ -274,6 +285,150 @@ async fn a_browser_receives_what_it_subscribed_to_encrypted_for_it_and_a_gone_on
             body["data"]["unregisterPushSubscription"]["removed"], true,
             "{label}: {body}"
         );
+        app.test_db.remove().await;
+    }
+}
+
+#[tokio::test]
+async fn people_near_an_event_that_starts_soon_are_reminded_once_when_they_opted_in() {
+    for app in apps().await {
+        let label = &app.test_db.label;
+        create(
+            &app,
+            "ville@example.org",
+            Role::Editor,
+            &["ville-de-toulouse"],
+        )
+        .await;
+        let editor = access_of(&app, "ville@example.org").await;
+        let (origin, service) = PushService::start().await;
+        let (_, body) = run(
+            &app,
+            None,
+            "{ places(first: 1) { nodes { id location { latitude longitude } } } }",
+            json!({}),
+        )
+        .await;
+        let place = &body["data"]["places"]["nodes"][0];
+        let (latitude, longitude) = (
+            place["location"]["latitude"].as_f64().unwrap(),
+            place["location"]["longitude"].as_f64().unwrap(),
+        );
+        let starts = chrono::Utc::now() + chrono::Duration::minutes(20);
+        let input = json!({
+            "title": "Concert au jardin", "publishers": ["ville-de-toulouse"],
+            "summary": "En plein air", "description": "Texte.", "categories": ["event-concert"],
+            "isFree": true, "venue": place["id"],
+            "occurrences": [{ "startsAt": starts.to_rfc3339(), "endsAt": (starts + chrono::Duration::hours(2)).to_rfc3339() }]
+        });
+        let (_, body) = run(
+            &app,
+            Some(&editor),
+            "mutation($input: EventInput!) { createEvent(input: $input) { event { id } } }",
+            json!({ "input": input }),
+        )
+        .await;
+        let event = body["data"]["createEvent"]["event"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{label}: {body}"))
+            .to_owned();
+
+        // Ana opted in for 30 minutes' notice within 300 m of the venue; Bea asked for
+        // 10 minutes' notice only; Cid lives in Paris; Dan did not opt in.
+        let (mut browsers, mut accesses) = (Vec::new(), Vec::new());
+        let people = [
+            (
+                "ana",
+                json!({ "latitude": latitude, "longitude": longitude, "radiusMeters": 300, "withinMinutes": 30 }),
+            ),
+            (
+                "bea",
+                json!({ "latitude": latitude, "longitude": longitude, "withinMinutes": 10 }),
+            ),
+            (
+                "cid",
+                json!({ "latitude": 48.8566, "longitude": 2.3522, "radiusMeters": 10000, "withinMinutes": 60 }),
+            ),
+            ("dan", Value::Null),
+        ];
+        for (i, (name, nearby)) in people.iter().enumerate() {
+            let (access, _) = register_as(&app, &format!("{name}@example.org"), name).await;
+            let browser = Browser::new(10 + u8::try_from(i).unwrap());
+            if i == 0 {
+                let refused = [
+                    json!({ "latitude": latitude, "longitude": longitude, "withinMinutes": 500 }),
+                    json!({ "latitude": latitude, "longitude": longitude, "radiusMeters": 20000 }),
+                    json!({ "latitude": 95.0, "longitude": longitude }),
+                ];
+                for nearby in refused {
+                    let input = json!({ "endpoint": format!("{origin}/push/{name}"), "keys": browser.keys(), "topics": { "going": false, "startingSoonNearby": nearby } });
+                    let (_, body) =
+                        run(&app, Some(&access), REGISTER, json!({ "input": input })).await;
+                    assert_eq!(super::code(&body), "BAD_USER_INPUT", "{label}: {body}");
+                }
+            }
+            let input = json!({ "endpoint": format!("{origin}/push/{name}"), "keys": browser.keys(), "topics": { "going": false, "startingSoonNearby": nearby } });
+            let (_, body) = run(&app, Some(&access), "mutation($input: RegisterPushSubscriptionInput!) { registerPushSubscription(input: $input) { pushSubscription { startingSoonNearby { radiusMeters withinMinutes } } } }", json!({ "input": input })).await;
+            let registered = &body["data"]["registerPushSubscription"]["pushSubscription"];
+            let expected = match i {
+                0 => json!({ "radiusMeters": 300, "withinMinutes": 30 }),
+                1 => json!({ "radiusMeters": 1000, "withinMinutes": 10 }),
+                2 => json!({ "radiusMeters": 10000, "withinMinutes": 60 }),
+                _ => Value::Null,
+            };
+            assert_eq!(
+                registered["startingSoonNearby"], expected,
+                "{label}: {body}"
+            );
+            browsers.push(browser);
+            accesses.push(access);
+        }
+        // The point is personal data: it is in Ana's export.
+        let (_, body) = run(&app, Some(&accesses[0]), "{ exportMyData }", json!({})).await;
+        let exported = &body["data"]["exportMyData"]["pushSubscriptions"][0];
+        assert_eq!(
+            exported["startingSoonNearby"]["latitude"], latitude,
+            "{label}: {body}"
+        );
+        assert_eq!(
+            exported["endpoint"],
+            format!("{origin}/push/ana"),
+            "{label}"
+        );
+
+        // Two replicas look every 200 ms: Ana hears of the concert once.
+        let _first = super::webhooks::replica(&app).await;
+        let _second = super::webhooks::replica(&app).await;
+        let mut reminder = None;
+        for _ in 0..200 {
+            let messages = service.read("ana", &browsers[0]);
+            reminder = messages.into_iter().find(|m| m["id"] == event.as_str());
+            if reminder.is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let reminder = reminder.unwrap_or_else(|| panic!("{label}: no reminder for Ana"));
+        assert_eq!(reminder["kind"], "EVENT_STARTS_SOON", "{label}: {reminder}");
+        assert_eq!(reminder["title"], "Concert au jardin", "{label}");
+        assert_eq!(
+            reminder["startsAt"],
+            starts.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "{label}"
+        );
+        assert!(
+            reminder["distanceMeters"].as_f64().unwrap() < 1.0,
+            "{label}"
+        );
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        for (i, (name, _)) in people.iter().enumerate() {
+            let about_it = service
+                .read(name, &browsers[i])
+                .into_iter()
+                .filter(|m| m["id"] == event.as_str())
+                .count();
+            assert_eq!(about_it, usize::from(i == 0), "{label}: {name}");
+        }
         app.test_db.remove().await;
     }
 }
