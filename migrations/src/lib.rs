@@ -25,6 +25,7 @@ mod m20261205_000015_article_categories;
 mod m20261206_000016_webhooks;
 mod m20261206_000017_web_push;
 mod m20261206_000018_push_reminders;
+mod m20261206_000019_search;
 
 /// Runs Capitole's migrations.
 pub struct Migrator;
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000016_webhooks::Migration),
             Box::new(m20261206_000017_web_push::Migration),
             Box::new(m20261206_000018_push_reminders::Migration),
+            Box::new(m20261206_000019_search::Migration),
         ]
     }
 }
@@ -76,6 +78,31 @@ pub(crate) async fn run_script(manager: &SchemaManager<'_>, script: &str) -> Res
     let script = ddl(manager.get_database_backend(), script);
     for statement in script.split(';').map(str::trim).filter(|s| !s.is_empty()) {
         connection.execute_unprepared(statement).await?;
+    }
+    Ok(())
+}
+
+/// Runs an SQLite script whose triggers hold `;` inside `BEGIN … END`.
+pub(crate) async fn run_sqlite(manager: &SchemaManager<'_>, script: &str) -> Result<(), DbErr> {
+    let connection = manager.get_connection();
+    let mut statement = String::new();
+    for line in script.lines() {
+        statement.push_str(line);
+        statement.push('\n');
+        let trimmed = line.trim_end();
+        let in_trigger = statement.trim_start().starts_with("CREATE TRIGGER");
+        let complete = if in_trigger {
+            trimmed.ends_with("END;") || trimmed == "END"
+        } else {
+            trimmed.ends_with(';')
+        };
+        if complete {
+            connection.execute_unprepared(statement.trim()).await?;
+            statement.clear();
+        }
+    }
+    if !statement.trim().is_empty() {
+        connection.execute_unprepared(statement.trim()).await?;
     }
     Ok(())
 }

@@ -8,7 +8,7 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DatabaseBackend;
 
-use crate::run_script;
+use crate::{run_script, run_sqlite};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -74,29 +74,4 @@ impl MigrationTrait for Migration {
             _ => run_sqlite(manager, SQLITE_DOWN).await,
         }
     }
-}
-
-/// Runs an SQLite script whose triggers hold `;` inside `BEGIN … END`.
-async fn run_sqlite(manager: &SchemaManager<'_>, script: &str) -> Result<(), DbErr> {
-    let connection = manager.get_connection();
-    let mut statement = String::new();
-    for line in script.lines() {
-        statement.push_str(line);
-        statement.push('\n');
-        let trimmed = line.trim_end();
-        let in_trigger = statement.trim_start().starts_with("CREATE TRIGGER");
-        let complete = if in_trigger {
-            trimmed.ends_with("END;") || trimmed == "END"
-        } else {
-            trimmed.ends_with(';')
-        };
-        if complete {
-            connection.execute_unprepared(statement.trim()).await?;
-            statement.clear();
-        }
-    }
-    if !statement.trim().is_empty() {
-        connection.execute_unprepared(statement.trim()).await?;
-    }
-    Ok(())
 }

@@ -126,6 +126,8 @@ mod push;
 mod relations;
 #[path = "api/responses.rs"]
 mod responses;
+#[path = "api/search.rs"]
+mod search;
 #[path = "api/sign_in.rs"]
 mod sign_in;
 #[path = "api/vocabulary.rs"]
@@ -426,6 +428,8 @@ async fn every_list_that_grows_is_a_connection_paged_both_ways() {
         "Query.categories",
         "Query.neighborhoods",
         "Query.compareArticleRevisions",
+        // At most 20 suggestions, as `first` says.
+        "Query.suggest",
         "User.organizations",
         "Viewer.organizations",
     ];

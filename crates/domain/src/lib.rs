@@ -22,6 +22,7 @@ pub mod paging;
 pub mod place;
 pub mod recurrence;
 pub mod schedule;
+pub mod search;
 pub mod social;
 pub mod text;
 pub mod values;

@@ -5,6 +5,7 @@
 //! Who may read which article is decided here once, by [`ArticleVisibility`], and every
 //! query that returns articles applies it: lists, lookups by id or slug, and batch loads.
 
+use capitole_domain::change::ItemKind;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -78,8 +79,8 @@ pub struct NewsFilter {
     pub tags: Vec<String>,
     /// Only articles about one of these neighbourhoods.
     pub neighborhoods: Vec<Uuid>,
-    /// Only articles whose folded title or summary contains this folded text.
-    pub search: Option<String>,
+    /// Only articles whose search document holds every term (see [`crate::search`]).
+    pub search: Option<capitole_domain::search::SearchQuery>,
     /// Also archived articles (lists hold published ones only by default).
     pub include_archived: bool,
     /// Only articles in these statuses, instead of the published ones (the visibility
@@ -194,7 +195,7 @@ fn push_conditions(sql: &mut Sql, visibility: &ArticleVisibility, filter: &NewsF
             .push(")");
     }
     if let Some(search) = &filter.search {
-        sql.push(" AND ").contains_words("a.search_text", search);
+        crate::search::query::push_matching(sql, ItemKind::Article, "a.id", search);
     }
     if !filter.ids.is_empty() {
         sql.push(" AND a.id IN ")

@@ -42,7 +42,8 @@ pub async fn append(conn: &impl ConnectionTrait, change: &NewChange) -> Result<(
 const PER_STATEMENT: usize = 500;
 
 /// Appends `changes` to the log, in their order, on the connection (a transaction) of the
-/// write that records them all (one entry per item it changed).
+/// write that records them all (one entry per item it changed), and writes the search
+/// documents of the articles, events and places among them again.
 pub async fn append_all(
     conn: &impl ConnectionTrait,
     changes: &[NewChange],
@@ -81,6 +82,19 @@ pub async fn append_all(
                 .push("', MAX(position)::text) FROM appended");
         }
         conn.execute_raw(sql.build()).await?;
+    }
+    // What search finds follows every change, in the same transaction.
+    for kind in [ItemKind::Article, ItemKind::Event, ItemKind::Place] {
+        let mut ids: Vec<Uuid> = changes
+            .iter()
+            .filter(|c| c.kind == kind)
+            .map(|c| c.id)
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        if !ids.is_empty() {
+            crate::search::reindex(conn, kind, &ids).await?;
+        }
     }
     Ok(())
 }

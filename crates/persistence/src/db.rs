@@ -101,11 +101,17 @@ impl Database {
         })
     }
 
-    /// Brings the schema up to date; safe to run on every start.
+    /// Brings the schema up to date, and the search index with it (items written before
+    /// it existed are indexed); safe to run on every start.
     pub async fn migrate(&self) -> Result<(), StorageError> {
         Migrator::up(&self.connection, None)
             .await
-            .map_err(StorageError::from)
+            .map_err(StorageError::from)?;
+        let indexed = crate::search::index_missing(self).await?;
+        if indexed > 0 {
+            tracing::info!(indexed, "indexed items for search");
+        }
+        Ok(())
     }
 
     /// The sea-orm connection, for repositories.

@@ -6,6 +6,7 @@
 //! when no earlier matching occurrence of the same event exists (an anti-join probed by
 //! index), so that each event appears once, at its first date in the window.
 
+use capitole_domain::change::ItemKind;
 use std::collections::HashMap;
 
 use capitole_domain::Audience;
@@ -49,8 +50,8 @@ pub struct EventFilter {
     pub accessibility: Vec<Accessibility>,
     /// Only events published by one of these organizations.
     pub publishers: Vec<Uuid>,
-    /// Only events whose folded title or summary contains this folded text.
-    pub search: Option<String>,
+    /// Only events whose search document holds every term (see [`crate::search`]).
+    pub search: Option<capitole_domain::search::SearchQuery>,
     /// Only these events (every one when empty): whether one event is in a list.
     pub ids: Vec<Uuid>,
 }
@@ -300,7 +301,7 @@ fn push_event_conditions(sql: &mut Sql, filter: &EventFilter, near_places: Optio
     }
     Published::Event.push_any_of(sql, "e.id", &filter.publishers);
     if let Some(search) = &filter.search {
-        sql.push(" AND ").contains_words("e.search_text", search);
+        crate::search::query::push_matching(sql, ItemKind::Event, "e.id", search);
     }
     if !filter.ids.is_empty() {
         sql.push(" AND e.id IN ")

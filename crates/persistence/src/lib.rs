@@ -28,6 +28,7 @@ pub mod publishers;
 pub mod push;
 pub mod reactions;
 mod rows;
+pub mod search;
 pub mod seed;
 pub mod sessions;
 pub mod slugs;

@@ -6,6 +6,7 @@
 //! back: PostgreSQL's GiST index over `earth` points orders by `<->`; on SQLite an R*Tree
 //! yields the places of a box around the point, widened step by step until the page is full.
 
+use capitole_domain::change::ItemKind;
 use capitole_domain::event::Accessibility;
 use capitole_domain::geo::{Coordinates, RadiusMeters};
 use capitole_domain::opening_hours::OpeningHours;
@@ -37,8 +38,8 @@ pub struct PlaceFilter {
     pub publishers: Vec<Uuid>,
     /// Only places prepared for all of these.
     pub accessibility: Vec<Accessibility>,
-    /// Only places whose folded name contains this folded text.
-    pub search: Option<String>,
+    /// Only places whose search document holds every term (see [`crate::search`]).
+    pub search: Option<capitole_domain::search::SearchQuery>,
     /// Only places open at this instant, reading hours in this timezone.
     pub open_at: Option<(DateTime<Utc>, Tz)>,
 }
@@ -243,7 +244,7 @@ fn push_conditions(sql: &mut Sql, filter: &PlaceFilter) {
             .contains("p.accessibility", &format!("|{}|", need.code()));
     }
     if let Some(search) = &filter.search {
-        sql.push(" AND ").contains_words("p.name_folded", search);
+        crate::search::query::push_matching(sql, ItemKind::Place, "p.id", search);
     }
 }
 

@@ -107,22 +107,6 @@ impl Sql {
             .push(" ESCAPE '\\'")
     }
 
-    /// Appends `(column LIKE '%w1%' AND column LIKE '%w2%' …)` for each word of a folded
-    /// search text (at most eight), so that "marche noel" finds "marché de Noël".
-    pub(crate) fn contains_words(&mut self, column: &str, folded: &str) -> &mut Self {
-        self.push("(");
-        for (i, word) in folded.split_whitespace().take(8).enumerate() {
-            if i > 0 {
-                self.push(" AND ");
-            }
-            self.contains(column, word);
-        }
-        if folded.split_whitespace().next().is_none() {
-            self.push("1 = 1");
-        }
-        self.push(")")
-    }
-
     pub(crate) fn build(self) -> Statement {
         Statement::from_sql_and_values(self.backend, self.text, self.values)
     }

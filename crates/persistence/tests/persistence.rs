@@ -4,7 +4,7 @@
 
 use capitole_domain::geo::{Coordinates, RadiusMeters};
 use capitole_domain::place::PlaceOrder;
-use capitole_domain::text::fold;
+use capitole_domain::search::SearchQuery;
 use capitole_persistence::articles::{self, ArticleVisibility, NewsFilter};
 use capitole_persistence::entities::{article, event_occurrence, place};
 use capitole_persistence::events::{self, AgendaColumns, EventFilter};
@@ -231,7 +231,7 @@ async fn name_search_ignores_accents_and_case() {
     for (test_db, now) in demo_databases().await {
         let db = &test_db.db;
         let filter = PlaceFilter {
-            search: Some(fold("MUSEE")),
+            search: SearchQuery::parse("MUSEE"),
             ..Default::default()
         };
         let found = all_pages(db, &filter, PlaceOrder::Name, 50).await;
@@ -242,7 +242,7 @@ async fn name_search_ignores_accents_and_case() {
         );
 
         let events_filter = EventFilter {
-            search: Some(fold("marche noel")),
+            search: SearchQuery::parse("marche noel"),
             ..EventFilter::from(now - Duration::days(30))
         };
         let page = events::list(

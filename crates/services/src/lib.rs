@@ -24,6 +24,8 @@ pub mod profiles;
 pub mod push;
 pub mod reactions;
 pub mod references;
+pub mod search;
+pub mod suggest;
 pub mod tips;
 pub mod tokens;
 pub mod webhooks;

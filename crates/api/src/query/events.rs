@@ -61,7 +61,8 @@ pub(crate) struct EventFilter {
     pub free_only: bool,
     /// Only events prepared for all of these.
     pub accessibility: Option<Vec<Accessibility>>,
-    /// Only events whose title or summary contains these words, ignoring accents and case.
+    /// Only events that hold every word (French words as search reads them: accents, case,
+    /// stop words and plurals do not matter; the last word may be unfinished).
     pub search: Option<String>,
 }
 

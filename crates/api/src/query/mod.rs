@@ -11,6 +11,7 @@ pub(crate) mod news;
 mod node;
 pub(crate) mod places;
 mod rate_limit;
+mod search;
 mod webhooks;
 
 use async_graphql::MergedObject;
@@ -29,4 +30,6 @@ pub struct Query(
     rate_limit::RateLimitQuery,
     changes::ChangeQuery,
     webhooks::WebhookQuery,
+    search::SearchQueryRoot,
+    search::SuggestQueryRoot,
 );

@@ -30,7 +30,8 @@ pub(crate) struct NewsFilter {
     pub neighborhoods: Option<Vec<String>>,
     /// Only articles with at least one of these tags.
     pub tags: Option<Vec<String>>,
-    /// Only articles whose title or summary contains these words, ignoring accents and case.
+    /// Only articles that hold every word (French words as search reads them: accents, case,
+    /// stop words and plurals do not matter; the last word may be unfinished).
     pub search: Option<String>,
     /// Also archived articles.
     #[graphql(default)]

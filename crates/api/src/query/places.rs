@@ -47,7 +47,8 @@ pub(crate) struct PlaceFilter {
     pub neighborhoods: Option<Vec<String>>,
     /// Only places prepared for all of these.
     pub accessibility: Option<Vec<Accessibility>>,
-    /// Only places whose name contains these words, ignoring accents and case.
+    /// Only places that hold every word (French words as search reads them: accents, case,
+    /// stop words and plurals do not matter; the last word may be unfinished).
     pub search: Option<String>,
 }
 

@@ -12,6 +12,7 @@ pub(crate) mod event;
 pub(crate) mod node;
 pub(crate) mod place;
 pub(crate) mod scalars;
+pub(crate) mod search;
 pub(crate) mod webhook;
 
 use async_graphql::{Enum, InputObject, SimpleObject};
@@ -187,8 +188,11 @@ pub(crate) fn check_list<T>(name: &str, items: &[T]) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Folds a search text; empty means no search.
-pub(crate) fn search_text(search: Option<&str>) -> Result<Option<String>, ApiError> {
+/// Analyses a search text (see `capitole_domain::search`); one without a word to look for
+/// (empty, or only words such as "le" or "des") means no search.
+pub(crate) fn search_text(
+    search: Option<&str>,
+) -> Result<Option<capitole_domain::search::SearchQuery>, ApiError> {
     let Some(search) = search else {
         return Ok(None);
     };
@@ -197,6 +201,5 @@ pub(crate) fn search_text(search: Option<&str>) -> Result<Option<String>, ApiErr
             "`search` has at most {MAX_SEARCH_CHARS} characters"
         )));
     }
-    let folded = capitole_domain::text::fold(search);
-    Ok((!folded.is_empty()).then_some(folded))
+    Ok(capitole_domain::search::SearchQuery::parse(search))
 }

@@ -7,6 +7,7 @@ mod demo;
 pub mod demo_data;
 mod synthetic;
 
+use capitole_domain::change::ItemKind;
 use capitole_domain::recurrence::RecurrenceRule;
 use capitole_domain::schedule::OccurrenceStatus;
 use capitole_domain::windows::local_instant;
@@ -97,8 +98,20 @@ where
 }
 
 impl Batch {
-    /// Writes every waiting row, parents before children.
+    /// Writes every waiting row, parents before children, and the search documents of its
+    /// places, events and articles.
     pub(crate) async fn flush(&mut self, tx: &DatabaseTransaction) -> Result<(), StorageError> {
+        let indexed = [
+            (
+                ItemKind::Place,
+                self.places.iter().map(|p| p.id).collect::<Vec<_>>(),
+            ),
+            (ItemKind::Event, self.events.iter().map(|e| e.id).collect()),
+            (
+                ItemKind::Article,
+                self.articles.iter().map(|a| a.id).collect(),
+            ),
+        ];
         insert_all(tx, &mut self.organizations).await?;
         insert_all(tx, &mut self.neighborhoods).await?;
         insert_all(tx, &mut self.categories).await?;
@@ -116,6 +129,9 @@ impl Batch {
         insert_all(tx, &mut self.article_neighborhoods).await?;
         insert_all(tx, &mut self.article_events).await?;
         insert_all(tx, &mut self.article_places).await?;
+        for (kind, ids) in indexed {
+            crate::search::reindex(tx, kind, &ids).await?;
+        }
         Ok(())
     }
 }

@@ -1,0 +1,8 @@
+//! The search index of articles, events and places: written with every change of them
+//! ([`index`]), read by the unified search and by the lists' `search` filters ([`query`]).
+
+mod index;
+pub mod query;
+
+pub use index::index_missing;
+pub(crate) use index::reindex;
