@@ -12,6 +12,8 @@
 #   BENCH_BIN           use this capitole binary instead of building target/release/capitole
 #   BENCH_SUBSCRIBERS   10000 WebSocket subscribers of one event, sent one change
 #   BENCH_PUBLISHING_CHANGES 200 changes of another event, without and with the subscribers
+#   BENCH_ONLY          run only the queries whose name contains this text (cold and warm), and
+#                       skip the rest of the benchmark
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -192,6 +194,10 @@ names=(
   "news(first:20)"
   "place, 10 tips, stats"
   "trending within 2 km"
+  "search two words"
+  "suggest two letters"
+  "clusters whole city"
+  "happening now 1 km"
 )
 queries=(
   '{ events(first: 20) { edges { occurrence { startsAt } node { title venue { name location { latitude longitude } } } } } }'
@@ -200,6 +206,10 @@ queries=(
   '{ news(first: 20) { nodes { title summary publishers { name } } } }'
   'query($id: ID!) { node(id: $id) { ... on Place { name stats { checkInCount visitorCount tipCount rating hereNow } tips(first: 10) { nodes { text createdAt author { displayName } } } } } }'
   '{ trendingPlaces(near: { latitude: 43.6045, longitude: 1.4440, radiusMeters: 2000 }, first: 10) { edges { recentCheckIns node { name } } } }'
+  '{ search(query: "concert jardin", first: 20) { totalCount edges { score highlights { field fragment } node { __typename ... on Place { name } ... on Event { title } ... on NewsArticle { title } } } } }'
+  '{ suggest(prefix: "pi", near: { latitude: 43.6045, longitude: 1.4440 }) { kind text distanceMeters } }'
+  '{ placeClusters(bbox: { southWest: { latitude: 43.50, longitude: 1.30 }, northEast: { latitude: 43.72, longitude: 1.58 } }, zoom: 12) { count center { latitude longitude } sample { name } } }'
+  '{ happeningNow(near: { latitude: 43.6045, longitude: 1.4440 }, radiusMeters: 1000, first: 20) { totalCount edges { distanceMeters node { ... on Place { name } ... on Event { title } } } } }'
 )
 variables=(
   '{}'
@@ -207,6 +217,10 @@ variables=(
   '{}'
   '{}'
   "$(python3 -c 'import json, sys; print(json.dumps({"id": sys.argv[1]}))' "$popular_id")"
+  '{}'
+  '{}'
+  '{}'
+  '{}'
   '{}'
 )
 
@@ -276,6 +290,7 @@ for pass in cold "cold, identity" warm "warm, identity"; do
   encoding=()
   [[ $pass == *identity ]] && encoding=(--disable-compression)
   for i in "${!queries[@]}"; do
+    [[ -n ${BENCH_ONLY:-} && ${names[$i]} != *"$BENCH_ONLY"* ]] && continue
     name="${names[$i]} ($pass)"
     payload=$(body "${queries[$i]}" "${variables[$i]}")
     log "[$((i + 1))/${#queries[@]}] $name: $DURATION, $CONNECTIONS connections"
@@ -295,6 +310,7 @@ for pass in cold "cold, identity" warm "warm, identity"; do
   done
 done
 
+if [[ -z ${BENCH_ONLY:-} ]]; then
 # The news page again, warm, while the newest article is renamed every 100 ms by another
 # process (each write one transaction with its change-log entry, as a replica commits
 # it): the throughput that is left, and how long each write takes to show in the page.
@@ -444,6 +460,9 @@ subscribers_out=$("$SUBSCRIBERS_BIN" "$BASE" "$event_id" "$subscribers" "$server
   die "the subscribers failed"
 subscribers_out+=$'\n'$(cat "$publishing_out")
 echo "$subscribers_out"
+fi
+
+[[ -n ${hwm_kb:-} ]] || hwm_kb=$(awk '/^VmHWM:/ { print $2 }' "/proc/$server_pid/status" 2>/dev/null || echo 0)
 
 # --- summary --------------------------------------------------------------------------------
 log "summary"
@@ -461,9 +480,11 @@ for n, r in enumerate(rows):
     if n == 0:
         print("  ".join("-" * w for w in widths))
 PY
-echo "$checkin_line (rows stored: $stored, none lost or duplicated)"
-echo "$writes_line"
-printf '%s\n' "${csv_lines[@]}"
-echo "$subscribers_out"
+if [[ -z ${BENCH_ONLY:-} ]]; then
+  echo "$checkin_line (rows stored: $stored, none lost or duplicated)"
+  echo "$writes_line"
+  printf '%s\n' "${csv_lines[@]}"
+  echo "$subscribers_out"
+fi
 echo
 awk -v kb="${hwm_kb:-0}" 'BEGIN { printf "server peak RSS over the whole run (VmHWM): %.1f MiB\n", kb / 1024 }'

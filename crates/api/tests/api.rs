@@ -112,6 +112,8 @@ mod linked_data;
 mod live;
 #[path = "api/mail.rs"]
 mod mail;
+#[path = "api/maps.rs"]
+mod maps;
 #[path = "api/maps_tables.rs"]
 mod maps_tables;
 #[path = "api/news_feeds.rs"]
@@ -430,6 +432,8 @@ async fn every_list_that_grows_is_a_connection_paged_both_ways() {
         "Query.compareArticleRevisions",
         // At most 20 suggestions, as `first` says.
         "Query.suggest",
+        // At most 1,000 cells of a grid.
+        "Query.placeClusters",
         "User.organizations",
         "Viewer.organizations",
     ];

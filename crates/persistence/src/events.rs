@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use capitole_domain::Audience;
 use capitole_domain::event::Accessibility;
-use capitole_domain::geo::{Coordinates, RadiusMeters};
+use capitole_domain::geo::{BoundingBox, Coordinates, RadiusMeters};
 use capitole_domain::schedule::OccurrenceStatus;
 use chrono::{DateTime, Utc};
 
@@ -44,6 +44,8 @@ pub struct EventFilter {
     pub neighborhoods: Vec<Uuid>,
     /// Only events at a place within this circle.
     pub near: Option<(Coordinates, RadiusMeters)>,
+    /// Only events at a place within this box (a map's viewport).
+    pub bbox: Option<BoundingBox>,
     /// Only free events.
     pub free_only: bool,
     /// Only events prepared for all of these.
@@ -67,6 +69,7 @@ impl EventFilter {
             venues: Vec::new(),
             neighborhoods: Vec::new(),
             near: None,
+            bbox: None,
             free_only: false,
             accessibility: Vec::new(),
             publishers: Vec::new(),
@@ -291,6 +294,11 @@ fn push_event_conditions(sql: &mut Sql, filter: &EventFilter, near_places: Optio
             sql.push(")");
         }
         None => {}
+    }
+    if let Some(bbox) = filter.bbox {
+        sql.push(" AND e.place_id IN (SELECT p.id FROM places p WHERE ");
+        crate::places::push_within_box(sql, "p", bbox);
+        sql.push(")");
     }
     if filter.free_only {
         sql.push(" AND e.is_free = ").bind(true);

@@ -8,7 +8,7 @@
 
 use capitole_domain::change::ItemKind;
 use capitole_domain::event::Accessibility;
-use capitole_domain::geo::{Coordinates, RadiusMeters};
+use capitole_domain::geo::{BoundingBox, Coordinates, RadiusMeters};
 use capitole_domain::opening_hours::OpeningHours;
 use capitole_domain::place::PlaceOrder;
 use chrono::{DateTime, Utc};
@@ -28,6 +28,8 @@ use crate::{Database, StorageError};
 /// Which places a list holds.
 #[derive(Debug, Clone, Default)]
 pub struct PlaceFilter {
+    /// Only places within this box (a map's viewport).
+    pub bbox: Option<BoundingBox>,
     /// Only places within this circle.
     pub near: Option<(Coordinates, RadiusMeters)>,
     /// Only places in one of these categories (ids, subtrees already expanded).
@@ -126,6 +128,21 @@ pub(crate) fn push_within_circle(sql: &mut Sql, point: Coordinates, radius: Radi
     sql.bind(lat).push(", ").bind(lon).push(")) <= ").bind(r);
 }
 
+/// `{alias}` lies within the box (edges included).
+pub(crate) fn push_within_box(sql: &mut Sql, alias: &str, bbox: BoundingBox) {
+    sql.push(alias)
+        .push(".latitude BETWEEN ")
+        .float(bbox.min_latitude)
+        .push(" AND ")
+        .float(bbox.max_latitude)
+        .push(" AND ")
+        .push(alias)
+        .push(".longitude BETWEEN ")
+        .float(bbox.min_longitude)
+        .push(" AND ")
+        .float(bbox.max_longitude);
+}
+
 /// How many places the filter holds.
 pub async fn count(db: &Database, filter: &PlaceFilter) -> Result<u64, StorageError> {
     if let (Some((point, radius)), None, DbBackend::Postgres) =
@@ -203,9 +220,28 @@ pub fn is_open_at(
     at: chrono::DateTime<chrono::Utc>,
     tz: chrono_tz::Tz,
 ) -> bool {
-    let closure = capitole_domain::agenda::PlaceClosure::from_code(&place.closure)
+    open_by(
+        &place.opening_hours,
+        &place.closure,
+        place.closed_until,
+        at,
+        tz,
+    )
+}
+
+/// Whether a place whose stored hours, closure and end of closure are these is open at
+/// `at`.
+pub(crate) fn open_by(
+    hours: &str,
+    closure: &str,
+    closed_until: Option<chrono::DateTime<chrono::Utc>>,
+    at: chrono::DateTime<chrono::Utc>,
+    tz: chrono_tz::Tz,
+) -> bool {
+    let closure = capitole_domain::agenda::PlaceClosure::from_code(closure)
         .unwrap_or(capitole_domain::agenda::PlaceClosure::Open);
-    !closure.is_closed_at(place.closed_until, at) && opening_hours(place).is_open_at(at, tz)
+    let hours: OpeningHours = serde_json::from_str(hours).unwrap_or_default();
+    !closure.is_closed_at(closed_until, at) && hours.is_open_at(at, tz)
 }
 
 /// The columns of a place that ordering and filtering a list read in Rust: its position
@@ -228,7 +264,11 @@ fn read_by_filter(filter: &PlaceFilter) -> Columns<place::Model> {
     }
 }
 
-fn push_conditions(sql: &mut Sql, filter: &PlaceFilter) {
+pub(crate) fn push_conditions(sql: &mut Sql, filter: &PlaceFilter) {
+    if let Some(bbox) = filter.bbox {
+        sql.push(" AND ");
+        push_within_box(sql, "p", bbox);
+    }
     if !filter.categories.is_empty() {
         sql.push(" AND p.id IN (SELECT place_id FROM place_categories WHERE category_id IN ")
             .bind_list(filter.categories.iter().copied())

@@ -17,7 +17,9 @@ use crate::lookup::by_id_or_slug;
 use crate::types::columns;
 use crate::types::connection::{CountQuery, edges, page_request};
 use crate::types::event::{Event, EventConnection, EventEdge, Occurrence};
-use crate::types::{Accessibility, Audience, GeoCircleInput, check_list, search_text};
+use crate::types::{
+    Accessibility, Audience, BoundingBoxInput, GeoCircleInput, check_list, search_text,
+};
 
 /// A named span of city time.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -56,6 +58,8 @@ pub(crate) struct EventFilter {
     pub venues: Option<Vec<ID>>,
     /// Only events at a place within this circle.
     pub near: Option<GeoCircleInput>,
+    /// Only events at a place within this box (a map's viewport).
+    pub bbox: Option<BoundingBoxInput>,
     /// Only free events.
     #[graphql(default)]
     pub free_only: bool,
@@ -110,6 +114,7 @@ pub(crate) async fn storage_filter(
             .collect::<Result<_, _>>()?,
         neighborhoods: filters::neighborhoods_filter(scope, filter.neighborhoods).await?,
         near: filter.near.map(GeoCircleInput::parse).transpose()?,
+        bbox: filter.bbox.map(BoundingBoxInput::parse).transpose()?,
         free_only: filter.free_only,
         accessibility: accessibility.into_iter().map(Into::into).collect(),
         publishers: filters::publishers_filter(scope, filter.publishers).await?,

@@ -7,6 +7,7 @@ mod community;
 mod editorial;
 pub(crate) mod events;
 pub(crate) mod filters;
+mod maps;
 pub(crate) mod news;
 mod node;
 pub(crate) mod places;
@@ -32,4 +33,5 @@ pub struct Query(
     webhooks::WebhookQuery,
     search::SearchQueryRoot,
     search::SuggestQueryRoot,
+    maps::MapQuery,
 );

@@ -15,7 +15,7 @@ use crate::lookup::by_id_or_slug;
 use crate::types::columns;
 use crate::types::connection::{CountQuery, edges, page_request};
 use crate::types::place::{Place, PlaceConnection, PlaceEdge};
-use crate::types::{Accessibility, GeoCircleInput, check_list, search_text};
+use crate::types::{Accessibility, BoundingBoxInput, GeoCircleInput, check_list, search_text};
 
 /// How a list of places is ordered.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -36,6 +36,8 @@ pub(crate) enum PlaceOrder {
 pub(crate) struct PlaceFilter {
     /// Only places within this circle; edges then carry `distanceMeters`.
     pub near: Option<GeoCircleInput>,
+    /// Only places within this box (a map's viewport).
+    pub bbox: Option<BoundingBoxInput>,
     /// Only places in one of these categories or below them (slugs of place categories).
     pub categories: Option<Vec<String>>,
     /// Only places published by one of these organizations (slugs).
@@ -60,6 +62,7 @@ pub(crate) async fn storage_filter(
     check_list("accessibility", &accessibility)?;
     Ok(StorageFilter {
         near: filter.near.map(GeoCircleInput::parse).transpose()?,
+        bbox: filter.bbox.map(BoundingBoxInput::parse).transpose()?,
         categories: filters::categories_filter(scope, CategoryKind::Place, filter.categories)
             .await?,
         neighborhoods: filters::neighborhoods_filter(scope, filter.neighborhoods).await?,

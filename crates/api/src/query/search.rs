@@ -2,9 +2,8 @@
 
 use std::collections::HashMap;
 
-use async_graphql::{Context, InputObject, Object};
+use async_graphql::{Context, Object};
 use capitole_domain::change::ItemKind;
-use capitole_domain::geo::Coordinates;
 use capitole_domain::search::{SearchQuery, highlight};
 use capitole_persistence::Page;
 use capitole_services::search::{self, Hit};
@@ -22,23 +21,7 @@ use crate::types::search::{
     SearchHighlight, SearchKind, SearchResult, SearchResultConnection, SearchResultEdge, Suggested,
     Suggestion, SuggestionKind,
 };
-use crate::types::{MAX_SEARCH_CHARS, search_text};
-
-/// A point on the map.
-#[derive(InputObject, Clone, Copy)]
-pub(crate) struct GeoPointInput {
-    /// Latitude in degrees (−90 to 90).
-    pub latitude: f64,
-    /// Longitude in degrees (−180 to 180).
-    pub longitude: f64,
-}
-
-impl GeoPointInput {
-    pub(crate) fn parse(self) -> Result<Coordinates, ApiError> {
-        Coordinates::parse(self.latitude, self.longitude)
-            .map_err(|e| ApiError::bad_input(e.to_string()))
-    }
-}
+use crate::types::{GeoPointInput, MAX_SEARCH_CHARS, search_text};
 
 /// How long a summary's highlight is, in characters.
 const SUMMARY_WINDOW: usize = 160;

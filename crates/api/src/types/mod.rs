@@ -16,7 +16,7 @@ pub(crate) mod search;
 pub(crate) mod webhook;
 
 use async_graphql::{Enum, InputObject, SimpleObject};
-use capitole_domain::geo::{Coordinates, RadiusMeters};
+use capitole_domain::geo::{BoundingBox, Coordinates, RadiusMeters};
 use capitole_domain::text::decode_codes;
 
 use crate::error::ApiError;
@@ -118,6 +118,54 @@ impl GeoCircleInput {
         let radius = RadiusMeters::parse(i64::from(self.radius_meters))
             .map_err(|e| ApiError::bad_input(e.to_string()))?;
         Ok((point, radius))
+    }
+}
+
+/// A map's viewport: its south-west and north-east corners.
+#[derive(InputObject, Clone, Copy)]
+pub(crate) struct BoundingBoxInput {
+    /// The south-west corner.
+    pub south_west: GeoPointInput,
+    /// The north-east corner.
+    pub north_east: GeoPointInput,
+}
+
+impl BoundingBoxInput {
+    pub(crate) fn parse(self) -> Result<BoundingBox, ApiError> {
+        let (sw, ne) = (self.south_west.parse()?, self.north_east.parse()?);
+        let bbox = BoundingBox {
+            min_latitude: sw.latitude.degrees(),
+            max_latitude: ne.latitude.degrees(),
+            min_longitude: sw.longitude.degrees(),
+            max_longitude: ne.longitude.degrees(),
+        };
+        if bbox.min_latitude > bbox.max_latitude {
+            return Err(ApiError::bad_input(
+                "`bbox`: the south-west corner is north of the north-east one",
+            ));
+        }
+        if bbox.min_longitude > bbox.max_longitude {
+            return Err(ApiError::bad_input(
+                "`bbox`: the south-west corner is east of the north-east one (a box across the 180th meridian is not supported)",
+            ));
+        }
+        Ok(bbox)
+    }
+}
+
+/// A point on the map.
+#[derive(InputObject, Clone, Copy)]
+pub(crate) struct GeoPointInput {
+    /// Latitude in degrees (−90 to 90).
+    pub latitude: f64,
+    /// Longitude in degrees (−180 to 180).
+    pub longitude: f64,
+}
+
+impl GeoPointInput {
+    pub(crate) fn parse(self) -> Result<Coordinates, ApiError> {
+        Coordinates::parse(self.latitude, self.longitude)
+            .map_err(|e| ApiError::bad_input(e.to_string()))
     }
 }
 
