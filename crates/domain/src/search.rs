@@ -282,7 +282,11 @@ pub fn highlight(text: &str, query: &SearchQuery, window: usize) -> Option<Strin
     let first = marked.first()?;
     let chars: Vec<(usize, char)> = text.char_indices().collect();
     let at = chars.partition_point(|(i, _)| *i < first.start);
-    let from = at.saturating_sub(window / 4);
+    // Start a few words before the first word marked, at the start of a word.
+    let mut from = at.saturating_sub(window / 4);
+    while from > 0 && from < at && !chars[from - 1].1.is_whitespace() {
+        from += 1;
+    }
     let to = (from + window).min(chars.len());
     let byte = |index: usize| chars.get(index).map_or(text.len(), |(i, _)| *i);
     let (start, end) = (byte(from), byte(to));
@@ -411,6 +415,12 @@ mod tests {
         let long = format!("{} marché {}", "a".repeat(300), "b".repeat(300));
         let cut = highlight(&long, &query, 100).unwrap();
         assert!(cut.starts_with('…') && cut.ends_with('…') && cut.contains("<mark>marché</mark>"));
+        let words = format!("{}marché", "mots ".repeat(100));
+        let cut = highlight(&words, &query, 100).unwrap();
+        assert!(
+            cut.starts_with("…mots "),
+            "a fragment starts at a word: {cut}"
+        );
     }
 
     #[test]

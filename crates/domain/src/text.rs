@@ -18,7 +18,7 @@ pub fn fold(text: &str) -> String {
                 push_word_char(&mut out, &mut pending_space, 'a');
                 'e'
             }
-            'ß' => {
+            'ß' | 'ẞ' => {
                 push_word_char(&mut out, &mut pending_space, 's');
                 's'
             }
