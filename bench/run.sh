@@ -12,8 +12,8 @@
 #   BENCH_BIN           use this capitole binary instead of building target/release/capitole
 #   BENCH_SUBSCRIBERS   10000 WebSocket subscribers of one event, sent one change
 #   BENCH_PUBLISHING_CHANGES 200 changes of another event, without and with the subscribers
-#   BENCH_ONLY          run only the queries whose name contains this text (cold and warm), and
-#                       skip the rest of the benchmark
+#   BENCH_ONLY          run only the queries whose name matches this extended regular expression
+#                       (cold and warm; e.g. 'search|suggest'), and skip the rest of the benchmark
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -290,7 +290,7 @@ for pass in cold "cold, identity" warm "warm, identity"; do
   encoding=()
   [[ $pass == *identity ]] && encoding=(--disable-compression)
   for i in "${!queries[@]}"; do
-    [[ -n ${BENCH_ONLY:-} && ${names[$i]} != *"$BENCH_ONLY"* ]] && continue
+    [[ -n ${BENCH_ONLY:-} && ! ${names[$i]} =~ $BENCH_ONLY ]] && continue
     name="${names[$i]} ($pass)"
     payload=$(body "${queries[$i]}" "${variables[$i]}")
     log "[$((i + 1))/${#queries[@]}] $name: $DURATION, $CONNECTIONS connections"
