@@ -198,6 +198,7 @@ names=(
   "suggest two letters"
   "clusters whole city"
   "happening now 1 km"
+  "events page with facets"
 )
 queries=(
   '{ events(first: 20) { edges { occurrence { startsAt } node { title venue { name location { latitude longitude } } } } } }'
@@ -210,6 +211,7 @@ queries=(
   '{ suggest(prefix: "pi", near: { latitude: 43.6045, longitude: 1.4440 }) { kind text distanceMeters } }'
   '{ placeClusters(bbox: { southWest: { latitude: 43.50, longitude: 1.30 }, northEast: { latitude: 43.72, longitude: 1.58 } }, zoom: 12) { count center { latitude longitude } sample { name } } }'
   '{ happeningNow(near: { latitude: 43.6045, longitude: 1.4440 }, radiusMeters: 1000, first: 20) { totalCount edges { distanceMeters node { ... on Place { name } ... on Event { title } } } } }'
+  '{ events(first: 20, filter: { window: NEXT_7_DAYS }) { totalCount edges { occurrence { startsAt } node { title } } facets { categories { value count } audiences { value count } neighborhoods { value count } accessibility { value count } isFree { value count } dates(days: 7) { date count } } } }'
 )
 variables=(
   '{}'
@@ -217,6 +219,7 @@ variables=(
   '{}'
   '{}'
   "$(python3 -c 'import json, sys; print(json.dumps({"id": sys.argv[1]}))' "$popular_id")"
+  '{}'
   '{}'
   '{}'
   '{}'

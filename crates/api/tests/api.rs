@@ -104,6 +104,8 @@ mod community;
 mod editorial;
 #[path = "api/events_editorial.rs"]
 mod events_editorial;
+#[path = "api/facets.rs"]
+mod facets;
 #[path = "api/field_order.rs"]
 mod field_order;
 #[path = "api/linked_data.rs"]
@@ -120,6 +122,8 @@ mod maps_tables;
 mod news_feeds;
 #[path = "api/open_data.rs"]
 mod open_data;
+#[path = "api/orders.rs"]
+mod orders;
 #[path = "api/paging.rs"]
 mod paging;
 #[path = "api/push.rs"]
@@ -436,6 +440,19 @@ async fn every_list_that_grows_is_a_connection_paged_both_ways() {
         "Query.placeClusters",
         "User.organizations",
         "Viewer.organizations",
+        // One value per category, neighbourhood, enum value or day (at most 62).
+        "EventFacets.categories",
+        "EventFacets.neighborhoods",
+        "EventFacets.audiences",
+        "EventFacets.accessibility",
+        "EventFacets.isFree",
+        "EventFacets.dates",
+        "PlaceFacets.categories",
+        "PlaceFacets.neighborhoods",
+        "PlaceFacets.accessibility",
+        "NewsFacets.categories",
+        "NewsFacets.neighborhoods",
+        "NewsFacets.audiences",
     ];
     let response = build_schema().execute(FIELDS_AND_ARGUMENTS).await;
     assert!(response.errors.is_empty(), "{:?}", response.errors);

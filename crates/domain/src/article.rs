@@ -42,6 +42,16 @@ coded_enum! {
     }
 }
 
+coded_enum! {
+    /// How a news list is ordered.
+    pub enum NewsOrder {
+        /// Most recently published first.
+        Date = "DATE",
+        /// Best answer to the list's search first.
+        Relevance = "RELEVANCE",
+    }
+}
+
 /// Where an article stands: its status, when it is (or is to be) published, and when its
 /// editors asked for a review.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

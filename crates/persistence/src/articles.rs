@@ -151,7 +151,7 @@ pub async fn count(
     count_of(db, sql).await
 }
 
-fn push_conditions(sql: &mut Sql, visibility: &ArticleVisibility, filter: &NewsFilter) {
+pub(crate) fn push_conditions(sql: &mut Sql, visibility: &ArticleVisibility, filter: &NewsFilter) {
     visibility.push(sql);
     if !filter.statuses.is_empty() {
         sql.push(" AND a.status IN ")
@@ -201,6 +201,27 @@ fn push_conditions(sql: &mut Sql, visibility: &ArticleVisibility, filter: &NewsF
         sql.push(" AND a.id IN ")
             .bind_list(filter.ids.iter().copied());
     }
+}
+
+/// What ranks every article of a list by how well it answers the list's search: its
+/// analysed fields and its publication, as [`crate::search::query::candidates`] gives them.
+pub async fn search_candidates(
+    db: &Database,
+    visibility: &ArticleVisibility,
+    filter: &NewsFilter,
+) -> Result<Vec<crate::search::query::Candidate>, StorageError> {
+    let mut sql = Sql::new(db.db_backend());
+    sql.push("SELECT d.item_id, d.title, d.extra, d.summary, a.published_at AS at, ")
+        .push("CAST(NULL AS BIGINT) AS popularity, CAST(NULL AS DOUBLE PRECISION) AS latitude, ")
+        .push("CAST(NULL AS DOUBLE PRECISION) AS longitude FROM articles a JOIN search_documents d ON d.item_id = a.id AND d.item_kind = ")
+        .bind(ItemKind::Article.code())
+        .push(" WHERE ");
+    push_conditions(&mut sql, visibility, filter);
+    Ok(
+        crate::search::query::Candidate::find_by_statement(sql.build())
+            .all(db.connection())
+            .await?,
+    )
 }
 
 /// The articles with these ids that `visibility` lets the reader see.

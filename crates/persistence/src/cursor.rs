@@ -169,6 +169,35 @@ impl<T> Page<T> {
         Ok(Self::from_rows(rows, request, cursor_of))
     }
 
+    /// A page of a list held in memory and sorted by `order`, whose rows are their own sort
+    /// keys (each row's cursor is the row): the rows after (or before) the request's key.
+    /// The key need not be in the list any more, so that paging goes on in order when the
+    /// list changes between pages.
+    pub fn of_sorted(
+        mut list: Vec<T>,
+        request: &PageRequest,
+        order: impl Fn(&T, &T) -> std::cmp::Ordering,
+    ) -> Result<Self, StorageError>
+    where
+        T: Serialize + DeserializeOwned,
+    {
+        let beyond: Option<T> = request.key()?;
+        let rows: Vec<T> = match request.direction {
+            Direction::Forward => {
+                let start = beyond.map_or(0, |b| list.partition_point(|k| order(k, &b).is_le()));
+                list.into_iter().skip(start).take(request.fetch()).collect()
+            }
+            Direction::Backward => {
+                let end = beyond.map_or(list.len(), |b| {
+                    list.partition_point(|k| order(k, &b).is_lt())
+                });
+                list.truncate(end);
+                list.into_iter().rev().take(request.fetch()).collect()
+            }
+        };
+        Ok(Self::from_rows(rows, request, encode))
+    }
+
     /// Turns every row into another type, keeping cursors.
     pub fn map<U>(self, mut f: impl FnMut(T) -> U) -> Page<U> {
         Page {

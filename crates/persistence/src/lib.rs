@@ -20,6 +20,7 @@ mod error;
 pub mod event;
 pub mod events;
 pub mod extent;
+pub mod facets;
 pub mod maps;
 pub mod place;
 pub mod places;

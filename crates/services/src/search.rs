@@ -6,6 +6,7 @@
 use capitole_domain::change::ItemKind;
 use capitole_domain::geo::Coordinates;
 use capitole_domain::search::{Fields, SearchQuery, Standing, TYPO_MIN_LETTERS, score};
+use capitole_persistence::articles::{self, ArticleVisibility, NewsFilter};
 use capitole_persistence::search::query::{self as index, Candidate, Within};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -67,6 +68,28 @@ pub async fn search(
     Ok(Found { hits, terms })
 }
 
+/// The articles of a news list (`filter`, as `visibility` lets the reader see it) ranked by
+/// how well they answer `query`, scored as unified search scores articles: best first,
+/// with their scores.
+pub async fn rank_articles(
+    services: &Services,
+    visibility: &ArticleVisibility,
+    filter: &NewsFilter,
+    query: &SearchQuery,
+    now: DateTime<Utc>,
+) -> ServiceResult<Vec<(Uuid, f64)>> {
+    let candidates = articles::search_candidates(&services.db, visibility, filter).await?;
+    let mut ranked: Vec<(Uuid, f64)> = candidates
+        .into_iter()
+        .map(|candidate| {
+            let hit = hit(ItemKind::Article, query, candidate, None, now);
+            (hit.id, hit.score)
+        })
+        .collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    Ok(ranked)
+}
+
 /// The query with each misspelt term (of a word of five letters or more, unknown to the
 /// index) replaced by the closest known term; `None` when none is replaced.
 async fn corrected(services: &Services, query: &SearchQuery) -> ServiceResult<Option<SearchQuery>> {
@@ -116,7 +139,8 @@ async fn ranked(
     Ok(hits)
 }
 
-fn hit(
+/// A candidate of `kind` scored for `query`, measured from `near` when given.
+pub fn hit(
     kind: ItemKind,
     query: &SearchQuery,
     candidate: Candidate,

@@ -2,7 +2,8 @@
 
 use async_graphql::{Context, Enum, ID, InputObject, Object};
 use capitole_domain::change::ItemKind;
-use capitole_domain::event::CategoryKind;
+use capitole_domain::event::{CategoryKind, EventOrder as DomainOrder};
+use capitole_domain::geo::Coordinates;
 use capitole_domain::windows::TimeWindow as DomainWindow;
 use capitole_persistence::Columns;
 use capitole_persistence::events::{self, EventFilter as StorageFilter};
@@ -17,6 +18,7 @@ use crate::lookup::by_id_or_slug;
 use crate::types::columns;
 use crate::types::connection::{CountQuery, edges, page_request};
 use crate::types::event::{Event, EventConnection, EventEdge, Occurrence};
+use crate::types::facets::EventFacets;
 use crate::types::{
     Accessibility, Audience, BoundingBoxInput, GeoCircleInput, check_list, search_text,
 };
@@ -35,6 +37,20 @@ pub(crate) enum TimeWindow {
     ThisWeek,
     /// Today and the six days after it.
     Next7Days,
+}
+
+/// How the agenda is ordered.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "capitole_domain::event::EventOrder")]
+pub(crate) enum EventOrder {
+    /// By each event's first matching date, soonest first.
+    Date,
+    /// Nearest venue first, then soonest (needs `filter.near`; edges carry
+    /// `distanceMeters`).
+    Distance,
+    /// Most people going first (to its dates in the filter's span, each person once), then
+    /// soonest.
+    Popularity,
 }
 
 /// Which events the agenda holds. Every condition must hold.
@@ -128,8 +144,12 @@ pub(crate) struct EventQuery;
 
 #[Object]
 impl EventQuery {
-    /// The agenda: events with a date matching the filter, ordered by their first matching
-    /// date (each event once, with that date on its edge).
+    /// The agenda: events with a date matching the filter, each once with its first
+    /// matching date on its edge, soonest first unless `orderBy` says otherwise.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "a GraphQL field's arguments: the four of paging, a filter and an order"
+    )]
     #[graphql(cache_control(max_age = 60))]
     async fn events(
         &self,
@@ -145,14 +165,31 @@ impl EventQuery {
         #[graphql(desc = "Page backward from this cursor (the `startCursor` of the page after).")]
         before: Option<String>,
         #[graphql(desc = "Which events.")] filter: Option<EventFilter>,
+        #[graphql(desc = "The order (default: DATE).")] order_by: Option<EventOrder>,
     ) -> ApiResult<EventConnection> {
         let scope = scope(ctx)?;
         let request = page_request(first, after, last, before).map_err(to_gql)?;
-        let filter = storage_filter(scope, filter.unwrap_or_default())
-            .await
-            .map_err(to_gql)?;
-        let columns = columns::of_agenda(ctx);
-        let page = events::list(&scope.db, &filter, &request, columns)
+        let filter = filter.unwrap_or_default();
+        let first_day = filter
+            .starts_after
+            .unwrap_or(scope.now)
+            .with_timezone(&scope.timezone)
+            .date_naive();
+        let filter = storage_filter(scope, filter).await.map_err(to_gql)?;
+        let mut columns = columns::of_agenda(ctx);
+        let measured = filter.near.map(|(point, _)| point);
+        if measured.is_some()
+            && ctx
+                .look_ahead()
+                .field("edges")
+                .field("distanceMeters")
+                .exists()
+        {
+            let position = Columns::named(&["latitude", "longitude"]);
+            columns.venue = Some(columns.venue.map_or(position, |c| c.with(position)));
+        }
+        let order = order_by.map_or(DomainOrder::Date, DomainOrder::from);
+        let page = events::ranked(&scope.db, &filter, order, &request, columns)
             .await
             .map_err(to_gql)?;
         // Venues read whole are also fed to the request's loader, for other fields that
@@ -168,14 +205,23 @@ impl EventQuery {
                 scope.feed(venues).await;
             }
         }
-        let (edges, page_info) = edges(page, |row, cursor| EventEdge {
-            cursor,
-            node: Event::with_venue(row.event, row.venue),
-            occurrence: Occurrence(row.occurrence),
+        let (edges, page_info) = edges(page, |row, cursor| {
+            let distance_meters = measured.and_then(|point| {
+                let venue = row.venue.as_ref()?;
+                let at = Coordinates::parse(venue.latitude, venue.longitude).ok()?;
+                Some((point.distance_meters(at) * 10.0).round() / 10.0)
+            });
+            EventEdge {
+                cursor,
+                node: Event::with_venue(row.event, row.venue),
+                occurrence: Occurrence(row.occurrence),
+                distance_meters,
+            }
         });
         Ok(EventConnection {
             edges,
             page_info,
+            facets: EventFacets::new(filter.clone(), first_day),
             count: CountQuery::Events(Box::new(filter)),
         })
     }

@@ -1,9 +1,16 @@
 //! Root fields for news.
 
-use async_graphql::{Context, ID, InputObject, Object};
+use std::collections::HashMap;
+
+use async_graphql::{Context, Enum, ID, InputObject, Object};
+use capitole_domain::article::NewsOrder as DomainOrder;
 use capitole_domain::change::ItemKind;
 use capitole_domain::event::CategoryKind;
-use capitole_persistence::articles::{self, NewsFilter as StorageFilter};
+use capitole_persistence::articles::{self, ArticleVisibility, NewsFilter as StorageFilter};
+use capitole_persistence::entities::article;
+use capitole_persistence::{Page, PageRequest};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 use super::filters;
 use crate::context::{RequestScope, scope};
@@ -14,6 +21,7 @@ use crate::lookup::by_id_or_slug;
 use crate::types::article::{ArticleStatus, NewsArticle, NewsArticleConnection, NewsArticleEdge};
 use crate::types::columns;
 use crate::types::connection::{CountQuery, edges, page_request};
+use crate::types::facets::NewsFacets;
 use crate::types::{Audience, check_list, search_text};
 
 /// Which news a list holds.
@@ -82,12 +90,80 @@ pub(crate) async fn storage_filter(
     })
 }
 
+/// How a news list is ordered.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "capitole_domain::article::NewsOrder")]
+pub(crate) enum NewsOrder {
+    /// Most recently published first.
+    Date,
+    /// Best answer to `filter.search` first, scored as `search` scores articles (how well
+    /// the words match, then how recent).
+    Relevance,
+}
+
+/// An article's place in a list ranked by relevance: its score negated (best first), then
+/// its id.
+#[derive(Serialize, Deserialize)]
+struct RelevanceKey(f64, Uuid);
+
+impl RelevanceKey {
+    fn order(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0).then(self.1.cmp(&other.1))
+    }
+}
+
+/// One page of the news list ranked by how well its articles answer its search.
+async fn by_relevance(
+    scope: &RequestScope,
+    visibility: &ArticleVisibility,
+    filter: &StorageFilter,
+    request: &PageRequest,
+) -> Result<Page<article::Model>, ApiError> {
+    let Some(query) = &filter.search else {
+        return Err(ApiError::bad_input(
+            "`RELEVANCE` ranks articles by how well they answer a search: give `filter.search`",
+        ));
+    };
+    let ranked = capitole_services::search::rank_articles(
+        &scope.services(),
+        visibility,
+        filter,
+        query,
+        scope.now,
+    )
+    .await?;
+    let keys = ranked
+        .into_iter()
+        .map(|(id, score)| RelevanceKey(-score, id))
+        .collect();
+    let page = Page::of_sorted(keys, request, RelevanceKey::order)?;
+    let ids: Vec<Uuid> = page.rows.iter().map(|(key, _)| key.1).collect();
+    let mut found: HashMap<Uuid, article::Model> = articles::by_ids(&scope.db, visibility, &ids)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a))
+        .collect();
+    Ok(Page {
+        rows: page
+            .rows
+            .into_iter()
+            .filter_map(|(key, cursor)| found.remove(&key.1).map(|a| (a, cursor)))
+            .collect(),
+        has_next_page: page.has_next_page,
+        has_previous_page: page.has_previous_page,
+    })
+}
+
 #[derive(Default)]
 pub(crate) struct NewsQuery;
 
 #[Object]
 impl NewsQuery {
-    /// The news, latest first.
+    /// The news, latest first (or best answer to its search first).
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "a GraphQL field's arguments: the four of paging, a filter and an order"
+    )]
     #[graphql(cache_control(max_age = 60))]
     async fn news(
         &self,
@@ -103,6 +179,7 @@ impl NewsQuery {
         #[graphql(desc = "Page backward from this cursor (the `startCursor` of the page after).")]
         before: Option<String>,
         #[graphql(desc = "Which articles.")] filter: Option<NewsFilter>,
+        #[graphql(desc = "The order (default: DATE).")] order_by: Option<NewsOrder>,
     ) -> ApiResult<NewsArticleConnection> {
         let scope = scope(ctx)?;
         let request = page_request(first, after, last, before).map_err(to_gql)?;
@@ -110,15 +187,20 @@ impl NewsQuery {
             .await
             .map_err(to_gql)?;
         let visibility = scope.principal.article_visibility(scope.now);
-        let page = articles::list(
-            &scope.db,
-            &visibility,
-            &filter,
-            &request,
-            columns::of_news(ctx),
-        )
-        .await
-        .map_err(to_gql)?;
+        let page = match order_by.map(DomainOrder::from) {
+            Some(DomainOrder::Relevance) => by_relevance(scope, &visibility, &filter, &request)
+                .await
+                .map_err(to_gql)?,
+            _ => articles::list(
+                &scope.db,
+                &visibility,
+                &filter,
+                &request,
+                columns::of_news(ctx),
+            )
+            .await
+            .map_err(to_gql)?,
+        };
         // Every news card names its publishers: fetch them with the page.
         let look = ctx.look_ahead();
         if look
@@ -147,6 +229,7 @@ impl NewsQuery {
         Ok(NewsArticleConnection {
             edges,
             page_info,
+            facets: NewsFacets::new(visibility.clone(), filter.clone()),
             count: CountQuery::News(visibility, Box::new(filter)),
         })
     }

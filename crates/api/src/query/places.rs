@@ -14,6 +14,7 @@ use crate::loaders::PlaceId;
 use crate::lookup::by_id_or_slug;
 use crate::types::columns;
 use crate::types::connection::{CountQuery, edges, page_request};
+use crate::types::facets::PlaceFacets;
 use crate::types::place::{Place, PlaceConnection, PlaceEdge};
 use crate::types::{Accessibility, BoundingBoxInput, GeoCircleInput, check_list, search_text};
 
@@ -125,6 +126,7 @@ impl PlaceQuery {
         Ok(PlaceConnection {
             edges,
             page_info,
+            facets: PlaceFacets(std::sync::Arc::new(filter.clone())),
             count: CountQuery::Places(Box::new(filter)),
         })
     }

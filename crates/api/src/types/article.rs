@@ -389,7 +389,10 @@ pub(crate) struct NewsArticleEdge {
 
 connection!(
     /// A page of news.
-    NewsArticleConnection, NewsArticleEdge, NewsArticle
+    NewsArticleConnection, NewsArticleEdge, NewsArticle,
+    /// How many articles of the whole list each category, neighbourhood and audience holds,
+    /// each counted under every condition of the filter but its own.
+    facets: crate::types::facets::NewsFacets
 );
 
 /// A social post in a list.

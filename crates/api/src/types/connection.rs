@@ -190,7 +190,7 @@ impl CountQuery {
 
 /// Declares a connection type over an edge type that has a `node` field.
 macro_rules! connection {
-    ($(#[$doc:meta])* $connection:ident, $edge:ident, $node:ty) => {
+    ($(#[$doc:meta])* $connection:ident, $edge:ident, $node:ty $(, $(#[$field_doc:meta])* $field:ident: $field_type:ty)*) => {
         $(#[$doc])*
         #[derive(async_graphql::SimpleObject)]
         #[graphql(complex)]
@@ -199,6 +199,7 @@ macro_rules! connection {
             pub edges: Vec<$edge>,
             /// Where this page stands in the list.
             pub page_info: $crate::types::connection::PageInfo,
+            $($(#[$field_doc])* pub $field: $field_type,)*
             #[graphql(skip)]
             pub count: $crate::types::connection::CountQuery,
         }

@@ -378,9 +378,15 @@ pub(crate) struct EventEdge {
     pub node: Event,
     /// Its first date matching the filter (cancelled dates never match).
     pub occurrence: Occurrence,
+    /// Metres from the point of the filter's `near` to its venue, when the filter has one.
+    pub distance_meters: Option<f64>,
 }
 
 connection!(
     /// A page of the agenda.
-    EventConnection, EventEdge, Event
+    EventConnection, EventEdge, Event,
+    /// How many events of the whole list each category, neighbourhood, audience,
+    /// accessibility need, price and day holds, each counted under every condition of the
+    /// filter but its own.
+    facets: crate::types::facets::EventFacets
 );

@@ -9,6 +9,7 @@ pub(crate) mod columns;
 pub(crate) mod community;
 pub(crate) mod connection;
 pub(crate) mod event;
+pub(crate) mod facets;
 pub(crate) mod node;
 pub(crate) mod place;
 pub(crate) mod scalars;

@@ -12,6 +12,7 @@ use super::columns;
 use super::community::{Mayor, PlaceStats, TipConnection, mayor_of, tips_of};
 use super::connection::{CountQuery, connection, edges, page_request};
 use super::event::{Event, EventConnection, EventEdge, Occurrence};
+use super::facets::EventFacets;
 use super::scalars::{Date, Email, LocalTime, Url};
 use super::{Accessibility, Contact, Location, accessibility_of};
 use crate::context::scope;
@@ -336,10 +337,15 @@ impl Place {
             cursor,
             node: Event::with_venue(row.event, row.venue),
             occurrence: Occurrence(row.occurrence),
+            distance_meters: None,
         });
         Ok(EventConnection {
             edges,
             page_info,
+            facets: EventFacets::new(
+                filter.clone(),
+                scope.now.with_timezone(&scope.timezone).date_naive(),
+            ),
             count: CountQuery::Events(Box::new(filter)),
         })
     }
@@ -358,5 +364,8 @@ pub(crate) struct PlaceEdge {
 
 connection!(
     /// A page of places.
-    PlaceConnection, PlaceEdge, Place
+    PlaceConnection, PlaceEdge, Place,
+    /// How many places of the whole list each category, neighbourhood and accessibility need
+    /// holds, each counted under every condition of the filter but its own.
+    facets: crate::types::facets::PlaceFacets
 );

@@ -64,6 +64,18 @@ coded_enum! {
 }
 
 coded_enum! {
+    /// How the agenda is ordered.
+    pub enum EventOrder {
+        /// By each event's first matching date, soonest first.
+        Date = "DATE",
+        /// Nearest venue first (needs a point to measure from).
+        Distance = "DISTANCE",
+        /// Most people going first.
+        Popularity = "POPULARITY",
+    }
+}
+
+coded_enum! {
     /// Which tree a category belongs to.
     pub enum CategoryKind {
         /// Categories of places (museum, market, pool…).

@@ -27,6 +27,10 @@ use crate::rows::{ByPosition, Columns, Positional, column_list, read_rows};
 use crate::sql::Sql;
 use crate::{Database, StorageError};
 
+mod ranked;
+
+pub use ranked::ranked;
+
 /// Which events the agenda holds.
 #[derive(Debug, Clone)]
 pub struct EventFilter {
@@ -98,7 +102,7 @@ impl AgendaColumns {
 
     /// `SELECT` these columns `FROM` the dates, their events and (when the page shows them)
     /// their venues, up to `WHERE`.
-    fn push_from(self, sql: &mut Sql) {
+    pub(crate) fn push_from(self, sql: &mut Sql) {
         sql.push("SELECT ")
             .push(&self.event.list("e"))
             .push(", ")
@@ -113,7 +117,11 @@ impl AgendaColumns {
         sql.push("WHERE ");
     }
 
-    async fn read_all(self, db: &Database, sql: Sql) -> Result<Vec<AgendaRow>, StorageError> {
+    pub(crate) async fn read_all(
+        self,
+        db: &Database,
+        sql: Sql,
+    ) -> Result<Vec<AgendaRow>, StorageError> {
         read_rows(db, sql, |reader| {
             Ok(AgendaRow {
                 event: event::Model::read_only(reader, self.event)?,
@@ -155,7 +163,7 @@ pub(crate) fn occurrence_key_values(
 }
 
 /// Written into the text, not bound, so that the planner sees which rows it excludes.
-const CANCELLED: &str = "'CANCELLED'";
+pub(crate) const CANCELLED: &str = "'CANCELLED'";
 
 /// One page of the agenda, each row with the columns of `columns` only.
 pub async fn list(
@@ -241,7 +249,11 @@ pub async fn dates(
 }
 
 /// Conditions that keep, for each matching event, only its first matching occurrence.
-fn push_first_matching(sql: &mut Sql, filter: &EventFilter, near_places: Option<&NearPlaces>) {
+pub(crate) fn push_first_matching(
+    sql: &mut Sql,
+    filter: &EventFilter,
+    near_places: Option<&NearPlaces>,
+) {
     sql.push("o.starts_at >= ").bind(filter.starts_after);
     if let Some(before) = filter.starts_before {
         sql.push(" AND o.starts_at < ").bind(before);
@@ -256,7 +268,11 @@ fn push_first_matching(sql: &mut Sql, filter: &EventFilter, near_places: Option<
 }
 
 /// The conditions of the filter on the event itself (`e`), each starting with ` AND `.
-fn push_event_conditions(sql: &mut Sql, filter: &EventFilter, near_places: Option<&NearPlaces>) {
+pub(crate) fn push_event_conditions(
+    sql: &mut Sql,
+    filter: &EventFilter,
+    near_places: Option<&NearPlaces>,
+) {
     if !filter.categories.is_empty() {
         sql.push(" AND e.id IN (SELECT event_id FROM event_categories WHERE category_id IN ")
             .bind_list(filter.categories.iter().copied())
@@ -318,7 +334,7 @@ fn push_event_conditions(sql: &mut Sql, filter: &EventFilter, near_places: Optio
 }
 
 /// The places a `near` filter keeps events at.
-enum NearPlaces {
+pub(crate) enum NearPlaces {
     /// PostgreSQL measures in SQL, so the circle goes into the query as it is.
     Circle(Coordinates, RadiusMeters),
     /// SQLite has no trigonometry: the places within the circle, measured in Rust.
@@ -328,7 +344,7 @@ enum NearPlaces {
 /// The most places an SQLite agenda query names one by one.
 const MAX_NEAR_PLACES: usize = 20_000;
 
-async fn places_within(
+pub(crate) async fn places_within(
     db: &Database,
     (point, radius): (Coordinates, RadiusMeters),
 ) -> Result<NearPlaces, StorageError> {

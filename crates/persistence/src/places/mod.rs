@@ -159,23 +159,31 @@ pub async fn count(db: &Database, filter: &PlaceFilter) -> Result<u64, StorageEr
         return count_of(db, sql).await;
     }
     if filter.near.is_some() || filter.open_at.is_some() {
-        // Both need a measure or a rule that only Rust applies the same on both engines.
-        let mut total = 0u64;
-        let mut after = None;
-        loop {
-            let request = PageRequest::after(500, after);
-            let page = list(db, filter, PlaceOrder::Name, &request, Columns::ID).await?;
-            total += page.rows.len() as u64;
-            if !page.has_next_page {
-                return Ok(total);
-            }
-            after = page.rows.last().map(|(_, cursor)| cursor.clone());
-        }
+        return Ok(checked_in_rust(db, filter).await?.len() as u64);
     }
     let mut sql = Sql::new(db.db_backend());
     sql.push("SELECT COUNT(*) AS n FROM places p WHERE 1 = 1");
     push_conditions(&mut sql, filter);
     count_of(db, sql).await
+}
+
+/// The ids of every place of a filter that needs Rust to measure a distance or read
+/// opening hours (both are applied the same on both engines only there).
+pub(crate) async fn checked_in_rust(
+    db: &Database,
+    filter: &PlaceFilter,
+) -> Result<Vec<Uuid>, StorageError> {
+    let mut ids = Vec::new();
+    let mut after = None;
+    loop {
+        let request = PageRequest::after(500, after);
+        let page = list(db, filter, PlaceOrder::Name, &request, Columns::ID).await?;
+        ids.extend(page.rows.iter().map(|(row, _)| row.place.id));
+        if !page.has_next_page {
+            return Ok(ids);
+        }
+        after = page.rows.last().map(|(_, cursor)| cursor.clone());
+    }
 }
 
 pub(crate) async fn count_of(db: &Database, sql: Sql) -> Result<u64, StorageError> {
