@@ -199,6 +199,8 @@ names=(
   "clusters whole city"
   "happening now 1 km"
   "events page with facets"
+  "events by distance 2 km"
+  "feed for families near"
 )
 queries=(
   '{ events(first: 20) { edges { occurrence { startsAt } node { title venue { name location { latitude longitude } } } } } }'
@@ -212,6 +214,8 @@ queries=(
   '{ placeClusters(bbox: { southWest: { latitude: 43.50, longitude: 1.30 }, northEast: { latitude: 43.72, longitude: 1.58 } }, zoom: 12) { count center { latitude longitude } sample { name } } }'
   '{ happeningNow(near: { latitude: 43.6045, longitude: 1.4440 }, radiusMeters: 1000, first: 20) { totalCount edges { distanceMeters node { ... on Place { name } ... on Event { title } } } } }'
   '{ events(first: 20, filter: { window: NEXT_7_DAYS }) { totalCount edges { occurrence { startsAt } node { title } } facets { categories { value count } audiences { value count } neighborhoods { value count } accessibility { value count } isFree { value count } dates(days: 7) { date count } } } }'
+  '{ events(first: 20, orderBy: DISTANCE, filter: { near: { latitude: 43.6045, longitude: 1.4440, radiusMeters: 2000 } }) { edges { distanceMeters occurrence { startsAt } node { title } } } }'
+  '{ feed(audiences: [FAMILIES], interests: ["museum", "event-family"], near: { latitude: 43.6045, longitude: 1.4440 }, first: 20) { edges { score reasons { label } node { __typename ... on Place { name } ... on Event { title } ... on NewsArticle { title } } } } }'
 )
 variables=(
   '{}'
@@ -219,6 +223,8 @@ variables=(
   '{}'
   '{}'
   "$(python3 -c 'import json, sys; print(json.dumps({"id": sys.argv[1]}))' "$popular_id")"
+  '{}'
+  '{}'
   '{}'
   '{}'
   '{}'

@@ -106,6 +106,8 @@ mod editorial;
 mod events_editorial;
 #[path = "api/facets.rs"]
 mod facets;
+#[path = "api/feed.rs"]
+mod feed;
 #[path = "api/field_order.rs"]
 mod field_order;
 #[path = "api/linked_data.rs"]

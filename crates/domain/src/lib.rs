@@ -13,6 +13,7 @@ pub mod change;
 pub mod community;
 pub mod editorial;
 pub mod event;
+pub mod feed;
 pub mod geo;
 pub mod ids;
 pub mod media;

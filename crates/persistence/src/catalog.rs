@@ -91,6 +91,11 @@ pub async fn category_subtree_ids(
             }
         }
     }
+    Ok(with_descendants(&all, selected))
+}
+
+/// The ids `selected` with the ids of every category of `all` below them.
+pub fn with_descendants(all: &[category::Model], mut selected: Vec<Uuid>) -> Vec<Uuid> {
     let mut frontier = selected.clone();
     while let Some(parent) = frontier.pop() {
         for child in all.iter().filter(|c| c.parent_id == Some(parent)) {
@@ -100,7 +105,7 @@ pub async fn category_subtree_ids(
             }
         }
     }
-    Ok(selected)
+    selected
 }
 
 /// The categories of each of these places, in the place's own order.

@@ -16,6 +16,7 @@ use uuid::Uuid;
 use crate::activity::{ActivityError, PlaceCounter, add_to_place, count_per_key, refresh_rating};
 use crate::cursor::{self, Keyset, Page, PageRequest, Sort};
 use crate::entities::{attendance, event_occurrence, place_vote, save};
+use crate::rows::read_rows;
 use crate::sql::Sql;
 use crate::{Database, StorageError};
 
@@ -265,4 +266,24 @@ fn push_going(sql: &mut Sql, select: &str, user_id: Uuid, now: DateTime<Utc>) {
         .bind(user_id)
         .push(" AND o.starts_at >= ")
         .bind(now);
+}
+
+/// The slugs of the categories a person has shown interest in: those of the places they
+/// checked in at or saved, of the events they saved or are going to, and of the articles
+/// they saved, in one statement.
+pub async fn interests_of(db: &Database, user_id: Uuid) -> Result<Vec<String>, StorageError> {
+    let mut sql = Sql::new(db.db_backend());
+    sql.push("SELECT c.slug FROM categories c WHERE c.id IN (")
+        .push("SELECT l.category_id FROM place_categories l JOIN check_ins k ON k.place_id = l.place_id WHERE k.user_id = ")
+        .bind(user_id)
+        .push(" UNION SELECT l.category_id FROM place_categories l JOIN saves s ON s.item_id = l.place_id WHERE s.user_id = ")
+        .bind(user_id)
+        .push(" UNION SELECT l.category_id FROM event_categories l JOIN saves s ON s.item_id = l.event_id WHERE s.user_id = ")
+        .bind(user_id)
+        .push(" UNION SELECT l.category_id FROM event_categories l JOIN event_occurrences o ON o.event_id = l.event_id JOIN attendances a ON a.occurrence_id = o.id WHERE a.user_id = ")
+        .bind(user_id)
+        .push(" UNION SELECT l.category_id FROM article_categories l JOIN saves s ON s.item_id = l.article_id WHERE s.user_id = ")
+        .bind(user_id)
+        .push(") ORDER BY c.slug");
+    read_rows(db, sql, |row| row.get::<String>()).await
 }

@@ -16,6 +16,7 @@ pub mod changes;
 pub mod check_ins;
 pub mod error;
 pub mod events;
+pub mod feed;
 pub mod mail;
 mod outbound;
 pub mod places;

@@ -6,13 +6,14 @@ mod changes;
 mod community;
 mod editorial;
 pub(crate) mod events;
+pub(crate) mod feed;
 pub(crate) mod filters;
 mod maps;
 pub(crate) mod news;
 mod node;
 pub(crate) mod places;
 mod rate_limit;
-mod search;
+pub(crate) mod search;
 mod webhooks;
 
 use async_graphql::MergedObject;
@@ -34,4 +35,5 @@ pub struct Query(
     search::SearchQueryRoot,
     search::SuggestQueryRoot,
     maps::MapQuery,
+    feed::FeedQuery,
 );

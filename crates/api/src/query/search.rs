@@ -91,7 +91,8 @@ impl SearchQueryRoot {
         let total = found.hits.len() as u64;
         let cursor_of = |hit: &Hit| format!("{}:{}", hit.kind.code(), hit.id);
         let page = Page::of_list(found.hits, &request, cursor_of).map_err(to_gql)?;
-        let nodes = load(scope, &page).await?;
+        let named: Vec<_> = page.rows.iter().map(|(h, _)| (h.kind, h.id)).collect();
+        let nodes = load(scope, &named).await?;
         let (hits, page_info) = edges(page, |hit, cursor| (hit, cursor));
         let edges = hits
             .into_iter()
@@ -254,15 +255,17 @@ impl SuggestQueryRoot {
 }
 
 /// The items of a page, each kind read in one batch.
-async fn load(
+/// The articles, events and places named, read in one batch per kind (missing ones left
+/// out).
+pub(crate) async fn load(
     scope: &crate::context::RequestScope,
-    page: &Page<Hit>,
+    items: &[(ItemKind, uuid::Uuid)],
 ) -> ApiResult<HashMap<(ItemKind, uuid::Uuid), SearchResult>> {
     let of = |kind: ItemKind| {
-        page.rows
+        items
             .iter()
-            .filter(move |(hit, _)| hit.kind == kind)
-            .map(|(hit, _)| hit.id)
+            .filter(move |(k, _)| *k == kind)
+            .map(|(_, id)| *id)
     };
     let mut nodes = HashMap::new();
     for article in scope

@@ -376,6 +376,46 @@ impl Viewer {
         })
     }
 
+    /// Their own feed: `feed` with, as interests, the categories of the places they checked
+    /// in at or saved, of the events they saved or are going to, and of the articles they
+    /// saved.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "a GraphQL field's arguments: the four of paging and what the reader says of themselves"
+    )]
+    async fn feed(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Whom they are (families, students…).")] audiences: Option<
+            Vec<crate::types::Audience>,
+        >,
+        #[graphql(desc = "Their neighbourhood (a slug).")] neighborhood: Option<String>,
+        #[graphql(desc = "Where they are: nearer places and events rank higher.")] near: Option<
+            crate::types::GeoPointInput,
+        >,
+        #[graphql(
+            desc = "How many items from the start of the list, or after `after`: 1 to 100 (20 when neither `first` nor `last` is given)."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Page forward from this cursor (the `endCursor` of the page before).")]
+        after: Option<String>,
+        #[graphql(desc = "How many items from the end of the list, or before `before`: 1 to 100.")]
+        last: Option<i32>,
+        #[graphql(desc = "Page backward from this cursor (the `startCursor` of the page after).")]
+        before: Option<String>,
+    ) -> ApiResult<crate::types::feed::FeedConnection> {
+        let scope = scope(ctx)?;
+        let request = page_request(first, after, last, before).map_err(to_gql)?;
+        let mut interests = reactions::interests_of(&scope.db, self.0.0.id)
+            .await
+            .map_err(to_gql)?;
+        interests.truncate(crate::types::MAX_LIST_ARGUMENT);
+        let reader = crate::query::feed::reader(scope, audiences, neighborhood, interests, near)
+            .await
+            .map_err(to_gql)?;
+        crate::query::feed::page_of(scope, &reader, &request).await
+    }
+
     /// The dates they are going to that have not started, soonest first.
     async fn going(
         &self,

@@ -10,6 +10,7 @@ pub(crate) mod community;
 pub(crate) mod connection;
 pub(crate) mod event;
 pub(crate) mod facets;
+pub(crate) mod feed;
 pub(crate) mod node;
 pub(crate) mod place;
 pub(crate) mod scalars;
