@@ -26,6 +26,7 @@ mod m20261206_000016_webhooks;
 mod m20261206_000017_web_push;
 mod m20261206_000018_push_reminders;
 mod m20261206_000019_search;
+mod m20261206_000020_search_without_pending_lists;
 
 /// Runs Capitole's migrations.
 pub struct Migrator;
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000017_web_push::Migration),
             Box::new(m20261206_000018_push_reminders::Migration),
             Box::new(m20261206_000019_search::Migration),
+            Box::new(m20261206_000020_search_without_pending_lists::Migration),
         ]
     }
 }

@@ -9,12 +9,15 @@ use std::collections::HashMap;
 
 use capitole_domain::event::EventOrder;
 use capitole_domain::geo::Coordinates;
+use capitole_domain::place::PlaceOrder;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{AgendaColumns, AgendaRow, CANCELLED, EventFilter, NearPlaces, places_within};
-use crate::cursor::{Page, PageRequest};
+use crate::cursor::{self, Direction, Page, PageRequest};
+use crate::places::{self, PlaceFilter};
+use crate::rows::Columns;
 use crate::rows::read_rows;
 use crate::sql::Sql;
 use crate::{Database, StorageError};
@@ -44,28 +47,44 @@ pub async fn ranked(
     request: &PageRequest,
     columns: AgendaColumns,
 ) -> Result<Page<AgendaRow>, StorageError> {
-    let near = match filter.near {
-        Some(near) => Some(places_within(db, near).await?),
-        None => None,
-    };
-    let empty = || Page::from_rows(Vec::new(), request, |_: &AgendaRow| String::new());
-    if matches!(&near, Some(NearPlaces::Ids(ids)) if ids.is_empty()) {
-        return Ok(empty());
-    }
-    let mut keys = match order {
+    let page = match order {
+        EventOrder::Date => return super::list(db, filter, request, columns).await,
         EventOrder::Distance => {
-            let Some((point, _)) = filter.near else {
+            let Some(circle) = filter.near else {
                 return Err(StorageError::BadRequest(
                     "`DISTANCE` orders events from a point: give `filter.near`".to_owned(),
                 ));
             };
-            by_distance(db, filter, near.as_ref(), point).await?
+            let keys = nearest_first(db, filter, circle, request).await?;
+            Page::from_rows(keys, request, cursor::encode)
         }
-        EventOrder::Popularity => by_going(db, filter, near.as_ref()).await?,
-        EventOrder::Date => return super::list(db, filter, request, columns).await,
+        EventOrder::Popularity => {
+            let near = match filter.near {
+                Some(near) => Some(places_within(db, near).await?),
+                None => None,
+            };
+            if matches!(&near, Some(NearPlaces::Ids(ids)) if ids.is_empty()) {
+                return Ok(Page::from_rows(Vec::new(), request, |_: &AgendaRow| {
+                    String::new()
+                }));
+            }
+            let mut keys = by_going(db, filter, near.as_ref()).await?;
+            keys.sort_by(RankKey::cmp);
+            Page::of_sorted(keys, request, RankKey::cmp)?
+        }
     };
-    keys.sort_by(RankKey::cmp);
-    let page = Page::of_sorted(keys, request, RankKey::cmp)?;
+    read_page(db, filter, page, request, columns).await
+}
+
+/// The events of a page of keys, read whole.
+async fn read_page(
+    db: &Database,
+    filter: &EventFilter,
+    page: Page<RankKey>,
+    request: &PageRequest,
+    columns: AgendaColumns,
+) -> Result<Page<AgendaRow>, StorageError> {
+    let empty = || Page::from_rows(Vec::new(), request, |_: &AgendaRow| String::new());
     if page.rows.is_empty() {
         return Ok(empty());
     }
@@ -97,36 +116,146 @@ pub async fn ranked(
     })
 }
 
-/// The first matching date of every event of the filter, with its venue's distance from
-/// `point`.
-async fn by_distance(
-    db: &Database,
+/// Every event of the filter with its first matching date (the earliest date in the span
+/// that is not cancelled), then the columns `measure` adds, in one statement driven by the
+/// events (so that a circle narrows it first): `id, first_at, …`.
+fn push_keys(
+    sql: &mut Sql,
     filter: &EventFilter,
     near: Option<&NearPlaces>,
-    point: Coordinates,
-) -> Result<Vec<RankKey>, StorageError> {
-    let mut sql = Sql::new(db.db_backend());
-    sql.push("SELECT o.event_id, o.starts_at, v.latitude, v.longitude FROM event_occurrences o JOIN events e ON e.id = o.event_id JOIN places v ON v.id = e.place_id WHERE ");
-    super::push_first_matching(&mut sql, filter, near);
-    let rows = read_rows(db, sql, |row| {
-        Ok((
-            row.get::<Uuid>()?,
-            row.get::<DateTime<Utc>>()?,
-            row.get::<f64>()?,
-            row.get::<f64>()?,
-        ))
-    })
-    .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(id, starts_at, latitude, longitude)| {
-            let venue = Coordinates::parse(latitude, longitude).ok()?;
-            Some(RankKey(point.distance_meters(venue), starts_at, id))
-        })
-        .collect())
+    (measure, join): (&dyn Fn(&mut Sql), &str),
+) {
+    sql.push("SELECT * FROM (SELECT e.id, (SELECT MIN(o.starts_at) FROM event_occurrences o WHERE o.event_id = e.id AND ");
+    push_span(sql, "o", filter);
+    sql.push(") AS first_at, ");
+    measure(sql);
+    sql.push(" FROM events e ").push(join).push(" WHERE 1 = 1");
+    super::push_event_conditions(sql, filter, near);
+    sql.push(") k WHERE first_at IS NOT NULL");
 }
 
-/// The first matching date of every event of the filter, with how many people are going to
+/// `{alias}` is a date of the filter's span that is not cancelled.
+fn push_span(sql: &mut Sql, alias: &str, filter: &EventFilter) {
+    sql.push(alias)
+        .push(".starts_at >= ")
+        .bind(filter.starts_after);
+    if let Some(before) = filter.starts_before {
+        sql.push(" AND ")
+            .push(alias)
+            .push(".starts_at < ")
+            .bind(before);
+    }
+    sql.push(" AND ")
+        .push(alias)
+        .push(".status <> ")
+        .push(CANCELLED);
+}
+
+/// Places read at once while walking out from the point.
+const PLACES_PER_STEP: usize = 200;
+
+/// The keys of a page of the agenda nearest venue first (farthest first when paging
+/// backward), found by walking the places of the circle from the point outwards (inwards)
+/// a step at a time and reading the events at each step's places, until the page is full
+/// and no place left can hold an event that sorts before its last one.
+async fn nearest_first(
+    db: &Database,
+    filter: &EventFilter,
+    (point, radius): (Coordinates, capitole_domain::geo::RadiusMeters),
+    request: &PageRequest,
+) -> Result<Vec<RankKey>, StorageError> {
+    let beyond: Option<RankKey> = request.key()?;
+    let backward = request.direction == Direction::Backward;
+    let order = |a: &RankKey, b: &RankKey| {
+        if backward { b.cmp(a) } else { a.cmp(b) }
+    };
+    let around = PlaceFilter {
+        near: Some((point, radius)),
+        ..PlaceFilter::default()
+    };
+    // The walk starts at the cursor's distance: places as far, or farther (nearer).
+    let mut at = beyond.map(|key| {
+        let id = if backward { Uuid::max() } else { Uuid::nil() };
+        places::distance_cursor(key.0, id)
+    });
+    let mut keys: Vec<RankKey> = Vec::new();
+    loop {
+        let step = if backward {
+            PageRequest::before(PLACES_PER_STEP, at.take())
+        } else {
+            PageRequest::after(PLACES_PER_STEP, at.take())
+        };
+        let page = places::list(db, &around, PlaceOrder::Distance, &step, Columns::ID).await?;
+        let more = if backward {
+            page.has_previous_page
+        } else {
+            page.has_next_page
+        };
+        let mut walked: Vec<(Uuid, f64)> = page
+            .rows
+            .iter()
+            .map(|(row, _)| (row.place.id, row.distance_meters.unwrap_or(0.0)))
+            .collect();
+        at = if backward {
+            page.rows.first()
+        } else {
+            page.rows.last()
+        }
+        .map(|(_, c)| c.clone());
+        if !filter.venues.is_empty() {
+            walked.retain(|(id, _)| filter.venues.contains(id));
+        }
+        let edge = page
+            .rows
+            .iter()
+            .filter_map(|(row, _)| row.distance_meters)
+            .fold(if backward { f64::INFINITY } else { 0.0 }, |edge, d| {
+                if backward { edge.min(d) } else { edge.max(d) }
+            });
+        if !walked.is_empty() {
+            let distances: HashMap<Uuid, f64> = walked.iter().copied().collect();
+            let at_these = EventFilter {
+                venues: walked.iter().map(|(id, _)| *id).collect(),
+                near: None,
+                ..filter.clone()
+            };
+            let mut sql = Sql::new(db.db_backend());
+            let measure = |sql: &mut Sql| {
+                sql.push("e.place_id");
+            };
+            push_keys(&mut sql, &at_these, None, (&measure, ""));
+            let found = read_rows(db, sql, |row| {
+                Ok((
+                    row.get::<Uuid>()?,
+                    row.get::<DateTime<Utc>>()?,
+                    row.get::<Uuid>()?,
+                ))
+            })
+            .await?;
+            keys.extend(found.into_iter().filter_map(|(id, first_at, place)| {
+                let key = RankKey(*distances.get(&place)?, first_at, id);
+                let past = beyond.is_none_or(|b| order(&key, &b).is_gt());
+                past.then_some(key)
+            }));
+        }
+        keys.sort_by(order);
+        let want = request.fetch();
+        // Places left are at least as far (near) as this step's edge: once the page is full
+        // with keys strictly inside it, none of them can come first.
+        let full = keys.len() >= want
+            && if backward {
+                keys[want - 1].0 > edge
+            } else {
+                keys[want - 1].0 < edge
+            };
+        if full || !more {
+            keys.truncate(want);
+            return Ok(keys);
+        }
+    }
+}
+
+/// Every event of the filter with its first matching date and how many people are going to
 /// its dates in the filter's span (each person once), negated so that most comes first.
 async fn by_going(
     db: &Database,
@@ -134,15 +263,12 @@ async fn by_going(
     near: Option<&NearPlaces>,
 ) -> Result<Vec<RankKey>, StorageError> {
     let mut sql = Sql::new(db.db_backend());
-    sql.push("SELECT o.event_id, o.starts_at, (SELECT COUNT(DISTINCT a.user_id) FROM attendances a JOIN event_occurrences x ON x.id = a.occurrence_id WHERE x.event_id = o.event_id AND x.starts_at >= ")
-        .bind(filter.starts_after);
-    if let Some(before) = filter.starts_before {
-        sql.push(" AND x.starts_at < ").bind(before);
-    }
-    sql.push(" AND x.status <> ")
-        .push(CANCELLED)
-        .push(") AS going FROM event_occurrences o JOIN events e ON e.id = o.event_id WHERE ");
-    super::push_first_matching(&mut sql, filter, near);
+    let measure = |sql: &mut Sql| {
+        sql.push("(SELECT COUNT(DISTINCT a.user_id) FROM attendances a JOIN event_occurrences x ON x.id = a.occurrence_id WHERE x.event_id = e.id AND ");
+        push_span(sql, "x", filter);
+        sql.push(") AS going");
+    };
+    push_keys(&mut sql, filter, near, (&measure, ""));
     read_rows(db, sql, |row| {
         let (id, starts_at) = (row.get::<Uuid>()?, row.get::<DateTime<Utc>>()?);
         Ok(RankKey(-(row.get::<i64>()? as f64), starts_at, id))

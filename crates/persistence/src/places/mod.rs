@@ -67,6 +67,12 @@ enum PlaceKey {
     Distance(f64, Uuid),
 }
 
+/// The cursor, in a list of places nearest first, of a place `distance` metres away with
+/// this id: a walk from it goes on at that distance.
+pub(crate) fn distance_cursor(distance: f64, id: Uuid) -> String {
+    cursor::encode(&PlaceKey::Distance(distance, id))
+}
+
 fn key_of(order: PlaceOrder, row: &PlaceRow) -> PlaceKey {
     let id = row.place.id;
     match order {
