@@ -18,6 +18,8 @@ const PARIS: chrono_tz::Tz = chrono_tz::Europe::Paris;
 
 #[path = "persistence/agenda_changes.rs"]
 mod agenda_changes;
+#[path = "persistence/agenda_orders.rs"]
+mod agenda_orders;
 #[path = "persistence/article_writes.rs"]
 mod article_writes;
 #[path = "persistence/changes.rs"]
