@@ -200,11 +200,17 @@ impl<T> Page<T> {
 
     /// Turns every row into another type, keeping cursors.
     pub fn map<U>(self, mut f: impl FnMut(T) -> U) -> Page<U> {
+        self.filter_map(|row| Some(f(row)))
+    }
+
+    /// Turns every row into another type, keeping cursors and leaving out the rows `f`
+    /// gives nothing for (an item deleted since its key was read).
+    pub fn filter_map<U>(self, mut f: impl FnMut(T) -> Option<U>) -> Page<U> {
         Page {
             rows: self
                 .rows
                 .into_iter()
-                .map(|(row, cursor)| (f(row), cursor))
+                .filter_map(|(row, cursor)| f(row).map(|row| (row, cursor)))
                 .collect(),
             has_next_page: self.has_next_page,
             has_previous_page: self.has_previous_page,

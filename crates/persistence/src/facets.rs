@@ -13,7 +13,7 @@ use sea_orm::DbErr;
 use uuid::Uuid;
 
 use crate::articles::{self, ArticleVisibility, NewsFilter};
-use crate::events::{self, EventFilter, NearPlaces};
+use crate::events::{self, EventFilter};
 use crate::places::{self, PlaceFilter};
 use crate::rows::read_rows;
 use crate::sql::Sql;
@@ -216,11 +216,8 @@ pub async fn of_events(
         Facet::Accessibility => filter.accessibility.clear(),
         Facet::Free => filter.free_only = false,
     }
-    let near = match filter.near {
-        Some(near) => Some(events::places_within(db, near).await?),
-        None => None,
-    };
-    if matches!(&near, Some(NearPlaces::Ids(ids)) if ids.is_empty()) {
+    let near = events::near_places(db, &filter).await?;
+    if events::holds_no_place(&near) {
         return Ok(Vec::new());
     }
     let conditions = |sql: &mut Sql| {
@@ -267,11 +264,8 @@ pub async fn events_per_day(
         return Ok(Vec::new());
     };
     let days = bounds.len().saturating_sub(1);
-    let near = match filter.near {
-        Some(near) => Some(events::places_within(db, near).await?),
-        None => None,
-    };
-    if days == 0 || matches!(&near, Some(NearPlaces::Ids(ids)) if ids.is_empty()) {
+    let near = events::near_places(db, filter).await?;
+    if days == 0 || events::holds_no_place(&near) {
         return Ok(vec![0; days]);
     }
     let mut sql = Sql::new(db.db_backend());

@@ -143,15 +143,7 @@ async fn by_relevance(
         .into_iter()
         .map(|a| (a.id, a))
         .collect();
-    Ok(Page {
-        rows: page
-            .rows
-            .into_iter()
-            .filter_map(|(key, cursor)| found.remove(&key.1).map(|a| (a, cursor)))
-            .collect(),
-        has_next_page: page.has_next_page,
-        has_previous_page: page.has_previous_page,
-    })
+    Ok(page.filter_map(|key| found.remove(&key.1)))
 }
 
 #[derive(Default)]

@@ -172,11 +172,8 @@ pub async fn list(
     request: &PageRequest,
     columns: AgendaColumns,
 ) -> Result<Page<AgendaRow>, StorageError> {
-    let near_places = match filter.near {
-        Some(near) => Some(places_within(db, near).await?),
-        None => None,
-    };
-    if matches!(&near_places, Some(NearPlaces::Ids(ids)) if ids.is_empty()) {
+    let near_places = near_places(db, filter).await?;
+    if holds_no_place(&near_places) {
         return Ok(Page::from_rows(Vec::new(), request, |_: &AgendaRow| {
             String::new()
         }));
@@ -204,11 +201,8 @@ pub fn agenda_cursor(row: &AgendaRow) -> String {
 
 /// How many events the agenda holds.
 pub async fn count(db: &Database, filter: &EventFilter) -> Result<u64, StorageError> {
-    let near_places = match filter.near {
-        Some(near) => Some(places_within(db, near).await?),
-        None => None,
-    };
-    if matches!(&near_places, Some(NearPlaces::Ids(ids)) if ids.is_empty()) {
+    let near_places = near_places(db, filter).await?;
+    if holds_no_place(&near_places) {
         return Ok(0);
     }
     let mut sql = Sql::new(db.db_backend());
@@ -228,12 +222,9 @@ pub async fn dates(
     request: &PageRequest,
     columns: AgendaColumns,
 ) -> Result<Page<AgendaRow>, StorageError> {
-    let near_places = match filter.near {
-        Some(near) => Some(places_within(db, near).await?),
-        None => None,
-    };
+    let near_places = near_places(db, filter).await?;
     let cursor_of = |row: &AgendaRow| occurrence_cursor(&row.occurrence);
-    if matches!(&near_places, Some(NearPlaces::Ids(ids)) if ids.is_empty()) {
+    if holds_no_place(&near_places) {
         return Ok(Page::from_rows(Vec::new(), request, cursor_of));
     }
     let mut sql = Sql::new(db.db_backend());
@@ -341,10 +332,26 @@ pub(crate) enum NearPlaces {
     Ids(Vec<Uuid>),
 }
 
+/// The places the filter's `near` keeps events at (`None` without `near`).
+pub(crate) async fn near_places(
+    db: &Database,
+    filter: &EventFilter,
+) -> Result<Option<NearPlaces>, StorageError> {
+    match filter.near {
+        Some(near) => Ok(Some(places_within(db, near).await?)),
+        None => Ok(None),
+    }
+}
+
+/// Whether a `near` holds no place at all, so that no event can match.
+pub(crate) fn holds_no_place(near: &Option<NearPlaces>) -> bool {
+    matches!(near, Some(NearPlaces::Ids(ids)) if ids.is_empty())
+}
+
 /// The most places an SQLite agenda query names one by one.
 const MAX_NEAR_PLACES: usize = 20_000;
 
-pub(crate) async fn places_within(
+async fn places_within(
     db: &Database,
     (point, radius): (Coordinates, RadiusMeters),
 ) -> Result<NearPlaces, StorageError> {

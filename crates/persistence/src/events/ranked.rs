@@ -14,7 +14,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{AgendaColumns, AgendaRow, CANCELLED, EventFilter, NearPlaces, places_within};
+use super::{
+    AgendaColumns, AgendaRow, CANCELLED, EventFilter, NearPlaces, holds_no_place, near_places,
+};
 use crate::cursor::{self, Direction, Page, PageRequest};
 use crate::places::{self, PlaceFilter};
 use crate::rows::Columns;
@@ -59,11 +61,8 @@ pub async fn ranked(
             Page::from_rows(keys, request, cursor::encode)
         }
         EventOrder::Popularity => {
-            let near = match filter.near {
-                Some(near) => Some(places_within(db, near).await?),
-                None => None,
-            };
-            if matches!(&near, Some(NearPlaces::Ids(ids)) if ids.is_empty()) {
+            let near = near_places(db, filter).await?;
+            if holds_no_place(&near) {
                 return Ok(Page::from_rows(Vec::new(), request, |_: &AgendaRow| {
                     String::new()
                 }));
@@ -105,15 +104,7 @@ async fn read_page(
         .map(|row| (row.event.id, row))
         .collect();
     // An event deleted since its key was read is left out.
-    Ok(Page {
-        rows: page
-            .rows
-            .into_iter()
-            .filter_map(|(key, cursor)| rows.remove(&key.2).map(|row| (row, cursor)))
-            .collect(),
-        has_next_page: page.has_next_page,
-        has_previous_page: page.has_previous_page,
-    })
+    Ok(page.filter_map(|key| rows.remove(&key.2)))
 }
 
 /// Every event of the filter with its first matching date (the earliest date in the span
