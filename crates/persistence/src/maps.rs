@@ -28,6 +28,10 @@ pub struct Cluster {
 /// The places of the filter (its box included) grouped into square cells of `cell`
 /// degrees, counted from the box's south-west corner; the fullest cells first, at most
 /// `limit`.
+///
+/// One pass groups the places by cell (count, mean position, top popularity); the sample
+/// is then chosen among the few places of each cell that reach its top popularity, so that
+/// only those are sorted.
 pub async fn clusters(
     db: &Database,
     filter: &PlaceFilter,
@@ -42,10 +46,7 @@ pub async fn clusters(
     } else {
         ("CAST(", " AS INTEGER)")
     };
-    sql.push("SELECT n AS count, latitude, longitude, id AS sample FROM (SELECT c.id, ")
-        .push("COUNT(*) OVER w AS n, AVG(c.latitude) OVER w AS latitude, AVG(c.longitude) OVER w AS longitude, ")
-        .push("ROW_NUMBER() OVER (PARTITION BY c.cell_row, c.cell_column ORDER BY c.popularity DESC, c.id) AS rank ")
-        .push("FROM (SELECT p.id, p.popularity, p.latitude, p.longitude, ")
+    sql.push("WITH c AS (SELECT p.id, p.popularity, p.latitude, p.longitude, ")
         .push(floor)
         .push("(p.latitude - ")
         .float(bbox.min_latitude)
@@ -61,9 +62,16 @@ pub async fn clusters(
         .push(end)
         .push(" AS cell_column FROM places p WHERE 1 = 1");
     push_conditions(&mut sql, filter);
-    sql.push(") c WINDOW w AS (PARTITION BY c.cell_row, c.cell_column)) x WHERE rank = 1 ")
-        .push("ORDER BY n DESC, id LIMIT ")
-        .number(limit);
+    sql.push(
+        "), g AS (SELECT cell_row, cell_column, COUNT(*) AS n, AVG(latitude) AS latitude, \
+         AVG(longitude) AS longitude, MAX(popularity) AS top FROM c GROUP BY cell_row, cell_column), \
+         t AS (SELECT g.n, g.latitude, g.longitude, c.id, ROW_NUMBER() OVER \
+         (PARTITION BY g.cell_row, g.cell_column ORDER BY c.id) AS rank FROM g JOIN c \
+         ON c.cell_row = g.cell_row AND c.cell_column = g.cell_column AND c.popularity = g.top) \
+         SELECT n AS count, latitude, longitude, id AS sample FROM t WHERE rank = 1 \
+         ORDER BY n DESC, id LIMIT ",
+    )
+    .number(limit);
     Ok(Cluster::find_by_statement(sql.build())
         .all(db.connection())
         .await?)

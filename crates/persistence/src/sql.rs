@@ -20,6 +20,16 @@ impl Sql {
         }
     }
 
+    /// Whether nothing has been written yet.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.text.is_empty()
+    }
+
+    /// The engine the statement is for.
+    pub(crate) fn backend(&self) -> DbBackend {
+        self.backend
+    }
+
     /// Whether the statement is for PostgreSQL.
     pub(crate) fn is_postgres(&self) -> bool {
         self.backend == DbBackend::Postgres

@@ -18,7 +18,7 @@ use crate::lookup::by_id_or_slug;
 use crate::types::columns;
 use crate::types::connection::{CountQuery, edges, page_request};
 use crate::types::event::{Event, EventConnection, EventEdge, Occurrence};
-use crate::types::facets::EventFacets;
+use crate::types::facets::{Asked, EventFacets};
 use crate::types::{
     Accessibility, Audience, BoundingBoxInput, GeoCircleInput, check_list, search_text,
 };
@@ -221,7 +221,11 @@ impl EventQuery {
         Ok(EventConnection {
             edges,
             page_info,
-            facets: EventFacets::new(filter.clone(), first_day),
+            facets: EventFacets::new(
+                filter.clone(),
+                first_day,
+                Asked::of(&ctx.look_ahead().field("facets")),
+            ),
             count: CountQuery::Events(Box::new(filter)),
         })
     }

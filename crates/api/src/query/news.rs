@@ -21,7 +21,7 @@ use crate::lookup::by_id_or_slug;
 use crate::types::article::{ArticleStatus, NewsArticle, NewsArticleConnection, NewsArticleEdge};
 use crate::types::columns;
 use crate::types::connection::{CountQuery, edges, page_request};
-use crate::types::facets::NewsFacets;
+use crate::types::facets::{Asked, NewsFacets};
 use crate::types::{Audience, check_list, search_text};
 
 /// Which news a list holds.
@@ -221,7 +221,11 @@ impl NewsQuery {
         Ok(NewsArticleConnection {
             edges,
             page_info,
-            facets: NewsFacets::new(visibility.clone(), filter.clone()),
+            facets: NewsFacets::new(
+                visibility.clone(),
+                filter.clone(),
+                Asked::of(&ctx.look_ahead().field("facets")),
+            ),
             count: CountQuery::News(visibility, Box::new(filter)),
         })
     }

@@ -14,7 +14,7 @@ use crate::loaders::PlaceId;
 use crate::lookup::by_id_or_slug;
 use crate::types::columns;
 use crate::types::connection::{CountQuery, edges, page_request};
-use crate::types::facets::PlaceFacets;
+use crate::types::facets::{Asked, PlaceFacets};
 use crate::types::place::{Place, PlaceConnection, PlaceEdge};
 use crate::types::{Accessibility, BoundingBoxInput, GeoCircleInput, check_list, search_text};
 
@@ -126,7 +126,10 @@ impl PlaceQuery {
         Ok(PlaceConnection {
             edges,
             page_info,
-            facets: PlaceFacets(std::sync::Arc::new(filter.clone())),
+            facets: PlaceFacets(
+                std::sync::Arc::new(filter.clone()),
+                Asked::of(&ctx.look_ahead().field("facets")),
+            ),
             count: CountQuery::Places(Box::new(filter)),
         })
     }

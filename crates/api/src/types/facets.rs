@@ -1,20 +1,22 @@
 //! Facets of the lists of events, places and news: how many items of the list each value of
 //! a dimension holds, each dimension counted under the list's filter without its own
-//! condition, so that every value shows what choosing it would give. Each facet is one
-//! statement, run only when it is asked for.
+//! condition, so that every value shows what choosing it would give. The facets a query
+//! asks for are counted together, the first time one of them is resolved, and only then.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_graphql::{Context, Object, SimpleObject};
+use async_graphql::{Context, Lookahead, Object, SimpleObject};
 use capitole_domain::event::CategoryKind;
 use capitole_domain::windows::start_of_day;
+use capitole_persistence::StorageError;
 use capitole_persistence::articles::{ArticleVisibility, NewsFilter};
 use capitole_persistence::catalog as storage_catalog;
 use capitole_persistence::events::EventFilter;
-use capitole_persistence::facets::{self, Facet, FacetCounts, FacetValue};
+use capitole_persistence::facets::{self, Counted, Facet, FacetCounts, FacetValue};
 use capitole_persistence::places::PlaceFilter;
 use chrono::NaiveDate;
+use tokio::sync::OnceCell;
 use uuid::Uuid;
 
 use super::catalog::{Category, Neighborhood};
@@ -92,6 +94,56 @@ pub(crate) struct DayFacet {
     count: i64,
 }
 
+/// The facets a query asks of a list, and their counts once read: every facet asked is
+/// counted the first time one of them is resolved (one statement for all those whose
+/// dimension the filter leaves open).
+#[derive(Clone)]
+pub(crate) struct Asked {
+    facets: Arc<[Facet]>,
+    counted: Arc<OnceCell<Counted>>,
+}
+
+impl Asked {
+    /// The facets asked under `facets`, the selection of a list's `facets` field.
+    pub(crate) fn of(facets: &Lookahead<'_>) -> Self {
+        const NAMES: [(&str, Facet); 5] = [
+            ("categories", Facet::Categories),
+            ("neighborhoods", Facet::Neighborhoods),
+            ("audiences", Facet::Audiences),
+            ("accessibility", Facet::Accessibility),
+            ("isFree", Facet::Free),
+        ];
+        let facets: Vec<Facet> = NAMES
+            .iter()
+            .filter(|(name, _)| facets.field(name).exists())
+            .map(|(_, facet)| *facet)
+            .collect();
+        Self {
+            facets: facets.into(),
+            counted: Arc::default(),
+        }
+    }
+
+    /// The counts of `facet`: from those of every facet asked, read with `read` the first
+    /// time; alone when it was not foreseen.
+    async fn counts<F, R>(&self, facet: Facet, read: R) -> ApiResult<FacetCounts>
+    where
+        R: Fn(Vec<Facet>) -> F,
+        F: Future<Output = Result<Counted, StorageError>>,
+    {
+        if self.facets.contains(&facet) {
+            let counted = self
+                .counted
+                .get_or_try_init(|| read(self.facets.to_vec()))
+                .await
+                .map_err(to_gql)?;
+            return Ok(counted.get(&facet).cloned().unwrap_or_default());
+        }
+        let mut counted = read(vec![facet]).await.map_err(to_gql)?;
+        Ok(counted.remove(&facet).unwrap_or_default())
+    }
+}
+
 /// The most days `dates` counts.
 const MAX_DAYS: i32 = 62;
 
@@ -100,22 +152,26 @@ const MAX_DAYS: i32 = 62;
 pub(crate) struct EventFacets {
     filter: Arc<EventFilter>,
     first_day: NaiveDate,
+    asked: Asked,
 }
 
 impl EventFacets {
-    /// The facets of the agenda under `filter`, with days counted from `first_day`.
-    pub(crate) fn new(filter: EventFilter, first_day: NaiveDate) -> Self {
+    /// The facets of the agenda under `filter`, with days counted from `first_day`, those
+    /// `asked` read together.
+    pub(crate) fn new(filter: EventFilter, first_day: NaiveDate, asked: Asked) -> Self {
         Self {
             filter: Arc::new(filter),
             first_day,
+            asked,
         }
     }
 
     async fn counts(&self, ctx: &Context<'_>, facet: Facet) -> ApiResult<FacetCounts> {
         let scope = scope(ctx)?;
-        facets::of_events(&scope.db, &self.filter, facet)
-            .await
-            .map_err(to_gql)
+        let read = |asked: Vec<Facet>| async move {
+            facets::of_events(&scope.db, &self.filter, &asked).await
+        };
+        self.asked.counts(facet, read).await
     }
 }
 
@@ -198,14 +254,14 @@ impl EventFacets {
 
 /// The facets of a list of places.
 #[derive(Clone)]
-pub(crate) struct PlaceFacets(pub Arc<PlaceFilter>);
+pub(crate) struct PlaceFacets(pub Arc<PlaceFilter>, pub Asked);
 
 impl PlaceFacets {
     async fn counts(&self, ctx: &Context<'_>, facet: Facet) -> ApiResult<FacetCounts> {
         let scope = scope(ctx)?;
-        facets::of_places(&scope.db, &self.0, facet)
-            .await
-            .map_err(to_gql)
+        let read =
+            |asked: Vec<Facet>| async move { facets::of_places(&scope.db, &self.0, &asked).await };
+        self.1.counts(facet, read).await
     }
 }
 
@@ -234,22 +290,26 @@ impl PlaceFacets {
 pub(crate) struct NewsFacets {
     visibility: Arc<ArticleVisibility>,
     filter: Arc<NewsFilter>,
+    asked: Asked,
 }
 
 impl NewsFacets {
-    /// The facets of the news list `filter` as `visibility` lets the reader see it.
-    pub(crate) fn new(visibility: ArticleVisibility, filter: NewsFilter) -> Self {
+    /// The facets of the news list `filter` as `visibility` lets the reader see it, those
+    /// `asked` read together.
+    pub(crate) fn new(visibility: ArticleVisibility, filter: NewsFilter, asked: Asked) -> Self {
         Self {
             visibility: Arc::new(visibility),
             filter: Arc::new(filter),
+            asked,
         }
     }
 
     async fn counts(&self, ctx: &Context<'_>, facet: Facet) -> ApiResult<FacetCounts> {
         let scope = scope(ctx)?;
-        facets::of_news(&scope.db, &self.visibility, &self.filter, facet)
-            .await
-            .map_err(to_gql)
+        let read = |asked: Vec<Facet>| async move {
+            facets::of_news(&scope.db, &self.visibility, &self.filter, &asked).await
+        };
+        self.asked.counts(facet, read).await
     }
 }
 

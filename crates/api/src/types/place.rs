@@ -12,7 +12,7 @@ use super::columns;
 use super::community::{Mayor, PlaceStats, TipConnection, mayor_of, tips_of};
 use super::connection::{CountQuery, connection, edges, page_request};
 use super::event::{Event, EventConnection, EventEdge, Occurrence};
-use super::facets::EventFacets;
+use super::facets::{Asked, EventFacets};
 use super::scalars::{Date, Email, LocalTime, Url};
 use super::{Accessibility, Contact, Location, accessibility_of};
 use crate::context::scope;
@@ -345,6 +345,7 @@ impl Place {
             facets: EventFacets::new(
                 filter.clone(),
                 scope.now.with_timezone(&scope.timezone).date_naive(),
+                Asked::of(&ctx.look_ahead().field("facets")),
             ),
             count: CountQuery::Events(Box::new(filter)),
         })

@@ -155,6 +155,52 @@ async fn every_facet_count_is_the_count_of_the_list_filtered_on_its_value() {
 }
 
 #[tokio::test]
+async fn the_facets_a_query_asks_are_counted_in_one_statement_and_one_per_narrowed_dimension() {
+    const FACETS: &str =
+        "audiences { value count } accessibility { value count } isFree { value count }";
+    for app in apps().await {
+        let label = &app.test_db.label;
+        let cost = |filter: Value, facets: &str| {
+            let facets = facets.to_owned();
+            let app = &app;
+            async move {
+                let selection = if facets.is_empty() {
+                    String::new()
+                } else {
+                    format!("facets {{ {facets} }}")
+                };
+                let query = format!(
+                    "query($f: EventFilter) {{ events(filter: $f, first: 1) {{ totalCount {selection} }} }}"
+                );
+                let before = app.db.statement_count();
+                let (_, body) = run(app, None, &query, json!({ "f": filter })).await;
+                assert!(body.get("errors").is_none(), "{body}");
+                (app.db.statement_count() - before, body)
+            }
+        };
+        let open = json!({ "window": "NEXT_7_DAYS" });
+        let (page, _) = cost(open.clone(), "").await;
+        let (together, body) = cost(open.clone(), FACETS).await;
+        assert_eq!(together - page, 1, "{label}: {body}");
+        // One facet's dimension narrowed: it is counted without it, apart from the others.
+        let narrowed = json!({ "window": "NEXT_7_DAYS", "audiences": ["FAMILIES"] });
+        let (page, _) = cost(narrowed.clone(), "").await;
+        let (apart, body) = cost(narrowed, FACETS).await;
+        assert_eq!(apart - page, 2, "{label}: {body}");
+        // The counts are those each facet gives when asked alone.
+        for facet in ["audiences", "accessibility", "isFree"] {
+            let alone = format!("{facet} {{ value count }}");
+            let (_, single) = cost(open.clone(), &alone).await;
+            let (_, all) = cost(open.clone(), FACETS).await;
+            assert_eq!(
+                single["data"]["events"]["facets"][facet], all["data"]["events"]["facets"][facet],
+                "{label}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
 async fn the_days_of_the_agenda_count_the_events_starting_on_each_day() {
     for app in apps().await {
         let label = &app.test_db.label;

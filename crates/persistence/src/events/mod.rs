@@ -205,12 +205,36 @@ pub async fn count(db: &Database, filter: &EventFilter) -> Result<u64, StorageEr
     if holds_no_place(&near_places) {
         return Ok(0);
     }
+    // The events with a date in the span: counting them distinct costs one read of the
+    // dates' index, where keeping each event's first date probes the index again per date.
     let mut sql = Sql::new(db.db_backend());
     sql.push(
-        "SELECT COUNT(*) AS n FROM event_occurrences o JOIN events e ON e.id = o.event_id WHERE ",
-    );
-    push_first_matching(&mut sql, filter, near_places.as_ref());
+        "SELECT COUNT(DISTINCT o.event_id) AS n FROM event_occurrences o WHERE o.starts_at >= ",
+    )
+    .bind(filter.starts_after);
+    if let Some(before) = filter.starts_before {
+        sql.push(" AND o.starts_at < ").bind(before);
+    }
+    sql.push(" AND o.status <> ").push(CANCELLED);
+    push_conditions_on_event_of_date(&mut sql, filter, near_places.as_ref());
     count_of(db, sql).await
+}
+
+/// Appends the filter's conditions on the event of the date `o` (` AND EXISTS (…)`), when
+/// it has any: without them, every date's event is kept, and reading the events is left
+/// out.
+pub(crate) fn push_conditions_on_event_of_date(
+    sql: &mut Sql,
+    filter: &EventFilter,
+    near_places: Option<&NearPlaces>,
+) {
+    let mut conditions = Sql::new(sql.backend());
+    push_event_conditions(&mut conditions, filter, near_places);
+    if !conditions.is_empty() {
+        sql.push(" AND EXISTS (SELECT 1 FROM events e WHERE e.id = o.event_id");
+        push_event_conditions(sql, filter, near_places);
+        sql.push(")");
+    }
 }
 
 /// One page of every date of the events the filter holds, cancelled ones included, in
