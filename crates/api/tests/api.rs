@@ -100,6 +100,8 @@ mod changes;
 mod columns;
 #[path = "api/community.rs"]
 mod community;
+#[path = "api/easy_read.rs"]
+mod easy_read;
 #[path = "api/editorial.rs"]
 mod editorial;
 #[path = "api/events_editorial.rs"]

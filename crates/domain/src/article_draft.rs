@@ -9,8 +9,8 @@
 use uuid::Uuid;
 
 use crate::editorial::{
-    Checked, FieldErrors, Lines, check_count, check_optional_text, check_tags, check_text,
-    check_url, limits,
+    Checked, FieldErrors, Lines, check_count, check_easy_read_summary, check_optional_text,
+    check_tags, check_text, check_url, limits,
 };
 use crate::media::{Media, MediaInput, check_media};
 use crate::{Audience, Slug};
@@ -244,7 +244,10 @@ impl ArticleDraft {
         let content = ArticleContent {
             title: title(&mut errors, &input.title),
             summary: summary(&mut errors, &input.summary),
-            easy_read_summary: easy_read_summary(&mut errors, input.easy_read_summary.as_deref()),
+            easy_read_summary: check_easy_read_summary(
+                &mut errors,
+                input.easy_read_summary.as_deref(),
+            ),
             body: body(&mut errors, &input.body),
             author_name: author_name(&mut errors, input.author_name.as_deref()),
             cover: input.cover.map(|c| Cover::parse(&mut errors, &c)),
@@ -282,7 +285,7 @@ impl ArticlePatch {
             summary: input.summary.map(|s| summary(&mut errors, &s)),
             easy_read_summary: input
                 .easy_read_summary
-                .map(|s| easy_read_summary(&mut errors, s.as_deref())),
+                .map(|s| check_easy_read_summary(&mut errors, s.as_deref())),
             body: input.body.map(|b| body(&mut errors, &b)),
             author_name: input
                 .author_name
@@ -328,16 +331,6 @@ fn title(errors: &mut FieldErrors, text: &str) -> String {
 
 fn summary(errors: &mut FieldErrors, text: &str) -> String {
     check_text(errors, "summary", text, 0, limits::SUMMARY, Lines::Multiple)
-}
-
-fn easy_read_summary(errors: &mut FieldErrors, text: Option<&str>) -> Option<String> {
-    check_optional_text(
-        errors,
-        "easyReadSummary",
-        text,
-        limits::EASY_READ_SUMMARY,
-        Lines::Multiple,
-    )
 }
 
 fn body(errors: &mut FieldErrors, text: &str) -> String {

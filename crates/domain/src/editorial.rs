@@ -188,6 +188,18 @@ pub fn check_optional_text(
     Some(check_text(errors, field, text, 0, max, lines))
 }
 
+/// Checks an easy-to-read summary (`easyReadSummary`, articles, events and places alike):
+/// optional, several lines, up to [`limits::EASY_READ_SUMMARY`] characters.
+pub fn check_easy_read_summary(errors: &mut FieldErrors, text: Option<&str>) -> Option<String> {
+    check_optional_text(
+        errors,
+        "easyReadSummary",
+        text,
+        limits::EASY_READ_SUMMARY,
+        Lines::Multiple,
+    )
+}
+
 /// Checks the length of a list.
 pub fn check_count(errors: &mut FieldErrors, field: &str, count: usize, max: usize) -> bool {
     if count > max {

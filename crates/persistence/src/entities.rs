@@ -117,6 +117,8 @@ pub mod place {
         pub closure: String,
         /// When a temporary closure ends.
         pub closed_until: Option<DateTimeUtc>,
+        /// Its easy-to-read summary.
+        pub easy_read_summary: Option<String>,
     }
     no_relations!();
 }

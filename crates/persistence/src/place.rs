@@ -91,6 +91,7 @@ struct Columns {
     address: String,
     postal_code: String,
     city: String,
+    easy_read_summary: Option<String>,
     neighborhood_id: Option<Uuid>,
     phone: Option<String>,
     email: Option<String>,
@@ -118,6 +119,7 @@ impl Columns {
             address: location.address.clone(),
             postal_code: location.postal_code.clone(),
             city: location.city.clone(),
+            easy_read_summary: content.easy_read_summary.clone(),
             neighborhood_id: content.neighborhood,
             phone: content.contact.phone.clone(),
             email: content.contact.email.clone(),
@@ -142,6 +144,7 @@ impl Columns {
         row.address = self.address.clone();
         row.postal_code = self.postal_code.clone();
         row.city = self.city.clone();
+        row.easy_read_summary = self.easy_read_summary.clone();
         row.neighborhood_id = self.neighborhood_id;
         row.phone = self.phone.clone();
         row.email = self.email.clone();
@@ -172,6 +175,7 @@ fn content_of(
     Ok(PlaceContent {
         name: row.name.clone(),
         description: row.description.clone(),
+        easy_read_summary: row.easy_read_summary.clone(),
         location: Location {
             coordinates,
             address: row.address.clone(),
@@ -307,6 +311,7 @@ impl Versioned for Places {
             external_id: key.map(|k| k.external_id().to_owned()),
             closure: String::new(),
             closed_until: None,
+            easy_read_summary: None,
         };
         let columns = Columns::of(draft.content(), Closure::OPEN);
         columns.apply(&mut row);

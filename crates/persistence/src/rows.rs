@@ -226,6 +226,7 @@ positional!(place::Model {
     external_id,
     closure,
     closed_until,
+    easy_read_summary,
 });
 
 positional!(event::Model {

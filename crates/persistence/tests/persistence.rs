@@ -522,6 +522,7 @@ async fn places_at_the_very_same_spot_are_all_paged_through_once() {
                 external_id: None,
                 closure: "OPEN".into(),
                 closed_until: None,
+                easy_read_summary: None,
             };
             row.into_active_model()
                 .insert(db.connection())

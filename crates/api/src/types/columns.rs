@@ -60,6 +60,7 @@ const PLACE: Table = &[
     ("slug", &["slug"]),
     ("name", &["name"]),
     ("description", &["description"]),
+    ("easyReadSummary", &["easy_read_summary"]),
     ("categories", &[]),
     (
         "location",

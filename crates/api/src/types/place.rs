@@ -197,6 +197,11 @@ impl Place {
     async fn description(&self) -> &str {
         &self.0.description
     }
+    /// The place in short sentences and plain words, for readers who find the description
+    /// hard (easy-to-read), when one is written.
+    async fn easy_read_summary(&self) -> Option<&str> {
+        self.0.easy_read_summary.as_deref()
+    }
     /// Its categories, most specific first.
     async fn categories(&self, ctx: &Context<'_>) -> ApiResult<Vec<Category>> {
         let categories = scope(ctx)?

@@ -14,7 +14,10 @@ use super::{
     MAX_LOCATION_TEXT_CHARS, MAX_PRICE_CHARS, Registration,
 };
 use crate::agenda::{DefaultPublisher, References, optional_email, optional_phone, set_of};
-use crate::editorial::{FieldErrors, Lines, check_optional_text, check_text, limits, optional_url};
+use crate::editorial::{
+    FieldErrors, Lines, check_easy_read_summary, check_optional_text, check_text, limits,
+    optional_url,
+};
 use crate::schedule::Schedule;
 use crate::values::{Audience, Slug};
 
@@ -180,15 +183,9 @@ impl Fields {
             summary: form
                 .summary
                 .map(|v| check_text(errors, "summary", &v, 0, limits::SUMMARY, Lines::Multiple)),
-            easy_read_summary: form.easy_read_summary.map(|v| {
-                check_optional_text(
-                    errors,
-                    "easyReadSummary",
-                    v.as_deref(),
-                    limits::EASY_READ_SUMMARY,
-                    Lines::Multiple,
-                )
-            }),
+            easy_read_summary: form
+                .easy_read_summary
+                .map(|v| check_easy_read_summary(errors, v.as_deref())),
             description: form
                 .description
                 .map(|v| check_text(errors, "description", &v, 0, limits::BODY, Lines::Multiple)),

@@ -13,7 +13,9 @@ use super::{
     MAX_POSTAL_CODE_CHARS, PlaceContent, PlaceEdit,
 };
 use crate::agenda::{DefaultPublisher, Names, References, optional_email, optional_phone, set_of};
-use crate::editorial::{FieldErrors, Lines, check_text, limits, optional_url};
+use crate::editorial::{
+    FieldErrors, Lines, check_easy_read_summary, check_text, limits, optional_url,
+};
 use crate::event::{Accessibility, CategoryKind};
 use crate::geo::{Coordinates, Latitude, Longitude};
 use crate::opening_hours::OpeningHours;
@@ -52,6 +54,8 @@ pub struct PlaceForm {
     pub name: String,
     /// Up to 5,000 characters.
     pub description: String,
+    /// Short sentences in plain words, up to 1,200 characters.
+    pub easy_read_summary: Option<String>,
     /// Where it is.
     pub location: LocationForm,
     /// Slugs of place categories.
@@ -76,6 +80,8 @@ pub struct PlacePatchForm {
     pub name: Option<String>,
     /// A new description.
     pub description: Option<String>,
+    /// A new easy-to-read summary.
+    pub easy_read_summary: Option<Option<String>>,
     /// A new location.
     pub location: Option<LocationForm>,
     /// New category slugs.
@@ -223,6 +229,7 @@ impl PlaceContent {
         Self {
             name: String::new(),
             description: String::new(),
+            easy_read_summary: None,
             location,
             categories: Vec::new(),
             neighborhood: None,
@@ -240,6 +247,7 @@ fn whole(form: PlaceForm) -> PlacePatchForm {
     PlacePatchForm {
         name: Some(form.name),
         description: Some(form.description),
+        easy_read_summary: Some(form.easy_read_summary),
         location: Some(form.location),
         categories: Some(form.categories),
         neighborhood: Some(form.neighborhood),
@@ -257,6 +265,7 @@ fn whole(form: PlaceForm) -> PlacePatchForm {
 struct Fields {
     name: Option<String>,
     description: Option<String>,
+    easy_read_summary: Option<Option<String>>,
     location: Option<Location>,
     categories: Option<Vec<Uuid>>,
     neighborhood: Option<Option<Uuid>>,
@@ -282,6 +291,9 @@ impl Fields {
                     Lines::Multiple,
                 )
             }),
+            easy_read_summary: form
+                .easy_read_summary
+                .map(|v| check_easy_read_summary(errors, v.as_deref())),
             location: form.location.and_then(|l| check_location(errors, &l)),
             categories: form
                 .categories
@@ -311,6 +323,9 @@ impl Fields {
             description: self
                 .description
                 .unwrap_or_else(|| current.description.clone()),
+            easy_read_summary: self
+                .easy_read_summary
+                .unwrap_or_else(|| current.easy_read_summary.clone()),
             location: self.location.unwrap_or_else(|| current.location.clone()),
             categories: self
                 .categories

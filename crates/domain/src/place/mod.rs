@@ -77,6 +77,8 @@ pub struct PlaceContent {
     pub name: String,
     /// Its description.
     pub description: String,
+    /// Its easy-to-read summary: short sentences in plain words.
+    pub easy_read_summary: Option<String>,
     /// Where it is.
     pub location: Location,
     /// Its categories, in the editor's order.

@@ -15,7 +15,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::demo_data::{
-    ARTICLES, CATEGORIES, DemoHours, EVENTS, NEIGHBORHOODS, ORGANIZATIONS, PLACES,
+    ARTICLES, CATEGORIES, DemoHours, EVENTS, NEIGHBORHOODS, ORGANIZATIONS, PLACE_EASY_READ, PLACES,
 };
 use super::{Batch, SeedReport, occurrences_of};
 use crate::entities::{
@@ -236,6 +236,10 @@ fn add_places(
             external_id: None,
             closure: "OPEN".to_owned(),
             closed_until: None,
+            easy_read_summary: PLACE_EASY_READ
+                .iter()
+                .find(|(slug, _)| *slug == p.slug)
+                .map(|(_, summary)| (*summary).to_owned()),
         });
         for (position, slug) in p.publishers.iter().enumerate() {
             if let Some(organization_id) = catalog.organizations.get(*slug) {

@@ -945,6 +945,30 @@ pub static CATEGORIES: &[DemoCategory] = &[
 // ---------------------------------------------------------------------------
 
 /// Real public places of Toulouse and its metropolis, at approximate locations.
+/// Easy-to-read summaries of some places (slug, summary): short sentences, plain words.
+pub static PLACE_EASY_READ: &[(&str, &str)] = &[
+    (
+        "hotel-de-ville-capitole",
+        "Le Capitole est la mairie de Toulouse. Le maire travaille ici. Vous pouvez visiter certaines salles. La visite est gratuite.",
+    ),
+    (
+        "jardin-des-plantes",
+        "Le Jardin des Plantes est un grand parc. Il y a des arbres, des canards et des jeux pour les enfants. L'entrée est gratuite.",
+    ),
+    (
+        "mediatheque-jose-cabanis",
+        "La médiathèque José Cabanis prête des livres, des films et de la musique. Vous pouvez lire sur place gratuitement. On peut vous aider à utiliser un ordinateur.",
+    ),
+    (
+        "piscine-nakache",
+        "Nakache est une piscine au bord de la Garonne. L'été, il y a des bassins dehors. L'entrée est payante.",
+    ),
+    (
+        "cite-de-l-espace",
+        "La Cité de l'espace est un musée sur l'espace et les fusées. Vous pouvez voir une vraie station spatiale. L'entrée est payante.",
+    ),
+];
+
 pub static PLACES: &[DemoPlace] = &[
     DemoPlace {
         slug: "place-du-capitole",

@@ -222,6 +222,7 @@ pub async fn synthetic_sized(
             external_id: None,
             closure: "OPEN".to_owned(),
             closed_until: None,
+            easy_read_summary: None,
         });
         if let Some(category_id) = pick_opt(&mut rng, &place_categories) {
             batch.place_categories.push(place_category::Model {

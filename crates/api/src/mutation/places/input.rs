@@ -101,6 +101,9 @@ pub(crate) struct PlaceInput {
     /// Up to 5,000 characters.
     #[graphql(default)]
     pub description: String,
+    /// Short sentences in plain words for readers who find the description hard (up to
+    /// 1,200 characters).
+    pub easy_read_summary: Option<String>,
     /// Where it is.
     pub location: PlaceLocationInput,
     /// Slugs of place categories (up to 20).
@@ -130,6 +133,8 @@ pub(crate) struct PlacePatchInput {
     pub name: Option<String>,
     /// Up to 5,000 characters.
     pub description: Option<String>,
+    /// Short sentences in plain words (up to 1,200 characters); `null` removes it.
+    pub easy_read_summary: MaybeUndefined<String>,
     /// Where it is.
     pub location: Option<PlaceLocationInput>,
     /// Slugs of place categories (up to 20).
@@ -208,6 +213,7 @@ impl PlaceInput {
         PlaceForm {
             name: self.name,
             description: self.description,
+            easy_read_summary: self.easy_read_summary,
             location: self.location.into_form(),
             categories: self.categories,
             neighborhood: self.neighborhood,
@@ -254,6 +260,7 @@ impl PlacePatchInput {
         PlacePatchForm {
             name: self.name,
             description: self.description,
+            easy_read_summary: clearable(self.easy_read_summary),
             location: self.location.map(PlaceLocationInput::into_form),
             categories: self.categories,
             neighborhood: clearable(self.neighborhood),
