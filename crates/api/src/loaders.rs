@@ -283,11 +283,11 @@ impl Loader<OccurrencePage> for Batcher {
     }
 }
 
-/// One page of the social posts of an article; keys asking the same page of different
-/// articles share a statement.
+/// One page of the social posts of an article, an event or a place; keys asking the same
+/// page of different items share a statement.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct SocialPostPage {
-    pub article_id: Uuid,
+    pub item_id: Uuid,
     pub request: PageRequest,
 }
 
@@ -304,16 +304,16 @@ impl Loader<SocialPostPage> for Batcher {
             groups
                 .entry(key.request.clone())
                 .or_default()
-                .push(key.article_id);
+                .push(key.item_id);
         }
         let mut out = HashMap::new();
         for (request, ids) in groups {
             let pages = capitole_persistence::social_posts::of_items(&self.db, &ids, &request)
                 .await
                 .map_err(Arc::new)?;
-            for (article_id, page) in pages {
+            for (item_id, page) in pages {
                 let key = SocialPostPage {
-                    article_id,
+                    item_id,
                     request: request.clone(),
                 };
                 out.insert(key, page);

@@ -1,12 +1,12 @@
-//! Posts on social networks that announced an article: recorded and removed by its
-//! editors, each write in one transaction with its audit entry and its change log entry
-//! (the posts are part of what readers of the article see, so the article is `UPDATED`,
-//! at the version it has), and read in batches for the articles of a page.
+//! Posts on social networks that announced an article, an event or a place: recorded and
+//! removed by its editors, each write in one transaction with its audit entry and its change
+//! log entry (the posts are part of what readers of the item see, so the item is `UPDATED`,
+//! at the version it has), and read in batches for the items of a page.
 
 use capitole_domain::audit::AuditAction;
 use std::collections::HashMap;
 
-use capitole_domain::change::ItemKind;
+use capitole_domain::change::{ChangeKind, ItemKind};
 use capitole_domain::social::Network;
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -18,16 +18,18 @@ use uuid::Uuid;
 use crate::article::{first_publisher, log, publication};
 use crate::audit::{Actor, audit};
 use crate::cursor::{self, Keyset, Page, PageRequest, Sort};
-use crate::entities::{article, social_post};
+use crate::edits::record_change;
+use crate::entities::{article, event, place, social_post};
+use crate::publishers::{self, Published};
 use crate::sql::Sql;
 use crate::{Database, StorageError};
 
 /// Records a post on `network` at `url` (already checked and normalised) announcing an
-/// article, once per address: recording it again returns the existing record and changes
-/// nothing.
+/// article, an event or a place (`item`), once per address: recording it again returns the
+/// existing record and changes nothing.
 pub async fn record(
     db: &Database,
-    article_id: Uuid,
+    (kind, item_id): (ItemKind, Uuid),
     network: Network,
     url: &str,
     posted_at: DateTime<Utc>,
@@ -36,8 +38,8 @@ pub async fn record(
 ) -> Result<social_post::Model, StorageError> {
     let txn = db.begin_write().await?;
     let existing = social_post::Entity::find()
-        .filter(social_post::Column::ItemKind.eq(ItemKind::Article.code()))
-        .filter(social_post::Column::ItemId.eq(article_id))
+        .filter(social_post::Column::ItemKind.eq(kind.code()))
+        .filter(social_post::Column::ItemId.eq(item_id))
         .filter(social_post::Column::Url.eq(url))
         .one(&txn)
         .await?;
@@ -46,8 +48,8 @@ pub async fn record(
     }
     let row = social_post::Model {
         id: capitole_domain::ids::new_id(),
-        item_kind: ItemKind::Article.code().to_owned(),
-        item_id: article_id,
+        item_kind: kind.code().to_owned(),
+        item_id,
         network: network.code().to_owned(),
         url: url.to_owned(),
         posted_at,
@@ -60,14 +62,14 @@ pub async fn record(
     audit(
         &txn,
         actor,
-        ItemKind::Article,
-        article_id,
+        kind,
+        item_id,
         AuditAction::RecordSocialPost,
         json!({ "network": row.network, "url": row.url }),
         now,
     )
     .await?;
-    article_updated(&txn, article_id, now).await?;
+    item_updated(&txn, (kind, item_id), now).await?;
     txn.commit().await?;
     Ok(row)
 }
@@ -79,16 +81,14 @@ pub async fn find(db: &Database, id: Uuid) -> Result<Option<social_post::Model>,
         .await?)
 }
 
-/// Removes a recorded post of an article.
+/// Removes a recorded post of an article, an event or a place.
 pub async fn remove(
     db: &Database,
     post: &social_post::Model,
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<(), StorageError> {
-    if post.item_kind != ItemKind::Article.code() {
-        return Err(StorageError::NotFound);
-    }
+    let kind = announced(post).ok_or(StorageError::NotFound)?;
     let txn = db.begin_write().await?;
     let removed = social_post::Entity::delete_by_id(post.id)
         .exec(&txn)
@@ -101,16 +101,65 @@ pub async fn remove(
     audit(
         &txn,
         actor,
-        ItemKind::Article,
+        kind,
         post.item_id,
         AuditAction::RemoveSocialPost,
         json!({ "network": post.network, "url": post.url }),
         now,
     )
     .await?;
-    article_updated(&txn, post.item_id, now).await?;
+    item_updated(&txn, (kind, post.item_id), now).await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// The kind of item a post announced: an article, an event or a place.
+pub fn announced(post: &social_post::Model) -> Option<ItemKind> {
+    ItemKind::from_code(&post.item_kind)
+        .filter(|kind| matches!(kind, ItemKind::Article | ItemKind::Event | ItemKind::Place))
+}
+
+/// Appends the change log's entry of an item whose posts changed: `UPDATED` at the version
+/// it has (its own fields did not change), public if the item is (events and places always
+/// are).
+async fn item_updated(
+    txn: &DatabaseTransaction,
+    (kind, id): (ItemKind, Uuid),
+    now: DateTime<Utc>,
+) -> Result<(), StorageError> {
+    let (version, published) = match kind {
+        ItemKind::Article => return article_updated(txn, id, now).await,
+        ItemKind::Event => (
+            event::Entity::find_by_id(id)
+                .one(txn)
+                .await?
+                .map(|row| row.version),
+            Published::Event,
+        ),
+        ItemKind::Place => (
+            place::Entity::find_by_id(id)
+                .one(txn)
+                .await?
+                .map(|row| row.version),
+            Published::Place,
+        ),
+        ItemKind::Tip => return Err(StorageError::NotFound),
+    };
+    let version = version.ok_or(StorageError::NotFound)?;
+    let organization = publishers::ids_of_one(txn, published, id)
+        .await?
+        .first()
+        .copied();
+    record_change(
+        txn,
+        kind,
+        id,
+        ChangeKind::Updated,
+        version,
+        organization,
+        now,
+    )
+    .await
 }
 
 /// Appends the change log's entry of an article whose posts changed: `UPDATED` at the

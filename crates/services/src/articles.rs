@@ -1,6 +1,5 @@
 //! The editorial workflow of news articles: create, update, the steps between statuses,
-//! deletion of drafts, the social posts that announced an article, and the scheduler's
-//! publication of articles whose time has come. Every write checks who asks (editors of
+//! deletion of drafts, and the scheduler's publication of articles whose time has come. Every write checks who asks (editors of
 //! the article's publishers, administrators, the operator), takes a draft or a patch parsed
 //! in the domain, checks what only storage can say (whether the slugs and ids it names
 //! exist), reports every failed field at once, and makes one storage call, whose
@@ -10,10 +9,9 @@ use capitole_domain::article::Transition;
 use capitole_domain::article_draft::{ArticleDraft, ArticlePatch, LinkIds, LinkNames};
 use capitole_domain::editorial::{Checked, FieldErrors};
 use capitole_domain::event::CategoryKind;
-use capitole_domain::social::PostLink;
 use capitole_persistence::audit::Actor;
-use capitole_persistence::entities::{article, social_post};
-use capitole_persistence::{Database, catalog, events, places, social_posts};
+use capitole_persistence::entities::article;
+use capitole_persistence::{Database, catalog, events, places};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -139,53 +137,11 @@ pub async fn publish_due(db: &Database, now: DateTime<Utc>) -> ServiceResult<Vec
     Ok(capitole_persistence::article::publish_due(db, now).await?)
 }
 
-/// Records a post on a social network that announced the article `article_id` (editors of
-/// its publishers), posted at `posted_at` (default: now). Recording the same address again
-/// returns the existing record.
-pub async fn record_social_post(
-    services: &Services,
-    by: &Principal,
-    article_id: Uuid,
-    post: Checked<PostLink>,
-    posted_at: Option<DateTime<Utc>>,
-    now: DateTime<Utc>,
-) -> ServiceResult<social_post::Model> {
-    let db = &services.db;
-    let (_, actor) = editable(db, by, article_id, now).await?;
-    let post = post.into_result()?;
-    let posted_at = posted_at.unwrap_or(now);
-    Ok(social_posts::record(
-        db,
-        article_id,
-        post.network,
-        &post.url,
-        posted_at,
-        &actor,
-        now,
-    )
-    .await?)
-}
-
-/// Removes a recorded social post (editors of the article's publishers).
-pub async fn remove_social_post(
-    services: &Services,
-    by: &Principal,
-    id: Uuid,
-    now: DateTime<Utc>,
-) -> ServiceResult<()> {
-    let db = &services.db;
-    let post = social_posts::find(db, id)
-        .await?
-        .ok_or_else(|| ServiceError::not_found("no social post has this id"))?;
-    let (_, actor) = editable(db, by, post.item_id, now).await?;
-    Ok(social_posts::remove(db, &post, &actor, now).await?)
-}
-
 /// The publishers of an article about to be written, and who writes it: the article must
 /// exist and `by` must edit for one of its publishers. Articles `by` may not see are
 /// reported as not found (anonymous callers are asked to sign in first), so that nobody
 /// learns of another organization's drafts.
-async fn editable(
+pub(crate) async fn editable(
     db: &Database,
     by: &Principal,
     id: Uuid,

@@ -10,6 +10,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod announcements;
 pub mod articles;
 pub mod auth;
 pub mod changes;

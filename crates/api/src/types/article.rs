@@ -20,6 +20,7 @@ use crate::loaders::{
     PlacesOfArticle, PublishersOfArticle, SocialPostPage,
 };
 use crate::open_data::jsonld;
+use uuid::Uuid;
 
 /// Where an article stands in its publication.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -343,24 +344,7 @@ impl NewsArticle {
         #[graphql(desc = "Page backward from this cursor (the `startCursor` of the page after).")]
         before: Option<String>,
     ) -> ApiResult<SocialPostConnection> {
-        let request = page_request(first, after, last, before).map_err(to_gql)?;
-        let key = SocialPostPage {
-            article_id: self.0.id,
-            request,
-        };
-        let page = scope(ctx)?
-            .load(key)
-            .await?
-            .unwrap_or_else(capitole_persistence::Page::empty);
-        let (edges, page_info) = edges(page, |p, cursor| SocialPostEdge {
-            cursor,
-            node: SocialPost(p),
-        });
-        Ok(SocialPostConnection {
-            edges,
-            page_info,
-            count: CountQuery::SocialPostsOf(self.0.id),
-        })
+        social_posts_of(ctx, self.0.id, (first, after, last, before)).await
     }
     /// Places it is about.
     async fn related_places(&self, ctx: &Context<'_>) -> ApiResult<Vec<Place>> {
@@ -408,3 +392,26 @@ connection!(
     /// A page of social posts, oldest first.
     SocialPostConnection, SocialPostEdge, SocialPost
 );
+
+/// One page of the posts that announced the item `item_id` (an article, an event or a
+/// place), oldest first; the same page of the items of a list is read in one statement.
+pub(crate) async fn social_posts_of(
+    ctx: &Context<'_>,
+    item_id: Uuid,
+    (first, after, last, before): (Option<i32>, Option<String>, Option<i32>, Option<String>),
+) -> ApiResult<SocialPostConnection> {
+    let request = page_request(first, after, last, before).map_err(to_gql)?;
+    let page = scope(ctx)?
+        .load(SocialPostPage { item_id, request })
+        .await?
+        .unwrap_or_else(capitole_persistence::Page::empty);
+    let (edges, page_info) = edges(page, |p, cursor| SocialPostEdge {
+        cursor,
+        node: SocialPost(p),
+    });
+    Ok(SocialPostConnection {
+        edges,
+        page_info,
+        count: CountQuery::SocialPostsOf(item_id),
+    })
+}

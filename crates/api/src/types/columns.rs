@@ -52,6 +52,7 @@ const EVENT: Table = &[
     ("externalId", &["external_id"]),
     ("nextOccurrence", &[]),
     ("occurrences", &[]),
+    ("socialPosts", &[]),
 ];
 
 /// The fields of `Place` that read some columns only.
@@ -77,6 +78,7 @@ const PLACE: Table = &[
     ("accessibility", &["accessibility"]),
     ("publishers", &[]),
     ("popularity", &["popularity"]),
+    ("socialPosts", &[]),
 ];
 
 /// The fields of `NewsArticle` that read some columns only.

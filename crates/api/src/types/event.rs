@@ -6,6 +6,7 @@ use capitole_persistence::entities::{event, event_occurrence, place};
 use capitole_persistence::events::{OccurrenceWindow, occurrence_status};
 use chrono::{DateTime, Utc};
 
+use super::article::{SocialPostConnection, social_posts_of};
 use super::catalog::{Category, Neighborhood, Organization};
 use super::connection::{CountQuery, connection, edges, page_request};
 use super::scalars::{Email, LocalDateTime, Url};
@@ -161,6 +162,24 @@ impl Event {
     /// Who it is prepared for.
     async fn accessibility(&self) -> Vec<Accessibility> {
         accessibility_of(&self.0.accessibility)
+    }
+    /// Where it was announced on social networks, oldest first. The same page of the
+    /// events of a list is read in one statement.
+    async fn social_posts(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "How many items from the start of the list, or after `after`: 1 to 100 (20 when neither `first` nor `last` is given)."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Page forward from this cursor (the `endCursor` of the page before).")]
+        after: Option<String>,
+        #[graphql(desc = "How many items from the end of the list, or before `before`: 1 to 100.")]
+        last: Option<i32>,
+        #[graphql(desc = "Page backward from this cursor (the `startCursor` of the page after).")]
+        before: Option<String>,
+    ) -> ApiResult<SocialPostConnection> {
+        social_posts_of(ctx, self.0.id, (first, after, last, before)).await
     }
     /// Whether it costs nothing.
     async fn is_free(&self) -> bool {

@@ -7,6 +7,7 @@ use capitole_persistence::Page;
 use capitole_persistence::events::{self, EventFilter};
 use capitole_persistence::places::opening_hours;
 
+use super::article::{SocialPostConnection, social_posts_of};
 use super::catalog::{Category, Neighborhood, Organization};
 use super::columns;
 use super::community::{Mayor, PlaceStats, TipConnection, mayor_of, tips_of};
@@ -288,6 +289,24 @@ impl Place {
     /// Who it is prepared for.
     async fn accessibility(&self) -> Vec<Accessibility> {
         accessibility_of(&self.0.accessibility)
+    }
+    /// Where it was announced on social networks, oldest first. The same page of the
+    /// places of a list is read in one statement.
+    async fn social_posts(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "How many items from the start of the list, or after `after`: 1 to 100 (20 when neither `first` nor `last` is given)."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Page forward from this cursor (the `endCursor` of the page before).")]
+        after: Option<String>,
+        #[graphql(desc = "How many items from the end of the list, or before `before`: 1 to 100.")]
+        last: Option<i32>,
+        #[graphql(desc = "Page backward from this cursor (the `startCursor` of the page after).")]
+        before: Option<String>,
+    ) -> ApiResult<SocialPostConnection> {
+        social_posts_of(ctx, self.0.id, (first, after, last, before)).await
     }
     /// Who publishes it: the public bodies that run it, in order (one or several; none for
     /// places neither the city nor the metropolitan authority runs).

@@ -48,6 +48,7 @@ fn text(headers: &HeaderMap, name: header::HeaderName) -> &str {
 async fn exports_revalidate_by_tag_and_by_date_until_a_public_write() {
     for app in apps().await {
         let label = &app.test_db.label;
+        super::clear_of_the_minute_turn().await;
         let (status, headers, body) = get(&app.router, FEED, &[]).await;
         assert_eq!(status, StatusCode::OK, "{label}");
         assert!(!body.is_empty());

@@ -304,6 +304,12 @@ async fn made_up_credentials_cost_their_address_and_stop_reaching_the_database()
                     anonymous: 10,
                     ..capitole_api::TierBudgets::default()
                 },
+                // One instant: the fifteen requests fall in one window, wherever the
+                // minute turns.
+                clock: capitole_api::Clock::from_fn({
+                    let now = chrono::Utc::now();
+                    move || now
+                }),
                 ..capitole_api::RateLimitSettings::default()
             },
             ..capitole_api::HttpSettings::default()

@@ -280,12 +280,28 @@ async fn social_posts_update_the_article_they_announce_at_its_version() {
             .await
             .unwrap();
         let url = "https://www.facebook.com/toulouse/posts/1";
-        let post = social_posts::record(db, row.id, Network::Facebook, url, now, &actor, now)
-            .await
-            .unwrap();
-        let again = social_posts::record(db, row.id, Network::Facebook, url, now, &actor, now)
-            .await
-            .unwrap();
+        let post = social_posts::record(
+            db,
+            (capitole_domain::change::ItemKind::Article, row.id),
+            Network::Facebook,
+            url,
+            now,
+            &actor,
+            now,
+        )
+        .await
+        .unwrap();
+        let again = social_posts::record(
+            db,
+            (capitole_domain::change::ItemKind::Article, row.id),
+            Network::Facebook,
+            url,
+            now,
+            &actor,
+            now,
+        )
+        .await
+        .unwrap();
         assert_eq!(again.id, post.id, "{label}");
         assert_eq!(
             since(db, 1).await,

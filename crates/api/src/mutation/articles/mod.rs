@@ -1,5 +1,6 @@
 //! The editorial workflow of articles: create, update, submit for review, publish now or
-//! later, unpublish, archive, delete drafts, and the social posts that announced them.
+//! later, unpublish, archive, delete drafts; and the social posts that announced articles,
+//! events and places.
 //! Every write checks the editor's organizations, reports every failed field at once, can
 //! be tried with `validateOnly`, and carries the version it edits so that two editors never
 //! overwrite each other silently. The rules are the domain's and the writes the articles
@@ -10,9 +11,10 @@ mod input;
 
 use async_graphql::{Context, ID, Object};
 use capitole_domain::article::{PublishAt, Transition};
+use capitole_domain::change::ItemKind;
 use capitole_domain::social::PostLink;
 use capitole_persistence::entities::article;
-use capitole_services::articles;
+use capitole_services::{announcements, articles};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -150,22 +152,37 @@ impl ArticleMutation {
         step(ctx, &id, version, Transition::Archive).await
     }
 
-    /// Records a post on a social network that announced an article (editors of its
-    /// publishers). The address is checked against the network and cleaned of tracking
-    /// parameters; recording the same address again returns the existing record.
+    /// Records a post on a social network that announced an article, an event or a place
+    /// (editors of its publishers). The address is checked against the network and cleaned
+    /// of tracking parameters; recording the same address again returns the existing
+    /// record.
     async fn record_social_post(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The article's id.")] article_id: ID,
+        #[graphql(desc = "The global id of the article, event or place it announced.")]
+        item_id: Option<ID>,
+        #[graphql(
+            desc = "The article's id: the older spelling of `itemId`, for articles (give one of the two).",
+            deprecation = "Use `itemId`, which also takes events and places."
+        )]
+        article_id: Option<ID>,
         #[graphql(desc = "The network it was posted on.")] network: Network,
         #[graphql(desc = "The post's address.")] url: Url,
         #[graphql(desc = "When it was posted (default: now).")] posted_at: Option<DateTime<Utc>>,
     ) -> ApiResult<RecordSocialPostPayload> {
         let scope = scope(ctx)?;
-        let id = self::article_id(&article_id)?;
+        let item = match (item_id, article_id) {
+            (Some(id), None) => announced_item(&id)?,
+            (None, Some(id)) => (ItemKind::Article, self::article_id(&id)?),
+            _ => {
+                return Err(to_gql(ApiError::bad_input(
+                    "give the announced item's id in `itemId` (or an article's in `articleId`), once",
+                )));
+            }
+        };
         let post = PostLink::parse(network.into(), &url.0);
         let by = &scope.principal;
-        articles::record_social_post(&scope.services(), by, id, post, posted_at, scope.now)
+        announcements::record_social_post(&scope.services(), by, item, post, posted_at, scope.now)
             .await
             .map(Into::into)
             .map_err(to_gql)
@@ -179,7 +196,7 @@ impl ArticleMutation {
     ) -> ApiResult<RemoveSocialPostPayload> {
         let scope = scope(ctx)?;
         let id = ids::decode_as(Kind::SocialPost, &id).map_err(to_gql)?;
-        articles::remove_social_post(&scope.services(), &scope.principal, id, scope.now)
+        announcements::remove_social_post(&scope.services(), &scope.principal, id, scope.now)
             .await
             .map(|()| id.into())
             .map_err(to_gql)
@@ -228,4 +245,21 @@ async fn step<P: From<article::Model>>(
 
 fn article_id(id: &ID) -> ApiResult<Uuid> {
     ids::decode_as(Kind::NewsArticle, id).map_err(to_gql)
+}
+
+/// The article, event or place a global id names.
+fn announced_item(id: &ID) -> ApiResult<(ItemKind, Uuid)> {
+    let refused = || {
+        to_gql(ApiError::bad_input(
+            "`itemId` is the global id of an article, an event or a place",
+        ))
+    };
+    let (kind, uuid) = ids::decode(id).map_err(|_| refused())?;
+    let kind = match kind {
+        Kind::NewsArticle => ItemKind::Article,
+        Kind::Event => ItemKind::Event,
+        Kind::Place => ItemKind::Place,
+        _ => return Err(refused()),
+    };
+    Ok((kind, uuid))
 }
