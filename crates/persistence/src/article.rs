@@ -497,10 +497,7 @@ pub(crate) async fn first_publisher(
     conn: &impl ConnectionTrait,
     id: Uuid,
 ) -> Result<Option<Uuid>, StorageError> {
-    Ok(publishers::ids_of_one(conn, Published::Article, id)
-        .await?
-        .first()
-        .copied())
+    publishers::first_of(conn, Published::Article, id).await
 }
 
 /// The categories of an article, as ids, in order.

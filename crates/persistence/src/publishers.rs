@@ -110,6 +110,15 @@ pub(crate) async fn ids_of_one(
         .unwrap_or_default())
 }
 
+/// The first publisher of one item: the one the change log names.
+pub(crate) async fn first_of(
+    conn: &impl ConnectionTrait,
+    kind: Published,
+    item: Uuid,
+) -> Result<Option<Uuid>, StorageError> {
+    Ok(ids_of_one(conn, kind, item).await?.first().copied())
+}
+
 /// Makes the publishers of an item these, in order.
 pub(crate) async fn replace(
     conn: &impl ConnectionTrait,

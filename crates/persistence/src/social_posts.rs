@@ -146,10 +146,7 @@ async fn item_updated(
         ItemKind::Tip => return Err(StorageError::NotFound),
     };
     let version = version.ok_or(StorageError::NotFound)?;
-    let organization = publishers::ids_of_one(txn, published, id)
-        .await?
-        .first()
-        .copied();
+    let organization = publishers::first_of(txn, published, id).await?;
     record_change(
         txn,
         kind,
