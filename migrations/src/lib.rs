@@ -28,6 +28,7 @@ mod m20261206_000018_push_reminders;
 mod m20261206_000019_search;
 mod m20261206_000020_search_without_pending_lists;
 mod m20261206_000021_place_easy_read;
+mod m20261206_000022_accessibility_features;
 
 /// Runs Capitole's migrations.
 pub struct Migrator;
@@ -57,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000019_search::Migration),
             Box::new(m20261206_000020_search_without_pending_lists::Migration),
             Box::new(m20261206_000021_place_easy_read::Migration),
+            Box::new(m20261206_000022_accessibility_features::Migration),
         ]
     }
 }

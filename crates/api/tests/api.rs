@@ -88,6 +88,8 @@ async fn context(db: &Database, mail: &std::path::Path) -> ApiContext {
     }
 }
 
+#[path = "api/accessibility.rs"]
+mod accessibility;
 #[path = "api/accounts.rs"]
 mod accounts;
 #[path = "api/announcements.rs"]

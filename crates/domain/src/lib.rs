@@ -4,6 +4,7 @@
 //! GraphQL types live here.
 
 pub mod access;
+pub mod accessibility;
 pub mod agenda;
 pub mod article;
 pub mod article_draft;

@@ -119,6 +119,8 @@ pub mod place {
         pub closed_until: Option<DateTimeUtc>,
         /// Its easy-to-read summary.
         pub easy_read_summary: Option<String>,
+        /// The accessibility features it has, encoded `|CODE|…|`.
+        pub accessibility_features: String,
     }
     no_relations!();
 }
@@ -183,6 +185,10 @@ pub mod event {
         pub recurrence_start: Option<String>,
         /// Local dates the recurrence skips, encoded `|2026-03-28|…|`.
         pub recurrence_exceptions: String,
+        /// The accessibility features it shows, encoded `|CODE|…|`.
+        pub accessibility_features: String,
+        /// Whether it states no accessibility of its own and shows its venue's.
+        pub inherits_accessibility: bool,
     }
     no_relations!();
 }

@@ -3,6 +3,7 @@
 //! search, batch loads by id). Rules about the city live in `capitole-domain`; GraphQL and
 //! HTTP live in `capitole-api`.
 
+pub mod accessibility;
 pub mod account_tokens;
 pub mod accounts;
 mod activity;

@@ -8,11 +8,10 @@
 use capitole_domain::agenda::{ExternalKey, PlaceClosure};
 use capitole_domain::audit::AuditAction;
 use capitole_domain::change::{ChangeKind, ItemKind};
-use capitole_domain::event::Accessibility;
 use capitole_domain::geo::Coordinates;
 use capitole_domain::ids::new_id;
 use capitole_domain::place::{Closure, Contact, Location, PlaceContent, PlaceDraft, PlaceEdit};
-use capitole_domain::text::{decode_codes, fold};
+use capitole_domain::text::fold;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait,
@@ -22,8 +21,9 @@ use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::accessibility;
 use crate::audit::{Actor, audit};
-use crate::edits::{self, Outcome, Versioned, differences, encode_set, record_change, stale};
+use crate::edits::{self, Outcome, Versioned, differences, record_change, stale};
 use crate::entities::{place, place_category};
 use crate::places::opening_hours;
 use crate::publishers::{self, Published};
@@ -99,6 +99,7 @@ struct Columns {
     /// Opening hours as JSON.
     opening_hours: String,
     accessibility: String,
+    accessibility_features: String,
     /// Publisher ids, in order.
     publishers: Vec<Uuid>,
     closure: String,
@@ -111,6 +112,7 @@ impl Columns {
     /// The columns that store `content` closed as `closure` says.
     fn of(content: &PlaceContent, closure: Closure) -> Self {
         let location = &content.location;
+        let (accessibility, accessibility_features) = accessibility::encode(&content.accessibility);
         Self {
             name: content.name.clone(),
             description: content.description.clone(),
@@ -126,7 +128,8 @@ impl Columns {
             website: content.contact.website.clone(),
             opening_hours: serde_json::to_string(&content.opening_hours)
                 .unwrap_or_else(|_| "{}".into()),
-            accessibility: encode_set(content.accessibility.iter().map(|a| a.code())),
+            accessibility,
+            accessibility_features,
             publishers: content.publishers.clone(),
             closure: closure.state.code().to_owned(),
             closed_until: closure.until,
@@ -151,6 +154,7 @@ impl Columns {
         row.website = self.website.clone();
         row.opening_hours = self.opening_hours.clone();
         row.accessibility = self.accessibility.clone();
+        row.accessibility_features = self.accessibility_features.clone();
         row.closure = self.closure.clone();
         row.closed_until = self.closed_until;
     }
@@ -190,9 +194,7 @@ fn content_of(
             website: row.website.clone(),
         },
         opening_hours: opening_hours(row),
-        accessibility: decode_codes(&row.accessibility)
-            .filter_map(Accessibility::from_code)
-            .collect(),
+        accessibility: accessibility::decode(&row.accessibility, &row.accessibility_features),
         publishers,
     })
 }
@@ -312,6 +314,7 @@ impl Versioned for Places {
             closure: String::new(),
             closed_until: None,
             easy_read_summary: None,
+            accessibility_features: String::new(),
         };
         let columns = Columns::of(draft.content(), Closure::OPEN);
         columns.apply(&mut row);
@@ -396,6 +399,11 @@ impl Versioned for Places {
             return Err(stale(before.version, before.version + 1));
         }
         audit(txn, actor, ItemKind::Place, id, action, json!(changes), now).await?;
+        if (&to.accessibility, &to.accessibility_features)
+            != (&from.accessibility, &from.accessibility_features)
+        {
+            accessibility::pass_on(txn, id, &edit.content.accessibility, actor, now).await?;
+        }
         record_change(
             txn,
             ItemKind::Place,

@@ -227,6 +227,7 @@ positional!(place::Model {
     closure,
     closed_until,
     easy_read_summary,
+    accessibility_features,
 });
 
 positional!(event::Model {
@@ -260,6 +261,8 @@ positional!(event::Model {
     external_id,
     recurrence_start,
     recurrence_exceptions,
+    accessibility_features,
+    inherits_accessibility,
 });
 
 positional!(event_occurrence::Model {

@@ -100,6 +100,7 @@ impl Reads {
             | "Media"
             | "Contact"
             | "AgeRange"
+            | "AccessibilityDetails"
             | "Category"
             | "Neighborhood"
             | "Organization"

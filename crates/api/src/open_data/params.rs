@@ -56,6 +56,7 @@ pub(crate) const EVENT_FILTER: &[Param] = &[
     param("near", None, Shape::Circle),
     param("freeOnly", None, Shape::Bool),
     param("accessibility", None, Shape::Enums),
+    param("accessibilityFeatures", None, Shape::Enums),
     param("search", None, Shape::Text),
 ];
 
@@ -67,6 +68,7 @@ pub(crate) const PLACE_FILTER: &[Param] = &[
     param("openNow", None, Shape::Bool),
     param("neighborhoods", Some("neighborhood"), Shape::Texts),
     param("accessibility", None, Shape::Enums),
+    param("accessibilityFeatures", None, Shape::Enums),
     param("search", None, Shape::Text),
 ];
 

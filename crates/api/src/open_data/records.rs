@@ -97,6 +97,7 @@ pub(super) const PLACE_COLUMNS: &[&str] = &[
     "email",
     "website",
     "accessibility",
+    "accessibilityFeatures",
     "publishers",
     "closure",
     "closedUntil",
@@ -119,6 +120,7 @@ pub(super) const DATE_COLUMNS: &[&str] = &[
     "categories",
     "audiences",
     "accessibility",
+    "accessibilityFeatures",
     "isFree",
     "price",
     "attendanceMode",
@@ -309,6 +311,10 @@ pub(super) fn place(
         ("email", Field::optional(place.email.as_deref())),
         ("website", Field::optional(place.website.as_deref())),
         ("accessibility", Field::codes(&place.accessibility)),
+        (
+            "accessibilityFeatures",
+            Field::codes(&place.accessibility_features),
+        ),
         ("publishers", Related::slugs(&related.publishers, place.id)),
         ("closure", Field::text(&place.closure)),
         (
@@ -361,6 +367,10 @@ pub(super) fn event_at(
         ("categories", Related::slugs(&related.categories, event.id)),
         ("audiences", Field::codes(&event.audiences)),
         ("accessibility", Field::codes(&event.accessibility)),
+        (
+            "accessibilityFeatures",
+            Field::codes(&event.accessibility_features),
+        ),
         ("isFree", Field::Bool(event.is_free)),
         ("price", Field::optional(event.price.as_deref())),
         ("attendanceMode", Field::text(&event.attendance_mode)),

@@ -15,6 +15,7 @@ use crate::error::{ApiError, ApiResult, to_gql};
 use crate::ids::{self, Kind};
 use crate::loaders::{EventId, PlaceId};
 use crate::lookup::by_id_or_slug;
+use crate::types::accessibility::AccessibilityFeature;
 use crate::types::columns;
 use crate::types::connection::{CountQuery, edges, page_request};
 use crate::types::event::{Event, EventConnection, EventEdge, Occurrence};
@@ -79,8 +80,11 @@ pub(crate) struct EventFilter {
     /// Only free events.
     #[graphql(default)]
     pub free_only: bool,
-    /// Only events prepared for all of these.
+    /// Only events prepared for all of these: as each shows it, its own or, when it states
+    /// none, its venue's.
     pub accessibility: Option<Vec<Accessibility>>,
+    /// Only events with all of these features (their own or their venue's, likewise).
+    pub accessibility_features: Option<Vec<AccessibilityFeature>>,
     /// Only events that hold every word (French words as search reads them: accents, case,
     /// stop words and plurals do not matter; the last word may be unfinished).
     pub search: Option<String>,
@@ -103,10 +107,12 @@ pub(crate) async fn storage_filter(
 ) -> Result<StorageFilter, ApiError> {
     let audiences = filter.audiences.unwrap_or_default();
     let accessibility = filter.accessibility.unwrap_or_default();
+    let features = filter.accessibility_features.unwrap_or_default();
     let venues = filter.venues.unwrap_or_default();
     check_list("audiences", &audiences)?;
     check_list("venues", &venues)?;
     check_list("accessibility", &accessibility)?;
+    check_list("accessibilityFeatures", &features)?;
     let mut starts_after = filter.starts_after.unwrap_or(scope.now);
     let mut starts_before = filter.starts_before;
     if let Some(window) = filter.window {
@@ -133,6 +139,7 @@ pub(crate) async fn storage_filter(
         bbox: filter.bbox.map(BoundingBoxInput::parse).transpose()?,
         free_only: filter.free_only,
         accessibility: accessibility.into_iter().map(Into::into).collect(),
+        accessibility_features: features.into_iter().map(Into::into).collect(),
         publishers: filters::publishers_filter(scope, filter.publishers).await?,
         search: search_text(filter.search.as_deref())?,
         ids: Vec::new(),

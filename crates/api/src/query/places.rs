@@ -12,6 +12,7 @@ use crate::error::{ApiError, ApiResult, to_gql};
 use crate::ids::Kind;
 use crate::loaders::PlaceId;
 use crate::lookup::by_id_or_slug;
+use crate::types::accessibility::AccessibilityFeature;
 use crate::types::columns;
 use crate::types::connection::{CountQuery, edges, page_request};
 use crate::types::facets::{Asked, PlaceFacets};
@@ -50,6 +51,8 @@ pub(crate) struct PlaceFilter {
     pub neighborhoods: Option<Vec<String>>,
     /// Only places prepared for all of these.
     pub accessibility: Option<Vec<Accessibility>>,
+    /// Only places with all of these features.
+    pub accessibility_features: Option<Vec<AccessibilityFeature>>,
     /// Only places that hold every word (French words as search reads them: accents, case,
     /// stop words and plurals do not matter; the last word may be unfinished).
     pub search: Option<String>,
@@ -60,7 +63,9 @@ pub(crate) async fn storage_filter(
     filter: PlaceFilter,
 ) -> Result<StorageFilter, ApiError> {
     let accessibility = filter.accessibility.unwrap_or_default();
+    let features = filter.accessibility_features.unwrap_or_default();
     check_list("accessibility", &accessibility)?;
+    check_list("accessibilityFeatures", &features)?;
     Ok(StorageFilter {
         near: filter.near.map(GeoCircleInput::parse).transpose()?,
         bbox: filter.bbox.map(BoundingBoxInput::parse).transpose()?,
@@ -69,6 +74,7 @@ pub(crate) async fn storage_filter(
         neighborhoods: filters::neighborhoods_filter(scope, filter.neighborhoods).await?,
         publishers: filters::publishers_filter(scope, filter.publishers).await?,
         accessibility: accessibility.into_iter().map(Into::into).collect(),
+        accessibility_features: features.into_iter().map(Into::into).collect(),
         search: search_text(filter.search.as_deref())?,
         open_at: filter.open_now.then_some((scope.now, scope.timezone)),
     })

@@ -28,6 +28,14 @@ const EVENT: Table = &[
     ("audiences", &["audiences"]),
     ("ageRange", &["age_min", "age_max"]),
     ("accessibility", &["accessibility"]),
+    (
+        "accessibilityDetails",
+        &[
+            "accessibility",
+            "accessibility_features",
+            "inherits_accessibility",
+        ],
+    ),
     ("isFree", &["is_free"]),
     ("price", &["price"]),
     (
@@ -76,6 +84,10 @@ const PLACE: Table = &[
     ("source", &["source"]),
     ("externalId", &["external_id"]),
     ("accessibility", &["accessibility"]),
+    (
+        "accessibilityDetails",
+        &["accessibility", "accessibility_features"],
+    ),
     ("publishers", &[]),
     ("popularity", &["popularity"]),
     ("socialPosts", &[]),

@@ -6,6 +6,7 @@ use capitole_persistence::entities::{event, event_occurrence, place};
 use capitole_persistence::events::{OccurrenceWindow, occurrence_status};
 use chrono::{DateTime, Utc};
 
+use super::accessibility::AccessibilityDetails;
 use super::article::{SocialPostConnection, social_posts_of};
 use super::catalog::{Category, Neighborhood, Organization};
 use super::connection::{CountQuery, connection, edges, page_request};
@@ -159,9 +160,19 @@ impl Event {
             max: max.and_then(|a| i32::try_from(a).ok()),
         })
     }
-    /// Who it is prepared for.
+    /// Who it is prepared for: its own statement, or its venue's when it states none (see
+    /// `accessibilityDetails`). Filters and facets read this list.
     async fn accessibility(&self) -> Vec<Accessibility> {
         accessibility_of(&self.0.accessibility)
+    }
+    /// Its accessibility in detail: families, features and where they come from (the event
+    /// itself, or its venue when it states none).
+    async fn accessibility_details(&self) -> AccessibilityDetails {
+        AccessibilityDetails::of_event(
+            &self.0.accessibility,
+            &self.0.accessibility_features,
+            self.0.inherits_accessibility,
+        )
     }
     /// Where it was announced on social networks, oldest first. The same page of the
     /// events of a list is read in one statement.

@@ -1,6 +1,7 @@
 //! The graph's object types, enums and inputs. Each object wraps what storage returns and
 //! resolves its relations through the request's loaders.
 
+pub(crate) mod accessibility;
 pub(crate) mod account;
 pub(crate) mod article;
 pub(crate) mod catalog;

@@ -7,6 +7,7 @@ use capitole_persistence::Page;
 use capitole_persistence::events::{self, EventFilter};
 use capitole_persistence::places::opening_hours;
 
+use super::accessibility::AccessibilityDetails;
 use super::article::{SocialPostConnection, social_posts_of};
 use super::catalog::{Category, Neighborhood, Organization};
 use super::columns;
@@ -289,6 +290,11 @@ impl Place {
     /// Who it is prepared for.
     async fn accessibility(&self) -> Vec<Accessibility> {
         accessibility_of(&self.0.accessibility)
+    }
+    /// Its accessibility in detail: families and features. Events held here that state none
+    /// of their own show it.
+    async fn accessibility_details(&self) -> AccessibilityDetails {
+        AccessibilityDetails::of_place(&self.0.accessibility, &self.0.accessibility_features)
     }
     /// Where it was announced on social networks, oldest first. The same page of the
     /// places of a list is read in one statement.

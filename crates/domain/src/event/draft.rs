@@ -10,9 +10,10 @@ use uuid::Uuid;
 
 use super::form::{EventForm, EventPatchForm, whole};
 use super::{
-    Accessibility, AttendanceMode, CategoryKind, EventContent, EventEdit, EventStatus,
-    MAX_LOCATION_TEXT_CHARS, MAX_PRICE_CHARS, Registration,
+    AttendanceMode, CategoryKind, EventContent, EventEdit, EventStatus, MAX_LOCATION_TEXT_CHARS,
+    MAX_PRICE_CHARS, Registration,
 };
+use crate::accessibility::AccessibilityChange;
 use crate::agenda::{DefaultPublisher, References, optional_email, optional_phone, set_of};
 use crate::editorial::{
     FieldErrors, Lines, check_easy_read_summary, check_optional_text, check_text, limits,
@@ -160,7 +161,7 @@ struct Fields {
     neighborhoods: Option<Vec<Uuid>>,
     age_min: Option<Option<i64>>,
     age_max: Option<Option<i64>>,
-    accessibility: Option<BTreeSet<Accessibility>>,
+    accessibility: AccessibilityChange,
     is_free: Option<bool>,
     price: Option<Option<String>>,
     registration: Option<Registration>,
@@ -200,9 +201,11 @@ impl Fields {
                 .map(|slugs| references.neighborhood_list(errors, &slugs)),
             age_min: form.age_min,
             age_max: form.age_max,
-            accessibility: form
-                .accessibility
-                .and_then(|a| set_of(errors, "accessibility", &a, Accessibility::ALL)),
+            accessibility: AccessibilityChange::check(
+                errors,
+                form.accessibility,
+                form.accessibility_features,
+            ),
             is_free: form.is_free,
             price: form
                 .price
@@ -247,9 +250,7 @@ impl Fields {
                 .neighborhoods
                 .unwrap_or_else(|| current.neighborhoods.clone()),
             ages: EventContent::check_ages(errors, min, max),
-            accessibility: self
-                .accessibility
-                .unwrap_or_else(|| current.accessibility.clone()),
+            accessibility: self.accessibility.onto(&current.accessibility),
             is_free: self.is_free.unwrap_or(current.is_free),
             price: self.price.unwrap_or_else(|| current.price.clone()),
             registration: self
@@ -284,7 +285,9 @@ fn publishers(errors: &mut FieldErrors, references: &References, slugs: &[String
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::accessibility::AccessibilityFeature;
     use crate::agenda::Names;
+    use crate::event::Accessibility;
     use crate::event::RegistrationForm;
     use crate::schedule::{DateForm, ScheduleForm};
     use chrono::Duration;
@@ -481,6 +484,45 @@ mod tests {
         assert_eq!(edit.content.ages.max, Some(4));
         assert_eq!(edit.slug.unwrap().as_str(), "concert-du-jardin");
         assert!(edit.schedule.is_none());
+    }
+
+    #[test]
+    fn an_event_states_its_accessibility_or_shows_its_venues() {
+        let inherits = EventDraft::parse(concert(), &references(), Paris, now()).unwrap();
+        assert!(inherits.content().accessibility.is_empty());
+        let mut form = concert();
+        form.accessibility_features = vec![AccessibilityFeature::SignLanguage];
+        let draft = EventDraft::parse(form, &references(), Paris, now()).unwrap();
+        let stated = draft.content().accessibility.clone();
+        assert_eq!(
+            stated.families().iter().copied().collect::<Vec<_>>(),
+            [Accessibility::Hearing]
+        );
+        let families_only = EventPatchForm {
+            accessibility: Some(vec![Accessibility::Visual]),
+            ..EventPatchForm::default()
+        };
+        let edit = EventPatch::parse(families_only, &references(), Paris, now())
+            .unwrap()
+            .apply(draft.content())
+            .unwrap();
+        assert_eq!(edit.content.accessibility.features(), stated.features());
+        assert!(
+            edit.content
+                .accessibility
+                .families()
+                .contains(&Accessibility::Visual)
+        );
+        let nothing = EventPatchForm {
+            accessibility: Some(Vec::new()),
+            accessibility_features: Some(Vec::new()),
+            ..EventPatchForm::default()
+        };
+        let edit = EventPatch::parse(nothing, &references(), Paris, now())
+            .unwrap()
+            .apply(draft.content())
+            .unwrap();
+        assert!(edit.content.accessibility.is_empty());
     }
 
     #[test]

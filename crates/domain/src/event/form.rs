@@ -5,6 +5,7 @@
 use uuid::Uuid;
 
 use super::{Accessibility, AttendanceMode, EventStatus};
+use crate::accessibility::AccessibilityFeature;
 use crate::agenda::Names;
 use crate::event::CategoryKind;
 use crate::schedule::ScheduleForm;
@@ -42,8 +43,11 @@ pub struct EventForm {
     pub age_min: Option<i64>,
     /// Oldest age.
     pub age_max: Option<i64>,
-    /// Who it is prepared for.
+    /// The families of needs it is prepared for; with no families and no features, the
+    /// event shows its venue's accessibility.
     pub accessibility: Vec<Accessibility>,
+    /// The features that prepare it.
+    pub accessibility_features: Vec<AccessibilityFeature>,
     /// Whether it costs nothing.
     pub is_free: bool,
     /// Prices, as worded for the public.
@@ -89,8 +93,10 @@ pub struct EventPatchForm {
     pub age_min: Option<Option<i64>>,
     /// A new oldest age.
     pub age_max: Option<Option<i64>>,
-    /// New accessibility.
+    /// New families of needs it is prepared for.
     pub accessibility: Option<Vec<Accessibility>>,
+    /// New features that prepare it.
+    pub accessibility_features: Option<Vec<AccessibilityFeature>>,
     /// Whether it costs nothing.
     pub is_free: Option<bool>,
     /// New prices.
@@ -150,6 +156,7 @@ pub(super) fn whole(form: EventForm) -> EventPatchForm {
         age_min: Some(form.age_min),
         age_max: Some(form.age_max),
         accessibility: Some(form.accessibility),
+        accessibility_features: Some(form.accessibility_features),
         is_free: Some(form.is_free),
         price: Some(form.price),
         registration: Some(form.registration),

@@ -9,6 +9,7 @@ use std::collections::BTreeSet;
 
 use uuid::Uuid;
 
+use crate::accessibility::AccessibilityStatement;
 use crate::coded_enum;
 use crate::editorial::{FieldErrors, optional_url};
 use crate::schedule::Schedule;
@@ -162,8 +163,8 @@ pub struct EventContent {
     pub neighborhoods: Vec<Uuid>,
     /// The ages it is meant for.
     pub ages: AgeRange,
-    /// Who it is prepared for.
-    pub accessibility: BTreeSet<Accessibility>,
+    /// What it states of its accessibility; when it states nothing, it shows its venue's.
+    pub accessibility: AccessibilityStatement,
     /// Whether it costs nothing.
     pub is_free: bool,
     /// Its prices, as worded for the public.
@@ -196,7 +197,7 @@ impl EventContent {
             audiences: BTreeSet::new(),
             neighborhoods: Vec::new(),
             ages: AgeRange::default(),
-            accessibility: BTreeSet::new(),
+            accessibility: AccessibilityStatement::default(),
             is_free: false,
             price: None,
             registration: Registration::default(),

@@ -3,8 +3,6 @@
 //! into a checked [`PlaceDraft`] or [`PlacePatch`]. Every failed field is reported at once,
 //! named with its path in the input (`location.latitude`, `openingHours.weekly[0]`).
 
-use std::collections::BTreeSet;
-
 use uuid::Uuid;
 
 use super::hours::{OpeningHoursForm, check_hours};
@@ -12,7 +10,8 @@ use super::{
     Contact, Location, MAX_ADDRESS_CHARS, MAX_CITY_CHARS, MAX_DESCRIPTION_CHARS,
     MAX_POSTAL_CODE_CHARS, PlaceContent, PlaceEdit,
 };
-use crate::agenda::{DefaultPublisher, Names, References, optional_email, optional_phone, set_of};
+use crate::accessibility::{AccessibilityChange, AccessibilityFeature, AccessibilityStatement};
+use crate::agenda::{DefaultPublisher, Names, References, optional_email, optional_phone};
 use crate::editorial::{
     FieldErrors, Lines, check_easy_read_summary, check_text, limits, optional_url,
 };
@@ -66,8 +65,10 @@ pub struct PlaceForm {
     pub contact: Option<ContactForm>,
     /// When it is open (never, when not said).
     pub opening_hours: Option<OpeningHoursForm>,
-    /// Who it is prepared for.
+    /// The families of needs it is prepared for.
     pub accessibility: Vec<Accessibility>,
+    /// The features that prepare it.
+    pub accessibility_features: Vec<AccessibilityFeature>,
     /// The publishers' slugs; by default the publishers of [`References::publisher`].
     pub publishers: Option<Vec<String>>,
 }
@@ -92,8 +93,10 @@ pub struct PlacePatchForm {
     pub contact: Option<Option<ContactForm>>,
     /// New opening hours.
     pub opening_hours: Option<OpeningHoursForm>,
-    /// New accessibility.
+    /// New families of needs it is prepared for.
     pub accessibility: Option<Vec<Accessibility>>,
+    /// New features that prepare it.
+    pub accessibility_features: Option<Vec<AccessibilityFeature>>,
     /// New publishers' slugs.
     pub publishers: Option<Vec<String>>,
     /// A new slug.
@@ -235,7 +238,7 @@ impl PlaceContent {
             neighborhood: None,
             contact: Contact::default(),
             opening_hours: OpeningHours::default(),
-            accessibility: BTreeSet::new(),
+            accessibility: AccessibilityStatement::default(),
             publishers,
         }
     }
@@ -254,6 +257,7 @@ fn whole(form: PlaceForm) -> PlacePatchForm {
         contact: Some(form.contact),
         opening_hours: Some(form.opening_hours.unwrap_or_default()),
         accessibility: Some(form.accessibility),
+        accessibility_features: Some(form.accessibility_features),
         publishers: None,
         slug: None,
     }
@@ -271,7 +275,7 @@ struct Fields {
     neighborhood: Option<Option<Uuid>>,
     contact: Option<Contact>,
     opening_hours: Option<OpeningHours>,
-    accessibility: Option<BTreeSet<Accessibility>>,
+    accessibility: AccessibilityChange,
 }
 
 impl Fields {
@@ -310,9 +314,11 @@ impl Fields {
                 }
             }),
             opening_hours: form.opening_hours.map(|h| check_hours(errors, &h)),
-            accessibility: form
-                .accessibility
-                .and_then(|a| set_of(errors, "accessibility", &a, Accessibility::ALL)),
+            accessibility: AccessibilityChange::check(
+                errors,
+                form.accessibility,
+                form.accessibility_features,
+            ),
         }
     }
 
@@ -335,9 +341,7 @@ impl Fields {
             opening_hours: self
                 .opening_hours
                 .unwrap_or_else(|| current.opening_hours.clone()),
-            accessibility: self
-                .accessibility
-                .unwrap_or_else(|| current.accessibility.clone()),
+            accessibility: self.accessibility.onto(&current.accessibility),
             publishers: current.publishers.clone(),
         }
     }
@@ -458,7 +462,7 @@ mod tests {
         assert_eq!(content.contact.email, None);
         assert_eq!(content.opening_hours.weekly.len(), 1);
         assert_eq!(content.opening_hours.exceptions.len(), 1);
-        assert_eq!(content.accessibility.len(), 1);
+        assert_eq!(content.accessibility.families().len(), 1);
         assert_eq!(draft.slug().as_str(), "jardin-partage-des-recollets");
     }
 

@@ -6,15 +6,13 @@
 pub mod draft;
 pub mod hours;
 
-use std::collections::BTreeSet;
-
 use chrono::{DateTime, SubsecRound, Utc};
 use uuid::Uuid;
 
+use crate::accessibility::AccessibilityStatement;
 use crate::agenda::PlaceClosure;
 use crate::coded_enum;
 use crate::editorial::FieldErrors;
-use crate::event::Accessibility;
 use crate::geo::Coordinates;
 use crate::opening_hours::OpeningHours;
 use crate::values::Slug;
@@ -90,7 +88,7 @@ pub struct PlaceContent {
     /// When it is open.
     pub opening_hours: OpeningHours,
     /// Who it is prepared for.
-    pub accessibility: BTreeSet<Accessibility>,
+    pub accessibility: AccessibilityStatement,
     /// Its publishers, in order: the organizations that run it; places without any are the
     /// administrators'.
     pub publishers: Vec<Uuid>,

@@ -3,9 +3,8 @@
 //! are also what the audit log compares, field by field.
 
 use capitole_domain::Audience;
-use capitole_domain::event::{
-    Accessibility, AgeRange, AttendanceMode, EventContent, EventStatus, Registration,
-};
+use capitole_domain::accessibility::AccessibilityStatement;
+use capitole_domain::event::{AgeRange, AttendanceMode, EventContent, EventStatus, Registration};
 use capitole_domain::recurrence::RecurrenceRule;
 use capitole_domain::schedule::{Recurrence, Schedule};
 use capitole_domain::text::{decode_codes, encode_codes, fold};
@@ -13,6 +12,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::accessibility;
 use crate::edits::encode_set;
 use crate::entities::event;
 
@@ -32,7 +32,11 @@ pub(super) struct Columns {
     online_url: Option<String>,
     age_min: Option<i64>,
     age_max: Option<i64>,
+    /// The families it shows: its own, or its venue's when it states none.
     accessibility: String,
+    /// The features it shows, likewise.
+    accessibility_features: String,
+    inherits_accessibility: bool,
     audiences: String,
     is_free: bool,
     price: Option<String>,
@@ -50,10 +54,16 @@ pub(super) struct Columns {
 }
 
 impl Columns {
-    /// The columns that store `content`.
-    pub(super) fn of(content: &EventContent) -> Self {
+    /// The columns that store `content`, showing `venue`'s accessibility if it states none.
+    pub(super) fn of(content: &EventContent, venue: &AccessibilityStatement) -> Self {
         let mut neighborhoods = content.neighborhoods.clone();
         neighborhoods.sort_unstable();
+        let inherits = content.accessibility.is_empty();
+        let (accessibility, accessibility_features) = accessibility::encode(if inherits {
+            venue
+        } else {
+            &content.accessibility
+        });
         Self {
             title: content.title.clone(),
             summary: content.summary.clone(),
@@ -64,7 +74,9 @@ impl Columns {
             online_url: content.online_url.clone(),
             age_min: content.ages.min.map(i64::from),
             age_max: content.ages.max.map(i64::from),
-            accessibility: encode_set(content.accessibility.iter().map(|a| a.code())),
+            accessibility,
+            accessibility_features,
+            inherits_accessibility: inherits,
             audiences: encode_set(content.audiences.iter().map(|a| a.code())),
             is_free: content.is_free,
             price: content.price.clone(),
@@ -92,6 +104,8 @@ impl Columns {
         row.age_min = self.age_min;
         row.age_max = self.age_max;
         row.accessibility = self.accessibility.clone();
+        row.accessibility_features = self.accessibility_features.clone();
+        row.inherits_accessibility = self.inherits_accessibility;
         row.audiences = self.audiences.clone();
         row.is_free = self.is_free;
         row.price = self.price.clone();
@@ -126,9 +140,11 @@ pub(super) fn content_of(
             min: age(row.age_min),
             max: age(row.age_max),
         },
-        accessibility: decode_codes(&row.accessibility)
-            .filter_map(Accessibility::from_code)
-            .collect(),
+        accessibility: if row.inherits_accessibility {
+            AccessibilityStatement::default()
+        } else {
+            accessibility::decode(&row.accessibility, &row.accessibility_features)
+        },
         is_free: row.is_free,
         price: row.price.clone(),
         registration: Registration {

@@ -9,6 +9,7 @@
 mod columns;
 mod dates;
 
+use capitole_domain::accessibility::AccessibilityStatement;
 use capitole_domain::agenda::ExternalKey;
 use capitole_domain::audit::AuditAction;
 use capitole_domain::change::{ChangeKind, ItemKind};
@@ -25,6 +26,7 @@ use uuid::Uuid;
 
 use self::columns::{Columns, RecurrenceColumns, content_of};
 use self::dates::sync_dates;
+use crate::accessibility;
 use crate::audit::{Actor, audit};
 use crate::edits::{self, Outcome, Versioned, differences, record_change, stale};
 use crate::entities::{event, event_category, event_neighborhood, event_occurrence};
@@ -256,6 +258,18 @@ async fn replace_links(
     Ok(())
 }
 
+/// The accessibility of the venue of `content` when it states none of its own (none
+/// otherwise: it is not shown).
+async fn venue_accessibility(
+    txn: &DatabaseTransaction,
+    content: &EventContent,
+) -> Result<AccessibilityStatement, StorageError> {
+    if !content.accessibility.is_empty() {
+        return Ok(AccessibilityStatement::default());
+    }
+    accessibility::of_venue(txn, content.venue).await
+}
+
 /// What the change log says of an edit: CANCELLED when the event's status becomes
 /// CANCELLED, UPDATED otherwise.
 fn change_of(before: &event::Model, after: &event::Model) -> ChangeKind {
@@ -344,8 +358,10 @@ impl Versioned for Events {
             external_id: key.map(|k| k.external_id().to_owned()),
             recurrence_start: None,
             recurrence_exceptions: String::new(),
+            accessibility_features: String::new(),
+            inherits_accessibility: false,
         };
-        let columns = Columns::of(content);
+        let columns = Columns::of(content, &venue_accessibility(txn, content).await?);
         columns.apply(&mut row);
         RecurrenceColumns::of(draft.schedule()).apply(&mut row);
         event::Entity::insert(event::ActiveModel::from(row.clone()))
@@ -393,7 +409,12 @@ impl Versioned for Events {
         now: DateTime<Utc>,
     ) -> Result<Option<event::Model>, StorageError> {
         let id = before.id;
-        let (from, to) = (Columns::of(current), Columns::of(&edit.content));
+        let shown = accessibility::decode(&before.accessibility, &before.accessibility_features);
+        let from = Columns::of(current, &shown);
+        let to = Columns::of(
+            &edit.content,
+            &venue_accessibility(txn, &edit.content).await?,
+        );
         let mut changes = differences(&from, &to);
         let mut after = before.clone();
         to.apply(&mut after);

@@ -10,6 +10,7 @@ use capitole_domain::change::ItemKind;
 use std::collections::HashMap;
 
 use capitole_domain::Audience;
+use capitole_domain::accessibility::AccessibilityFeature;
 use capitole_domain::event::Accessibility;
 use capitole_domain::geo::{BoundingBox, Coordinates, RadiusMeters};
 use capitole_domain::schedule::OccurrenceStatus;
@@ -52,8 +53,10 @@ pub struct EventFilter {
     pub bbox: Option<BoundingBox>,
     /// Only free events.
     pub free_only: bool,
-    /// Only events prepared for all of these.
+    /// Only events prepared for all of these (as they show it: their own, or their venue's).
     pub accessibility: Vec<Accessibility>,
+    /// Only events with all of these features (as they show them).
+    pub accessibility_features: Vec<AccessibilityFeature>,
     /// Only events published by one of these organizations.
     pub publishers: Vec<Uuid>,
     /// Only events whose search document holds every term (see [`crate::search`]).
@@ -76,6 +79,7 @@ impl EventFilter {
             bbox: None,
             free_only: false,
             accessibility: Vec::new(),
+            accessibility_features: Vec::new(),
             publishers: Vec::new(),
             search: None,
             ids: Vec::new(),
@@ -334,10 +338,12 @@ pub(crate) fn push_event_conditions(
     if filter.free_only {
         sql.push(" AND e.is_free = ").bind(true);
     }
-    for need in &filter.accessibility {
-        sql.push(" AND ")
-            .contains("e.accessibility", &format!("|{}|", need.code()));
-    }
+    crate::accessibility::push_having(
+        sql,
+        "e",
+        &filter.accessibility,
+        &filter.accessibility_features,
+    );
     Published::Event.push_any_of(sql, "e.id", &filter.publishers);
     if let Some(search) = &filter.search {
         crate::search::query::push_matching(sql, ItemKind::Event, "e.id", search);

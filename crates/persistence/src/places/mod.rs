@@ -6,6 +6,7 @@
 //! back: PostgreSQL's GiST index over `earth` points orders by `<->`; on SQLite an R*Tree
 //! yields the places of a box around the point, widened step by step until the page is full.
 
+use capitole_domain::accessibility::AccessibilityFeature;
 use capitole_domain::change::ItemKind;
 use capitole_domain::event::Accessibility;
 use capitole_domain::geo::{BoundingBox, Coordinates, RadiusMeters};
@@ -44,6 +45,8 @@ pub struct PlaceFilter {
     pub publishers: Vec<Uuid>,
     /// Only places prepared for all of these.
     pub accessibility: Vec<Accessibility>,
+    /// Only places with all of these features.
+    pub accessibility_features: Vec<AccessibilityFeature>,
     /// Only places whose search document holds every term (see [`crate::search`]).
     pub search: Option<capitole_domain::search::SearchQuery>,
     /// Only places open at this instant, reading hours in this timezone.
@@ -297,10 +300,12 @@ pub(crate) fn push_conditions(sql: &mut Sql, filter: &PlaceFilter) {
             .bind_list(filter.neighborhoods.iter().copied());
     }
     Published::Place.push_any_of(sql, "p.id", &filter.publishers);
-    for need in &filter.accessibility {
-        sql.push(" AND ")
-            .contains("p.accessibility", &format!("|{}|", need.code()));
-    }
+    crate::accessibility::push_having(
+        sql,
+        "p",
+        &filter.accessibility,
+        &filter.accessibility_features,
+    );
     if let Some(search) = &filter.search {
         crate::search::query::push_matching(sql, ItemKind::Place, "p.id", search);
     }

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use capitole_domain::accessibility::{AccessibilityFeature, AccessibilityStatement};
 use capitole_domain::event::Accessibility;
 use capitole_domain::ids::new_id;
 use capitole_domain::opening_hours::{DayOfWeek, OpeningHours, WeeklyRange};
@@ -15,7 +16,8 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::demo_data::{
-    ARTICLES, CATEGORIES, DemoHours, EVENTS, NEIGHBORHOODS, ORGANIZATIONS, PLACE_EASY_READ, PLACES,
+    ARTICLES, CATEGORIES, DemoEvent, DemoHours, DemoPlace, EVENT_ACCESSIBILITY_FEATURES, EVENTS,
+    NEIGHBORHOODS, ORGANIZATIONS, PLACE_ACCESSIBILITY_FEATURES, PLACE_EASY_READ, PLACES,
 };
 use super::{Batch, SeedReport, occurrences_of};
 use crate::entities::{
@@ -23,7 +25,7 @@ use crate::entities::{
     article_place, category, event, event_category, event_neighborhood, event_organization,
     neighborhood, organization, place, place_category, place_organization,
 };
-use crate::{Database, StorageError};
+use crate::{Database, StorageError, accessibility};
 
 /// The ids of the publishers, neighbourhoods and categories, by slug.
 pub(crate) struct Catalog {
@@ -193,6 +195,52 @@ pub(crate) fn weekly_hours(hours: DemoHours) -> OpeningHours {
     }
 }
 
+/// The accessibility of a demo place: its step-free entrance, induction loop and the
+/// features listed for it.
+fn place_accessibility(p: &DemoPlace) -> AccessibilityStatement {
+    let mut features = features_of(PLACE_ACCESSIBILITY_FEATURES, p.slug);
+    if p.hearing_loop {
+        features.push(AccessibilityFeature::InductionLoop);
+    }
+    if p.wheelchair {
+        features.push(AccessibilityFeature::StepFreeEntrance);
+    }
+    AccessibilityStatement::new([], features)
+}
+
+/// Whether a demo event shows its venue's accessibility, and the accessibility it shows.
+fn event_accessibility(e: &DemoEvent) -> (bool, AccessibilityStatement) {
+    let families = e
+        .accessibility
+        .iter()
+        .filter_map(|c| Accessibility::from_code(c));
+    let stated =
+        AccessibilityStatement::new(families, features_of(EVENT_ACCESSIBILITY_FEATURES, e.slug));
+    let venue = e
+        .place
+        .and_then(|slug| PLACES.iter().find(|p| p.slug == slug))
+        .map(place_accessibility)
+        .unwrap_or_default();
+    if stated.features().is_empty() && stated.families().is_subset(venue.families()) {
+        (true, venue)
+    } else {
+        (false, stated)
+    }
+}
+
+/// The features listed for `slug` in `table`.
+fn features_of(table: &[(&str, &[&str])], slug: &str) -> Vec<AccessibilityFeature> {
+    table
+        .iter()
+        .filter(|(s, _)| *s == slug)
+        .flat_map(|(_, codes)| {
+            codes
+                .iter()
+                .filter_map(|c| AccessibilityFeature::from_code(c))
+        })
+        .collect()
+}
+
 fn add_places(
     batch: &mut Batch,
     catalog: &Catalog,
@@ -202,13 +250,8 @@ fn add_places(
     for p in PLACES {
         let id = new_id();
         ids.insert(p.slug, id);
-        let mut accessibility = Vec::new();
-        if p.hearing_loop {
-            accessibility.push(Accessibility::Hearing.code());
-        }
-        if p.wheelchair {
-            accessibility.push(Accessibility::Motor.code());
-        }
+        let (accessibility, accessibility_features) =
+            accessibility::encode(&place_accessibility(p));
         batch.places.push(place::Model {
             id,
             slug: p.slug.to_owned(),
@@ -226,7 +269,8 @@ fn add_places(
             website: p.website.map(str::to_owned),
             opening_hours: serde_json::to_string(&weekly_hours(p.hours))
                 .unwrap_or_else(|_| "{}".into()),
-            accessibility: encode_codes(accessibility),
+            accessibility,
+            accessibility_features,
             popularity: p.popularity,
             rating: None,
             created_at: now,
@@ -302,6 +346,8 @@ fn add_events(
             cancelled.status = OccurrenceStatus::Cancelled.code().to_owned();
         }
         batch.occurrences.extend(occurrences);
+        let (inherits_accessibility, shown) = event_accessibility(e);
+        let (accessibility, accessibility_features) = accessibility::encode(&shown);
         batch.events.push(event::Model {
             id,
             slug: e.slug.to_owned(),
@@ -315,7 +361,9 @@ fn add_events(
             online_url: e.online_url.map(str::to_owned),
             age_min: e.age_min,
             age_max: e.age_max,
-            accessibility: encode_codes(e.accessibility.iter().copied()),
+            accessibility,
+            accessibility_features,
+            inherits_accessibility,
             audiences: encode_codes(e.audiences.iter().copied()),
             is_free: e.free,
             price: e.price.map(str::to_owned),

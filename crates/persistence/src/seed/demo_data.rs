@@ -969,6 +969,44 @@ pub static PLACE_EASY_READ: &[(&str, &str)] = &[
     ),
 ];
 
+/// Accessibility features of some places beyond a step-free entrance (`wheelchair`) and an
+/// induction loop (`hearing_loop`): (slug, feature codes).
+pub static PLACE_ACCESSIBILITY_FEATURES: &[(&str, &[&str])] = &[
+    ("hotel-de-ville-capitole", &["ACCESSIBLE_TOILETS"]),
+    (
+        "mediatheque-jose-cabanis",
+        &[
+            "ACCESSIBLE_TOILETS",
+            "EASY_READ",
+            "LARGE_PRINT",
+            "QUIET_SPACE",
+        ],
+    ),
+    (
+        "cite-de-l-espace",
+        &[
+            "ACCESSIBLE_TOILETS",
+            "ACCESSIBLE_PARKING",
+            "TACTILE_OBJECTS",
+        ],
+    ),
+    ("halle-aux-grains", &["ACCESSIBLE_TOILETS"]),
+];
+
+/// Accessibility features of events that state their own (slug, feature codes). Events
+/// whose families are all their venue's, and that have no features here, show their
+/// venue's accessibility instead.
+pub static EVENT_ACCESSIBILITY_FEATURES: &[(&str, &[&str])] = &[(
+    "concert-accessible-halle-aux-grains",
+    &[
+        "INDUCTION_LOOP",
+        "SIGN_LANGUAGE",
+        "AUDIO_DESCRIPTION",
+        "BRAILLE",
+        "LARGE_PRINT",
+    ],
+)];
+
 pub static PLACES: &[DemoPlace] = &[
     DemoPlace {
         slug: "place-du-capitole",

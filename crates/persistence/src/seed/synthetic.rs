@@ -180,6 +180,7 @@ pub async fn synthetic_sized(
     ]);
     let hours = serde_json::to_string(&hours).unwrap_or_else(|_| "{}".into());
     let mut place_ids = Vec::with_capacity(size.places);
+    let mut step_free_places = std::collections::HashSet::new();
 
     for n in 0..size.places {
         let id = new_id();
@@ -190,6 +191,13 @@ pub async fn synthetic_sized(
         let angle = rng.random::<f64>() * std::f64::consts::TAU;
         let latitude = CENTRE.0 + distance * angle.sin();
         let longitude = CENTRE.1 + distance * angle.cos() * 1.38;
+        // Drawn in the order of the row's fields, as they always were.
+        let address = format!("{} rue {}", rng.random_range(1..200), pick(&mut rng, NAMES));
+        let neighborhood_id = pick_opt(&mut rng, &neighborhoods);
+        let step_free = rng.random_bool(0.4);
+        if step_free {
+            step_free_places.insert(id);
+        }
         batch.places.push(place::Model {
             id,
             slug: format!("synthetic-place-{n}"),
@@ -198,19 +206,15 @@ pub async fn synthetic_sized(
             description: String::new(),
             latitude,
             longitude,
-            address: format!("{} rue {}", rng.random_range(1..200), pick(&mut rng, NAMES)),
+            address,
             postal_code: "31000".to_owned(),
             city: "Toulouse".to_owned(),
-            neighborhood_id: pick_opt(&mut rng, &neighborhoods),
+            neighborhood_id,
             phone: None,
             email: None,
             website: None,
             opening_hours: hours.clone(),
-            accessibility: if rng.random_bool(0.4) {
-                "|MOTOR|".to_owned()
-            } else {
-                "|".to_owned()
-            },
+            accessibility: if step_free { "|MOTOR|" } else { "|" }.to_owned(),
             popularity: rng.random_range(0..1000),
             rating: rng
                 .random_bool(0.6)
@@ -223,6 +227,12 @@ pub async fn synthetic_sized(
             closure: "OPEN".to_owned(),
             closed_until: None,
             easy_read_summary: None,
+            accessibility_features: if step_free {
+                "|STEP_FREE_ENTRANCE|"
+            } else {
+                "|"
+            }
+            .to_owned(),
         });
         if let Some(category_id) = pick_opt(&mut rng, &place_categories) {
             batch.place_categories.push(place_category::Model {
@@ -275,6 +285,9 @@ pub async fn synthetic_sized(
         batch.occurrences.extend(occurrences);
         let audience = Audience::ALL[rng.random_range(0..Audience::ALL.len())];
         let free = rng.random_bool(0.4);
+        let place_id = pick_opt(&mut rng, &place_ids);
+        // Events state no accessibility of their own and show their venue's.
+        let step_free = place_id.is_some_and(|p| step_free_places.contains(&p));
         batch.events.push(event::Model {
             id,
             slug: format!("synthetic-event-{n}"),
@@ -288,14 +301,14 @@ pub async fn synthetic_sized(
             online_url: None,
             age_min: None,
             age_max: None,
-            accessibility: "|".to_owned(),
+            accessibility: if step_free { "|MOTOR|" } else { "|" }.to_owned(),
             audiences: encode_codes([audience.code()]),
             is_free: free,
             price: (!free).then(|| "10 €".to_owned()),
             registration_url: None,
             registration_phone: None,
             registration_email: None,
-            place_id: pick_opt(&mut rng, &place_ids),
+            place_id,
             location_text: None,
             recurrence_rule: rule.map(|r| r.as_str().to_owned()),
             duration_minutes,
@@ -306,6 +319,13 @@ pub async fn synthetic_sized(
             external_id: None,
             recurrence_start: None,
             recurrence_exceptions: "|".to_owned(),
+            accessibility_features: if step_free {
+                "|STEP_FREE_ENTRANCE|"
+            } else {
+                "|"
+            }
+            .to_owned(),
+            inherits_accessibility: true,
         });
         if let Some(organization_id) = organizations.get(n % organizations.len().max(1)) {
             batch.event_organizations.push(event_organization::Model {

@@ -15,6 +15,7 @@ use crate::context::RequestScope;
 use crate::error::ApiResult;
 use crate::ids::{self, Kind};
 use crate::mutation::agenda::{both, checked, clearable, references};
+use crate::types::accessibility::AccessibilityFeature;
 use crate::types::event::{AttendanceMode, EventStatus, OccurrenceStatus};
 use crate::types::scalars::{Date, Email, Url};
 use crate::types::{Accessibility, Audience};
@@ -82,9 +83,13 @@ pub(crate) struct EventInput {
     pub age_min: Option<i32>,
     /// Oldest age, 0 to 120, not below `ageMin`.
     pub age_max: Option<i32>,
-    /// Who it is prepared for.
+    /// The families of needs it is prepared for. With no families and no features, the event
+    /// states none and shows its venue's, which follows the venue's changes.
     #[graphql(default)]
     pub accessibility: Vec<Accessibility>,
+    /// The features that prepare it (each brings its family into `accessibility`).
+    #[graphql(default)]
+    pub accessibility_features: Vec<AccessibilityFeature>,
     /// Whether it costs nothing (a free event has no price).
     #[graphql(default)]
     pub is_free: bool,
@@ -136,8 +141,11 @@ pub(crate) struct EventPatchInput {
     pub age_min: MaybeUndefined<i32>,
     /// Oldest age, 0 to 120, not below `ageMin`.
     pub age_max: MaybeUndefined<i32>,
-    /// Who it is prepared for.
+    /// The families of needs it is prepared for (the features stated stay, and bring their
+    /// families back). An event left with no families and no features shows its venue's.
     pub accessibility: Option<Vec<Accessibility>>,
+    /// The features that prepare it (the families stated stay).
+    pub accessibility_features: Option<Vec<AccessibilityFeature>>,
     /// Whether it costs nothing (a free event has no price).
     pub is_free: Option<bool>,
     /// Prices as worded for the public (up to 200 characters).
@@ -228,6 +236,11 @@ impl EventInput {
             age_min: self.age_min.map(i64::from),
             age_max: self.age_max.map(i64::from),
             accessibility: self.accessibility.into_iter().map(Into::into).collect(),
+            accessibility_features: self
+                .accessibility_features
+                .into_iter()
+                .map(Into::into)
+                .collect(),
             is_free: self.is_free,
             price: self.price,
             registration: self.registration.map(RegistrationInput::into_form),
@@ -294,6 +307,9 @@ impl EventPatchInput {
             age_max: clearable(self.age_max.map_value(i64::from)),
             accessibility: self
                 .accessibility
+                .map(|a| a.into_iter().map(Into::into).collect()),
+            accessibility_features: self
+                .accessibility_features
                 .map(|a| a.into_iter().map(Into::into).collect()),
             is_free: self.is_free,
             price: clearable(self.price),

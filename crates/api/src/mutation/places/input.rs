@@ -15,6 +15,7 @@ use crate::context::RequestScope;
 use crate::error::ApiResult;
 use crate::mutation::agenda::{both, clearable, references, refuse};
 use crate::types::Accessibility;
+use crate::types::accessibility::AccessibilityFeature;
 use crate::types::place::DayOfWeek;
 use crate::types::scalars::{Date, Email, LocalTime, Url};
 
@@ -115,9 +116,13 @@ pub(crate) struct PlaceInput {
     pub contact: Option<ContactInput>,
     /// When it is open.
     pub opening_hours: Option<OpeningHoursInput>,
-    /// Who it is prepared for.
+    /// The families of needs it is prepared for.
     #[graphql(default)]
     pub accessibility: Vec<Accessibility>,
+    /// The features that prepare it (each brings its family into `accessibility`). Events
+    /// held here that state no accessibility of their own show the place's.
+    #[graphql(default)]
+    pub accessibility_features: Vec<AccessibilityFeature>,
     /// The organizations that publish it (slugs, one or two: the city and the metropolitan
     /// authority may co-publish), each one the editor edits for; by default the
     /// organizations the editor edits for. Only administrators edit places without
@@ -145,8 +150,11 @@ pub(crate) struct PlacePatchInput {
     pub contact: MaybeUndefined<ContactInput>,
     /// When it is open.
     pub opening_hours: Option<OpeningHoursInput>,
-    /// Who it is prepared for.
+    /// The families of needs it is prepared for.
     pub accessibility: Option<Vec<Accessibility>>,
+    /// The features that prepare it. A change of `accessibility` or of the features reaches
+    /// the events held here that state none of their own.
+    pub accessibility_features: Option<Vec<AccessibilityFeature>>,
     /// Replaces the publishers (slugs, one or two). The editor names only organizations
     /// they edit for; co-publishers they do not edit for stay.
     pub publishers: Option<Vec<String>>,
@@ -220,6 +228,11 @@ impl PlaceInput {
             contact: self.contact.map(ContactInput::into_form),
             opening_hours: self.opening_hours.map(OpeningHoursInput::into_form),
             accessibility: self.accessibility.into_iter().map(Into::into).collect(),
+            accessibility_features: self
+                .accessibility_features
+                .into_iter()
+                .map(Into::into)
+                .collect(),
             publishers: self.publishers,
         }
     }
@@ -268,6 +281,9 @@ impl PlacePatchInput {
             opening_hours: self.opening_hours.map(OpeningHoursInput::into_form),
             accessibility: self
                 .accessibility
+                .map(|a| a.into_iter().map(Into::into).collect()),
+            accessibility_features: self
+                .accessibility_features
                 .map(|a| a.into_iter().map(Into::into).collect()),
             publishers: self.publishers,
             slug: self.slug,

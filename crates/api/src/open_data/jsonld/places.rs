@@ -1,7 +1,9 @@
 //! Places as schema.org documents: their type from their categories, their address and
 //! coordinates, and their opening hours as specifications with dated exceptions.
 
+use capitole_domain::accessibility::AccessibilityFeature;
 use capitole_domain::agenda::PlaceClosure;
+use capitole_domain::text::decode_codes;
 use capitole_persistence::entities::{category, place};
 use capitole_persistence::places::opening_hours;
 use serde_json::{Map, Value, json};
@@ -136,12 +138,18 @@ pub(crate) async fn place(
     } else {
         opening_hours_specification(&opening_hours(place))
     };
-    let features = accessibility(&place.accessibility)
+    let families = accessibility(&place.accessibility)
         .into_iter()
-        .map(|a| {
+        .map(accessibility_name);
+    let features = decode_codes(&place.accessibility_features)
+        .filter_map(AccessibilityFeature::from_code)
+        .map(AccessibilityFeature::name);
+    let features = families
+        .chain(features)
+        .map(|name| {
             json!({
                 "@type": "LocationFeatureSpecification",
-                "name": accessibility_name(a),
+                "name": name,
                 "value": true,
             })
         })
