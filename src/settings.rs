@@ -143,6 +143,25 @@ pub(crate) struct ServeArgs {
     webhooks: WebhookArgs,
     #[command(flatten)]
     push: PushArgs,
+    #[command(flatten)]
+    images: ImageArgs,
+}
+
+/// The image proxy that resizes pictures (`docs/api.md`: "Pictures").
+#[derive(Args, Debug)]
+struct ImageArgs {
+    /// The address of an image proxy that speaks imgproxy's URL format
+    /// (`https://img.toulouse.fr`); without it, pictures are given at their original
+    /// address only.
+    #[arg(long, env = "CAPITOLE_IMAGE_PROXY_URL")]
+    image_proxy_url: Option<String>,
+    /// The proxy's signing key, in hex (imgproxy's `IMGPROXY_KEY`); with the salt, or
+    /// neither for a proxy that does not check signatures.
+    #[arg(long, env = "CAPITOLE_IMAGE_PROXY_KEY", hide_env_values = true)]
+    image_proxy_key: Option<String>,
+    /// The proxy's signing salt, in hex (imgproxy's `IMGPROXY_SALT`).
+    #[arg(long, env = "CAPITOLE_IMAGE_PROXY_SALT", hide_env_values = true)]
+    image_proxy_salt: Option<String>,
 }
 
 /// The WebSocket connections of subscriptions (`docs/live.md`: "Limits").
@@ -403,6 +422,23 @@ impl ServeArgs {
     /// How long the change log keeps its entries.
     pub(crate) fn change_retention(&self) -> Retention {
         Retention::days(self.scheduler.changes_retention_days)
+    }
+
+    /// The image proxy, when one is configured.
+    pub(crate) fn images(&self) -> anyhow::Result<capitole_api::ImageProxy> {
+        let args = &self.images;
+        match &args.image_proxy_url {
+            None if args.image_proxy_key.is_some() || args.image_proxy_salt.is_some() => {
+                anyhow::bail!("CAPITOLE_IMAGE_PROXY_KEY and _SALT need CAPITOLE_IMAGE_PROXY_URL")
+            }
+            None => Ok(capitole_api::ImageProxy::none()),
+            Some(url) => capitole_api::ImageProxy::new(
+                url,
+                args.image_proxy_key.as_deref(),
+                args.image_proxy_salt.as_deref(),
+            )
+            .map_err(|e| anyhow::anyhow!(e)),
+        }
     }
 }
 

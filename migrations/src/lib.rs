@@ -29,6 +29,7 @@ mod m20261206_000019_search;
 mod m20261206_000020_search_without_pending_lists;
 mod m20261206_000021_place_easy_read;
 mod m20261206_000022_accessibility_features;
+mod m20261206_000023_pictures;
 
 /// Runs Capitole's migrations.
 pub struct Migrator;
@@ -59,6 +60,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000020_search_without_pending_lists::Migration),
             Box::new(m20261206_000021_place_easy_read::Migration),
             Box::new(m20261206_000022_accessibility_features::Migration),
+            Box::new(m20261206_000023_pictures::Migration),
         ]
     }
 }

@@ -47,6 +47,7 @@ pub(crate) async fn serve(
         push: web_push(db, &settings.database.database_url, args).await?,
         accounts: args.accounts(mailer),
         change_retention: args.change_retention(),
+        images: args.images()?,
     };
     let app = Application::build(api, &args.http())
         .await

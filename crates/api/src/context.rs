@@ -39,6 +39,8 @@ pub struct ApiContext {
     pub webhooks: capitole_services::webhooks::Webhooks,
     /// Web Push, on or off.
     pub push: capitole_services::push::Push,
+    /// The image proxy that resizes pictures, if any.
+    pub images: crate::pictures::ImageProxy,
 }
 
 /// What one request holds.
@@ -66,6 +68,10 @@ pub(crate) struct RequestScope {
     pub webhooks: capitole_services::webhooks::Webhooks,
     /// Web Push, for registering browsers.
     pub push: capitole_services::push::Push,
+    /// The image proxy that resizes pictures, if any.
+    pub images: crate::pictures::ImageProxy,
+    /// Whether the client asks to save data: pictures at their narrowest, long texts plain.
+    pub low_bandwidth: bool,
 }
 
 impl RequestScope {
@@ -92,6 +98,8 @@ impl RequestScope {
             change_retention: api.change_retention,
             webhooks: api.webhooks.clone(),
             push: api.push.clone(),
+            images: api.images.clone(),
+            low_bandwidth: false,
             loader: DataLoader::with_cache(batcher, tokio::spawn, HashMapCache::default())
                 .delay(api.batch_delay),
         }

@@ -18,6 +18,7 @@ mod loaders;
 mod lookup;
 mod mutation;
 pub mod open_data;
+mod pictures;
 mod query;
 mod rate_limit;
 pub mod scheduler;
@@ -34,5 +35,6 @@ pub use http::{
 pub use limits::{CREDENTIAL_COST, QueryLimits};
 pub use live::LiveSettings;
 pub use open_data::{Licence, OpenDataSettings};
+pub use pictures::ImageProxy;
 pub use rate_limit::{Clock, RateLimitSettings, RateSubject, TierBudgets};
 pub use schema::{AppSchema, build_schema};

@@ -85,8 +85,21 @@ async fn context(db: &Database, mail: &std::path::Path) -> ApiContext {
             mailer,
         },
         change_retention: Default::default(),
+        images: capitole_api::ImageProxy::new(
+            TEST_IMAGE_PROXY,
+            Some(TEST_IMAGE_PROXY_KEY),
+            Some(TEST_IMAGE_PROXY_SALT),
+        )
+        .unwrap(),
     }
 }
+
+/// The image proxy of test services, and its key and salt (imgproxy's documentation's).
+pub(crate) const TEST_IMAGE_PROXY: &str = "https://img.example.org";
+pub(crate) const TEST_IMAGE_PROXY_KEY: &str =
+    "943b421c9eb07c830af81030552c86009268de4e532ba2ee2eab8247c6da0881";
+pub(crate) const TEST_IMAGE_PROXY_SALT: &str =
+    "520f986b998545b4785e0defbc4f3c1203f22de2374a3d53cb7a7fe9fea309c5";
 
 #[path = "api/accessibility.rs"]
 mod accessibility;
@@ -134,6 +147,8 @@ mod open_data;
 mod orders;
 #[path = "api/paging.rs"]
 mod paging;
+#[path = "api/pictures.rs"]
+mod pictures;
 #[path = "api/push.rs"]
 mod push;
 #[path = "api/relations.rs"]
@@ -432,6 +447,9 @@ async fn every_list_that_grows_is_a_connection_paged_both_ways() {
     // Lists bounded by the item itself or by reference data stay lists; any other list of
     // objects must be a connection.
     const BOUNDED: &[&str] = &[
+        "Event.pictures",
+        "Place.pictures",
+        "Picture.variants",
         "Event.categories",
         "Event.publishers",
         "Event.neighborhoods",

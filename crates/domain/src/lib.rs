@@ -21,6 +21,7 @@ pub mod media;
 pub mod opening_hours;
 pub mod organization;
 pub mod paging;
+pub mod picture;
 pub mod place;
 pub mod recurrence;
 pub mod schedule;

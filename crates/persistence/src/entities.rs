@@ -121,6 +121,8 @@ pub mod place {
         pub easy_read_summary: Option<String>,
         /// The accessibility features it has, encoded `|CODE|…|`.
         pub accessibility_features: String,
+        /// Its pictures, the main one first, as a JSON list.
+        pub pictures: String,
     }
     no_relations!();
 }
@@ -189,6 +191,8 @@ pub mod event {
         pub accessibility_features: String,
         /// Whether it states no accessibility of its own and shows its venue's.
         pub inherits_accessibility: bool,
+        /// Its pictures, the main one first, as a JSON list.
+        pub pictures: String,
     }
     no_relations!();
 }

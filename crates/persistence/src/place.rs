@@ -21,7 +21,6 @@ use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::accessibility;
 use crate::audit::{Actor, audit};
 use crate::edits::{self, Outcome, Versioned, differences, record_change, stale};
 use crate::entities::{place, place_category};
@@ -29,6 +28,7 @@ use crate::places::opening_hours;
 use crate::publishers::{self, Published};
 use crate::slugs;
 use crate::{Database, StorageError};
+use crate::{accessibility, pictures};
 
 /// Creates a place with a slug made free from its name.
 pub async fn create(
@@ -92,6 +92,8 @@ struct Columns {
     postal_code: String,
     city: String,
     easy_read_summary: Option<String>,
+    /// Pictures as JSON.
+    pictures: String,
     neighborhood_id: Option<Uuid>,
     phone: Option<String>,
     email: Option<String>,
@@ -122,6 +124,7 @@ impl Columns {
             postal_code: location.postal_code.clone(),
             city: location.city.clone(),
             easy_read_summary: content.easy_read_summary.clone(),
+            pictures: pictures::encode(&content.pictures),
             neighborhood_id: content.neighborhood,
             phone: content.contact.phone.clone(),
             email: content.contact.email.clone(),
@@ -148,6 +151,7 @@ impl Columns {
         row.postal_code = self.postal_code.clone();
         row.city = self.city.clone();
         row.easy_read_summary = self.easy_read_summary.clone();
+        row.pictures = self.pictures.clone();
         row.neighborhood_id = self.neighborhood_id;
         row.phone = self.phone.clone();
         row.email = self.email.clone();
@@ -180,6 +184,7 @@ fn content_of(
         name: row.name.clone(),
         description: row.description.clone(),
         easy_read_summary: row.easy_read_summary.clone(),
+        pictures: pictures::decode(&row.pictures),
         location: Location {
             coordinates,
             address: row.address.clone(),
@@ -315,6 +320,7 @@ impl Versioned for Places {
             closed_until: None,
             easy_read_summary: None,
             accessibility_features: String::new(),
+            pictures: String::new(),
         };
         let columns = Columns::of(draft.content(), Closure::OPEN);
         columns.apply(&mut row);

@@ -228,6 +228,7 @@ positional!(place::Model {
     closed_until,
     easy_read_summary,
     accessibility_features,
+    pictures,
 });
 
 positional!(event::Model {
@@ -263,6 +264,7 @@ positional!(event::Model {
     recurrence_exceptions,
     accessibility_features,
     inherits_accessibility,
+    pictures,
 });
 
 positional!(event_occurrence::Model {

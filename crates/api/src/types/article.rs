@@ -225,12 +225,14 @@ impl NewsArticle {
     async fn easy_read_summary(&self) -> Option<&str> {
         self.0.easy_read_summary.as_deref()
     }
-    /// The article's text.
+    /// The article's text (in plain text instead of Markdown when the request asks to save
+    /// data, `Save-Data: on`).
     async fn body(
         &self,
+        ctx: &Context<'_>,
         #[graphql(desc = "How to serve the text.", default)] format: TextFormat,
     ) -> String {
-        format.render(&self.0.body)
+        format.render_for(ctx, &self.0.body)
     }
     /// The cover image.
     async fn cover_image(&self) -> Option<Image> {

@@ -24,6 +24,8 @@ const EVENT: Table = &[
     ("summary", &["summary"]),
     ("easyReadSummary", &["easy_read_summary"]),
     ("description", &["description"]),
+    ("image", &["pictures"]),
+    ("pictures", &["pictures"]),
     ("categories", &[]),
     ("audiences", &["audiences"]),
     ("ageRange", &["age_min", "age_max"]),
@@ -70,6 +72,8 @@ const PLACE: Table = &[
     ("name", &["name"]),
     ("description", &["description"]),
     ("easyReadSummary", &["easy_read_summary"]),
+    ("image", &["pictures"]),
+    ("pictures", &["pictures"]),
     ("categories", &[]),
     (
         "location",

@@ -10,6 +10,7 @@ use super::accessibility::AccessibilityDetails;
 use super::article::{SocialPostConnection, social_posts_of};
 use super::catalog::{Category, Neighborhood, Organization};
 use super::connection::{CountQuery, connection, edges, page_request};
+use super::picture::{Picture, pictures_of};
 use super::scalars::{Email, LocalDateTime, Url};
 use super::{Accessibility, Audience, Place, TextFormat, accessibility_of, audiences_of};
 use crate::context::scope;
@@ -133,12 +134,22 @@ impl Event {
     async fn easy_read_summary(&self) -> Option<&str> {
         self.0.easy_read_summary.as_deref()
     }
-    /// The full description.
+    /// The full description (in plain text instead of Markdown when the request asks to
+    /// save data, `Save-Data: on`).
     async fn description(
         &self,
+        ctx: &Context<'_>,
         #[graphql(desc = "How to serve the text.", default)] format: TextFormat,
     ) -> String {
-        format.render(&self.0.description)
+        format.render_for(ctx, &self.0.description)
+    }
+    /// Its main picture, the first of `pictures`.
+    async fn image(&self) -> Option<Picture> {
+        pictures_of(&self.0.pictures).into_iter().next()
+    }
+    /// Its pictures, the main one first (at most 12).
+    async fn pictures(&self) -> Vec<Picture> {
+        pictures_of(&self.0.pictures)
     }
     /// Its categories, most specific first.
     async fn categories(&self, ctx: &Context<'_>) -> ApiResult<Vec<Category>> {

@@ -13,6 +13,7 @@ pub(crate) mod event;
 pub(crate) mod facets;
 pub(crate) mod feed;
 pub(crate) mod node;
+pub(crate) mod picture;
 pub(crate) mod place;
 pub(crate) mod scalars;
 pub(crate) mod search;
@@ -94,6 +95,16 @@ pub(crate) enum TextFormat {
 }
 
 impl TextFormat {
+    /// `markdown` served as this format asks, or as plain text instead of Markdown when the
+    /// request asks to save data.
+    pub(crate) fn render_for(self, ctx: &async_graphql::Context<'_>, markdown: &str) -> String {
+        let saving = crate::context::scope(ctx).is_ok_and(|s| s.low_bandwidth);
+        match self {
+            TextFormat::Markdown if saving => TextFormat::Plain.render(markdown),
+            format => format.render(markdown),
+        }
+    }
+
     pub(crate) fn render(self, markdown: &str) -> String {
         match self {
             TextFormat::Markdown => markdown.to_owned(),

@@ -15,6 +15,7 @@ use super::community::{Mayor, PlaceStats, TipConnection, mayor_of, tips_of};
 use super::connection::{CountQuery, connection, edges, page_request};
 use super::event::{Event, EventConnection, EventEdge, Occurrence};
 use super::facets::{Asked, EventFacets};
+use super::picture::{Picture, pictures_of};
 use super::scalars::{Date, Email, LocalTime, Url};
 use super::{Accessibility, Contact, Location, accessibility_of};
 use crate::context::scope;
@@ -203,6 +204,14 @@ impl Place {
     /// hard (easy-to-read), when one is written.
     async fn easy_read_summary(&self) -> Option<&str> {
         self.0.easy_read_summary.as_deref()
+    }
+    /// Its main picture, the first of `pictures`.
+    async fn image(&self) -> Option<Picture> {
+        pictures_of(&self.0.pictures).into_iter().next()
+    }
+    /// Its pictures, the main one first (at most 12).
+    async fn pictures(&self) -> Vec<Picture> {
+        pictures_of(&self.0.pictures)
     }
     /// Its categories, most specific first.
     async fn categories(&self, ctx: &Context<'_>) -> ApiResult<Vec<Category>> {

@@ -3,10 +3,9 @@
 //! the change log), filters and facets read what events show, and an event can state its
 //! own, and show its venue's again by stating none.
 
-use capitole_domain::access::Role;
 use serde_json::{Value, json};
 
-use super::accounts::{access_of, create, run};
+use super::accounts::{city_editor, run};
 use super::{TestApp, apps};
 
 const DETAILS: &str = "accessibility accessibilityDetails { source families features }";
@@ -93,14 +92,7 @@ async fn logged_versions(app: &TestApp, id: &str) -> Vec<i64> {
 async fn events_show_their_venues_accessibility_unless_they_state_their_own() {
     for app in apps().await {
         let label = &app.test_db.label;
-        create(
-            &app,
-            "ville@example.org",
-            Role::Editor,
-            &["ville-de-toulouse"],
-        )
-        .await;
-        let editor = access_of(&app, "ville@example.org").await;
+        let editor = city_editor(&app).await;
         let data = ok(
             &app,
             &editor,

@@ -102,6 +102,19 @@ pub(super) async fn access_of(app: &TestApp, email: &str) -> String {
         .to_owned()
 }
 
+/// An editor of the city (`ville@example.org`), made and signed in; returns their access
+/// token.
+pub(super) async fn city_editor(app: &TestApp) -> String {
+    create(
+        app,
+        "ville@example.org",
+        Role::Editor,
+        &["ville-de-toulouse"],
+    )
+    .await;
+    access_of(app, "ville@example.org").await
+}
+
 pub(super) async fn create(app: &TestApp, email: &str, role: Role, organizations: &[&str]) {
     let slugs: Vec<String> = organizations.iter().map(|s| (*s).to_owned()).collect();
     account_ops::create_user(

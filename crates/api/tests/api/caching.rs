@@ -15,7 +15,7 @@ use tower::ServiceExt;
 use super::accounts::app_token;
 use super::{apps, budget, code, limited_app, limited_router, send, test_redis_url};
 
-const VARY: &str = "Accept, Authorization, Accept-Encoding";
+const VARY: &str = "Accept, Authorization, Accept-Encoding, Save-Data";
 
 fn sha256(text: &str) -> String {
     Sha256::digest(text.as_bytes())
@@ -29,7 +29,10 @@ fn persisted(hash: &str) -> Value {
 }
 
 /// A GET of `/graphql` with these query-string parameters and headers.
-fn get(params: &[(&str, &str)], headers: &[(header::HeaderName, &str)]) -> Request<Body> {
+pub(super) fn get(
+    params: &[(&str, &str)],
+    headers: &[(header::HeaderName, &str)],
+) -> Request<Body> {
     let query = serde_urlencoded::to_string(params).unwrap();
     let mut builder = Request::builder()
         .method(Method::GET)

@@ -1,10 +1,9 @@
 //! Easy-to-read summaries of places, on both databases: written with the place, changed,
 //! removed, checked like the other texts, and read back on every path to the place.
 
-use capitole_domain::access::Role;
 use serde_json::{Value, json};
 
-use super::accounts::{access_of, create, run};
+use super::accounts::{city_editor, run};
 use super::{apps, code};
 
 const CREATE: &str = "mutation($input: PlaceInput!) { createPlace(input: $input) { place { id version easyReadSummary } } }";
@@ -24,14 +23,7 @@ fn library(easy_read: Value) -> Value {
 async fn a_places_easy_read_summary_is_written_changed_removed_and_checked() {
     for app in apps().await {
         let label = &app.test_db.label;
-        create(
-            &app,
-            "ville@example.org",
-            Role::Editor,
-            &["ville-de-toulouse"],
-        )
-        .await;
-        let editor = access_of(&app, "ville@example.org").await;
+        let editor = city_editor(&app).await;
         let text = "La bibliothèque prête des livres.\nElle est gratuite.";
         let (_, body) = run(
             &app,

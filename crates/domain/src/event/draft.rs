@@ -19,6 +19,7 @@ use crate::editorial::{
     FieldErrors, Lines, check_easy_read_summary, check_optional_text, check_text, limits,
     optional_url,
 };
+use crate::picture::{Picture, check_pictures};
 use crate::schedule::Schedule;
 use crate::values::{Audience, Slug};
 
@@ -155,6 +156,7 @@ struct Fields {
     title: Option<String>,
     summary: Option<String>,
     easy_read_summary: Option<Option<String>>,
+    pictures: Option<Vec<Picture>>,
     description: Option<String>,
     categories: Option<Vec<Uuid>>,
     audiences: Option<BTreeSet<Audience>>,
@@ -187,6 +189,9 @@ impl Fields {
             easy_read_summary: form
                 .easy_read_summary
                 .map(|v| check_easy_read_summary(errors, v.as_deref())),
+            pictures: form
+                .pictures
+                .map(|p| check_pictures(errors, "pictures", &p)),
             description: form
                 .description
                 .map(|v| check_text(errors, "description", &v, 0, limits::BODY, Lines::Multiple)),
@@ -239,6 +244,7 @@ impl Fields {
             easy_read_summary: self
                 .easy_read_summary
                 .unwrap_or_else(|| current.easy_read_summary.clone()),
+            pictures: self.pictures.unwrap_or_else(|| current.pictures.clone()),
             description: self
                 .description
                 .unwrap_or_else(|| current.description.clone()),

@@ -8,6 +8,7 @@ use super::{Accessibility, AttendanceMode, EventStatus};
 use crate::accessibility::AccessibilityFeature;
 use crate::agenda::Names;
 use crate::event::CategoryKind;
+use crate::picture::PictureForm;
 use crate::schedule::ScheduleForm;
 use crate::values::Audience;
 
@@ -23,7 +24,7 @@ pub struct RegistrationForm {
 }
 
 /// A whole event as a form gives it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct EventForm {
     /// 1 to 200 characters.
     pub title: String,
@@ -31,6 +32,8 @@ pub struct EventForm {
     pub summary: String,
     /// Up to 1,200 characters.
     pub easy_read_summary: Option<String>,
+    /// Its pictures, the main one first.
+    pub pictures: Vec<PictureForm>,
     /// Markdown, up to 100,000 characters.
     pub description: String,
     /// Slugs of event categories.
@@ -73,7 +76,7 @@ pub struct EventForm {
 
 /// A change to an event as a form gives it: `None` keeps a field, `Some(None)` clears an
 /// optional one.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct EventPatchForm {
     /// A new title.
     pub title: Option<String>,
@@ -81,6 +84,8 @@ pub struct EventPatchForm {
     pub summary: Option<String>,
     /// A new easy-to-read summary.
     pub easy_read_summary: Option<Option<String>>,
+    /// New pictures, replacing them all.
+    pub pictures: Option<Vec<PictureForm>>,
     /// A new description.
     pub description: Option<String>,
     /// New category slugs.
@@ -149,6 +154,7 @@ pub(super) fn whole(form: EventForm) -> EventPatchForm {
         title: Some(form.title),
         summary: Some(form.summary),
         easy_read_summary: Some(form.easy_read_summary),
+        pictures: Some(form.pictures),
         description: Some(form.description),
         categories: Some(form.categories),
         audiences: Some(form.audiences),

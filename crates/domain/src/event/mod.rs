@@ -12,6 +12,7 @@ use uuid::Uuid;
 use crate::accessibility::AccessibilityStatement;
 use crate::coded_enum;
 use crate::editorial::{FieldErrors, optional_url};
+use crate::picture::Picture;
 use crate::schedule::Schedule;
 use crate::values::{Audience, Slug};
 
@@ -153,6 +154,8 @@ pub struct EventContent {
     pub summary: String,
     /// Its easy-to-read summary, if any.
     pub easy_read_summary: Option<String>,
+    /// Its pictures, the main one first.
+    pub pictures: Vec<Picture>,
     /// Its description, in Markdown.
     pub description: String,
     /// Its categories, in the editor's order.
@@ -192,6 +195,7 @@ impl EventContent {
             title: String::new(),
             summary: String::new(),
             easy_read_summary: None,
+            pictures: Vec::new(),
             description: String::new(),
             categories: Vec::new(),
             audiences: BTreeSet::new(),

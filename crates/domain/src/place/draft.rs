@@ -18,6 +18,7 @@ use crate::editorial::{
 use crate::event::{Accessibility, CategoryKind};
 use crate::geo::{Coordinates, Latitude, Longitude};
 use crate::opening_hours::OpeningHours;
+use crate::picture::{Picture, PictureForm, check_pictures};
 use crate::values::Slug;
 
 /// Where a place is, as a form gives it.
@@ -55,6 +56,8 @@ pub struct PlaceForm {
     pub description: String,
     /// Short sentences in plain words, up to 1,200 characters.
     pub easy_read_summary: Option<String>,
+    /// Its pictures, the main one first.
+    pub pictures: Vec<PictureForm>,
     /// Where it is.
     pub location: LocationForm,
     /// Slugs of place categories.
@@ -83,6 +86,8 @@ pub struct PlacePatchForm {
     pub description: Option<String>,
     /// A new easy-to-read summary.
     pub easy_read_summary: Option<Option<String>>,
+    /// New pictures, replacing them all.
+    pub pictures: Option<Vec<PictureForm>>,
     /// A new location.
     pub location: Option<LocationForm>,
     /// New category slugs.
@@ -233,6 +238,7 @@ impl PlaceContent {
             name: String::new(),
             description: String::new(),
             easy_read_summary: None,
+            pictures: Vec::new(),
             location,
             categories: Vec::new(),
             neighborhood: None,
@@ -251,6 +257,7 @@ fn whole(form: PlaceForm) -> PlacePatchForm {
         name: Some(form.name),
         description: Some(form.description),
         easy_read_summary: Some(form.easy_read_summary),
+        pictures: Some(form.pictures),
         location: Some(form.location),
         categories: Some(form.categories),
         neighborhood: Some(form.neighborhood),
@@ -270,6 +277,7 @@ struct Fields {
     name: Option<String>,
     description: Option<String>,
     easy_read_summary: Option<Option<String>>,
+    pictures: Option<Vec<Picture>>,
     location: Option<Location>,
     categories: Option<Vec<Uuid>>,
     neighborhood: Option<Option<Uuid>>,
@@ -298,6 +306,9 @@ impl Fields {
             easy_read_summary: form
                 .easy_read_summary
                 .map(|v| check_easy_read_summary(errors, v.as_deref())),
+            pictures: form
+                .pictures
+                .map(|p| check_pictures(errors, "pictures", &p)),
             location: form.location.and_then(|l| check_location(errors, &l)),
             categories: form
                 .categories
@@ -332,6 +343,7 @@ impl Fields {
             easy_read_summary: self
                 .easy_read_summary
                 .unwrap_or_else(|| current.easy_read_summary.clone()),
+            pictures: self.pictures.unwrap_or_else(|| current.pictures.clone()),
             location: self.location.unwrap_or_else(|| current.location.clone()),
             categories: self
                 .categories

@@ -15,6 +15,7 @@ use crate::coded_enum;
 use crate::editorial::FieldErrors;
 use crate::geo::Coordinates;
 use crate::opening_hours::OpeningHours;
+use crate::picture::Picture;
 use crate::values::Slug;
 
 pub use draft::{ContactForm, LocationForm, PlaceDraft, PlaceForm, PlacePatch, PlacePatchForm};
@@ -77,6 +78,8 @@ pub struct PlaceContent {
     pub description: String,
     /// Its easy-to-read summary: short sentences in plain words.
     pub easy_read_summary: Option<String>,
+    /// Its pictures, the main one first.
+    pub pictures: Vec<Picture>,
     /// Where it is.
     pub location: Location,
     /// Its categories, in the editor's order.

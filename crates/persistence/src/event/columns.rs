@@ -12,9 +12,9 @@ use chrono::{NaiveDate, NaiveDateTime};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::accessibility;
 use crate::edits::encode_set;
 use crate::entities::event;
+use crate::{accessibility, pictures};
 
 /// How the local first start of a recurrence is stored.
 const LOCAL_START: &str = "%Y-%m-%dT%H:%M:%S";
@@ -26,6 +26,8 @@ pub(super) struct Columns {
     title: String,
     summary: String,
     easy_read_summary: Option<String>,
+    /// Pictures as JSON.
+    pictures: String,
     description: String,
     pub(super) status: String,
     attendance_mode: String,
@@ -68,6 +70,7 @@ impl Columns {
             title: content.title.clone(),
             summary: content.summary.clone(),
             easy_read_summary: content.easy_read_summary.clone(),
+            pictures: pictures::encode(&content.pictures),
             description: content.description.clone(),
             status: content.status.code().to_owned(),
             attendance_mode: content.attendance.code().to_owned(),
@@ -96,6 +99,7 @@ impl Columns {
         row.title = self.title.clone();
         row.summary = self.summary.clone();
         row.easy_read_summary = self.easy_read_summary.clone();
+        row.pictures = self.pictures.clone();
         row.description = self.description.clone();
         row.search_text = fold(&format!("{} {}", self.title, self.summary));
         row.status = self.status.clone();
@@ -130,6 +134,7 @@ pub(super) fn content_of(
         title: row.title.clone(),
         summary: row.summary.clone(),
         easy_read_summary: row.easy_read_summary.clone(),
+        pictures: pictures::decode(&row.pictures),
         description: row.description.clone(),
         categories,
         audiences: decode_codes(&row.audiences)

@@ -360,6 +360,7 @@ impl Versioned for Events {
             recurrence_exceptions: String::new(),
             accessibility_features: String::new(),
             inherits_accessibility: false,
+            pictures: String::new(),
         };
         let columns = Columns::of(content, &venue_accessibility(txn, content).await?);
         columns.apply(&mut row);

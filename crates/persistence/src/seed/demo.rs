@@ -6,6 +6,7 @@ use capitole_domain::accessibility::{AccessibilityFeature, AccessibilityStatemen
 use capitole_domain::event::Accessibility;
 use capitole_domain::ids::new_id;
 use capitole_domain::opening_hours::{DayOfWeek, OpeningHours, WeeklyRange};
+use capitole_domain::picture::{FocalPoint, Picture};
 use capitole_domain::recurrence::RecurrenceRule;
 use capitole_domain::schedule::OccurrenceStatus;
 use capitole_domain::text::{encode_codes, fold};
@@ -17,7 +18,7 @@ use uuid::Uuid;
 
 use super::demo_data::{
     ARTICLES, CATEGORIES, DemoEvent, DemoHours, DemoPlace, EVENT_ACCESSIBILITY_FEATURES, EVENTS,
-    NEIGHBORHOODS, ORGANIZATIONS, PLACE_ACCESSIBILITY_FEATURES, PLACE_EASY_READ, PLACES,
+    NEIGHBORHOODS, ORGANIZATIONS, PICTURES, PLACE_ACCESSIBILITY_FEATURES, PLACE_EASY_READ, PLACES,
 };
 use super::{Batch, SeedReport, occurrences_of};
 use crate::entities::{
@@ -25,7 +26,7 @@ use crate::entities::{
     article_place, category, event, event_category, event_neighborhood, event_organization,
     neighborhood, organization, place, place_category, place_organization,
 };
-use crate::{Database, StorageError, accessibility};
+use crate::{Database, StorageError, accessibility, pictures};
 
 /// The ids of the publishers, neighbourhoods and categories, by slug.
 pub(crate) struct Catalog {
@@ -228,6 +229,25 @@ fn event_accessibility(e: &DemoEvent) -> (bool, AccessibilityStatement) {
     }
 }
 
+/// The stored pictures of the demo item `slug`.
+fn pictures_of(slug: &str) -> String {
+    let list: Vec<Picture> = PICTURES
+        .iter()
+        .filter(|(s, _)| *s == slug)
+        .flat_map(|(_, list)| list.iter())
+        .map(|p| Picture {
+            url: format!("https://www.toulouse.fr/documents/20126/0/{}", p.file),
+            alt: p.alt.to_owned(),
+            credit: Some(p.credit.to_owned()),
+            licence: Some("Licence Ouverte 2.0".to_owned()),
+            focal_point: p.focal.map(|(x, y)| FocalPoint { x, y }),
+            width: p.size.0,
+            height: p.size.1,
+        })
+        .collect();
+    pictures::encode(&list)
+}
+
 /// The features listed for `slug` in `table`.
 fn features_of(table: &[(&str, &[&str])], slug: &str) -> Vec<AccessibilityFeature> {
     table
@@ -284,6 +304,7 @@ fn add_places(
                 .iter()
                 .find(|(slug, _)| *slug == p.slug)
                 .map(|(_, summary)| (*summary).to_owned()),
+            pictures: pictures_of(p.slug),
         });
         for (position, slug) in p.publishers.iter().enumerate() {
             if let Some(organization_id) = catalog.organizations.get(*slug) {
@@ -364,6 +385,7 @@ fn add_events(
             accessibility,
             accessibility_features,
             inherits_accessibility,
+            pictures: pictures_of(e.slug),
             audiences: encode_codes(e.audiences.iter().copied()),
             is_free: e.free,
             price: e.price.map(str::to_owned),

@@ -1007,6 +1007,113 @@ pub static EVENT_ACCESSIBILITY_FEATURES: &[(&str, &[&str])] = &[(
     ],
 )];
 
+/// A picture of the demo city, by address on the city's sites (no image is stored here).
+pub struct DemoPicture {
+    /// The file's name under the city's documents.
+    pub file: &'static str,
+    /// What it shows.
+    pub alt: &'static str,
+    /// Who made it.
+    pub credit: &'static str,
+    /// Width and height in pixels.
+    pub size: (u32, u32),
+    /// The point to keep in view, in thousandths of the width and height.
+    pub focal: Option<(u16, u16)>,
+}
+
+/// Pictures of some places and events (slug, pictures, the main one first).
+pub static PICTURES: &[(&str, &[DemoPicture])] = &[
+    (
+        "hotel-de-ville-capitole",
+        &[
+            DemoPicture {
+                file: "capitole-facade.jpg",
+                alt: "La façade rose du Capitole et ses huit colonnes de marbre, vue depuis la place",
+                credit: "Mairie de Toulouse",
+                size: (2400, 1600),
+                focal: Some((500, 420)),
+            },
+            DemoPicture {
+                file: "capitole-salle-des-illustres.jpg",
+                alt: "La salle des Illustres, ses dorures et ses plafonds peints",
+                credit: "Mairie de Toulouse",
+                size: (2000, 1333),
+                focal: None,
+            },
+        ],
+    ),
+    (
+        "basilique-saint-sernin",
+        &[DemoPicture {
+            file: "saint-sernin-clocher.jpg",
+            alt: "Le clocher octogonal en brique de la basilique Saint-Sernin sous un ciel bleu",
+            credit: "Toulouse Métropole",
+            size: (1600, 2400),
+            focal: Some((500, 300)),
+        }],
+    ),
+    (
+        "jardin-des-plantes",
+        &[DemoPicture {
+            file: "jardin-des-plantes-bassin.jpg",
+            alt: "Le bassin du Jardin des Plantes bordé d'arbres, des canards sur l'eau",
+            credit: "Mairie de Toulouse",
+            size: (2400, 1600),
+            focal: None,
+        }],
+    ),
+    (
+        "cite-de-l-espace",
+        &[DemoPicture {
+            file: "cite-espace-ariane.jpg",
+            alt: "La fusée Ariane 5 grandeur nature dressée dans le parc de la Cité de l'espace",
+            credit: "Cité de l'espace",
+            size: (1600, 2400),
+            focal: Some((500, 350)),
+        }],
+    ),
+    (
+        "pont-neuf",
+        &[DemoPicture {
+            file: "pont-neuf-garonne.jpg",
+            alt: "Le Pont-Neuf et ses arches de brique au-dessus de la Garonne, au coucher du soleil",
+            credit: "Toulouse Métropole",
+            size: (2400, 1350),
+            focal: None,
+        }],
+    ),
+    (
+        "concert-accessible-halle-aux-grains",
+        &[DemoPicture {
+            file: "halle-aux-grains-orchestre.jpg",
+            alt: "L'Orchestre national du Capitole sur la scène hexagonale de la Halle aux Grains",
+            credit: "Orchestre national du Capitole",
+            size: (2400, 1600),
+            focal: Some((500, 550)),
+        }],
+    ),
+    (
+        "marche-de-noel-capitole",
+        &[DemoPicture {
+            file: "marche-de-noel-chalets.jpg",
+            alt: "Les chalets illuminés du marché de Noël devant le Capitole, le soir",
+            credit: "Mairie de Toulouse",
+            size: (2400, 1600),
+            focal: None,
+        }],
+    ),
+    (
+        "soiree-etoiles-cite-espace",
+        &[DemoPicture {
+            file: "soiree-etoiles-telescope.jpg",
+            alt: "Des enfants regardent dans un télescope sous le ciel étoilé",
+            credit: "Cité de l'espace",
+            size: (2000, 1333),
+            focal: None,
+        }],
+    ),
+];
+
 pub static PLACES: &[DemoPlace] = &[
     DemoPlace {
         slug: "place-du-capitole",

@@ -161,6 +161,15 @@ pub(crate) async fn post(
     execute(&state, media, params, false, peer, &headers).await
 }
 
+/// Whether the client asks to save data (`Save-Data: on`, the Client Hint browsers send in
+/// their data-saving modes): pictures come at their narrowest and long texts plain.
+fn saves_data(headers: &HeaderMap) -> bool {
+    headers
+        .get("save-data")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("on"))
+}
+
 /// Takes a request through its stages, each of which hands it on or answers it.
 async fn execute(
     state: &GraphqlState,
@@ -173,6 +182,7 @@ async fn execute(
     let call = Call::new(state, media);
     let now = chrono::Utc::now();
     let client = state.proxies.client_ip(peer, headers);
+    let low_bandwidth = saves_data(headers);
     let stages = async {
         let principal = call.identify_caller(headers, client, now).await?;
         let requested = call.parse_request(params)?;
@@ -197,7 +207,7 @@ async fn execute(
             kept,
             mutation,
         } = call
-            .check_limits(operation, &subject, over_get, audience)
+            .check_limits(operation, &subject, over_get, audience, low_bandwidth)
             .await?;
         let rate = call.charge_budget(&subject, analysis.cost, &label).await?;
         let mut flight = None;
@@ -210,7 +220,8 @@ async fn execute(
             }
         }
         let start = kept.map(|(key, reads)| (key, state.responses.start(reads)));
-        let scope = RequestScope::new(&state.api, now, principal, client);
+        let mut scope = RequestScope::new(&state.api, now, principal, client);
+        scope.low_bandwidth = low_bandwidth;
         let mut response = call
             .run(request, &asked, scope, analysis, &rate, &label)
             .await?;

@@ -62,12 +62,13 @@ pub(super) enum Audience {
 /// who asks.
 pub(super) type ResponseKey = [u8; 32];
 
-/// The key of a query asked by `audience`.
+/// The key of a query asked by `audience`, saving data or not (`Save-Data: on`).
 pub(super) fn key(
     query: &str,
     operation_name: Option<&str>,
     variables: &async_graphql::Variables,
     audience: Audience,
+    low_bandwidth: bool,
 ) -> ResponseKey {
     let mut digest = Sha256::new();
     digest.update(query);
@@ -79,6 +80,7 @@ pub(super) fn key(
         Audience::Anonymous => 0,
         Audience::App => 1,
     }]);
+    digest.update([u8::from(low_bandwidth)]);
     digest.finalize().into()
 }
 

@@ -204,6 +204,7 @@ impl<'a> Call<'a> {
         subject: &RateSubject,
         over_get: bool,
         audience: Option<Audience>,
+        low_bandwidth: bool,
     ) -> Result<Checked, Response> {
         let Operation {
             query,
@@ -269,7 +270,10 @@ impl<'a> Call<'a> {
                 let depends = state
                     .analyzer
                     .depends(document, name.as_deref(), &variables);
-                (key(&query, name.as_deref(), &variables, audience), depends)
+                (
+                    key(&query, name.as_deref(), &variables, audience, low_bandwidth),
+                    depends,
+                )
             });
         let asked = Asked::new(Arc::clone(&prepared), name.clone(), &variables);
         let mut request = async_graphql::Request::new(query).variables(variables);

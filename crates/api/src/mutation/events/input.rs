@@ -17,6 +17,7 @@ use crate::ids::{self, Kind};
 use crate::mutation::agenda::{both, checked, clearable, references};
 use crate::types::accessibility::AccessibilityFeature;
 use crate::types::event::{AttendanceMode, EventStatus, OccurrenceStatus};
+use crate::types::picture::PictureInput;
 use crate::types::scalars::{Date, Email, Url};
 use crate::types::{Accessibility, Audience};
 /// One date of an event.
@@ -67,6 +68,9 @@ pub(crate) struct EventInput {
     pub summary: String,
     /// Up to 1,200 characters.
     pub easy_read_summary: Option<String>,
+    /// Its pictures, the main one first (up to 12).
+    #[graphql(default)]
+    pub pictures: Vec<PictureInput>,
     /// Markdown, up to 100,000 characters.
     #[graphql(default)]
     pub description: String,
@@ -129,6 +133,8 @@ pub(crate) struct EventPatchInput {
     pub summary: Option<String>,
     /// Up to 1,200 characters.
     pub easy_read_summary: MaybeUndefined<String>,
+    /// New pictures, replacing them all (`[]` removes them).
+    pub pictures: Option<Vec<PictureInput>>,
     /// Markdown, up to 100,000 characters.
     pub description: Option<String>,
     /// Slugs of event categories (up to 20).
@@ -229,6 +235,7 @@ impl EventInput {
             title: self.title,
             summary: self.summary,
             easy_read_summary: self.easy_read_summary,
+            pictures: PictureInput::forms(self.pictures),
             description: self.description,
             categories: self.categories,
             audiences: self.audiences.into_iter().map(Into::into).collect(),
@@ -297,6 +304,7 @@ impl EventPatchInput {
             title: self.title,
             summary: self.summary,
             easy_read_summary: clearable(self.easy_read_summary),
+            pictures: self.pictures.map(PictureInput::forms),
             description: self.description,
             categories: self.categories,
             audiences: self

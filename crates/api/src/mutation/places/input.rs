@@ -16,6 +16,7 @@ use crate::error::ApiResult;
 use crate::mutation::agenda::{both, clearable, references, refuse};
 use crate::types::Accessibility;
 use crate::types::accessibility::AccessibilityFeature;
+use crate::types::picture::PictureInput;
 use crate::types::place::DayOfWeek;
 use crate::types::scalars::{Date, Email, LocalTime, Url};
 
@@ -105,6 +106,9 @@ pub(crate) struct PlaceInput {
     /// Short sentences in plain words for readers who find the description hard (up to
     /// 1,200 characters).
     pub easy_read_summary: Option<String>,
+    /// Its pictures, the main one first (up to 12).
+    #[graphql(default)]
+    pub pictures: Vec<PictureInput>,
     /// Where it is.
     pub location: PlaceLocationInput,
     /// Slugs of place categories (up to 20).
@@ -140,6 +144,8 @@ pub(crate) struct PlacePatchInput {
     pub description: Option<String>,
     /// Short sentences in plain words (up to 1,200 characters); `null` removes it.
     pub easy_read_summary: MaybeUndefined<String>,
+    /// New pictures, replacing them all (`[]` removes them).
+    pub pictures: Option<Vec<PictureInput>>,
     /// Where it is.
     pub location: Option<PlaceLocationInput>,
     /// Slugs of place categories (up to 20).
@@ -222,6 +228,7 @@ impl PlaceInput {
             name: self.name,
             description: self.description,
             easy_read_summary: self.easy_read_summary,
+            pictures: PictureInput::forms(self.pictures),
             location: self.location.into_form(),
             categories: self.categories,
             neighborhood: self.neighborhood,
@@ -274,6 +281,7 @@ impl PlacePatchInput {
             name: self.name,
             description: self.description,
             easy_read_summary: clearable(self.easy_read_summary),
+            pictures: self.pictures.map(PictureInput::forms),
             location: self.location.map(PlaceLocationInput::into_form),
             categories: self.categories,
             neighborhood: clearable(self.neighborhood),

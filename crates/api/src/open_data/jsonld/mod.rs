@@ -315,6 +315,23 @@ pub(crate) async fn article(
         .done())
 }
 
+/// The pictures of an event or a place as schema.org `ImageObject`s, the main one first.
+fn images_of(stored: &str) -> Vec<Value> {
+    capitole_persistence::pictures::decode(stored)
+        .into_iter()
+        .map(|p| {
+            Doc::new("ImageObject")
+                .set("contentUrl", p.url.as_str())
+                .set("caption", p.alt.as_str())
+                .maybe("creditText", p.credit)
+                .maybe("license", p.licence)
+                .set("width", p.width)
+                .set("height", p.height)
+                .done()
+        })
+        .collect()
+}
+
 /// The media stored with an article that read back; others are left out, as the graph does.
 fn media_of(article: &article::Model) -> Vec<Media> {
     serde_json::from_str::<Vec<Value>>(&article.media)
@@ -469,6 +486,7 @@ pub(crate) async fn event(
         .list("organizer", publishers.iter().map(organization).collect())
         .maybe("typicalAgeRange", age)
         .many("audience", audience_list)
+        .many("image", images_of(&event.pictures))
         .many("keywords", keywords)
         .many("subEvent", sub_events)
         .set("subjectOf", dataset(state, "events"))

@@ -9,7 +9,8 @@ use capitole_persistence::places::opening_hours;
 use serde_json::{Map, Value, json};
 
 use super::{
-    Doc, SCHEMA_CONTEXT, accessibility, accessibility_name, address, dataset, load, member,
+    Doc, SCHEMA_CONTEXT, accessibility, accessibility_name, address, dataset, images_of, load,
+    member,
 };
 use crate::context::RequestScope;
 use crate::error::ApiError;
@@ -168,6 +169,7 @@ pub(crate) async fn place(
         )
         .many("openingHoursSpecification", hours)
         .many("amenityFeature", features)
+        .many("image", images_of(&place.pictures))
         .set("subjectOf", dataset(state, "places"))
         .done())
 }
