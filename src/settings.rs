@@ -145,6 +145,10 @@ pub(crate) struct ServeArgs {
     push: PushArgs,
     #[command(flatten)]
     images: ImageArgs,
+    /// The languages texts are published in, comma-separated ISO 639 codes, the city's
+    /// own first (items are written in it; editors translate into the others).
+    #[arg(long, env = "CAPITOLE_LANGUAGES", default_value = "fr,en,es,oc")]
+    languages: String,
 }
 
 /// The image proxy that resizes pictures (`docs/api.md`: "Pictures").
@@ -422,6 +426,12 @@ impl ServeArgs {
     /// How long the change log keeps its entries.
     pub(crate) fn change_retention(&self) -> Retention {
         Retention::days(self.scheduler.changes_retention_days)
+    }
+
+    /// The languages texts are published in.
+    pub(crate) fn languages(&self) -> anyhow::Result<capitole_domain::language::Languages> {
+        capitole_domain::language::Languages::parse(&self.languages)
+            .map_err(|e| anyhow::anyhow!("CAPITOLE_LANGUAGES: {e}"))
     }
 
     /// The image proxy, when one is configured.

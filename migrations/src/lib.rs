@@ -30,6 +30,7 @@ mod m20261206_000020_search_without_pending_lists;
 mod m20261206_000021_place_easy_read;
 mod m20261206_000022_accessibility_features;
 mod m20261206_000023_pictures;
+mod m20261206_000024_translations;
 
 /// Runs Capitole's migrations.
 pub struct Migrator;
@@ -61,6 +62,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000021_place_easy_read::Migration),
             Box::new(m20261206_000022_accessibility_features::Migration),
             Box::new(m20261206_000023_pictures::Migration),
+            Box::new(m20261206_000024_translations::Migration),
         ]
     }
 }

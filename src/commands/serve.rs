@@ -48,6 +48,7 @@ pub(crate) async fn serve(
         accounts: args.accounts(mailer),
         change_retention: args.change_retention(),
         images: args.images()?,
+        languages: args.languages()?,
     };
     let app = Application::build(api, &args.http())
         .await

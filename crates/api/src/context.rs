@@ -41,6 +41,8 @@ pub struct ApiContext {
     pub push: capitole_services::push::Push,
     /// The image proxy that resizes pictures, if any.
     pub images: crate::pictures::ImageProxy,
+    /// The languages texts are published in, the city's first.
+    pub languages: capitole_domain::language::Languages,
 }
 
 /// What one request holds.
@@ -72,6 +74,10 @@ pub(crate) struct RequestScope {
     pub images: crate::pictures::ImageProxy,
     /// Whether the client asks to save data: pictures at their narrowest, long texts plain.
     pub low_bandwidth: bool,
+    /// The languages texts are published in, the city's first.
+    pub languages: capitole_domain::language::Languages,
+    /// The language the request asks texts in (`Accept-Language`), the city's by default.
+    pub language: capitole_domain::language::Language,
 }
 
 impl RequestScope {
@@ -100,6 +106,8 @@ impl RequestScope {
             push: api.push.clone(),
             images: api.images.clone(),
             low_bandwidth: false,
+            languages: api.languages.clone(),
+            language: api.languages.city().clone(),
             loader: DataLoader::with_cache(batcher, tokio::spawn, HashMapCache::default())
                 .delay(api.batch_delay),
         }

@@ -10,7 +10,7 @@ use capitole_persistence::PageRequest;
 use capitole_persistence::articles::{self, ArticleVisibility};
 use capitole_persistence::entities::{
     article, category, check_in, event, event_occurrence, neighborhood, organization, place,
-    social_post, tip,
+    social_post, tip, translation,
 };
 use capitole_persistence::events::{self, AgendaRow, OccurrenceWindow};
 use capitole_persistence::publishers::{self, Published};
@@ -158,6 +158,10 @@ grouped_loader!(
 grouped_loader!(
     /// The events an article is about, as ids.
     EventsOfArticle => Vec<Uuid>, |db, _b, ids| articles::events_of(db, &ids)
+);
+grouped_loader!(
+    /// The translations of an event or a place, in language then field order.
+    TranslationsOf => Vec<translation::Model>, |db, _b, ids| capitole_persistence::translations::of_items(db, &ids)
 );
 grouped_loader!(
     /// The places an article is about, as ids.

@@ -85,6 +85,7 @@ async fn context(db: &Database, mail: &std::path::Path) -> ApiContext {
             mailer,
         },
         change_retention: Default::default(),
+        languages: Default::default(),
         images: capitole_api::ImageProxy::new(
             TEST_IMAGE_PROXY,
             Some(TEST_IMAGE_PROXY_KEY),
@@ -129,6 +130,8 @@ mod facets;
 mod feed;
 #[path = "api/field_order.rs"]
 mod field_order;
+#[path = "api/languages.rs"]
+mod languages;
 #[path = "api/linked_data.rs"]
 mod linked_data;
 #[path = "api/live.rs"]
@@ -447,6 +450,8 @@ async fn every_list_that_grows_is_a_connection_paged_both_ways() {
     // Lists bounded by the item itself or by reference data stay lists; any other list of
     // objects must be a connection.
     const BOUNDED: &[&str] = &[
+        "Event.translations",
+        "Place.translations",
         "Event.pictures",
         "Place.pictures",
         "Picture.variants",

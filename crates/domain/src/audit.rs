@@ -42,6 +42,8 @@ coded_enum! {
         RecordSocialPost = "RECORD_SOCIAL_POST",
         /// A recorded social post was removed.
         RemoveSocialPost = "REMOVE_SOCIAL_POST",
+        /// Texts of an item were translated, or their translations removed.
+        Translate = "TRANSLATE",
         /// A moderator hid a tip.
         Hide = "HIDE",
         /// A moderator showed a hidden tip again.

@@ -484,3 +484,28 @@ pub mod social_post {
     }
     no_relations!();
 }
+
+/// Translations of the texts of events and places.
+pub mod translation {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `translations`: one text of one item in one language.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "translations")]
+    pub struct Model {
+        /// `EVENT` or `PLACE`.
+        pub item_kind: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub item_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub language: String,
+        /// A `TranslatedField` code.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub field: String,
+        pub text: String,
+        /// The fingerprint of the original the text was translated from.
+        pub source_fingerprint: String,
+        pub updated_at: DateTimeUtc,
+    }
+    no_relations!();
+}

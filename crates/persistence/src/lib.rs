@@ -41,6 +41,7 @@ mod sql;
 pub mod testing;
 pub mod throttle;
 pub mod tips;
+pub mod translations;
 pub mod webhooks;
 
 pub use activity::ActivityError;

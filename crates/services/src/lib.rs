@@ -30,6 +30,7 @@ pub mod search;
 pub mod suggest;
 pub mod tips;
 pub mod tokens;
+pub mod translations;
 pub mod webhooks;
 
 use capitole_persistence::Database;

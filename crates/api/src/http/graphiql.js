@@ -20,17 +20,23 @@
 #
 # Live updates run here too (see docs/live.md), for instance:
 #   subscription { eventsChanged { cursor node { change node { ... on Event { title status } } } } }
-query CityHome {
+#
+# Languages: change $language below to "en", "es" or "oc" (texts not translated yet stay
+# in French; titleLanguage says which you got), or send Accept-Language in the Headers tab.
+query CityHome($language: String = "fr") {
   upcoming: events(first: 5) {
     totalCount
     pageInfo { hasNextPage endCursor }
     edges {
       occurrence { startsAt localStartsAt }
-      node { title isFree publishers { name } venue { name location { latitude longitude } } }
+      node {
+        title(language: $language) titleLanguage(language: $language)
+        isFree publishers { name } venue { name(language: $language) location { latitude longitude } }
+      }
     }
   }
   nearCapitole: places(first: 5, filter: { near: { latitude: 43.6045, longitude: 1.4440, radiusMeters: 1000 } }, orderBy: DISTANCE) {
-    edges { distanceMeters node { name categories { name } isOpenNow } }
+    edges { distanceMeters node { name(language: $language) categories { name } isOpenNow } }
   }
   news(first: 5) {
     nodes { title summary publishedAt publishers { name } categories { name } }

@@ -102,6 +102,7 @@ impl Reads {
             | "AgeRange"
             | "AccessibilityDetails"
             | "Picture"
+            | "Translation"
             | "PictureVariant"
             | "FocalPoint"
             | "Category"

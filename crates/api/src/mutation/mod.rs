@@ -9,6 +9,7 @@ pub(crate) mod events;
 mod payloads;
 mod places;
 mod push;
+mod translations;
 mod webhooks;
 
 use async_graphql::MergedObject;
@@ -23,5 +24,6 @@ pub struct Mutation(
     events::EventMutation,
     places::PlaceMutation,
     push::PushMutation,
+    translations::TranslationMutation,
     webhooks::WebhookMutation,
 );

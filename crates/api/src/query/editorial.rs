@@ -75,6 +75,8 @@ pub(crate) enum AuditAction {
     RecordSocialPost,
     /// A recorded social post was removed.
     RemoveSocialPost,
+    /// Texts of an event or a place were translated, or their translations removed.
+    Translate,
     /// A moderator hid a tip.
     Hide,
     /// A moderator showed a hidden tip again.

@@ -26,6 +26,13 @@ const EVENT: Table = &[
     ("description", &["description"]),
     ("image", &["pictures"]),
     ("pictures", &["pictures"]),
+    ("titleLanguage", &["title"]),
+    ("summaryLanguage", &["summary"]),
+    ("descriptionLanguage", &["description"]),
+    (
+        "translations",
+        &["title", "summary", "description", "easy_read_summary"],
+    ),
     ("categories", &[]),
     ("audiences", &["audiences"]),
     ("ageRange", &["age_min", "age_max"]),
@@ -74,6 +81,12 @@ const PLACE: Table = &[
     ("easyReadSummary", &["easy_read_summary"]),
     ("image", &["pictures"]),
     ("pictures", &["pictures"]),
+    ("nameLanguage", &["name"]),
+    ("descriptionLanguage", &["description"]),
+    (
+        "translations",
+        &["name", "description", "easy_read_summary"],
+    ),
     ("categories", &[]),
     (
         "location",

@@ -12,6 +12,7 @@ use super::catalog::{Category, Neighborhood, Organization};
 use super::connection::{CountQuery, connection, edges, page_request};
 use super::picture::{Picture, pictures_of};
 use super::scalars::{Email, LocalDateTime, Url};
+use super::translation::{Translation, text_in, translations_of};
 use super::{Accessibility, Audience, Place, TextFormat, accessibility_of, audiences_of};
 use crate::context::scope;
 use crate::error::{ApiError, ApiResult, to_gql};
@@ -20,6 +21,7 @@ use crate::loaders::{
     CategoriesOfEvent, NeighborhoodId, NextOccurrence, OccurrencePage, PlaceId, PublishersOfEvent,
 };
 use crate::open_data::jsonld;
+use capitole_domain::translation::TranslatedField as Field;
 
 /// Where an event stands as a whole.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -78,6 +80,24 @@ impl Event {
     pub(crate) fn with_venue(event: event::Model, venue: Option<place::Model>) -> Self {
         Self(event, venue.map(Box::new))
     }
+
+    /// The text of `field` in the language asked, and that language.
+    async fn text(
+        &self,
+        ctx: &Context<'_>,
+        field: Field,
+        language: Option<String>,
+    ) -> ApiResult<(String, String)> {
+        let original = match field {
+            Field::Title => &self.0.title,
+            Field::Summary => &self.0.summary,
+            Field::Description => &self.0.description,
+            _ => self.0.easy_read_summary.as_deref().unwrap_or_default(),
+        };
+        let (text, language) =
+            text_in(ctx, self.0.id, field, original, language.as_deref()).await?;
+        Ok((text, language.code().to_owned()))
+    }
 }
 
 /// The ages an event is meant for.
@@ -122,26 +142,101 @@ impl Event {
     async fn slug(&self) -> &str {
         &self.0.slug
     }
-    /// Title.
-    async fn title(&self) -> &str {
-        &self.0.title
+    /// Title, in the language asked when it is translated (see `titleLanguage`).
+    async fn title(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The language wanted (ISO 639 code: `en`); by default the request's `Accept-Language`."
+        )]
+        language: Option<String>,
+    ) -> ApiResult<String> {
+        Ok(self.text(ctx, Field::Title, language).await?.0)
     }
-    /// One or two sentences.
-    async fn summary(&self) -> &str {
-        &self.0.summary
+    /// The language `title` is given in.
+    async fn title_language(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The language wanted (ISO 639 code: `en`); by default the request's `Accept-Language`."
+        )]
+        language: Option<String>,
+    ) -> ApiResult<String> {
+        Ok(self.text(ctx, Field::Title, language).await?.1)
     }
-    /// The summary in easy-to-read language, when written.
-    async fn easy_read_summary(&self) -> Option<&str> {
-        self.0.easy_read_summary.as_deref()
+    /// One or two sentences, in the language asked when it is translated.
+    async fn summary(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The language wanted (ISO 639 code: `en`); by default the request's `Accept-Language`."
+        )]
+        language: Option<String>,
+    ) -> ApiResult<String> {
+        Ok(self.text(ctx, Field::Summary, language).await?.0)
     }
-    /// The full description (in plain text instead of Markdown when the request asks to
-    /// save data, `Save-Data: on`).
+    /// The language `summary` is given in.
+    async fn summary_language(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The language wanted (ISO 639 code: `en`); by default the request's `Accept-Language`."
+        )]
+        language: Option<String>,
+    ) -> ApiResult<String> {
+        Ok(self.text(ctx, Field::Summary, language).await?.1)
+    }
+    /// The summary in easy-to-read language, when written, in the language asked when it is
+    /// translated.
+    async fn easy_read_summary(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The language wanted (ISO 639 code: `en`); by default the request's `Accept-Language`."
+        )]
+        language: Option<String>,
+    ) -> ApiResult<Option<String>> {
+        let (text, _) = self.text(ctx, Field::EasyReadSummary, language).await?;
+        Ok(Some(text).filter(|t| !t.is_empty()))
+    }
+    /// The full description, in the language asked when it is translated (in plain text
+    /// instead of Markdown when the request asks to save data, `Save-Data: on`).
     async fn description(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "How to serve the text.", default)] format: TextFormat,
-    ) -> String {
-        format.render_for(ctx, &self.0.description)
+        #[graphql(
+            desc = "The language wanted (ISO 639 code: `en`); by default the request's `Accept-Language`."
+        )]
+        language: Option<String>,
+    ) -> ApiResult<String> {
+        let (text, _) = self.text(ctx, Field::Description, language).await?;
+        Ok(format.render_for(ctx, &text))
+    }
+    /// The language `description` is given in.
+    async fn description_language(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The language wanted (ISO 639 code: `en`); by default the request's `Accept-Language`."
+        )]
+        language: Option<String>,
+    ) -> ApiResult<String> {
+        Ok(self.text(ctx, Field::Description, language).await?.1)
+    }
+    /// Its texts in the city's other languages, each marked stale when its original changed
+    /// since it was written.
+    async fn translations(&self, ctx: &Context<'_>) -> ApiResult<Vec<Translation>> {
+        let originals = [
+            (Field::Title, self.0.title.as_str()),
+            (Field::Summary, self.0.summary.as_str()),
+            (Field::Description, self.0.description.as_str()),
+            (
+                Field::EasyReadSummary,
+                self.0.easy_read_summary.as_deref().unwrap_or_default(),
+            ),
+        ];
+        translations_of(ctx, self.0.id, &originals).await
     }
     /// Its main picture, the first of `pictures`.
     async fn image(&self) -> Option<Picture> {

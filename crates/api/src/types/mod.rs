@@ -17,6 +17,7 @@ pub(crate) mod picture;
 pub(crate) mod place;
 pub(crate) mod scalars;
 pub(crate) mod search;
+pub(crate) mod translation;
 pub(crate) mod webhook;
 
 use async_graphql::{Enum, InputObject, SimpleObject};

@@ -17,6 +17,7 @@ use super::event::{Event, EventConnection, EventEdge, Occurrence};
 use super::facets::{Asked, EventFacets};
 use super::picture::{Picture, pictures_of};
 use super::scalars::{Date, Email, LocalTime, Url};
+use super::translation::{Translation, text_in, translations_of};
 use super::{Accessibility, Contact, Location, accessibility_of};
 use crate::context::scope;
 use crate::error::{ApiResult, to_gql};
@@ -25,6 +26,7 @@ use crate::loaders::{
     CategoriesOfPlace, NeighborhoodId, PublishersOfPlace, UPCOMING_PER_PLACE, UpcomingAtPlace,
 };
 use crate::open_data::jsonld;
+use capitole_domain::translation::TranslatedField as Field;
 
 // `Place` itself is declared in the parent module (which says why); its fields are here.
 pub(crate) use super::Place;
@@ -135,6 +137,25 @@ impl From<DomainHours> for OpeningHours {
     }
 }
 
+impl Place {
+    /// The text of `field` in the language asked, and that language.
+    async fn text(
+        &self,
+        ctx: &Context<'_>,
+        field: Field,
+        language: Option<String>,
+    ) -> ApiResult<(String, String)> {
+        let original = match field {
+            Field::Name => &self.0.name,
+            Field::Description => &self.0.description,
+            _ => self.0.easy_read_summary.as_deref().unwrap_or_default(),
+        };
+        let (text, language) =
+            text_in(ctx, self.0.id, field, original, language.as_deref()).await?;
+        Ok((text, language.code().to_owned()))
+    }
+}
+
 /// A place of the city: a museum, a market, a pool, a park, a café…
 ///
 /// Its fields are resolved in `place.rs`. It is declared here because events, tips and
@@ -192,18 +213,76 @@ impl Place {
     async fn slug(&self) -> &str {
         &self.0.slug
     }
-    /// Name.
-    async fn name(&self) -> &str {
-        &self.0.name
+    /// Name, in the language asked when it is translated (see `nameLanguage`).
+    async fn name(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The language wanted (ISO 639 code: `en`); by default the request's `Accept-Language`."
+        )]
+        language: Option<String>,
+    ) -> ApiResult<String> {
+        Ok(self.text(ctx, Field::Name, language).await?.0)
     }
-    /// A short presentation.
-    async fn description(&self) -> &str {
-        &self.0.description
+    /// The language `name` is given in.
+    async fn name_language(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The language wanted (ISO 639 code: `en`); by default the request's `Accept-Language`."
+        )]
+        language: Option<String>,
+    ) -> ApiResult<String> {
+        Ok(self.text(ctx, Field::Name, language).await?.1)
+    }
+    /// A short presentation, in the language asked when it is translated.
+    async fn description(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The language wanted (ISO 639 code: `en`); by default the request's `Accept-Language`."
+        )]
+        language: Option<String>,
+    ) -> ApiResult<String> {
+        Ok(self.text(ctx, Field::Description, language).await?.0)
+    }
+    /// The language `description` is given in.
+    async fn description_language(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The language wanted (ISO 639 code: `en`); by default the request's `Accept-Language`."
+        )]
+        language: Option<String>,
+    ) -> ApiResult<String> {
+        Ok(self.text(ctx, Field::Description, language).await?.1)
     }
     /// The place in short sentences and plain words, for readers who find the description
-    /// hard (easy-to-read), when one is written.
-    async fn easy_read_summary(&self) -> Option<&str> {
-        self.0.easy_read_summary.as_deref()
+    /// hard (easy-to-read), when one is written, in the language asked when it is
+    /// translated.
+    async fn easy_read_summary(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The language wanted (ISO 639 code: `en`); by default the request's `Accept-Language`."
+        )]
+        language: Option<String>,
+    ) -> ApiResult<Option<String>> {
+        let (text, _) = self.text(ctx, Field::EasyReadSummary, language).await?;
+        Ok(Some(text).filter(|t| !t.is_empty()))
+    }
+    /// Its texts in the city's other languages, each marked stale when its original changed
+    /// since it was written.
+    async fn translations(&self, ctx: &Context<'_>) -> ApiResult<Vec<Translation>> {
+        let originals = [
+            (Field::Name, self.0.name.as_str()),
+            (Field::Description, self.0.description.as_str()),
+            (
+                Field::EasyReadSummary,
+                self.0.easy_read_summary.as_deref().unwrap_or_default(),
+            ),
+        ];
+        translations_of(ctx, self.0.id, &originals).await
     }
     /// Its main picture, the first of `pictures`.
     async fn image(&self) -> Option<Picture> {

@@ -15,7 +15,7 @@ use tower::ServiceExt;
 use super::accounts::app_token;
 use super::{apps, budget, code, limited_app, limited_router, send, test_redis_url};
 
-const VARY: &str = "Accept, Authorization, Accept-Encoding, Save-Data";
+const VARY: &str = "Accept, Authorization, Accept-Encoding, Save-Data, Accept-Language";
 
 fn sha256(text: &str) -> String {
     Sha256::digest(text.as_bytes())

@@ -20,11 +20,12 @@ use super::demo_data::{
     ARTICLES, CATEGORIES, DemoEvent, DemoHours, DemoPlace, EVENT_ACCESSIBILITY_FEATURES, EVENTS,
     NEIGHBORHOODS, ORGANIZATIONS, PICTURES, PLACE_ACCESSIBILITY_FEATURES, PLACE_EASY_READ, PLACES,
 };
+use super::demo_translations::{EVENT_TRANSLATIONS, PLACE_TRANSLATIONS};
 use super::{Batch, SeedReport, occurrences_of};
 use crate::entities::{
     article, article_category, article_event, article_neighborhood, article_organization,
     article_place, category, event, event_category, event_neighborhood, event_organization,
-    neighborhood, organization, place, place_category, place_organization,
+    neighborhood, organization, place, place_category, place_organization, translation,
 };
 use crate::{Database, StorageError, accessibility, pictures};
 
@@ -58,6 +59,7 @@ pub async fn demo(db: &Database, now: DateTime<Utc>, tz: Tz) -> Result<SeedRepor
     let places = add_places(&mut batch, &catalog, now);
     let events = add_events(&mut batch, &catalog, &places, now, tz);
     add_articles(&mut batch, &catalog, &places, &events, now);
+    add_translations(&mut batch, &places, &events, now);
     let report = SeedReport {
         already_present: false,
         places: batch.places.len(),
@@ -246,6 +248,80 @@ fn pictures_of(slug: &str) -> String {
         })
         .collect();
     pictures::encode(&list)
+}
+
+/// The English and Spanish texts of the most visited places and of upcoming events, each
+/// made from the original as it is.
+fn add_translations(
+    batch: &mut Batch,
+    places: &HashMap<&'static str, Uuid>,
+    events: &HashMap<&'static str, Uuid>,
+    now: DateTime<Utc>,
+) {
+    use capitole_domain::change::ItemKind;
+    use capitole_domain::translation::{TranslatedField, fingerprint};
+    let mut add = |kind: ItemKind,
+                   id: Uuid,
+                   language: &str,
+                   field: TranslatedField,
+                   text: &str,
+                   original: &str| {
+        batch.translations.push(translation::Model {
+            item_kind: kind.code().to_owned(),
+            item_id: id,
+            language: language.to_owned(),
+            field: field.code().to_owned(),
+            text: text.to_owned(),
+            source_fingerprint: fingerprint(original),
+            updated_at: now,
+        });
+    };
+    for t in PLACE_TRANSLATIONS {
+        let (Some(id), Some(place)) =
+            (places.get(t.slug), PLACES.iter().find(|p| p.slug == t.slug))
+        else {
+            continue;
+        };
+        add(
+            ItemKind::Place,
+            *id,
+            t.language,
+            TranslatedField::Name,
+            t.title,
+            place.name,
+        );
+        add(
+            ItemKind::Place,
+            *id,
+            t.language,
+            TranslatedField::Description,
+            t.text,
+            place.description,
+        );
+    }
+    for t in EVENT_TRANSLATIONS {
+        let (Some(id), Some(event)) =
+            (events.get(t.slug), EVENTS.iter().find(|e| e.slug == t.slug))
+        else {
+            continue;
+        };
+        add(
+            ItemKind::Event,
+            *id,
+            t.language,
+            TranslatedField::Title,
+            t.title,
+            event.title,
+        );
+        add(
+            ItemKind::Event,
+            *id,
+            t.language,
+            TranslatedField::Summary,
+            t.text,
+            event.summary,
+        );
+    }
 }
 
 /// The features listed for `slug` in `table`.

@@ -5,6 +5,7 @@
 mod community;
 mod demo;
 pub mod demo_data;
+mod demo_translations;
 mod synthetic;
 
 use capitole_domain::change::ItemKind;
@@ -25,6 +26,7 @@ use crate::entities::{
     article, article_category, article_event, article_neighborhood, article_organization,
     article_place, category, event, event_category, event_neighborhood, event_occurrence,
     event_organization, neighborhood, organization, place, place_category, place_organization,
+    translation,
 };
 
 /// What a seeding run wrote.
@@ -74,6 +76,7 @@ pub(crate) struct Batch {
     pub article_neighborhoods: Vec<article_neighborhood::Model>,
     pub article_events: Vec<article_event::Model>,
     pub article_places: Vec<article_place::Model>,
+    pub translations: Vec<translation::Model>,
 }
 
 const CHUNK: usize = 400;
@@ -129,6 +132,7 @@ impl Batch {
         insert_all(tx, &mut self.article_neighborhoods).await?;
         insert_all(tx, &mut self.article_events).await?;
         insert_all(tx, &mut self.article_places).await?;
+        insert_all(tx, &mut self.translations).await?;
         for (kind, ids) in indexed {
             crate::search::reindex(tx, kind, &ids).await?;
         }

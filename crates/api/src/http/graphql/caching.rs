@@ -19,7 +19,7 @@ use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
 /// What every answer of `/graphql` varies on: its media type, its caller and its encoding.
-pub(super) const VARY: &str = "Accept, Authorization, Accept-Encoding, Save-Data";
+pub(super) const VARY: &str = "Accept, Authorization, Accept-Encoding, Save-Data, Accept-Language";
 
 /// The `Cache-Control` of answers that no cache may store: errors, POST answers.
 pub(super) const NO_STORE: &str = "no-store";

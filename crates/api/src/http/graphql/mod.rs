@@ -183,6 +183,15 @@ async fn execute(
     let now = chrono::Utc::now();
     let client = state.proxies.client_ip(peer, headers);
     let low_bandwidth = saves_data(headers);
+    let language = state
+        .api
+        .languages
+        .negotiate(
+            headers
+                .get(axum::http::header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok()),
+        )
+        .clone();
     let stages = async {
         let principal = call.identify_caller(headers, client, now).await?;
         let requested = call.parse_request(params)?;
@@ -207,7 +216,13 @@ async fn execute(
             kept,
             mutation,
         } = call
-            .check_limits(operation, &subject, over_get, audience, low_bandwidth)
+            .check_limits(
+                operation,
+                &subject,
+                over_get,
+                audience,
+                (&language, low_bandwidth),
+            )
             .await?;
         let rate = call.charge_budget(&subject, analysis.cost, &label).await?;
         let mut flight = None;
@@ -222,6 +237,7 @@ async fn execute(
         let start = kept.map(|(key, reads)| (key, state.responses.start(reads)));
         let mut scope = RequestScope::new(&state.api, now, principal, client);
         scope.low_bandwidth = low_bandwidth;
+        scope.language = language;
         let mut response = call
             .run(request, &asked, scope, analysis, &rate, &label)
             .await?;

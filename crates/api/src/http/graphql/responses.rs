@@ -62,13 +62,14 @@ pub(super) enum Audience {
 /// who asks.
 pub(super) type ResponseKey = [u8; 32];
 
-/// The key of a query asked by `audience`, saving data or not (`Save-Data: on`).
+/// The key of a query asked by `audience`, in a language, saving data or not
+/// (`Save-Data: on`).
 pub(super) fn key(
     query: &str,
     operation_name: Option<&str>,
     variables: &async_graphql::Variables,
     audience: Audience,
-    low_bandwidth: bool,
+    (language, low_bandwidth): (&capitole_domain::language::Language, bool),
 ) -> ResponseKey {
     let mut digest = Sha256::new();
     digest.update(query);
@@ -81,6 +82,7 @@ pub(super) fn key(
         Audience::App => 1,
     }]);
     digest.update([u8::from(low_bandwidth)]);
+    digest.update(language.code());
     digest.finalize().into()
 }
 

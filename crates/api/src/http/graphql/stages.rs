@@ -28,6 +28,7 @@ use crate::field_order::Asked;
 use crate::http::observability::{record_operation, record_rejection};
 use crate::limits::{Analysis, Depends, Violation};
 use crate::rate_limit::{RateStatus, RateSubject};
+use capitole_domain::language::Language;
 use capitole_services::Principal;
 
 /// The parameters of a GraphQL request, from a query string or a JSON body.
@@ -204,7 +205,7 @@ impl<'a> Call<'a> {
         subject: &RateSubject,
         over_get: bool,
         audience: Option<Audience>,
-        low_bandwidth: bool,
+        (language, low_bandwidth): (&Language, bool),
     ) -> Result<Checked, Response> {
         let Operation {
             query,
@@ -271,7 +272,13 @@ impl<'a> Call<'a> {
                     .analyzer
                     .depends(document, name.as_deref(), &variables);
                 (
-                    key(&query, name.as_deref(), &variables, audience, low_bandwidth),
+                    key(
+                        &query,
+                        name.as_deref(),
+                        &variables,
+                        audience,
+                        (language, low_bandwidth),
+                    ),
                     depends,
                 )
             });

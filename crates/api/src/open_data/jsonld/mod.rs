@@ -325,11 +325,17 @@ fn images_of(stored: &str) -> Vec<Value> {
                 .set("caption", p.alt.as_str())
                 .maybe("creditText", p.credit)
                 .maybe("license", p.licence)
-                .set("width", p.width)
-                .set("height", p.height)
+                .set("width", pixels(p.width))
+                .set("height", pixels(p.height))
                 .done()
         })
         .collect()
+}
+
+/// A size in pixels, as schema.org gives a `Distance` a number: a `QuantitativeValue` in
+/// UN/CEFACT's unit `E37` (pixel).
+fn pixels(count: u32) -> Value {
+    json!({ "@type": "QuantitativeValue", "value": count, "unitCode": "E37" })
 }
 
 /// The media stored with an article that read back; others are left out, as the graph does.

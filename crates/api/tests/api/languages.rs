@@ -1,0 +1,263 @@
+//! Texts in the reader's language, on both databases: editors translate events and places,
+//! readers choose with `Accept-Language` (quality values honoured) or `language:`, each text
+//! falls back to the city's language and says which it is in, a translation goes stale when
+//! its original changes, and the response cache keeps languages apart.
+
+use axum::http::{HeaderName, StatusCode, header};
+use capitole_domain::access::Role;
+use serde_json::{Value, json};
+
+use super::accounts::{access_of, city_editor, create, run};
+use super::caching::get;
+use super::{TestApp, apps, code, send};
+
+const SET: &str = "mutation($id: ID!, $v: Int!, $lang: String!, $texts: TranslationInput!) { setTranslation(itemId: $id, version: $v, language: $lang, texts: $texts) { place { version } event { version } } }";
+
+const PLACE: &str = "query($id: ID!) { node(id: $id) { ... on Place { id slug name nameLanguage description descriptionLanguage location { latitude longitude } accessibility } } }";
+
+fn library() -> Value {
+    json!({
+        "name": "Bibliothèque des Izards",
+        "description": "Une bibliothèque de quartier.",
+        "location": { "latitude": 43.63, "longitude": 1.43, "address": "Rue des Izards", "postalCode": "31200", "city": "Toulouse" },
+        "categories": ["library"],
+        "accessibility": ["MOTOR"],
+        "publishers": ["ville-de-toulouse"]
+    })
+}
+
+/// The place `id` read over GET with these headers.
+async fn read(app: &TestApp, id: &str, headers: &[(HeaderName, &str)]) -> Value {
+    let variables = json!({ "id": id }).to_string();
+    let (status, _, body) = send(
+        &app.router,
+        get(&[("query", PLACE), ("variables", &variables)], headers),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["data"]["node"].clone()
+}
+
+fn accept(value: &str) -> [(HeaderName, &str); 1] {
+    [(header::ACCEPT_LANGUAGE, value)]
+}
+
+#[tokio::test]
+async fn readers_get_texts_in_their_language_along_one_fallback_chain() {
+    for app in apps().await {
+        let label = &app.test_db.label;
+        let editor = city_editor(&app).await;
+        let (_, made) = run(
+            &app,
+            Some(&editor),
+            "mutation($input: PlaceInput!) { createPlace(input: $input) { place { id } } }",
+            json!({ "input": library() }),
+        )
+        .await;
+        let id = made["data"]["createPlace"]["place"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{label}: {made}"))
+            .to_owned();
+
+        // Nothing translated yet: every language gets the original, in French.
+        let french = read(&app, &id, &[]).await;
+        assert_eq!(french["name"], "Bibliothèque des Izards", "{label}");
+        assert_eq!(french["nameLanguage"], "fr", "{label}");
+        assert_eq!(read(&app, &id, &accept("en")).await, french, "{label}");
+
+        // Translating is the item's editors' (and needs the version read).
+        let texts = json!({ "name": "Izards Library", "description": "A neighbourhood library." });
+        let variables = json!({ "id": id, "v": 1, "lang": "en", "texts": texts });
+        let (_, anonymous) = run(&app, None, SET, variables.clone()).await;
+        assert_eq!(code(&anonymous), "UNAUTHENTICATED", "{label}");
+        create(
+            &app,
+            "metropole@example.org",
+            Role::Editor,
+            &["toulouse-metropole"],
+        )
+        .await;
+        let other = access_of(&app, "metropole@example.org").await;
+        let (_, forbidden) = run(&app, Some(&other), SET, variables.clone()).await;
+        assert_eq!(code(&forbidden), "FORBIDDEN", "{label}: {forbidden}");
+        for (lang, texts) in [
+            ("fr", json!({ "name": "Bibliothèque" })),
+            ("de", json!({ "name": "Bibliothek" })),
+            ("en", json!({ "title": "Library" })),
+            ("en", json!({ "name": "" })),
+        ] {
+            let (_, refused) = run(
+                &app,
+                Some(&editor),
+                SET,
+                json!({ "id": id, "v": 1, "lang": lang, "texts": texts }),
+            )
+            .await;
+            assert_eq!(code(&refused), "BAD_USER_INPUT", "{label}: {refused}");
+        }
+        let (_, stale_version) = run(
+            &app,
+            Some(&editor),
+            SET,
+            json!({ "id": id, "v": 7, "lang": "en", "texts": texts }),
+        )
+        .await;
+        assert_eq!(code(&stale_version), "CONFLICT", "{label}: {stale_version}");
+        let (_, set) = run(&app, Some(&editor), SET, variables).await;
+        assert_eq!(
+            set["data"]["setTranslation"]["place"]["version"], 2,
+            "{label}: {set}"
+        );
+
+        // Quality values decide; regions do not matter; the same query in fr and en differs
+        // only in its texts and their languages.
+        let english = read(&app, &id, &accept("de-DE, en-GB;q=0.8, fr;q=0.5")).await;
+        assert_eq!(english["name"], "Izards Library", "{label}");
+        assert_eq!(english["nameLanguage"], "en", "{label}");
+        assert_eq!(
+            english["description"], "A neighbourhood library.",
+            "{label}"
+        );
+        let french = read(&app, &id, &accept("fr, en;q=0.9")).await;
+        assert_eq!(french["name"], "Bibliothèque des Izards", "{label}");
+        let strip = |mut v: Value| {
+            for field in ["name", "nameLanguage", "description", "descriptionLanguage"] {
+                v[field] = Value::Null;
+            }
+            v
+        };
+        assert_eq!(strip(english.clone()), strip(french.clone()), "{label}");
+
+        // Spanish is not written: the city's language comes next, before any other.
+        let spanish = read(&app, &id, &accept("es, en;q=0.5")).await;
+        assert_eq!(spanish["name"], "Bibliothèque des Izards", "{label}");
+        assert_eq!(spanish["nameLanguage"], "fr", "{label}");
+
+        // The field's argument wins over the header; an unknown language is refused.
+        let (_, argued) = run(
+            &app,
+            None,
+            "query($id: ID!) { node(id: $id) { ... on Place { name(language: \"en\") nameLanguage(language: \"en\") } } }",
+            json!({ "id": id }),
+        )
+        .await;
+        assert_eq!(argued["data"]["node"]["name"], "Izards Library", "{label}");
+        let (_, unknown) = run(
+            &app,
+            None,
+            "query($id: ID!) { node(id: $id) { ... on Place { name(language: \"de\") } } }",
+            json!({ "id": id }),
+        )
+        .await;
+        assert_eq!(code(&unknown), "BAD_USER_INPUT", "{label}: {unknown}");
+
+        // The original changes: its translation is stale, still given; the other is not.
+        let translations = "query($id: ID!) { node(id: $id) { ... on Place { translations { language field text stale } } } }";
+        run(
+            &app,
+            Some(&editor),
+            "mutation($id: ID!) { updatePlace(id: $id, version: 2, patch: { description: \"Une bibliothèque de quartier, rénovée.\" }) { place { version } } }",
+            json!({ "id": id }),
+        )
+        .await;
+        let (_, listed) = run(&app, None, translations, json!({ "id": id })).await;
+        assert_eq!(
+            listed["data"]["node"]["translations"],
+            json!([
+                { "language": "en", "field": "DESCRIPTION", "text": "A neighbourhood library.", "stale": true },
+                { "language": "en", "field": "NAME", "text": "Izards Library", "stale": false }
+            ]),
+            "{label}: {listed}"
+        );
+        assert_eq!(
+            read(&app, &id, &accept("en")).await["description"],
+            "A neighbourhood library.",
+            "{label}"
+        );
+
+        // Written again, it is fresh; removed, the reader gets the original.
+        run(
+            &app,
+            Some(&editor),
+            SET,
+            json!({ "id": id, "v": 3, "lang": "en", "texts": { "description": "A renovated neighbourhood library." } }),
+        )
+        .await;
+        let (_, listed) = run(&app, None, translations, json!({ "id": id })).await;
+        assert_eq!(
+            listed["data"]["node"]["translations"][0]["stale"], false,
+            "{label}: {listed}"
+        );
+        run(
+            &app,
+            Some(&editor),
+            SET,
+            json!({ "id": id, "v": 4, "lang": "en", "texts": { "name": null } }),
+        )
+        .await;
+        let english = read(&app, &id, &accept("en")).await;
+        assert_eq!(english["name"], "Bibliothèque des Izards", "{label}");
+        assert_eq!(english["nameLanguage"], "fr", "{label}");
+        assert_eq!(
+            english["description"], "A renovated neighbourhood library.",
+            "{label}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn events_are_translated_and_the_cache_keeps_languages_apart() {
+    for app in apps().await {
+        let label = &app.test_db.label;
+        let editor = city_editor(&app).await;
+        let starts = (chrono::Utc::now() + chrono::Duration::days(4)).to_rfc3339();
+        let ends = (chrono::Utc::now() + chrono::Duration::days(4) + chrono::Duration::hours(2))
+            .to_rfc3339();
+        let (_, made) = run(
+            &app,
+            Some(&editor),
+            "mutation($input: EventInput!) { createEvent(input: $input) { event { id slug } } }",
+            json!({ "input": {
+                "title": "Bal occitan",
+                "summary": "Un bal traditionnel.",
+                "publishers": ["ville-de-toulouse"],
+                "categories": ["event-concert"],
+                "locationText": "Place Saint-Pierre",
+                "occurrences": [{ "startsAt": starts, "endsAt": ends }]
+            } }),
+        )
+        .await;
+        let event = &made["data"]["createEvent"]["event"];
+        let (id, slug) = (
+            event["id"].as_str().unwrap(),
+            event["slug"].as_str().unwrap(),
+        );
+        let (_, set) = run(
+            &app,
+            Some(&editor),
+            SET,
+            json!({ "id": id, "v": 1, "lang": "oc", "texts": { "title": "Bal occitan de Sant Pèire", "summary": "Un bal tradicional." } }),
+        )
+        .await;
+        assert_eq!(
+            set["data"]["setTranslation"]["event"]["version"], 2,
+            "{label}: {set}"
+        );
+        let query =
+            format!("{{ event(slug: \"{slug}\") {{ title titleLanguage summary version }} }}");
+        // Twice each, so that the second answers come from the response cache.
+        for _ in 0..2 {
+            for (language, title) in [
+                ("oc", "Bal occitan de Sant Pèire"),
+                ("fr", "Bal occitan"),
+                ("en", "Bal occitan"),
+            ] {
+                let (_, headers, body) =
+                    send(&app.router, get(&[("query", &query)], &accept(language))).await;
+                assert_eq!(body["data"]["event"]["title"], title, "{label}: {language}");
+                let vary = headers[header::VARY].to_str().unwrap();
+                assert!(vary.contains("Accept-Language"), "{label}: {vary}");
+            }
+        }
+    }
+}

@@ -1,0 +1,175 @@
+//! Translations of the texts of events and places into the city's other languages. Each
+//! translated text remembers a fingerprint of the original it was made from: once the
+//! original changes, the translation is stale (still shown, and marked so) until an editor
+//! writes it again. A missing translation is no error: the reader gets the original.
+
+use crate::change::ItemKind;
+use crate::coded_enum;
+use crate::editorial::{FieldErrors, Lines, check_easy_read_summary, check_text, limits};
+use crate::place::MAX_DESCRIPTION_CHARS;
+
+coded_enum! {
+    /// A text of an item that editors translate.
+    pub enum TranslatedField {
+        /// An event's title.
+        Title = "TITLE",
+        /// A place's name.
+        Name = "NAME",
+        /// An event's summary.
+        Summary = "SUMMARY",
+        /// An event's or a place's description.
+        Description = "DESCRIPTION",
+        /// An event's or a place's easy-to-read summary.
+        EasyReadSummary = "EASY_READ_SUMMARY",
+    }
+}
+
+impl TranslatedField {
+    /// The fields of items of `kind` that are translated.
+    pub fn of(kind: ItemKind) -> &'static [TranslatedField] {
+        use TranslatedField as F;
+        match kind {
+            ItemKind::Event => &[F::Title, F::Summary, F::Description, F::EasyReadSummary],
+            ItemKind::Place => &[F::Name, F::Description, F::EasyReadSummary],
+            ItemKind::Article | ItemKind::Tip => &[],
+        }
+    }
+
+    /// The field's name in inputs.
+    pub fn input_name(self) -> &'static str {
+        match self {
+            TranslatedField::Title => "title",
+            TranslatedField::Name => "name",
+            TranslatedField::Summary => "summary",
+            TranslatedField::Description => "description",
+            TranslatedField::EasyReadSummary => "easyReadSummary",
+        }
+    }
+}
+
+/// Texts of one item in one language as an editor gives them: `None` keeps a text,
+/// `Some(None)` removes its translation.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TranslationForm {
+    /// An event's title.
+    pub title: Option<Option<String>>,
+    /// A place's name.
+    pub name: Option<Option<String>>,
+    /// An event's summary.
+    pub summary: Option<Option<String>>,
+    /// A description.
+    pub description: Option<Option<String>>,
+    /// An easy-to-read summary.
+    pub easy_read_summary: Option<Option<String>>,
+}
+
+impl TranslationForm {
+    /// The texts given, checked with the rules of the originals, for an item of `kind`:
+    /// each with its new text, or `None` to remove it.
+    pub fn check(
+        self,
+        kind: ItemKind,
+    ) -> Result<Vec<(TranslatedField, Option<String>)>, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let given = [
+            (TranslatedField::Title, self.title),
+            (TranslatedField::Name, self.name),
+            (TranslatedField::Summary, self.summary),
+            (TranslatedField::Description, self.description),
+            (TranslatedField::EasyReadSummary, self.easy_read_summary),
+        ];
+        let mut texts = Vec::new();
+        for (field, text) in given {
+            let Some(text) = text else { continue };
+            let name = field.input_name();
+            if !TranslatedField::of(kind).contains(&field) {
+                errors.add(
+                    name,
+                    format!("{}s have no {name} to translate", kind_name(kind)),
+                );
+                continue;
+            }
+            let text = text.map(|t| match field {
+                TranslatedField::Title | TranslatedField::Name => {
+                    check_text(&mut errors, name, &t, 1, limits::TITLE, Lines::Single)
+                }
+                TranslatedField::Summary => {
+                    check_text(&mut errors, name, &t, 1, limits::SUMMARY, Lines::Multiple)
+                }
+                TranslatedField::Description => {
+                    let max = if kind == ItemKind::Place {
+                        MAX_DESCRIPTION_CHARS
+                    } else {
+                        limits::BODY
+                    };
+                    check_text(&mut errors, name, &t, 1, max, Lines::Multiple)
+                }
+                TranslatedField::EasyReadSummary => {
+                    check_easy_read_summary(&mut errors, Some(&t)).unwrap_or_default()
+                }
+            });
+            texts.push((field, text));
+        }
+        if texts.is_empty() && errors.is_empty() {
+            errors.add(
+                "translation",
+                "give at least one text, or null to remove one",
+            );
+        }
+        errors.into_result(texts)
+    }
+}
+
+fn kind_name(kind: ItemKind) -> &'static str {
+    match kind {
+        ItemKind::Article => "article",
+        ItemKind::Event => "event",
+        ItemKind::Place => "place",
+        ItemKind::Tip => "tip",
+    }
+}
+
+/// A fingerprint of an original text: a translation made from it is stale once the
+/// original's fingerprint differs (CRC-32 of its bytes, in hex; a change that keeps it is
+/// one in four billion).
+pub fn fingerprint(original: &str) -> String {
+    format!("{:08x}", crc32fast::hash(original.as_bytes()))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn texts_are_checked_as_their_originals_and_fit_their_kind() {
+        let form = TranslationForm {
+            title: Some(Some("  Jazz in the garden ".into())),
+            description: Some(None),
+            ..TranslationForm::default()
+        };
+        let texts = form.check(ItemKind::Event).unwrap();
+        assert_eq!(
+            texts,
+            [
+                (TranslatedField::Title, Some("Jazz in the garden".into())),
+                (TranslatedField::Description, None)
+            ]
+        );
+        let wrong = TranslationForm {
+            title: Some(Some("Town hall".into())),
+            name: Some(Some(String::new())),
+            ..TranslationForm::default()
+        };
+        let errors = wrong.check(ItemKind::Place).unwrap_err();
+        let fields: Vec<&str> = errors.fields().iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["title", "name"]);
+        assert!(TranslationForm::default().check(ItemKind::Place).is_err());
+    }
+
+    #[test]
+    fn a_changed_original_changes_its_fingerprint() {
+        assert_eq!(fingerprint("Concert"), fingerprint("Concert"));
+        assert_ne!(fingerprint("Concert"), fingerprint("Concert !"));
+    }
+}

@@ -1,0 +1,192 @@
+//! Translations of the texts of events and places, one row per item, language and field,
+//! with the fingerprint of the original each was made from. Writing translations is an edit
+//! of the item: its version goes up, with an audit entry and an `UPDATED` change-log entry,
+//! in one transaction, so that caches, exports and followers of the change log see it.
+
+use std::collections::HashMap;
+
+use capitole_domain::audit::AuditAction;
+use capitole_domain::change::{ChangeKind, ItemKind};
+use capitole_domain::language::Language;
+use capitole_domain::translation::{TranslatedField, fingerprint};
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::audit::{Actor, audit};
+use crate::edits::{record_change, stale};
+use crate::entities::{event, place, translation};
+use crate::publishers::{self, Published};
+use crate::{Database, StorageError};
+
+/// The translations of these items, by item, in language then field order.
+pub async fn of_items(
+    db: &Database,
+    ids: &[Uuid],
+) -> Result<Vec<(Uuid, Vec<translation::Model>)>, StorageError> {
+    let rows = translation::Entity::find()
+        .filter(translation::Column::ItemId.is_in(ids.iter().copied()))
+        .order_by_asc(translation::Column::ItemId)
+        .order_by_asc(translation::Column::Language)
+        .order_by_asc(translation::Column::Field)
+        .all(db.connection())
+        .await?;
+    let mut grouped: HashMap<Uuid, Vec<translation::Model>> = HashMap::new();
+    for row in rows {
+        grouped.entry(row.item_id).or_default().push(row);
+    }
+    Ok(grouped.into_iter().collect())
+}
+
+/// Writes (or removes, for `None`) texts of the event or place `id` in `language`, each
+/// remembering the fingerprint of its original now, at the item's `expected_version`.
+/// `access` sees the item's publishers and says who acts. Returns the item's new version.
+#[allow(clippy::too_many_arguments, reason = "one write of one item's texts")]
+pub async fn set<E: From<StorageError>>(
+    db: &Database,
+    kind: ItemKind,
+    id: Uuid,
+    expected_version: i64,
+    language: &Language,
+    texts: &[(TranslatedField, Option<String>)],
+    now: DateTime<Utc>,
+    access: impl FnOnce(&[Uuid]) -> Result<Actor, E>,
+) -> Result<i64, E> {
+    let txn = db.begin_write().await?;
+    let (version, originals, publishers) = match kind {
+        ItemKind::Event => {
+            let row = event::Entity::find_by_id(id)
+                .one(&txn)
+                .await
+                .map_err(StorageError::from)?
+                .ok_or(StorageError::NotFound)?;
+            let originals = [
+                (TranslatedField::Title, row.title.clone()),
+                (TranslatedField::Summary, row.summary.clone()),
+                (TranslatedField::Description, row.description.clone()),
+                (
+                    TranslatedField::EasyReadSummary,
+                    row.easy_read_summary.clone().unwrap_or_default(),
+                ),
+            ];
+            let publishers = publishers::ids_of_one(&txn, Published::Event, id).await?;
+            (row.version, originals.to_vec(), publishers)
+        }
+        ItemKind::Place => {
+            let row = place::Entity::find_by_id(id)
+                .one(&txn)
+                .await
+                .map_err(StorageError::from)?
+                .ok_or(StorageError::NotFound)?;
+            let originals = [
+                (TranslatedField::Name, row.name.clone()),
+                (TranslatedField::Description, row.description.clone()),
+                (
+                    TranslatedField::EasyReadSummary,
+                    row.easy_read_summary.clone().unwrap_or_default(),
+                ),
+            ];
+            let publishers = publishers::ids_of_one(&txn, Published::Place, id).await?;
+            (row.version, originals.to_vec(), publishers)
+        }
+        ItemKind::Article | ItemKind::Tip => return Err(StorageError::NotFound.into()),
+    };
+    let actor = access(&publishers)?;
+    if version != expected_version {
+        return Err(stale(expected_version, version).into());
+    }
+    let mut changes = serde_json::Map::new();
+    for (field, text) in texts {
+        let key = translation::Entity::delete_many()
+            .filter(translation::Column::ItemId.eq(id))
+            .filter(translation::Column::Language.eq(language.code()))
+            .filter(translation::Column::Field.eq(field.code()));
+        match text {
+            None => {
+                key.exec(&txn).await.map_err(StorageError::from)?;
+                changes.insert(field.input_name().into(), json!({ "to": null }));
+            }
+            Some(text) => {
+                let original = originals
+                    .iter()
+                    .find(|(f, _)| f == field)
+                    .map(|(_, o)| o.as_str())
+                    .unwrap_or_default();
+                translation::Entity::insert(translation::ActiveModel {
+                    item_kind: Set(kind.code().to_owned()),
+                    item_id: Set(id),
+                    language: Set(language.code().to_owned()),
+                    field: Set(field.code().to_owned()),
+                    text: Set(text.clone()),
+                    source_fingerprint: Set(fingerprint(original)),
+                    updated_at: Set(now),
+                })
+                .on_conflict(
+                    OnConflict::columns([
+                        translation::Column::ItemId,
+                        translation::Column::Language,
+                        translation::Column::Field,
+                    ])
+                    .update_columns([
+                        translation::Column::Text,
+                        translation::Column::SourceFingerprint,
+                        translation::Column::UpdatedAt,
+                    ])
+                    .to_owned(),
+                )
+                .exec(&txn)
+                .await
+                .map_err(StorageError::from)?;
+                changes.insert(field.input_name().into(), json!({ "to": text }));
+            }
+        }
+    }
+    let new_version = version + 1;
+    let bumped = match kind {
+        ItemKind::Event => {
+            event::Entity::update_many()
+                .set(event::ActiveModel {
+                    version: Set(new_version),
+                    updated_at: Set(now),
+                    ..Default::default()
+                })
+                .filter(event::Column::Id.eq(id))
+                .filter(event::Column::Version.eq(version))
+                .exec(&txn)
+                .await
+        }
+        _ => {
+            place::Entity::update_many()
+                .set(place::ActiveModel {
+                    version: Set(new_version),
+                    updated_at: Set(now),
+                    ..Default::default()
+                })
+                .filter(place::Column::Id.eq(id))
+                .filter(place::Column::Version.eq(version))
+                .exec(&txn)
+                .await
+        }
+    }
+    .map_err(StorageError::from)?
+    .rows_affected;
+    if bumped == 0 {
+        return Err(stale(version, new_version).into());
+    }
+    let entry = json!({ "language": language.code(), "texts": changes });
+    audit(&txn, &actor, kind, id, AuditAction::Translate, entry, now).await?;
+    record_change(
+        &txn,
+        kind,
+        id,
+        ChangeKind::Updated,
+        new_version,
+        publishers.first().copied(),
+        now,
+    )
+    .await?;
+    txn.commit().await.map_err(StorageError::from)?;
+    Ok(new_version)
+}
