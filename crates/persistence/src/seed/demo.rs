@@ -2,11 +2,8 @@
 
 use std::collections::HashMap;
 
-use capitole_domain::accessibility::{AccessibilityFeature, AccessibilityStatement};
-use capitole_domain::event::Accessibility;
 use capitole_domain::ids::new_id;
 use capitole_domain::opening_hours::{DayOfWeek, OpeningHours, WeeklyRange};
-use capitole_domain::picture::{FocalPoint, Picture};
 use capitole_domain::recurrence::RecurrenceRule;
 use capitole_domain::schedule::OccurrenceStatus;
 use capitole_domain::text::{encode_codes, fold};
@@ -17,17 +14,16 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::demo_data::{
-    ARTICLES, CATEGORIES, DemoEvent, DemoHours, DemoPlace, EVENT_ACCESSIBILITY_FEATURES, EVENTS,
-    NEIGHBORHOODS, ORGANIZATIONS, PICTURES, PLACE_ACCESSIBILITY_FEATURES, PLACE_EASY_READ, PLACES,
+    ARTICLES, CATEGORIES, DemoHours, EVENTS, NEIGHBORHOODS, ORGANIZATIONS, PLACE_EASY_READ, PLACES,
 };
-use super::demo_translations::{EVENT_TRANSLATIONS, PLACE_TRANSLATIONS};
+use super::demo_extras::{add_translations, event_accessibility, pictures_of, place_accessibility};
 use super::{Batch, SeedReport, occurrences_of};
 use crate::entities::{
     article, article_category, article_event, article_neighborhood, article_organization,
     article_place, category, event, event_category, event_neighborhood, event_organization,
-    neighborhood, organization, place, place_category, place_organization, translation,
+    neighborhood, organization, place, place_category, place_organization,
 };
-use crate::{Database, StorageError, accessibility, pictures};
+use crate::{Database, StorageError, accessibility};
 
 /// The ids of the publishers, neighbourhoods and categories, by slug.
 pub(crate) struct Catalog {
@@ -196,145 +192,6 @@ pub(crate) fn weekly_hours(hours: DemoHours) -> OpeningHours {
         weekly,
         exceptions: Vec::new(),
     }
-}
-
-/// The accessibility of a demo place: its step-free entrance, induction loop and the
-/// features listed for it.
-fn place_accessibility(p: &DemoPlace) -> AccessibilityStatement {
-    let mut features = features_of(PLACE_ACCESSIBILITY_FEATURES, p.slug);
-    if p.hearing_loop {
-        features.push(AccessibilityFeature::InductionLoop);
-    }
-    if p.wheelchair {
-        features.push(AccessibilityFeature::StepFreeEntrance);
-    }
-    AccessibilityStatement::new([], features)
-}
-
-/// Whether a demo event shows its venue's accessibility, and the accessibility it shows.
-fn event_accessibility(e: &DemoEvent) -> (bool, AccessibilityStatement) {
-    let families = e
-        .accessibility
-        .iter()
-        .filter_map(|c| Accessibility::from_code(c));
-    let stated =
-        AccessibilityStatement::new(families, features_of(EVENT_ACCESSIBILITY_FEATURES, e.slug));
-    let venue = e
-        .place
-        .and_then(|slug| PLACES.iter().find(|p| p.slug == slug))
-        .map(place_accessibility)
-        .unwrap_or_default();
-    if stated.features().is_empty() && stated.families().is_subset(venue.families()) {
-        (true, venue)
-    } else {
-        (false, stated)
-    }
-}
-
-/// The stored pictures of the demo item `slug`.
-fn pictures_of(slug: &str) -> String {
-    let list: Vec<Picture> = PICTURES
-        .iter()
-        .filter(|(s, _)| *s == slug)
-        .flat_map(|(_, list)| list.iter())
-        .map(|p| Picture {
-            url: format!("https://www.toulouse.fr/documents/20126/0/{}", p.file),
-            alt: p.alt.to_owned(),
-            credit: Some(p.credit.to_owned()),
-            licence: Some("Licence Ouverte 2.0".to_owned()),
-            focal_point: p.focal.map(|(x, y)| FocalPoint { x, y }),
-            width: p.size.0,
-            height: p.size.1,
-        })
-        .collect();
-    pictures::encode(&list)
-}
-
-/// The English and Spanish texts of the most visited places and of upcoming events, each
-/// made from the original as it is.
-fn add_translations(
-    batch: &mut Batch,
-    places: &HashMap<&'static str, Uuid>,
-    events: &HashMap<&'static str, Uuid>,
-    now: DateTime<Utc>,
-) {
-    use capitole_domain::change::ItemKind;
-    use capitole_domain::translation::{TranslatedField, fingerprint};
-    let mut add = |kind: ItemKind,
-                   id: Uuid,
-                   language: &str,
-                   field: TranslatedField,
-                   text: &str,
-                   original: &str| {
-        batch.translations.push(translation::Model {
-            item_kind: kind.code().to_owned(),
-            item_id: id,
-            language: language.to_owned(),
-            field: field.code().to_owned(),
-            text: text.to_owned(),
-            source_fingerprint: fingerprint(original),
-            updated_at: now,
-        });
-    };
-    for t in PLACE_TRANSLATIONS {
-        let (Some(id), Some(place)) =
-            (places.get(t.slug), PLACES.iter().find(|p| p.slug == t.slug))
-        else {
-            continue;
-        };
-        add(
-            ItemKind::Place,
-            *id,
-            t.language,
-            TranslatedField::Name,
-            t.title,
-            place.name,
-        );
-        add(
-            ItemKind::Place,
-            *id,
-            t.language,
-            TranslatedField::Description,
-            t.text,
-            place.description,
-        );
-    }
-    for t in EVENT_TRANSLATIONS {
-        let (Some(id), Some(event)) =
-            (events.get(t.slug), EVENTS.iter().find(|e| e.slug == t.slug))
-        else {
-            continue;
-        };
-        add(
-            ItemKind::Event,
-            *id,
-            t.language,
-            TranslatedField::Title,
-            t.title,
-            event.title,
-        );
-        add(
-            ItemKind::Event,
-            *id,
-            t.language,
-            TranslatedField::Summary,
-            t.text,
-            event.summary,
-        );
-    }
-}
-
-/// The features listed for `slug` in `table`.
-fn features_of(table: &[(&str, &[&str])], slug: &str) -> Vec<AccessibilityFeature> {
-    table
-        .iter()
-        .filter(|(s, _)| *s == slug)
-        .flat_map(|(_, codes)| {
-            codes
-                .iter()
-                .filter_map(|c| AccessibilityFeature::from_code(c))
-        })
-        .collect()
 }
 
 fn add_places(

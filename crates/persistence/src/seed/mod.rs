@@ -5,6 +5,7 @@
 mod community;
 mod demo;
 pub mod demo_data;
+mod demo_extras;
 mod demo_translations;
 mod synthetic;
 
