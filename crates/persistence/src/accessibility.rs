@@ -10,16 +10,18 @@ use capitole_domain::change::{ChangeKind, ItemKind};
 use capitole_domain::event::Accessibility;
 use capitole_domain::text::decode_codes;
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect,
 };
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::StorageError;
-use crate::audit::{Actor, audit};
-use crate::edits::{encode_set, record_change, stale};
+use crate::audit::{Actor, audit_all};
+use crate::changes::{self, NewChange};
+use crate::edits::{encode_set, stale};
 use crate::entities::{event, place};
 use crate::publishers::{self, Published};
 use crate::sql::Sql;
@@ -82,7 +84,8 @@ pub(crate) async fn of_venue(
 
 /// Passes the accessibility `to` of the place `venue` on to the events there that state
 /// none: each gets a new version, an audit entry (as `actor`) and an `UPDATED` change-log
-/// entry. An event edited meanwhile makes the whole transaction stale.
+/// entry, in a few statements whatever their number. An event edited meanwhile makes the
+/// whole transaction stale.
 pub(crate) async fn pass_on(
     txn: &DatabaseTransaction,
     venue: Uuid,
@@ -103,52 +106,79 @@ pub(crate) async fn pass_on(
         .into_tuple()
         .all(txn)
         .await?;
-    for (id, version, old_families, old_features) in events {
-        if (&old_families, &old_features) == (&families, &features) {
-            continue;
-        }
-        let updated = event::Entity::update_many()
-            .set(event::ActiveModel {
-                accessibility: Set(families.clone()),
-                accessibility_features: Set(features.clone()),
-                version: Set(version + 1),
-                updated_at: Set(now),
-                ..Default::default()
-            })
-            .filter(event::Column::Id.eq(id))
-            .filter(event::Column::Version.eq(version))
-            .exec(txn)
-            .await?
-            .rows_affected;
-        if updated == 0 {
-            return Err(stale(version, version + 1));
-        }
-        let changes = json!({
-            "accessibility": { "from": old_families, "to": families },
-            "accessibilityFeatures": { "from": old_features, "to": features },
-            "from": { "venue": venue },
-        });
-        audit(
-            txn,
-            actor,
-            ItemKind::Event,
-            id,
-            AuditAction::Update,
-            changes,
-            now,
-        )
-        .await?;
-        let publisher = publishers::first_of(txn, Published::Event, id).await?;
-        record_change(
-            txn,
-            ItemKind::Event,
-            id,
-            ChangeKind::Updated,
-            version + 1,
-            publisher,
-            now,
-        )
-        .await?;
+    let changed: Vec<_> = events
+        .into_iter()
+        .filter(|(_, _, old_families, old_features)| {
+            (old_families, old_features) != (&families, &features)
+        })
+        .collect();
+    if changed.is_empty() {
+        return Ok(());
     }
+    // Each event at the version read: one edited meanwhile makes the count fall short.
+    let read_versions = changed
+        .iter()
+        .fold(Condition::any(), |any, (id, version, ..)| {
+            any.add(
+                Condition::all()
+                    .add(event::Column::Id.eq(*id))
+                    .add(event::Column::Version.eq(*version)),
+            )
+        });
+    let updated = event::Entity::update_many()
+        .col_expr(event::Column::Accessibility, Expr::value(families.clone()))
+        .col_expr(
+            event::Column::AccessibilityFeatures,
+            Expr::value(features.clone()),
+        )
+        .col_expr(
+            event::Column::Version,
+            Expr::col(event::Column::Version).add(1),
+        )
+        .col_expr(event::Column::UpdatedAt, Expr::value(now))
+        .filter(event::Column::PlaceId.eq(venue))
+        .filter(read_versions)
+        .exec(txn)
+        .await?
+        .rows_affected;
+    if updated != changed.len() as u64 {
+        let (_, version, ..) = changed[0];
+        return Err(stale(version, version + 1));
+    }
+    let entries = changed
+        .iter()
+        .map(|(id, _, old_families, old_features)| {
+            let changes = json!({
+                "accessibility": { "from": old_families, "to": families },
+                "accessibilityFeatures": { "from": old_features, "to": features },
+                "from": { "venue": venue },
+            });
+            (*id, changes)
+        })
+        .collect();
+    audit_all(
+        txn,
+        actor,
+        ItemKind::Event,
+        AuditAction::Update,
+        entries,
+        now,
+    )
+    .await?;
+    let ids: Vec<Uuid> = changed.iter().map(|(id, ..)| *id).collect();
+    let publishers = publishers::ids_of(txn, Published::Event, &ids).await?;
+    let logged: Vec<NewChange> = changed
+        .iter()
+        .map(|(id, version, ..)| NewChange {
+            kind: ItemKind::Event,
+            id: *id,
+            change: ChangeKind::Updated,
+            version: version + 1,
+            organization: publishers.get(id).and_then(|p| p.first().copied()),
+            public: true,
+            at: now,
+        })
+        .collect();
+    changes::append_all(txn, &logged).await?;
     Ok(())
 }

@@ -47,19 +47,42 @@ pub(crate) async fn audit(
     changes: Value,
     now: DateTime<Utc>,
 ) -> Result<(), StorageError> {
-    audit_entry::Entity::insert(audit_entry::ActiveModel {
-        id: Set(capitole_domain::ids::new_id()),
-        at: Set(now),
-        actor_id: Set(actor.user_id),
-        actor: Set(actor.label.clone()),
-        organization_id: Set(actor.organization),
-        item_kind: Set(item_kind.code().to_owned()),
-        item_id: Set(item_id),
-        action: Set(action.code().to_owned()),
-        changes: Set(changes.to_string()),
-    })
-    .exec(txn)
-    .await?;
+    audit_all(txn, actor, item_kind, action, vec![(item_id, changes)], now).await
+}
+
+/// Entries one statement inserts at most (9 values each, well within both engines' limits
+/// on bound values).
+const AUDIT_CHUNK: usize = 500;
+
+/// Records that `actor` did `action` to each of these items of one kind, each with the
+/// fields it changed, in a few statements whatever their number.
+pub(crate) async fn audit_all(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    item_kind: ItemKind,
+    action: AuditAction,
+    items: Vec<(Uuid, Value)>,
+    now: DateTime<Utc>,
+) -> Result<(), StorageError> {
+    let rows: Vec<audit_entry::ActiveModel> = items
+        .into_iter()
+        .map(|(item_id, changes)| audit_entry::ActiveModel {
+            id: Set(capitole_domain::ids::new_id()),
+            at: Set(now),
+            actor_id: Set(actor.user_id),
+            actor: Set(actor.label.clone()),
+            organization_id: Set(actor.organization),
+            item_kind: Set(item_kind.code().to_owned()),
+            item_id: Set(item_id),
+            action: Set(action.code().to_owned()),
+            changes: Set(changes.to_string()),
+        })
+        .collect();
+    for chunk in rows.chunks(AUDIT_CHUNK) {
+        audit_entry::Entity::insert_many(chunk.to_vec())
+            .exec(txn)
+            .await?;
+    }
     Ok(())
 }
 
