@@ -31,6 +31,7 @@ mod m20261206_000021_place_easy_read;
 mod m20261206_000022_accessibility_features;
 mod m20261206_000023_pictures;
 mod m20261206_000024_translations;
+mod m20261206_000025_item_media;
 
 /// Runs Capitole's migrations.
 pub struct Migrator;
@@ -63,6 +64,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000022_accessibility_features::Migration),
             Box::new(m20261206_000023_pictures::Migration),
             Box::new(m20261206_000024_translations::Migration),
+            Box::new(m20261206_000025_item_media::Migration),
         ]
     }
 }

@@ -130,6 +130,8 @@ mod facets;
 mod feed;
 #[path = "api/field_order.rs"]
 mod field_order;
+#[path = "api/item_media.rs"]
+mod item_media;
 #[path = "api/languages.rs"]
 mod languages;
 #[path = "api/linked_data.rs"]
@@ -459,6 +461,8 @@ async fn every_list_that_grows_is_a_connection_paged_both_ways() {
         "Event.publishers",
         "Event.neighborhoods",
         "NewsArticle.media",
+        "Event.media",
+        "Place.media",
         "NewsArticle.neighborhoods",
         "NewsArticle.categories",
         "NewsArticle.publishers",

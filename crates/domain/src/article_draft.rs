@@ -12,7 +12,7 @@ use crate::editorial::{
     Checked, FieldErrors, Lines, check_count, check_easy_read_summary, check_optional_text,
     check_tags, check_text, check_url, limits,
 };
-use crate::media::{Media, MediaInput, check_media};
+use crate::media::{Media, MediaInput, check_media_list};
 use crate::{Audience, Slug};
 
 /// The most publishers one article, event or place has: the city and the metropolitan
@@ -253,7 +253,7 @@ impl ArticleDraft {
             cover: input.cover.map(|c| Cover::parse(&mut errors, &c)),
             tags: check_tags(&mut errors, "tags", &input.tags),
             audiences: audiences(&mut errors, input.audiences),
-            media: media(&mut errors, input.media),
+            media: check_media_list(&mut errors, input.media),
         };
         let links = LinkNames {
             publishers,
@@ -295,7 +295,7 @@ impl ArticlePatch {
                 .map(|c| c.map(|c| Cover::parse(&mut errors, &c))),
             tags: input.tags.map(|t| check_tags(&mut errors, "tags", &t)),
             audiences: input.audiences.map(|a| audiences(&mut errors, a)),
-            media: input.media.map(|m| media(&mut errors, m)),
+            media: input.media.map(|m| check_media_list(&mut errors, m)),
             slug: input.slug.and_then(|raw| match Slug::parse(&raw) {
                 Ok(slug) => Some(slug),
                 Err(e) => {
@@ -351,19 +351,6 @@ fn audiences(errors: &mut FieldErrors, given: Vec<Audience>) -> Vec<Audience> {
         }
     }
     unique
-}
-
-/// Checks media, noting each failure as `media[i]`.
-fn media(errors: &mut FieldErrors, given: Vec<MediaInput>) -> Vec<Media> {
-    let given = bounded(errors, "media", given, limits::MEDIA);
-    let mut checked = Vec::with_capacity(given.len());
-    for (i, input) in given.into_iter().enumerate() {
-        match check_media(input) {
-            Ok(media) => checked.push(media),
-            Err(e) => errors.add(format!("media[{i}]"), e.to_string()),
-        }
-    }
-    checked
 }
 
 /// Names of linked items, at most [`limits::LINKS`].

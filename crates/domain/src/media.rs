@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 pub use crate::article::MediaKind;
+use crate::editorial::{FieldErrors, check_count, limits};
 use crate::weblink::{self, LinkProblem};
 use crate::{coded_enum, coded_serde};
 
@@ -223,6 +224,22 @@ impl From<LinkProblem> for MediaError {
             LinkProblem::HostNotPublic(host) => MediaError::UrlHostNotPublic { host },
         }
     }
+}
+
+/// Checks the media of an article, an event or a place (at most [`limits::MEDIA`]), noting
+/// each failure as `media[i]`; a list that is too long is refused whole.
+pub fn check_media_list(errors: &mut FieldErrors, given: Vec<MediaInput>) -> Vec<Media> {
+    if !check_count(errors, "media", given.len(), limits::MEDIA) {
+        return Vec::new();
+    }
+    let mut checked = Vec::with_capacity(given.len());
+    for (i, input) in given.into_iter().enumerate() {
+        match check_media(input) {
+            Ok(media) => checked.push(media),
+            Err(e) => errors.add(format!("media[{i}]"), e.to_string()),
+        }
+    }
+    checked
 }
 
 /// Checks a media item given by an editor and normalises it: a recognised provider's address

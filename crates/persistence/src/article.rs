@@ -12,7 +12,6 @@ use capitole_domain::Audience;
 use capitole_domain::article::{ArticleStatus, Publication, Transition};
 use capitole_domain::article_draft::{ArticleContent, ContentPatch, Cover, LinkIds};
 use capitole_domain::change::{ChangeKind, ItemKind};
-use capitole_domain::media::Media;
 use capitole_domain::text::{encode_codes, fold};
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -28,7 +27,7 @@ use crate::entities::{article, article_category, article_revision, category, slu
 use crate::publishers::{self, Published};
 use crate::slugs;
 use crate::sql::Sql;
-use crate::{Database, StorageError};
+use crate::{Database, StorageError, stored_lists};
 
 /// The article with this id, whatever its status (for editorial checks).
 pub async fn find(db: &Database, id: Uuid) -> Result<Option<article::Model>, StorageError> {
@@ -74,7 +73,7 @@ pub async fn create(
         cover_url,
         cover_alt,
         cover_credit,
-        media: media_column(&content.media),
+        media: stored_lists::encode(&content.media),
         tags: tags_column(&content.tags),
         audiences: audiences_column(&content.audiences),
         created_at: now,
@@ -238,7 +237,7 @@ fn patched(before: &article::Model, patch: &ContentPatch) -> article::Model {
         after.audiences = audiences_column(v);
     }
     if let Some(v) = media {
-        after.media = media_column(v);
+        after.media = stored_lists::encode(v);
     }
     if let Some(v) = slug {
         after.slug = v.as_str().to_owned();
@@ -557,11 +556,6 @@ fn tags_column(tags: &[String]) -> String {
 
 fn audiences_column(audiences: &[Audience]) -> String {
     encode_codes(audiences.iter().map(|a| a.code()))
-}
-
-fn media_column(media: &[Media]) -> String {
-    // Plain strings and codes always serialise; the fallback is never taken.
-    serde_json::to_string(media).unwrap_or_else(|_| "[]".into())
 }
 
 /// Replaces the lists of links `links` gives.

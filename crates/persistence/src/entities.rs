@@ -123,6 +123,8 @@ pub mod place {
         pub accessibility_features: String,
         /// Its pictures, the main one first, as a JSON list.
         pub pictures: String,
+        /// Its videos, photos and albums on the city's channels, as a JSON list.
+        pub media: String,
     }
     no_relations!();
 }
@@ -193,6 +195,8 @@ pub mod event {
         pub inherits_accessibility: bool,
         /// Its pictures, the main one first, as a JSON list.
         pub pictures: String,
+        /// Its videos, photos and albums on the city's channels, as a JSON list.
+        pub media: String,
     }
     no_relations!();
 }

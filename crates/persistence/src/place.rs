@@ -28,7 +28,7 @@ use crate::places::opening_hours;
 use crate::publishers::{self, Published};
 use crate::slugs;
 use crate::{Database, StorageError};
-use crate::{accessibility, pictures};
+use crate::{accessibility, stored_lists};
 
 /// Creates a place with a slug made free from its name.
 pub async fn create(
@@ -94,6 +94,8 @@ struct Columns {
     easy_read_summary: Option<String>,
     /// Pictures as JSON.
     pictures: String,
+    /// Media as JSON.
+    media: String,
     neighborhood_id: Option<Uuid>,
     phone: Option<String>,
     email: Option<String>,
@@ -124,7 +126,8 @@ impl Columns {
             postal_code: location.postal_code.clone(),
             city: location.city.clone(),
             easy_read_summary: content.easy_read_summary.clone(),
-            pictures: pictures::encode(&content.pictures),
+            pictures: stored_lists::encode(&content.pictures),
+            media: stored_lists::encode(&content.media),
             neighborhood_id: content.neighborhood,
             phone: content.contact.phone.clone(),
             email: content.contact.email.clone(),
@@ -152,6 +155,7 @@ impl Columns {
         row.city = self.city.clone();
         row.easy_read_summary = self.easy_read_summary.clone();
         row.pictures = self.pictures.clone();
+        row.media = self.media.clone();
         row.neighborhood_id = self.neighborhood_id;
         row.phone = self.phone.clone();
         row.email = self.email.clone();
@@ -184,7 +188,8 @@ fn content_of(
         name: row.name.clone(),
         description: row.description.clone(),
         easy_read_summary: row.easy_read_summary.clone(),
-        pictures: pictures::decode(&row.pictures),
+        pictures: stored_lists::decode(&row.pictures),
+        media: stored_lists::decode(&row.media),
         location: Location {
             coordinates,
             address: row.address.clone(),
@@ -321,6 +326,7 @@ impl Versioned for Places {
             easy_read_summary: None,
             accessibility_features: String::new(),
             pictures: String::new(),
+            media: String::new(),
         };
         let columns = Columns::of(draft.content(), Closure::OPEN);
         columns.apply(&mut row);

@@ -229,6 +229,7 @@ positional!(place::Model {
     easy_read_summary,
     accessibility_features,
     pictures,
+    media,
 });
 
 positional!(event::Model {
@@ -265,6 +266,7 @@ positional!(event::Model {
     accessibility_features,
     inherits_accessibility,
     pictures,
+    media,
 });
 
 positional!(event_occurrence::Model {

@@ -525,6 +525,7 @@ async fn places_at_the_very_same_spot_are_all_paged_through_once() {
                 easy_read_summary: None,
                 accessibility_features: "|".into(),
                 pictures: "[]".into(),
+                media: "[]".into(),
             };
             row.into_active_model()
                 .insert(db.connection())

@@ -2,13 +2,13 @@
 
 use async_graphql::{Context, Enum, ID, Json, Object, SimpleObject};
 use capitole_domain::article::ArticleStatus as DomainStatus;
-use capitole_domain::media::Media as DomainMedia;
 use capitole_persistence::entities::article;
 use chrono::{DateTime, Utc};
 
 use super::catalog::{Category, Neighborhood, Organization};
 use super::connection::{CountQuery, connection, edges, page_request};
 use super::event::Event;
+use super::media::{Media, media_of};
 use super::place::Place;
 use super::scalars::Url;
 use super::{Audience, TextFormat, audiences_of};
@@ -45,96 +45,6 @@ pub(crate) struct Image {
     pub alt: Option<String>,
     /// Who made it.
     pub credit: Option<String>,
-}
-
-/// Kinds of media.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "capitole_domain::article::MediaKind")]
-pub(crate) enum MediaKind {
-    /// A photograph or illustration.
-    Image,
-    /// A video.
-    Video,
-    /// A photo album.
-    Album,
-}
-
-/// Who hosts a media item.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "capitole_domain::media::Provider")]
-pub(crate) enum MediaProvider {
-    /// Dailymotion videos.
-    Dailymotion,
-    /// YouTube videos.
-    Youtube,
-    /// Flickr photos and albums.
-    Flickr,
-    /// Instagram posts and reels.
-    Instagram,
-    /// Any other https image or page.
-    Web,
-}
-
-/// A photo, video or album attached to an article.
-#[derive(SimpleObject, Clone)]
-pub(crate) struct Media {
-    /// Whether it is an image, a video or an album.
-    pub kind: MediaKind,
-    /// Its canonical address (a Dailymotion or YouTube page for videos, a Flickr album…).
-    pub url: Url,
-    /// Who hosts it.
-    pub provider: Option<MediaProvider>,
-    /// The host's identifier of the item.
-    pub provider_id: Option<String>,
-    /// An address to show it in an `<iframe>` (YouTube's privacy-enhanced player).
-    pub embed_url: Option<Url>,
-    /// A preview image, when the host has a predictable one.
-    pub thumbnail_url: Option<Url>,
-    /// A caption.
-    pub caption: Option<String>,
-    /// Who made it.
-    pub credit: Option<String>,
-    /// What it shows, for people who cannot see it.
-    pub alt: Option<String>,
-}
-
-impl From<DomainMedia> for Media {
-    fn from(media: DomainMedia) -> Self {
-        Media {
-            kind: media.kind.into(),
-            url: Url(media.url),
-            provider: Some(media.provider.into()),
-            provider_id: media.provider_id,
-            embed_url: media.embed_url.map(Url),
-            thumbnail_url: media.thumbnail_url.map(Url),
-            caption: media.caption,
-            credit: media.credit,
-            alt: media.alt,
-        }
-    }
-}
-
-/// Reads an article's stored media. Only checked media are stored; an item that does not
-/// read back (a kind or host this version does not know) is left out and logged rather
-/// than failing the article.
-pub(crate) fn media_of(article: &article::Model) -> Vec<Media> {
-    let items: Vec<serde_json::Value> = match serde_json::from_str(&article.media) {
-        Ok(items) => items,
-        Err(error) => {
-            tracing::warn!(article = %article.id, %error, "unreadable media list");
-            return Vec::new();
-        }
-    };
-    items
-        .into_iter()
-        .filter_map(|item| match serde_json::from_value::<DomainMedia>(item) {
-            Ok(media) => Some(Media::from(media)),
-            Err(error) => {
-                tracing::warn!(article = %article.id, %error, "media item left out");
-                None
-            }
-        })
-        .collect()
 }
 
 /// A social network.
@@ -244,7 +154,7 @@ impl NewsArticle {
     }
     /// Photos, videos and albums.
     async fn media(&self) -> Vec<Media> {
-        media_of(&self.0)
+        media_of(&self.0.media)
     }
     /// Tags.
     async fn tags(&self) -> Vec<String> {

@@ -26,6 +26,7 @@ const EVENT: Table = &[
     ("description", &["description"]),
     ("image", &["pictures"]),
     ("pictures", &["pictures"]),
+    ("media", &["media"]),
     ("titleLanguage", &["title"]),
     ("summaryLanguage", &["summary"]),
     ("descriptionLanguage", &["description"]),
@@ -81,6 +82,7 @@ const PLACE: Table = &[
     ("easyReadSummary", &["easy_read_summary"]),
     ("image", &["pictures"]),
     ("pictures", &["pictures"]),
+    ("media", &["media"]),
     ("nameLanguage", &["name"]),
     ("descriptionLanguage", &["description"]),
     (

@@ -10,6 +10,7 @@ use super::accessibility::AccessibilityDetails;
 use super::article::{SocialPostConnection, social_posts_of};
 use super::catalog::{Category, Neighborhood, Organization};
 use super::connection::{CountQuery, connection, edges, page_request};
+use super::media::{Media, media_of};
 use super::picture::{Picture, pictures_of};
 use super::scalars::{Email, LocalDateTime, Url};
 use super::translation::{Translation, text_in, translations_of};
@@ -245,6 +246,11 @@ impl Event {
     /// Its pictures, the main one first (at most 12).
     async fn pictures(&self) -> Vec<Picture> {
         pictures_of(&self.0.pictures)
+    }
+    /// Its videos, photos and albums: on the city's channels (Dailymotion, Flickr,
+    /// Instagram, YouTube) with their players and previews, or on any https page.
+    async fn media(&self) -> Vec<Media> {
+        media_of(&self.0.media)
     }
     /// Its categories, most specific first.
     async fn categories(&self, ctx: &Context<'_>) -> ApiResult<Vec<Category>> {

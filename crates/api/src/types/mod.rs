@@ -12,6 +12,7 @@ pub(crate) mod connection;
 pub(crate) mod event;
 pub(crate) mod facets;
 pub(crate) mod feed;
+pub(crate) mod media;
 pub(crate) mod node;
 pub(crate) mod picture;
 pub(crate) mod place;

@@ -183,7 +183,7 @@ impl PictureInput {
 
 /// The pictures of an item, stored as its row keeps them.
 pub(crate) fn pictures_of(stored: &str) -> Vec<Picture> {
-    capitole_persistence::pictures::decode(stored)
+    capitole_persistence::stored_lists::decode(stored)
         .into_iter()
         .map(Picture)
         .collect()

@@ -15,6 +15,7 @@ use super::community::{Mayor, PlaceStats, TipConnection, mayor_of, tips_of};
 use super::connection::{CountQuery, connection, edges, page_request};
 use super::event::{Event, EventConnection, EventEdge, Occurrence};
 use super::facets::{Asked, EventFacets};
+use super::media::{Media, media_of};
 use super::picture::{Picture, pictures_of};
 use super::scalars::{Date, Email, LocalTime, Url};
 use super::translation::{Translation, text_in, translations_of};
@@ -291,6 +292,11 @@ impl Place {
     /// Its pictures, the main one first (at most 12).
     async fn pictures(&self) -> Vec<Picture> {
         pictures_of(&self.0.pictures)
+    }
+    /// Its videos, photos and albums: on the city's channels (Dailymotion, Flickr,
+    /// Instagram, YouTube) with their players and previews, or on any https page.
+    async fn media(&self) -> Vec<Media> {
+        media_of(&self.0.media)
     }
     /// Its categories, most specific first.
     async fn categories(&self, ctx: &Context<'_>) -> ApiResult<Vec<Category>> {

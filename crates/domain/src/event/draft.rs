@@ -19,6 +19,7 @@ use crate::editorial::{
     FieldErrors, Lines, check_easy_read_summary, check_optional_text, check_text, limits,
     optional_url,
 };
+use crate::media::{Media, check_media_list};
 use crate::picture::{Picture, check_pictures};
 use crate::schedule::Schedule;
 use crate::values::{Audience, Slug};
@@ -157,6 +158,7 @@ struct Fields {
     summary: Option<String>,
     easy_read_summary: Option<Option<String>>,
     pictures: Option<Vec<Picture>>,
+    media: Option<Vec<Media>>,
     description: Option<String>,
     categories: Option<Vec<Uuid>>,
     audiences: Option<BTreeSet<Audience>>,
@@ -192,6 +194,7 @@ impl Fields {
             pictures: form
                 .pictures
                 .map(|p| check_pictures(errors, "pictures", &p)),
+            media: form.media.map(|m| check_media_list(errors, m)),
             description: form
                 .description
                 .map(|v| check_text(errors, "description", &v, 0, limits::BODY, Lines::Multiple)),
@@ -245,6 +248,7 @@ impl Fields {
                 .easy_read_summary
                 .unwrap_or_else(|| current.easy_read_summary.clone()),
             pictures: self.pictures.unwrap_or_else(|| current.pictures.clone()),
+            media: self.media.unwrap_or_else(|| current.media.clone()),
             description: self
                 .description
                 .unwrap_or_else(|| current.description.clone()),

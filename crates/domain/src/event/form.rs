@@ -8,6 +8,7 @@ use super::{Accessibility, AttendanceMode, EventStatus};
 use crate::accessibility::AccessibilityFeature;
 use crate::agenda::Names;
 use crate::event::CategoryKind;
+use crate::media::MediaInput;
 use crate::picture::PictureForm;
 use crate::schedule::ScheduleForm;
 use crate::values::Audience;
@@ -34,6 +35,8 @@ pub struct EventForm {
     pub easy_read_summary: Option<String>,
     /// Its pictures, the main one first.
     pub pictures: Vec<PictureForm>,
+    /// Its videos, photos and albums on the city's channels, by address.
+    pub media: Vec<MediaInput>,
     /// Markdown, up to 100,000 characters.
     pub description: String,
     /// Slugs of event categories.
@@ -86,6 +89,8 @@ pub struct EventPatchForm {
     pub easy_read_summary: Option<Option<String>>,
     /// New pictures, replacing them all.
     pub pictures: Option<Vec<PictureForm>>,
+    /// New media, replacing them all.
+    pub media: Option<Vec<MediaInput>>,
     /// A new description.
     pub description: Option<String>,
     /// New category slugs.
@@ -155,6 +160,7 @@ pub(super) fn whole(form: EventForm) -> EventPatchForm {
         summary: Some(form.summary),
         easy_read_summary: Some(form.easy_read_summary),
         pictures: Some(form.pictures),
+        media: Some(form.media),
         description: Some(form.description),
         categories: Some(form.categories),
         audiences: Some(form.audiences),

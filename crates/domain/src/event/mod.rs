@@ -12,6 +12,7 @@ use uuid::Uuid;
 use crate::accessibility::AccessibilityStatement;
 use crate::coded_enum;
 use crate::editorial::{FieldErrors, optional_url};
+use crate::media::Media;
 use crate::picture::Picture;
 use crate::schedule::Schedule;
 use crate::values::{Audience, Slug};
@@ -156,6 +157,8 @@ pub struct EventContent {
     pub easy_read_summary: Option<String>,
     /// Its pictures, the main one first.
     pub pictures: Vec<Picture>,
+    /// Its videos, photos and albums on the city's channels.
+    pub media: Vec<Media>,
     /// Its description, in Markdown.
     pub description: String,
     /// Its categories, in the editor's order.
@@ -196,6 +199,7 @@ impl EventContent {
             summary: String::new(),
             easy_read_summary: None,
             pictures: Vec::new(),
+            media: Vec::new(),
             description: String::new(),
             categories: Vec::new(),
             audiences: BTreeSet::new(),

@@ -17,6 +17,7 @@ use crate::editorial::{
 };
 use crate::event::{Accessibility, CategoryKind};
 use crate::geo::{Coordinates, Latitude, Longitude};
+use crate::media::{Media, MediaInput, check_media_list};
 use crate::opening_hours::OpeningHours;
 use crate::picture::{Picture, PictureForm, check_pictures};
 use crate::values::Slug;
@@ -58,6 +59,8 @@ pub struct PlaceForm {
     pub easy_read_summary: Option<String>,
     /// Its pictures, the main one first.
     pub pictures: Vec<PictureForm>,
+    /// Its videos, photos and albums on the city's channels, by address.
+    pub media: Vec<MediaInput>,
     /// Where it is.
     pub location: LocationForm,
     /// Slugs of place categories.
@@ -88,6 +91,8 @@ pub struct PlacePatchForm {
     pub easy_read_summary: Option<Option<String>>,
     /// New pictures, replacing them all.
     pub pictures: Option<Vec<PictureForm>>,
+    /// New media, replacing them all.
+    pub media: Option<Vec<MediaInput>>,
     /// A new location.
     pub location: Option<LocationForm>,
     /// New category slugs.
@@ -239,6 +244,7 @@ impl PlaceContent {
             description: String::new(),
             easy_read_summary: None,
             pictures: Vec::new(),
+            media: Vec::new(),
             location,
             categories: Vec::new(),
             neighborhood: None,
@@ -258,6 +264,7 @@ fn whole(form: PlaceForm) -> PlacePatchForm {
         description: Some(form.description),
         easy_read_summary: Some(form.easy_read_summary),
         pictures: Some(form.pictures),
+        media: Some(form.media),
         location: Some(form.location),
         categories: Some(form.categories),
         neighborhood: Some(form.neighborhood),
@@ -278,6 +285,7 @@ struct Fields {
     description: Option<String>,
     easy_read_summary: Option<Option<String>>,
     pictures: Option<Vec<Picture>>,
+    media: Option<Vec<Media>>,
     location: Option<Location>,
     categories: Option<Vec<Uuid>>,
     neighborhood: Option<Option<Uuid>>,
@@ -309,6 +317,7 @@ impl Fields {
             pictures: form
                 .pictures
                 .map(|p| check_pictures(errors, "pictures", &p)),
+            media: form.media.map(|m| check_media_list(errors, m)),
             location: form.location.and_then(|l| check_location(errors, &l)),
             categories: form
                 .categories
@@ -344,6 +353,7 @@ impl Fields {
                 .easy_read_summary
                 .unwrap_or_else(|| current.easy_read_summary.clone()),
             pictures: self.pictures.unwrap_or_else(|| current.pictures.clone()),
+            media: self.media.unwrap_or_else(|| current.media.clone()),
             location: self.location.unwrap_or_else(|| current.location.clone()),
             categories: self
                 .categories

@@ -14,6 +14,7 @@ use crate::agenda::PlaceClosure;
 use crate::coded_enum;
 use crate::editorial::FieldErrors;
 use crate::geo::Coordinates;
+use crate::media::Media;
 use crate::opening_hours::OpeningHours;
 use crate::picture::Picture;
 use crate::values::Slug;
@@ -80,6 +81,8 @@ pub struct PlaceContent {
     pub easy_read_summary: Option<String>,
     /// Its pictures, the main one first.
     pub pictures: Vec<Picture>,
+    /// Its videos, photos and albums on the city's channels.
+    pub media: Vec<Media>,
     /// Where it is.
     pub location: Location,
     /// Its categories, in the editor's order.

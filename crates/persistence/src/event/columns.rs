@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::edits::encode_set;
 use crate::entities::event;
-use crate::{accessibility, pictures};
+use crate::{accessibility, stored_lists};
 
 /// How the local first start of a recurrence is stored.
 const LOCAL_START: &str = "%Y-%m-%dT%H:%M:%S";
@@ -28,6 +28,8 @@ pub(super) struct Columns {
     easy_read_summary: Option<String>,
     /// Pictures as JSON.
     pictures: String,
+    /// Media as JSON.
+    media: String,
     description: String,
     pub(super) status: String,
     attendance_mode: String,
@@ -70,7 +72,8 @@ impl Columns {
             title: content.title.clone(),
             summary: content.summary.clone(),
             easy_read_summary: content.easy_read_summary.clone(),
-            pictures: pictures::encode(&content.pictures),
+            pictures: stored_lists::encode(&content.pictures),
+            media: stored_lists::encode(&content.media),
             description: content.description.clone(),
             status: content.status.code().to_owned(),
             attendance_mode: content.attendance.code().to_owned(),
@@ -100,6 +103,7 @@ impl Columns {
         row.summary = self.summary.clone();
         row.easy_read_summary = self.easy_read_summary.clone();
         row.pictures = self.pictures.clone();
+        row.media = self.media.clone();
         row.description = self.description.clone();
         row.search_text = fold(&format!("{} {}", self.title, self.summary));
         row.status = self.status.clone();
@@ -134,7 +138,8 @@ pub(super) fn content_of(
         title: row.title.clone(),
         summary: row.summary.clone(),
         easy_read_summary: row.easy_read_summary.clone(),
-        pictures: pictures::decode(&row.pictures),
+        pictures: stored_lists::decode(&row.pictures),
+        media: stored_lists::decode(&row.media),
         description: row.description.clone(),
         categories,
         audiences: decode_codes(&row.audiences)

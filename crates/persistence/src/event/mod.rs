@@ -361,6 +361,7 @@ impl Versioned for Events {
             accessibility_features: String::new(),
             inherits_accessibility: false,
             pictures: String::new(),
+            media: String::new(),
         };
         let columns = Columns::of(content, &venue_accessibility(txn, content).await?);
         columns.apply(&mut row);

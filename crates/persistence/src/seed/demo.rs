@@ -16,7 +16,9 @@ use uuid::Uuid;
 use super::demo_data::{
     ARTICLES, CATEGORIES, DemoHours, EVENTS, NEIGHBORHOODS, ORGANIZATIONS, PLACE_EASY_READ, PLACES,
 };
-use super::demo_extras::{add_translations, event_accessibility, pictures_of, place_accessibility};
+use super::demo_extras::{
+    add_translations, event_accessibility, media_of, pictures_of, place_accessibility,
+};
 use super::{Batch, SeedReport, occurrences_of};
 use crate::entities::{
     article, article_category, article_event, article_neighborhood, article_organization,
@@ -238,6 +240,7 @@ fn add_places(
                 .find(|(slug, _)| *slug == p.slug)
                 .map(|(_, summary)| (*summary).to_owned()),
             pictures: pictures_of(p.slug),
+            media: media_of(p.slug),
         });
         for (position, slug) in p.publishers.iter().enumerate() {
             if let Some(organization_id) = catalog.organizations.get(*slug) {
@@ -319,6 +322,7 @@ fn add_events(
             accessibility_features,
             inherits_accessibility,
             pictures: pictures_of(e.slug),
+            media: media_of(e.slug),
             audiences: encode_codes(e.audiences.iter().copied()),
             is_free: e.free,
             price: e.price.map(str::to_owned),

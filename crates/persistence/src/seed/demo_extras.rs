@@ -1,11 +1,12 @@
 //! What the demo city says of its places and events beyond their rows: accessibility
-//! (features, and events showing their venue's), pictures by address, and English and
-//! Spanish translations.
+//! (features, and events showing their venue's), pictures and media by address, and English
+//! and Spanish translations.
 
 use std::collections::HashMap;
 
 use capitole_domain::accessibility::{AccessibilityFeature, AccessibilityStatement};
 use capitole_domain::event::Accessibility;
+use capitole_domain::media::{MediaInput, MediaKind, check_media};
 use capitole_domain::picture::{FocalPoint, Picture};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -17,7 +18,7 @@ use super::demo_data::{
 };
 use super::demo_translations::{EVENT_TRANSLATIONS, PLACE_TRANSLATIONS};
 use crate::entities::translation;
-use crate::pictures;
+use crate::stored_lists;
 
 /// The accessibility of a demo place: its step-free entrance, induction loop and the
 /// features listed for it.
@@ -68,7 +69,71 @@ pub(super) fn pictures_of(slug: &str) -> String {
             height: p.size.1,
         })
         .collect();
-    pictures::encode(&list)
+    stored_lists::encode(&list)
+}
+
+/// A media item of the demo city: its address, kind, text alternative (empty for none) and
+/// caption.
+type DemoMedia = (&'static str, MediaKind, &'static str, &'static str);
+
+/// Videos, albums and posts on the city's channels about a few demo places and events, by
+/// the item's slug.
+const MEDIA: &[(&str, &[DemoMedia])] = &[
+    (
+        "hotel-de-ville-capitole",
+        &[
+            (
+                "https://www.dailymotion.com/video/x8t2c5k",
+                MediaKind::Video,
+                "",
+                "Visite guidée de la salle des Illustres",
+            ),
+            (
+                "https://www.flickr.com/photos/toulouse/albums/72157720000000001",
+                MediaKind::Album,
+                "",
+                "Le Capitole en photos",
+            ),
+        ],
+    ),
+    (
+        "jardin-des-plantes",
+        &[(
+            "https://www.instagram.com/p/C2j4R8dLq1x/",
+            MediaKind::Image,
+            "Les allées du Jardin des Plantes sous les platanes en automne",
+            "Le Jardin des Plantes en octobre",
+        )],
+    ),
+    (
+        "marche-de-noel-capitole",
+        &[(
+            "https://www.youtube.com/watch?v=Qm3kT8xV2pA",
+            MediaKind::Video,
+            "",
+            "Le marché de Noël en une minute",
+        )],
+    ),
+];
+
+/// The stored media of the demo item `slug`, recognised and normalised as an editor's are.
+pub(super) fn media_of(slug: &str) -> String {
+    let list: Vec<_> = MEDIA
+        .iter()
+        .filter(|(s, _)| *s == slug)
+        .flat_map(|(_, list)| list.iter())
+        .filter_map(|(url, kind, alt, caption)| {
+            check_media(MediaInput {
+                url: (*url).to_owned(),
+                kind: Some(*kind),
+                alt: (!alt.is_empty()).then(|| (*alt).to_owned()),
+                caption: Some((*caption).to_owned()),
+                credit: Some("Mairie de Toulouse".to_owned()),
+            })
+            .ok()
+        })
+        .collect();
+    stored_lists::encode(&list)
 }
 
 /// The English and Spanish texts of the most visited places and of upcoming events, each
@@ -156,4 +221,19 @@ fn features_of(table: &[(&str, &[&str])], slug: &str) -> Vec<AccessibilityFeatur
                 .filter_map(|c| AccessibilityFeature::from_code(c))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use capitole_domain::media::Media;
+
+    use super::*;
+
+    #[test]
+    fn every_demo_media_address_passes_an_editors_checks() {
+        for (slug, list) in MEDIA {
+            let stored: Vec<Media> = stored_lists::decode(&media_of(slug));
+            assert_eq!(stored.len(), list.len(), "{slug}: {stored:?}");
+        }
+    }
 }

@@ -234,6 +234,7 @@ pub async fn synthetic_sized(
             }
             .to_owned(),
             pictures: "[]".to_owned(),
+            media: "[]".to_owned(),
         });
         if let Some(category_id) = pick_opt(&mut rng, &place_categories) {
             batch.place_categories.push(place_category::Model {
@@ -328,6 +329,7 @@ pub async fn synthetic_sized(
             .to_owned(),
             inherits_accessibility: true,
             pictures: "[]".to_owned(),
+            media: "[]".to_owned(),
         });
         if let Some(organization_id) = organizations.get(n % organizations.len().max(1)) {
             batch.event_organizations.push(event_organization::Model {

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::ids::{self, Kind};
 use crate::types::Audience;
-use crate::types::article::MediaKind;
+use crate::types::media::MediaInput;
 use crate::types::scalars::Url;
 
 /// An image with its text alternative.
@@ -31,35 +31,6 @@ impl From<ImageInput> for DomainCover {
             url: image.url.0,
             alt: image.alt,
             credit: image.credit,
-        }
-    }
-}
-
-/// A photo, video or album, by address. Dailymotion, YouTube, Flickr and Instagram
-/// addresses are recognised, checked and normalised (provider, id, embed address); other
-/// https addresses are kept as they are. Images need a text alternative.
-#[derive(InputObject)]
-pub(crate) struct MediaInput {
-    /// Its https address.
-    pub url: Url,
-    /// Its kind; guessed from the address when absent.
-    pub kind: Option<MediaKind>,
-    /// What it shows, for people who cannot see it (required for images).
-    pub alt: Option<String>,
-    /// A caption (up to 500 characters).
-    pub caption: Option<String>,
-    /// Who made it (up to 200 characters).
-    pub credit: Option<String>,
-}
-
-impl From<MediaInput> for capitole_domain::media::MediaInput {
-    fn from(media: MediaInput) -> Self {
-        Self {
-            url: media.url.0,
-            kind: media.kind.map(Into::into),
-            alt: media.alt,
-            caption: media.caption,
-            credit: media.credit,
         }
     }
 }

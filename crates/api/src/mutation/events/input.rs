@@ -17,6 +17,7 @@ use crate::ids::{self, Kind};
 use crate::mutation::agenda::{both, checked, clearable, references};
 use crate::types::accessibility::AccessibilityFeature;
 use crate::types::event::{AttendanceMode, EventStatus, OccurrenceStatus};
+use crate::types::media::MediaInput;
 use crate::types::picture::PictureInput;
 use crate::types::scalars::{Date, Email, Url};
 use crate::types::{Accessibility, Audience};
@@ -71,6 +72,10 @@ pub(crate) struct EventInput {
     /// Its pictures, the main one first (up to 12).
     #[graphql(default)]
     pub pictures: Vec<PictureInput>,
+    /// Its videos, photos and albums on the city's channels or elsewhere, by address (up to
+    /// 30).
+    #[graphql(default)]
+    pub media: Vec<MediaInput>,
     /// Markdown, up to 100,000 characters.
     #[graphql(default)]
     pub description: String,
@@ -135,6 +140,8 @@ pub(crate) struct EventPatchInput {
     pub easy_read_summary: MaybeUndefined<String>,
     /// New pictures, replacing them all (`[]` removes them).
     pub pictures: Option<Vec<PictureInput>>,
+    /// New media, replacing them all (`[]` removes them).
+    pub media: Option<Vec<MediaInput>>,
     /// Markdown, up to 100,000 characters.
     pub description: Option<String>,
     /// Slugs of event categories (up to 20).
@@ -236,6 +243,7 @@ impl EventInput {
             summary: self.summary,
             easy_read_summary: self.easy_read_summary,
             pictures: PictureInput::forms(self.pictures),
+            media: MediaInput::forms(self.media),
             description: self.description,
             categories: self.categories,
             audiences: self.audiences.into_iter().map(Into::into).collect(),
@@ -305,6 +313,7 @@ impl EventPatchInput {
             summary: self.summary,
             easy_read_summary: clearable(self.easy_read_summary),
             pictures: self.pictures.map(PictureInput::forms),
+            media: self.media.map(MediaInput::forms),
             description: self.description,
             categories: self.categories,
             audiences: self

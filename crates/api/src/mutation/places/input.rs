@@ -16,6 +16,7 @@ use crate::error::ApiResult;
 use crate::mutation::agenda::{both, clearable, references, refuse};
 use crate::types::Accessibility;
 use crate::types::accessibility::AccessibilityFeature;
+use crate::types::media::MediaInput;
 use crate::types::picture::PictureInput;
 use crate::types::place::DayOfWeek;
 use crate::types::scalars::{Date, Email, LocalTime, Url};
@@ -109,6 +110,10 @@ pub(crate) struct PlaceInput {
     /// Its pictures, the main one first (up to 12).
     #[graphql(default)]
     pub pictures: Vec<PictureInput>,
+    /// Its videos, photos and albums on the city's channels or elsewhere, by address (up to
+    /// 30).
+    #[graphql(default)]
+    pub media: Vec<MediaInput>,
     /// Where it is.
     pub location: PlaceLocationInput,
     /// Slugs of place categories (up to 20).
@@ -146,6 +151,8 @@ pub(crate) struct PlacePatchInput {
     pub easy_read_summary: MaybeUndefined<String>,
     /// New pictures, replacing them all (`[]` removes them).
     pub pictures: Option<Vec<PictureInput>>,
+    /// New media, replacing them all (`[]` removes them).
+    pub media: Option<Vec<MediaInput>>,
     /// Where it is.
     pub location: Option<PlaceLocationInput>,
     /// Slugs of place categories (up to 20).
@@ -229,6 +236,7 @@ impl PlaceInput {
             description: self.description,
             easy_read_summary: self.easy_read_summary,
             pictures: PictureInput::forms(self.pictures),
+            media: MediaInput::forms(self.media),
             location: self.location.into_form(),
             categories: self.categories,
             neighborhood: self.neighborhood,
@@ -282,6 +290,7 @@ impl PlacePatchInput {
             description: self.description,
             easy_read_summary: clearable(self.easy_read_summary),
             pictures: self.pictures.map(PictureInput::forms),
+            media: self.media.map(MediaInput::forms),
             location: self.location.map(PlaceLocationInput::into_form),
             categories: self.categories,
             neighborhood: clearable(self.neighborhood),

@@ -18,7 +18,8 @@ use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
 use capitole_domain::calendar::format_local_date_time;
 use capitole_domain::event::{Accessibility, AttendanceMode, EventStatus};
-use capitole_domain::media::Media;
+use capitole_domain::media::{Media, MediaKind};
+use capitole_domain::picture::Picture;
 use capitole_domain::schedule::OccurrenceStatus;
 use capitole_domain::text::decode_codes;
 use capitole_persistence::PageRequest;
@@ -146,6 +147,12 @@ fn document(state: &OpenData, kind: &str, global_id: &str, page: String) -> Doc 
 /// `license` to creative works (an article) but not to events and places, so they name it
 /// through the dataset they are the subject of (the `dcat:Dataset` of the same address in
 /// `/data/catalog.jsonld`).
+/// What an event or a place is the subject of: the dataset `id` it belongs to, then the
+/// videos about it (schema.org gives events and places no `video` of their own).
+fn subject_of(state: &OpenData, id: &str, videos: Vec<Value>) -> Vec<Value> {
+    std::iter::once(dataset(state, id)).chain(videos).collect()
+}
+
 fn dataset(state: &OpenData, id: &str) -> Value {
     let title = super::catalog::DATASETS
         .iter()
@@ -255,28 +262,7 @@ pub(crate) async fn article(
                 .done(),
         );
     }
-    let mut videos = Vec::new();
-    for media in media_of(article) {
-        match media.kind {
-            capitole_domain::article::MediaKind::Image => images.push(
-                Doc::new("ImageObject")
-                    .set("url", media.url.as_str())
-                    .maybe("caption", media.alt.or(media.caption))
-                    .maybe("creditText", media.credit)
-                    .done(),
-            ),
-            capitole_domain::article::MediaKind::Video => videos.push(
-                Doc::new("VideoObject")
-                    .set("url", media.url.as_str())
-                    .maybe("embedUrl", media.embed_url)
-                    .maybe("thumbnailUrl", media.thumbnail_url)
-                    .maybe("caption", media.caption)
-                    .maybe("creditText", media.credit)
-                    .done(),
-            ),
-            capitole_domain::article::MediaKind::Album => {}
-        }
-    }
+    let videos = media_objects(&article.media, &mut images);
     let mut keywords: Vec<Value> = decode_codes(&article.tags)
         .map(|t| Value::String(t.to_owned()))
         .collect();
@@ -317,7 +303,7 @@ pub(crate) async fn article(
 
 /// The pictures of an event or a place as schema.org `ImageObject`s, the main one first.
 fn images_of(stored: &str) -> Vec<Value> {
-    capitole_persistence::pictures::decode(stored)
+    capitole_persistence::stored_lists::decode::<Picture>(stored)
         .into_iter()
         .map(|p| {
             Doc::new("ImageObject")
@@ -338,13 +324,33 @@ fn pixels(count: u32) -> Value {
     json!({ "@type": "QuantitativeValue", "value": count, "unitCode": "E37" })
 }
 
-/// The media stored with an article that read back; others are left out, as the graph does.
-fn media_of(article: &article::Model) -> Vec<Media> {
-    serde_json::from_str::<Vec<Value>>(&article.media)
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|item| serde_json::from_value(item).ok())
-        .collect()
+/// The media stored with an article, an event or a place as schema.org objects: images are
+/// added to `images`, and the videos returned. Albums have no schema.org form of their own and
+/// are left out.
+fn media_objects(stored: &str, images: &mut Vec<Value>) -> Vec<Value> {
+    let mut videos = Vec::new();
+    for media in capitole_persistence::stored_lists::decode::<Media>(stored) {
+        match media.kind {
+            MediaKind::Image => images.push(
+                Doc::new("ImageObject")
+                    .set("url", media.url.as_str())
+                    .maybe("caption", media.alt.or(media.caption))
+                    .maybe("creditText", media.credit)
+                    .done(),
+            ),
+            MediaKind::Video => videos.push(
+                Doc::new("VideoObject")
+                    .set("url", media.url.as_str())
+                    .maybe("embedUrl", media.embed_url)
+                    .maybe("thumbnailUrl", media.thumbnail_url)
+                    .maybe("caption", media.caption)
+                    .maybe("creditText", media.credit)
+                    .done(),
+            ),
+            MediaKind::Album => {}
+        }
+    }
+    videos
 }
 
 /// An event's status as schema.org names it. A full event still takes place: its offer
@@ -468,6 +474,8 @@ pub(crate) async fn event(
         [only] if occurrence_status(only) == OccurrenceStatus::Cancelled => EventStatus::Cancelled,
         _ => status,
     };
+    let mut images = images_of(&event.pictures);
+    let videos = media_objects(&event.media, &mut images);
 
     Ok(document(state, "Event", &global_id, page)
         .set("name", event.title.as_str())
@@ -492,10 +500,10 @@ pub(crate) async fn event(
         .list("organizer", publishers.iter().map(organization).collect())
         .maybe("typicalAgeRange", age)
         .many("audience", audience_list)
-        .many("image", images_of(&event.pictures))
+        .many("image", images)
         .many("keywords", keywords)
         .many("subEvent", sub_events)
-        .set("subjectOf", dataset(state, "events"))
+        .list("subjectOf", subject_of(state, "events", videos))
         .done())
 }
 

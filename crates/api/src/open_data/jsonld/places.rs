@@ -9,8 +9,8 @@ use capitole_persistence::places::opening_hours;
 use serde_json::{Map, Value, json};
 
 use super::{
-    Doc, SCHEMA_CONTEXT, accessibility, accessibility_name, address, dataset, images_of, load,
-    member,
+    Doc, SCHEMA_CONTEXT, accessibility, accessibility_name, address, images_of, load,
+    media_objects, member, subject_of,
 };
 use crate::context::RequestScope;
 use crate::error::ApiError;
@@ -155,6 +155,8 @@ pub(crate) async fn place(
             })
         })
         .collect();
+    let mut images = images_of(&place.pictures);
+    let videos = media_objects(&place.media, &mut images);
     doc = doc
         .text("description", &place.description)
         .maybe("telephone", place.phone.as_deref())
@@ -169,8 +171,8 @@ pub(crate) async fn place(
         )
         .many("openingHoursSpecification", hours)
         .many("amenityFeature", features)
-        .many("image", images_of(&place.pictures))
-        .set("subjectOf", dataset(state, "places"))
+        .many("image", images)
+        .list("subjectOf", subject_of(state, "places", videos))
         .done())
 }
 
