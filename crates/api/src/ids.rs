@@ -62,6 +62,20 @@ fn name_of(kind: Kind) -> &'static str {
         .map_or("?", |(_, name)| name)
 }
 
+impl From<capitole_domain::change::ItemKind> for Kind {
+    /// The kind of global id of the items of a kind the change log follows.
+    fn from(kind: capitole_domain::change::ItemKind) -> Self {
+        use capitole_domain::change::ItemKind;
+        match kind {
+            ItemKind::Article => Kind::NewsArticle,
+            ItemKind::Event => Kind::Event,
+            ItemKind::Place => Kind::Place,
+            ItemKind::Tip => Kind::Tip,
+            ItemKind::Organization => Kind::Organization,
+        }
+    }
+}
+
 /// The global id of an object.
 pub fn encode(kind: Kind, id: Uuid) -> ID {
     ID(URL_SAFE_NO_PAD.encode(format!("{}:{}", name_of(kind), id.simple())))

@@ -164,6 +164,8 @@ mod responses;
 mod search;
 #[path = "api/sign_in.rs"]
 mod sign_in;
+#[path = "api/social_accounts.rs"]
+mod social_accounts;
 #[path = "api/vocabulary.rs"]
 mod vocabulary;
 #[path = "api/webhooks.rs"]

@@ -49,15 +49,18 @@ pub enum ItemKind {
     Place,
     /// A tip left at a place.
     Tip,
+    /// A publisher: its profile and social accounts.
+    Organization,
 }
 
 impl ItemKind {
     /// Every kind, in the order lists show them.
-    pub const ALL: [ItemKind; 4] = [
+    pub const ALL: [ItemKind; 5] = [
         ItemKind::Article,
         ItemKind::Event,
         ItemKind::Place,
         ItemKind::Tip,
+        ItemKind::Organization,
     ];
 
     /// The stored code (also the kind's name in the audit log and slug history).
@@ -67,6 +70,7 @@ impl ItemKind {
             ItemKind::Event => "EVENT",
             ItemKind::Place => "PLACE",
             ItemKind::Tip => "TIP",
+            ItemKind::Organization => "ORGANIZATION",
         }
     }
 

@@ -85,44 +85,46 @@ impl Network {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SocialError {
     /// No address was given.
-    #[error("a post needs an address")]
+    #[error("an address is needed")]
     UrlMissing,
     /// The address is longer than [`MAX_URL_BYTES`].
-    #[error("a post address has at most {max} characters")]
+    #[error("a social network address has at most {max} characters")]
     UrlTooLong {
         /// The limit, in bytes.
         max: usize,
     },
     /// The address holds a line break, a tab or another control character.
-    #[error("a post address cannot contain line breaks, tabs or other control characters")]
+    #[error(
+        "a social network address cannot contain line breaks, tabs or other control characters"
+    )]
     UrlControlCharacter,
     /// The address lacks its `https://` beginning.
-    #[error("a post address must be complete, starting with https://")]
+    #[error("a social network address must be complete, starting with https://")]
     UrlNotAbsolute,
     /// The address cannot be read.
-    #[error("this post address cannot be read; check it for typing mistakes")]
+    #[error("this address cannot be read; check it for typing mistakes")]
     UrlMalformed,
     /// The address uses `http://`.
-    #[error("a post address must start with https://, not http://")]
+    #[error("a social network address must start with https://, not http://")]
     UrlNotHttps,
     /// The address uses a scheme other than https.
-    #[error("a post address must start with https://, not {scheme}:")]
+    #[error("a social network address must start with https://, not {scheme}:")]
     UrlSchemeNotSupported {
         /// The scheme given.
         scheme: String,
     },
     /// The address holds a user name or password.
-    #[error("a post address cannot contain a user name or password")]
+    #[error("a social network address cannot contain a user name or password")]
     UrlCredentials,
     /// The address points to an IP address or a private machine.
-    #[error("a post address must point to a public web site, not to {host}")]
+    #[error("a social network address must point to a public web site, not to {host}")]
     UrlHostNotPublic {
         /// The host given.
         host: String,
     },
     /// The address is on another site than the network's.
     #[error(
-        "{} posts must be on {}, not on {host}",
+        "{} addresses must be on {}, not on {host}",
         .network.name(),
         .network.domains().join(" or ")
     )]
@@ -141,8 +143,17 @@ pub enum SocialError {
         other: Network,
     },
     /// The address of the network's home page rather than of a post or account.
-    #[error("this is the {} home page; give the address of the post itself", .network.name())]
+    #[error(
+        "this is the {} home page; give the address of the post or account itself",
+        .network.name()
+    )]
     HomePage {
+        /// The network declared.
+        network: Network,
+    },
+    /// The address of a post given as an account's.
+    #[error("this is a post on {}, not an account: give the address of the account's page", .network.name())]
+    NotAnAccount {
         /// The network declared.
         network: Network,
     },
@@ -208,6 +219,76 @@ impl PostLink {
             url.to_owned()
         });
         Checked::new(PostLink { network, url }, errors)
+    }
+}
+
+/// An organization's account on a social network, as its editors name it: its network and
+/// the address of its page, checked by [`check_post_url`] and refused when it is a post's.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AccountLink {
+    /// The network.
+    pub network: Network,
+    /// The account page's address, without tracking parameters.
+    pub url: String,
+}
+
+impl AccountLink {
+    /// Accounts an organization lists at most.
+    pub const MAX_PER_ORGANIZATION: usize = 20;
+
+    /// Checks the address of an account on `network`; a failure names the `url` field.
+    pub fn parse(network: Network, url: &str) -> Checked<AccountLink> {
+        let mut errors = FieldErrors::default();
+        let url = check_post_url(network, url)
+            .and_then(|url| match is_a_post(network, &url) {
+                true => Err(SocialError::NotAnAccount { network }),
+                false => Ok(url),
+            })
+            .unwrap_or_else(|e| {
+                errors.add("url", e.to_string());
+                url.to_owned()
+            });
+        Checked::new(AccountLink { network, url }, errors)
+    }
+}
+
+/// Whether a checked address on `network` is one of its posts, videos or photos rather than
+/// an account's page, by the shapes the networks give their posts' addresses.
+fn is_a_post(network: Network, url: &str) -> bool {
+    let Ok(parsed) = Url::parse(url) else {
+        return false;
+    };
+    let host = parsed.host_str().unwrap_or_default();
+    let segments: Vec<&str> = parsed
+        .path_segments()
+        .map(|s| s.filter(|s| !s.is_empty()).collect())
+        .unwrap_or_default();
+    let has = |word: &str| segments.iter().any(|s| s.eq_ignore_ascii_case(word));
+    match network {
+        Network::Facebook => {
+            has("posts")
+                || has("videos")
+                || has("photos")
+                || has("story.php")
+                || has("watch")
+                || host == "fb.watch"
+        }
+        Network::X => has("status"),
+        Network::Instagram => has("p") || has("reel") || has("reels") || has("tv"),
+        Network::Dailymotion => has("video") || host == "dai.ly",
+        Network::Flickr => {
+            host == "flic.kr"
+                || has("albums")
+                || has("sets")
+                || segments
+                    .get(2)
+                    .is_some_and(|s| s.bytes().all(|b| b.is_ascii_digit()))
+        }
+        Network::Scoopit => has("p"),
+        Network::Foursquare => has("v") || host == "4sq.com",
+        Network::Youtube => has("watch") || has("shorts") || has("live") || host == "youtu.be",
+        Network::Linkedin => has("posts") || has("feed"),
+        Network::Mastodon => segments.len() >= 2 && segments[0].starts_with('@'),
     }
 }
 
@@ -378,12 +459,12 @@ mod tests {
         );
         assert_eq!(
             err.to_string(),
-            "Facebook posts must be on facebook.com or fb.com or fb.watch, not on x.com"
+            "Facebook addresses must be on facebook.com or fb.com or fb.watch, not on x.com"
         );
         let err = check_post_url(Network::X, "https://notx.com/Toulouse/status/1").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "X posts must be on x.com or twitter.com, not on notx.com"
+            "X addresses must be on x.com or twitter.com, not on notx.com"
         );
         let err =
             check_post_url(Network::Youtube, "https://youtube.com.evil.org/watch?v=1").unwrap_err();
@@ -409,45 +490,45 @@ mod tests {
     #[test]
     fn unsafe_or_incomplete_post_addresses_are_refused_with_the_reason() {
         let cases = [
-            ("  ", SocialError::UrlMissing, "a post needs an address"),
+            ("  ", SocialError::UrlMissing, "an address is needed"),
             (
                 "facebook.com/villedetoulouse",
                 SocialError::UrlNotAbsolute,
-                "a post address must be complete, starting with https://",
+                "a social network address must be complete, starting with https://",
             ),
             (
                 "http://www.facebook.com/villedetoulouse",
                 SocialError::UrlNotHttps,
-                "a post address must start with https://, not http://",
+                "a social network address must start with https://, not http://",
             ),
             (
                 "javascript:alert(1)",
                 SocialError::UrlSchemeNotSupported {
                     scheme: "javascript".into(),
                 },
-                "a post address must start with https://, not javascript:",
+                "a social network address must start with https://, not javascript:",
             ),
             (
                 "https://me:pw@www.facebook.com/villedetoulouse",
                 SocialError::UrlCredentials,
-                "a post address cannot contain a user name or password",
+                "a social network address cannot contain a user name or password",
             ),
             (
                 "https://www.facebook.com/ville\tdetoulouse",
                 SocialError::UrlControlCharacter,
-                "a post address cannot contain line breaks, tabs or other control characters",
+                "a social network address cannot contain line breaks, tabs or other control characters",
             ),
             (
                 "https://face book.com/villedetoulouse",
                 SocialError::UrlMalformed,
-                "this post address cannot be read; check it for typing mistakes",
+                "this address cannot be read; check it for typing mistakes",
             ),
             (
                 "https://www.facebook.com/",
                 SocialError::HomePage {
                     network: Network::Facebook,
                 },
-                "this is the Facebook home page; give the address of the post itself",
+                "this is the Facebook home page; give the address of the post or account itself",
             ),
         ];
         for (url, error, message) in cases {
@@ -458,14 +539,14 @@ mod tests {
         let err = check_post_url(Network::Mastodon, "https://127.0.0.1/@a/1").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "a post address must point to a public web site, not to 127.0.0.1"
+            "a social network address must point to a public web site, not to 127.0.0.1"
         );
         let long = format!("https://x.com/{}", "a".repeat(MAX_URL_BYTES));
         let err = check_post_url(Network::X, &long).unwrap_err();
         assert_eq!(err, SocialError::UrlTooLong { max: 2048 });
         assert_eq!(
             err.to_string(),
-            "a post address has at most 2048 characters"
+            "a social network address has at most 2048 characters"
         );
     }
 
@@ -545,5 +626,70 @@ mod tests {
             "https://www.facebook.com/toulouse/posts/1",
         );
         assert!(wrong.failed("url"));
+    }
+
+    #[test]
+    fn account_pages_are_accepted_and_posts_refused_as_accounts() {
+        for (network, url) in [
+            (
+                Network::Facebook,
+                "https://www.facebook.com/villedetoulouse",
+            ),
+            (Network::X, "https://x.com/Toulouse"),
+            (Network::Instagram, "https://www.instagram.com/toulouse/"),
+            (
+                Network::Dailymotion,
+                "https://www.dailymotion.com/VilledeToulouse",
+            ),
+            (Network::Flickr, "https://www.flickr.com/photos/toulouse/"),
+            (Network::Scoopit, "https://www.scoop.it/topic/toulouse"),
+            (Network::Youtube, "https://www.youtube.com/@VilledeToulouse"),
+            (
+                Network::Linkedin,
+                "https://www.linkedin.com/company/ville-de-toulouse",
+            ),
+            (Network::Mastodon, "https://piaille.fr/@toulouse"),
+        ] {
+            let checked = AccountLink::parse(network, url).into_result();
+            assert_eq!(checked.map(|a| a.url), Ok(url.to_owned()), "{url}");
+        }
+        for (network, url) in [
+            (
+                Network::X,
+                "https://x.com/Toulouse/status/1790000000000000000",
+            ),
+            (
+                Network::Instagram,
+                "https://www.instagram.com/p/C1a2B3c4D5e/",
+            ),
+            (
+                Network::Youtube,
+                "https://www.youtube.com/watch?v=dQw4w9WgXcQ",
+            ),
+            (
+                Network::Scoopit,
+                "https://www.scoop.it/topic/toulouse/p/4150000000",
+            ),
+            (
+                Network::Flickr,
+                "https://www.flickr.com/photos/toulouse/53000000000/",
+            ),
+            (
+                Network::Mastodon,
+                "https://piaille.fr/@toulouse/111222333444555666",
+            ),
+        ] {
+            let errors = AccountLink::parse(network, url).into_result().unwrap_err();
+            assert_eq!(
+                errors.fields()[0].message,
+                format!(
+                    "this is a post on {}, not an account: give the address of the account's page",
+                    network.name()
+                ),
+                "{url}"
+            );
+        }
+        let other = AccountLink::parse(Network::X, "https://www.facebook.com/villedetoulouse");
+        assert!(other.into_result().is_err());
     }
 }

@@ -31,7 +31,7 @@ impl TranslatedField {
         match kind {
             ItemKind::Event => &[F::Title, F::Summary, F::Description, F::EasyReadSummary],
             ItemKind::Place => &[F::Name, F::Description, F::EasyReadSummary],
-            ItemKind::Article | ItemKind::Tip => &[],
+            ItemKind::Article | ItemKind::Tip | ItemKind::Organization => &[],
         }
     }
 
@@ -126,6 +126,7 @@ fn kind_name(kind: ItemKind) -> &'static str {
         ItemKind::Event => "event",
         ItemKind::Place => "place",
         ItemKind::Tip => "tip",
+        ItemKind::Organization => "organization",
     }
 }
 

@@ -33,7 +33,7 @@ impl WebhookEvent {
             ItemKind::Article => (change == ChangeKind::Published).then_some(Self::NewsPublished),
             ItemKind::Event => Some(Self::EventChanged),
             ItemKind::Place => Some(Self::PlaceChanged),
-            ItemKind::Tip => None,
+            ItemKind::Tip | ItemKind::Organization => None,
         }
     }
 }

@@ -23,6 +23,7 @@ pub mod events;
 pub mod extent;
 pub mod facets;
 pub mod maps;
+pub mod organizations;
 pub mod place;
 pub mod places;
 pub mod privacy;

@@ -18,6 +18,7 @@ fn table_of(kind: ItemKind) -> &'static str {
         ItemKind::Event => "events",
         ItemKind::Place => "places",
         ItemKind::Tip => "tips",
+        ItemKind::Organization => "organizations",
     }
 }
 

@@ -143,7 +143,7 @@ async fn item_updated(
                 .map(|row| row.version),
             Published::Place,
         ),
-        ItemKind::Tip => return Err(StorageError::NotFound),
+        ItemKind::Tip | ItemKind::Organization => return Err(StorageError::NotFound),
     };
     let version = version.ok_or(StorageError::NotFound)?;
     let organization = publishers::first_of(txn, published, id).await?;

@@ -91,7 +91,9 @@ pub async fn set<E: From<StorageError>>(
             let publishers = publishers::ids_of_one(&txn, Published::Place, id).await?;
             (row.version, originals.to_vec(), publishers)
         }
-        ItemKind::Article | ItemKind::Tip => return Err(StorageError::NotFound.into()),
+        ItemKind::Article | ItemKind::Tip | ItemKind::Organization => {
+            return Err(StorageError::NotFound.into());
+        }
     };
     let actor = access(&publishers)?;
     if version != expected_version {

@@ -77,6 +77,8 @@ async fn editor(
                 .ok_or_else(|| ServiceError::not_found("no place has this id"))?;
             by.editor_of_place(&current.publishers)
         }
-        ItemKind::Tip => Err(ServiceError::not_found("tips are not announced")),
+        ItemKind::Tip | ItemKind::Organization => Err(ServiceError::not_found(
+            "only articles, events and places are announced",
+        )),
     }
 }

@@ -19,6 +19,7 @@ pub mod error;
 pub mod events;
 pub mod feed;
 pub mod mail;
+pub mod organizations;
 mod outbound;
 pub mod places;
 pub mod principal;

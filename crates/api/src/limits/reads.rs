@@ -36,7 +36,7 @@ impl Reads {
     /// No kind.
     pub(crate) const NONE: Reads = Reads(0);
     /// Every kind.
-    pub(crate) const ALL: Reads = Reads(0b1111);
+    pub(crate) const ALL: Reads = Reads(0b1_1111);
 
     const fn bit(kind: ItemKind) -> u8 {
         match kind {
@@ -44,6 +44,7 @@ impl Reads {
             ItemKind::Event => 2,
             ItemKind::Place => 4,
             ItemKind::Tip => 8,
+            ItemKind::Organization => 16,
         }
     }
 
@@ -91,6 +92,7 @@ impl Reads {
             | "OpeningException"
             | "WeeklyOpening" => Reads::of(ItemKind::Place),
             "Tip" | "TipConnection" | "TipEdge" => Reads::of(ItemKind::Tip),
+            "Organization" | "SocialAccount" => Reads::of(ItemKind::Organization),
             "Query"
             | "PageInfo"
             | "GeoPoint"
@@ -107,8 +109,6 @@ impl Reads {
             | "FocalPoint"
             | "Category"
             | "Neighborhood"
-            | "Organization"
-            | "SocialAccount"
             | "SocialPost"
             | "SocialPostConnection"
             | "SocialPostEdge"
@@ -190,6 +190,7 @@ fn item_of(id: &str) -> Option<(ItemKind, Uuid)> {
         Kind::Event => ItemKind::Event,
         Kind::Place => ItemKind::Place,
         Kind::Tip => ItemKind::Tip,
+        Kind::Organization => ItemKind::Organization,
         _ => return None,
     };
     Some((kind, uuid))
@@ -202,6 +203,7 @@ fn type_of(kind: ItemKind) -> &'static str {
         ItemKind::Event => "Event",
         ItemKind::Place => "Place",
         ItemKind::Tip => "Tip",
+        ItemKind::Organization => "Organization",
     }
 }
 
@@ -399,7 +401,7 @@ mod tests {
     fn a_query_reads_the_kinds_of_the_objects_it_selects() {
         assert_eq!(
             reads("{ news(first: 5) { nodes { title publishers { name } } } }"),
-            kinds(&[ItemKind::Article])
+            kinds(&[ItemKind::Article, ItemKind::Organization])
         );
         assert_eq!(
             reads("{ events { edges { node { title venue { name } } } } }"),

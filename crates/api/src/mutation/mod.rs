@@ -6,6 +6,7 @@ pub(crate) mod agenda;
 mod articles;
 mod community;
 pub(crate) mod events;
+mod organizations;
 mod payloads;
 mod places;
 mod push;
@@ -22,6 +23,7 @@ pub struct Mutation(
     articles::ArticleMutation,
     community::CommunityMutation,
     events::EventMutation,
+    organizations::OrganizationMutation,
     places::PlaceMutation,
     push::PushMutation,
     translations::TranslationMutation,

@@ -122,13 +122,7 @@ impl AuditEntry {
     }
     /// The item's global id (it may have been deleted since).
     async fn item_id(&self) -> ID {
-        let kind = match self.kind() {
-            ItemKind::Event => Kind::Event,
-            ItemKind::Place => Kind::Place,
-            ItemKind::Tip => Kind::Tip,
-            ItemKind::Article => Kind::NewsArticle,
-        };
-        ids::encode(kind, self.0.item_id)
+        ids::encode(self.kind().into(), self.0.item_id)
     }
     /// What changed: for each field, `from` and `to` (long texts say only that they
     /// changed, with their lengths).

@@ -8,9 +8,10 @@ use chrono::{DateTime, Utc};
 
 use crate::context::scope;
 use crate::error::ApiResult;
-use crate::ids::{self, Kind};
-use crate::loaders::{ArticleId, EventId, PlaceId, TipId};
+use crate::ids;
+use crate::loaders::{ArticleId, EventId, OrganizationId, PlaceId, TipId};
 use crate::types::article::NewsArticle;
+use crate::types::catalog::Organization;
 use crate::types::community::Tip;
 use crate::types::connection::connection;
 use crate::types::event::Event;
@@ -27,6 +28,8 @@ pub(crate) enum ItemKind {
     Place,
     /// A tip left at a place.
     Tip,
+    /// A publisher (its social accounts).
+    Organization,
 }
 
 impl From<ItemKind> for DomainKind {
@@ -36,6 +39,7 @@ impl From<ItemKind> for DomainKind {
             ItemKind::Event => DomainKind::Event,
             ItemKind::Place => DomainKind::Place,
             ItemKind::Tip => DomainKind::Tip,
+            ItemKind::Organization => DomainKind::Organization,
         }
     }
 }
@@ -47,6 +51,7 @@ impl From<DomainKind> for ItemKind {
             DomainKind::Event => ItemKind::Event,
             DomainKind::Place => ItemKind::Place,
             DomainKind::Tip => ItemKind::Tip,
+            DomainKind::Organization => ItemKind::Organization,
         }
     }
 }
@@ -98,6 +103,8 @@ pub(crate) enum ChangedItem {
     Place(Place),
     /// A tip.
     Tip(Tip),
+    /// A publisher.
+    Organization(Organization),
 }
 
 /// One change of one item.
@@ -114,13 +121,7 @@ impl Change {
 
     /// The global id of the item (also for items that are gone).
     async fn id(&self) -> ID {
-        let kind = match self.0.kind {
-            DomainKind::Article => Kind::NewsArticle,
-            DomainKind::Event => Kind::Event,
-            DomainKind::Place => Kind::Place,
-            DomainKind::Tip => Kind::Tip,
-        };
-        ids::encode(kind, self.0.id)
+        ids::encode(self.0.kind.into(), self.0.id)
     }
 
     /// What happened.
@@ -161,6 +162,10 @@ impl Change {
                 .load(TipId(id))
                 .await?
                 .map(|m| ChangedItem::Tip(Tip(m))),
+            DomainKind::Organization => scope
+                .load(OrganizationId(id))
+                .await?
+                .map(|m| ChangedItem::Organization(Organization(m))),
         })
     }
 }

@@ -1,7 +1,6 @@
 //! Webhooks as their apps read and register them, and the JSON each delivery carries.
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
-use capitole_domain::change::ItemKind;
 use capitole_domain::webhook as domain;
 use capitole_persistence::changes::ChangeEntry;
 use capitole_persistence::webhooks::{DeliveryRow, WebhookRow};
@@ -263,12 +262,7 @@ pub(crate) fn body(
     entry: &ChangeEntry,
     now: DateTime<Utc>,
 ) -> String {
-    let kind = match entry.kind {
-        ItemKind::Article => Kind::NewsArticle,
-        ItemKind::Event => Kind::Event,
-        ItemKind::Place => Kind::Place,
-        ItemKind::Tip => Kind::Tip,
-    };
+    let kind = Kind::from(entry.kind);
     json!({
         "id": delivery.to_string(),
         "webhook": ids::encode(Kind::Webhook, webhook).to_string(),

@@ -115,6 +115,19 @@ pub(super) async fn city_editor(app: &TestApp) -> String {
     access_of(app, "ville@example.org").await
 }
 
+/// An editor of the metropolitan authority (`metropole@example.org`), made and signed in;
+/// returns their access token.
+pub(super) async fn metropole_editor(app: &TestApp) -> String {
+    create(
+        app,
+        "metropole@example.org",
+        Role::Editor,
+        &["toulouse-metropole"],
+    )
+    .await;
+    access_of(app, "metropole@example.org").await
+}
+
 pub(super) async fn create(app: &TestApp, email: &str, role: Role, organizations: &[&str]) {
     let slugs: Vec<String> = organizations.iter().map(|s| (*s).to_owned()).collect();
     account_ops::create_user(

@@ -4,10 +4,9 @@
 //! its original changes, and the response cache keeps languages apart.
 
 use axum::http::{HeaderName, StatusCode, header};
-use capitole_domain::access::Role;
 use serde_json::{Value, json};
 
-use super::accounts::{access_of, city_editor, create, run};
+use super::accounts::{city_editor, metropole_editor, run};
 use super::caching::get;
 use super::{TestApp, apps, code, send};
 
@@ -70,14 +69,7 @@ async fn readers_get_texts_in_their_language_along_one_fallback_chain() {
         let variables = json!({ "id": id, "v": 1, "lang": "en", "texts": texts });
         let (_, anonymous) = run(&app, None, SET, variables.clone()).await;
         assert_eq!(code(&anonymous), "UNAUTHENTICATED", "{label}");
-        create(
-            &app,
-            "metropole@example.org",
-            Role::Editor,
-            &["toulouse-metropole"],
-        )
-        .await;
-        let other = access_of(&app, "metropole@example.org").await;
+        let other = metropole_editor(&app).await;
         let (_, forbidden) = run(&app, Some(&other), SET, variables.clone()).await;
         assert_eq!(code(&forbidden), "FORBIDDEN", "{label}: {forbidden}");
         for (lang, texts) in [

@@ -114,7 +114,7 @@ struct Changes {
     /// The number of the last change that counts for everything (a write on this
     /// replica, a log that cannot be read).
     everything: AtomicU64,
-    kinds: [AtomicU64; 4],
+    kinds: [AtomicU64; 5],
     /// The number of the last change of each item changed within `REMEMBER_FOR`.
     items: Mutex<HashMap<(ItemKind, Uuid), (u64, Instant)>>,
 }
@@ -126,6 +126,7 @@ impl Changes {
             ItemKind::Event => 1,
             ItemKind::Place => 2,
             ItemKind::Tip => 3,
+            ItemKind::Organization => 4,
         }
     }
 
