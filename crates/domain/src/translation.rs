@@ -1,4 +1,5 @@
-//! Translations of the texts of events and places into the city's other languages. Each
+//! Translations of the texts of news articles, events and places into the city's other
+//! languages. Each
 //! translated text remembers a fingerprint of the original it was made from: once the
 //! original changes, the translation is stale (still shown, and marked so) until an editor
 //! writes it again. A missing translation is no error: the reader gets the original.
@@ -11,16 +12,18 @@ use crate::place::MAX_DESCRIPTION_CHARS;
 coded_enum! {
     /// A text of an item that editors translate.
     pub enum TranslatedField {
-        /// An event's title.
+        /// An article's or an event's title.
         Title = "TITLE",
         /// A place's name.
         Name = "NAME",
-        /// An event's summary.
+        /// An article's or an event's summary.
         Summary = "SUMMARY",
         /// An event's or a place's description.
         Description = "DESCRIPTION",
-        /// An event's or a place's easy-to-read summary.
+        /// An easy-to-read summary.
         EasyReadSummary = "EASY_READ_SUMMARY",
+        /// An article's body.
+        Body = "BODY",
     }
 }
 
@@ -31,7 +34,8 @@ impl TranslatedField {
         match kind {
             ItemKind::Event => &[F::Title, F::Summary, F::Description, F::EasyReadSummary],
             ItemKind::Place => &[F::Name, F::Description, F::EasyReadSummary],
-            ItemKind::Article | ItemKind::Tip | ItemKind::Organization => &[],
+            ItemKind::Article => &[F::Title, F::Summary, F::Body, F::EasyReadSummary],
+            ItemKind::Tip | ItemKind::Organization => &[],
         }
     }
 
@@ -43,6 +47,7 @@ impl TranslatedField {
             TranslatedField::Summary => "summary",
             TranslatedField::Description => "description",
             TranslatedField::EasyReadSummary => "easyReadSummary",
+            TranslatedField::Body => "body",
         }
     }
 }
@@ -61,6 +66,8 @@ pub struct TranslationForm {
     pub description: Option<Option<String>>,
     /// An easy-to-read summary.
     pub easy_read_summary: Option<Option<String>>,
+    /// An article's body.
+    pub body: Option<Option<String>>,
 }
 
 impl TranslationForm {
@@ -77,6 +84,7 @@ impl TranslationForm {
             (TranslatedField::Summary, self.summary),
             (TranslatedField::Description, self.description),
             (TranslatedField::EasyReadSummary, self.easy_read_summary),
+            (TranslatedField::Body, self.body),
         ];
         let mut texts = Vec::new();
         for (field, text) in given {
@@ -107,6 +115,9 @@ impl TranslationForm {
                 TranslatedField::EasyReadSummary => {
                     check_easy_read_summary(&mut errors, Some(&t)).unwrap_or_default()
                 }
+                TranslatedField::Body => {
+                    check_text(&mut errors, name, &t, 1, limits::BODY, Lines::Multiple)
+                }
             });
             texts.push((field, text));
         }
@@ -118,6 +129,24 @@ impl TranslationForm {
         }
         errors.into_result(texts)
     }
+}
+
+coded_enum! {
+    /// A list every screen refers to whose names are translated.
+    pub enum CatalogKind {
+        /// A category of places, events or news.
+        Category = "CATEGORY",
+        /// A neighbourhood of the city.
+        Neighborhood = "NEIGHBORHOOD",
+    }
+}
+
+/// Checks the name of a category or a neighbourhood in another language, as its original's
+/// is (one line, 1 to 200 characters); `None` removes the translation.
+pub fn check_catalog_name(name: Option<String>) -> Result<Option<String>, FieldErrors> {
+    let mut errors = FieldErrors::default();
+    let name = name.map(|n| check_text(&mut errors, "name", &n, 1, limits::TITLE, Lines::Single));
+    errors.into_result(name)
 }
 
 fn kind_name(kind: ItemKind) -> &'static str {
@@ -166,6 +195,25 @@ mod tests {
         let fields: Vec<&str> = errors.fields().iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["title", "name"]);
         assert!(TranslationForm::default().check(ItemKind::Place).is_err());
+        let article = TranslationForm {
+            body: Some(Some("The **Capitole** square".into())),
+            name: Some(Some("Capitole".into())),
+            ..TranslationForm::default()
+        };
+        let errors = article.check(ItemKind::Article).unwrap_err();
+        let fields: Vec<&str> = errors.fields().iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["name"]);
+    }
+
+    #[test]
+    fn catalog_names_are_one_line() {
+        assert_eq!(
+            check_catalog_name(Some(" Museums ".into())),
+            Ok(Some("Museums".into()))
+        );
+        assert_eq!(check_catalog_name(None), Ok(None));
+        assert!(check_catalog_name(Some("Two\nlines".into())).is_err());
+        assert!(check_catalog_name(Some(String::new())).is_err());
     }
 
     #[test]

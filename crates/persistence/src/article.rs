@@ -491,6 +491,23 @@ pub(crate) async fn log(
     .await
 }
 
+/// Appends the change log's entry of an article whose posts or translations changed:
+/// `UPDATED` at the version it has now, public if the article is.
+pub(crate) async fn article_updated(
+    txn: &DatabaseTransaction,
+    article_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), StorageError> {
+    let row = article::Entity::find_by_id(article_id)
+        .one(txn)
+        .await?
+        .ok_or(StorageError::NotFound)?;
+    let standing = publication(&row);
+    let (change, public) = standing.change_to(&standing, now);
+    let organization = first_publisher(txn, article_id).await?;
+    log(txn, &row, change, public, organization, now).await
+}
+
 /// The first publisher of an article, the one the change log names.
 pub(crate) async fn first_publisher(
     conn: &impl ConnectionTrait,

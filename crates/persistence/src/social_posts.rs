@@ -15,11 +15,11 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::article::{first_publisher, log, publication};
+use crate::article::article_updated;
 use crate::audit::{Actor, audit};
 use crate::cursor::{self, Keyset, Page, PageRequest, Sort};
 use crate::edits::record_change;
-use crate::entities::{article, event, place, social_post};
+use crate::entities::{event, place, social_post};
 use crate::publishers::{self, Published};
 use crate::sql::Sql;
 use crate::{Database, StorageError};
@@ -157,23 +157,6 @@ async fn item_updated(
         now,
     )
     .await
-}
-
-/// Appends the change log's entry of an article whose posts changed: `UPDATED` at the
-/// version it has (its own fields did not change), public if the article is.
-async fn article_updated(
-    txn: &DatabaseTransaction,
-    article_id: Uuid,
-    now: DateTime<Utc>,
-) -> Result<(), StorageError> {
-    let row = article::Entity::find_by_id(article_id)
-        .one(txn)
-        .await?
-        .ok_or(StorageError::NotFound)?;
-    let standing = publication(&row);
-    let (change, public) = standing.change_to(&standing, now);
-    let organization = first_publisher(txn, article_id).await?;
-    log(txn, &row, change, public, organization, now).await
 }
 
 /// The order of an item's posts: oldest first.

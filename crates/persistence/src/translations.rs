@@ -1,4 +1,5 @@
-//! Translations of the texts of events and places, one row per item, language and field,
+//! Translations of the texts of articles, events and places, one row per item, language and
+//! field,
 //! with the fingerprint of the original each was made from. Writing translations is an edit
 //! of the item: its version goes up, with an audit entry and an `UPDATED` change-log entry,
 //! in one transaction, so that caches, exports and followers of the change log see it.
@@ -8,16 +9,19 @@ use std::collections::HashMap;
 use capitole_domain::audit::AuditAction;
 use capitole_domain::change::{ChangeKind, ItemKind};
 use capitole_domain::language::Language;
-use capitole_domain::translation::{TranslatedField, fingerprint};
+use capitole_domain::translation::{CatalogKind, TranslatedField, fingerprint};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+};
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::article::article_updated;
 use crate::audit::{Actor, audit};
 use crate::edits::{record_change, stale};
-use crate::entities::{event, place, translation};
+use crate::entities::{article, category, event, neighborhood, place, translation};
 use crate::publishers::{self, Published};
 use crate::{Database, StorageError};
 
@@ -40,7 +44,7 @@ pub async fn of_items(
     Ok(grouped.into_iter().collect())
 }
 
-/// Writes (or removes, for `None`) texts of the event or place `id` in `language`, each
+/// Writes (or removes, for `None`) texts of the article, event or place `id` in `language`, each
 /// remembering the fingerprint of its original now, at the item's `expected_version`.
 /// `access` sees the item's publishers and says who acts. Returns the item's new version.
 #[allow(clippy::too_many_arguments, reason = "one write of one item's texts")]
@@ -91,7 +95,25 @@ pub async fn set<E: From<StorageError>>(
             let publishers = publishers::ids_of_one(&txn, Published::Place, id).await?;
             (row.version, originals.to_vec(), publishers)
         }
-        ItemKind::Article | ItemKind::Tip | ItemKind::Organization => {
+        ItemKind::Article => {
+            let row = article::Entity::find_by_id(id)
+                .one(&txn)
+                .await
+                .map_err(StorageError::from)?
+                .ok_or(StorageError::NotFound)?;
+            let originals = [
+                (TranslatedField::Title, row.title.clone()),
+                (TranslatedField::Summary, row.summary.clone()),
+                (TranslatedField::Body, row.body.clone()),
+                (
+                    TranslatedField::EasyReadSummary,
+                    row.easy_read_summary.clone().unwrap_or_default(),
+                ),
+            ];
+            let publishers = publishers::ids_of_one(&txn, Published::Article, id).await?;
+            (row.version, originals.to_vec(), publishers)
+        }
+        ItemKind::Tip | ItemKind::Organization => {
             return Err(StorageError::NotFound.into());
         }
     };
@@ -116,37 +138,33 @@ pub async fn set<E: From<StorageError>>(
                     .find(|(f, _)| f == field)
                     .map(|(_, o)| o.as_str())
                     .unwrap_or_default();
-                translation::Entity::insert(translation::ActiveModel {
-                    item_kind: Set(kind.code().to_owned()),
-                    item_id: Set(id),
-                    language: Set(language.code().to_owned()),
-                    field: Set(field.code().to_owned()),
-                    text: Set(text.clone()),
-                    source_fingerprint: Set(fingerprint(original)),
-                    updated_at: Set(now),
-                })
-                .on_conflict(
-                    OnConflict::columns([
-                        translation::Column::ItemId,
-                        translation::Column::Language,
-                        translation::Column::Field,
-                    ])
-                    .update_columns([
-                        translation::Column::Text,
-                        translation::Column::SourceFingerprint,
-                        translation::Column::UpdatedAt,
-                    ])
-                    .to_owned(),
-                )
-                .exec(&txn)
-                .await
-                .map_err(StorageError::from)?;
+                let row = Text {
+                    item_kind: kind.code(),
+                    item_id: id,
+                    language,
+                    field: *field,
+                    text,
+                    original,
+                };
+                write(&txn, &row, now).await?;
                 changes.insert(field.input_name().into(), json!({ "to": text }));
             }
         }
     }
     let new_version = version + 1;
     let bumped = match kind {
+        ItemKind::Article => {
+            article::Entity::update_many()
+                .set(article::ActiveModel {
+                    version: Set(new_version),
+                    updated_at: Set(now),
+                    ..Default::default()
+                })
+                .filter(article::Column::Id.eq(id))
+                .filter(article::Column::Version.eq(version))
+                .exec(&txn)
+                .await
+        }
         ItemKind::Event => {
             event::Entity::update_many()
                 .set(event::ActiveModel {
@@ -179,16 +197,107 @@ pub async fn set<E: From<StorageError>>(
     }
     let entry = json!({ "language": language.code(), "texts": changes });
     audit(&txn, &actor, kind, id, AuditAction::Translate, entry, now).await?;
-    record_change(
-        &txn,
-        kind,
-        id,
-        ChangeKind::Updated,
-        new_version,
-        publishers.first().copied(),
-        now,
-    )
-    .await?;
+    if kind == ItemKind::Article {
+        // An article's entry is public only while the article is.
+        article_updated(&txn, id, now).await?;
+    } else {
+        record_change(
+            &txn,
+            kind,
+            id,
+            ChangeKind::Updated,
+            new_version,
+            publishers.first().copied(),
+            now,
+        )
+        .await?;
+    }
     txn.commit().await.map_err(StorageError::from)?;
     Ok(new_version)
+}
+
+/// Writes (or removes, for `None`) the name of the category or neighbourhood `id` in
+/// `language`, remembering the fingerprint of its original name. Categories and
+/// neighbourhoods have no versions and are not in the change log: answers holding them live
+/// no longer than their cache hints.
+pub async fn set_catalog_name(
+    db: &Database,
+    kind: CatalogKind,
+    id: Uuid,
+    language: &Language,
+    name: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), StorageError> {
+    let conn = db.connection();
+    let original = match kind {
+        CatalogKind::Category => category::Entity::find_by_id(id)
+            .one(conn)
+            .await?
+            .map(|row| row.name),
+        CatalogKind::Neighborhood => neighborhood::Entity::find_by_id(id)
+            .one(conn)
+            .await?
+            .map(|row| row.name),
+    }
+    .ok_or(StorageError::NotFound)?;
+    let key = translation::Entity::delete_many()
+        .filter(translation::Column::ItemId.eq(id))
+        .filter(translation::Column::Language.eq(language.code()))
+        .filter(translation::Column::Field.eq(TranslatedField::Name.code()));
+    let Some(name) = name else {
+        key.exec(conn).await?;
+        return Ok(());
+    };
+    let row = Text {
+        item_kind: kind.code(),
+        item_id: id,
+        language,
+        field: TranslatedField::Name,
+        text: name,
+        original: &original,
+    };
+    write(conn, &row, now).await
+}
+
+/// A translated text to write, with the original it translates.
+struct Text<'a> {
+    item_kind: &'a str,
+    item_id: Uuid,
+    language: &'a Language,
+    field: TranslatedField,
+    text: &'a str,
+    original: &'a str,
+}
+
+/// Writes `row`, replacing the text of the same item, language and field.
+async fn write(
+    conn: &impl ConnectionTrait,
+    row: &Text<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), StorageError> {
+    translation::Entity::insert(translation::ActiveModel {
+        item_kind: Set(row.item_kind.to_owned()),
+        item_id: Set(row.item_id),
+        language: Set(row.language.code().to_owned()),
+        field: Set(row.field.code().to_owned()),
+        text: Set(row.text.to_owned()),
+        source_fingerprint: Set(fingerprint(row.original)),
+        updated_at: Set(now),
+    })
+    .on_conflict(
+        OnConflict::columns([
+            translation::Column::ItemId,
+            translation::Column::Language,
+            translation::Column::Field,
+        ])
+        .update_columns([
+            translation::Column::Text,
+            translation::Column::SourceFingerprint,
+            translation::Column::UpdatedAt,
+        ])
+        .to_owned(),
+    )
+    .exec(conn)
+    .await?;
+    Ok(())
 }

@@ -2,6 +2,7 @@
 
 use async_graphql::{Context, Enum, ID, Json, Object, SimpleObject};
 use capitole_domain::article::ArticleStatus as DomainStatus;
+use capitole_domain::translation::TranslatedField as Field;
 use capitole_persistence::entities::article;
 use chrono::{DateTime, Utc};
 
@@ -11,6 +12,7 @@ use super::event::Event;
 use super::media::{Media, media_of};
 use super::place::Place;
 use super::scalars::Url;
+use super::translation::{Translation, text_in, translations_of};
 use super::{Audience, TextFormat, audiences_of};
 use crate::context::scope;
 use crate::error::{ApiResult, to_gql};
@@ -102,6 +104,26 @@ impl SocialPost {
 #[derive(Clone)]
 pub(crate) struct NewsArticle(pub article::Model);
 
+impl NewsArticle {
+    /// The text of `field` in the language asked, and that language.
+    async fn text(
+        &self,
+        ctx: &Context<'_>,
+        field: Field,
+        language: Option<String>,
+    ) -> ApiResult<(String, String)> {
+        let original = match field {
+            Field::Title => &self.0.title,
+            Field::Summary => &self.0.summary,
+            Field::Body => &self.0.body,
+            _ => self.0.easy_read_summary.as_deref().unwrap_or_default(),
+        };
+        let (text, language) =
+            text_in(ctx, self.0.id, field, original, language.as_deref()).await?;
+        Ok((text, language.code().to_owned()))
+    }
+}
+
 /// A news article.
 #[Object(cache_control(max_age = 60))]
 impl NewsArticle {
@@ -123,26 +145,101 @@ impl NewsArticle {
     async fn slug(&self) -> &str {
         &self.0.slug
     }
-    /// Title.
-    async fn title(&self) -> &str {
-        &self.0.title
+    /// Title, in the language asked when it is translated (see `titleLanguage`).
+    async fn title(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The language wanted (ISO 639 code: `en`); by default the request's `Accept-Language`."
+        )]
+        language: Option<String>,
+    ) -> ApiResult<String> {
+        Ok(self.text(ctx, Field::Title, language).await?.0)
     }
-    /// One or two sentences.
-    async fn summary(&self) -> &str {
-        &self.0.summary
+    /// The language `title` is given in.
+    async fn title_language(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The language wanted (ISO 639 code: `en`); by default the request's `Accept-Language`."
+        )]
+        language: Option<String>,
+    ) -> ApiResult<String> {
+        Ok(self.text(ctx, Field::Title, language).await?.1)
     }
-    /// The summary in easy-to-read language, when written.
-    async fn easy_read_summary(&self) -> Option<&str> {
-        self.0.easy_read_summary.as_deref()
+    /// One or two sentences, in the language asked when it is translated.
+    async fn summary(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The language wanted (ISO 639 code: `en`); by default the request's `Accept-Language`."
+        )]
+        language: Option<String>,
+    ) -> ApiResult<String> {
+        Ok(self.text(ctx, Field::Summary, language).await?.0)
     }
-    /// The article's text (in plain text instead of Markdown when the request asks to save
-    /// data, `Save-Data: on`).
+    /// The language `summary` is given in.
+    async fn summary_language(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The language wanted (ISO 639 code: `en`); by default the request's `Accept-Language`."
+        )]
+        language: Option<String>,
+    ) -> ApiResult<String> {
+        Ok(self.text(ctx, Field::Summary, language).await?.1)
+    }
+    /// The summary in easy-to-read language, when written, in the language asked when it is
+    /// translated.
+    async fn easy_read_summary(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The language wanted (ISO 639 code: `en`); by default the request's `Accept-Language`."
+        )]
+        language: Option<String>,
+    ) -> ApiResult<Option<String>> {
+        let (text, _) = self.text(ctx, Field::EasyReadSummary, language).await?;
+        Ok(Some(text).filter(|t| !t.is_empty()))
+    }
+    /// The article's text, in the language asked when it is translated (in plain text
+    /// instead of Markdown when the request asks to save data, `Save-Data: on`).
     async fn body(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "How to serve the text.", default)] format: TextFormat,
-    ) -> String {
-        format.render_for(ctx, &self.0.body)
+        #[graphql(
+            desc = "The language wanted (ISO 639 code: `en`); by default the request's `Accept-Language`."
+        )]
+        language: Option<String>,
+    ) -> ApiResult<String> {
+        let (text, _) = self.text(ctx, Field::Body, language).await?;
+        Ok(format.render_for(ctx, &text))
+    }
+    /// The language `body` is given in.
+    async fn body_language(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The language wanted (ISO 639 code: `en`); by default the request's `Accept-Language`."
+        )]
+        language: Option<String>,
+    ) -> ApiResult<String> {
+        Ok(self.text(ctx, Field::Body, language).await?.1)
+    }
+    /// Its texts in the city's other languages, each marked stale when its original changed
+    /// since it was written.
+    async fn translations(&self, ctx: &Context<'_>) -> ApiResult<Vec<Translation>> {
+        let originals = [
+            (Field::Title, self.0.title.as_str()),
+            (Field::Summary, self.0.summary.as_str()),
+            (Field::Body, self.0.body.as_str()),
+            (
+                Field::EasyReadSummary,
+                self.0.easy_read_summary.as_deref().unwrap_or_default(),
+            ),
+        ];
+        translations_of(ctx, self.0.id, &originals).await
     }
     /// The cover image.
     async fn cover_image(&self) -> Option<Image> {

@@ -2,10 +2,12 @@
 
 use async_graphql::{Context, ID, Object, SimpleObject};
 use capitole_domain::organization::OrganizationKind as DomainKind;
+use capitole_domain::translation::TranslatedField as Field;
 use capitole_persistence::entities::{category, neighborhood, organization};
 
 use super::article::Network;
 use super::scalars::Url;
+use super::translation::{Translation, text_in, translations_of};
 use super::{CategoryKind, GeoPoint};
 use crate::context::scope;
 use crate::error::ApiResult;
@@ -121,6 +123,17 @@ impl Organization {
     }
 }
 
+/// The name of a category or a neighbourhood in the language asked, and that language.
+async fn name_in(
+    ctx: &Context<'_>,
+    id: uuid::Uuid,
+    original: &str,
+    language: Option<String>,
+) -> ApiResult<(String, String)> {
+    let (name, language) = text_in(ctx, id, Field::Name, original, language.as_deref()).await?;
+    Ok((name, language.code().to_owned()))
+}
+
 /// A category of places, events or news, in a tree of its kind (culture → museum).
 #[derive(Clone)]
 pub(crate) struct Category(pub category::Model);
@@ -136,9 +149,32 @@ impl Category {
     async fn slug(&self) -> &str {
         &self.0.slug
     }
-    /// Name.
-    async fn name(&self) -> &str {
-        &self.0.name
+    /// Name, in the language asked when it is translated (see `nameLanguage`).
+    async fn name(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The language wanted (ISO 639 code: `en`); by default the request's `Accept-Language`."
+        )]
+        language: Option<String>,
+    ) -> ApiResult<String> {
+        Ok(name_in(ctx, self.0.id, &self.0.name, language).await?.0)
+    }
+    /// The language `name` is given in.
+    async fn name_language(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The language wanted (ISO 639 code: `en`); by default the request's `Accept-Language`."
+        )]
+        language: Option<String>,
+    ) -> ApiResult<String> {
+        Ok(name_in(ctx, self.0.id, &self.0.name, language).await?.1)
+    }
+    /// Its name in the city's other languages, each marked stale when the original name
+    /// changed since it was written.
+    async fn translations(&self, ctx: &Context<'_>) -> ApiResult<Vec<Translation>> {
+        translations_of(ctx, self.0.id, &[(Field::Name, self.0.name.as_str())]).await
     }
     /// Which tree it belongs to.
     async fn kind(&self) -> CategoryKind {
@@ -170,9 +206,32 @@ impl Neighborhood {
     async fn slug(&self) -> &str {
         &self.0.slug
     }
-    /// Name.
-    async fn name(&self) -> &str {
-        &self.0.name
+    /// Name, in the language asked when it is translated (see `nameLanguage`).
+    async fn name(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The language wanted (ISO 639 code: `en`); by default the request's `Accept-Language`."
+        )]
+        language: Option<String>,
+    ) -> ApiResult<String> {
+        Ok(name_in(ctx, self.0.id, &self.0.name, language).await?.0)
+    }
+    /// The language `name` is given in.
+    async fn name_language(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The language wanted (ISO 639 code: `en`); by default the request's `Accept-Language`."
+        )]
+        language: Option<String>,
+    ) -> ApiResult<String> {
+        Ok(name_in(ctx, self.0.id, &self.0.name, language).await?.1)
+    }
+    /// Its name in the city's other languages, each marked stale when the original name
+    /// changed since it was written.
+    async fn translations(&self, ctx: &Context<'_>) -> ApiResult<Vec<Translation>> {
+        translations_of(ctx, self.0.id, &[(Field::Name, self.0.name.as_str())]).await
     }
     /// Its centre on the map, when known.
     async fn center(&self) -> Option<GeoPoint> {

@@ -120,6 +120,13 @@ const ARTICLE: Table = &[
     ("summary", &["summary"]),
     ("easyReadSummary", &["easy_read_summary"]),
     ("body", &["body"]),
+    ("titleLanguage", &["title"]),
+    ("summaryLanguage", &["summary"]),
+    ("bodyLanguage", &["body"]),
+    (
+        "translations",
+        &["title", "summary", "body", "easy_read_summary"],
+    ),
     ("coverImage", &["cover_url", "cover_alt", "cover_credit"]),
     ("tags", &["tags"]),
     ("audiences", &["audiences"]),

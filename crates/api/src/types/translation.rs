@@ -1,4 +1,5 @@
-//! Texts in the reader's language. Every translated text of an event or a place resolves
+//! Texts in the reader's language. Every translated text of an article, an event or a place
+//! resolves
 //! the same way: the language asked (the field's `language:` argument, or else the
 //! request's `Accept-Language`), then the city's, then any other that has the text; its
 //! `…Language` field says which one was given.
@@ -14,20 +15,22 @@ use crate::context::{RequestScope, scope};
 use crate::error::{ApiError, ApiResult};
 use crate::loaders::TranslationsOf;
 
-/// A text of an event or a place that editors translate.
+/// A text of an article, an event or a place that editors translate.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 #[graphql(remote = "capitole_domain::translation::TranslatedField")]
 pub(crate) enum TranslatedField {
-    /// An event's title.
+    /// An article's or an event's title.
     Title,
     /// A place's name.
     Name,
-    /// An event's summary.
+    /// An article's or an event's summary.
     Summary,
     /// An event's or a place's description.
     Description,
-    /// An event's or a place's easy-to-read summary.
+    /// An easy-to-read summary.
     EasyReadSummary,
+    /// An article's body.
+    Body,
 }
 
 /// A text of an item in a language other than the city's.

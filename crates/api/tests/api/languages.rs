@@ -1,12 +1,13 @@
-//! Texts in the reader's language, on both databases: editors translate events and places,
-//! readers choose with `Accept-Language` (quality values honoured) or `language:`, each text
-//! falls back to the city's language and says which it is in, a translation goes stale when
-//! its original changes, and the response cache keeps languages apart.
+//! Texts in the reader's language, on both databases: editors translate articles, events and
+//! places, readers choose with `Accept-Language` (quality values honoured) or `language:`,
+//! each text falls back to the city's language and says which it is in, a translation goes
+//! stale when its original changes, and the response cache keeps languages apart.
 
 use axum::http::{HeaderName, StatusCode, header};
+use capitole_domain::access::Role;
 use serde_json::{Value, json};
 
-use super::accounts::{city_editor, metropole_editor, run};
+use super::accounts::{access_of, city_editor, create, metropole_editor, run};
 use super::caching::get;
 use super::{TestApp, apps, code, send};
 
@@ -251,5 +252,211 @@ async fn events_are_translated_and_the_cache_keeps_languages_apart() {
                 assert!(vary.contains("Accept-Language"), "{label}: {vary}");
             }
         }
+    }
+}
+
+#[tokio::test]
+async fn articles_are_translated_by_their_editors_and_read_in_the_readers_language() {
+    const ARTICLE: &str = "query($s: String!) { newsArticle(slug: $s) { title titleLanguage summary summaryLanguage body(format: PLAIN) bodyLanguage translations { language field stale } } }";
+    const SET_ARTICLE: &str = "mutation($id: ID!, $v: Int!, $lang: String!, $texts: TranslationInput!) { setTranslation(itemId: $id, version: $v, language: $lang, texts: $texts) { newsArticle { version titleLanguage(language: \"en\") } } }";
+    for app in apps().await {
+        let label = &app.test_db.label;
+        let editor = city_editor(&app).await;
+        let (_, made) = run(
+            &app,
+            Some(&editor),
+            "mutation($input: ArticleInput!) { createArticle(input: $input) { article { id slug version } } }",
+            json!({ "input": { "title": "Les berges de la Garonne", "summary": "Une promenade rénovée.", "body": "Les **berges** rouvrent." } }),
+        )
+        .await;
+        let article = &made["data"]["createArticle"]["article"];
+        let (id, slug) = (
+            article["id"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{label}: {made}")),
+            article["slug"].as_str().unwrap(),
+        );
+
+        // An article has no name; its body is translated.
+        let (_, refused) = run(
+            &app,
+            Some(&editor),
+            SET_ARTICLE,
+            json!({ "id": id, "v": 1, "lang": "en", "texts": { "name": "Garonne" } }),
+        )
+        .await;
+        assert_eq!(code(&refused), "BAD_USER_INPUT", "{label}: {refused}");
+        assert_eq!(
+            refused["errors"][0]["extensions"]["fields"][0]["field"], "name",
+            "{label}"
+        );
+        let (_, set) = run(
+            &app,
+            Some(&editor),
+            SET_ARTICLE,
+            json!({ "id": id, "v": 1, "lang": "en", "texts": { "title": "The banks of the Garonne", "body": "The **banks** reopen." } }),
+        )
+        .await;
+        assert_eq!(
+            set["data"]["setTranslation"]["newsArticle"],
+            json!({ "version": 2, "titleLanguage": "en" }),
+            "{label}: {set}"
+        );
+
+        // A draft's translation is not public; once published, readers get it.
+        let (_, hidden) = run(&app, None, ARTICLE, json!({ "s": slug })).await;
+        assert_eq!(hidden["data"]["newsArticle"], Value::Null, "{label}");
+        let (_, published) = run(
+            &app,
+            Some(&editor),
+            "mutation($id: ID!) { publishArticle(id: $id, version: 2) { article { version } } }",
+            json!({ "id": id }),
+        )
+        .await;
+        assert_eq!(
+            published["data"]["publishArticle"]["article"]["version"], 3,
+            "{label}: {published}"
+        );
+        let variables = json!({ "s": slug }).to_string();
+        let (_, _, english) = send(
+            &app.router,
+            get(
+                &[("query", ARTICLE), ("variables", &variables)],
+                &accept("en-GB, fr;q=0.5"),
+            ),
+        )
+        .await;
+        assert_eq!(
+            english["data"]["newsArticle"],
+            json!({
+                "title": "The banks of the Garonne", "titleLanguage": "en",
+                "summary": "Une promenade rénovée.", "summaryLanguage": "fr",
+                "body": "The banks reopen.", "bodyLanguage": "en",
+                "translations": [
+                    { "language": "en", "field": "BODY", "stale": false },
+                    { "language": "en", "field": "TITLE", "stale": false }
+                ]
+            }),
+            "{label}: {english}"
+        );
+
+        // The original body changes: its translation is stale, the title's is not.
+        let (_, updated) = run(
+            &app,
+            Some(&editor),
+            "mutation($id: ID!, $patch: ArticlePatch!) { updateArticle(id: $id, version: 3, patch: $patch) { article { version } } }",
+            json!({ "id": id, "patch": { "body": "Les berges rouvrent au printemps." } }),
+        )
+        .await;
+        assert!(updated["errors"].is_null(), "{label}: {updated}");
+        let (_, _, after) = send(
+            &app.router,
+            get(
+                &[("query", ARTICLE), ("variables", &variables)],
+                &accept("en"),
+            ),
+        )
+        .await;
+        assert_eq!(
+            after["data"]["newsArticle"]["translations"],
+            json!([
+                { "language": "en", "field": "BODY", "stale": true },
+                { "language": "en", "field": "TITLE", "stale": false }
+            ]),
+            "{label}: {after}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn administrators_translate_the_names_of_categories_and_neighbourhoods() {
+    const SET_NAME: &str = "mutation($id: ID!, $lang: String!, $name: String) { setCatalogTranslation(id: $id, language: $lang, name: $name) { category { name(language: \"en\") nameLanguage(language: \"en\") } neighborhood { name(language: \"en\") } } }";
+    const NAMES: &str = "{ categories(kind: PLACE) { id slug name nameLanguage } neighborhoods { id slug name nameLanguage } }";
+    for app in apps().await {
+        let label = &app.test_db.label;
+        let editor = city_editor(&app).await;
+        create(&app, "admin@example.org", Role::Administrator, &[]).await;
+        let admin = access_of(&app, "admin@example.org").await;
+        let (_, before) = run(&app, None, NAMES, json!({})).await;
+        let find = |body: &Value, list: &str, slug: &str| {
+            body["data"][list]
+                .as_array()
+                .and_then(|all| all.iter().find(|c| c["slug"] == slug))
+                .cloned()
+                .unwrap_or_else(|| panic!("{label}: no {slug} in {body}"))
+        };
+        let library = find(&before, "categories", "library")["id"].clone();
+        let ramier = find(&before, "neighborhoods", "ile-du-ramier")["id"].clone();
+
+        // Editors do not keep these lists; names are checked; the city's language is the
+        // originals'.
+        let english = json!({ "id": library, "lang": "en", "name": "Library" });
+        let (_, forbidden) = run(&app, Some(&editor), SET_NAME, english.clone()).await;
+        assert_eq!(code(&forbidden), "FORBIDDEN", "{label}: {forbidden}");
+        for (lang, name) in [("en", "Two\nlines"), ("fr", "Bibliothèque")] {
+            let (_, refused) = run(
+                &app,
+                Some(&admin),
+                SET_NAME,
+                json!({ "id": library, "lang": lang, "name": name }),
+            )
+            .await;
+            assert_eq!(code(&refused), "BAD_USER_INPUT", "{label}: {refused}");
+        }
+
+        let (_, set) = run(&app, Some(&admin), SET_NAME, english).await;
+        assert_eq!(
+            set["data"]["setCatalogTranslation"]["category"],
+            json!({ "name": "Library", "nameLanguage": "en" }),
+            "{label}: {set}"
+        );
+        let (_, set) = run(
+            &app,
+            Some(&admin),
+            SET_NAME,
+            json!({ "id": ramier, "lang": "en", "name": "Ramier Island" }),
+        )
+        .await;
+        assert_eq!(
+            set["data"]["setCatalogTranslation"]["neighborhood"]["name"], "Ramier Island",
+            "{label}: {set}"
+        );
+
+        // Readers asking for English get it where it exists, the original elsewhere.
+        let (_, _, read) = send(
+            &app.router,
+            get(&[("query", NAMES)], &accept("en, fr;q=0.5")),
+        )
+        .await;
+        let read_library = find(&read, "categories", "library");
+        assert_eq!(
+            (&read_library["name"], &read_library["nameLanguage"]),
+            (&json!("Library"), &json!("en")),
+            "{label}"
+        );
+        assert_eq!(
+            find(&read, "neighborhoods", "ile-du-ramier")["name"],
+            "Ramier Island"
+        );
+        let cinema = find(&read, "categories", "cinema");
+        assert_eq!(
+            (&cinema["name"], &cinema["nameLanguage"]),
+            (&find(&before, "categories", "cinema")["name"], &json!("fr")),
+            "{label}"
+        );
+
+        // `null` removes it.
+        let (_, removed) = run(
+            &app,
+            Some(&admin),
+            SET_NAME,
+            json!({ "id": library, "lang": "en", "name": null }),
+        )
+        .await;
+        assert_eq!(
+            removed["data"]["setCatalogTranslation"]["category"],
+            json!({ "name": find(&before, "categories", "library")["name"], "nameLanguage": "fr" }),
+            "{label}: {removed}"
+        );
     }
 }

@@ -57,7 +57,7 @@ pub async fn demo(db: &Database, now: DateTime<Utc>, tz: Tz) -> Result<SeedRepor
     let places = add_places(&mut batch, &catalog, now);
     let events = add_events(&mut batch, &catalog, &places, now, tz);
     add_articles(&mut batch, &catalog, &places, &events, now);
-    add_translations(&mut batch, &places, &events, now);
+    add_translations(&mut batch, &catalog, &places, &events, now);
     let report = SeedReport {
         already_present: false,
         places: batch.places.len(),

@@ -12,11 +12,12 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::Batch;
+use super::demo::Catalog;
 use super::demo_data::{
-    DemoEvent, DemoPlace, EVENT_ACCESSIBILITY_FEATURES, EVENTS, PICTURES,
+    DemoEvent, DemoPlace, EVENT_ACCESSIBILITY_FEATURES, EVENTS, NEIGHBORHOODS, PICTURES,
     PLACE_ACCESSIBILITY_FEATURES, PLACES,
 };
-use super::demo_translations::{EVENT_TRANSLATIONS, PLACE_TRANSLATIONS};
+use super::demo_translations::{CATALOG_TRANSLATIONS, EVENT_TRANSLATIONS, PLACE_TRANSLATIONS};
 use crate::entities::translation;
 use crate::stored_lists;
 
@@ -140,20 +141,21 @@ pub(super) fn media_of(slug: &str) -> String {
 /// made from the original as it is.
 pub(super) fn add_translations(
     batch: &mut Batch,
+    catalog: &Catalog,
     places: &HashMap<&'static str, Uuid>,
     events: &HashMap<&'static str, Uuid>,
     now: DateTime<Utc>,
 ) {
     use capitole_domain::change::ItemKind;
-    use capitole_domain::translation::{TranslatedField, fingerprint};
-    let mut add = |kind: ItemKind,
+    use capitole_domain::translation::{CatalogKind, TranslatedField, fingerprint};
+    let mut add = |kind: &str,
                    id: Uuid,
                    language: &str,
                    field: TranslatedField,
                    text: &str,
                    original: &str| {
         batch.translations.push(translation::Model {
-            item_kind: kind.code().to_owned(),
+            item_kind: kind.to_owned(),
             item_id: id,
             language: language.to_owned(),
             field: field.code().to_owned(),
@@ -169,7 +171,7 @@ pub(super) fn add_translations(
             continue;
         };
         add(
-            ItemKind::Place,
+            ItemKind::Place.code(),
             *id,
             t.language,
             TranslatedField::Name,
@@ -177,7 +179,7 @@ pub(super) fn add_translations(
             place.name,
         );
         add(
-            ItemKind::Place,
+            ItemKind::Place.code(),
             *id,
             t.language,
             TranslatedField::Description,
@@ -192,7 +194,7 @@ pub(super) fn add_translations(
             continue;
         };
         add(
-            ItemKind::Event,
+            ItemKind::Event.code(),
             *id,
             t.language,
             TranslatedField::Title,
@@ -200,13 +202,34 @@ pub(super) fn add_translations(
             event.title,
         );
         add(
-            ItemKind::Event,
+            ItemKind::Event.code(),
             *id,
             t.language,
             TranslatedField::Summary,
             t.text,
             event.summary,
         );
+    }
+    for (slug, language, name) in CATALOG_TRANSLATIONS {
+        let category = catalog
+            .categories
+            .get(*slug)
+            .map(|(id, original)| (CatalogKind::Category, *id, original.as_str()));
+        let neighborhood = || {
+            let id = catalog.neighborhoods.get(*slug)?;
+            let original = NEIGHBORHOODS.iter().find(|n| n.slug == *slug)?.name;
+            Some((CatalogKind::Neighborhood, *id, original))
+        };
+        if let Some((kind, id, original)) = category.or_else(neighborhood) {
+            add(
+                kind.code(),
+                id,
+                language,
+                TranslatedField::Name,
+                name,
+                original,
+            );
+        }
     }
 }
 

@@ -212,3 +212,24 @@ pub static EVENT_TRANSLATIONS: &[DemoTranslation] = &[
         text: "Cuatro sesiones en grupo reducido para familiarizarse con el teléfono: videollamadas, fotos, aplicaciones útiles.",
     },
 ];
+
+/// English and Spanish names of a few categories and neighbourhoods, by slug: the slug, the
+/// language, the name.
+pub static CATALOG_TRANSLATIONS: &[(&str, &str, &str)] = &[
+    ("culture", "en", "Culture"),
+    ("culture", "es", "Cultura"),
+    ("museum", "en", "Museum"),
+    ("museum", "es", "Museo"),
+    ("library", "en", "Library, media library"),
+    ("library", "es", "Biblioteca, mediateca"),
+    ("theatre", "en", "Theatre"),
+    ("theatre", "es", "Teatro"),
+    ("park-garden", "en", "Park, garden"),
+    ("park-garden", "es", "Parque, jardín"),
+    ("event-concert", "en", "Concert"),
+    ("event-concert", "es", "Concierto"),
+    ("sport", "en", "Sport"),
+    ("sport", "es", "Deporte"),
+    ("ile-du-ramier", "en", "Ramier Island"),
+    ("ile-du-ramier", "es", "Isla del Ramier"),
+];
