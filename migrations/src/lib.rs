@@ -32,6 +32,7 @@ mod m20261206_000022_accessibility_features;
 mod m20261206_000023_pictures;
 mod m20261206_000024_translations;
 mod m20261206_000025_item_media;
+mod m20261206_000026_translations_in_search;
 
 /// Runs Capitole's migrations.
 pub struct Migrator;
@@ -65,6 +66,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000023_pictures::Migration),
             Box::new(m20261206_000024_translations::Migration),
             Box::new(m20261206_000025_item_media::Migration),
+            Box::new(m20261206_000026_translations_in_search::Migration),
         ]
     }
 }

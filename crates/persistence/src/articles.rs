@@ -215,6 +215,8 @@ pub async fn search_candidates(
         .push("CAST(NULL AS BIGINT) AS popularity, CAST(NULL AS DOUBLE PRECISION) AS latitude, ")
         .push("CAST(NULL AS DOUBLE PRECISION) AS longitude FROM articles a JOIN search_documents d ON d.item_id = a.id AND d.item_kind = ")
         .bind(ItemKind::Article.code())
+        .push(" AND d.language = ")
+        .bind(crate::search::ORIGINALS)
         .push(" WHERE ");
     push_conditions(&mut sql, visibility, filter);
     Ok(

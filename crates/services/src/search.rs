@@ -7,6 +7,7 @@ use capitole_domain::change::ItemKind;
 use capitole_domain::geo::Coordinates;
 use capitole_domain::search::{Fields, SearchQuery, Standing, TYPO_MIN_LETTERS, score};
 use capitole_persistence::articles::{self, ArticleVisibility, NewsFilter};
+use capitole_persistence::search::ORIGINALS;
 use capitole_persistence::search::query::{self as index, Candidate, Within};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -40,20 +41,36 @@ pub struct Found {
     pub terms: SearchQuery,
 }
 
-/// Searches the public articles, events and places of `kinds` for `query`, ranked.
+/// Searches the public articles, events and places of `kinds` for `query` (read as French,
+/// in the originals), ranked. `in_language` is the reader's language, when it is another,
+/// with the same text read with that language's analyser, looked for in the items'
+/// translations into it: an item found either way counts, with the better of its scores,
+/// so that "libraries" asked in English finds the libraries whose English texts say so.
 pub async fn search(
     services: &Services,
-    query: &SearchQuery,
+    (query, in_language): (&SearchQuery, Option<(&str, &SearchQuery)>),
     kinds: &[ItemKind],
     near: Option<Coordinates>,
     now: DateTime<Utc>,
 ) -> ServiceResult<Found> {
-    let mut hits = ranked(services, query, kinds, near, now).await?;
+    let mut hits = ranked(services, (query, ORIGINALS), kinds, near, now).await?;
+    if let Some((language, translated)) = in_language {
+        for hit in ranked(services, (translated, language), kinds, near, now).await? {
+            match hits
+                .iter_mut()
+                .find(|h| h.kind == hit.kind && h.id == hit.id)
+            {
+                Some(known) => known.score = known.score.max(hit.score),
+                None => hits.push(hit),
+            }
+        }
+        sort(&mut hits);
+    }
     let mut terms = query.clone();
     if hits.len() < FEW
         && let Some(corrected) = corrected(services, query).await?
     {
-        let more = ranked(services, &corrected, kinds, near, now).await?;
+        let more = ranked(services, (&corrected, ORIGINALS), kinds, near, now).await?;
         let more: Vec<Hit> = more
             .into_iter()
             .filter(|hit| !hits.iter().any(|h| h.kind == hit.kind && h.id == hit.id))
@@ -109,9 +126,10 @@ async fn corrected(services: &Services, query: &SearchQuery) -> ServiceResult<Op
     Ok(changed.then(|| SearchQuery::of_terms(terms)))
 }
 
+/// The items of `kinds` whose documents in `language` hold every term of `query`, scored.
 async fn ranked(
     services: &Services,
-    query: &SearchQuery,
+    (query, language): (&SearchQuery, &str),
     kinds: &[ItemKind],
     near: Option<Coordinates>,
     now: DateTime<Utc>,
@@ -121,7 +139,7 @@ async fn ranked(
         for candidate in index::candidates(
             &services.db,
             *kind,
-            (query, Within::Document),
+            (query, Within::Document, language),
             now,
             CANDIDATES,
         )
@@ -130,13 +148,18 @@ async fn ranked(
             hits.push(hit(*kind, query, candidate, near, now));
         }
     }
+    sort(&mut hits);
+    Ok(hits)
+}
+
+/// Best first; ties by kind, then id.
+fn sort(hits: &mut [Hit]) {
     hits.sort_by(|a, b| {
         b.score
             .total_cmp(&a.score)
             .then_with(|| a.kind.code().cmp(b.kind.code()))
             .then_with(|| a.id.cmp(&b.id))
     });
-    Ok(hits)
 }
 
 /// A candidate of `kind` scored for `query`, measured from `near` when given.

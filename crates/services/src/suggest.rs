@@ -8,6 +8,7 @@ use capitole_domain::geo::Coordinates;
 use capitole_domain::search::{SearchQuery, Standing};
 use capitole_domain::text::fold;
 use capitole_persistence::catalog;
+use capitole_persistence::search::ORIGINALS;
 use capitole_persistence::search::query::{self as index, Within};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -92,8 +93,14 @@ pub async fn suggest(
         let Some(query) = query.as_ref().filter(|_| kinds.contains(&kind)) else {
             continue;
         };
-        let found =
-            index::candidates(&services.db, item, (query, Within::Title), now, CANDIDATES).await?;
+        let found = index::candidates(
+            &services.db,
+            item,
+            (query, Within::Title, ORIGINALS),
+            now,
+            CANDIDATES,
+        )
+        .await?;
         for candidate in found {
             let starts = candidate
                 .title

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use async_graphql::{Context, Object};
 use capitole_domain::change::ItemKind;
-use capitole_domain::search::{SearchQuery, highlight};
+use capitole_domain::search::{Analyser, SearchQuery, highlight};
 use capitole_persistence::Page;
 use capitole_services::search::{self, Hit};
 use capitole_services::suggest;
@@ -39,7 +39,9 @@ impl SearchQueryRoot {
     /// the next date for events (past events are left out), popularity and distance from
     /// `near` for places. Words are folded, French stop words dropped and the rest stemmed
     /// ("marchés" finds "marché"); when the words find fewer than three results, misspelt
-    /// ones are corrected to the closest words Capitole knows.
+    /// ones are corrected to the closest words Capitole knows. In another language than the
+    /// city's (`Accept-Language`), the words are also read as that language's and found in
+    /// the items' translations.
     #[expect(
         clippy::too_many_arguments,
         reason = "a GraphQL field's arguments: the four of paging, the query and its options"
@@ -85,7 +87,14 @@ impl SearchQueryRoot {
                 "`query` has no word to look for (only words such as \"le\" or \"des\")",
             )));
         };
-        let found = search::search(&scope.services(), &parsed, &kinds, near, scope.now)
+        // Read in the reader's language too, where it is not the city's: its translations
+        // are indexed with its own analyser.
+        let language = scope.language.code();
+        let in_language = (scope.language != *scope.languages.city())
+            .then(|| SearchQuery::parse_in(Analyser::of(language), &query))
+            .flatten();
+        let queries = (&parsed, in_language.as_ref().map(|q| (language, q)));
+        let found = search::search(&scope.services(), queries, &kinds, near, scope.now)
             .await
             .map_err(to_gql)?;
         let total = found.hits.len() as u64;

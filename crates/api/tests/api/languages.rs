@@ -26,6 +26,21 @@ fn library() -> Value {
     })
 }
 
+/// The library of `library()`, made by `editor`; returns its id.
+async fn create_library(app: &TestApp, editor: &str) -> String {
+    let (_, made) = run(
+        app,
+        Some(editor),
+        "mutation($input: PlaceInput!) { createPlace(input: $input) { place { id } } }",
+        json!({ "input": library() }),
+    )
+    .await;
+    made["data"]["createPlace"]["place"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{}: {made}", app.test_db.label))
+        .to_owned()
+}
+
 /// The place `id` read over GET with these headers.
 async fn read(app: &TestApp, id: &str, headers: &[(HeaderName, &str)]) -> Value {
     let variables = json!({ "id": id }).to_string();
@@ -47,17 +62,7 @@ async fn readers_get_texts_in_their_language_along_one_fallback_chain() {
     for app in apps().await {
         let label = &app.test_db.label;
         let editor = city_editor(&app).await;
-        let (_, made) = run(
-            &app,
-            Some(&editor),
-            "mutation($input: PlaceInput!) { createPlace(input: $input) { place { id } } }",
-            json!({ "input": library() }),
-        )
-        .await;
-        let id = made["data"]["createPlace"]["place"]["id"]
-            .as_str()
-            .unwrap_or_else(|| panic!("{label}: {made}"))
-            .to_owned();
+        let id = create_library(&app, &editor).await;
 
         // Nothing translated yet: every language gets the original, in French.
         let french = read(&app, &id, &[]).await;
@@ -458,5 +463,61 @@ async fn administrators_translate_the_names_of_categories_and_neighbourhoods() {
             json!({ "name": find(&before, "categories", "library")["name"], "nameLanguage": "fr" }),
             "{label}: {removed}"
         );
+    }
+}
+
+#[tokio::test]
+async fn search_finds_items_by_their_translations_read_in_their_own_language() {
+    const FIND: &str = "query($q: String!) { search(query: $q, kinds: [PLACE], first: 5) { edges { node { ... on Place { id name } } } } }";
+    for app in apps().await {
+        let label = &app.test_db.label;
+        let editor = city_editor(&app).await;
+        let id = create_library(&app, &editor).await;
+        let found = |language: &'static str, words: &'static str| {
+            let (app, id) = (&app, id.clone());
+            async move {
+                let variables = json!({ "q": words }).to_string();
+                let (_, _, body) = send(
+                    &app.router,
+                    get(
+                        &[("query", FIND), ("variables", &variables)],
+                        &accept(language),
+                    ),
+                )
+                .await;
+                let edges = body["data"]["search"]["edges"]
+                    .as_array()
+                    .unwrap_or_else(|| panic!("{body}"))
+                    .clone();
+                edges.iter().any(|edge| edge["node"]["id"] == id.as_str())
+            }
+        };
+        assert!(!found("en", "libraries for children").await, "{label}");
+
+        // English read as English ("libraries" and "library" are one term), Spanish as
+        // Spanish ("bibliotecas" and "biblioteca").
+        for (language, texts) in [
+            (
+                "en",
+                json!({ "name": "Izards Library", "description": "A neighbourhood library for children and their parents." }),
+            ),
+            (
+                "es",
+                json!({ "name": "Biblioteca de los Izards", "description": "Una biblioteca de barrio." }),
+            ),
+        ] {
+            let (_, set) = run(
+                &app,
+                Some(&editor),
+                SET,
+                json!({ "id": id, "v": if language == "en" { 1 } else { 2 }, "lang": language, "texts": texts }),
+            )
+            .await;
+            assert!(set["errors"].is_null(), "{label}: {set}");
+        }
+        assert!(found("en", "libraries for children").await, "{label}");
+        assert!(found("es", "bibliotecas del barrio").await, "{label}");
+        // The originals are still found in the city's language.
+        assert!(found("fr", "bibliothèques izards").await, "{label}");
     }
 }

@@ -1,12 +1,15 @@
 //! Keeping the search index: an item's document is written again, in the transaction of
 //! the write, whenever the change log records a change of it (see
 //! [`crate::changes::append_all`]), and for every item a seed writes. An item that is gone
-//! loses its document.
+//! loses its documents. An item has the document of its originals, read as French, and
+//! one per language it is translated into: the translated texts, each read with its own
+//! language's analyser, and the originals where a text is not translated.
 
 use std::collections::{BTreeSet, HashMap};
 
 use capitole_domain::change::ItemKind;
-use capitole_domain::search::analyse;
+use capitole_domain::search::{Analyser, analyse};
+use capitole_domain::translation::TranslatedField;
 use sea_orm::{ConnectionTrait, FromQueryResult};
 use uuid::Uuid;
 
@@ -140,7 +143,7 @@ pub(crate) async fn reindex(
                 .bind_list(gone);
             conn.execute_raw(sql.build()).await?;
         }
-        let mut documents: Vec<(Uuid, [String; 4])> = texts
+        let mut documents: Vec<Document> = texts
             .into_iter()
             .map(|t| {
                 let mut extra = t.extra;
@@ -154,45 +157,137 @@ pub(crate) async fn reindex(
                     analyse(&t.summary),
                     analyse(&t.body),
                 ];
-                (t.id, fields)
+                (t.id, ORIGINALS.to_owned(), fields)
             })
             .collect();
         if documents.is_empty() {
             continue;
         }
+        let translations = translated(conn, kind, &documents).await?;
+        documents.extend(translations);
         // Always in the same order, so that concurrent writers lock rows alike.
-        documents.sort_by_key(|(id, _)| *id);
+        documents.sort_by(|(a, x, _), (b, y, _)| (a, x).cmp(&(b, y)));
         write(conn, kind, &documents).await?;
         let terms: BTreeSet<&str> = documents
             .iter()
-            .flat_map(|(_, fields)| fields.iter().flat_map(|f| f.split_whitespace()))
+            .flat_map(|(_, _, fields)| fields.iter().flat_map(|f| f.split_whitespace()))
             .collect();
         learn(conn, terms).await?;
     }
     Ok(())
 }
 
+/// A translated text of an item, or (with an empty field) a language it has a document in.
+#[derive(FromQueryResult)]
+struct Translated {
+    item_id: Uuid,
+    language: String,
+    field: String,
+    text: String,
+}
+
+/// The language of the documents of the originals, read as French: none.
+pub const ORIGINALS: &str = "";
+
+/// A document to write: an item's, in a language (empty for the originals), with its four
+/// analysed fields.
+type Document = (Uuid, String, [String; 4]);
+
+/// The documents of the translations of `originals`' items (of `kind`): one per item and
+/// language, holding each translated text read with its language's analyser and, for a
+/// text not translated, the original's terms. The documents of languages an item is no
+/// longer translated into are deleted.
+async fn translated(
+    conn: &impl ConnectionTrait,
+    kind: ItemKind,
+    originals: &[Document],
+) -> Result<Vec<Document>, StorageError> {
+    let backend = conn.get_database_backend();
+    let ids = || originals.iter().map(|(id, _, _)| *id);
+    let mut sql = Sql::new(backend);
+    sql.push("SELECT item_id, language, field, text FROM translations WHERE item_id IN ")
+        .bind_list(ids())
+        .push(" UNION ALL SELECT item_id, language, '' AS field, '' AS text FROM search_documents WHERE item_kind = ")
+        .bind(kind.code())
+        .push(" AND language <> ")
+        .bind(ORIGINALS)
+        .push(" AND item_id IN ")
+        .bind_list(ids());
+    let rows = Translated::find_by_statement(sql.build()).all(conn).await?;
+    let mut documents: Vec<Document> = Vec::new();
+    let mut indexed: BTreeSet<(Uuid, String)> = BTreeSet::new();
+    for row in rows {
+        if row.field.is_empty() {
+            indexed.insert((row.item_id, row.language));
+            continue;
+        }
+        let Some(field) = TranslatedField::from_code(&row.field) else {
+            continue;
+        };
+        let at = match (kind, field) {
+            (_, TranslatedField::Title | TranslatedField::Name) => 0,
+            (ItemKind::Place, TranslatedField::Description) | (_, TranslatedField::Summary) => 2,
+            (_, TranslatedField::Description | TranslatedField::Body) => 3,
+            // Not indexed, as the originals' is not.
+            (_, TranslatedField::EasyReadSummary) => continue,
+        };
+        let position = documents
+            .iter()
+            .position(|(id, language, _)| *id == row.item_id && *language == row.language);
+        let document = match position {
+            Some(i) => &mut documents[i],
+            None => {
+                let Some((_, _, fields)) = originals.iter().find(|(id, _, _)| *id == row.item_id)
+                else {
+                    continue;
+                };
+                documents.push((row.item_id, row.language.clone(), fields.clone()));
+                let last = documents.len() - 1;
+                &mut documents[last]
+            }
+        };
+        document.2[at] = Analyser::of(&row.language).analyse(&row.text);
+    }
+    let stale: Vec<&(Uuid, String)> = indexed
+        .iter()
+        .filter(|(id, language)| !documents.iter().any(|(i, l, _)| i == id && l == language))
+        .collect();
+    for (id, language) in stale {
+        let mut sql = Sql::new(backend);
+        sql.push("DELETE FROM search_documents WHERE item_kind = ")
+            .bind(kind.code())
+            .push(" AND item_id = ")
+            .bind(*id)
+            .push(" AND language = ")
+            .bind(language.clone());
+        conn.execute_raw(sql.build()).await?;
+    }
+    Ok(documents)
+}
+
 async fn write(
     conn: &impl ConnectionTrait,
     kind: ItemKind,
-    documents: &[(Uuid, [String; 4])],
+    documents: &[Document],
 ) -> Result<(), StorageError> {
     let mut sql = Sql::new(conn.get_database_backend());
     sql.push(
-        "INSERT INTO search_documents (item_kind, item_id, title, extra, summary, body) VALUES ",
+        "INSERT INTO search_documents (item_kind, item_id, language, title, extra, summary, body) VALUES ",
     );
-    for (i, (id, fields)) in documents.iter().enumerate() {
+    for (i, (id, language, fields)) in documents.iter().enumerate() {
         sql.push(if i == 0 { "(" } else { ", (" })
             .bind(kind.code())
             .push(", ")
-            .bind(*id);
+            .bind(*id)
+            .push(", ")
+            .bind(language.clone());
         for field in fields {
             sql.push(", ").bind(field.clone());
         }
         sql.push(")");
     }
     sql.push(
-        " ON CONFLICT (item_kind, item_id) DO UPDATE SET title = excluded.title, \
+        " ON CONFLICT (item_kind, item_id, language) DO UPDATE SET title = excluded.title, \
          extra = excluded.extra, summary = excluded.summary, body = excluded.body",
     );
     conn.execute_raw(sql.build()).await?;
@@ -235,6 +330,8 @@ pub async fn index_missing(db: &crate::Database) -> Result<usize, StorageError> 
                 .push(table)
                 .push(" t WHERE NOT EXISTS (SELECT 1 FROM search_documents d WHERE d.item_kind = ")
                 .bind(kind.code())
+                .push(" AND d.language = ")
+                .bind(ORIGINALS)
                 .push(" AND d.item_id = t.id) ORDER BY t.id LIMIT 1000");
             let missing: Vec<Uuid> = Missing::find_by_statement(sql.build())
                 .all(db.connection())

@@ -4,5 +4,5 @@
 mod index;
 pub mod query;
 
-pub use index::index_missing;
 pub(crate) use index::reindex;
+pub use index::{ORIGINALS, index_missing};

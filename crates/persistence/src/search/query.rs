@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::FromQueryResult;
 use uuid::Uuid;
 
+use crate::search::ORIGINALS;
 use crate::sql::Sql;
 use crate::{Backend, Database, StorageError};
 
@@ -83,6 +84,8 @@ pub(crate) fn push_matching(sql: &mut Sql, kind: ItemKind, id_column: &str, quer
     if sql.is_postgres() {
         sql.push(" IN (SELECT d.item_id FROM search_documents d WHERE d.item_kind = ")
             .bind(kind.code())
+            .push(" AND d.language = ")
+            .bind(ORIGINALS)
             .push(" AND d.terms @@ to_tsquery('simple', ")
             .bind(expression(backend, query, Within::Document))
             .push("))");
@@ -91,17 +94,20 @@ pub(crate) fn push_matching(sql: &mut Sql, kind: ItemKind, id_column: &str, quer
             .bind(expression(backend, query, Within::Document))
             .push(" AND d.item_kind = ")
             .bind(kind.code())
+            .push(" AND d.language = ")
+            .bind(ORIGINALS)
             .push(")");
     }
 }
 
-/// The public items of `kind` that hold every term of `query` (`within` their document or
-/// their title), at most `limit`, the most relevant first by the engine's measure:
-/// published articles, events with a date under way or to come, places.
+/// The public items of `kind` that hold every term of `query` (`within` their document in
+/// `language`, [`ORIGINALS`] for the originals', or their title), at most `limit`, the most
+/// relevant first by the engine's measure: published articles, events with a date under
+/// way or to come, places.
 pub async fn candidates(
     db: &Database,
     kind: ItemKind,
-    (query, within): (&SearchQuery, Within),
+    (query, within, language): (&SearchQuery, Within, &str),
     now: DateTime<Utc>,
     limit: usize,
 ) -> Result<Vec<Candidate>, StorageError> {
@@ -134,7 +140,10 @@ pub async fn candidates(
         }
         _ => sql.push("JOIN places x ON x.id = d.item_id "),
     };
-    sql.push("WHERE d.item_kind = ").bind(kind.code());
+    sql.push("WHERE d.item_kind = ")
+        .bind(kind.code())
+        .push(" AND d.language = ")
+        .bind(language.to_owned());
     if backend == Backend::Postgres {
         sql.push(" AND d.terms @@ to_tsquery('simple', ")
             .bind(matched.clone())
