@@ -26,6 +26,7 @@ use super::OpenData;
 use super::params::{EVENT_FILTER, PLACE_FILTER, QueryParams};
 use super::records::{self, Record, Related};
 use super::respond::{Export, Freshness, export_error};
+use super::translated::{self, Translated};
 use crate::error::ApiError;
 use crate::http::Peer;
 use crate::query::events::EventFilter;
@@ -123,7 +124,13 @@ async fn places_page(export: &Export, uri: &Uri) -> Result<(Features, Option<Str
     let scope = &export.scope;
     let filter = crate::query::places::storage_filter(scope, filter).await?;
     let order = place_order(&params, &filter)?;
-    let page = places::list(&scope.db, &filter, order, &request, Columns::ALL).await?;
+    let mut page = places::list(&scope.db, &filter, order, &request, Columns::ALL).await?;
+    let language = translated::wanted(scope);
+    let ids = page.rows.iter().map(|(row, _)| row.place.id);
+    let translated = Translated::of(&scope.db, language.as_ref(), ids).await?;
+    for (row, _) in &mut page.rows {
+        translated.place(&mut row.place);
+    }
     let models: Vec<&place::Model> = page.rows.iter().map(|(row, _)| &row.place).collect();
     let related = Related::of_places(&scope.db, &models).await?;
     let mut features = Features::default();
@@ -158,7 +165,13 @@ async fn events_page(export: &Export, uri: &Uri) -> Result<(Features, Option<Str
     let request = params.page(DEFAULT_FEATURES, MAX_FEATURES)?;
     let scope = &export.scope;
     let filter = crate::query::events::storage_filter(scope, filter).await?;
-    let page = events::list(&scope.db, &filter, &request, AgendaColumns::ALL).await?;
+    let mut page = events::list(&scope.db, &filter, &request, AgendaColumns::ALL).await?;
+    let language = translated::wanted(scope);
+    let ids = translated::agenda_ids(page.rows.iter().map(|(row, _)| row));
+    let translated = Translated::of(&scope.db, language.as_ref(), ids).await?;
+    for (row, _) in &mut page.rows {
+        translated.agenda_row(row);
+    }
     let related = Related::of_events(&scope.db, &records::event_ids(&page)).await?;
     let mut features = Features::default();
     for (row, _) in &page.rows {

@@ -14,6 +14,7 @@ pub(crate) mod params;
 mod records;
 pub(crate) mod respond;
 mod tables;
+mod translated;
 
 use std::sync::Arc;
 

@@ -24,6 +24,7 @@ use uuid::Uuid;
 use super::OpenData;
 use super::params::{NEWS_FILTER, QueryParams};
 use super::respond::{Export, Freshness, export_error};
+use super::translated::{self, Translated};
 use crate::error::{ApiError, ErrorCode};
 use crate::http::Peer;
 use crate::ids::{self, Kind};
@@ -139,8 +140,13 @@ impl NewsFeed {
         let storage = storage_filter(scope, filter).await?;
         let visibility = scope.principal.article_visibility(scope.now);
         let page = articles::list(&scope.db, &visibility, &storage, &request, Columns::ALL).await?;
-        let rows: Vec<article::Model> = page.rows.into_iter().map(|(a, _)| a).collect();
+        let mut rows: Vec<article::Model> = page.rows.into_iter().map(|(a, _)| a).collect();
         let ids: Vec<Uuid> = rows.iter().map(|a| a.id).collect();
+        let language = translated::wanted(scope);
+        let translated = Translated::of(&scope.db, language.as_ref(), ids.iter().copied()).await?;
+        for article in &mut rows {
+            translated.article(article);
+        }
         let (mut publishers, mut categories) = if ids.is_empty() {
             (HashMap::new(), HashMap::new())
         } else {

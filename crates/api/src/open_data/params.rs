@@ -13,6 +13,9 @@ use capitole_persistence::PageRequest;
 
 use crate::error::ApiError;
 
+/// The parameter every export takes: the language of its texts (`language=en`).
+pub(crate) const LANGUAGE: &str = "language";
+
 /// How a parameter's text becomes an input value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Shape {
@@ -141,7 +144,8 @@ impl QueryParams {
     ) -> Result<T, ApiError> {
         let mut fields: IndexMap<Name, Value> = IndexMap::new();
         for (key, text) in &self.pairs {
-            if others.contains(&key.as_str()) {
+            // Every export takes its language (see `Export`).
+            if others.contains(&key.as_str()) || key == LANGUAGE {
                 continue;
             }
             let Some(param) = spec
@@ -150,6 +154,7 @@ impl QueryParams {
             else {
                 let mut known: Vec<&str> = spec.iter().map(|p| p.name).collect();
                 known.extend(others);
+                known.push(LANGUAGE);
                 return Err(ApiError::bad_input(format!(
                     "unknown parameter `{key}`; this address takes {}",
                     known.join(", ")

@@ -155,8 +155,16 @@ impl OpenData {
             .unwrap_or(modified);
         let last_modified = HeaderValue::from_str(&http_date(modified))
             .unwrap_or_else(|_| HeaderValue::from_static("Thu, 01 Jan 1970 00:00:00 GMT"));
+        let mut scope = RequestScope::new(&self.api, now, Principal::Anonymous, client);
+        if let Some(code) = language_asked(uri) {
+            scope.language = scope
+                .languages
+                .require(&code)
+                .cloned()
+                .map_err(|e| export_error(ApiError::bad_input(format!("`language`: {e}"))))?;
+        }
         let export = Export {
-            scope: RequestScope::new(&self.api, now, Principal::Anonymous, client),
+            scope,
             state: self.clone(),
             subject,
             freshness,
@@ -227,6 +235,10 @@ impl Export {
             headers.insert(header::CACHE_CONTROL, value);
         }
         headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+        // The language of its texts (those not translated are in the city's).
+        if let Ok(value) = HeaderValue::from_str(self.scope.language.code()) {
+            headers.insert(header::CONTENT_LANGUAGE, value);
+        }
         // Open data is for any web page to read, with the headers that page and follow it.
         headers.insert(
             header::ACCESS_CONTROL_ALLOW_ORIGIN,
@@ -443,6 +455,15 @@ pub(crate) fn export_error(error: ApiError) -> Response {
         HeaderValue::from_static("*"),
     );
     response
+}
+
+/// The language an export's address asks for (`language=en`), if any. Exports do not read
+/// `Accept-Language`: an address gives the same answer to everyone, as feed readers and
+/// calendar apps that subscribe to it expect.
+fn language_asked(uri: &Uri) -> Option<String> {
+    url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes())
+        .find(|(key, _)| key == super::params::LANGUAGE)
+        .map(|(_, value)| value.into_owned())
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Uri, header};
 use axum::response::Response;
+use capitole_domain::language::Language;
 use capitole_domain::place::PlaceOrder;
 use capitole_persistence::articles::{self, ArticleVisibility, NewsFilter as StorageNews};
 use capitole_persistence::entities::place;
@@ -28,6 +29,7 @@ use super::maps::{PLACE_ORDER, link_licence, place_order, places_freshness};
 use super::params::{EVENT_FILTER, NEWS_FILTER, PLACE_FILTER, QueryParams};
 use super::records::{self, Record, Related};
 use super::respond::{Export, Freshness, export_error};
+use super::translated::{self, Translated};
 use crate::error::{ApiError, ErrorCode};
 use crate::http::Peer;
 use crate::query::events::EventFilter;
@@ -76,13 +78,18 @@ impl Table {
     /// The records of one chunk, and the cursor after it when more rows follow.
     async fn chunk(
         &self,
-        db: &Database,
+        (db, language): (&Database, Option<&Language>),
         cursor: Option<String>,
     ) -> Result<(Vec<Record>, Option<String>), ApiError> {
         let request = PageRequest::after(CHUNK_ROWS, cursor);
         match self {
             Table::Places { filter, order } => {
-                let page = places::list(db, filter, *order, &request, Columns::ALL).await?;
+                let mut page = places::list(db, filter, *order, &request, Columns::ALL).await?;
+                let ids = page.rows.iter().map(|(row, _)| row.place.id);
+                let translated = Translated::of(db, language, ids).await?;
+                for (row, _) in &mut page.rows {
+                    translated.place(&mut row.place);
+                }
                 let models: Vec<&place::Model> =
                     page.rows.iter().map(|(row, _)| &row.place).collect();
                 let related = Related::of_places(db, &models).await?;
@@ -94,7 +101,12 @@ impl Table {
                 Ok((rows, records::next_cursor(&page)))
             }
             Table::Dates { filter, timezone } => {
-                let page = events::dates(db, filter, &request, AgendaColumns::ALL).await?;
+                let mut page = events::dates(db, filter, &request, AgendaColumns::ALL).await?;
+                let ids = translated::agenda_ids(page.rows.iter().map(|(row, _)| row));
+                let translated = Translated::of(db, language, ids).await?;
+                for (row, _) in &mut page.rows {
+                    translated.agenda_row(row);
+                }
                 let related = Related::of_events(db, &records::event_ids(&page)).await?;
                 let rows = page
                     .rows
@@ -113,8 +125,13 @@ impl Table {
                 Ok((rows, records::next_cursor(&page)))
             }
             Table::News { visibility, filter } => {
-                let page = articles::list(db, visibility, filter, &request, Columns::ALL).await?;
+                let mut page =
+                    articles::list(db, visibility, filter, &request, Columns::ALL).await?;
                 let ids: Vec<_> = page.rows.iter().map(|(a, _)| a.id).collect();
+                let translated = Translated::of(db, language, ids.iter().copied()).await?;
+                for (article, _) in &mut page.rows {
+                    translated.article(article);
+                }
                 let related = Related::of_articles(db, &ids).await?;
                 let rows = page
                     .rows
@@ -131,6 +148,8 @@ impl Table {
 struct Progress {
     table: Table,
     db: Database,
+    /// The language asked, when it is not the city's.
+    language: Option<Language>,
     cursor: Option<String>,
     /// Whether the header row is written (with the first chunk).
     started: bool,
@@ -138,10 +157,14 @@ struct Progress {
 }
 
 /// The table's body: the header row with the first chunk, then each chunk's rows.
-fn body(table: Table, db: Database) -> impl Stream<Item = Result<Bytes, ApiError>> + Send {
+fn body(
+    table: Table,
+    (db, language): (Database, Option<Language>),
+) -> impl Stream<Item = Result<Bytes, ApiError>> + Send {
     let progress = Progress {
         table,
         db,
+        language,
         cursor: None,
         started: false,
         done: false,
@@ -152,7 +175,10 @@ fn body(table: Table, db: Database) -> impl Stream<Item = Result<Bytes, ApiError
         }
         let (records, cursor) = progress
             .table
-            .chunk(&progress.db, progress.cursor.take())
+            .chunk(
+                (&progress.db, progress.language.as_ref()),
+                progress.cursor.take(),
+            )
             .await?;
         let header = (!progress.started).then(|| progress.table.columns());
         debug_assert!(records.iter().all(|record| {
@@ -190,9 +216,10 @@ fn write(records: &[Record], header: Option<Vec<&'static str>>) -> Result<Bytes,
 /// Starts a table's answer: the stream, its content type and its licence link.
 fn answer(export: Export, table: Table) -> Response {
     let db = export.scope.db.clone();
+    let language = translated::wanted(&export.scope);
     let mut links = Response::default();
     link_licence(export.state(), &mut links);
-    let mut response = export.stream(CSV, body(table, db));
+    let mut response = export.stream(CSV, body(table, (db, language)));
     expose_links(&mut response, &links);
     response
 }

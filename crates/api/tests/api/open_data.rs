@@ -242,3 +242,124 @@ async fn places_open_now_change_with_the_minute() {
         );
     }
 }
+
+#[tokio::test]
+async fn exports_speak_the_language_their_address_asks_for() {
+    use super::accounts::{city_editor, run};
+    use serde_json::json;
+
+    for app in apps().await {
+        let label = &app.test_db.label;
+        let editor = city_editor(&app).await;
+        let (_, made) = run(
+            &app,
+            Some(&editor),
+            "mutation($input: PlaceInput!) { createPlace(input: $input) { place { id } } }",
+            json!({ "input": {
+                "name": "Bibliothèque des Izards",
+                "description": "Une bibliothèque de quartier.",
+                "location": { "latitude": 43.63, "longitude": 1.43, "address": "Rue des Izards", "postalCode": "31200", "city": "Toulouse" },
+                "categories": ["library"],
+                "publishers": ["ville-de-toulouse"]
+            } }),
+        )
+        .await;
+        let place = made["data"]["createPlace"]["place"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{label}: {made}"))
+            .to_owned();
+        let starts = (chrono::Utc::now() + chrono::Duration::days(3)).to_rfc3339();
+        let ends = (chrono::Utc::now() + chrono::Duration::days(3) + chrono::Duration::hours(2))
+            .to_rfc3339();
+        let (_, made) = run(
+            &app,
+            Some(&editor),
+            "mutation($input: EventInput!) { createEvent(input: $input) { event { id slug } } }",
+            json!({ "input": {
+                "title": "Heure du conte aux Izards",
+                "summary": "Des histoires pour les petits.",
+                "publishers": ["ville-de-toulouse"],
+                "categories": ["event-concert"],
+                "venue": place,
+                "occurrences": [{ "startsAt": starts, "endsAt": ends }]
+            } }),
+        )
+        .await;
+        let event = &made["data"]["createEvent"]["event"];
+        let (event_id, slug) = (
+            event["id"].as_str().unwrap().to_owned(),
+            event["slug"].as_str().unwrap().to_owned(),
+        );
+        let translate = "mutation($id: ID!, $texts: TranslationInput!) { setTranslation(itemId: $id, version: 1, language: \"en\", texts: $texts) { place { version } event { version } } }";
+        for (id, texts) in [
+            (&place, json!({ "name": "Izards Library" })),
+            (&event_id, json!({ "title": "Story time at the Izards" })),
+        ] {
+            let (_, set) = run(
+                &app,
+                Some(&editor),
+                translate,
+                json!({ "id": id, "texts": texts }),
+            )
+            .await;
+            assert!(set["errors"].is_null(), "{label}: {set}");
+        }
+
+        // A table read by the `csv` crate: the translated name in English, the original in
+        // French and in Spanish, which has no translation.
+        let name_in = |language: &'static str| {
+            let router = app.router.clone();
+            async move {
+                let uri = format!("/data/places.csv?search=izards&language={language}");
+                let (status, headers, body) = get(&router, &uri, &[]).await;
+                assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+                assert_eq!(text(&headers, header::CONTENT_LANGUAGE), language);
+                let mut reader = csv::Reader::from_reader(&body[..]);
+                let headers = reader.headers().unwrap().clone();
+                let column = headers.iter().position(|h| h == "name").unwrap();
+                let names: Vec<String> = reader
+                    .records()
+                    .map(|r| r.unwrap()[column].to_owned())
+                    .collect();
+                names
+            }
+        };
+        assert_eq!(name_in("en").await, ["Izards Library"], "{label}");
+        assert_eq!(name_in("fr").await, ["Bibliothèque des Izards"], "{label}");
+        assert_eq!(name_in("es").await, ["Bibliothèque des Izards"], "{label}");
+
+        // The event's calendar, read by the `icalendar` crate's parser: its summary and its
+        // venue in English.
+        let (status, _, body) =
+            get(&app.router, &format!("/events/{slug}.ics?language=en"), &[]).await;
+        assert_eq!(status, StatusCode::OK, "{label}");
+        let text = String::from_utf8(body).unwrap();
+        let unfolded = icalendar::parser::unfold(&text);
+        let calendar = icalendar::parser::read_calendar(&unfolded).unwrap();
+        let vevent = calendar
+            .components
+            .iter()
+            .find(|c| c.name == "VEVENT")
+            .unwrap_or_else(|| panic!("{label}: {text}"));
+        let property = |name: &str| {
+            vevent
+                .properties
+                .iter()
+                .find(|p| p.name == name)
+                .map(|p| p.val.to_string())
+                .unwrap_or_default()
+        };
+        assert_eq!(property("SUMMARY"), "Story time at the Izards", "{label}");
+        assert!(
+            property("LOCATION").starts_with("Izards Library"),
+            "{label}: {text}"
+        );
+
+        // A language Capitole does not publish is a 400 that names the parameter.
+        let (status, _, body) = get(&app.router, "/data/places.csv?language=de", &[]).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{label}");
+        let error: Value = serde_json::from_slice(&body).unwrap();
+        let message = error["errors"][0]["message"].as_str().unwrap();
+        assert!(message.starts_with("`language`"), "{label}: {message}");
+    }
+}

@@ -22,7 +22,7 @@ use capitole_domain::schedule::{MAX_DATES, OccurrenceStatus};
 use capitole_persistence::entities::{category, event, organization, place};
 use capitole_persistence::events::{self, AgendaColumns, OccurrenceWindow};
 use capitole_persistence::publishers::{self, Published};
-use capitole_persistence::{Database, PageRequest, catalog, places, slugs};
+use capitole_persistence::{PageRequest, catalog, places, slugs};
 use chrono::{DateTime, Datelike, Utc};
 use chrono_tz::Tz;
 use uuid::Uuid;
@@ -32,6 +32,8 @@ use self::series::{Date, Series};
 use super::OpenData;
 use super::params::{EVENT_FILTER, QueryParams};
 use super::respond::{Export, Freshness, export_error};
+use super::translated::{self, Translated};
+use crate::context::RequestScope;
 use crate::error::{ApiError, ErrorCode};
 use crate::http::Peer;
 use crate::ids::{self, Kind};
@@ -96,7 +98,7 @@ async fn agenda_calendar(export: &Export, uri: &Uri) -> Result<(String, Option<S
         rows.push(row.event);
     }
     let state = export.state();
-    let agenda = Agenda::load(&scope.db, rows, venues).await?;
+    let agenda = Agenda::load(scope, rows, venues).await?;
     let heading = Heading {
         name: format!("{} – agenda", state.settings.publisher),
         about: format!("The agenda of {}", state.settings.publisher),
@@ -144,6 +146,8 @@ async fn event_calendar(export: &Export, file: &str, uri: &Uri) -> Result<String
         },
     };
     let event = found.ok_or_else(not_found)?;
+    let agenda = Agenda::load(scope, vec![event], HashMap::new()).await?;
+    let event = &agenda.events[0];
     let state = export.state();
     let heading = Heading {
         name: event.title.clone(),
@@ -153,7 +157,6 @@ async fn event_calendar(export: &Export, file: &str, uri: &Uri) -> Result<String
         ),
         source: state.link(uri.path()),
     };
-    let agenda = Agenda::load(&scope.db, vec![event], HashMap::new()).await?;
     Ok(agenda.write(state, scope.timezone, &heading, scope.now))
 }
 
@@ -180,10 +183,11 @@ struct Agenda {
 impl Agenda {
     /// Reads what these events' entries show; `venues` are those already read.
     async fn load(
-        db: &Database,
-        events: Vec<event::Model>,
+        scope: &RequestScope,
+        mut events: Vec<event::Model>,
         mut venues: HashMap<Uuid, place::Model>,
     ) -> Result<Self, ApiError> {
+        let db = &scope.db;
         let ids: Vec<Uuid> = events.iter().map(|e| e.id).collect();
         let missing: Vec<Uuid> = events
             .iter()
@@ -195,6 +199,12 @@ impl Agenda {
                 venues.insert(venue.id, venue);
             }
         }
+        // In the language the calendar is asked in, where its texts are translated.
+        let language = translated::wanted(scope);
+        let texts = ids.iter().chain(venues.keys()).copied();
+        let translated = Translated::of(db, language.as_ref(), texts).await?;
+        events.iter_mut().for_each(|e| translated.event(e));
+        venues.values_mut().for_each(|v| translated.place(v));
         let categories = catalog::categories_of_events(db, &ids).await?;
         let publishers = publishers::of(db, Published::Event, &ids).await?;
         let every_date = OccurrenceWindow {

@@ -31,6 +31,7 @@ use uuid::Uuid;
 
 use super::OpenData;
 use super::respond::{Freshness, export_error};
+use super::translated::{self, Translated};
 use crate::context::RequestScope;
 use crate::error::{ApiError, ErrorCode};
 use crate::http::Peer;
@@ -543,17 +544,29 @@ async fn of_item(
         )
     };
     let (kind, uuid) = ids::decode(global_id).map_err(|_| not_found())?;
+    // In the language the address asks for, where the item's texts are translated.
+    let language = translated::wanted(scope);
+    let translated = || Translated::of(&scope.db, language.as_ref(), [uuid]);
     match kind {
         Kind::NewsArticle => match load(scope, ArticleId(uuid)).await? {
-            Some(found) => article(state, scope, &found).await,
+            Some(mut found) => {
+                translated().await?.article(&mut found);
+                article(state, scope, &found).await
+            }
             None => Err(not_found()),
         },
         Kind::Event => match load(scope, EventId(uuid)).await? {
-            Some(found) => event(state, scope, &found).await,
+            Some(mut found) => {
+                translated().await?.event(&mut found);
+                event(state, scope, &found).await
+            }
             None => Err(not_found()),
         },
         Kind::Place => match load(scope, PlaceId(uuid)).await? {
-            Some(found) => place(state, scope, &found).await,
+            Some(mut found) => {
+                translated().await?.place(&mut found);
+                place(state, scope, &found).await
+            }
             None => Err(not_found()),
         },
         _ => Err(not_found()),
