@@ -240,9 +240,12 @@ impl AccountLink {
     pub fn parse(network: Network, url: &str) -> Checked<AccountLink> {
         let mut errors = FieldErrors::default();
         let url = check_post_url(network, url)
-            .and_then(|url| match is_a_post(network, &url) {
-                true => Err(SocialError::NotAnAccount { network }),
-                false => Ok(url),
+            .and_then(|url| {
+                if is_a_post(network, &url) {
+                    Err(SocialError::NotAnAccount { network })
+                } else {
+                    Ok(url)
+                }
             })
             .unwrap_or_else(|e| {
                 errors.add("url", e.to_string());

@@ -4,6 +4,7 @@ use async_graphql::{Context, ID, Object, SimpleObject};
 use capitole_domain::organization::OrganizationKind as DomainKind;
 use capitole_domain::translation::TranslatedField as Field;
 use capitole_persistence::entities::{category, neighborhood, organization};
+use capitole_persistence::organizations;
 
 use super::article::Network;
 use super::scalars::Url;
@@ -39,38 +40,14 @@ pub(crate) struct SocialAccount {
     pub url: Url,
 }
 
-/// A social account as stored with its organization.
-#[derive(serde::Deserialize)]
-struct StoredAccount {
-    network: String,
-    url: String,
-}
-
 /// Reads an organization's stored social accounts. An account on a network Capitole does
 /// not know is left out (and logged) rather than failing the organization.
 fn social_accounts_of(organization: &organization::Model) -> Vec<SocialAccount> {
-    let stored: Vec<StoredAccount> = match serde_json::from_str(&organization.social_accounts) {
-        Ok(stored) => stored,
-        Err(error) => {
-            tracing::warn!(organization = %organization.slug, %error, "unreadable social accounts");
-            return Vec::new();
-        }
-    };
-    stored
+    organizations::social_accounts(organization)
         .into_iter()
-        .filter_map(|account| {
-            let network = capitole_domain::social::Network::from_code(&account.network);
-            if network.is_none() {
-                tracing::warn!(
-                    organization = %organization.slug,
-                    network = %account.network,
-                    "social account on an unknown network left out"
-                );
-            }
-            Some(SocialAccount {
-                network: network?.into(),
-                url: Url(account.url),
-            })
+        .map(|account| SocialAccount {
+            network: account.network.into(),
+            url: Url(account.url),
         })
         .collect()
 }
