@@ -125,6 +125,30 @@ pub struct ExceptionDay {
     pub note: Option<String>,
 }
 
+/// Notes of exception dates, by date: how their translations are kept, as one text per
+/// place and language (a JSON object, `{"2026-12-25": "Closed for Christmas"}`).
+pub type Notes = std::collections::BTreeMap<NaiveDate, String>;
+
+/// The notes of `hours`' exceptions, as the text their translations are made from: its
+/// fingerprint changes whenever one of them does.
+pub fn notes_text(hours: &OpeningHours) -> String {
+    let notes: Notes = hours
+        .exceptions
+        .iter()
+        .filter_map(|e| Some((e.date, e.note.clone()?)))
+        .collect();
+    if notes.is_empty() {
+        String::new()
+    } else {
+        serde_json::to_string(&notes).unwrap_or_default()
+    }
+}
+
+/// The notes a translated text holds; a text this version cannot read holds none.
+pub fn notes_of(text: &str) -> Notes {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
 /// A place's opening hours.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OpeningHours {

@@ -7,7 +7,9 @@
 use crate::change::ItemKind;
 use crate::coded_enum;
 use crate::editorial::{FieldErrors, Lines, check_easy_read_summary, check_text, limits};
+use crate::opening_hours::{MAX_NOTE_CHARS, Notes};
 use crate::place::MAX_DESCRIPTION_CHARS;
+use chrono::NaiveDate;
 
 coded_enum! {
     /// A text of an item that editors translate.
@@ -24,6 +26,8 @@ coded_enum! {
         EasyReadSummary = "EASY_READ_SUMMARY",
         /// An article's body.
         Body = "BODY",
+        /// A place's notes of its exception dates, kept as one text.
+        OpeningHoursNotes = "OPENING_HOURS_NOTES",
     }
 }
 
@@ -33,7 +37,12 @@ impl TranslatedField {
         use TranslatedField as F;
         match kind {
             ItemKind::Event => &[F::Title, F::Summary, F::Description, F::EasyReadSummary],
-            ItemKind::Place => &[F::Name, F::Description, F::EasyReadSummary],
+            ItemKind::Place => &[
+                F::Name,
+                F::Description,
+                F::EasyReadSummary,
+                F::OpeningHoursNotes,
+            ],
             ItemKind::Article => &[F::Title, F::Summary, F::Body, F::EasyReadSummary],
             ItemKind::Tip | ItemKind::Organization => &[],
         }
@@ -48,6 +57,7 @@ impl TranslatedField {
             TranslatedField::Description => "description",
             TranslatedField::EasyReadSummary => "easyReadSummary",
             TranslatedField::Body => "body",
+            TranslatedField::OpeningHoursNotes => "openingHoursNotes",
         }
     }
 }
@@ -68,6 +78,8 @@ pub struct TranslationForm {
     pub easy_read_summary: Option<Option<String>>,
     /// An article's body.
     pub body: Option<Option<String>>,
+    /// A place's notes of its exception dates, by date.
+    pub opening_hours_notes: Option<Option<Vec<(NaiveDate, String)>>>,
 }
 
 impl TranslationForm {
@@ -85,6 +97,11 @@ impl TranslationForm {
             (TranslatedField::Description, self.description),
             (TranslatedField::EasyReadSummary, self.easy_read_summary),
             (TranslatedField::Body, self.body),
+            (
+                TranslatedField::OpeningHoursNotes,
+                self.opening_hours_notes
+                    .map(|notes| notes.map(|n| notes_text_of(&mut errors, n))),
+            ),
         ];
         let mut texts = Vec::new();
         for (field, text) in given {
@@ -118,6 +135,8 @@ impl TranslationForm {
                 TranslatedField::Body => {
                     check_text(&mut errors, name, &t, 1, limits::BODY, Lines::Multiple)
                 }
+                // Checked note by note as they were given.
+                TranslatedField::OpeningHoursNotes => t,
             });
             texts.push((field, text));
         }
@@ -147,6 +166,26 @@ pub fn check_catalog_name(name: Option<String>) -> Result<Option<String>, FieldE
     let mut errors = FieldErrors::default();
     let name = name.map(|n| check_text(&mut errors, "name", &n, 1, limits::TITLE, Lines::Single));
     errors.into_result(name)
+}
+
+/// The notes given for exception dates, each checked as an original note is, as the text
+/// they are kept as; each failure names its note (`openingHoursNotes[1]`).
+fn notes_text_of(errors: &mut FieldErrors, given: Vec<(NaiveDate, String)>) -> String {
+    let mut notes = Notes::new();
+    for (i, (date, note)) in given.into_iter().enumerate() {
+        let field = format!("openingHoursNotes[{i}]");
+        let note = check_text(errors, &field, &note, 1, MAX_NOTE_CHARS, Lines::Single);
+        if notes.insert(date, note).is_some() {
+            errors.add(field, format!("{date} is given more than once"));
+        }
+    }
+    if notes.is_empty() {
+        errors.add(
+            "openingHoursNotes",
+            "give at least one note, or null to remove them",
+        );
+    }
+    serde_json::to_string(&notes).unwrap_or_default()
 }
 
 fn kind_name(kind: ItemKind) -> &'static str {

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use capitole_domain::audit::AuditAction;
 use capitole_domain::change::{ChangeKind, ItemKind};
 use capitole_domain::language::Language;
+use capitole_domain::opening_hours::{OpeningHours, notes_of, notes_text};
 use capitole_domain::translation::{CatalogKind, TranslatedField, fingerprint};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
@@ -22,6 +23,7 @@ use crate::article::article_updated;
 use crate::audit::{Actor, audit};
 use crate::edits::{record_change, stale};
 use crate::entities::{article, category, event, neighborhood, place, translation};
+use crate::places::opening_hours;
 use crate::publishers::{self, Published};
 use crate::{Database, StorageError};
 
@@ -84,6 +86,7 @@ pub async fn set<E: From<StorageError>>(
                 .await
                 .map_err(StorageError::from)?
                 .ok_or(StorageError::NotFound)?;
+            let hours = opening_hours(&row);
             let originals = [
                 (TranslatedField::Name, row.name.clone()),
                 (TranslatedField::Description, row.description.clone()),
@@ -91,7 +94,14 @@ pub async fn set<E: From<StorageError>>(
                     TranslatedField::EasyReadSummary,
                     row.easy_read_summary.clone().unwrap_or_default(),
                 ),
+                (TranslatedField::OpeningHoursNotes, notes_text(&hours)),
             ];
+            if let Some(date) = noteless_date(&hours, texts) {
+                return Err(StorageError::BadRequest(format!(
+                    "openingHoursNotes: the place has no exception with a note on {date}"
+                ))
+                .into());
+            }
             let publishers = publishers::ids_of_one(&txn, Published::Place, id).await?;
             (row.version, originals.to_vec(), publishers)
         }
@@ -214,6 +224,20 @@ pub async fn set<E: From<StorageError>>(
     }
     txn.commit().await.map_err(StorageError::from)?;
     Ok(new_version)
+}
+
+/// A date of the notes `texts` translate on which `hours` has no exception with a note.
+fn noteless_date(
+    hours: &OpeningHours,
+    texts: &[(TranslatedField, Option<String>)],
+) -> Option<chrono::NaiveDate> {
+    let originals = notes_of(&notes_text(hours));
+    texts
+        .iter()
+        .filter(|(field, _)| *field == TranslatedField::OpeningHoursNotes)
+        .filter_map(|(_, text)| text.as_deref())
+        .flat_map(|text| notes_of(text).into_keys())
+        .find(|date| !originals.contains_key(date))
 }
 
 /// Writes (or removes, for `None`) the name of the category or neighbourhood `id` in

@@ -14,6 +14,7 @@ use crate::types::article::NewsArticle;
 use crate::types::catalog::{Category, Neighborhood};
 use crate::types::event::Event;
 use crate::types::place::Place;
+use crate::types::scalars::Date;
 
 /// Texts of an article, an event or a place in one language: each text given replaces its translation,
 /// `null` removes it (readers then get the original), a text left out stays as it is.
@@ -32,6 +33,18 @@ pub(crate) struct TranslationInput {
     pub easy_read_summary: MaybeUndefined<String>,
     /// An article's body, in Markdown as the original (up to 100,000 characters).
     pub body: MaybeUndefined<String>,
+    /// A place's notes of its exception dates (each up to 200 characters, one line), for
+    /// dates whose original has a note; they replace the notes translated before.
+    pub opening_hours_notes: MaybeUndefined<Vec<OpeningNoteInput>>,
+}
+
+/// The note of one exception date, in another language.
+#[derive(InputObject)]
+pub(crate) struct OpeningNoteInput {
+    /// The exception's date.
+    pub date: Date,
+    /// Its note.
+    pub note: String,
 }
 
 /// What `setTranslation` answers: the article, the event or the place, at its new version.
@@ -98,6 +111,8 @@ impl TranslationMutation {
             description: clearable(texts.description),
             easy_read_summary: clearable(texts.easy_read_summary),
             body: clearable(texts.body),
+            opening_hours_notes: clearable(texts.opening_hours_notes)
+                .map(|notes| notes.map(|n| n.into_iter().map(|n| (n.date.0, n.note)).collect())),
         };
         translations::set(
             &scope.services(),

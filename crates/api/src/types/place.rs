@@ -1,8 +1,8 @@
 //! Places: venues with categories, location, contact, opening hours and upcoming events.
 
-use async_graphql::{Context, ID, Json, Object, SimpleObject};
+use async_graphql::{ComplexObject, Context, ID, Json, Object, SimpleObject};
 use capitole_domain::agenda::PlaceClosure as DomainClosure;
-use capitole_domain::opening_hours::OpeningHours as DomainHours;
+use capitole_domain::opening_hours::{OpeningHours as DomainHours, notes_of, notes_text};
 use capitole_persistence::Page;
 use capitole_persistence::events::{self, EventFilter};
 use capitole_persistence::places::opening_hours;
@@ -28,6 +28,7 @@ use crate::loaders::{
 };
 use crate::open_data::jsonld;
 use capitole_domain::translation::TranslatedField as Field;
+use uuid::Uuid;
 
 // `Place` itself is declared in the parent module (which says why); its fields are here.
 pub(crate) use super::Place;
@@ -88,13 +89,79 @@ pub(crate) struct TimeRange {
 
 /// Hours on a date that differ from the weekly ones; no ranges means closed all day.
 #[derive(SimpleObject, Clone)]
+#[graphql(complex)]
 pub(crate) struct OpeningException {
     /// The date, in the city's calendar.
     pub date: Date,
     /// The ranges it opens in on that date, replacing the weekday's.
     pub ranges: Vec<TimeRange>,
-    /// Why (bank holiday, works…).
-    pub note: Option<String>,
+    /// The place whose hours these are.
+    #[graphql(skip)]
+    pub place: Uuid,
+    /// The note as written, in the city's language.
+    #[graphql(skip)]
+    pub original_note: Option<String>,
+}
+
+#[ComplexObject]
+impl OpeningException {
+    /// Why (bank holiday, works…), in the language asked when it is translated (see
+    /// `noteLanguage`).
+    async fn note(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The language wanted (ISO 639 code: `en`); by default the request's `Accept-Language`."
+        )]
+        language: Option<String>,
+    ) -> ApiResult<Option<String>> {
+        Ok(self.note_in(ctx, language).await?.map(|(note, _)| note))
+    }
+    /// The language `note` is given in.
+    async fn note_language(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The language wanted (ISO 639 code: `en`); by default the request's `Accept-Language`."
+        )]
+        language: Option<String>,
+    ) -> ApiResult<Option<String>> {
+        Ok(self
+            .note_in(ctx, language)
+            .await?
+            .map(|(_, language)| language))
+    }
+}
+
+impl OpeningException {
+    /// The note in the language asked, along the graph's fallback chain, and that language.
+    async fn note_in(
+        &self,
+        ctx: &Context<'_>,
+        language: Option<String>,
+    ) -> ApiResult<Option<(String, String)>> {
+        let Some(original) = &self.original_note else {
+            return Ok(None);
+        };
+        let (notes, language) = text_in(
+            ctx,
+            self.place,
+            Field::OpeningHoursNotes,
+            original,
+            language.as_deref(),
+        )
+        .await?;
+        // The original is one note; a translation holds the notes of every date, and one
+        // that lacks this date gives the original.
+        let city = scope(ctx)?.languages.city();
+        if language == *city {
+            return Ok(Some((notes, language.code().to_owned())));
+        }
+        Ok(Some(match notes_of(&notes).remove(&self.date.0) {
+            Some(note) => (note, language.code().to_owned()),
+            None => (original.clone(), city.code().to_owned()),
+        }))
+    }
 }
 
 /// When a place is open.
@@ -106,8 +173,9 @@ pub(crate) struct OpeningHours {
     pub exceptions: Vec<OpeningException>,
 }
 
-impl From<DomainHours> for OpeningHours {
-    fn from(hours: DomainHours) -> Self {
+impl OpeningHours {
+    /// The hours of the place `place`.
+    fn of(place: Uuid, hours: DomainHours) -> Self {
         OpeningHours {
             weekly: hours
                 .weekly
@@ -131,7 +199,8 @@ impl From<DomainHours> for OpeningHours {
                             closes: LocalTime(r.closes),
                         })
                         .collect(),
-                    note: e.note,
+                    place,
+                    original_note: e.note,
                 })
                 .collect(),
         }
@@ -282,6 +351,10 @@ impl Place {
                 Field::EasyReadSummary,
                 self.0.easy_read_summary.as_deref().unwrap_or_default(),
             ),
+            (
+                Field::OpeningHoursNotes,
+                &notes_text(&opening_hours(&self.0)),
+            ),
         ];
         translations_of(ctx, self.0.id, &originals).await
     }
@@ -336,7 +409,7 @@ impl Place {
     }
     /// When it is open.
     async fn opening_hours(&self) -> OpeningHours {
-        opening_hours(&self.0).into()
+        OpeningHours::of(self.0.id, opening_hours(&self.0))
     }
     /// Whether it is open now, in city time: never while it is closed.
     async fn is_open_now(&self, ctx: &Context<'_>) -> ApiResult<bool> {

@@ -31,6 +31,8 @@ pub(crate) enum TranslatedField {
     EasyReadSummary,
     /// An article's body.
     Body,
+    /// A place's notes of its exception dates (`text` is a JSON object of notes by date).
+    OpeningHoursNotes,
 }
 
 /// A text of an item in a language other than the city's.

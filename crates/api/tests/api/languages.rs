@@ -521,3 +521,81 @@ async fn search_finds_items_by_their_translations_read_in_their_own_language() {
         assert!(found("fr", "bibliothèques izards").await, "{label}");
     }
 }
+
+#[tokio::test]
+async fn the_notes_of_exception_dates_are_translated_date_by_date() {
+    const HOURS: &str = "query($id: ID!) { node(id: $id) { ... on Place { openingHours { exceptions { date note noteLanguage } } translations { field stale } } } }";
+    for app in apps().await {
+        let label = &app.test_db.label;
+        let editor = city_editor(&app).await;
+        let mut input = library();
+        input["openingHours"] = json!({
+            "weekly": [{ "day": "TUESDAY", "opens": "10:00", "closes": "18:00" }],
+            "exceptions": [
+                { "date": "2027-05-01", "ranges": [], "note": "Fermé pour la fête du travail" },
+                { "date": "2027-06-21", "ranges": [{ "opens": "10:00", "closes": "23:00" }], "note": "Ouvert tard pour la fête de la musique" },
+                { "date": "2027-07-14", "ranges": [] }
+            ]
+        });
+        let (_, made) = run(
+            &app,
+            Some(&editor),
+            "mutation($input: PlaceInput!) { createPlace(input: $input) { place { id } } }",
+            json!({ "input": input }),
+        )
+        .await;
+        let id = made["data"]["createPlace"]["place"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{label}: {made}"))
+            .to_owned();
+        let notes = |notes: Value| json!({ "id": id, "v": 1, "lang": "en", "texts": { "openingHoursNotes": notes } });
+
+        // A date without a note to translate, a date given twice, a note on two lines: each
+        // refused, nothing written.
+        for bad in [
+            json!([{ "date": "2027-07-14", "note": "Closed for Bastille Day" }]),
+            json!([{ "date": "2027-05-01", "note": "Closed" }, { "date": "2027-05-01", "note": "Shut" }]),
+            json!([{ "date": "2027-05-01", "note": "Closed\nfor Labour Day" }]),
+        ] {
+            let (_, refused) = run(&app, Some(&editor), SET, notes(bad)).await;
+            assert_eq!(code(&refused), "BAD_USER_INPUT", "{label}: {refused}");
+        }
+        let (_, set) = run(
+            &app,
+            Some(&editor),
+            SET,
+            notes(json!([{ "date": "2027-05-01", "note": "Closed for Labour Day" }])),
+        )
+        .await;
+        assert_eq!(
+            set["data"]["setTranslation"]["place"]["version"], 2,
+            "{label}: {set}"
+        );
+
+        // In English: the translated date in English, the other in French, the third has none.
+        let variables = json!({ "id": id }).to_string();
+        let (_, _, body) = send(
+            &app.router,
+            get(
+                &[("query", HOURS), ("variables", &variables)],
+                &accept("en"),
+            ),
+        )
+        .await;
+        let place = &body["data"]["node"];
+        assert_eq!(
+            place["openingHours"]["exceptions"],
+            json!([
+                { "date": "2027-05-01", "note": "Closed for Labour Day", "noteLanguage": "en" },
+                { "date": "2027-06-21", "note": "Ouvert tard pour la fête de la musique", "noteLanguage": "fr" },
+                { "date": "2027-07-14", "note": null, "noteLanguage": null }
+            ]),
+            "{label}: {body}"
+        );
+        assert_eq!(
+            place["translations"],
+            json!([{ "field": "OPENING_HOURS_NOTES", "stale": false }]),
+            "{label}"
+        );
+    }
+}

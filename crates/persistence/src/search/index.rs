@@ -229,7 +229,7 @@ async fn translated(
             (ItemKind::Place, TranslatedField::Description) | (_, TranslatedField::Summary) => 2,
             (_, TranslatedField::Description | TranslatedField::Body) => 3,
             // Not indexed, as the originals' is not.
-            (_, TranslatedField::EasyReadSummary) => continue,
+            (_, TranslatedField::EasyReadSummary | TranslatedField::OpeningHoursNotes) => continue,
         };
         let position = documents
             .iter()
