@@ -12,7 +12,7 @@ use super::event::Event;
 use super::media::{Media, media_of};
 use super::place::Place;
 use super::scalars::Url;
-use super::translation::{Translation, text_in, translations_of};
+use super::translation::{Translation, localized, translations_of};
 use super::{Audience, TextFormat, audiences_of};
 use crate::context::scope;
 use crate::error::{ApiResult, to_gql};
@@ -118,9 +118,7 @@ impl NewsArticle {
             Field::Body => &self.0.body,
             _ => self.0.easy_read_summary.as_deref().unwrap_or_default(),
         };
-        let (text, language) =
-            text_in(ctx, self.0.id, field, original, language.as_deref()).await?;
-        Ok((text, language.code().to_owned()))
+        localized(ctx, self.0.id, field, original, language).await
     }
 }
 

@@ -8,7 +8,7 @@ use capitole_persistence::organizations;
 
 use super::article::Network;
 use super::scalars::Url;
-use super::translation::{Translation, text_in, translations_of};
+use super::translation::{Translation, localized, translations_of};
 use super::{CategoryKind, GeoPoint};
 use crate::context::scope;
 use crate::error::ApiResult;
@@ -100,17 +100,6 @@ impl Organization {
     }
 }
 
-/// The name of a category or a neighbourhood in the language asked, and that language.
-async fn name_in(
-    ctx: &Context<'_>,
-    id: uuid::Uuid,
-    original: &str,
-    language: Option<String>,
-) -> ApiResult<(String, String)> {
-    let (name, language) = text_in(ctx, id, Field::Name, original, language.as_deref()).await?;
-    Ok((name, language.code().to_owned()))
-}
-
 /// A category of places, events or news, in a tree of its kind (culture → museum).
 #[derive(Clone)]
 pub(crate) struct Category(pub category::Model);
@@ -135,7 +124,11 @@ impl Category {
         )]
         language: Option<String>,
     ) -> ApiResult<String> {
-        Ok(name_in(ctx, self.0.id, &self.0.name, language).await?.0)
+        Ok(
+            localized(ctx, self.0.id, Field::Name, &self.0.name, language)
+                .await?
+                .0,
+        )
     }
     /// The language `name` is given in.
     async fn name_language(
@@ -146,7 +139,11 @@ impl Category {
         )]
         language: Option<String>,
     ) -> ApiResult<String> {
-        Ok(name_in(ctx, self.0.id, &self.0.name, language).await?.1)
+        Ok(
+            localized(ctx, self.0.id, Field::Name, &self.0.name, language)
+                .await?
+                .1,
+        )
     }
     /// Its name in the city's other languages, each marked stale when the original name
     /// changed since it was written.
@@ -192,7 +189,11 @@ impl Neighborhood {
         )]
         language: Option<String>,
     ) -> ApiResult<String> {
-        Ok(name_in(ctx, self.0.id, &self.0.name, language).await?.0)
+        Ok(
+            localized(ctx, self.0.id, Field::Name, &self.0.name, language)
+                .await?
+                .0,
+        )
     }
     /// The language `name` is given in.
     async fn name_language(
@@ -203,7 +204,11 @@ impl Neighborhood {
         )]
         language: Option<String>,
     ) -> ApiResult<String> {
-        Ok(name_in(ctx, self.0.id, &self.0.name, language).await?.1)
+        Ok(
+            localized(ctx, self.0.id, Field::Name, &self.0.name, language)
+                .await?
+                .1,
+        )
     }
     /// Its name in the city's other languages, each marked stale when the original name
     /// changed since it was written.

@@ -13,7 +13,7 @@ use super::connection::{CountQuery, connection, edges, page_request};
 use super::media::{Media, media_of};
 use super::picture::{Picture, pictures_of};
 use super::scalars::{Email, LocalDateTime, Url};
-use super::translation::{Translation, text_in, translations_of};
+use super::translation::{Translation, localized, translations_of};
 use super::{Accessibility, Audience, Place, TextFormat, accessibility_of, audiences_of};
 use crate::context::scope;
 use crate::error::{ApiError, ApiResult, to_gql};
@@ -95,9 +95,7 @@ impl Event {
             Field::Description => &self.0.description,
             _ => self.0.easy_read_summary.as_deref().unwrap_or_default(),
         };
-        let (text, language) =
-            text_in(ctx, self.0.id, field, original, language.as_deref()).await?;
-        Ok((text, language.code().to_owned()))
+        localized(ctx, self.0.id, field, original, language).await
     }
 }
 

@@ -18,7 +18,7 @@ use super::facets::{Asked, EventFacets};
 use super::media::{Media, media_of};
 use super::picture::{Picture, pictures_of};
 use super::scalars::{Date, Email, LocalTime, Url};
-use super::translation::{Translation, text_in, translations_of};
+use super::translation::{Translation, localized, text_in, translations_of};
 use super::{Accessibility, Contact, Location, accessibility_of};
 use crate::context::scope;
 use crate::error::{ApiResult, to_gql};
@@ -220,9 +220,7 @@ impl Place {
             Field::Description => &self.0.description,
             _ => self.0.easy_read_summary.as_deref().unwrap_or_default(),
         };
-        let (text, language) =
-            text_in(ctx, self.0.id, field, original, language.as_deref()).await?;
-        Ok((text, language.code().to_owned()))
+        localized(ctx, self.0.id, field, original, language).await
     }
 }
 

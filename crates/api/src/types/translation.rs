@@ -97,6 +97,18 @@ pub(crate) async fn text_in(
     Ok((String::new(), city.clone()))
 }
 
+/// [`text_in`] with the code of the language the text is in, as `…Language` fields give it.
+pub(crate) async fn localized(
+    ctx: &Context<'_>,
+    item: Uuid,
+    field: DomainField,
+    original: &str,
+    argument: Option<String>,
+) -> ApiResult<(String, String)> {
+    let (text, language) = text_in(ctx, item, field, original, argument.as_deref()).await?;
+    Ok((text, language.code().to_owned()))
+}
+
 /// The translations of an item whose originals are `originals`, in language then field
 /// order, each marked stale when its original changed since.
 pub(crate) async fn translations_of(
