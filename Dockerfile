@@ -30,17 +30,12 @@ RUN mkdir -p src crates/domain/src crates/persistence/src crates/services/src cr
 #    dummy build's: touch them so cargo rebuilds the workspace crates.
 COPY src src
 COPY crates crates
+COPY third-party third-party
 COPY migrations migrations
 COPY bench/checkin_load.rs bench/checkin_load.rs
 RUN find src crates migrations -name '*.rs' -exec touch {} + \
  && cargo build --release --locked --bin capitole \
  && install -D -m 0755 target/release/capitole /out/capitole
-
-# ---- GraphiQL assets, from the npm registry -----------------------------------------------
-FROM node:20-bookworm-slim AS graphiql-assets
-COPY scripts/fetch-graphiql-assets.sh /src/scripts/fetch-graphiql-assets.sh
-COPY crates/api/src/http/graphiql-assets.txt /src/crates/api/src/http/graphiql-assets.txt
-RUN bash /src/scripts/fetch-graphiql-assets.sh /graphiql-assets
 
 # ---- Runtime ------------------------------------------------------------------------------
 FROM debian:bookworm-slim
@@ -52,11 +47,9 @@ RUN apt-get update \
  && install -d -o capitole -g capitole -m 0750 /data
 
 COPY --from=builder /out/capitole /usr/local/bin/capitole
-COPY --from=graphiql-assets /graphiql-assets /usr/share/capitole/graphiql
 
 ENV CAPITOLE_LISTEN=0.0.0.0:8080 \
-    CAPITOLE_DATABASE_URL=sqlite:///data/capitole.db?mode=rwc \
-    CAPITOLE_GRAPHIQL_ASSETS=/usr/share/capitole/graphiql
+    CAPITOLE_DATABASE_URL=sqlite:///data/capitole.db?mode=rwc
 
 USER capitole
 WORKDIR /data

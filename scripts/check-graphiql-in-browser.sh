@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Checks GraphiQL in a real browser: serves the demo city with GraphiQL's pinned assets
-# from a local folder (CAPITOLE_GRAPHIQL_ASSETS), opens /graphiql in headless Chromium and
-# uses it (scripts/graphiql-in-browser.cjs). Fails on any Content-Security-Policy
-# violation, integrity failure or error in the page.
+# Checks GraphiQL in a real browser: serves the demo city as a newcomer does (GraphiQL's
+# files built into the binary), opens /graphiql in headless Chromium with every request to
+# outside this machine blocked, and uses it (scripts/graphiql-in-browser.cjs). Fails on
+# any request that leaves the machine, any Content-Security-Policy violation, integrity
+# failure or error in the page.
 #
 #   bash scripts/check-graphiql-in-browser.sh
 #
@@ -17,16 +18,8 @@ target=${CARGO_TARGET_DIR:-$root/target}
 cache=$target/graphiql-check
 ws_version=8.23.1
 
-log() { printf '==> %s\n' "$*"; }
-die() { printf 'error: %s\n' "$*" >&2; exit 1; }
-
-# apt_install PACKAGE...: installs Debian packages (refreshing the lists once if needed).
-apt_install() {
-  [[ $(id -u) -eq 0 ]] || die "missing $*: install them (as root: apt-get install $*)"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y -q --no-install-recommends "$@" >/dev/null ||
-    { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends "$@" >/dev/null; }
-}
+# shellcheck source=scripts/common.sh
+source "$root/scripts/common.sh"
 
 browser=$(command -v chromium || command -v chromium-browser || true)
 if [[ -z "$browser" ]]; then
@@ -40,8 +33,6 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
 fi
 
 mkdir -p "$cache"
-log "GraphiQL's pinned assets"
-bash "$root/scripts/fetch-graphiql-assets.sh" "$cache/assets"
 ws_module=$cache/node/node_modules/ws
 if [[ "$(node -p 'require(process.argv[1]).version' "$ws_module/package.json" 2>/dev/null)" != "$ws_version" ]]; then
   log "installing ws@$ws_version from npm"
@@ -51,8 +42,8 @@ fi
 # shellcheck source=scripts/demo-server.sh
 source "$root/scripts/demo-server.sh"
 
-log "serving the demo city with local GraphiQL assets"
-serve_demo 0 CAPITOLE_GRAPHIQL_ASSETS="$cache/assets"
+log "serving the demo city"
+serve_demo 0
 # An administrator, whose edit the page's subscription receives.
 export GRAPHIQL_CHECK_EMAIL=admin@graphiql-check.example GRAPHIQL_CHECK_PASSWORD=une-phrase-de-passe-longue
 printf '%s\n' "$GRAPHIQL_CHECK_PASSWORD" |

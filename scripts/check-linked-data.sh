@@ -23,16 +23,8 @@ typescript_version=5.9.3
 schema_dts_version=2.1.0
 jsonld_version=9.0.0
 
-log() { printf '==> %s\n' "$*"; }
-die() { printf 'error: %s\n' "$*" >&2; exit 1; }
-
-# apt_install PACKAGE...: installs Debian packages (refreshing the lists once if needed).
-apt_install() {
-  [[ $(id -u) -eq 0 ]] || die "missing $*: install them (as root: apt-get install $*)"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y -q --no-install-recommends "$@" >/dev/null ||
-    { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends "$@" >/dev/null; }
-}
+# shellcheck source=scripts/common.sh
+source "$root/scripts/common.sh"
 
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   log "installing Node.js and npm from Debian"

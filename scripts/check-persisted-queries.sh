@@ -20,16 +20,8 @@ apollo_client_version=4.3.8
 graphql_version=16.15.0
 rxjs_version=7.8.2
 
-log() { printf '==> %s\n' "$*"; }
-die() { printf 'error: %s\n' "$*" >&2; exit 1; }
-
-# apt_install PACKAGE...: installs Debian packages (refreshing the lists once if needed).
-apt_install() {
-  [[ $(id -u) -eq 0 ]] || die "missing $*: install them (as root: apt-get install $*)"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y -q --no-install-recommends "$@" >/dev/null ||
-    { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends "$@" >/dev/null; }
-}
+# shellcheck source=scripts/common.sh
+source "$root/scripts/common.sh"
 
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   log "installing Node.js and npm from Debian"

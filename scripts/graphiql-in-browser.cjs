@@ -1,10 +1,11 @@
 // Drives Capitole's GraphiQL page in a headless Chromium over the DevTools protocol, the
 // way a newcomer uses it: the page renders, learns the schema, runs the example query,
 // runs a subscription over WebSocket that receives an administrator's edit, and opens the
-// settings and short-keys dialogs
-// (which add styles of their own). Any
-// Content-Security-Policy violation, integrity failure, error in the console or uncaught
-// exception fails the check. scripts/check-graphiql-in-browser.sh starts everything.
+// settings and short-keys dialogs (which add styles of their own). Every request that
+// would leave this machine is blocked, as on a machine without the internet. Any request
+// to outside 127.0.0.1, answer of 400 or more, Content-Security-Policy violation,
+// integrity failure, error in the console or uncaught exception fails the check.
+// scripts/check-graphiql-in-browser.sh starts everything.
 //
 //   node scripts/graphiql-in-browser.cjs WS_MODULE DEVTOOLS_PORT PAGE_URL
 'use strict';
@@ -17,6 +18,12 @@ if (!wsModule || !devtoolsPort || !pageUrl) {
 const WebSocket = require(wsModule);
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+// Addresses on this machine, and URLs that fetch nothing (data:, blob:).
+const isLocal = (url) => {
+  const { protocol, hostname } = new URL(url);
+  if (protocol === 'data:' || protocol === 'blob:') return true;
+  return ['127.0.0.1', 'localhost', '[::1]'].includes(hostname);
+};
 const problems = [];
 
 // Registered before the page's own scripts run; DevTools scripts are not subject to CSP.
@@ -43,6 +50,17 @@ async function main() {
     if (message.id !== undefined && pending.has(message.id)) {
       pending.get(message.id)(message);
       pending.delete(message.id);
+    } else if (message.method === 'Fetch.requestPaused') {
+      const { requestId, request } = message.params;
+      if (isLocal(request.url)) {
+        send('Fetch.continueRequest', { requestId }).catch(() => {});
+      } else {
+        problems.push(`a request to outside this machine: ${request.url}`);
+        send('Fetch.failRequest', { requestId, errorReason: 'BlockedByClient' }).catch(() => {});
+      }
+    } else if (message.method === 'Network.responseReceived') {
+      const { status, url } = message.params.response;
+      if (status >= 400) problems.push(`${url} answered ${status}`);
     } else if (message.method === 'Log.entryAdded') {
       const { level, text, source } = message.params.entry;
       if (level === 'error') problems.push(`${source}: ${text}`);
@@ -87,6 +105,8 @@ async function main() {
   await send('Runtime.enable');
   await send('Log.enable');
   await send('Page.enable');
+  await send('Network.enable');
+  await send('Fetch.enable', { patterns: [{ urlPattern: '*' }] });
   await send('Page.addScriptToEvaluateOnNewDocument', { source: WATCH_VIOLATIONS });
   await send('Page.navigate', { url: pageUrl });
 

@@ -12,8 +12,8 @@ use std::net::SocketAddr;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-use commands::{accounts, healthcheck, import, keys, schema, seed, serve};
-use settings::{ServeArgs, Settings};
+use commands::{accounts, backup, healthcheck, import, keys, schema, seed, serve};
+use settings::{LogFormat, ServeArgs, Settings};
 
 // Request handling allocates many small, short-lived values; mimalloc serves them faster
 // than the system allocator.
@@ -33,14 +33,34 @@ struct Cli {
 fn main() -> anyhow::Result<()> {
     small_pages_only();
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_new(&cli.settings.log)
-                .context("CAPITOLE_LOG is not a valid filter")?,
-        )
-        .init();
+    start_logging(&cli.settings)?;
     run(cli.command, cli.settings)
+}
+
+/// Writes the log to stderr, as text or as one JSON object per line. Text has colours
+/// only on a terminal (and never with `NO_COLOR` set), so that files and collectors get no
+/// escape codes.
+fn start_logging(settings: &Settings) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+    let filter = tracing_subscriber::EnvFilter::try_new(&settings.log)
+        .context("CAPITOLE_LOG is not a valid filter")?;
+    let logger = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(filter);
+    match settings.log_format {
+        LogFormat::Text => {
+            let colours = std::io::stderr().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty());
+            logger.with_ansi(colours).init();
+        }
+        LogFormat::Json => logger
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+    }
+    Ok(())
 }
 
 /// Keeps the process's memory in 4 KiB pages. mimalloc reserves its memory by the GiB and
@@ -68,6 +88,8 @@ enum Command {
     /// Prints the GraphQL schema (SDL), or checks it against the last release; needs no
     /// database.
     Schema(schema::SchemaArgs),
+    /// Writes a consistent copy of the SQLite database to a new file, while it serves.
+    Backup(backup::BackupArgs),
     /// Manages people's accounts.
     #[command(subcommand)]
     User(accounts::UserCommand),
@@ -114,6 +136,7 @@ async fn with_database(command: Command, settings: Settings) -> anyhow::Result<(
         }
         Command::Seed(args) => seed::seed(&db, &args, now, settings.timezone).await,
         Command::Serve(args) => serve::serve(&db, &settings, &args, now).await,
+        Command::Backup(args) => backup::run(&db, &args).await,
         Command::Keys(command) => keys::run(&db, &settings.database, command, now).await,
         Command::User(command) => accounts::user(&db, command, now).await,
         Command::Token(command) => accounts::token(&db, command, now).await,

@@ -12,8 +12,9 @@ use std::time::Duration;
 
 use capitole_api::scheduler::Schedule;
 use capitole_api::{
-    HttpSettings, IpNetwork, Licence, LiveSettings, OpenDataSettings, PersistedQuerySettings,
-    QueryLimits, RateLimitSettings, ResponseCacheSettings, TierBudgets, TrustedProxies,
+    GraphiqlAssets, HttpSettings, IpNetwork, Licence, LiveSettings, OpenDataSettings,
+    PersistedQuerySettings, QueryLimits, RateLimitSettings, ResponseCacheSettings, TierBudgets,
+    TrustedProxies,
 };
 use capitole_domain::change::{DEFAULT_RETENTION_DAYS, Retention};
 use capitole_domain::webhook::RetryPolicy;
@@ -42,6 +43,25 @@ pub(crate) struct Settings {
     /// Log filter (`info`, `capitole=debug,info`…).
     #[arg(long, env = "CAPITOLE_LOG", default_value = "info", global = true)]
     pub log: String,
+    /// How log lines are written: `text` for people, `json` (one object per line) for log
+    /// collectors.
+    #[arg(
+        long,
+        env = "CAPITOLE_LOG_FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Text,
+        global = true
+    )]
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LogFormat {
+    /// One line of text per event; coloured only when stderr is a terminal.
+    Text,
+    /// One JSON object per line, with the event's fields and its spans'.
+    Json,
 }
 
 /// Where the database is and how it is used.
@@ -80,6 +100,15 @@ pub(crate) struct DatabaseArgs {
         global = true
     )]
     db_statement_timeout_ms: u64,
+    /// SQL statements that run longer than this many milliseconds are logged (as a warning
+    /// naming the statement, never its values); 0 logs none.
+    #[arg(
+        long,
+        env = "CAPITOLE_DB_SLOW_STATEMENT_MS",
+        default_value_t = 500,
+        global = true
+    )]
+    db_slow_statement_ms: u64,
 }
 
 impl From<&DatabaseArgs> for ConnectSettings {
@@ -89,6 +118,8 @@ impl From<&DatabaseArgs> for ConnectSettings {
             max_connections: args.db_max_connections,
             acquire_timeout: Duration::from_millis(args.db_acquire_timeout_ms),
             statement_timeout: Duration::from_millis(args.db_statement_timeout_ms),
+            slow_statement: (args.db_slow_statement_ms > 0)
+                .then(|| Duration::from_millis(args.db_slow_statement_ms)),
         }
     }
 }
@@ -105,9 +136,16 @@ pub(crate) struct ServeArgs {
     /// The largest request body accepted, in bytes.
     #[arg(long, env = "CAPITOLE_BODY_LIMIT", default_value_t = 1_048_576)]
     body_limit: usize,
-    /// Serve GraphiQL's assets from this folder instead of the public CDN.
-    #[arg(long, env = "CAPITOLE_GRAPHIQL_ASSETS")]
-    graphiql_assets: Option<PathBuf>,
+    /// Where GraphiQL's page loads its files from: `built-in` (served by Capitole, no
+    /// internet needed), `cdn` (unpkg.com, each file with its integrity hash), or a
+    /// folder made by `scripts/fetch-graphiql-assets.sh`.
+    #[arg(
+        long,
+        env = "CAPITOLE_GRAPHIQL_ASSETS",
+        default_value = "built-in",
+        value_parser = graphiql_assets
+    )]
+    graphiql_assets: GraphiqlAssets,
     /// How long, in milliseconds, a batch of related lookups collects keys before it runs.
     #[arg(long, env = "CAPITOLE_BATCH_DELAY_MS", default_value_t = 2)]
     batch_delay_ms: u64,
@@ -324,6 +362,7 @@ impl ServeArgs {
             header_read_timeout: Duration::from_millis(self.connections.header_read_timeout_ms),
             body_read_timeout: Duration::from_millis(self.connections.body_read_timeout_ms),
             idle_timeout: Duration::from_millis(self.connections.idle_timeout_ms),
+            drain_timeout: Duration::from_millis(self.connections.drain_timeout_ms),
             metrics_listen: self.metrics.metrics_listen,
             metrics_operations: self
                 .metrics
@@ -537,6 +576,10 @@ struct ConnectionArgs {
     /// How long a kept-alive connection may wait for its next request, in milliseconds.
     #[arg(long, env = "CAPITOLE_IDLE_TIMEOUT_MS", default_value_t = 60_000, value_parser = clap::value_parser!(u64).range(1..))]
     idle_timeout_ms: u64,
+    /// On SIGTERM, how long requests in flight have to finish, in
+    /// milliseconds, before the process exits anyway.
+    #[arg(long, env = "CAPITOLE_DRAIN_TIMEOUT_MS", default_value_t = 20_000)]
+    drain_timeout_ms: u64,
 }
 
 /// Where metrics are served and how operations are labelled (`docs/operations.md`: "Metrics and logs").
@@ -664,6 +707,15 @@ impl From<&RateArgs> for RateLimitSettings {
             ..Self::default()
         }
     }
+}
+
+fn graphiql_assets(text: &str) -> Result<GraphiqlAssets, String> {
+    Ok(match text {
+        "built-in" => GraphiqlAssets::BuiltIn,
+        "cdn" => GraphiqlAssets::Cdn,
+        "" => return Err("expected built-in, cdn or a folder".to_owned()),
+        folder => GraphiqlAssets::Folder(PathBuf::from(folder)),
+    })
 }
 
 fn parse_network(text: &str) -> Result<IpNetwork, String> {

@@ -11,8 +11,12 @@ use serde_json::{Value, json};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_capitole");
 
+#[path = "e2e/faults.rs"]
+mod faults;
 #[path = "e2e/live.rs"]
 mod live;
+#[path = "e2e/operations.rs"]
+mod operations;
 
 /// A running server; stopped with SIGTERM when dropped.
 struct Server {
@@ -31,10 +35,10 @@ impl Server {
             .args(["serve", "--demo", "--listen", "127.0.0.1:0"])
             // PostgreSQL servers here keep a generated key in their test database.
             .env("CAPITOLE_ALLOW_GENERATED_KEY", "true")
-            .envs(env.iter().copied())
-            .env("CAPITOLE_DATABASE_URL", database_url)
             .env("CAPITOLE_LOG", "info")
             .env("NO_COLOR", "1")
+            .envs(env.iter().copied())
+            .env("CAPITOLE_DATABASE_URL", database_url)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -319,21 +323,7 @@ async fn administrators_and_app_tokens_are_managed_from_the_command_line() {
 async fn two_servers_on_one_database_publish_a_scheduled_article_and_fold_a_check_in_once() {
     for test_db in databases().await {
         let url = &test_db.url;
-        capitole(url, &["seed", "--demo"], "");
-        capitole(
-            url,
-            &[
-                "user",
-                "create",
-                "--email",
-                "com@toulouse.example",
-                "--role",
-                "editor",
-                "--organization",
-                "ville-de-toulouse",
-            ],
-            "une-phrase-de-passe-longue\n",
-        );
+        city_with_an_editor(url, "com@toulouse.example");
         let every_second = [("CAPITOLE_SCHEDULER_INTERVAL_SECONDS", "1")];
         let first = Server::start_with(url, &every_second);
         let second = Server::start_with(url, &every_second);
@@ -347,22 +337,13 @@ async fn two_servers_on_one_database_publish_a_scheduled_article_and_fold_a_chec
             .as_str()
             .unwrap()
             .to_owned();
-        let (_, created) = graphql(&first.base, Some(&token), "mutation { createArticle(input: { title: \"Annonce programmée\" }) { article { id } } }").await;
-        let id = created["data"]["createArticle"]["article"]["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let at = (chrono::Utc::now() + chrono::Duration::seconds(2)).to_rfc3339();
-        let (_, scheduled) = graphql(
-            &second.base,
-            Some(&token),
-            &format!("mutation {{ scheduleArticle(id: \"{id}\", version: 1, publishAt: \"{at}\") {{ article {{ status }} }} }}"),
+        let id = scheduled_article(
+            (&first.base, &second.base),
+            &token,
+            "Annonce programmée",
+            chrono::Duration::seconds(2),
         )
         .await;
-        assert_eq!(
-            scheduled["data"]["scheduleArticle"]["article"]["status"], "SCHEDULED",
-            "{scheduled}"
-        );
         // A check-in counts in its place's popularity once, though both servers fold.
         let popular = "{ places(first: 1, orderBy: POPULARITY) { nodes { id popularity } } }";
         let (_, top) = graphql(&first.base, None, popular).await;
@@ -433,6 +414,60 @@ async fn two_servers_on_one_database_publish_a_scheduled_article_and_fold_a_chec
         assert!(first.stop().success() && second.stop().success());
         test_db.remove().await;
     }
+}
+
+/// The demo city with an editor of the city's news (password `une-phrase-de-passe-longue`),
+/// made through the command line.
+fn city_with_an_editor(url: &str, email: &str) {
+    capitole(url, &["seed", "--demo"], "");
+    capitole(
+        url,
+        &[
+            "user",
+            "create",
+            "--email",
+            email,
+            "--role",
+            "editor",
+            "--organization",
+            "ville-de-toulouse",
+        ],
+        "une-phrase-de-passe-longue\n",
+    );
+}
+
+/// Writes a draft article through `servers.0` and schedules it through `servers.1` to be
+/// published `after` from now; its id.
+async fn scheduled_article(
+    servers: (&str, &str),
+    token: &str,
+    title: &str,
+    after: chrono::Duration,
+) -> String {
+    let (_, created) = graphql(
+        servers.0,
+        Some(token),
+        &format!(
+            "mutation {{ createArticle(input: {{ title: {title:?} }}) {{ article {{ id }} }} }}"
+        ),
+    )
+    .await;
+    let id = created["data"]["createArticle"]["article"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{created}"))
+        .to_owned();
+    let at = (chrono::Utc::now() + after).to_rfc3339();
+    let (_, scheduled) = graphql(
+        servers.1,
+        Some(token),
+        &format!("mutation {{ scheduleArticle(id: \"{id}\", version: 1, publishAt: \"{at}\") {{ article {{ status }} }} }}"),
+    )
+    .await;
+    assert_eq!(
+        scheduled["data"]["scheduleArticle"]["article"]["status"], "SCHEDULED",
+        "{scheduled}"
+    );
+    id
 }
 
 /// Runs a `capitole` command that may fail; returns its success, stdout and stderr.

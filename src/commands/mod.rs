@@ -3,6 +3,7 @@
 //! decided in `main`.
 
 pub(crate) mod accounts;
+pub(crate) mod backup;
 pub(crate) mod healthcheck;
 pub(crate) mod import;
 pub(crate) mod keys;

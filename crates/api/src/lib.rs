@@ -29,8 +29,8 @@ mod types;
 pub use context::ApiContext;
 pub use error::{ApiError, ErrorCode};
 pub use http::{
-    Application, HttpSettings, IpNetwork, PersistedQuerySettings, ResponseCacheSettings,
-    TrustedProxies,
+    Application, GraphiqlAssets, HttpSettings, IpNetwork, PersistedQuerySettings,
+    ResponseCacheSettings, TrustedProxies,
 };
 pub use limits::{CREDENTIAL_COST, QueryLimits};
 pub use live::LiveSettings;

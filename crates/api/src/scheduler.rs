@@ -10,10 +10,18 @@ use capitole_domain::change::Retention;
 use capitole_persistence::Database;
 use capitole_services::articles;
 
+/// Counts one run of a scheduled job, by its outcome.
+fn ran(job: &'static str, ok: bool) {
+    let outcome = if ok { "ok" } else { "error" };
+    metrics::counter!("capitole_scheduler_runs_total", "job" => job, "outcome" => outcome)
+        .increment(1);
+}
+
 /// Publishes what is due now; returns how many articles it published.
 pub async fn publish_due(db: &Database) -> usize {
     match articles::publish_due(db, chrono::Utc::now()).await {
         Ok(ids) => {
+            ran("publish", true);
             for id in &ids {
                 tracing::info!(article = %id, "published a scheduled article");
                 metrics::counter!("capitole_articles_published_by_schedule_total").increment(1);
@@ -21,6 +29,7 @@ pub async fn publish_due(db: &Database) -> usize {
             ids.len()
         }
         Err(error) => {
+            ran("publish", false);
             tracing::warn!(
                 code = error.code().as_str(),
                 "cannot publish scheduled articles; trying again later"
@@ -35,10 +44,12 @@ pub async fn publish_due(db: &Database) -> usize {
 pub async fn fold_popularity(db: &Database) -> u64 {
     match capitole_persistence::check_ins::fold_popularity(db, chrono::Utc::now()).await {
         Ok(changed) => {
+            ran("fold_popularity", true);
             tracing::debug!(changed, "folded check-ins into popularity");
             changed
         }
         Err(error) => {
+            ran("fold_popularity", false);
             tracing::warn!(%error, "cannot fold check-ins into popularity; trying again later");
             0
         }
@@ -57,12 +68,14 @@ pub async fn extend_recurrences(db: &Database, tz: chrono_tz::Tz) -> usize {
         .await
     {
         Ok(added) => {
+            ran("extend_recurrences", true);
             if added > 0 {
                 tracing::info!(added, "stored the new dates of recurring events");
             }
             added
         }
         Err(error) => {
+            ran("extend_recurrences", false);
             let error = error.message();
             tracing::warn!(error, "cannot extend recurring events; trying again later");
             0
@@ -74,13 +87,17 @@ pub async fn extend_recurrences(db: &Database, tz: chrono_tz::Tz) -> usize {
 /// refresh tokens, the sessions they leave empty) once it is older than `retention`.
 pub async fn purge_protection_data(db: &Database, retention: chrono::Duration) {
     match capitole_persistence::privacy::purge(db, chrono::Utc::now() - retention).await {
-        Ok(purged) => tracing::info!(
-            attempt_counters = purged.attempt_counters,
-            refresh_tokens = purged.refresh_tokens,
-            sessions = purged.sessions,
-            "purged protection data past its retention"
-        ),
+        Ok(purged) => {
+            ran("purge_protection_data", true);
+            tracing::info!(
+                attempt_counters = purged.attempt_counters,
+                refresh_tokens = purged.refresh_tokens,
+                sessions = purged.sessions,
+                "purged protection data past its retention"
+            );
+        }
         Err(error) => {
+            ran("purge_protection_data", false);
             tracing::warn!(%error, "cannot purge protection data; trying again later");
         }
     }
@@ -91,8 +108,12 @@ pub async fn purge_protection_data(db: &Database, retention: chrono::Duration) {
 pub async fn compact_change_log(db: &Database, retention: Retention) {
     let before = retention.compact_before(chrono::Utc::now());
     match capitole_persistence::changes::compact(db, before).await {
-        Ok(removed) => tracing::info!(removed, "compacted the change log"),
+        Ok(removed) => {
+            ran("compact_change_log", true);
+            tracing::info!(removed, "compacted the change log");
+        }
         Err(error) => {
+            ran("compact_change_log", false);
             tracing::warn!(%error, "cannot compact the change log; trying again later");
         }
     }

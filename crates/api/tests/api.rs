@@ -7,7 +7,7 @@ use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
-use capitole_api::{ApiContext, HttpSettings, build_schema};
+use capitole_api::{ApiContext, GraphiqlAssets, HttpSettings, build_schema};
 use capitole_persistence::entities::article;
 use capitole_persistence::sea_orm::EntityTrait;
 use capitole_persistence::testing::{TestDatabase, databases};
@@ -190,7 +190,6 @@ async fn apps() -> Vec<TestApp> {
         let settings = HttpSettings {
             listen: "127.0.0.1:0".parse().unwrap(),
             body_limit: 64 * 1024,
-            graphiql_assets: None,
             cors_origins: vec!["https://app.example.org".into()],
             ..HttpSettings::default()
         };
@@ -1238,12 +1237,13 @@ async fn every_response_carries_the_security_headers() {
 }
 
 #[tokio::test]
-async fn graphiql_loads_only_the_pinned_files_and_its_own_inline_code() {
+async fn graphiql_from_the_cdn_loads_only_the_pinned_files_and_its_own_inline_code() {
     let test_db = capitole_persistence::testing::sqlite().await;
     let router = capitole_api::http::router(
         context(&test_db.db, &unread_mail()).await,
         &HttpSettings {
             listen: "127.0.0.1:0".parse().unwrap(),
+            graphiql_assets: GraphiqlAssets::Cdn,
             ..HttpSettings::default()
         },
     );
@@ -1283,7 +1283,11 @@ async fn graphiql_loads_only_the_pinned_files_and_its_own_inline_code() {
         assert!(page.contains(&tag), "{tag} in {page}");
     }
     assert_eq!(page.matches("src=").count(), 3, "{page}");
-    assert_eq!(page.matches("href=").count(), 1, "{page}");
+    assert_eq!(page.matches("href=").count(), 2, "{page}");
+    assert!(
+        page.contains("<link rel=\"icon\" href=\"data:,\">"),
+        "{page}"
+    );
     assert!(!page.contains("@4/") && !page.contains("@18/"), "{page}");
 
     // The policy allows those URLs, the inline script and style by their hashes, and the
@@ -1344,7 +1348,7 @@ async fn graphiql_loads_its_assets_from_a_local_folder_when_configured() {
     let settings = HttpSettings {
         listen: "127.0.0.1:0".parse().unwrap(),
         body_limit: 1024,
-        graphiql_assets: Some(dir.clone()),
+        graphiql_assets: GraphiqlAssets::Folder(dir.clone()),
         cors_origins: Vec::new(),
         ..HttpSettings::default()
     };
@@ -1382,6 +1386,84 @@ async fn graphiql_loads_its_assets_from_a_local_folder_when_configured() {
         StatusCode::NOT_FOUND
     );
     std::fs::remove_dir_all(dir).unwrap();
+    test_db.remove().await;
+}
+
+#[tokio::test]
+async fn graphiql_serves_its_built_in_files_by_default_and_needs_nothing_from_elsewhere() {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let test_db = capitole_persistence::testing::sqlite().await;
+    let router = capitole_api::http::router(
+        context(&test_db.db, &unread_mail()).await,
+        &HttpSettings::default(),
+    );
+    let get = |uri: &str| Request::builder().uri(uri).body(Body::empty()).unwrap();
+    let (status, headers, page) = send(&router, get("/graphiql")).await;
+    assert_eq!(status, StatusCode::OK);
+    let page = page.as_str().unwrap().to_owned();
+    let policy = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+    assert!(
+        !page.contains("https://") && !policy.contains("https:"),
+        "{page}\n{policy}"
+    );
+    assert_eq!(directive(policy, "script-src")[0], "'self'", "{policy}");
+    // Each pinned file is served, byte for byte the file its integrity names.
+    for (path, integrity) in pinned_graphiql_assets() {
+        assert!(
+            page.contains(&format!(
+                "\"/graphiql/assets/{path}\" integrity=\"{integrity}\""
+            )),
+            "{path} in {page}"
+        );
+        let response = router
+            .clone()
+            .oneshot(get(&format!("/graphiql/assets/{path}")))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        let headers = response.headers().clone();
+        assert_eq!(
+            headers[header::CACHE_CONTROL],
+            "public, max-age=31536000, immutable"
+        );
+        let media = headers[header::CONTENT_TYPE].to_str().unwrap();
+        assert!(
+            media.starts_with(if path.ends_with(".css") {
+                "text/css"
+            } else {
+                "text/javascript"
+            }),
+            "{path}: {media}"
+        );
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let digest = sha2::Sha384::digest(&bytes);
+        assert_eq!(
+            format!(
+                "sha384-{}",
+                base64::engine::general_purpose::STANDARD.encode(digest)
+            ),
+            integrity,
+            "{path}"
+        );
+    }
+    assert_eq!(
+        send(&router, get("/graphiql/assets/graphiql@4.1.2/other.js"))
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    // The page names no icon to fetch, and a browser that asks anyway is told there is none.
+    assert!(
+        page.contains("<link rel=\"icon\" href=\"data:,\">"),
+        "{page}"
+    );
+    assert_eq!(
+        send(&router, get("/favicon.ico")).await.0,
+        StatusCode::NO_CONTENT
+    );
     test_db.remove().await;
 }
 

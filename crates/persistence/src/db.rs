@@ -32,6 +32,8 @@ pub struct ConnectSettings {
     pub acquire_timeout: Duration,
     /// How long one statement may run on PostgreSQL before it is cancelled.
     pub statement_timeout: Duration,
+    /// Statements that run longer are logged, by name (none when `None`).
+    pub slow_statement: Option<Duration>,
 }
 
 impl ConnectSettings {
@@ -42,7 +44,63 @@ impl ConnectSettings {
             max_connections: 8,
             acquire_timeout: Duration::from_secs(3),
             statement_timeout: Duration::from_secs(5),
+            slow_statement: Some(Duration::from_millis(500)),
         }
+    }
+}
+
+/// How many of a pool's connections are open and idle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUsage {
+    /// Connections open, idle or lent.
+    pub open: u32,
+    /// Open connections that no one holds.
+    pub idle: u32,
+}
+
+/// A short name for a statement in logs and traces: its verb and the first table it names
+/// (`SELECT places`, `INSERT check_ins`). It never holds values: those are bound apart
+/// from the text, and the name keeps no more than two words of it.
+pub fn statement_name(sql: &str) -> String {
+    let words: Vec<&str> = sql
+        .split(|c: char| c.is_whitespace() || matches!(c, '(' | ')' | ',' | ';'))
+        .filter(|word| !word.is_empty())
+        .collect();
+    let verb: String = words
+        .first()
+        .map(|word| {
+            word.chars()
+                .take_while(char::is_ascii_alphabetic)
+                .take(16)
+                .collect::<String>()
+                .to_ascii_uppercase()
+        })
+        .unwrap_or_default();
+    // The first table named after one of `keywords` (a subquery is no table).
+    let after = |keywords: &[&str]| {
+        words.windows(2).find_map(|pair| {
+            let named = keywords.iter().any(|k| pair[0].eq_ignore_ascii_case(k))
+                && !["SELECT", "LATERAL"]
+                    .iter()
+                    .any(|k| pair[1].eq_ignore_ascii_case(k));
+            named.then_some(pair[1])
+        })
+    };
+    let table = match verb.as_str() {
+        "UPDATE" => words.get(1).copied(),
+        _ => after(&["FROM", "INTO", "TABLE"]),
+    };
+    let table: String = table
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| !matches!(c, '"' | '`'))
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.'))
+        .take(48)
+        .collect();
+    match (verb.is_empty(), table.is_empty()) {
+        (true, _) => "STATEMENT".to_owned(),
+        (false, true) => verb,
+        (false, false) => format!("{verb} {table}"),
     }
 }
 
@@ -53,6 +111,7 @@ pub struct Database {
     statements: Arc<AtomicU64>,
     /// Where it was reached, for connections of their own (the change log's listener).
     url: Arc<str>,
+    slow_statement: Option<Duration>,
 }
 
 impl Database {
@@ -85,20 +144,43 @@ impl Database {
                     .foreign_keys(true)
             });
         }
-        let mut connection = sea_orm::Database::connect(options)
+        let connection = sea_orm::Database::connect(options)
             .await
             .map_err(StorageError::from)?;
+        Ok(Self::observed(
+            connection,
+            Arc::from(settings.url.as_str()),
+            settings.slow_statement,
+        ))
+    }
+
+    /// A handle on `connection` that counts its statements and logs the slow ones.
+    fn observed(
+        mut connection: DatabaseConnection,
+        url: Arc<str>,
+        slow_statement: Option<Duration>,
+    ) -> Self {
         let statements = Arc::new(AtomicU64::new(0));
         let counter = Arc::clone(&statements);
-        connection.set_metric_callback(move |_info| {
+        connection.set_metric_callback(move |info| {
             counter.fetch_add(1, Ordering::Relaxed);
             metrics::counter!("capitole_db_statements_total").increment(1);
+            if slow_statement.is_some_and(|slow| info.elapsed >= slow) {
+                metrics::counter!("capitole_db_slow_statements_total").increment(1);
+                tracing::warn!(
+                    statement = %statement_name(&info.statement.sql),
+                    elapsed_ms = info.elapsed.as_millis() as u64,
+                    failed = info.failed,
+                    "slow SQL statement"
+                );
+            }
         });
-        Ok(Self {
+        Self {
             connection,
             statements,
-            url: Arc::from(settings.url.as_str()),
-        })
+            url,
+            slow_statement,
+        }
     }
 
     /// Brings the schema up to date, and the search index with it (items written before
@@ -152,23 +234,50 @@ impl Database {
     /// whose statements [`Database::statement_count`] of this handle does not count; the
     /// `capitole_db_statements_total` metric still does.
     pub fn background(&self) -> Self {
-        let mut connection = self.connection.clone();
-        let statements = Arc::new(AtomicU64::new(0));
-        let counter = Arc::clone(&statements);
-        connection.set_metric_callback(move |_info| {
-            counter.fetch_add(1, Ordering::Relaxed);
-            metrics::counter!("capitole_db_statements_total").increment(1);
-        });
-        Self {
-            connection,
-            statements,
-            url: self.url.clone(),
+        Self::observed(
+            self.connection.clone(),
+            self.url.clone(),
+            self.slow_statement,
+        )
+    }
+
+    /// The pool's connections: how many are open, and how many of those are idle.
+    pub fn pool_usage(&self) -> PoolUsage {
+        let (open, idle) = match self.backend() {
+            Backend::Postgres => {
+                let pool = self.connection.get_postgres_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+            Backend::Sqlite => {
+                let pool = self.connection.get_sqlite_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+        };
+        PoolUsage {
+            open,
+            idle: u32::try_from(idle).unwrap_or(open).min(open),
         }
     }
 
     /// SQL statements run through this pool since it was opened.
     pub fn statement_count(&self) -> u64 {
         self.statements.load(Ordering::Relaxed)
+    }
+
+    /// Writes a consistent copy of this SQLite database into the new file `path`
+    /// (`VACUUM INTO`): it reads one snapshot, so writers go on meanwhile, and the copy is
+    /// compact and complete, with no journal beside it.
+    pub async fn copy_into(&self, path: &std::path::Path) -> Result<(), StorageError> {
+        let path = path.to_str().ok_or_else(|| {
+            StorageError::BadRequest("the backup's path is not valid UTF-8".to_owned())
+        })?;
+        let statement = sea_orm::Statement::from_sql_and_values(
+            DbBackend::Sqlite,
+            "VACUUM INTO ?",
+            [path.into()],
+        );
+        self.connection.execute_raw(statement).await?;
+        Ok(())
     }
 
     /// Whether the database answers a trivial query.
@@ -183,5 +292,46 @@ impl Database {
     /// Closes the pool.
     pub async fn close(self) {
         let _ = self.connection.close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::statement_name;
+
+    #[test]
+    fn a_statement_is_named_by_its_verb_and_first_table_and_never_by_its_values() {
+        let cases = [
+            (
+                "SELECT \"places\".\"id\" FROM \"places\" WHERE \"id\" = $1",
+                "SELECT places",
+            ),
+            (
+                "INSERT INTO check_ins (id, place_id) VALUES (?, ?)",
+                "INSERT check_ins",
+            ),
+            ("UPDATE \"articles\" SET \"title\" = $1", "UPDATE articles"),
+            (
+                "DELETE FROM sessions WHERE expires_at < $1",
+                "DELETE sessions",
+            ),
+            (
+                "WITH due AS (SELECT id FROM articles) UPDATE articles SET x = 1",
+                "WITH articles",
+            ),
+            (
+                "SELECT count(*) FROM (SELECT 1 FROM events) AS e",
+                "SELECT events",
+            ),
+            ("SELECT 1", "SELECT"),
+            (
+                "select * from search_documents where body match 'secret words'",
+                "SELECT search_documents",
+            ),
+            ("", "STATEMENT"),
+        ];
+        for (sql, name) in cases {
+            assert_eq!(statement_name(sql), name, "{sql}");
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! Storage errors: what callers can act on (not found, conflict, bad cursor, unavailable),
 //! with the driver's detail kept as a source for the log, never for the client.
 
-use sea_orm::{DbErr, SqlErr};
+use sea_orm::{DbErr, RuntimeErr, SqlErr};
 
 /// Why a storage operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -49,10 +49,51 @@ impl From<DbErr> for StorageError {
             };
         }
         match error {
-            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => StorageError::Unavailable(error),
+            DbErr::ConnectionAcquire(_) => {
+                // Every connection was lent for the whole acquire timeout, or none could
+                // be opened.
+                metrics::counter!("capitole_db_acquire_failures_total").increment(1);
+                StorageError::Unavailable(error)
+            }
+            DbErr::Conn(_) => StorageError::Unavailable(error),
+            other if unavailable(&other) => StorageError::Unavailable(other),
             other => StorageError::Internal(other),
         }
     }
+}
+
+/// Whether a statement failed because the database did not serve it, rather than because
+/// of the statement: the connection broke, the pool was closed, the statement ran past
+/// its timeout, the server is shutting down or starting, or (SQLite) the file stayed
+/// locked past the busy timeout or its disk is full.
+fn unavailable(error: &DbErr) -> bool {
+    use sea_orm::sqlx::Error;
+    let (DbErr::Exec(RuntimeErr::SqlxError(error)) | DbErr::Query(RuntimeErr::SqlxError(error))) =
+        error
+    else {
+        return false;
+    };
+    match error.as_ref() {
+        Error::Io(_) | Error::PoolTimedOut | Error::PoolClosed | Error::WorkerCrashed => true,
+        Error::Database(error) => error.code().is_some_and(|code| unavailable_code(&code)),
+        _ => false,
+    }
+}
+
+/// PostgreSQL's SQLSTATE (five characters) or SQLite's extended result code.
+fn unavailable_code(code: &str) -> bool {
+    if code.len() == 5 {
+        // Connection exceptions; statement cancelled (the statement timeout); the server
+        // shutting down, crashed or starting; too many connections; out of memory or disk.
+        return code.starts_with("08")
+            || matches!(
+                code,
+                "57014" | "57P01" | "57P02" | "57P03" | "53300" | "53100" | "53200"
+            );
+    }
+    // SQLITE_BUSY, SQLITE_LOCKED and SQLITE_FULL, whatever their extended code.
+    code.parse::<u32>()
+        .is_ok_and(|code| matches!(code & 0xff, 5 | 6 | 13))
 }
 
 /// Names the column of a unique-constraint message from either engine
@@ -73,6 +114,19 @@ fn conflicting_field(detail: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_database_that_does_not_serve_is_told_from_a_statement_that_is_wrong() {
+        for code in [
+            "57014", "57P01", "57P03", "08006", "53300", "5", "517", "6", "13",
+        ] {
+            assert!(unavailable_code(code), "{code}");
+        }
+        // Syntax, unique and foreign-key violations, SQLITE_CONSTRAINT and SQLITE_ERROR.
+        for code in ["42601", "23505", "23503", "19", "2067", "1"] {
+            assert!(!unavailable_code(code), "{code}");
+        }
+    }
 
     #[test]
     fn the_conflicting_column_is_named_for_both_engines() {

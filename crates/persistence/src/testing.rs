@@ -67,6 +67,21 @@ pub async fn databases() -> Vec<TestDatabase> {
     all
 }
 
+/// A fresh, migrated PostgreSQL database when the test run has a server (CI always does);
+/// `None`, with the notice, on a machine without one.
+pub async fn postgres_if_available() -> Option<TestDatabase> {
+    match std::env::var(POSTGRES_VARIABLE) {
+        Ok(server) if !server.is_empty() => Some(postgres(&server).await),
+        _ if std::env::var_os("CI").is_some() => {
+            panic!("{POSTGRES_VARIABLE} is not set: CI must run the PostgreSQL side of the suite")
+        }
+        _ => {
+            skipped_notice();
+            None
+        }
+    }
+}
+
 /// Says once per test process that PostgreSQL is skipped. It writes to the standard error
 /// stream itself, which the test harness does not capture, so that the notice shows even
 /// when every test passes.

@@ -30,6 +30,8 @@ mod community;
 mod privacy;
 #[path = "persistence/publishers.rs"]
 mod publishers;
+#[path = "persistence/slow_statements.rs"]
+mod slow_statements;
 
 fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(0)

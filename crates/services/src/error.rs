@@ -127,6 +127,10 @@ impl From<FieldErrors> for ServiceError {
     }
 }
 
+/// The message of every error whose cause is the database not answering (down, or
+/// every pooled connection busy past the acquire timeout): a client may try again shortly.
+pub const DATABASE_UNAVAILABLE: &str = "the service is busy or unavailable; try again shortly";
+
 impl From<StorageError> for ServiceError {
     fn from(error: StorageError) -> Self {
         ServiceError::from(&error)
@@ -156,10 +160,7 @@ impl From<&StorageError> for ServiceError {
             StorageError::BadRequest(message) => ServiceError::bad_input(message.clone()),
             StorageError::Unavailable(source) => {
                 tracing::warn!(error = %source, "database unavailable");
-                ServiceError::new(
-                    ErrorCode::ServiceUnavailable,
-                    "the service is busy or unavailable; try again shortly",
-                )
+                ServiceError::new(ErrorCode::ServiceUnavailable, DATABASE_UNAVAILABLE)
             }
             StorageError::Internal(source) => {
                 tracing::error!(error = %source, "storage failure");

@@ -5,6 +5,7 @@
 pub(crate) mod client;
 pub(crate) mod encoding;
 mod graphiql;
+mod graphiql_assets;
 pub(crate) mod graphql;
 mod observability;
 mod server;
@@ -53,6 +54,19 @@ use graphql::state::GraphqlState;
 /// load nothing, run nothing and are framed by nobody, even when a browser opens one.
 const API_POLICY: &str = "default-src 'none'; frame-ancestors 'none'";
 
+/// Where GraphiQL's page loads its files from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum GraphiqlAssets {
+    /// The files built into the binary, served at `/graphiql/assets`: the page works
+    /// without the internet.
+    #[default]
+    BuiltIn,
+    /// A folder made by `scripts/fetch-graphiql-assets.sh`, served at `/graphiql/assets`.
+    Folder(PathBuf),
+    /// The public CDN (unpkg), each file with its integrity hash.
+    Cdn,
+}
+
 /// HTTP settings of a running service.
 #[derive(Debug, Clone)]
 pub struct HttpSettings {
@@ -60,8 +74,8 @@ pub struct HttpSettings {
     pub listen: SocketAddr,
     /// The largest request body accepted, in bytes.
     pub body_limit: usize,
-    /// A folder holding GraphiQL's assets, for deployments without internet access.
-    pub graphiql_assets: Option<PathBuf>,
+    /// Where GraphiQL's page loads its files from.
+    pub graphiql_assets: GraphiqlAssets,
     /// Web origins allowed to call the API from a browser.
     pub cors_origins: Vec<String>,
     /// What one query may ask for.
@@ -79,6 +93,9 @@ pub struct HttpSettings {
     pub body_read_timeout: Duration,
     /// How long a kept-alive connection may wait for its next request before it is closed.
     pub idle_timeout: Duration,
+    /// Once told to stop, how long requests in flight have to finish before the
+    /// connections still open are dropped.
+    pub drain_timeout: Duration,
     /// A separate address serving `/metrics`, and nothing else, so that metrics stay off the
     /// public listener; when unset, `/metrics` is on the main listener.
     pub metrics_listen: Option<SocketAddr>,
@@ -104,7 +121,7 @@ impl Default for HttpSettings {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             body_limit: 1_048_576,
-            graphiql_assets: None,
+            graphiql_assets: GraphiqlAssets::BuiltIn,
             cors_origins: Vec::new(),
             limits: QueryLimits::default(),
             rate_limit: RateLimitSettings::default(),
@@ -112,6 +129,7 @@ impl Default for HttpSettings {
             header_read_timeout: Duration::from_secs(10),
             body_read_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(60),
+            drain_timeout: Duration::from_secs(20),
             metrics_listen: None,
             open_data: Default::default(),
             metrics_operations: Vec::new(),
@@ -186,7 +204,7 @@ fn routes(
         body_limit: settings.body_limit,
         open_data: open_data.clone(),
     };
-    let page = GraphiqlPage::new(settings.graphiql_assets.is_some());
+    let page = GraphiqlPage::new(settings.graphiql_assets != GraphiqlAssets::Cdn);
     // Each route holds what its handler reads, behind one `Arc` or handle.
     let graphql = Arc::new(graphql);
     let mut router = Router::new()
@@ -201,14 +219,27 @@ fn routes(
             get(crate::live::ws::upgrade).with_state(graphql),
         )
         .route("/graphiql", get(graphiql).with_state(Arc::new(page)))
+        .route("/favicon.ico", get(graphiql_assets::favicon))
         .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz).with_state(db))
+        .route("/readyz", get(readyz).with_state(db.clone()))
         .merge(crate::open_data::routes(open_data));
     if settings.metrics_listen.is_none() {
-        router = router.route("/metrics", get(observability::metrics));
+        router = router.route(
+            "/metrics",
+            get(observability::metrics).with_state(db.clone()),
+        );
     }
-    if let Some(dir) = &settings.graphiql_assets {
-        router = router.nest_service(LOCAL_ASSETS, ServeDir::new(dir));
+    match &settings.graphiql_assets {
+        GraphiqlAssets::BuiltIn => {
+            router = router.route(
+                &format!("{LOCAL_ASSETS}/{{*path}}"),
+                get(graphiql_assets::embedded),
+            );
+        }
+        GraphiqlAssets::Folder(dir) => {
+            router = router.nest_service(LOCAL_ASSETS, ServeDir::new(dir));
+        }
+        GraphiqlAssets::Cdn => {}
     }
     let cors = CorsLayer::new()
         .allow_origin(AllowOrigin::list(
@@ -271,12 +302,28 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
+/// Says when to ask again (`Retry-After: 2`) on an answer the database could not serve:
+/// it was down, or every pooled connection stayed busy, or the query ran out of time.
+pub(crate) fn retry_shortly(response: &mut Response) {
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
+}
+
+/// How long `/readyz` waits for the database: a load balancer's check must not hang on a
+/// database that accepts connections but does not answer.
+const READY_WITHIN: std::time::Duration = std::time::Duration::from_secs(2);
+
 async fn readyz(State(db): State<Database>) -> Response {
-    match db.ping().await {
-        Ok(()) => (StatusCode::OK, "ready").into_response(),
-        Err(error) => {
+    match tokio::time::timeout(READY_WITHIN, db.ping()).await {
+        Ok(Ok(())) => (StatusCode::OK, "ready").into_response(),
+        Ok(Err(error)) => {
             tracing::warn!(%error, "not ready: database unreachable");
             (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
+        }
+        Err(_) => {
+            tracing::warn!("not ready: the database did not answer within 2 s");
+            (StatusCode::SERVICE_UNAVAILABLE, "database not answering").into_response()
         }
     }
 }
@@ -310,7 +357,10 @@ impl Application {
         let metrics = match settings.metrics_listen {
             Some(address) => Some((
                 bind(address, " for metrics").await?,
-                Router::new().route("/metrics", get(observability::metrics)),
+                Router::new().route(
+                    "/metrics",
+                    get(observability::metrics).with_state(api.db.clone()),
+                ),
             )),
             None => None,
         };
@@ -322,6 +372,7 @@ impl Application {
                 header_read: settings.header_read_timeout,
                 body_read: settings.body_read_timeout,
                 idle: settings.idle_timeout,
+                drain: settings.drain_timeout,
             },
         })
     }

@@ -9,10 +9,11 @@ use std::sync::{OnceLock, RwLock};
 use std::time::Instant;
 
 use axum::body::Body;
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use capitole_persistence::Database;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
@@ -36,8 +37,12 @@ pub(crate) fn install() {
     });
 }
 
-/// `GET /metrics`.
-pub(crate) async fn metrics() -> Response {
+/// `GET /metrics`, with the database pool's usage read at the time of asking.
+pub(crate) async fn metrics(State(db): State<Database>) -> Response {
+    let usage = db.pool_usage();
+    metrics::gauge!("capitole_db_pool_connections", "state" => "idle").set(f64::from(usage.idle));
+    metrics::gauge!("capitole_db_pool_connections", "state" => "in_use")
+        .set(f64::from(usage.open - usage.idle));
     let body = HANDLE
         .get()
         .and_then(Option::as_ref)

@@ -19,6 +19,7 @@ use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::{Pin, pin};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
@@ -26,7 +27,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::ConnectInfo;
-use axum::http::{Request, StatusCode};
+use axum::http::{HeaderValue, Request, StatusCode, header};
 use http_body::{Frame, SizeHint};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
@@ -35,6 +36,10 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, watch};
 use tokio::time::{Instant, Sleep};
 use tower::ServiceExt;
+
+/// Once the server stops, how long a kept-alive connection still serves the requests that
+/// come on it (each answered with `Connection: close`) before it closes.
+const LAME_DUCK: Duration = Duration::from_secs(1);
 
 /// How long a client may take at each stage of a connection.
 #[derive(Debug, Clone, Copy)]
@@ -45,10 +50,14 @@ pub(crate) struct Deadlines {
     pub body_read: Duration,
     /// To start the next request on a kept-alive connection.
     pub idle: Duration,
+    /// Once told to stop, for the requests in flight to finish.
+    pub drain: Duration,
 }
 
 /// Serves `router` on `listener` until `stop` turns true (or its sender is gone), then
-/// waits for the connections to finish the requests they have started.
+/// waits for the connections to finish the requests they have started, for up to
+/// `deadlines.drain`: past it, the connections still open (long requests, subscriptions)
+/// are dropped with the process.
 pub(crate) async fn serve(
     listener: TcpListener,
     router: Router,
@@ -78,7 +87,15 @@ pub(crate) async fn serve(
     }
     drop(listener);
     drop(connections);
-    finished.closed().await;
+    if tokio::time::timeout(deadlines.drain, finished.closed())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            open = finished.receiver_count(),
+            "connections still open after the drain timeout; closing them"
+        );
+    }
 }
 
 /// A failed `accept`: a connection that went away before it was accepted is nobody's
@@ -106,14 +123,18 @@ async fn connection(
     _open: watch::Receiver<()>,
 ) {
     let watch = Arc::new(Watch::new(deadlines));
+    // Set once the server stops: every answer from then on closes its connection.
+    let closing = Arc::new(AtomicBool::new(false));
     let io = TokioIo::new(Watched {
         stream,
         watch: watch.clone(),
     });
     let service = {
         let watch = watch.clone();
+        let closing = closing.clone();
         hyper::service::service_fn(move |request: Request<Incoming>| {
             let watch = watch.clone();
+            let closing = closing.clone();
             let router = router.clone();
             async move {
                 watch.request_started();
@@ -129,8 +150,13 @@ async fn connection(
                     Ok(response) => response,
                     Err(never) => match never {},
                 };
+                let mut response = response;
                 if response.status() == StatusCode::SWITCHING_PROTOCOLS {
                     watch.upgraded();
+                } else if closing.load(Ordering::Relaxed) {
+                    response
+                        .headers_mut()
+                        .insert(header::CONNECTION, HeaderValue::from_static("close"));
                 }
                 Ok::<_, Infallible>(response.map(|body| Answer { body, watch }))
             }
@@ -144,6 +170,8 @@ async fn connection(
             .with_upgrades()
     );
     let mut stopping = false;
+    let lame_duck = tokio::time::sleep(Duration::MAX);
+    let mut lame_duck = pin!(lame_duck);
     loop {
         tokio::select! {
             served = connection.as_mut() => {
@@ -158,7 +186,16 @@ async fn connection(
                 break;
             }
             _ = stop.wait_for(|stop| *stop), if !stopping => {
+                // A client may be sending a request on this connection right now: closing
+                // it at once would cut that request. For a moment, requests are still
+                // served, each answered with `Connection: close`; then the connection
+                // closes as soon as it is idle.
                 stopping = true;
+                closing.store(true, Ordering::Relaxed);
+                lame_duck.as_mut().reset(Instant::now() + LAME_DUCK);
+            }
+            () = lame_duck.as_mut(), if stopping => {
+                lame_duck.as_mut().reset(Instant::now() + Duration::from_secs(86_400 * 365));
                 connection.as_mut().graceful_shutdown();
             }
         }
@@ -465,6 +502,7 @@ mod tests {
             header_read: Duration::from_millis(200),
             body_read: Duration::from_millis(200),
             idle: Duration::from_millis(200),
+            drain: Duration::from_secs(5),
         };
         let (stop, stopped) = watch::channel(false);
         let router = Router::new().route("/echo", get(echo));
@@ -505,5 +543,46 @@ mod tests {
         assert_eq!(&echoed, &[0x81, 2, b'h', b'i']);
         stop.send(true).unwrap();
         server.await.unwrap();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_request_still_running_at_shutdown_holds_the_server_no_longer_than_the_drain_timeout()
+    {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let deadlines = Deadlines {
+            header_read: Duration::from_secs(30),
+            body_read: Duration::from_secs(30),
+            idle: Duration::from_secs(30),
+            drain: Duration::from_millis(300),
+        };
+        let (stop, stopped) = watch::channel(false);
+        let (started, mut running) = watch::channel(false);
+        let router = Router::new().route(
+            "/slow",
+            get(move || async move {
+                let _ = started.send(true);
+                tokio::time::sleep(Duration::from_secs(60)).await;
+                "done"
+            }),
+        );
+        let server = tokio::spawn(serve(listener, router, deadlines, stopped));
+        let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+        tokio::io::AsyncWriteExt::write_all(
+            &mut stream,
+            b"GET /slow HTTP/1.1\r\nHost: capitole\r\n\r\n",
+        )
+        .await
+        .unwrap();
+        running.wait_for(|running| *running).await.unwrap();
+        let asked = std::time::Instant::now();
+        stop.send(true).unwrap();
+        tokio::time::timeout(Duration::from_secs(5), server)
+            .await
+            .expect("the server stops once the drain timeout has passed")
+            .unwrap();
+        let took = asked.elapsed();
+        assert!(took >= Duration::from_millis(300), "{took:?}");
+        drop(stream);
     }
 }

@@ -229,12 +229,14 @@ async fn read(
         return Ok(0);
     };
     let mut handed = 0;
+    let mut newest = None;
     loop {
         let request = PageRequest::after(500, Some(from.encode()));
         let page = changes::page(db, &ChangeReader::Everything, &request, &[]).await?;
         let now = Instant::now();
         for (entry, _) in page.rows {
             *from = entry.position;
+            newest = Some(entry.at);
             handed += 1;
             if pace.hands_on(&entry, now) {
                 let entry = Arc::new(entry);
@@ -248,6 +250,12 @@ async fn read(
             }
         }
         if !page.has_next_page {
+            // How long after its commit this replica read the newest entry (none new:
+            // it is up to date).
+            let lag = newest.map_or(0.0, |at| {
+                (chrono::Utc::now() - at).num_milliseconds().max(0) as f64 / 1000.0
+            });
+            metrics::gauge!("capitole_change_log_lag_seconds").set(lag);
             return Ok(handed);
         }
     }

@@ -454,6 +454,9 @@ pub(crate) fn export_error(error: ApiError) -> Response {
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
         HeaderValue::from_static("*"),
     );
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        crate::http::retry_shortly(&mut response);
+    }
     response
 }
 

@@ -151,6 +151,50 @@ pub(crate) fn rate_limited(
     response
 }
 
+/// 503 for an operation the database could not serve (it was down, or every pooled
+/// connection stayed busy past the acquire timeout, or the query ran out of time):
+/// `Retry-After` says when to ask again.
+pub(super) fn unavailable(
+    media: MediaType,
+    message: &str,
+    rate: &RateStatus,
+    window: u64,
+) -> Response {
+    let mut response = coded_error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        media,
+        ErrorCode::ServiceUnavailable,
+        message,
+        Some((rate, window)),
+    );
+    crate::http::retry_shortly(&mut response);
+    response
+}
+
+/// Whether an operation that ran served nothing because the database was unavailable:
+/// every error says so (and not, say, that a feature is not configured), and no root field
+/// has a value.
+pub(super) fn served_nothing_for_want_of_the_database(response: &async_graphql::Response) -> bool {
+    let unavailable = ErrorCode::ServiceUnavailable.as_str();
+    let nothing = match &response.data {
+        async_graphql::Value::Null => true,
+        async_graphql::Value::Object(fields) => fields
+            .values()
+            .all(|value| *value == async_graphql::Value::Null),
+        _ => false,
+    };
+    nothing
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|error| {
+            error.message == capitole_services::error::DATABASE_UNAVAILABLE
+                && error
+                    .extensions
+                    .as_ref()
+                    .and_then(|extensions| extensions.get("code"))
+                    .is_some_and(|code| *code == async_graphql::Value::from(unavailable))
+        })
+}
+
 /// `extensions.rateLimit` of a response.
 pub(super) fn rate_extension(rate: &RateStatus) -> Value {
     json!({

@@ -101,7 +101,9 @@ impl Identifier {
             Err(Refused::Storage(error)) => {
                 let error = ApiError::from(error);
                 let body = json!({ "errors": [async_graphql::Error::from(error).into_server_error(Default::default())] });
-                return Err(reply(StatusCode::SERVICE_UNAVAILABLE, media, &body));
+                let mut response = reply(StatusCode::SERVICE_UNAVAILABLE, media, &body);
+                crate::http::retry_shortly(&mut response);
+                return Err(response);
             }
         };
         // Only app tokens are charged before their lookup, so only they need remembering.

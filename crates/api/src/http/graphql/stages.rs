@@ -15,7 +15,8 @@ use serde_json::{Value, json};
 
 use super::answers::{
     coded_error, invalid, persisted_query_not_found, rate_extension, rate_headers, rate_limited,
-    reply, reply_encoded, request_error, with_code,
+    reply, reply_encoded, request_error, served_nothing_for_want_of_the_database, unavailable,
+    with_code,
 };
 use super::caching::{Cacheability, TaggedBody, etag, matching_tag, not_modified};
 use super::negotiate::MediaType;
@@ -369,12 +370,11 @@ impl<'a> Call<'a> {
             "the query did not finish within {} s; ask for less, or try again later",
             timeout.as_secs_f64()
         );
-        Err(coded_error(
-            StatusCode::SERVICE_UNAVAILABLE,
+        Err(unavailable(
             self.media,
-            ErrorCode::ServiceUnavailable,
             &message,
-            Some((rate, self.state.limiter.window_seconds())),
+            rate,
+            self.state.limiter.window_seconds(),
         ))
     }
 
@@ -408,6 +408,11 @@ impl<'a> Call<'a> {
             record_operation(label, "request_error", self.started);
             let errors = response.errors.into_iter().map(with_code).collect();
             return invalid(self.media, errors, rate, window);
+        }
+        if served_nothing_for_want_of_the_database(&response) {
+            record_operation(label, "unavailable", self.started);
+            let message = "the database is not answering; try again in a few seconds";
+            return unavailable(self.media, message, rate, window);
         }
         let cache_control =
             cacheability.header(response.cache_control, !response.errors.is_empty());
