@@ -23,7 +23,7 @@ RUN mkdir -p src crates/domain/src crates/persistence/src crates/services/src cr
  && for crate in crates/domain crates/persistence crates/services crates/api migrations; do \
       : > "$crate/src/lib.rs"; \
     done \
- && cargo build --release --locked \
+ && cargo build --profile dist --locked \
  && rm -rf src crates/*/src migrations/src bench
 
 # 2. The real sources. COPY keeps the files' original mtimes, which may be older than the
@@ -34,8 +34,8 @@ COPY third-party third-party
 COPY migrations migrations
 COPY bench/checkin_load.rs bench/checkin_load.rs
 RUN find src crates migrations -name '*.rs' -exec touch {} + \
- && cargo build --release --locked --bin capitole \
- && install -D -m 0755 target/release/capitole /out/capitole
+ && cargo build --profile dist --locked --bin capitole \
+ && install -D -m 0755 target/dist/capitole /out/capitole
 
 # ---- Runtime ------------------------------------------------------------------------------
 FROM debian:bookworm-slim

@@ -8,66 +8,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::json;
 
-async fn graphql(client: &reqwest::Client, base: &str, token: Option<&str>, body: Value) -> Value {
-    let mut request = client
-        .post(format!("{base}/graphql"))
-        .header("content-type", "application/json")
-        .body(body.to_string());
-    if let Some(token) = token {
-        request = request.header("authorization", format!("Bearer {token}"));
-    }
-    match request.send().await {
-        Ok(response) => response.json().await.unwrap_or(Value::Null),
-        Err(_) => Value::Null,
-    }
-}
+#[path = "residents.rs"]
+mod residents;
 
-/// The confirmation tokens the server mailed, by address, read from its mail folder
-/// (`BENCH_MAIL_DIR`) once `expected` of them are there (or after 20 s).
-async fn confirmation_tokens(expected: usize) -> HashMap<String, String> {
-    use mailparse::MailHeaderMap;
-    let folder =
-        std::env::var("BENCH_MAIL_DIR").expect("BENCH_MAIL_DIR names the server's mail folder");
-    let mut tokens = HashMap::new();
-    let mut read = std::collections::HashSet::new();
-    for _ in 0..200 {
-        for entry in std::fs::read_dir(&folder).into_iter().flatten().flatten() {
-            let path = entry.path();
-            if read.contains(&path) {
-                continue;
-            }
-            let Ok(raw) = std::fs::read(&path) else {
-                continue;
-            };
-            let Ok(mail) = mailparse::parse_mail(&raw) else {
-                continue;
-            };
-            let (Some(to), Ok(body)) = (mail.headers.get_first_value("To"), mail.get_body()) else {
-                continue;
-            };
-            if let Some(start) = body.find("ev_") {
-                let token = body[start..]
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
-                    .collect();
-                tokens.insert(to, token);
-            }
-            read.insert(path);
-        }
-        if tokens.len() >= expected {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    tokens
-}
+use residents::{graphql, residents};
 
 #[tokio::main]
 async fn main() {
@@ -85,63 +35,7 @@ async fn main() {
         .unwrap();
     let run_id = std::process::id();
 
-    // Residents, registered a few at a time (each sign-up hashes a password), then
-    // confirmed with the links mailed to them.
-    let started = Instant::now();
-    let mut emails = Vec::with_capacity(users);
-    for chunk in (0..users).collect::<Vec<_>>().chunks(16) {
-        let signups = chunk.iter().map(|i| {
-            let client = client.clone();
-            let base = base.clone();
-            async move {
-                let email = format!("bench-{run_id}-{i}@example.org");
-                let body = json!({
-                    "query": "mutation($i: RegisterInput!) { register(input: $i) { email } }",
-                    "variables": { "i": { "email": email, "password": "banc-d-essai-capitole", "displayName": "Banc" } }
-                });
-                graphql(&client, &base, None, body).await["data"]["register"]["email"]
-                    .as_str()
-                    .map(str::to_owned)
-            }
-        });
-        emails.extend(
-            futures_util::future::join_all(signups)
-                .await
-                .into_iter()
-                .flatten(),
-        );
-    }
-    let confirmations = confirmation_tokens(emails.len()).await;
-    let mut tokens = Vec::with_capacity(users);
-    for chunk in emails.chunks(16) {
-        let verified = chunk
-            .iter()
-            .filter_map(|email| confirmations.get(email))
-            .map(|token| {
-                let client = client.clone();
-                let base = base.clone();
-                let body = json!({
-                    "query": "mutation($t: String!) { verifyEmail(token: $t) { session { accessToken } } }",
-                    "variables": { "t": token }
-                });
-                async move {
-                    graphql(&client, &base, None, body).await["data"]["verifyEmail"]["session"]["accessToken"]
-                        .as_str()
-                        .map(str::to_owned)
-                }
-            });
-        tokens.extend(
-            futures_util::future::join_all(verified)
-                .await
-                .into_iter()
-                .flatten(),
-        );
-    }
-    eprintln!(
-        "{} residents registered in {:.1} s",
-        tokens.len(),
-        started.elapsed().as_secs_f64()
-    );
+    let tokens = residents(&client, &base, &format!("bench-{run_id}"), users).await;
     let places: Vec<String> = graphql(
         &client,
         &base,
