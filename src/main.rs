@@ -6,14 +6,14 @@
 
 mod commands;
 mod settings;
+mod telemetry;
 
 use std::net::SocketAddr;
 
-use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use commands::{accounts, backup, healthcheck, import, keys, schema, seed, serve};
-use settings::{LogFormat, ServeArgs, Settings};
+use settings::{ServeArgs, Settings};
 
 // Request handling allocates many small, short-lived values; mimalloc serves them faster
 // than the system allocator.
@@ -33,34 +33,9 @@ struct Cli {
 fn main() -> anyhow::Result<()> {
     small_pages_only();
     let cli = Cli::parse();
-    start_logging(&cli.settings)?;
+    // Flushes traces once the command is done, whatever its outcome.
+    let _telemetry = telemetry::start(&cli.settings)?;
     run(cli.command, cli.settings)
-}
-
-/// Writes the log to stderr, as text or as one JSON object per line. Text has colours
-/// only on a terminal (and never with `NO_COLOR` set), so that files and collectors get no
-/// escape codes.
-fn start_logging(settings: &Settings) -> anyhow::Result<()> {
-    use std::io::IsTerminal;
-    let filter = tracing_subscriber::EnvFilter::try_new(&settings.log)
-        .context("CAPITOLE_LOG is not a valid filter")?;
-    let logger = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(filter);
-    match settings.log_format {
-        LogFormat::Text => {
-            let colours = std::io::stderr().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty());
-            logger.with_ansi(colours).init();
-        }
-        LogFormat::Json => logger
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
-            .with_span_list(false)
-            .init(),
-    }
-    Ok(())
 }
 
 /// Keeps the process's memory in 4 KiB pages. mimalloc reserves its memory by the GiB and

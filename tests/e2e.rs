@@ -15,6 +15,8 @@ const BINARY: &str = env!("CARGO_BIN_EXE_capitole");
 mod faults;
 #[path = "e2e/live.rs"]
 mod live;
+#[path = "e2e/load.rs"]
+mod load;
 #[path = "e2e/operations.rs"]
 mod operations;
 

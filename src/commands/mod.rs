@@ -18,7 +18,16 @@ use crate::settings::DatabaseArgs;
 
 /// Connects to the database and brings its schema up to date.
 pub(crate) async fn connect(args: &DatabaseArgs) -> anyhow::Result<Database> {
-    let db = Database::connect(&ConnectSettings::from(args))
+    let engine = if args.database_url.starts_with("postgres") {
+        "postgresql"
+    } else {
+        "sqlite"
+    };
+    let settings = ConnectSettings {
+        observer: crate::telemetry::statement_observer(engine),
+        ..ConnectSettings::from(args)
+    };
+    let db = Database::connect(&settings)
         .await
         .context("cannot connect to the database")?;
     db.migrate().await.context("cannot migrate the database")?;

@@ -99,7 +99,7 @@ async fn row_counts(url: &str) -> Vec<(String, i64)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_backup_taken_while_serving_restores_to_the_same_city() {
-    use super::faults::{Load, drive, integrity, serve, signed_in, stored_titles};
+    use super::load::{Load, drive, integrity, serve, signed_in, stored_titles};
     let test_db = capitole_persistence::testing::sqlite().await;
     let url = &test_db.url;
     city_with_an_editor(url, "ops@toulouse.example");
@@ -175,5 +175,132 @@ async fn backing_up_postgresql_points_to_its_own_tools() {
     let (ok, _, err) = capitole_status(&test_db.url, &["backup", file.to_str().unwrap()]);
     assert!(!ok && err.contains("pg_dump"), "{err}");
     assert!(!file.exists());
+    test_db.remove().await;
+}
+
+/// Every span an OTLP/HTTP receiver of the test's own was sent, with its trace's service.
+type Received =
+    std::sync::Arc<std::sync::Mutex<Vec<(String, opentelemetry_proto::tonic::trace::v1::Span)>>>;
+
+/// Starts a receiver of OTLP/HTTP traces (protobuf) on 127.0.0.1; its address.
+async fn otlp_receiver(received: Received) -> String {
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+    use prost::Message;
+    let app = axum::Router::new().route(
+        "/v1/traces",
+        axum::routing::post(move |body: axum::body::Bytes| {
+            let received = received.clone();
+            async move {
+                let request = ExportTraceServiceRequest::decode(body).expect("OTLP protobuf");
+                for resource in request.resource_spans {
+                    let service = resource
+                        .resource
+                        .iter()
+                        .flat_map(|r| &r.attributes)
+                        .find(|a| a.key == "service.name")
+                        .map(|a| format!("{:?}", a.value))
+                        .unwrap_or_default();
+                    for scope in resource.scope_spans {
+                        for span in scope.spans {
+                            received.lock().unwrap().push((service.clone(), span));
+                        }
+                    }
+                }
+                (
+                    [("content-type", "application/x-protobuf")],
+                    Vec::<u8>::new(),
+                )
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{address}")
+}
+
+/// A span's attribute, as text.
+fn attribute(span: &opentelemetry_proto::tonic::trace::v1::Span, key: &str) -> Option<String> {
+    use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;
+    span.attributes
+        .iter()
+        .find(|a| a.key == key)
+        .and_then(|a| a.value.as_ref()?.value.as_ref())
+        .map(|value| match value {
+            Any::StringValue(text) => text.clone(),
+            other => format!("{other:?}"),
+        })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn traces_reach_an_otlp_collector_with_a_span_per_request_operation_and_statement() {
+    let received: Received = Default::default();
+    let collector = otlp_receiver(received.clone()).await;
+    let test_db = capitole_persistence::testing::sqlite().await;
+    let server = Server::start_with(&test_db.url, &[("CAPITOLE_OTLP_ENDPOINT", &collector)]);
+    let secret = "motsecretintrouvable";
+    let response = reqwest::Client::new()
+        .post(format!("{}/graphql", server.base))
+        .header("content-type", "application/json")
+        .body(
+            json!({
+                "query": "query PlacesAndSearch($q: String!) { places(first: 2) { nodes { name } } search(query: $q, first: 3) { totalCount } }",
+                "variables": { "q": secret },
+                "operationName": "PlacesAndSearch",
+            })
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let request_id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    // Stopping flushes what is left to send.
+    assert!(server.stop().success());
+
+    let spans: Vec<_> = received.lock().unwrap().clone();
+    assert!(
+        spans
+            .iter()
+            .all(|(service, _)| service.contains("capitole")),
+        "{spans:?}"
+    );
+    let spans: Vec<_> = spans.into_iter().map(|(_, span)| span).collect();
+    let request = spans
+        .iter()
+        .find(|s| s.name == "request" && attribute(s, "request_id").as_deref() == Some(&request_id))
+        .unwrap_or_else(|| panic!("no span of request {request_id}: {spans:#?}"));
+    assert_eq!(attribute(request, "path").as_deref(), Some("/graphql"));
+    let operation = spans
+        .iter()
+        .find(|s| s.name == "graphql" && s.trace_id == request.trace_id)
+        .expect("the operation's span");
+    assert_eq!(
+        attribute(operation, "graphql.operation.name").as_deref(),
+        Some("PlacesAndSearch")
+    );
+    assert_eq!(operation.parent_span_id, request.span_id);
+    // Its statements, each a span of the same trace, named by verb and table.
+    let statements: Vec<_> = spans
+        .iter()
+        .filter(|s| s.trace_id == request.trace_id && s.name.starts_with("SELECT"))
+        .collect();
+    assert!(
+        statements.iter().any(|s| s.name == "SELECT places"),
+        "{:?}",
+        statements.iter().map(|s| &s.name).collect::<Vec<_>>()
+    );
+    for statement in &statements {
+        assert!(statement.end_time_unix_nano >= statement.start_time_unix_nano);
+        assert_eq!(
+            attribute(statement, "db.system.name").as_deref(),
+            Some("sqlite")
+        );
+    }
+    // No value of the request is in any span.
+    assert!(!format!("{spans:?}").contains(secret));
     test_db.remove().await;
 }

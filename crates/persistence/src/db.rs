@@ -34,6 +34,23 @@ pub struct ConnectSettings {
     pub statement_timeout: Duration,
     /// Statements that run longer are logged, by name (none when `None`).
     pub slow_statement: Option<Duration>,
+    /// Told of every statement once it has run (traces).
+    pub observer: Option<StatementObserver>,
+}
+
+/// What is told of each statement once it has run: its name (see [`statement_name`]), how
+/// long it ran and whether it failed. It runs in the task that ran the statement, so the
+/// current `tracing` span is the request's.
+#[derive(Clone)]
+pub struct StatementObserver(pub Arc<ObserveStatement>);
+
+/// The observer's call: the statement's name, how long it ran, whether it failed.
+pub type ObserveStatement = dyn Fn(&str, Duration, bool) + Send + Sync;
+
+impl std::fmt::Debug for StatementObserver {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("StatementObserver")
+    }
 }
 
 impl ConnectSettings {
@@ -45,6 +62,7 @@ impl ConnectSettings {
             acquire_timeout: Duration::from_secs(3),
             statement_timeout: Duration::from_secs(5),
             slow_statement: Some(Duration::from_millis(500)),
+            observer: None,
         }
     }
 }
@@ -112,6 +130,7 @@ pub struct Database {
     /// Where it was reached, for connections of their own (the change log's listener).
     url: Arc<str>,
     slow_statement: Option<Duration>,
+    observer: Option<StatementObserver>,
 }
 
 impl Database {
@@ -151,20 +170,31 @@ impl Database {
             connection,
             Arc::from(settings.url.as_str()),
             settings.slow_statement,
+            settings.observer.clone(),
         ))
     }
 
-    /// A handle on `connection` that counts its statements and logs the slow ones.
+    /// A handle on `connection` that counts its statements, logs the slow ones and tells
+    /// the observer of each.
     fn observed(
         mut connection: DatabaseConnection,
         url: Arc<str>,
         slow_statement: Option<Duration>,
+        observer: Option<StatementObserver>,
     ) -> Self {
         let statements = Arc::new(AtomicU64::new(0));
         let counter = Arc::clone(&statements);
+        let observing = observer.clone();
         connection.set_metric_callback(move |info| {
             counter.fetch_add(1, Ordering::Relaxed);
             metrics::counter!("capitole_db_statements_total").increment(1);
+            if let Some(StatementObserver(observe)) = &observing {
+                observe(
+                    &statement_name(&info.statement.sql),
+                    info.elapsed,
+                    info.failed,
+                );
+            }
             if slow_statement.is_some_and(|slow| info.elapsed >= slow) {
                 metrics::counter!("capitole_db_slow_statements_total").increment(1);
                 tracing::warn!(
@@ -180,6 +210,7 @@ impl Database {
             statements,
             url,
             slow_statement,
+            observer,
         }
     }
 
@@ -238,6 +269,7 @@ impl Database {
             self.connection.clone(),
             self.url.clone(),
             self.slow_statement,
+            self.observer.clone(),
         )
     }
 

@@ -47,7 +47,7 @@ pub mod webhooks;
 
 pub use activity::ActivityError;
 pub use cursor::{Direction, Page, PageRequest};
-pub use db::{Backend, ConnectSettings, Database, PoolUsage, statement_name};
+pub use db::{Backend, ConnectSettings, Database, PoolUsage, StatementObserver, statement_name};
 pub use edits::Outcome;
 pub use error::StorageError;
 pub use rows::{Columns, Positional};

@@ -343,12 +343,17 @@ impl<'a> Call<'a> {
         } else {
             &self.state.schema
         };
-        let run = schema.execute(
-            request
-                .data(scope)
-                .data(rate.clone())
-                .data(analysis)
-                .data(self.state.open_data.clone()),
+        // The operation's span (in traces, under the request's), named by its label.
+        let span = tracing::info_span!("graphql", graphql.operation.name = %label);
+        let run = tracing::Instrument::instrument(
+            schema.execute(
+                request
+                    .data(scope)
+                    .data(rate.clone())
+                    .data(analysis)
+                    .data(self.state.open_data.clone()),
+            ),
+            span,
         );
         // Tokio's timer counts whole milliseconds: an operation that finishes within the
         // first one would outrun even a timeout of zero, so zero lets nothing run.
