@@ -26,14 +26,42 @@ pub async fn graphql(
     }
 }
 
+/// A signed-in person's tokens.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub struct Session {
+    pub access: String,
+    pub refresh: String,
+}
+
+impl Session {
+    /// The session in a `Session` object of an answer.
+    pub fn from(session: &Value) -> Option<Session> {
+        Some(Session {
+            access: session["accessToken"].as_str()?.to_owned(),
+            refresh: session["refreshToken"].as_str()?.to_owned(),
+        })
+    }
+
+    /// The next pair of tokens, as an app asks before its access token expires (15 min).
+    #[allow(dead_code)]
+    pub async fn refreshed(&self, client: &reqwest::Client, base: &str) -> Option<Session> {
+        let body = json!({
+            "query": "mutation($r: String!) { refreshSession(refreshToken: $r) { session { accessToken refreshToken } } }",
+            "variables": { "r": self.refresh }
+        });
+        Session::from(&graphql(client, base, None, body).await["data"]["refreshSession"]["session"])
+    }
+}
+
 /// `count` residents (`{prefix}-{n}@example.org`), registered a few at a time (each
-/// sign-up hashes a password), then confirmed: their access tokens.
+/// sign-up hashes a password), then confirmed: their sessions.
 pub async fn residents(
     client: &reqwest::Client,
     base: &str,
     prefix: &str,
     count: usize,
-) -> Vec<String> {
+) -> Vec<Session> {
     let started = Instant::now();
     let mut emails = Vec::with_capacity(count);
     for chunk in (0..count).collect::<Vec<_>>().chunks(16) {
@@ -68,13 +96,11 @@ pub async fn residents(
                 let client = client.clone();
                 let base = base.to_owned();
                 let body = json!({
-                    "query": "mutation($t: String!) { verifyEmail(token: $t) { session { accessToken } } }",
+                    "query": "mutation($t: String!) { verifyEmail(token: $t) { session { accessToken refreshToken } } }",
                     "variables": { "t": token }
                 });
                 async move {
-                    graphql(&client, &base, None, body).await["data"]["verifyEmail"]["session"]["accessToken"]
-                        .as_str()
-                        .map(str::to_owned)
+                    Session::from(&graphql(&client, &base, None, body).await["data"]["verifyEmail"]["session"])
                 }
             });
         tokens.extend(

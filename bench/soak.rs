@@ -10,14 +10,17 @@
 //! 15% residents' writes (check-ins and tips while their daily limits allow, saves
 //! otherwise) and 5% an editor's drafts.
 //!
-//!   SOAK_BASE=http://127.0.0.1:18080 BENCH_MAIL_DIR=… SOAK_EDITOR_TOKEN=… \
-//!     cargo run --release --example soak
+//! Sessions are refreshed every 10 minutes, as apps refresh them before their access
+//! tokens expire.
+//!
+//!   SOAK_BASE=http://127.0.0.1:18080 BENCH_MAIL_DIR=… SOAK_EDITOR_EMAIL=… \
+//!     SOAK_EDITOR_PASSWORD=… cargo run --release --example soak
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -25,7 +28,7 @@ use serde_json::{Value, json};
 #[path = "residents.rs"]
 mod residents;
 
-use residents::{graphql, residents};
+use residents::{Session, graphql, residents};
 
 fn setting<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
@@ -46,8 +49,9 @@ const READS: [&str; 4] = [
 struct Traffic {
     client: reqwest::Client,
     base: String,
-    residents: Vec<String>,
-    editor: String,
+    /// The residents' sessions, and the editor's last, refreshed as an app refreshes
+    /// them.
+    sessions: RwLock<Vec<Session>>,
     places: Vec<String>,
     run: u32,
     /// Check-ins and tips handed out so far: each (resident, place) pair checks in once,
@@ -77,9 +81,11 @@ impl Traffic {
     async fn send(&self, n: usize) -> Outcome {
         let slot = n % 100;
         let started = Instant::now();
-        let residents = self.residents.len();
+        let editor = self.sessions.read().unwrap().len() - 1;
+        let residents = editor;
+        let access = |who: usize| Some(self.sessions.read().unwrap()[who].access.clone());
         let places = self.places.len();
-        let (token, body, kind): (Option<&str>, Value, &str) = if slot < 80 {
+        let (token, body, kind): (Option<String>, Value, &str) = if slot < 80 {
             let query = if slot % 5 == 4 {
                 format!(
                     "{{ node(id: \"{}\") {{ ... on Place {{ name stats {{ checkInCount tipCount rating }} tips(first: 10) {{ nodes {{ text }} }} }} }} }}",
@@ -96,7 +102,7 @@ impl Traffic {
                     let k = self.check_ins.fetch_add(1, Ordering::Relaxed);
                     let (resident, place) = (k % residents, (k / residents) % places);
                     (
-                        Some(self.residents[resident].as_str()),
+                        access(resident),
                         json!({
                             "query": "mutation($p: ID!, $k: String!) { checkIn(placeId: $p, idempotencyKey: $k) { replayed } }",
                             "variables": { "p": self.places[place], "k": format!("soak-{}-{k}", self.run) }
@@ -108,7 +114,7 @@ impl Traffic {
                     let k = self.tips.fetch_add(1, Ordering::Relaxed);
                     let (resident, place) = (k % residents, (k / residents) % places);
                     (
-                        Some(self.residents[resident].as_str()),
+                        access(resident),
                         json!({
                             "query": "mutation($p: ID!, $t: String!) { addTip(placeId: $p, text: $t) { tip { id } } }",
                             "variables": { "p": self.places[place], "t": format!("Conseil soak-{} n°{k}", self.run) }
@@ -119,7 +125,7 @@ impl Traffic {
                 _ => {
                     let (resident, place) = (n % residents, (n / residents) % places);
                     (
-                        Some(self.residents[resident].as_str()),
+                        access(resident),
                         json!({
                             "query": "mutation($i: ID!) { setSaved(id: $i) { saved } }",
                             "variables": { "i": self.places[place] }
@@ -130,7 +136,7 @@ impl Traffic {
             }
         } else {
             (
-                Some(self.editor.as_str()),
+                access(editor),
                 json!({
                     "query": "mutation($t: String!) { createArticle(input: { title: $t }) { article { id } } }",
                     "variables": { "t": format!("soak-{}-{n}", self.run) }
@@ -138,7 +144,7 @@ impl Traffic {
                 "article",
             )
         };
-        let answer = graphql(&self.client, &self.base, token, body.clone()).await;
+        let answer = graphql(&self.client, &self.base, token.as_deref(), body).await;
         let took = started.elapsed();
         let ok = answer["data"].is_object()
             && answer.get("errors").is_none()
@@ -195,20 +201,30 @@ async fn main() {
     let concurrency: usize = setting("SOAK_CONCURRENCY", 32);
     let capacity_seconds: u64 = setting("SOAK_CAPACITY_SECONDS", 20);
     let pid: String = setting("SOAK_SERVER_PID", String::new());
-    let editor: String = std::env::var("SOAK_EDITOR_TOKEN").expect("SOAK_EDITOR_TOKEN");
+    let editor_email: String = std::env::var("SOAK_EDITOR_EMAIL").expect("SOAK_EDITOR_EMAIL");
+    let editor_password: String =
+        std::env::var("SOAK_EDITOR_PASSWORD").expect("SOAK_EDITOR_PASSWORD");
     let run = std::process::id();
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(256)
         .timeout(Duration::from_secs(30))
         .build()
         .unwrap();
-    let residents = residents(
+    let mut sessions = residents(
         &client,
         &base,
         &format!("soak-{run}"),
         setting("SOAK_RESIDENTS", 500),
     )
     .await;
+    let login = json!({
+        "query": "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { session { accessToken refreshToken } } }",
+        "variables": { "e": editor_email, "p": editor_password }
+    });
+    sessions.push(
+        Session::from(&graphql(&client, &base, None, login).await["data"]["login"]["session"])
+            .expect("the editor signs in"),
+    );
     let places: Vec<String> = graphql(
         &client,
         &base,
@@ -224,8 +240,7 @@ async fn main() {
     let traffic = Arc::new(Traffic {
         client,
         base,
-        residents,
-        editor,
+        sessions: RwLock::new(sessions),
         places,
         run,
         check_ins: AtomicUsize::new(0),
@@ -233,6 +248,26 @@ async fn main() {
         sent: AtomicUsize::new(0),
         acknowledged: Mutex::default(),
     });
+
+    // Every 10 minutes, each session trades its refresh token for a new pair, as apps do
+    // before their access tokens expire (15 minutes).
+    {
+        let traffic = traffic.clone();
+        let every = Duration::from_secs(setting("SOAK_REFRESH_SECONDS", 600));
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                let count = traffic.sessions.read().unwrap().len();
+                for who in 0..count {
+                    let session = traffic.sessions.read().unwrap()[who].clone();
+                    match session.refreshed(&traffic.client, &traffic.base).await {
+                        Some(next) => traffic.sessions.write().unwrap()[who] = next,
+                        None => eprintln!("error: session {who} could not be refreshed"),
+                    }
+                }
+            }
+        });
+    }
 
     // Capacity: as many requests in flight as `concurrency`, as fast as they answer.
     let deadline = Instant::now() + Duration::from_secs(capacity_seconds);

@@ -78,13 +78,10 @@ for _ in $(seq 1 120); do
   kill -0 "$server_pid" 2>/dev/null || { tail -n 30 "$work/server.log" >&2; die "the server exited"; }
   sleep 0.5
 done
-token=$(curl -fsS "$BASE/graphql" -H 'content-type: application/json' \
-  -d "{\"query\":\"mutation { login(email: \\\"$editor\\\", password: \\\"une-phrase-de-passe-longue\\\") { session { accessToken } } }\"}" |
-  python3 -c 'import json, sys; print(json.load(sys.stdin)["data"]["login"]["session"]["accessToken"])')
-
 log "soaking"
 out=$work/soak.out
-BENCH_MAIL_DIR="$work/mail" SOAK_BASE=$BASE SOAK_EDITOR_TOKEN=$token SOAK_SERVER_PID=$server_pid \
+BENCH_MAIL_DIR="$work/mail" SOAK_BASE=$BASE SOAK_EDITOR_EMAIL=$editor \
+  SOAK_EDITOR_PASSWORD=une-phrase-de-passe-longue SOAK_SERVER_PID=$server_pid \
   "$SOAK_BIN" | tee "$out"
 
 log "every acknowledged write, stored once"

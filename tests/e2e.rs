@@ -61,9 +61,15 @@ impl Server {
                 }
             }
         });
-        let addr = receiver
-            .recv_timeout(Duration::from_secs(60))
-            .expect("the server says where it listens");
+        let Ok(addr) = receiver.recv_timeout(Duration::from_secs(60)) else {
+            // Not left running behind a failed test.
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "the server did not say where it listens: {}",
+                log.lock().unwrap()
+            );
+        };
         Server {
             child,
             base: format!("http://{addr}"),

@@ -422,7 +422,11 @@ impl SmallDisk {
 
 impl Drop for SmallDisk {
     fn drop(&mut self) {
-        let _ = Command::new("umount").arg(&self.path).status();
+        // Lazily: a server that did not stop still holds its files there.
+        let _ = Command::new("umount")
+            .arg("--lazy")
+            .arg(&self.path)
+            .status();
         let _ = std::fs::remove_dir(&self.path);
     }
 }

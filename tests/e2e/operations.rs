@@ -3,6 +3,22 @@
 
 use super::*;
 
+/// Posts a GraphQL request that must succeed; the id of its request.
+async fn request_id_of(server: &Server, body: Value) -> String {
+    let response = reqwest::Client::new()
+        .post(format!("{}/graphql", server.base))
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
 #[tokio::test]
 async fn json_logs_are_one_object_per_line_with_the_request_id_and_no_colour() {
     let test_db = capitole_persistence::testing::sqlite().await;
@@ -15,18 +31,11 @@ async fn json_logs_are_one_object_per_line_with_the_request_id_and_no_colour() {
             ("NO_COLOR", ""),
         ],
     );
-    let response = reqwest::Client::new()
-        .post(format!("{}/graphql", server.base))
-        .header("content-type", "application/json")
-        .body(json!({ "query": "{ places(first: 1) { nodes { name } } }" }).to_string())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    let request_id = response.headers()["x-request-id"]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let request_id = request_id_of(
+        &server,
+        json!({ "query": "{ places(first: 1) { nodes { name } } }" }),
+    )
+    .await;
     // The request's last line is written once its answer has gone.
     let mut finished = None;
     for _ in 0..50 {
@@ -239,25 +248,15 @@ async fn traces_reach_an_otlp_collector_with_a_span_per_request_operation_and_st
     let test_db = capitole_persistence::testing::sqlite().await;
     let server = Server::start_with(&test_db.url, &[("CAPITOLE_OTLP_ENDPOINT", &collector)]);
     let secret = "motsecretintrouvable";
-    let response = reqwest::Client::new()
-        .post(format!("{}/graphql", server.base))
-        .header("content-type", "application/json")
-        .body(
-            json!({
+    let request_id = request_id_of(
+        &server,
+        json!({
                 "query": "query PlacesAndSearch($q: String!) { places(first: 2) { nodes { name } } search(query: $q, first: 3) { totalCount } }",
                 "variables": { "q": secret },
                 "operationName": "PlacesAndSearch",
-            })
-            .to_string(),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    let request_id = response.headers()["x-request-id"]
-        .to_str()
-        .unwrap()
-        .to_owned();
+            }),
+    )
+    .await;
     // Stopping flushes what is left to send.
     assert!(server.stop().success());
 

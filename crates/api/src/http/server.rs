@@ -1,7 +1,9 @@
 //! The accept loop: hyper's HTTP/1 server around a router, with the deadlines that keep
 //! slow or silent clients from holding connections, the client's socket address for
-//! handlers (`ConnectInfo`), protocol upgrades, and a graceful shutdown that finishes the
-//! requests in flight. What a request may ask for is decided by the router, not here.
+//! handlers (`ConnectInfo`), protocol upgrades, and a graceful shutdown that answers the
+//! requests in flight and those arriving on open connections for a moment (each with
+//! `Connection: close`), within the drain timeout. What a request may ask for is decided
+//! by the router, not here.
 //!
 //! A connection has three deadlines: its first request's head must arrive within the
 //! header-read timeout of the connection's start, and a later one's within that timeout of
@@ -56,8 +58,9 @@ pub(crate) struct Deadlines {
 
 /// Serves `router` on `listener` until `stop` turns true (or its sender is gone), then
 /// waits for the connections to finish the requests they have started, for up to
-/// `deadlines.drain`: past it, the connections still open (long requests, subscriptions)
-/// are dropped with the process.
+/// `deadlines.drain`: past it, the connections still busy with a request are dropped with
+/// the process. Upgraded connections (subscriptions) live in tasks of their own and end
+/// with the process.
 pub(crate) async fn serve(
     listener: TcpListener,
     router: Router,
@@ -146,11 +149,10 @@ async fn connection(
                     }
                 });
                 request.extensions_mut().insert(ConnectInfo(peer));
-                let response = match router.oneshot(request).await {
+                let mut response = match router.oneshot(request).await {
                     Ok(response) => response,
                     Err(never) => match never {},
                 };
-                let mut response = response;
                 if response.status() == StatusCode::SWITCHING_PROTOCOLS {
                     watch.upgraded();
                 } else if closing.load(Ordering::Relaxed) {
@@ -170,6 +172,7 @@ async fn connection(
             .with_upgrades()
     );
     let mut stopping = false;
+    let mut closed = false;
     let lame_duck = tokio::time::sleep(Duration::MAX);
     let mut lame_duck = pin!(lame_duck);
     loop {
@@ -194,8 +197,8 @@ async fn connection(
                 closing.store(true, Ordering::Relaxed);
                 lame_duck.as_mut().reset(Instant::now() + LAME_DUCK);
             }
-            () = lame_duck.as_mut(), if stopping => {
-                lame_duck.as_mut().reset(Instant::now() + Duration::from_secs(86_400 * 365));
+            () = lame_duck.as_mut(), if stopping && !closed => {
+                closed = true;
                 connection.as_mut().graceful_shutdown();
             }
         }
