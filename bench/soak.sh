@@ -34,6 +34,7 @@ done
 work=$(mktemp -d)
 server_pid=
 cleanup() {
+  [[ -n ${vacuum_pid:-} ]] && kill "$vacuum_pid" 2>/dev/null
   if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
     kill "$server_pid" 2>/dev/null || true
     for _ in $(seq 1 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
@@ -61,6 +62,8 @@ psql "${DB_URL%/*}/postgres" -v ON_ERROR_STOP=1 -q \
 export CAPITOLE_DATABASE_URL=$DB_URL CAPITOLE_LOG=warn
 "$BIN" migrate
 "$BIN" seed --synthetic --scale 1 --seed 42
+# The seed leaves as many dead rows as it wrote statistics.
+psql "$DB_URL" -qc 'VACUUM (ANALYZE)'
 editor=soak-editor@example.org
 printf 'une-phrase-de-passe-longue\n' |
   "$BIN" user create --email "$editor" --role editor --organization ville-de-toulouse >/dev/null
@@ -78,11 +81,23 @@ for _ in $(seq 1 120); do
   kill -0 "$server_pid" 2>/dev/null || { tail -n 30 "$work/server.log" >&2; die "the server exited"; }
   sleep 0.5
 done
+# Production PostgreSQL vacuums on its own; a server with autovacuum off (as test
+# machines sometimes run) lets dead rows pile up, and every query over them slows down
+# for that reason alone. The soak then vacuums its database every minute in its stead.
+vacuum_pid=
+if [[ $(psql "$DB_URL" -tAc 'SHOW autovacuum') != on ]]; then
+  echo "notice: autovacuum is off on this server; vacuuming $db_name every minute in its stead"
+  (while sleep 60; do psql "$DB_URL" -qc 'VACUUM (ANALYZE)' >/dev/null 2>&1 || true; done) &
+  vacuum_pid=$!
+fi
+
 log "soaking"
 out=$work/soak.out
 BENCH_MAIL_DIR="$work/mail" SOAK_BASE=$BASE SOAK_EDITOR_EMAIL=$editor \
   SOAK_EDITOR_PASSWORD=une-phrase-de-passe-longue SOAK_SERVER_PID=$server_pid \
   "$SOAK_BIN" | tee "$out"
+
+[[ -n $vacuum_pid ]] && kill "$vacuum_pid" 2>/dev/null
 
 log "every acknowledged write, stored once"
 run=$(sed -n 's/^run=//p' "$out")
