@@ -17,7 +17,7 @@ use serde_json::json;
 #[path = "residents.rs"]
 mod residents;
 
-use residents::{graphql, residents};
+use residents::{graphql, place_ids, residents};
 
 #[tokio::main]
 async fn main() {
@@ -41,18 +41,7 @@ async fn main() {
         .into_iter()
         .map(|session| session.access)
         .collect();
-    let places: Vec<String> = graphql(
-        &client,
-        &base,
-        None,
-        json!({ "query": "{ places(first: 50, orderBy: NAME) { nodes { id } } }" }),
-    )
-    .await["data"]["places"]["nodes"]
-        .as_array()
-        .expect("places")
-        .iter()
-        .map(|p| p["id"].as_str().unwrap().to_owned())
-        .collect();
+    let places = place_ids(&client, &base, 50).await;
     let tokens = Arc::new(tokens);
     let places = Arc::new(places);
     // Pair n: resident n % users at place n / users, so no pair repeats (the 30-minute

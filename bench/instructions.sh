@@ -21,7 +21,7 @@ REQUESTS=${BENCH_REQUESTS:-200}
 LISTEN=127.0.0.1:18081
 BASE=http://$LISTEN
 
-die() { printf 'instructions: %s\n' "$*" >&2; exit 1; }
+source bench/common.sh instructions
 for tool in valgrind callgrind_control callgrind_annotate curl psql python3; do
   command -v "$tool" >/dev/null || die "$tool is required (valgrind: apt-get install valgrind)"
 done
@@ -35,11 +35,7 @@ fi
 work=$(mktemp -d)
 server_pid=
 stop_server() {
-  if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
-    kill "$server_pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$server_pid" 2>/dev/null || true
-  fi
+  stop_process "$server_pid"
   server_pid=
 }
 cleanup() {

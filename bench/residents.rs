@@ -26,6 +26,20 @@ pub async fn graphql(
     }
 }
 
+/// The ids of the first `count` places by name.
+pub async fn place_ids(client: &reqwest::Client, base: &str, count: usize) -> Vec<String> {
+    let body = json!({
+        "query": "query($n: Int!) { places(first: $n, orderBy: NAME) { nodes { id } } }",
+        "variables": { "n": count }
+    });
+    graphql(client, base, None, body).await["data"]["places"]["nodes"]
+        .as_array()
+        .expect("the places answer")
+        .iter()
+        .filter_map(|p| p["id"].as_str().map(str::to_owned))
+        .collect()
+}
+
 /// A signed-in person's tokens.
 #[derive(Debug, Clone)]
 #[allow(dead_code)]

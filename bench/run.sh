@@ -27,8 +27,7 @@ BIN=${BENCH_BIN:-target/release/capitole}
 [[ $DURATION =~ ^[0-9]+$ ]] && DURATION=${DURATION}s
 [[ $CONNECTIONS =~ ^[1-9][0-9]*$ ]] || { echo "BENCH_CONNECTIONS must be a positive integer" >&2; exit 2; }
 
-log() { printf '\n==> %s\n' "$*"; }
-die() { printf '\nbench: %s\n' "$*" >&2; exit 1; }
+source bench/common.sh bench
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 
@@ -41,13 +40,8 @@ work=$(mktemp -d)
 server_pid=
 sampler_pid=
 cleanup() {
-  [[ -n $sampler_pid ]] && kill "$sampler_pid" 2>/dev/null || true
-  if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
-    kill "$server_pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$server_pid" 2>/dev/null || true
-  fi
-  wait 2>/dev/null || true
+  stop_process "$sampler_pid"
+  stop_process "$server_pid"
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -115,10 +109,7 @@ jwt_key="bench:$(python3 -c 'import base64, os; print(base64.b64encode(os.urando
 # start_server [NAME=VALUE...]: (re)starts the server with these settings besides the
 # benchmark's own, and waits until it is ready.
 start_server() {
-  if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
-    kill "$server_pid"
-    for _ in $(seq 1 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-  fi
+  stop_process "$server_pid"
   env "$@" CAPITOLE_MAIL_DIR="$work/mail" CAPITOLE_JWT_KEYS="$jwt_key" CAPITOLE_RATE_ANONYMOUS=1000000000 \
     CAPITOLE_SIGN_UPS_PER_ADDRESS=1000000 "$BIN" serve >>"$work/server.log" 2>&1 &
   server_pid=$!

@@ -28,7 +28,7 @@ use serde_json::{Value, json};
 #[path = "residents.rs"]
 mod residents;
 
-use residents::{Session, graphql, residents};
+use residents::{Session, graphql, place_ids, residents};
 
 fn setting<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
@@ -97,30 +97,30 @@ impl Traffic {
             (None, json!({ "query": query }), "read")
         } else if slot < 95 {
             let community = n / 100 * 15 + (slot - 80);
-            match community % 3 {
-                0 if self.check_ins.load(Ordering::Relaxed) < residents * places.min(50) => {
-                    let k = self.check_ins.fetch_add(1, Ordering::Relaxed);
+            // Check-ins (a third) and tips (a third) while the daily limits allow.
+            let limited = match community % 3 {
+                0 => Some((&self.check_ins, places.min(50), "check-in")),
+                1 => Some((&self.tips, 20, "tip")),
+                _ => None,
+            };
+            match limited {
+                Some((handed, per_resident, kind))
+                    if handed.load(Ordering::Relaxed) < residents * per_resident =>
+                {
+                    let k = handed.fetch_add(1, Ordering::Relaxed);
                     let (resident, place) = (k % residents, (k / residents) % places);
-                    (
-                        access(resident),
+                    let body = if kind == "check-in" {
                         json!({
                             "query": "mutation($p: ID!, $k: String!) { checkIn(placeId: $p, idempotencyKey: $k) { replayed } }",
                             "variables": { "p": self.places[place], "k": format!("soak-{}-{k}", self.run) }
-                        }),
-                        "check-in",
-                    )
-                }
-                1 if self.tips.load(Ordering::Relaxed) < residents * 20 => {
-                    let k = self.tips.fetch_add(1, Ordering::Relaxed);
-                    let (resident, place) = (k % residents, (k / residents) % places);
-                    (
-                        access(resident),
+                        })
+                    } else {
                         json!({
                             "query": "mutation($p: ID!, $t: String!) { addTip(placeId: $p, text: $t) { tip { id } } }",
                             "variables": { "p": self.places[place], "t": format!("Conseil soak-{} n°{k}", self.run) }
-                        }),
-                        "tip",
-                    )
+                        })
+                    };
+                    (access(resident), body, kind)
                 }
                 _ => {
                     let (resident, place) = (n % residents, (n / residents) % places);
@@ -225,18 +225,7 @@ async fn main() {
         Session::from(&graphql(&client, &base, None, login).await["data"]["login"]["session"])
             .expect("the editor signs in"),
     );
-    let places: Vec<String> = graphql(
-        &client,
-        &base,
-        None,
-        json!({ "query": "{ places(first: 100, orderBy: NAME) { nodes { id } } }" }),
-    )
-    .await["data"]["places"]["nodes"]
-        .as_array()
-        .expect("places")
-        .iter()
-        .map(|p| p["id"].as_str().unwrap().to_owned())
-        .collect();
+    let places = place_ids(&client, &base, 100).await;
     let traffic = Arc::new(Traffic {
         client,
         base,

@@ -25,22 +25,17 @@ BASE=http://$LISTEN
 BIN=${BENCH_BIN:-target/release/capitole}
 SOAK_BIN=target/release/examples/soak
 
-log() { printf '\n==> %s\n' "$*"; }
-die() { printf '\nsoak: %s\n' "$*" >&2; exit 1; }
+source bench/common.sh soak
 for tool in cargo curl psql python3; do
   command -v "$tool" >/dev/null || die "$tool is required"
 done
 
 work=$(mktemp -d)
 server_pid=
+vacuum_pid=
 cleanup() {
-  [[ -n ${vacuum_pid:-} ]] && kill "$vacuum_pid" 2>/dev/null
-  if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
-    kill "$server_pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$server_pid" 2>/dev/null || true
-  fi
-  wait 2>/dev/null || true
+  stop_process "$vacuum_pid"
+  stop_process "$server_pid"
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -84,7 +79,6 @@ done
 # Production PostgreSQL vacuums on its own; a server with autovacuum off (as test
 # machines sometimes run) lets dead rows pile up, and every query over them slows down
 # for that reason alone. The soak then vacuums its database every minute in its stead.
-vacuum_pid=
 if [[ $(psql "$DB_URL" -tAc 'SHOW autovacuum') != on ]]; then
   echo "notice: autovacuum is off on this server; vacuuming $db_name every minute in its stead"
   (while sleep 60; do psql "$DB_URL" -qc 'VACUUM (ANALYZE)' >/dev/null 2>&1 || true; done) &
@@ -97,7 +91,8 @@ BENCH_MAIL_DIR="$work/mail" SOAK_BASE=$BASE SOAK_EDITOR_EMAIL=$editor \
   SOAK_EDITOR_PASSWORD=une-phrase-de-passe-longue SOAK_SERVER_PID=$server_pid \
   "$SOAK_BIN" | tee "$out"
 
-[[ -n $vacuum_pid ]] && kill "$vacuum_pid" 2>/dev/null
+stop_process "$vacuum_pid"
+vacuum_pid=
 
 log "every acknowledged write, stored once"
 run=$(sed -n 's/^run=//p' "$out")
