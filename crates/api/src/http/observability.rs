@@ -23,12 +23,34 @@ const BUCKETS: [f64; 12] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
 ];
 
-/// Installs the process-wide metrics recorder once.
+/// How often histograms' new observations are folded into their buckets.
+const UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Installs the process-wide metrics recorder once, with the thread that keeps it.
+///
+/// The recorder holds each histogram observation until it is folded into its buckets,
+/// which rendering `/metrics` does: a process nobody scrapes would hold every request's
+/// durations, growing by several kilobytes a second under load. A thread of its own (the
+/// recorder is process-wide, and outlives any runtime) folds them every few seconds.
 pub(crate) fn install() {
     HANDLE.get_or_init(|| {
         let builder = PrometheusBuilder::new().set_buckets(&BUCKETS).ok()?;
         match builder.install_recorder() {
-            Ok(handle) => Some(handle),
+            Ok(handle) => {
+                let kept = handle.clone();
+                let upkeep = std::thread::Builder::new()
+                    .name("metrics-upkeep".to_owned())
+                    .spawn(move || {
+                        loop {
+                            std::thread::sleep(UPKEEP_EVERY);
+                            kept.run_upkeep();
+                        }
+                    });
+                if let Err(error) = upkeep {
+                    tracing::warn!(%error, "metrics are folded only when /metrics is read");
+                }
+                Some(handle)
+            }
             Err(error) => {
                 tracing::warn!(%error, "metrics recorder not installed");
                 None
@@ -37,12 +59,18 @@ pub(crate) fn install() {
     });
 }
 
-/// `GET /metrics`, with the database pool's usage read at the time of asking.
-pub(crate) async fn metrics(State(db): State<Database>) -> Response {
-    let usage = db.pool_usage();
-    metrics::gauge!("capitole_db_pool_connections", "state" => "idle").set(f64::from(usage.idle));
-    metrics::gauge!("capitole_db_pool_connections", "state" => "in_use")
-        .set(f64::from(usage.open - usage.idle));
+/// `GET /metrics`, with the database pools' usage read at the time of asking.
+pub(crate) async fn metrics(State(reads): State<crate::Reads>) -> Response {
+    let pools = [
+        ("capitole_db_pool_connections", Some(reads.primary())),
+        ("capitole_db_read_pool_connections", reads.replica()),
+    ];
+    for (name, db) in pools {
+        if let Some(usage) = db.map(Database::pool_usage) {
+            metrics::gauge!(name, "state" => "idle").set(f64::from(usage.idle));
+            metrics::gauge!(name, "state" => "in_use").set(f64::from(usage.open - usage.idle));
+        }
+    }
     let body = HANDLE
         .get()
         .and_then(Option::as_ref)
