@@ -3295,7 +3295,7 @@ pub static EVENTS: &[DemoEvent] = &[
         place: Some("cinematheque-de-toulouse"),
         location_text: None,
         publishers: &["ville-de-toulouse"],
-        day_offset: 0,
+        day_offset: 1,
         start_time: "20:30",
         duration_minutes: 100,
         extra_days: &[],
