@@ -27,8 +27,10 @@ use chrono_tz::Tz;
 use clap::Args;
 
 mod every_command;
+mod read_replica;
 
 pub(crate) use every_command::{DatabaseArgs, LogFormat, Settings};
+use read_replica::ReadReplicaArgs;
 
 /// The settings of `capitole serve`.
 #[derive(Args, Debug)]
@@ -67,6 +69,8 @@ pub(crate) struct ServeArgs {
     /// Accounts one client address may create per hour (IPv6 per /64 block).
     #[arg(long, env = "CAPITOLE_SIGN_UPS_PER_ADDRESS", default_value_t = 10)]
     sign_ups_per_address: u32,
+    #[command(flatten)]
+    pub read_replica: ReadReplicaArgs,
     #[command(flatten)]
     connections: ConnectionArgs,
     #[command(flatten)]

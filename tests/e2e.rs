@@ -19,6 +19,8 @@ mod live;
 mod load;
 #[path = "e2e/operations.rs"]
 mod operations;
+#[path = "e2e/replica.rs"]
+mod replica;
 
 /// A running server; stopped with SIGTERM when dropped.
 struct Server {
@@ -444,6 +446,22 @@ fn city_with_an_editor(url: &str, email: &str) {
     );
 }
 
+/// Writes a draft article titled `title` (as the holder of `token`); its id.
+async fn draft_article(base: &str, token: &str, title: &str) -> String {
+    let (_, created) = graphql(
+        base,
+        Some(token),
+        &format!(
+            "mutation {{ createArticle(input: {{ title: {title:?} }}) {{ article {{ id }} }} }}"
+        ),
+    )
+    .await;
+    created["data"]["createArticle"]["article"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{created}"))
+        .to_owned()
+}
+
 /// Writes a draft article through `servers.0` and schedules it through `servers.1` to be
 /// published `after` from now; its id.
 async fn scheduled_article(
@@ -452,18 +470,7 @@ async fn scheduled_article(
     title: &str,
     after: chrono::Duration,
 ) -> String {
-    let (_, created) = graphql(
-        servers.0,
-        Some(token),
-        &format!(
-            "mutation {{ createArticle(input: {{ title: {title:?} }}) {{ article {{ id }} }} }}"
-        ),
-    )
-    .await;
-    let id = created["data"]["createArticle"]["article"]["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{created}"))
-        .to_owned();
+    let id = draft_article(servers.0, token, title).await;
     let at = (chrono::Utc::now() + after).to_rfc3339();
     let (_, scheduled) = graphql(
         servers.1,

@@ -37,8 +37,10 @@ pub(crate) async fn serve(
     tokio::spawn(auth.clone().keep_keys_current());
     let mailer = Mailer::new(&args.mail()).map_err(|e| anyhow::anyhow!("{e}"))?;
     tracing::info!(to = %mailer.describe(), "account mail");
+    let reads = args.read_replica.reads(db, &settings.database).await?;
     let api = ApiContext {
         db: db.clone(),
+        reads,
         timezone: settings.timezone,
         batch_delay: args.batch_delay(),
         auth,

@@ -22,6 +22,8 @@ use capitole_services::Principal;
 pub struct ApiContext {
     /// The database.
     pub db: Database,
+    /// Where reads that tolerate lag go: a read replica, if one is set up, or `db`.
+    pub reads: crate::Reads,
     /// The city's timezone, for windows, opening hours and local times.
     pub timezone: Tz,
     /// How long a loader batch collects keys before it runs: long enough for every item of
@@ -87,13 +89,24 @@ impl RequestScope {
         principal: Principal,
         client: Option<IpAddr>,
     ) -> Self {
+        Self::on(api.db.clone(), api, now, principal, client)
+    }
+
+    /// A scope reading `db` (the primary, or a replica for reads that tolerate lag).
+    pub(crate) fn on(
+        db: Database,
+        api: &ApiContext,
+        now: DateTime<Utc>,
+        principal: Principal,
+        client: Option<IpAddr>,
+    ) -> Self {
         let batcher = Batcher {
-            db: api.db.clone(),
+            db: db.clone(),
             now,
             articles: principal.article_visibility(now),
         };
         Self {
-            db: api.db.clone(),
+            db,
             timezone: api.timezone,
             now,
             principal,

@@ -52,6 +52,7 @@ async fn context(db: &Database, mail: &std::path::Path) -> ApiContext {
     let key = SigningKey::parse(&format!("test-key:{secret}")).unwrap();
     ApiContext {
         db: db.clone(),
+        reads: capitole_api::Reads::on_primary(db.clone()),
         timezone: PARIS,
         batch_delay: BATCH_DELAY,
         auth: std::sync::Arc::new(Auth::load(vec![key]).await.unwrap()),

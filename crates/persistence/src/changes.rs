@@ -361,6 +361,43 @@ pub async fn head(db: &Database, now: DateTime<Utc>) -> Result<ChangePosition, S
     })
 }
 
+/// How far `replica` is behind `primary`, by the change log: how long ago the oldest
+/// entry of the primary's log that the replica does not hold yet was written; zero when it
+/// holds the newest. An entry stands in the log in the transaction of its write, so a
+/// replica that holds an entry holds the write too.
+pub async fn replica_lag(
+    primary: &Database,
+    replica: &Database,
+    now: DateTime<Utc>,
+) -> Result<chrono::TimeDelta, StorageError> {
+    #[derive(sea_orm::FromQueryResult)]
+    struct Newest {
+        position: Option<i64>,
+    }
+    #[derive(sea_orm::FromQueryResult)]
+    struct Oldest {
+        at: Option<DateTime<Utc>>,
+    }
+    let newest = Newest::find_by_statement(sea_orm::Statement::from_string(
+        replica.db_backend(),
+        "SELECT MAX(position) AS position FROM change_log",
+    ))
+    .one(replica.connection())
+    .await?
+    .and_then(|n| n.position)
+    .unwrap_or(0);
+    let mut sql = Sql::new(primary.db_backend());
+    sql.push("SELECT MIN(at) AS at FROM change_log WHERE position > ")
+        .bind(newest);
+    let oldest = Oldest::find_by_statement(sql.build())
+        .one(primary.connection())
+        .await?
+        .and_then(|o| o.at);
+    Ok(oldest.map_or(chrono::TimeDelta::zero(), |at| {
+        (now - at).max(chrono::TimeDelta::zero())
+    }))
+}
+
 /// What the public data is as of, by the change log: the last entry the public may read
 /// in log order (with when it was written), and the newest public entry committed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -137,7 +137,24 @@ impl Database {
     /// Connects: SQLite in WAL mode with a busy timeout and foreign keys on; PostgreSQL with
     /// a short acquire timeout and a statement timeout.
     pub async fn connect(settings: &ConnectSettings) -> Result<Self, StorageError> {
+        Self::open(settings, false).await
+    }
+
+    /// A pool on a PostgreSQL read replica, set up as [`Database::connect`] sets up the
+    /// primary, that connects when first used: a replica out of reach when the service
+    /// starts is reached once it answers.
+    pub async fn connect_replica(settings: &ConnectSettings) -> Result<Self, StorageError> {
+        if !settings.url.starts_with("postgres") {
+            return Err(StorageError::BadRequest(
+                "a read replica must be a PostgreSQL database (postgres://...)".to_owned(),
+            ));
+        }
+        Self::open(settings, true).await
+    }
+
+    async fn open(settings: &ConnectSettings, lazily: bool) -> Result<Self, StorageError> {
         let mut options = ConnectOptions::new(settings.url.clone());
+        options.connect_lazy(lazily);
         options
             .max_connections(settings.max_connections)
             .min_connections(1)

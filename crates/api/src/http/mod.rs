@@ -169,6 +169,7 @@ fn routes(
 ) -> Router {
     observability::install();
     let db = api.db.clone();
+    let api_reads = api.reads.clone();
     // Built first: the graph's `jsonLd` fields write the same links as the open formats.
     let open_data = Arc::new(crate::open_data::OpenData::new(
         api.clone(),
@@ -198,7 +199,7 @@ fn routes(
             &settings.metrics_operations,
             settings.metrics_unlisted_operations,
         ),
-        responses: ResponseCache::new(&settings.response_cache, &api.db),
+        responses: ResponseCache::new(&settings.response_cache, &api.reads),
         live: crate::live::Live::new(feed, settings.live.clone()),
         api,
         body_limit: settings.body_limit,
@@ -221,12 +222,12 @@ fn routes(
         .route("/graphiql", get(graphiql).with_state(Arc::new(page)))
         .route("/favicon.ico", get(graphiql_assets::favicon))
         .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz).with_state(db.clone()))
+        .route("/readyz", get(readyz).with_state(db))
         .merge(crate::open_data::routes(open_data));
     if settings.metrics_listen.is_none() {
         router = router.route(
             "/metrics",
-            get(observability::metrics).with_state(db.clone()),
+            get(observability::metrics).with_state(api_reads.clone()),
         );
     }
     match &settings.graphiql_assets {
@@ -359,7 +360,7 @@ impl Application {
                 bind(address, " for metrics").await?,
                 Router::new().route(
                     "/metrics",
-                    get(observability::metrics).with_state(api.db.clone()),
+                    get(observability::metrics).with_state(api.reads.clone()),
                 ),
             )),
             None => None,

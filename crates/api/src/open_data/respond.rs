@@ -123,7 +123,9 @@ impl OpenData {
                 &message,
             ));
         }
-        let mark = changes::public_mark(&self.api.db)
+        // Exports are public: they tolerate lag, and the mark comes from where they read.
+        let db = self.api.reads.lag_tolerant().clone();
+        let mark = changes::public_mark(&db)
             .await
             .map_err(|e| export_error(ApiError::from(e)))?;
         let mut digest = Sha256::new();
@@ -155,7 +157,7 @@ impl OpenData {
             .unwrap_or(modified);
         let last_modified = HeaderValue::from_str(&http_date(modified))
             .unwrap_or_else(|_| HeaderValue::from_static("Thu, 01 Jan 1970 00:00:00 GMT"));
-        let mut scope = RequestScope::new(&self.api, now, Principal::Anonymous, client);
+        let mut scope = RequestScope::on(db, &self.api, now, Principal::Anonymous, client);
         if let Some(code) = language_asked(uri) {
             scope.language = scope
                 .languages

@@ -235,7 +235,14 @@ async fn execute(
             }
         }
         let start = kept.map(|(key, reads)| (key, state.responses.start(reads)));
-        let mut scope = RequestScope::new(&state.api, now, principal, client);
+        // Anonymous queries tolerate lag; whoever is signed in reads what they wrote.
+        let db = match &principal {
+            capitole_services::Principal::Anonymous if !mutation => {
+                state.api.reads.lag_tolerant().clone()
+            }
+            _ => state.api.db.clone(),
+        };
+        let mut scope = RequestScope::on(db, &state.api, now, principal, client);
         scope.low_bandwidth = low_bandwidth;
         scope.language = language;
         let mut response = call

@@ -31,6 +31,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 use uuid::Uuid;
 
+use crate::Reads;
 use crate::limits::Depends;
 
 /// How the response cache is sized and how often it follows the change log.
@@ -252,9 +253,10 @@ impl Drop for Flight {
 }
 
 impl ResponseCache {
-    /// A cache within `settings.bytes`, following the change log of `db` (from now on)
-    /// for as long as the cache lives.
-    pub(crate) fn new(settings: &ResponseCacheSettings, db: &Database) -> Self {
+    /// A cache within `settings.bytes`, following the change log of the database that
+    /// lag-tolerant reads go to (from now on) for as long as the cache lives: a replica
+    /// shows a change in its log once it holds it, so an answer it makes afterwards has it.
+    pub(crate) fn new(settings: &ResponseCacheSettings, reads: &Reads) -> Self {
         let changes = Arc::new(Changes::default());
         let entries = (settings.bytes > 0).then(|| {
             Cache::builder()
@@ -273,7 +275,7 @@ impl ResponseCache {
         });
         if entries.is_some() {
             tokio::spawn(follow(
-                db.background(),
+                reads.background(),
                 Arc::downgrade(&changes),
                 settings.follow_every,
             ));
@@ -371,9 +373,10 @@ impl ResponseCache {
 }
 
 /// Follows the change log from its end as of now: each public change starts a new
-/// generation of its kind. When the log cannot be read, every kind starts a new
-/// generation (nothing kept is trusted) until it can be again. Ends with the cache.
-async fn follow(db: Database, read: Weak<Changes>, every: Duration) {
+/// generation of its kind. When the log cannot be read, or while reads have left the
+/// replica whose log it is, every kind starts a new generation (nothing kept is trusted)
+/// until it can be again. Ends with the cache.
+async fn follow(reads: Reads, read: Weak<Changes>, every: Duration) {
     let mut after: Option<ChangePosition> = None;
     let mut failing = false;
     loop {
@@ -381,7 +384,13 @@ async fn follow(db: Database, read: Weak<Changes>, every: Duration) {
             return;
         };
         live.forget_old();
-        match turn(&db, &live, &mut after).await {
+        if !reads.follows_its_reads() {
+            live.everything();
+            drop(live);
+            tokio::time::sleep(every).await;
+            continue;
+        }
+        match turn(reads.followed(), &live, &mut after).await {
             Ok(()) => failing = false,
             Err(error) => {
                 live.everything();
