@@ -344,6 +344,7 @@ async fn anonymous_reads_follow_a_replica_that_keeps_up_and_leave_one_that_does_
     // Too far behind: reads go to the primary, and no answer kept from the standby is
     // given again.
     replica_in_use_becomes(&base, false).await;
+    let left_after = written.elapsed();
     let lag = metric(&base, "capitole_db_replica_lag_seconds")
         .await
         .unwrap();
@@ -353,7 +354,9 @@ async fn anonymous_reads_follow_a_replica_that_keeps_up_and_leave_one_that_does_
 
     // Caught up: the standby takes the reads again, and holds the article.
     execute(&standby.url(), "SELECT pg_wal_replay_resume()").await;
+    let resumed = Instant::now();
     replica_in_use_becomes(&base, true).await;
+    let back_after = resumed.elapsed();
     metric_becomes(
         &base,
         "capitole_db_replica_lag_seconds",
@@ -365,7 +368,14 @@ async fn anonymous_reads_follow_a_replica_that_keeps_up_and_leave_one_that_does_
 
     // Gone: its reads go to the primary, and every request is answered.
     standby.stop();
+    let stopped = Instant::now();
     replica_in_use_becomes(&base, false).await;
+    eprintln!(
+        "read replica: left {:.1} s after the write it lacked (allowed lag 4 s), taken back {:.1} s after it caught up, left {:.1} s after it stopped",
+        left_after.as_secs_f64(),
+        back_after.as_secs_f64(),
+        stopped.elapsed().as_secs_f64()
+    );
     assert_eq!(anonymous_see(&base, title).await, [true, true]);
     let ready = reqwest::get(format!("{base}/readyz")).await.unwrap();
     assert_eq!(ready.status(), 200, "the primary answers: ready");

@@ -3,15 +3,16 @@
 //!
 //! Anonymous queries and open-data exports tolerate lag: their answers are public, and their
 //! callers wrote nothing they expect to read back. Everything else reads the primary:
-//! mutations, the queries of anyone signed in (who may read what they just wrote),
-//! subscriptions, the scheduler and the followers of the change log.
+//! mutations, the queries of anyone signed in (who may read what they just wrote) or
+//! holding an app's token, subscriptions, the scheduler and webhook deliveries. The
+//! response cache follows the change log of wherever anonymous queries read.
 //!
 //! A watcher measures the replica's lag once a second ([`changes::replica_lag`]): how long
 //! ago the oldest change it does not hold yet was written. While the lag is over the
 //! allowed maximum, or the replica cannot be read, those reads go to the primary too.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use capitole_persistence::{Database, changes};
@@ -40,8 +41,6 @@ struct Replica {
 struct Status {
     /// Whether lag-tolerant reads go to the replica.
     usable: AtomicBool,
-    /// The lag last measured, in milliseconds.
-    lag_ms: AtomicU64,
 }
 
 impl Reads {
@@ -116,13 +115,6 @@ impl Reads {
     pub(crate) fn replica(&self) -> Option<&Database> {
         self.replica.as_ref().map(|replica| &replica.db)
     }
-
-    /// The lag last measured, if there is a replica.
-    pub fn replica_lag(&self) -> Option<Duration> {
-        self.replica
-            .as_ref()
-            .map(|r| Duration::from_millis(r.status.lag_ms.load(Ordering::Acquire)))
-    }
 }
 
 /// Measures the replica's lag every [`MEASURE_EVERY`] until `status` is dropped; says in
@@ -149,8 +141,7 @@ async fn watch(
         let (usable, reason) = match measured {
             Ok(Ok(lag)) => {
                 let lag = lag.to_std().unwrap_or_default();
-                let millis = u64::try_from(lag.as_millis()).unwrap_or(u64::MAX);
-                status.lag_ms.store(millis, Ordering::Release);
+                let millis = lag.as_millis();
                 metrics::gauge!("capitole_db_replica_lag_seconds").set(lag.as_secs_f64());
                 let usable = lag <= max_lag;
                 (
