@@ -387,3 +387,43 @@ async fn anonymous_reads_follow_a_replica_that_keeps_up_and_leave_one_that_does_
     server.stop();
     drop(primary);
 }
+
+#[test]
+fn a_read_replica_beside_sqlite_is_refused_at_start() {
+    let folder = tempfile::tempdir().unwrap();
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        folder.path().join("capitole.db").display()
+    );
+    let mut child = Command::new(super::BINARY)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args([
+            "--database-read-url",
+            "postgres://postgres@127.0.0.1:9/none",
+        ])
+        .env("CAPITOLE_DATABASE_URL", &url)
+        .env("CAPITOLE_LOG", "warn")
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("serve started beside SQLite with a read replica");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(!status.success());
+    assert!(
+        stderr.contains("CAPITOLE_DATABASE_READ_URL needs CAPITOLE_DATABASE_URL on PostgreSQL"),
+        "{stderr}"
+    );
+}
