@@ -12,16 +12,15 @@ pub(crate) mod seed;
 pub(crate) mod serve;
 
 use anyhow::Context;
-use capitole_persistence::{ConnectSettings, Database};
+use capitole_persistence::{Backend, ConnectSettings, Database};
 
 use crate::settings::DatabaseArgs;
 
 /// Connects to the database and brings its schema up to date.
 pub(crate) async fn connect(args: &DatabaseArgs) -> anyhow::Result<Database> {
-    let engine = if args.database_url.starts_with("postgres") {
-        "postgresql"
-    } else {
-        "sqlite"
+    let engine = match Backend::of_url(&args.database_url) {
+        Backend::Postgres => "postgresql",
+        Backend::Sqlite => "sqlite",
     };
     let settings = ConnectSettings {
         observer: crate::telemetry::statement_observer(engine),

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use capitole_api::Reads;
-use capitole_persistence::{ConnectSettings, Database};
+use capitole_persistence::{Backend, ConnectSettings, Database};
 use clap::Args;
 
 use super::DatabaseArgs;
@@ -41,7 +41,7 @@ impl ReadReplicaArgs {
         let Some(url) = &self.database_read_url else {
             return Ok(Reads::on_primary(primary.clone()));
         };
-        if !database.database_url.starts_with("postgres") {
+        if Backend::of_url(&database.database_url) != Backend::Postgres {
             anyhow::bail!("CAPITOLE_DATABASE_READ_URL needs CAPITOLE_DATABASE_URL on PostgreSQL");
         }
         let settings = ConnectSettings {

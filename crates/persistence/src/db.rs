@@ -20,6 +20,18 @@ pub enum Backend {
     Postgres,
 }
 
+impl Backend {
+    /// The engine a database URL names: `postgres://` (or `postgresql://`) is PostgreSQL,
+    /// anything else SQLite.
+    pub fn of_url(url: &str) -> Self {
+        if url.starts_with("postgres") {
+            Self::Postgres
+        } else {
+            Self::Sqlite
+        }
+    }
+}
+
 /// How to reach the database.
 #[derive(Debug, Clone)]
 pub struct ConnectSettings {
@@ -144,7 +156,7 @@ impl Database {
     /// primary, that connects when first used: a replica out of reach when the service
     /// starts is reached once it answers.
     pub async fn connect_replica(settings: &ConnectSettings) -> Result<Self, StorageError> {
-        if !settings.url.starts_with("postgres") {
+        if Backend::of_url(&settings.url) != Backend::Postgres {
             return Err(StorageError::BadRequest(
                 "a read replica must be a PostgreSQL database (postgres://...)".to_owned(),
             ));
@@ -161,7 +173,7 @@ impl Database {
             .acquire_timeout(settings.acquire_timeout)
             .connect_timeout(settings.acquire_timeout)
             .sqlx_logging(false);
-        if settings.url.starts_with("postgres") {
+        if Backend::of_url(&settings.url) == Backend::Postgres {
             options.statement_timeout(settings.statement_timeout);
             // Statements are prepared once per connection. PostgreSQL plans a prepared
             // statement again for each set of values as long as it estimates a value's own

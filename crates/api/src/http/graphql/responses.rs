@@ -386,19 +386,14 @@ async fn follow(reads: Reads, read: Weak<Changes>, every: Duration) {
         live.forget_old();
         if !reads.follows_its_reads() {
             live.everything();
-            drop(live);
-            tokio::time::sleep(every).await;
-            continue;
-        }
-        match turn(reads.followed(), &live, &mut after).await {
-            Ok(()) => failing = false,
-            Err(error) => {
-                live.everything();
-                if !failing {
-                    tracing::warn!(%error, "the response cache cannot read the change log; it keeps nothing until it can");
-                }
-                failing = true;
+        } else if let Err(error) = turn(reads.followed(), &live, &mut after).await {
+            live.everything();
+            if !failing {
+                tracing::warn!(%error, "the response cache cannot read the change log; it keeps nothing until it can");
             }
+            failing = true;
+        } else {
+            failing = false;
         }
         drop(live);
         tokio::time::sleep(every).await;
